@@ -1,0 +1,7 @@
+import type { Benchmark } from '../harness.js';
+import { ukSendRoundtrip } from './uksend-roundtrip.js';
+
+/** Every benchmark of `pnpm bench`, in the order they run. */
+export function allBenchmarks(): Benchmark[] {
+  return [ukSendRoundtrip()];
+}

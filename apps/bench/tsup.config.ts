@@ -1,0 +1,4 @@
+import { fosTsupConfig } from '@fos/tsup-config';
+
+// The harness is a library (ESM + CJS + .d.ts) other packages' benchmarks can use; the command is ESM only.
+export default fosTsupConfig({ entry: ['src/index.ts'], esmOnly: ['src/cli.ts'] });

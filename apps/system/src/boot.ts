@@ -1,0 +1,163 @@
+import {
+  coresMax,
+  FosError,
+  LocalFabric,
+  Machine,
+  SimFabric,
+  type Capability,
+  type Fabric,
+  type KernelLimits,
+  type MachineStats,
+  type ProcessHandle,
+  type SpawnOptions,
+} from '@fos/microkernel';
+import { z } from 'zod';
+
+/** The fabrics `boot` can build today; `worker` (one worker thread per core) comes later. */
+export const bootFabrics = ['local', 'sim'] as const;
+
+/** One of {@link bootFabrics}. */
+export type BootFabric = (typeof bootFabrics)[number];
+
+/** Cores of an instance when `cores` is not given. */
+export const defaultCores = 4;
+
+interface CommonBootOptions {
+  /** Cores of the machine, 1..coresMax (default {@link defaultCores}). */
+  readonly cores?: number;
+  /** The machine's name in mailbox locations (default `m0`). */
+  readonly machine?: string;
+  /** Kernel limits that replace the defaults of DESIGN section 9. */
+  readonly limits?: Partial<KernelLimits>;
+}
+
+/** Every core in this thread, over `MessageChannel` ports (real time, real randomness). */
+export interface LocalBootOptions extends CommonBootOptions {
+  readonly fabric: 'local';
+  /**
+   * Accepted so that one options object can boot every fabric, and ignored: a local instance mints
+   * capabilities from cryptographic randomness, never from a seed.
+   */
+  readonly seed?: number;
+}
+
+/** Seeded, deterministic cores (DESIGN section 8): one seed replays one run. */
+export interface SimBootOptions extends CommonBootOptions {
+  readonly fabric: 'sim';
+  /** The seed of every choice the simulation makes (a safe integer). Required. */
+  readonly seed: number;
+}
+
+/** What `boot` takes. */
+export type BootOptions = LocalBootOptions | SimBootOptions;
+
+/** Counters of a running instance. */
+export interface InstanceStats extends MachineStats {
+  /** The fabric's kind (`local`, `sim`). */
+  readonly fabric: string;
+}
+
+/**
+ * A booted fos instance: one machine of per-core microkernels over a fabric. Later issues add the
+ * name-service fleet and the other system services to what `boot` starts.
+ */
+export interface Instance<F extends Fabric = Fabric> {
+  readonly machine: Machine;
+  readonly fabric: F;
+  /** The kernel capability of the machine (what the booter hands the first name server, §5.2). */
+  readonly kernelCapability: Capability;
+  readonly cores: number;
+  /** Starts a process: see `Machine.spawn`. */
+  spawn(options: SpawnOptions): Promise<ProcessHandle>;
+  /** Counters summed over every core. */
+  stats(): InstanceStats;
+  /** Ends every process and closes the fabric (every port and timer); safe to call twice. */
+  shutdown(): Promise<void>;
+}
+
+const bootOptionsSchema = z.strictObject({
+  fabric: z.enum(['local', 'sim', 'worker']),
+  cores: z.number().int().min(1).max(coresMax).optional(),
+  seed: z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER).optional(),
+  machine: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1..64 of [A-Za-z0-9_-]')
+    .optional(),
+  // Checked, with the same BAD_REQUEST, by the Machine (validateKernelLimits).
+  limits: z.record(z.string(), z.unknown()).optional(),
+});
+
+/**
+ * Boots a fos instance (DESIGN section 10): builds the fabric and a {@link Machine} over it.
+ * Throws `BAD_REQUEST`, naming the offending value, for options it cannot honour.
+ *
+ * @example
+ * const fos = await boot({ fabric: 'local', cores: 4 });
+ * const app = await fos.spawn({ module: new URL('./app.js', import.meta.url), entry: 'main', core: 1 });
+ * await fos.shutdown();
+ */
+export async function boot(options: SimBootOptions): Promise<Instance<SimFabric>>;
+export async function boot(options: LocalBootOptions): Promise<Instance<LocalFabric>>;
+export async function boot(options: BootOptions): Promise<Instance>;
+export async function boot(options: BootOptions): Promise<Instance> {
+  const parsed = parseBootOptions(options);
+  const cores = parsed.cores ?? defaultCores;
+  const fabric = parsed.fabric === 'sim' ? new SimFabric({ cores, seed: requireSeed(parsed.seed) }) : new LocalFabric({ cores });
+  const machine = new Machine({
+    fabric,
+    ...(parsed.machine === undefined ? {} : { machine: parsed.machine }),
+    ...(parsed.limits === undefined ? {} : { limits: parsed.limits }),
+  });
+  return {
+    machine,
+    fabric,
+    kernelCapability: machine.kernelCapability,
+    cores,
+    spawn: (spawnOptions) => machine.spawn(spawnOptions),
+    stats: () => ({ ...machine.stats(), fabric: fabric.kind }),
+    shutdown: () => machine.shutdown(),
+  };
+}
+
+function parseBootOptions(options: unknown): z.infer<typeof bootOptionsSchema> & { fabric: BootFabric } {
+  if (typeof options !== 'object' || options === null) throw new FosError('BAD_REQUEST', `boot options must be an object, not ${describeValue(options)}`, { value: options });
+  const parsed = bootOptionsSchema.safeParse(options);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = issue?.path ?? [];
+    const offending = issue?.code === 'unrecognized_keys' ? issue.keys[0] : valueAt(options, path);
+    const where = issue?.code === 'unrecognized_keys' ? `option ${JSON.stringify(offending)}` : `option ${path.map(String).join('.')} = ${describeValue(offending)}`;
+    throw new FosError('BAD_REQUEST', `boot: ${where} is invalid: ${issue?.message ?? 'invalid'}`, { value: offending });
+  }
+  const data = parsed.data;
+  if (data.fabric === 'worker') {
+    throw new FosError('BAD_REQUEST', `boot: fabric "worker" is not available yet (use ${bootFabrics.map((kind) => JSON.stringify(kind)).join(' or ')})`, { value: data.fabric });
+  }
+  return { ...data, fabric: data.fabric };
+}
+
+function requireSeed(seed: number | undefined): number {
+  if (seed === undefined) throw new FosError('BAD_REQUEST', 'boot: fabric "sim" needs a seed (a safe integer): one seed replays one run', { value: seed });
+  return seed;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let value = root;
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'symbol' || typeof value === 'function') return typeof value;
+  try {
+    return JSON.stringify(value) ?? typeof value;
+  } catch {
+    return typeof value;
+  }
+}

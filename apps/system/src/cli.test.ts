@@ -1,0 +1,106 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { defaultDemoSeed, parseCommandLine, UsageError } from './internal/command-line.js';
+
+// These run the built command, as a user does (turbo builds this package before testing it).
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+
+function runCli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 20_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('fos (built)', () => {
+  it('prints its commands and options for --help', () => {
+    const main = runCli('--help');
+    expect(main.status).toBe(0);
+    for (const text of ['demo', 'start', '--cores', '--messages', '--fabric', '--seed']) expect(main.stdout).toContain(text);
+    const demo = runCli('demo', '--', '--help');
+    expect(demo.status).toBe(0);
+    expect(demo.stdout).toContain('fos demo [--cores N] [--messages N] [--fabric local|sim] [--seed N]');
+  });
+
+  it('runs the demo to the end and exits 0 on its own', () => {
+    const result = runCli('demo', '--', '--messages', '200');
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/fabric\s+local/);
+    expect(result.stdout).toMatch(/messages delivered\s+400/);
+    expect(result.stdout).toMatch(/round trips\s+200 \(200 verified/);
+    expect(result.stdout).toMatch(/round trips\/s\s+\d+/);
+  });
+
+  it('runs the demo on the sim fabric', () => {
+    const result = runCli('demo', '--fabric', 'sim', '--seed', '3', '--messages', '50', '--cores', '3');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/fabric\s+sim \(seed=3\)/);
+    expect(result.stdout).toMatch(/messages delivered\s+100/);
+  });
+
+  it('refuses an unknown option on stderr with exit status 2', () => {
+    const result = runCli('demo', '--frobnicate');
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('unknown option --frobnicate');
+    expect(runCli('launch').status).toBe(2);
+    expect(runCli().status).toBe(2);
+  });
+
+  it('start stays up until SIGTERM, then shuts down and exits 0', async () => {
+    const child = spawn(process.execPath, [cli, 'start', '--cores', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    const watchdog = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString();
+          if (stdout.includes('fos: up')) resolve();
+        });
+        child.on('exit', () => reject(new Error(`fos start ended before it was up: ${stdout}${stderr}`)));
+      });
+      expect(stdout).toMatch(/fos: up .*2 cores/);
+      child.kill('SIGTERM');
+      expect(await exited).toEqual({ code: 0, signal: null });
+      expect(stdout).toContain('SIGTERM: shut down');
+      expect(stderr).toBe('');
+    } finally {
+      clearTimeout(watchdog);
+    }
+  });
+});
+
+describe('parseCommandLine', () => {
+  it('ignores a bare -- wherever it appears', () => {
+    expect(parseCommandLine(['--', 'demo', '--', '--cores', '8', '--'])).toEqual({ kind: 'demo', cores: 8, messages: 10_000, fabric: 'local', seed: undefined });
+    expect(parseCommandLine(['demo', '--', '--messages=20', '--fabric', 'sim'])).toEqual({ kind: 'demo', cores: 4, messages: 20, fabric: 'sim', seed: defaultDemoSeed });
+    expect(parseCommandLine(['start', '--', '-h'])).toMatchObject({ kind: 'help' });
+  });
+
+  it('defaults start to local with 4 cores', () => {
+    expect(parseCommandLine(['start'])).toEqual({ kind: 'start', fabric: 'local', cores: 4 });
+  });
+
+  it('refuses what it cannot run, with the help to read', () => {
+    const refusal = (argv: string[]): string => {
+      try {
+        parseCommandLine(argv);
+      } catch (error) {
+        expect(error).toBeInstanceOf(UsageError);
+        return (error as UsageError).message;
+      }
+      throw new Error(`accepted ${argv.join(' ')}`);
+    };
+    expect(refusal(['demo', '--cores', '2'])).toContain('--cores "2"');
+    expect(refusal(['demo', '--messages', '1e3'])).toContain('--messages "1e3"');
+    expect(refusal(['demo', '--seed', '5'])).toContain('sim only');
+    expect(refusal(['demo', '--fabric', 'worker'])).toContain('not available yet');
+    expect(refusal(['start', '--fabric', 'sim'])).toContain('--fabric "sim"');
+    expect(refusal(['start', '--messages', '5'])).toContain('unknown option --messages');
+    expect(refusal(['demo', 'extra'])).toContain('unexpected argument extra');
+    expect(refusal(['--cores', '4'])).toContain('unknown option --cores');
+  });
+});

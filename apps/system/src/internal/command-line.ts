@@ -1,0 +1,145 @@
+import { parseArgs } from 'node:util';
+import { coresMax } from '@fos/microkernel';
+import { defaultCores } from '../boot.js';
+import { defaultDemoMessages, demoCoresMin } from '../demo.js';
+import { demoMessagesMax } from '../processes.js';
+
+/** The seed of `fos demo --fabric sim` when `--seed` is not given: a fixed one, so runs repeat. */
+export const defaultDemoSeed = 1;
+
+/** What the command line asks for. */
+export type Command =
+  | { readonly kind: 'help'; readonly text: string }
+  | { readonly kind: 'demo'; readonly cores: number; readonly messages: number; readonly fabric: 'local' | 'sim'; readonly seed: number | undefined }
+  | { readonly kind: 'start'; readonly cores: number; readonly fabric: 'local' };
+
+/** A command line the `fos` command cannot run: printed on stderr, exit status 2. */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    /** What to read next (the help of the command at fault). */
+    readonly hint: string,
+  ) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export const mainHelp = `fos — the factored operating system (fos) on Node.js
+
+Usage:
+  fos demo  [--cores N] [--messages N] [--fabric local|sim] [--seed N]
+  fos start [--fabric local] [--cores N]
+  fos <command> --help
+  fos --help
+
+Commands:
+  demo    boot an instance, run an echo workload over ukSend, print what happened and exit
+  start   boot an instance and keep it up until SIGINT or SIGTERM, then shut it down
+
+A bare "--" is ignored wherever it appears.`;
+
+export const demoHelp = `fos demo — boot an instance, run an echo workload, print a summary, exit
+
+Usage:
+  fos demo [--cores N] [--messages N] [--fabric local|sim] [--seed N]
+
+Options:
+  --cores N            cores of the instance, ${demoCoresMin}..${coresMax} (default 4)
+  --messages N         round trips, one in flight, 64-byte payloads, 1..${demoMessagesMax} (default ${defaultDemoMessages})
+  --fabric local|sim   local: every core in this thread over MessageChannel (default);
+                       sim: seeded, deterministic simulation
+  --seed N             seed of a sim run (default ${defaultDemoSeed}); sim only
+  -h, --help           this help`;
+
+export const startHelp = `fos start — boot an instance and keep it up until SIGINT or SIGTERM
+
+Usage:
+  fos start [--fabric local] [--cores N]
+
+Options:
+  --fabric local       every core in this thread over MessageChannel (the only fabric for now;
+                       worker threads come later)
+  --cores N            cores of the instance, 1..${coresMax} (default ${defaultCores})
+  -h, --help           this help`;
+
+const demoOptions = {
+  cores: { type: 'string' },
+  messages: { type: 'string' },
+  fabric: { type: 'string' },
+  seed: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const startOptions = {
+  cores: { type: 'string' },
+  fabric: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Parses the arguments of `fos` (without `node` and the script). Throws {@link UsageError}. */
+export function parseCommandLine(argv: readonly string[]): Command {
+  // pnpm and turbo pass a bare `--` through; it never means anything to fos.
+  const args = argv.filter((arg) => arg !== '--');
+  const [first, ...rest] = args;
+  if (first === undefined) throw new UsageError('missing command', mainHelp);
+  if (first === '--help' || first === '-h' || first === 'help') return { kind: 'help', text: mainHelp };
+  switch (first) {
+    case 'demo':
+      return parseDemo(rest);
+    case 'start':
+      return parseStart(rest);
+    default:
+      throw new UsageError(first.startsWith('-') ? `unknown option ${first} (options follow a command)` : `unknown command ${JSON.stringify(first)}`, mainHelp);
+  }
+}
+
+function parseDemo(args: string[]): Command {
+  const values = parseOptions(args, demoOptions, 'demo', demoHelp);
+  if (values.help === true) return { kind: 'help', text: demoHelp };
+  const fabric = parseFabric(values.fabric ?? 'local', ['local', 'sim'], demoHelp);
+  if (values.seed !== undefined && fabric !== 'sim') throw new UsageError('--seed applies to --fabric sim only', demoHelp);
+  return {
+    kind: 'demo',
+    cores: values.cores === undefined ? 4 : parseInteger('--cores', values.cores, demoCoresMin, coresMax, demoHelp),
+    messages: values.messages === undefined ? defaultDemoMessages : parseInteger('--messages', values.messages, 1, demoMessagesMax, demoHelp),
+    fabric: fabric === 'sim' ? 'sim' : 'local',
+    seed: fabric === 'sim' ? (values.seed === undefined ? defaultDemoSeed : parseInteger('--seed', values.seed, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, demoHelp)) : undefined,
+  };
+}
+
+function parseStart(args: string[]): Command {
+  const values = parseOptions(args, startOptions, 'start', startHelp);
+  if (values.help === true) return { kind: 'help', text: startHelp };
+  parseFabric(values.fabric ?? 'local', ['local'], startHelp);
+  return { kind: 'start', fabric: 'local', cores: values.cores === undefined ? defaultCores : parseInteger('--cores', values.cores, 1, coresMax, startHelp) };
+}
+
+type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+type OptionValues = Partial<Record<string, string | boolean>> & { help?: boolean; fabric?: string; cores?: string; messages?: string; seed?: string };
+
+function parseOptions(args: string[], options: OptionSpec, command: string, help: string): OptionValues {
+  try {
+    const { values } = parseArgs({ args, options, strict: true, allowPositionals: false });
+    return values;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const code = (error as { code?: unknown }).code;
+    // Node's own text suggests `--` to pass such an argument on, which fos ignores: say it plainly.
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`${command}: unknown option ${/'([^']*)'/.exec(message)?.[1] ?? message}`, help);
+    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new UsageError(`${command}: unexpected argument ${/'([^']*)'/.exec(message)?.[1] ?? message}`, help);
+    throw new UsageError(`${command}: ${message}`, help);
+  }
+}
+
+function parseFabric(value: string, allowed: readonly string[], help: string): string {
+  if (allowed.includes(value)) return value;
+  if (value === 'worker') throw new UsageError('--fabric worker is not available yet', help);
+  throw new UsageError(`--fabric ${JSON.stringify(value)} is not one of ${allowed.join(', ')}`, help);
+}
+
+function parseInteger(option: string, text: string, min: number, max: number, help: string): number {
+  const value = /^-?\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) throw new UsageError(`${option} ${JSON.stringify(text)} is not an integer in ${min}..${max}`, help);
+  return value;
+}

@@ -1,0 +1,5 @@
+import { fosTsupConfig } from '@fos/tsup-config';
+
+// The CLI and the module the demo spawns its processes from are ESM only: `import.meta.url` locates
+// the process module beside the CLI, and a process module is loaded with `import()`.
+export default fosTsupConfig({ entry: ['src/index.ts'], esmOnly: ['src/cli.ts', 'src/processes.ts'] });

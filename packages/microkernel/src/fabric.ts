@@ -1,0 +1,94 @@
+import type { Clock, RandomSource } from '@fos/sim';
+import type { SerializedFosError } from './errors.js';
+import type { MailboxLocation, SenderIdentity } from './location.js';
+
+/**
+ * A message between the kernels of one machine. Kernels never share tables: everything one core asks
+ * of another goes through the fabric as one of these.
+ */
+export type KernelMessage =
+  | {
+      readonly kind: 'deliver';
+      readonly fromCore: number;
+      readonly requestId: number;
+      readonly sender: SenderIdentity;
+      readonly location: MailboxLocation;
+      /** The intended name, checked against the mailbox's valid names; null for an unchecked send. */
+      readonly destinationName: string | null;
+      /** A send capability, or for an unchecked send the kernel capability. */
+      readonly capability: string;
+      /** Per-stream sequence number; -1 for an unchecked send. */
+      readonly sequence: number;
+      readonly bytes: Uint8Array;
+    }
+  | { readonly kind: 'skip'; readonly fromCore: number; readonly sender: SenderIdentity; readonly location: MailboxLocation; readonly sequence: number }
+  | {
+      readonly kind: 'alias';
+      readonly fromCore: number;
+      readonly requestId: number;
+      readonly operation: 'add' | 'remove';
+      readonly kernelCapability: string;
+      readonly location: MailboxLocation;
+      readonly name: string;
+    }
+  | {
+      readonly kind: 'nameServer';
+      readonly fromCore: number;
+      readonly requestId: number;
+      readonly operation: 'register' | 'unregister';
+      readonly location: MailboxLocation;
+      readonly capability: string;
+    }
+  | {
+      readonly kind: 'channelOpen';
+      readonly fromCore: number;
+      readonly requestId: number;
+      readonly channelId: string;
+      readonly sender: SenderIdentity;
+      readonly destinationName: string;
+      readonly location: MailboxLocation;
+      readonly capability: string;
+      readonly ring: SharedArrayBuffer;
+    }
+  | { readonly kind: 'channelClose'; readonly fromCore: number; readonly channelId: string; readonly location: MailboxLocation }
+  | { readonly kind: 'doorbell'; readonly fromCore: number; readonly channelId: string; readonly location: MailboxLocation }
+  | { readonly kind: 'drained'; readonly fromCore: number; readonly channelId: string }
+  | { readonly kind: 'processEnded'; readonly fromCore: number; readonly process: string }
+  | {
+      readonly kind: 'result';
+      readonly fromCore: number;
+      readonly requestId: number;
+      readonly error?: SerializedFosError;
+      /** For a delivery to a name server's mailbox: the name server's process (it may answer once unchecked). */
+      readonly nameServerProcess?: string;
+    };
+
+/** How one kernel reaches the others. */
+export interface FabricPort {
+  /**
+   * Sends to the kernel of `toCore` (possibly this core's own). Messages with the same destination and
+   * stream key arrive in order; `streamKey` (default: one stream per pair of cores) lets a simulated
+   * fabric reorder independent streams.
+   */
+  post(toCore: number, message: KernelMessage, streamKey?: string): void;
+}
+
+/**
+ * The hardware under the kernels of one machine: how cores exchange messages, and the machine's clock
+ * and random source. `LocalFabric` (cores in one thread over `MessageChannel`), `SimFabric` (seeded,
+ * deterministic) and, later, worker threads and the proxy implement it.
+ */
+export interface Fabric {
+  /** A short name of the kind of fabric (`local`, `sim`). */
+  readonly kind: string;
+  /** Cores of the machine. */
+  readonly coreCount: number;
+  /** The machine's time source (virtual under simulation). */
+  readonly clock: Clock;
+  /** The machine's randomness (seeded under simulation). */
+  readonly random: RandomSource;
+  /** Connects the kernel of `core`: `receive` gets every message posted to it. */
+  connect(core: number, receive: (message: KernelMessage) => void): FabricPort;
+  /** Stops delivering and releases every port and timer. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,339 @@
+import { describe, expect, it } from 'vitest';
+import type { Capability } from './capability.js';
+import { hasFosErrorCode, isFosError } from './errors.js';
+import { codeOf, namedMailbox, processOn, sendWithRetry, sleep, testMachine, type TestFabricKind } from './internal/testing.js';
+import type { MailboxLocation } from './location.js';
+import type { Machine } from './machine.js';
+
+function flipOneBit(capability: Capability): Capability {
+  const bytes = Buffer.from(capability, 'base64url');
+  bytes[5]! ^= 0x10;
+  return bytes.toString('base64url') as Capability;
+}
+
+async function withMachine(kind: TestFabricKind, run: (machine: Machine, crashes: string[]) => Promise<void>, options: Parameters<typeof testMachine>[1] = {}): Promise<void> {
+  const { machine, crashes } = testMachine(kind, options);
+  try {
+    await run(machine, crashes);
+  } finally {
+    await machine.shutdown();
+  }
+}
+
+describe.each(['local', 'sim'] as const)('microkernel on %s fabric', (kind) => {
+  it('delivers a ukSend across cores with the sender stamped by the kernel', () =>
+    withMachine(kind, async (machine) => {
+      const server = await processOn(machine, 1, 'server');
+      const client = await processOn(machine, 2, 'client');
+      const { location, capability } = await namedMailbox(server.kernel, '/svc/echo');
+      await client.kernel.ukSend('/svc/echo', location, capability, { hello: 'world', n: 1n });
+      const received = await server.kernel.receive(location);
+      expect(received.body).toEqual({ hello: 'world', n: 1n });
+      expect(received.sender).toEqual({ machine: 'm0', core: 2, process: client.process });
+      expect(received.destinationName).toBe('/svc/echo');
+      expect(received.via).toBe('kernel');
+      expect(server.kernel.tryReceive(location)).toBeUndefined();
+    }));
+
+  it('refuses a wrong name, a wrong capability and a stale location with the documented codes', () =>
+    withMachine(kind, async (machine) => {
+      const server = await processOn(machine, 1);
+      const client = await processOn(machine, 3);
+      const first = await namedMailbox(server.kernel, '/svc/a');
+      const second = await namedMailbox(server.kernel, '/svc/b');
+      // Each refusal leaves a gap in the stream; give the refused send up, as a caller that does not retry would.
+      const send = (name: string, location: MailboxLocation, capability: Capability, body: unknown = 1) =>
+        codeOf(
+          client.kernel.ukSend(name, location, capability, body as never).catch((error: unknown) => {
+            if (isFosError(error) && error.details.sequence !== undefined) client.kernel.abandonSend(location, error.details.sequence);
+            throw error;
+          }),
+        );
+      expect(await send('/svc/other', first.location, first.capability)).toBe('NO_SUCH_NAME');
+      expect(await send('/svc/b', first.location, first.capability)).toBe('NO_SUCH_NAME');
+      expect(await send('/svc/a', first.location, flipOneBit(first.capability))).toBe('PERMISSION_DENIED');
+      expect(await send('/svc/a', first.location, second.capability)).toBe('PERMISSION_DENIED');
+      expect(await send('/svc/a', first.location, 'garbage' as Capability)).toBe('PERMISSION_DENIED');
+      expect(await send('bad name', first.location, first.capability)).toBe('INVALID_NAME');
+      expect(await send('/svc/a', first.location, first.capability, () => 1)).toBe('BAD_REQUEST');
+      expect(await send('/svc/a', first.location, first.capability, new Uint8Array(70_000))).toBe('MESSAGE_TOO_LARGE');
+      expect(await send('/svc/a', { machine: 'm0', core: 99, mailbox: 1 }, first.capability)).toBe('UNREACHABLE');
+      expect(await send('/svc/a', { machine: 'other', core: 1, mailbox: 1 }, first.capability)).toBe('UNREACHABLE');
+      expect(await send('/svc/a', { core: 1 } as never, first.capability)).toBe('BAD_REQUEST');
+      await server.kernel.destroyMailbox(first.location);
+      expect(await send('/svc/a', first.location, first.capability)).toBe('UNREACHABLE');
+      // The refusals lost nothing and did not disturb the other mailbox.
+      await client.kernel.ukSend('/svc/b', second.location, second.capability, 'ok');
+      expect((await server.kernel.receive(second.location)).body).toBe('ok');
+    }));
+
+  it('accepts a stream only in sequence: a refusal leaves a gap that its re-send or abandonment fills', () =>
+    withMachine(kind, async (machine) => {
+      const server = await processOn(machine, 1);
+      const client = await processOn(machine, 2);
+      const { location, capability } = await namedMailbox(server.kernel, '/svc/seq');
+      const wrong = flipOneBit(capability);
+      const refused = await client.kernel.ukSend('/svc/seq', location, wrong, 'first').catch((error: unknown) => error);
+      expect(hasFosErrorCode(refused, 'PERMISSION_DENIED') && refused.details.sequence).toBe(0);
+      const blocked = await client.kernel.ukSend('/svc/seq', location, capability, 'second').catch((error: unknown) => error);
+      expect(hasFosErrorCode(blocked, 'WOULD_BLOCK') && blocked.details.sequence).toBe(1);
+      expect(server.kernel.tryReceive(location)).toBeUndefined();
+      await client.kernel.ukSend('/svc/seq', location, capability, 'first again', { resendOf: 0 });
+      await client.kernel.ukSend('/svc/seq', location, capability, 'second again', { resendOf: 1 });
+      expect(await codeOf(client.kernel.ukSend('/svc/seq', location, capability, 'x', { resendOf: 1 }))).toBe('BAD_REQUEST');
+      const refusedAgain = await client.kernel.ukSend('/svc/seq', location, wrong, 'third').catch((error: unknown) => error);
+      expect(hasFosErrorCode(refusedAgain, 'PERMISSION_DENIED')).toBe(true);
+      client.kernel.abandonSend(location, 2);
+      expect(() => client.kernel.abandonSend(location, 2)).toThrow(/BAD_REQUEST/);
+      await client.kernel.ukSend('/svc/seq', location, capability, 'fourth');
+      const bodies = [server.kernel.tryReceive(location), server.kernel.tryReceive(location), server.kernel.tryReceive(location)].map((message) => message?.body);
+      expect(bodies).toEqual(['first again', 'second again', 'fourth']);
+    }));
+
+  it('answers WOULD_BLOCK on a full queue, loses nothing, and keeps issue order for many sends outstanding', () =>
+    withMachine(kind, async (machine) => {
+      const server = await processOn(machine, 1);
+      const client = await processOn(machine, 2);
+      const { location, capability } = await namedMailbox(server.kernel, '/svc/slow', { queueMessagesMax: 4 });
+      const count = 60;
+      const sends = Array.from({ length: count }, (_, index) => sendWithRetry(client.kernel, client.clock, '/svc/slow', location, capability, index));
+      const received: number[] = [];
+      while (received.length < count) {
+        const message = server.kernel.tryReceive(location);
+        if (message === undefined) await sleep(server.clock, 2);
+        else received.push(message.body as number);
+      }
+      const attempts = await Promise.all(sends);
+      expect(received).toEqual(Array.from({ length: count }, (_, index) => index));
+      expect(Math.max(...attempts)).toBeGreaterThan(1);
+      expect(machine.stats().refused).toBeGreaterThan(0);
+    }));
+
+  it('lets only the owner receive from, name or revoke a mailbox', () =>
+    withMachine(kind, async (machine) => {
+      const owner = await processOn(machine, 1);
+      const neighbour = await processOn(machine, 1);
+      const remote = await processOn(machine, 2);
+      const { location, capability } = await namedMailbox(owner.kernel, '/svc/own');
+      expect(() => neighbour.kernel.tryReceive(location)).toThrow(/PERMISSION_DENIED/);
+      expect(await codeOf(neighbour.kernel.addName(location, '/svc/steal'))).toBe('PERMISSION_DENIED');
+      expect(await codeOf(neighbour.kernel.removeCapability(location, capability))).toBe('PERMISSION_DENIED');
+      expect(await codeOf(remote.kernel.receive(location))).toBe('UNREACHABLE');
+      expect(await codeOf(owner.kernel.addName(location, '/sys/name'))).toBe('INVALID_NAME');
+      expect(await codeOf(owner.kernel.removeName(location, '/svc/none'))).toBe('NO_SUCH_NAME');
+      expect(await codeOf(owner.kernel.removeCapability(location, flipOneBit(capability)))).toBe('PERMISSION_DENIED');
+      expect(await owner.kernel.mailboxNames(location)).toEqual(['/svc/own']);
+    }));
+
+  it('adds and revokes capabilities and names', () =>
+    withMachine(kind, async (machine) => {
+      const server = await processOn(machine, 0);
+      const client = await processOn(machine, 3);
+      const { location, capability } = await namedMailbox(server.kernel, '/svc/caps');
+      const second = await server.kernel.addCapability(location);
+      await client.kernel.ukSend('/svc/caps', location, second, 1);
+      await server.kernel.removeCapability(location, second);
+      expect(await codeOf(client.kernel.ukSend('/svc/caps', location, second, 2))).toBe('PERMISSION_DENIED');
+      client.kernel.abandonSend(location, 1);
+      await server.kernel.addName(location, '/svc/alias');
+      await client.kernel.ukSend('/svc/alias', location, capability, 3);
+      await server.kernel.removeName(location, '/svc/alias');
+      expect(await codeOf(client.kernel.ukSend('/svc/alias', location, capability, 4))).toBe('NO_SUCH_NAME');
+      expect([server.kernel.tryReceive(location)?.body, server.kernel.tryReceive(location)?.body]).toEqual([1, 3]);
+    }));
+
+  it('guards ukAddAlias and ukRemoveAlias with the kernel capability (Table 4.5)', () =>
+    withMachine(kind, async (machine) => {
+      const server = await processOn(machine, 1);
+      const nameServer = await processOn(machine, 2);
+      const client = await processOn(machine, 3);
+      const { location, capability } = await namedMailbox(server.kernel, '/sys/fs/1');
+      expect(await codeOf(nameServer.kernel.ukAddAlias(capability, location, '/sys/fs'))).toBe('PERMISSION_DENIED');
+      await nameServer.kernel.ukAddAlias(machine.kernelCapability, location, '/sys/fs');
+      expect(await server.kernel.mailboxNames(location)).toEqual(['/sys/fs/1', '/sys/fs']);
+      await client.kernel.ukSend('/sys/fs', location, capability, 'via the indirect name');
+      expect((await server.kernel.receive(location)).destinationName).toBe('/sys/fs');
+      await nameServer.kernel.ukRemoveAlias(machine.kernelCapability, location, '/sys/fs');
+      expect(await codeOf(client.kernel.ukSend('/sys/fs', location, capability, 'stale'))).toBe('NO_SUCH_NAME');
+      expect(await codeOf(nameServer.kernel.ukRemoveAlias(machine.kernelCapability, location, '/sys/fs'))).toBe('NO_SUCH_NAME');
+      expect(await codeOf(nameServer.kernel.ukAddAlias(machine.kernelCapability, { ...location, mailbox: 999 }, '/x'))).toBe('UNREACHABLE');
+    }));
+
+  it('registers name servers and lets one answer a nameless mailbox once per request (§5.2)', () =>
+    withMachine(kind, async (machine) => {
+      const nameServer = await processOn(machine, 1, 'name-server');
+      const client = await processOn(machine, 2, 'client');
+      expect(await codeOf(client.kernel.ukNameServiceLookup())).toBe('NO_SUCH_NAME');
+      const service = await nameServer.kernel.createMailbox();
+      expect(await codeOf(nameServer.kernel.ukNameServiceRegister(service.location, service.capability, service.capability))).toBe('PERMISSION_DENIED');
+      await nameServer.kernel.ukNameServiceRegister(service.location, machine.kernelCapability, service.capability);
+      const found = await client.kernel.ukNameServiceLookup();
+      expect(found).toEqual({ location: service.location, capability: service.capability });
+      const reply = await client.kernel.createMailbox();
+      // No request delivered yet: no unchecked reply allowed.
+      expect(await codeOf(nameServer.kernel.ukUncheckedSend(machine.kernelCapability, reply.location, 'unasked'))).toBe('PERMISSION_DENIED');
+      await nameServer.kernel.addName(service.location, '/sys/name-server/1');
+      await client.kernel.ukSend('/sys/name-server/1', found.location, found.capability, { replyTo: reply.location as never });
+      await nameServer.kernel.receive(service.location);
+      expect(await codeOf(nameServer.kernel.ukUncheckedSend(reply.capability, reply.location, 'wrong capability'))).toBe('PERMISSION_DENIED');
+      await nameServer.kernel.ukUncheckedSend(machine.kernelCapability, reply.location, 'your first reply');
+      const received = await client.kernel.receive(reply.location);
+      expect(received).toMatchObject({ body: 'your first reply', destinationName: null, via: 'unchecked' });
+      expect(await codeOf(nameServer.kernel.ukUncheckedSend(machine.kernelCapability, reply.location, 'a second one'))).toBe('PERMISSION_DENIED');
+      await nameServer.kernel.ukNameServiceUnregister(service.location, machine.kernelCapability);
+      expect(await codeOf(client.kernel.ukNameServiceLookup())).toBe('NO_SUCH_NAME');
+      expect(await codeOf(nameServer.kernel.ukNameServiceUnregister(service.location, machine.kernelCapability))).toBe('NO_SUCH_NAME');
+    }));
+
+  it('sends through a user-space channel and shoots it down when its capability is removed', () =>
+    withMachine(kind, async (machine) => {
+      const server = await processOn(machine, 1);
+      const client = await processOn(machine, 2);
+      const { location, capability } = await namedMailbox(server.kernel, '/svc/ring');
+      expect(await codeOf(client.kernel.createChannel('/svc/ring', location, flipOneBit(capability)))).toBe('PERMISSION_DENIED');
+      expect(await codeOf(client.kernel.createChannel('/svc/nope', location, capability))).toBe('NO_SUCH_NAME');
+      const channelCapability = await server.kernel.addCapability(location);
+      const channel = await client.kernel.createChannel('/svc/ring', location, channelCapability);
+      expect(await codeOf(client.kernel.createChannel('/svc/ring', location, channelCapability))).toBe('NAME_EXISTS');
+      for (let index = 0; index < 3; index++) await channel.send(index);
+      await server.kernel.removeCapability(location, channelCapability);
+      expect(await codeOf(channel.send(99))).toBe('PERMISSION_DENIED');
+      expect(channel.closed).toBe(true);
+      const received = [await server.kernel.receive(location), await server.kernel.receive(location), await server.kernel.receive(location)];
+      expect(received.map((message) => [message.body, message.via, message.destinationName, message.sender.process])).toEqual([
+        [0, 'channel', '/svc/ring', client.process],
+        [1, 'channel', '/svc/ring', client.process],
+        [2, 'channel', '/svc/ring', client.process],
+      ]);
+      await sleep(server.clock, 5);
+      expect(server.kernel.tryReceive(location)).toBeUndefined();
+    }));
+
+  it('shoots a channel down when its name is removed, and keeps one stream in order across path switches', () =>
+    withMachine(kind, async (machine) => {
+      const server = await processOn(machine, 3);
+      const client = await processOn(machine, 0);
+      const { location, capability } = await namedMailbox(server.kernel, '/svc/mixed');
+      await server.kernel.addName(location, '/svc/mixed-alias');
+      const channel = await client.kernel.createChannel('/svc/mixed-alias', location, capability);
+      const sends: Array<Promise<unknown>> = [];
+      let next = 0;
+      for (let round = 0; round < 5; round++) {
+        for (let index = 0; index < 3; index++) sends.push(client.kernel.ukSend('/svc/mixed', location, capability, next++));
+        for (let index = 0; index < 3; index++) sends.push(channel.send(next++));
+      }
+      const received: number[] = [];
+      while (received.length < next) {
+        const message = server.kernel.tryReceive(location);
+        if (message === undefined) await sleep(server.clock, 1);
+        else received.push(message.body as number);
+      }
+      await Promise.all(sends);
+      expect(received).toEqual(Array.from({ length: next }, (_, index) => index));
+      await server.kernel.removeName(location, '/svc/mixed-alias');
+      expect(await codeOf(channel.send(-1))).toBe('PERMISSION_DENIED');
+      await client.kernel.ukSend('/svc/mixed', location, capability, 'still fine on the kernel path');
+      expect((await server.kernel.receive(location)).body).toBe('still fine on the kernel path');
+    }));
+
+  it('crashes a process whose callback throws, alone; its mailboxes answer UNREACHABLE', () =>
+    withMachine(kind, async (machine, crashes) => {
+      const fragile = await processOn(machine, 1, 'fragile');
+      const steady = await processOn(machine, 1, 'steady');
+      const client = await processOn(machine, 2);
+      const bad = await namedMailbox(fragile.kernel, '/svc/fragile');
+      const good = await namedMailbox(steady.kernel, '/svc/steady');
+      fragile.kernel.onReadable(bad.location, () => {
+        throw new Error('handler bug');
+      });
+      await client.kernel.ukSend('/svc/fragile', bad.location, bad.capability, 'boom');
+      const exit = await fragile.exited;
+      expect(exit.crashed).toBe(true);
+      expect(crashes.join('\n')).toMatch(/process fragile .* crashed: Error: handler bug/);
+      expect(await codeOf(client.kernel.ukSend('/svc/fragile', bad.location, bad.capability, 'again'))).toBe('UNREACHABLE');
+      expect(await codeOf(fragile.kernel.createMailbox())).toBe('SHUTDOWN');
+      await client.kernel.ukSend('/svc/steady', good.location, good.capability, 'still here');
+      expect((await steady.kernel.receive(good.location)).body).toBe('still here');
+    }));
+
+  it('spawns from a module and an exported entry, copying args and result; a throwing entry crashes alone', () =>
+    withMachine(kind, async (machine) => {
+      const module = new URL('./fixtures/echo-process.ts', import.meta.url);
+      const server = await machine.spawn({ core: 1, module, entry: 'echoServer', args: { name: '/svc/echo' } });
+      const { location, capability } = server.result as unknown as { location: MailboxLocation; capability: Capability };
+      const client = await processOn(machine, 2);
+      const reply = await namedMailbox(client.kernel, '/client/reply');
+      await client.kernel.ukSend('/svc/echo', location, capability, { replyName: '/client/reply', replyLocation: reply.location as never, replyCapability: reply.capability, payload: 'ping' });
+      expect((await client.kernel.receive(reply.location)).body).toEqual({ echo: 'ping', from: client.process });
+      expect(await codeOf(machine.spawn({ core: 1, module, entry: 'throwsAtOnce' }))).toBe('UNREACHABLE');
+      expect(await codeOf(machine.spawn({ core: 1, module, entry: 'missing' }))).toBe('BAD_REQUEST');
+      expect(await codeOf(machine.spawn({ core: 9, function: () => 1 }))).toBe('BAD_REQUEST');
+      expect(await codeOf(machine.spawn({ core: 1, function: () => () => 1 }))).toBe('BAD_REQUEST');
+      expect(await codeOf(machine.spawn({ core: 1, function: () => 1, args: { f: Symbol('x') } as never }))).toBe('BAD_REQUEST');
+      const copied = await machine.spawn({ core: 0, function: (_context, args) => args, args: { list: [1, 2] } });
+      expect(copied.result).toEqual({ list: [1, 2] });
+      server.kill();
+      expect((await server.exited).crashed).toBe(false);
+      expect(await codeOf(client.kernel.ukSend('/svc/echo', location, capability, 'gone'))).toBe('UNREACHABLE');
+    }));
+
+  it('enforces its limits with LIMIT_EXCEEDED', () =>
+    withMachine(
+      kind,
+      async (machine) => {
+        const owner = await processOn(machine, 0);
+        expect(await codeOf(owner.kernel.createMailbox({ queueMessagesMax: 0 }))).toBe('BAD_REQUEST');
+        const first = await owner.kernel.createMailbox();
+        await owner.kernel.createMailbox();
+        expect(await codeOf(owner.kernel.createMailbox())).toBe('LIMIT_EXCEEDED');
+        await owner.kernel.addName(first.location, '/a');
+        await owner.kernel.addName(first.location, '/b');
+        expect(await codeOf(owner.kernel.addName(first.location, '/c'))).toBe('LIMIT_EXCEEDED');
+        await owner.kernel.addCapability(first.location);
+        expect(await codeOf(owner.kernel.addCapability(first.location))).toBe('LIMIT_EXCEEDED');
+      },
+      { limits: { mailboxesPerProcessMax: 2, namesPerMailboxMax: 2, capabilitiesPerMailboxMax: 2 } },
+    ));
+
+  it('fails a waiting receive when its mailbox is destroyed', () =>
+    withMachine(kind, async (machine) => {
+      const owner = await processOn(machine, 1);
+      const { location } = await owner.kernel.createMailbox();
+      const waiting = codeOf(owner.kernel.receive(location));
+      await owner.kernel.destroyMailbox(location);
+      expect(await waiting).toBe('UNREACHABLE');
+    }));
+
+  it('never runs a readable callback while its previous run is still going', () =>
+    withMachine(kind, async (machine) => {
+      const server = await processOn(machine, 1);
+      const client = await processOn(machine, 2);
+      const { location, capability } = await namedMailbox(server.kernel, '/svc/serial');
+      let active = 0;
+      let overlapped = false;
+      const handled: number[] = [];
+      server.kernel.onReadable(location, async () => {
+        active++;
+        overlapped ||= active > 1;
+        const message = server.kernel.tryReceive(location);
+        await sleep(server.clock, 2);
+        if (message !== undefined) handled.push(message.body as number);
+        active--;
+      });
+      for (let index = 0; index < 5; index++) await client.kernel.ukSend('/svc/serial', location, capability, index);
+      while (handled.length < 5) await sleep(client.clock, 5);
+      expect(handled).toEqual([0, 1, 2, 3, 4]);
+      expect(overlapped).toBe(false);
+    }));
+
+  it('shuts down cleanly: later calls answer SHUTDOWN', async () => {
+    const { machine } = testMachine(kind);
+    const process = await processOn(machine, 1);
+    const { location } = await process.kernel.createMailbox();
+    const pending = codeOf(process.kernel.receive(location));
+    await machine.shutdown();
+    expect(await pending).toBe('SHUTDOWN');
+    expect(await codeOf(process.kernel.createMailbox())).toBe('SHUTDOWN');
+    expect(await codeOf(machine.spawn({ core: 0, function: () => 1 }))).toBe('SHUTDOWN');
+  });
+});

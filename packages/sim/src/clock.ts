@@ -1,0 +1,184 @@
+import { TimerHeap, type VirtualTimerEntry } from './internal/timer-heap.js';
+import { checkDelayMs } from './internal/validate.js';
+
+/** A scheduled callback that can still be cancelled. */
+export interface Timer {
+  /** Stops the callback from running; does nothing once it has run or was cancelled already. */
+  cancel(): void;
+}
+
+/**
+ * The one source of time for fos code (DESIGN section 8): real ({@link SystemClock}) in production,
+ * virtual ({@link VirtualClock}) under simulation, so a run can be replayed bit for bit.
+ */
+export interface Clock {
+  /** Current time in milliseconds. */
+  now(): number;
+  /** Runs `callback` once after `delayMs` (>= 0) milliseconds; returns a handle to cancel it. */
+  setTimer(delayMs: number, callback: () => void): Timer;
+}
+
+/**
+ * Longest delay one Node.js `setTimeout` can wait (2^31 - 1 ms, about 24.8 days). Node fires longer
+ * delays at once with a warning, so {@link SystemClock} chains timers instead.
+ */
+export const systemTimerDelayMsMax = 2 ** 31 - 1;
+
+/** Options of {@link SystemClock}. */
+export interface SystemClockOptions {
+  /**
+   * Whether a pending timer should let the Node.js process exit (`timeout.unref()`); default false.
+   * Long-lived background timers (heartbeats) use true so they never keep a finished program alive.
+   */
+  unref?: boolean;
+}
+
+/** The real clock: wall time in milliseconds since the Unix epoch and `setTimeout` timers. */
+export class SystemClock implements Clock {
+  readonly #unref: boolean;
+
+  /** @param options - see {@link SystemClockOptions} */
+  constructor(options: SystemClockOptions = {}) {
+    this.#unref = options.unref ?? false;
+  }
+
+  /** Milliseconds since the Unix epoch, with sub-millisecond resolution and monotonic within this process. */
+  now(): number {
+    // timeOrigin + now() is monotonic (performance.now never steps back), unlike the wall clock.
+    return performance.timeOrigin + performance.now();
+  }
+
+  /** Runs `callback` once after `delayMs` milliseconds of real time. */
+  setTimer(delayMs: number, callback: () => void): Timer {
+    checkDelayMs(delayMs, 'SystemClock.setTimer');
+    let cancelled = false;
+    let handle: NodeJS.Timeout | undefined;
+    const schedule = (remainingMs: number): void => {
+      const stepMs = Math.min(remainingMs, systemTimerDelayMsMax);
+      handle = setTimeout(() => {
+        if (cancelled) return;
+        if (remainingMs > stepMs) schedule(remainingMs - stepMs);
+        else callback();
+      }, stepMs);
+      if (this.#unref) handle.unref();
+    };
+    schedule(delayMs);
+    return {
+      cancel: () => {
+        cancelled = true;
+        if (handle !== undefined) clearTimeout(handle);
+      },
+    };
+  }
+}
+
+/** Most timers one {@link VirtualClock} holds pending at once; a runaway timer loop fails fast instead of exhausting memory. */
+export const virtualTimersPendingMax = 1_000_000;
+
+/**
+ * Most rounds (distinct firing times) one {@link VirtualClock.advanceTo} call runs; guards against a
+ * timer that keeps re-arming itself with a zero delay, which would otherwise never let time pass.
+ */
+export const virtualClockAdvanceRoundsMax = 10_000_000;
+
+/**
+ * A clock whose time moves only when told to. Timers fire in (time, creation order) order, so a
+ * simulation that drives it from a seed replays exactly. Time never goes backwards.
+ */
+export class VirtualClock implements Clock {
+  #nowMs: number;
+  #sequence = 0;
+  #pendingCount = 0;
+  readonly #heap = new TimerHeap();
+
+  /** @param startMs - the initial time in milliseconds (default 0) */
+  constructor(startMs = 0) {
+    if (typeof startMs !== 'number' || !Number.isFinite(startMs)) {
+      throw new RangeError(`VirtualClock: startMs must be a finite number, got ${String(startMs)}`);
+    }
+    this.#nowMs = startMs;
+  }
+
+  /** Current virtual time in milliseconds. */
+  now(): number {
+    return this.#nowMs;
+  }
+
+  /** Schedules `callback` at `now() + delayMs`; it runs from {@link fireNext} or {@link advanceTo}. */
+  setTimer(delayMs: number, callback: () => void): Timer {
+    checkDelayMs(delayMs, 'VirtualClock.setTimer');
+    if (this.#pendingCount >= virtualTimersPendingMax) {
+      throw new Error(`VirtualClock.setTimer: more than virtualTimersPendingMax=${virtualTimersPendingMax} timers pending`);
+    }
+    const entry: VirtualTimerEntry = { timeMs: this.#nowMs + delayMs, sequence: this.#sequence++, callback, finished: false };
+    this.#heap.push(entry);
+    this.#pendingCount++;
+    return { cancel: () => this.#cancel(entry) };
+  }
+
+  /** Number of timers scheduled and neither fired nor cancelled. */
+  get pendingTimers(): number {
+    return this.#pendingCount;
+  }
+
+  /** Time of the earliest pending timer, or undefined when none is pending. */
+  nextTimerAt(): number | undefined {
+    return this.#liveHead()?.timeMs;
+  }
+
+  /**
+   * Advances to the earliest pending timer's time and fires every timer due at that time, in creation
+   * order. Timers that those callbacks schedule for the same instant wait for the next call, so a
+   * simulator can deliver messages in between. Returns false (and changes nothing) when no timer is pending.
+   */
+  fireNext(): boolean {
+    const head = this.#liveHead();
+    if (head === undefined) return false;
+    const timeMs = head.timeMs;
+    const sequenceEnd = this.#sequence;
+    this.#nowMs = Math.max(this.#nowMs, timeMs);
+    for (;;) {
+      const next = this.#liveHead();
+      if (next === undefined || next.timeMs !== timeMs || next.sequence >= sequenceEnd) break;
+      this.#heap.pop();
+      next.finished = true;
+      this.#pendingCount--;
+      next.callback();
+    }
+    return true;
+  }
+
+  /** Advances time to `timeMs` (>= now), firing in order every timer due up to then, including ones those timers schedule. */
+  advanceTo(timeMs: number): void {
+    if (typeof timeMs !== 'number' || !Number.isFinite(timeMs) || timeMs < this.#nowMs) {
+      throw new RangeError(`VirtualClock.advanceTo: timeMs must be a finite number >= now (${this.#nowMs}), got ${String(timeMs)}`);
+    }
+    let rounds = 0;
+    for (;;) {
+      const nextAtMs = this.nextTimerAt();
+      if (nextAtMs === undefined || nextAtMs > timeMs) break;
+      if (++rounds > virtualClockAdvanceRoundsMax) {
+        throw new Error(`VirtualClock.advanceTo(${timeMs}): more than virtualClockAdvanceRoundsMax=${virtualClockAdvanceRoundsMax} firing rounds; a timer keeps re-arming itself`);
+      }
+      this.fireNext();
+    }
+    this.#nowMs = timeMs;
+  }
+
+  #cancel(entry: VirtualTimerEntry): void {
+    if (entry.finished) return;
+    entry.finished = true;
+    this.#pendingCount--;
+    // Cancelled entries leave the heap lazily; rebuild when they dominate so that many cancelled
+    // far-future timeouts (the common case for request timers) cannot grow the heap without bound.
+    if (this.#heap.size > 1024 && this.#pendingCount * 2 < this.#heap.size) this.#heap.compact();
+  }
+
+  #liveHead(): VirtualTimerEntry | undefined {
+    for (;;) {
+      const head = this.#heap.peek();
+      if (head === undefined || !head.finished) return head;
+      this.#heap.pop();
+    }
+  }
+}

@@ -1,0 +1,101 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { runSeeds, seedsFromEnv } from './seeds.js';
+
+const variableNames = ['SIM_SEED', 'SIM_SEEDS', 'SIM_SEED_START'] as const;
+
+/** These tests are about the environment overrides themselves, so they start from a clean environment. */
+function isolateEnvironment(): void {
+  const saved = new Map<string, string | undefined>();
+  beforeEach(() => {
+    for (const name of variableNames) {
+      saved.set(name, process.env[name]);
+      delete process.env[name];
+    }
+  });
+  afterEach(() => {
+    for (const name of variableNames) {
+      const value = saved.get(name);
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    vi.restoreAllMocks();
+  });
+}
+
+describe('seedsFromEnv', () => {
+  isolateEnvironment();
+
+  it('lists the default seeds, with SIM_SEEDS and SIM_SEED_START overriding them', () => {
+    expect(seedsFromEnv({ seeds: 3 })).toEqual({ seeds: [0, 1, 2] });
+    expect(seedsFromEnv({ seeds: 2, seedStart: 10 })).toEqual({ seeds: [10, 11] });
+    process.env.SIM_SEEDS = '4';
+    process.env.SIM_SEED_START = '100';
+    expect(seedsFromEnv({ seeds: 2, seedStart: 10 })).toEqual({ seeds: [100, 101, 102, 103] });
+  });
+
+  it('SIM_SEED wins over everything', () => {
+    process.env.SIM_SEEDS = '4';
+    process.env.SIM_SEED = '77';
+    expect(seedsFromEnv({ seeds: 1_000 })).toEqual({ seeds: [77] });
+  });
+
+  it('rejects malformed values, naming the variable and the value', () => {
+    process.env.SIM_SEED = '12abc';
+    expect(() => seedsFromEnv({ seeds: 1 })).toThrow(/SIM_SEED must be an integer, got "12abc"/);
+    delete process.env.SIM_SEED;
+    process.env.SIM_SEEDS = '1e12';
+    expect(() => seedsFromEnv({ seeds: 1 })).toThrow(/SIM_SEEDS.*1e12/);
+    delete process.env.SIM_SEEDS;
+    expect(() => seedsFromEnv({ seeds: -1 })).toThrow(/-1/);
+  });
+});
+
+describe('runSeeds', () => {
+  isolateEnvironment();
+
+  it('runs each seed in order, awaiting each, and returns the count', async () => {
+    const order: string[] = [];
+    const count = await runSeeds(
+      async (seed) => {
+        order.push(`start ${seed}`);
+        await new Promise((resolve) => setImmediate(resolve));
+        order.push(`end ${seed}`);
+      },
+      { seeds: 3, seedStart: 5 },
+    );
+    expect(count).toBe(3);
+    expect(order).toEqual(['start 5', 'end 5', 'start 6', 'end 6', 'start 7', 'end 7']);
+  });
+
+  it('stops at the first failure, prints seed=N and rethrows with the original as cause', async () => {
+    const printed = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const original = new Error('invariant broken');
+    const ran: number[] = [];
+    const failure = await runSeeds(
+      (seed) => {
+        ran.push(seed);
+        if (seed === 3) throw original;
+      },
+      { seeds: 10 },
+    ).catch((error: unknown) => error);
+    expect(ran).toEqual([0, 1, 2, 3]);
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as Error).message).toBe('seed=3: invariant broken');
+    expect((failure as Error).cause).toBe(original);
+    expect(String(printed.mock.calls[0]?.[0])).toMatch(/^seed=3 /);
+  });
+
+  it('SIM_SEED replays exactly one seed and prints it when it fails', async () => {
+    const printed = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    process.env.SIM_SEED = '42';
+    const ran: number[] = [];
+    expect(await runSeeds((seed) => void ran.push(seed), { seeds: 1_000 })).toBe(1);
+    expect(ran).toEqual([42]);
+    await expect(
+      runSeeds(() => {
+        throw new Error('still broken');
+      }),
+    ).rejects.toThrow(/^seed=42: still broken$/);
+    expect(String(printed.mock.calls[0]?.[0])).toContain('seed=42');
+  });
+});

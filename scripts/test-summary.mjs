@@ -1,0 +1,24 @@
+// Adds up the vitest JSON reports of every workspace package (written by the shared vitest preset)
+// and prints one closing line, "N passed, N failed, N skipped", for the whole workspace.
+// Exits non-zero when a report shows a failure or when no test ran at all.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+for (const group of ['packages', 'apps', 'tooling']) {
+  const groupDir = join(root, group);
+  if (!existsSync(groupDir)) continue;
+  for (const name of readdirSync(groupDir)) {
+    const report = join(groupDir, name, '.vitest', 'results.json');
+    if (!existsSync(report)) continue;
+    const result = JSON.parse(readFileSync(report, 'utf8'));
+    passed += result.numPassedTests;
+    failed += result.numFailedTests;
+    skipped += result.numPendingTests + (result.numTodoTests ?? 0);
+  }
+}
+console.log(`Tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(failed > 0 || passed === 0 ? 1 : 0);

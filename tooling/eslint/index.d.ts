@@ -1,0 +1,2 @@
+import type { Linter } from 'eslint';
+export function fosEslintConfig(options: { tsconfigRootDir: string }): Linter.Config[];

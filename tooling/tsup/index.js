@@ -1,0 +1,35 @@
+// Shared tsup preset: library entries ship ESM + CJS + .d.ts; binaries and process modules
+// (worker entry points, CLIs) are ESM only.
+import { defineConfig } from 'tsup';
+
+/**
+ * @param {{ entry?: string[], esmOnly?: string[] }} [options]
+ *   entry: library entries (ESM + CJS + .d.ts); esmOnly: entries built as ESM only.
+ */
+export function fosTsupConfig(options = {}) {
+  const library = {
+    entry: options.entry ?? ['src/index.ts'],
+    format: ['esm', 'cjs'],
+    dts: true,
+    sourcemap: true,
+    clean: !(options.esmOnly && options.esmOnly.length > 0),
+    target: 'node20',
+    platform: 'node',
+    splitting: false,
+    treeshake: true,
+  };
+  if (!options.esmOnly || options.esmOnly.length === 0) return defineConfig(library);
+  return defineConfig([
+    library,
+    {
+      entry: options.esmOnly,
+      format: ['esm'],
+      dts: false,
+      sourcemap: true,
+      clean: false,
+      target: 'node20',
+      platform: 'node',
+      splitting: false,
+    },
+  ]);
+}

@@ -1,0 +1,54 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { layeringViolations, packageShapeViolations, readWorkspace, type WorkspacePackage } from './workspace.js';
+
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+
+function fake(name: string, dependencies: Record<string, string> = {}, peerDependencies: Record<string, string> = {}): WorkspacePackage {
+  return { directory: `/nowhere/${name}`, group: 'packages', manifest: { name, dependencies, peerDependencies } };
+}
+
+describe('the workspace', () => {
+  it('finds every package', () => {
+    const names = readWorkspace(root).map((entry) => entry.manifest.name);
+    expect(names).toContain('@fos/sim');
+    expect(names).toContain('@fos/microkernel');
+    expect(names).toContain('@fos/workspace-check');
+  });
+
+  it('keeps the layering of DESIGN section 3', () => {
+    expect(layeringViolations(readWorkspace(root))).toEqual([]);
+  });
+
+  it('gives every published package the house shape and a changeset', () => {
+    expect(packageShapeViolations(root, readWorkspace(root))).toEqual([]);
+  });
+});
+
+describe('the layering check', () => {
+  it('accepts dependencies on packages below', () => {
+    expect(layeringViolations([fake('@fos/name-service', { '@fos/distributed-store': 'workspace:^', '@fos/sim': 'workspace:^', zod: '^4' })])).toEqual([]);
+  });
+
+  it('refuses a dependency on a package above', () => {
+    expect(layeringViolations([fake('@fos/microkernel', { '@fos/dispatcher': 'workspace:^' })])).toEqual([
+      '@fos/microkernel depends on @fos/dispatcher, a package above it',
+    ]);
+  });
+
+  it('refuses a peerDependency on a package of the same line', () => {
+    expect(layeringViolations([fake('@fos/fs', {}, { '@fos/netstack': 'workspace:^' })])).toEqual(['@fos/fs depends on @fos/netstack, a package of its own line']);
+  });
+
+  it('refuses a runtime dependency on rpc-gen but not a devDependency', () => {
+    expect(layeringViolations([fake('@fos/name-service', { '@fos/rpc-gen': 'workspace:^' })])).toEqual([
+      '@fos/name-service has a runtime dependency on @fos/rpc-gen, a build-time tool (make it a devDependency)',
+    ]);
+    const withDevDependency: WorkspacePackage = { directory: '/x', group: 'packages', manifest: { name: '@fos/name-service', devDependencies: { '@fos/rpc-gen': 'workspace:*' } } };
+    expect(layeringViolations([withDevDependency])).toEqual([]);
+  });
+
+  it('refuses a package with no place in the layering', () => {
+    expect(layeringViolations([fake('@fos/mystery')])).toEqual(['@fos/mystery has no place in the layering of DESIGN section 3']);
+  });
+});

@@ -1,0 +1,111 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * The layering of DESIGN section 3, bottom to top: a package may depend only on packages of earlier
+ * lines, never on one of its own line. `tooling/*` packages are devDependencies of all and sit outside.
+ */
+export const layers: readonly (readonly string[])[] = [
+  ['@fos/sim'],
+  ['@fos/microkernel'],
+  ['@fos/dispatcher'],
+  ['@fos/rpc-gen'],
+  ['@fos/libfos-namecache'],
+  ['@fos/libfos-messaging'],
+  ['@fos/distributed-store'],
+  ['@fos/name-service'],
+  ['@fos/proxy', '@fos/fs', '@fos/netstack'],
+  ['@fos/system'],
+  ['@fos/bench'],
+];
+
+/** A build-time tool that must never be a runtime dependency (it pulls in the TypeScript compiler). */
+export const buildTimeOnly: readonly string[] = ['@fos/rpc-gen'];
+
+/** The fields of a package.json this check reads. */
+export interface PackageJson {
+  readonly name: string;
+  readonly version?: string;
+  readonly private?: boolean;
+  readonly dependencies?: Record<string, string>;
+  readonly peerDependencies?: Record<string, string>;
+  readonly devDependencies?: Record<string, string>;
+  readonly exports?: Record<string, unknown>;
+  readonly files?: readonly string[];
+  readonly sideEffects?: boolean;
+}
+
+/** One workspace package: where it lives and its manifest. */
+export interface WorkspacePackage {
+  readonly directory: string;
+  readonly group: 'packages' | 'apps' | 'tooling';
+  readonly manifest: PackageJson;
+}
+
+/** Every package of the workspace at `root`. */
+export function readWorkspace(root: string): WorkspacePackage[] {
+  const found: WorkspacePackage[] = [];
+  for (const group of ['packages', 'apps', 'tooling'] as const) {
+    const groupDirectory = join(root, group);
+    if (!existsSync(groupDirectory)) continue;
+    for (const name of readdirSync(groupDirectory).sort()) {
+      const manifestPath = join(groupDirectory, name, 'package.json');
+      if (!existsSync(manifestPath)) continue;
+      found.push({ directory: join(groupDirectory, name), group, manifest: JSON.parse(readFileSync(manifestPath, 'utf8')) as PackageJson });
+    }
+  }
+  return found;
+}
+
+function layerOf(name: string): number {
+  return layers.findIndex((line) => line.includes(name));
+}
+
+/** Every breach of the layering rules, as sentences; empty when the workspace is sound. */
+export function layeringViolations(packages: readonly WorkspacePackage[]): string[] {
+  const violations: string[] = [];
+  for (const { group, manifest } of packages) {
+    if (group === 'tooling') continue;
+    const ownLayer = layerOf(manifest.name);
+    if (ownLayer < 0) {
+      violations.push(`${manifest.name} has no place in the layering of DESIGN section 3`);
+      continue;
+    }
+    const runtime = { ...manifest.dependencies, ...manifest.peerDependencies };
+    for (const dependency of Object.keys(runtime).filter((name) => name.startsWith('@fos/'))) {
+      if (buildTimeOnly.includes(dependency)) {
+        violations.push(`${manifest.name} has a runtime dependency on ${dependency}, a build-time tool (make it a devDependency)`);
+        continue;
+      }
+      const dependencyLayer = layerOf(dependency);
+      if (dependencyLayer < 0) violations.push(`${manifest.name} depends on ${dependency}, which has no place in the layering`);
+      else if (dependencyLayer === ownLayer) violations.push(`${manifest.name} depends on ${dependency}, a package of its own line`);
+      else if (dependencyLayer > ownLayer) violations.push(`${manifest.name} depends on ${dependency}, a package above it`);
+    }
+  }
+  return violations;
+}
+
+/** Every way a published package falls short of the house shape (CONVENTIONS, "A package"). */
+export function packageShapeViolations(root: string, packages: readonly WorkspacePackage[]): string[] {
+  const violations: string[] = [];
+  const changesets = readdirSync(join(root, '.changeset'))
+    .filter((file) => file.endsWith('.md') && file !== 'README.md')
+    .map((file) => readFileSync(join(root, '.changeset', file), 'utf8'));
+  for (const { directory, manifest } of packages) {
+    if (manifest.private === true) continue;
+    const name = manifest.name;
+    if (!name.startsWith('@fos/')) violations.push(`${name} is not named @fos/<folder>`);
+    if (!existsSync(join(directory, 'README.md'))) violations.push(`${name} has no README.md`);
+    if (manifest.sideEffects !== false) violations.push(`${name} does not declare "sideEffects": false`);
+    if (JSON.stringify(manifest.files) !== JSON.stringify(['dist'])) violations.push(`${name} does not publish exactly ["dist"]`);
+    const main = manifest.exports?.['.'] as Record<string, { types?: string }> | undefined;
+    for (const condition of ['import', 'require']) {
+      if (main?.[condition]?.types === undefined) violations.push(`${name} has no "types" under exports["."].${condition}`);
+    }
+    if (manifest.exports?.['./internal/*'] !== null) violations.push(`${name} does not block "./internal/*" in its exports map`);
+    const mentioned = changesets.some((text) => new RegExp(`^["']?${name.replace('/', '\\/')}["']?:\\s*(minor|major|patch)`, 'm').test(text));
+    if (!mentioned) violations.push(`${name} has no changeset`);
+  }
+  return violations;
+}
