@@ -83,7 +83,7 @@ async function exchange(instance: Instance, count: number): Promise<string[]> {
     function: async ({ kernel }: ProcessContext, args: MessageBody) => {
       const mailbox = await kernel.createMailbox();
       await kernel.addName(mailbox.location, '/test/asker');
-      const reply = { name: '/test/asker', location: { ...mailbox.location }, capability: mailbox.capability };
+      const reply = { name: '/test/asker', location: mailbox.location, capability: mailbox.capability };
       const answers: string[] = [];
       for (let index = 0; index < (args as { count: number }).count; index++) {
         await kernel.ukSend(server.name, server.location, server.capability as never, { text: `hello ${index}`, reply });

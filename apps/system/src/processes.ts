@@ -52,31 +52,22 @@ export async function echoServer(context: ProcessContext, args: MessageBody): Pr
   const { kernel } = context;
   const mailbox = await kernel.createMailbox();
   await kernel.addName(mailbox.location, name);
-  // The kernel may invoke the callback again while a reply is still being sent; one drain loop at a
-  // time keeps the replies of one stream in arrival order.
-  let draining = false;
+  // The kernel runs this callback one run at a time, so the replies of a stream leave in arrival order.
   kernel.onReadable(mailbox.location, async () => {
-    if (draining) return;
-    draining = true;
-    try {
-      for (let message = kernel.tryReceive(mailbox.location); message !== undefined; message = kernel.tryReceive(mailbox.location)) {
-        const request = echoRequestSchema.safeParse(message.body);
-        if (!request.success) continue;
-        const { reply, sequence, payload } = request.data;
-        try {
-          await kernel.ukSend(reply.name, reply.location, reply.capability, { sequence, payload });
-        } catch (error) {
-          // A client that went away must not stop the server: give up that reply, keep serving.
-          if (!isFosError(error) || error.details.sequence === undefined) throw error;
-          kernel.abandonSend(reply.location, error.details.sequence);
-        }
+    for (let message = kernel.tryReceive(mailbox.location); message !== undefined; message = kernel.tryReceive(mailbox.location)) {
+      const request = echoRequestSchema.safeParse(message.body);
+      if (!request.success) continue;
+      const { reply, sequence, payload } = request.data;
+      try {
+        await kernel.ukSend(reply.name, reply.location, reply.capability, { sequence, payload });
+      } catch (error) {
+        // A client that went away must not stop the server: give up that reply, keep serving.
+        if (!isFosError(error) || error.details.sequence === undefined) throw error;
+        kernel.abandonSend(reply.location, error.details.sequence);
       }
-    } finally {
-      draining = false;
     }
   });
-  // A spread: MailboxLocation is an interface, which MessageBody's index signature does not admit.
-  return { name, location: { ...mailbox.location }, capability: mailbox.capability };
+  return { name, location: mailbox.location, capability: mailbox.capability };
 }
 
 /**
@@ -93,7 +84,7 @@ export async function demoClient(context: ProcessContext, args: MessageBody): Pr
   const { kernel } = context;
   const replyMailbox = await kernel.createMailbox();
   await kernel.addName(replyMailbox.location, replyName);
-  const reply = { name: replyName, location: { ...replyMailbox.location }, capability: replyMailbox.capability };
+  const reply = { name: replyName, location: replyMailbox.location, capability: replyMailbox.capability };
   const payload = new Uint8Array(payloadBytes);
   const startedMs = context.clock.now();
   let verified = 0;
