@@ -27,7 +27,9 @@ describe.each(['local', 'sim'] as const)('microkernel on %s fabric', (kind) => {
       const client = await processOn(machine, 2, 'client');
       const { location, capability } = await namedMailbox(server.kernel, '/svc/echo');
       await client.kernel.ukSend('/svc/echo', location, capability, { hello: 'world', n: 1n });
+      expect(server.kernel.pendingMessages(location)).toBe(1);
       const received = await server.kernel.receive(location);
+      expect(server.kernel.pendingMessages(location)).toBe(0);
       expect(received.body).toEqual({ hello: 'world', n: 1n });
       expect(received.sender).toEqual({ machine: 'm0', core: 2, process: client.process });
       expect(received.destinationName).toBe('/svc/echo');

@@ -210,6 +210,7 @@ export class Kernel {
       channels: new Map(),
       receivers: [],
       readable: undefined,
+      taken: 0,
       nameServer: false,
     };
     this.mailboxes.set(location.mailbox, mailbox);
@@ -262,11 +263,17 @@ export class Kernel {
 
   // ---- receiving -----------------------------------------------------------------------------------
 
+  /** Messages waiting in an own mailbox's queue (a poll, for schedulers such as the dispatcher). */
+  pendingMessages(caller: ProcessRecord, location: unknown): number {
+    return this.ownedMailbox(caller, location).queue.length;
+  }
+
   /** `tryReceive`: the next message of an own mailbox, or undefined when its queue is empty. */
   tryReceive(caller: ProcessRecord, location: unknown): ReceivedMessage | undefined {
     const mailbox = this.ownedMailbox(caller, location);
     const queued = mailbox.queue.shift();
     if (queued === undefined) return undefined;
+    mailbox.taken++;
     this.afterDequeue(mailbox);
     return toReceived(queued);
   }
@@ -276,6 +283,7 @@ export class Kernel {
     const mailbox = this.ownedMailbox(caller, location);
     const queued = mailbox.queue.shift();
     if (queued !== undefined) {
+      mailbox.taken++;
       this.afterDequeue(mailbox);
       return Promise.resolve(toReceived(queued));
     }
@@ -291,8 +299,9 @@ export class Kernel {
 
   /**
    * Sets (or clears, with null) the callback the kernel invokes when an own mailbox has messages.
-   * It runs in a microtask after an arrival, never while its previous (async) run is still going, and
-   * again after that run if messages remain; one that throws or rejects crashes the process.
+   * It runs in a microtask after an arrival (and at once if messages wait), never while its previous
+   * (async) run is still going, and again after a run that took messages while some remain; a run
+   * that took none waits for the next arrival. One that throws or rejects crashes the process.
    */
   onReadable(caller: ProcessRecord, location: unknown, callback: (() => void | Promise<void>) | null): void {
     const mailbox = this.ownedMailbox(caller, location);
@@ -300,21 +309,30 @@ export class Kernel {
       mailbox.readable = undefined;
       return;
     }
-    // One run at a time: while an async run is still going, arrivals only mark the mailbox, and the
-    // callback runs again once the previous run settles (so a handler never races itself).
+    // One run at a time: while an async run is still going, arrivals only mark the mailbox. After a
+    // run, the callback runs again if messages wait and the run took some (or more arrived meanwhile);
+    // a run that took none waits for the next arrival, so an owner that leaves its queue unread (a
+    // paused dispatcher) is not called in a loop.
     let scheduled = false;
     let running = false;
+    let arrivedWhileRunning = false;
     const run = (): void => {
       scheduled = false;
       if (caller.state !== 'running' || mailbox.readable !== readable || mailbox.queue.length === 0) return;
       running = true;
+      arrivedWhileRunning = false;
+      const takenBefore = mailbox.taken;
       this.invokeCallback(caller, callback, () => {
         running = false;
-        if (mailbox.queue.length > 0) readable();
+        if (mailbox.queue.length > 0 && (arrivedWhileRunning || mailbox.taken > takenBefore)) readable();
       });
     };
     const readable = (): void => {
-      if (scheduled || running) return;
+      if (running) {
+        arrivedWhileRunning = true;
+        return;
+      }
+      if (scheduled) return;
       scheduled = true;
       queueMicrotask(run);
     };

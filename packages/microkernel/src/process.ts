@@ -45,6 +45,8 @@ export interface SystemCalls {
   receive(location: MailboxLocation): Promise<ReceivedMessage>;
   /** The next message of an own mailbox, or undefined. */
   tryReceive(location: MailboxLocation): ReceivedMessage | undefined;
+  /** How many messages wait in an own mailbox's queue. */
+  pendingMessages(location: MailboxLocation): number;
   /** The callback the kernel invokes when an own mailbox has messages (null clears it). */
   onReadable(location: MailboxLocation, callback: (() => void | Promise<void>) | null): void;
   /** `ukSend` (§4.2.4): see {@link Kernel.ukSend}. */
@@ -117,6 +119,7 @@ export function bindSystemCalls(kernel: Kernel, record: ProcessRecord): SystemCa
     mailboxNames: async (location) => kernel.mailboxNames(record, location),
     receive: async (location) => kernel.receive(record, location),
     tryReceive: (location) => kernel.tryReceive(record, location),
+    pendingMessages: (location) => kernel.pendingMessages(record, location),
     onReadable: (location, callback) => kernel.onReadable(record, location, callback),
     ukSend: (destinationName, location, capability, body, options) => kernel.ukSend(record, destinationName, location, capability, body, options),
     abandonSend: (location, sequence) => kernel.abandonSend(record, location, sequence),

@@ -1,7 +1,8 @@
 import type { Benchmark } from '../harness.js';
+import { dispatcherCall } from './dispatcher-call.js';
 import { ukSendRoundtrip } from './uksend-roundtrip.js';
 
 /** Every benchmark of `pnpm bench`, in the order they run. */
 export function allBenchmarks(): Benchmark[] {
-  return [ukSendRoundtrip()];
+  return [ukSendRoundtrip(), dispatcherCall()];
 }

@@ -42,6 +42,8 @@ export interface Mailbox {
   readonly channels: Map<string, ChannelReader>;
   readonly receivers: Array<{ readonly deliver: (message: QueuedMessage) => void; readonly fail: (error: Error) => void }>;
   readable: (() => void) | undefined;
+  /** Messages taken by the owner so far (drives the readable callback's re-runs). */
+  taken: number;
   /** Set while registered with `ukNameServiceRegister`: deliveries to it permit one unchecked reply. */
   nameServer: boolean;
 }

@@ -1,0 +1,695 @@
+import type { Clock } from '@fos/sim';
+import {
+  assert,
+  AssertionError,
+  FosError,
+  isFosError,
+  type MailboxLocation,
+  type MessageBody,
+  type ProcessContext,
+  type ReceivedMessage,
+  type SystemCalls,
+} from '@fos/microkernel';
+import { callAllCallsMax, callTimeoutMsMax, defaultDispatcherLimits, dispatcherMailboxesMax, type DispatcherLimits } from './limits.js';
+import type { CallOutcome, CallResult, CallSpec, Condition, Exchange, Thread } from './thread.js';
+import type { Budget, CallOptions, Destination, IncomingRequest, ReplyAddress, RequestHandler, SendFunction } from './types.js';
+import { inboundEnvelopeSchema, replyEnvelopeSchema, type RequestEnvelope, type ResponseEnvelope } from './wire.js';
+
+/** What a dispatcher is made of. */
+export interface DispatcherOptions {
+  /** The process's system calls (receiving). */
+  readonly kernel: SystemCalls;
+  /** How to send (raw `ukSend` here; libfos later). */
+  readonly send: SendFunction;
+  /** The machine clock (virtual under simulation). */
+  readonly clock: Clock;
+  /** The process's reply mailbox, already created and named by its owner; drained first. */
+  readonly replyAddress: ReplyAddress;
+  /** Crashes the process (an assertion in a thread is a bug of the process, not of the machine). */
+  readonly crash: (error: unknown) => void;
+  /** Where undeliverable replies and dropped messages are reported (default: nowhere; they are counted). */
+  readonly log?: (line: string) => void;
+  readonly limits?: Partial<DispatcherLimits>;
+  /** Test only: skip waiting for a woken thread to park before the next message (breaks §5.3 ordering). */
+  readonly testHooks?: { readonly skipParkWait?: boolean };
+}
+
+/** Options of {@link Dispatcher.register}. */
+export interface RegisterOptions {
+  readonly handler: RequestHandler;
+  /** Higher first when several mailboxes hold messages (default 0). */
+  readonly priority?: number;
+  /** Live request threads of this mailbox, past which requests wait (default `liveThreadsPerMailboxMax`). */
+  readonly liveThreadsMax?: number;
+}
+
+/** Counters of a dispatcher. */
+export interface DispatcherStats {
+  readonly threadsLive: number;
+  readonly requestsHandled: number;
+  readonly requestsExpired: number;
+  readonly responsesLate: number;
+  readonly followUpsDropped: number;
+  readonly repliesUndeliverable: number;
+  readonly envelopesMalformed: number;
+  /** Per served mailbox: live request threads now and at most. */
+  readonly mailboxes: ReadonlyArray<{ readonly location: MailboxLocation; readonly liveThreads: number; readonly liveThreadsPeak: number }>;
+}
+
+type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: Error };
+
+interface ServedMailbox {
+  readonly location: MailboxLocation;
+  readonly handler: RequestHandler;
+  readonly priority: number;
+  readonly liveThreadsMax: number;
+  liveThreads: number;
+  liveThreadsPeak: number;
+}
+
+interface PendingCall {
+  readonly thread: ThreadImpl;
+  readonly settle: (outcome: Outcome) => void;
+}
+
+interface ReadyEntry {
+  readonly thread: ThreadImpl;
+  /** A new thread's body, or the outcome that wakes a parked one. */
+  readonly start?: () => Promise<void>;
+  readonly outcome?: Outcome;
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => (resolve = done));
+  return { promise, resolve };
+}
+
+/**
+ * The dispatcher of one process (thesis §2.3, §4.4.1, §5.3): it serves the process's mailboxes, gives
+ * every incoming request its own cooperative thread, and runs one thread at a time, each until it
+ * parks in a dispatcher operation. A woken thread runs to its next park before any further message of
+ * the process is handled; replies are drained first and never wait behind requests.
+ */
+export class Dispatcher {
+  readonly replyAddress: ReplyAddress;
+  readonly clock: Clock;
+  private readonly kernel: SystemCalls;
+  private readonly sendFunction: SendFunction;
+  private readonly crash: (error: unknown) => void;
+  private readonly log: (line: string) => void;
+  private readonly limits: DispatcherLimits;
+  private readonly skipParkWait: boolean;
+  private readonly served: ServedMailbox[] = [];
+  private readonly ready: ReadyEntry[] = [];
+  private readonly pendingCalls = new Map<number, PendingCall>();
+  private readonly pendingFollowUps = new Map<number, PendingCall>();
+  private readonly idleWaiters: Array<() => void> = [];
+  private nextToken = 1;
+  private nextThreadNumber = 1;
+  private pumping = false;
+  private paused = false;
+  private stopped = false;
+  private current: ThreadImpl | undefined;
+  private threadsLive = 0;
+  private counters = { requestsHandled: 0, requestsExpired: 0, responsesLate: 0, followUpsDropped: 0, repliesUndeliverable: 0, envelopesMalformed: 0 };
+
+  constructor(options: DispatcherOptions) {
+    this.kernel = options.kernel;
+    this.sendFunction = options.send;
+    this.clock = options.clock;
+    this.replyAddress = options.replyAddress;
+    this.crash = options.crash;
+    this.log = options.log ?? (() => undefined);
+    this.limits = { ...defaultDispatcherLimits, ...options.limits };
+    this.skipParkWait = options.testHooks?.skipParkWait === true;
+    this.kernel.onReadable(this.replyAddress.location, () => this.schedulePump());
+  }
+
+  /**
+   * Serves a mailbox of this process: each request to it runs `handler` in a thread of its own.
+   * Higher `priority` is served first; past `liveThreadsMax` live threads, requests wait in the mailbox.
+   */
+  register(location: MailboxLocation, options: RegisterOptions): void {
+    assert(!this.stopped, 'register on a running dispatcher');
+    if (this.served.length >= dispatcherMailboxesMax) {
+      throw new FosError('LIMIT_EXCEEDED', `a dispatcher serves at most dispatcherMailboxesMax (${dispatcherMailboxesMax}) mailboxes`, { value: this.served.length });
+    }
+    const liveThreadsMax = options.liveThreadsMax ?? this.limits.liveThreadsPerMailboxMax;
+    if (!Number.isInteger(liveThreadsMax) || liveThreadsMax < 1 || liveThreadsMax > this.limits.liveThreadsPerMailboxMax) {
+      throw new FosError('BAD_REQUEST', `liveThreadsMax ${liveThreadsMax} is not an integer in 1..${this.limits.liveThreadsPerMailboxMax}`, { value: liveThreadsMax });
+    }
+    const mailbox: ServedMailbox = { location, handler: options.handler, priority: options.priority ?? 0, liveThreadsMax, liveThreads: 0, liveThreadsPeak: 0 };
+    this.served.push(mailbox);
+    this.served.sort((left, right) => right.priority - left.priority);
+    this.kernel.onReadable(location, () => this.schedulePump());
+  }
+
+  /** Runs `body` in a new thread (a process's main line of work, say); resolves with what it returns. */
+  spawnThread<T>(name: string, body: (thread: Thread) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const thread = new ThreadImpl(this, name, undefined, undefined);
+      this.threadsLive++;
+      this.ready.push({
+        thread,
+        start: async () => {
+          try {
+            resolve(await body(thread));
+          } catch (error) {
+            reject(error instanceof Error ? error : new Error(String(error)));
+          }
+        },
+      });
+      this.schedulePump();
+    });
+  }
+
+  /** Creates a condition variable for the threads of this dispatcher. */
+  createCondition(): Condition {
+    const waiters: PendingCall[] = [];
+    const wake = (count: number): void => {
+      for (const waiter of waiters.splice(0, count)) waiter.settle({ ok: true, value: undefined });
+    };
+    return {
+      signal: () => wake(1),
+      broadcast: () => wake(waiters.length),
+      get waiting() {
+        return waiters.length;
+      },
+      [conditionWaiters]: waiters,
+    } as Condition;
+  }
+
+  /** The thread running now, if any: code between two dispatcher operations always runs in one. */
+  get currentThread(): Thread | undefined {
+    return this.current;
+  }
+
+  /** Resolves once every thread is parked (or done) and no message is ready to be handled. */
+  whenIdle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Counters for tests and operators. */
+  stats(): DispatcherStats {
+    return {
+      threadsLive: this.threadsLive,
+      ...this.counters,
+      mailboxes: this.served.map((mailbox) => ({ location: mailbox.location, liveThreads: mailbox.liveThreads, liveThreadsPeak: mailbox.liveThreadsPeak })),
+    };
+  }
+
+  /**
+   * Holds the dispatcher: no thread runs and no message is taken until {@link resume}; messages wait
+   * in their mailboxes (a host or a test arranges what is ready, then resumes).
+   */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Ends a {@link pause}. */
+  resume(): void {
+    this.paused = false;
+    this.schedulePump();
+  }
+
+  /** Stops taking messages for good; parked threads stay parked. */
+  stop(): void {
+    this.stopped = true;
+    this.kernel.onReadable(this.replyAddress.location, null);
+    for (const mailbox of this.served) this.kernel.onReadable(mailbox.location, null);
+  }
+
+  // ---- the pump ------------------------------------------------------------------------------------
+
+  /** @internal Queues a parked thread to be woken with `outcome`. */
+  makeReady(thread: ThreadImpl, outcome: Outcome): void {
+    this.ready.push({ thread, outcome });
+    this.schedulePump();
+  }
+
+  private schedulePump(): void {
+    if (this.pumping || this.stopped || this.paused) return;
+    this.pumping = true;
+    void this.pump().catch((error: unknown) => this.crash(error));
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      for (;;) {
+        if (this.stopped || this.paused) return;
+        const entry = this.ready.shift();
+        if (entry !== undefined) {
+          await this.run(entry);
+          continue;
+        }
+        if (this.takeReply()) continue;
+        if (this.takeRequest()) continue;
+        break;
+      }
+    } finally {
+      this.pumping = false;
+    }
+    if (this.isIdle()) for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  /** Runs one thread until it parks or finishes (§5.3: nothing else of the process runs meanwhile). */
+  private async run(entry: ReadyEntry): Promise<void> {
+    const thread = entry.thread;
+    const parked = deferred();
+    thread.beginRun(parked.resolve);
+    this.current = thread;
+    const watchdog = setImmediate(() => {
+      if (thread.state === 'running' && this.current === thread) {
+        this.crash(
+          new AssertionError(`thread ${thread.name} was woken and stopped without parking in a dispatcher operation (await only call, callAll, send, respond, respondAndAwait, sleep, wait or waitFor)`),
+        );
+      }
+    });
+    if (entry.start !== undefined) {
+      entry.start().then(
+        () => thread.finish(),
+        (error: unknown) => {
+          thread.finish();
+          this.crash(error);
+        },
+      );
+    } else {
+      assert(entry.outcome !== undefined, 'a ready entry starts or wakes a thread');
+      thread.wake(entry.outcome);
+    }
+    if (!this.skipParkWait) await parked.promise;
+    clearImmediate(watchdog);
+    if (this.current === thread) this.current = undefined;
+  }
+
+  private takeReply(): boolean {
+    const message = this.kernel.tryReceive(this.replyAddress.location);
+    if (message === undefined) return false;
+    const envelope = replyEnvelopeSchema.safeParse(message.body);
+    if (!envelope.success) {
+      this.counters.envelopesMalformed++;
+      return true;
+    }
+    if (envelope.data.fos === 'response') {
+      const pending = this.pendingCalls.get(envelope.data.token);
+      if (pending === undefined) {
+        this.counters.responsesLate++;
+        return true;
+      }
+      this.pendingCalls.delete(envelope.data.token);
+      pending.settle(this.responseOutcome(pending.thread, envelope.data));
+      return true;
+    }
+    const pending = this.pendingFollowUps.get(envelope.data.token);
+    if (pending === undefined) {
+      this.counters.followUpsDropped++;
+      return true;
+    }
+    this.pendingFollowUps.delete(envelope.data.token);
+    pending.settle({ ok: true, value: envelope.data.body });
+    return true;
+  }
+
+  private responseOutcome(thread: ThreadImpl, response: ResponseEnvelope): Outcome {
+    if (!response.ok) {
+      const error = response.error ?? { code: 'BAD_REQUEST' as const, message: 'error response without an error' };
+      return { ok: false, error: new FosError(error.code, error.message.startsWith(`${error.code}: `) ? error.message.slice(error.code.length + 2) : error.message) };
+    }
+    const awaiting = response.awaiting;
+    const exchange: Exchange = {
+      followUp: (body) => {
+        if (awaiting === undefined) {
+          // The responder did not wait for a follow-up: nobody would take it.
+          this.counters.followUpsDropped++;
+          return thread.waitFor(Promise.resolve());
+        }
+        return thread.sendEnvelope('followUp', awaiting.replyTo, { fos: 'followUp', token: awaiting.token, body });
+      },
+    };
+    const result: CallResult = { body: response.body ?? null, exchange };
+    return { ok: true, value: result };
+  }
+
+  private takeRequest(): boolean {
+    for (const mailbox of this.served) {
+      if (mailbox.liveThreads >= mailbox.liveThreadsMax) continue;
+      const message = this.kernel.tryReceive(mailbox.location);
+      if (message === undefined) continue;
+      this.startRequestThread(mailbox, message);
+      return true;
+    }
+    return false;
+  }
+
+  private startRequestThread(mailbox: ServedMailbox, message: ReceivedMessage): void {
+    const envelope = inboundEnvelopeSchema.safeParse(message.body);
+    if (!envelope.success) {
+      this.counters.envelopesMalformed++;
+      this.log(`dispatcher: dropped a malformed message to ${message.destinationName ?? 'an unnamed mailbox'} from ${message.sender.process}`);
+      return;
+    }
+    const request = envelope.data.fos === 'request' ? envelope.data : undefined;
+    const deadlineMs = request !== undefined && request.budget !== 'none' ? message.enqueuedAtMs + request.budget : undefined;
+    if (deadlineMs !== undefined && deadlineMs <= this.clock.now()) {
+      this.counters.requestsExpired++;
+      return;
+    }
+    const incoming: IncomingRequest = { body: envelope.data.body, sender: message.sender, destinationName: message.destinationName, expectsReply: request !== undefined, deadlineMs };
+    const thread = new ThreadImpl(this, `${request ? `request#${request.token}` : 'message'} on ${message.destinationName ?? 'mailbox'}`, deadlineMs, request);
+    mailbox.liveThreads++;
+    mailbox.liveThreadsPeak = Math.max(mailbox.liveThreadsPeak, mailbox.liveThreads);
+    this.threadsLive++;
+    this.counters.requestsHandled++;
+    this.ready.push({
+      thread,
+      start: async () => {
+        try {
+          await this.handle(mailbox, incoming, thread);
+        } finally {
+          mailbox.liveThreads--;
+        }
+      },
+    });
+  }
+
+  private async handle(mailbox: ServedMailbox, incoming: IncomingRequest, thread: ThreadImpl): Promise<void> {
+    let result: MessageBody | void;
+    try {
+      result = await mailbox.handler(incoming, thread);
+    } catch (error) {
+      if (!isFosError(error)) throw error;
+      if (incoming.expectsReply && !thread.responded) await thread.respondWith({ ok: false, error: { code: error.code, message: error.message } });
+      return;
+    }
+    if (incoming.expectsReply && !thread.responded) await thread.respond(result ?? null);
+  }
+
+  private isIdle(): boolean {
+    if (this.stopped) return true;
+    if (this.pumping || this.ready.length > 0) return false;
+    if (this.kernel.pendingMessages(this.replyAddress.location) > 0) return false;
+    return this.served.every((mailbox) => mailbox.liveThreads >= mailbox.liveThreadsMax || this.kernel.pendingMessages(mailbox.location) === 0);
+  }
+
+  // ---- operations on behalf of threads ------------------------------------------------------------------
+
+  /** @internal */
+  threadFinished(): void {
+    this.threadsLive--;
+  }
+
+  /** @internal A new token for a call or a follow-up wait. */
+  registerPending(kind: 'call' | 'followUp', pending: PendingCall): number {
+    if (this.pendingCalls.size + this.pendingFollowUps.size >= this.limits.pendingOperationsMax) {
+      throw new FosError('LIMIT_EXCEEDED', `a process may have pendingOperationsMax (${this.limits.pendingOperationsMax}) calls and follow-up waits pending`, {
+        value: this.pendingCalls.size + this.pendingFollowUps.size,
+      });
+    }
+    const token = this.nextToken++;
+    (kind === 'call' ? this.pendingCalls : this.pendingFollowUps).set(token, pending);
+    return token;
+  }
+
+  /** @internal Forgets a pending token (timed out or failed); true if it was still pending. */
+  dropPending(kind: 'call' | 'followUp', token: number): boolean {
+    return (kind === 'call' ? this.pendingCalls : this.pendingFollowUps).delete(token);
+  }
+
+  /** @internal How long an operation may wait: its own timeout, never past the thread's deadline. */
+  timeoutFor(thread: ThreadImpl, options: CallOptions): number | 'none' {
+    if (options.deadline === 'none') return 'none';
+    const own = options.timeoutMs ?? this.limits.callTimeoutMsDefault;
+    if (!Number.isFinite(own) || own < 0 || own > callTimeoutMsMax) {
+      throw new FosError('BAD_REQUEST', `timeoutMs ${own} is outside 0..callTimeoutMsMax (${callTimeoutMsMax})`, { value: own });
+    }
+    return thread.deadlineMs === undefined ? own : Math.min(own, Math.max(0, thread.deadlineMs - this.clock.now()));
+  }
+
+  /** @internal */
+  sendRaw(destination: Destination, body: MessageBody): Promise<void> {
+    return this.sendFunction(destination, body);
+  }
+
+  /** @internal */
+  replyUndeliverable(thread: ThreadImpl, error: unknown): void {
+    this.counters.repliesUndeliverable++;
+    this.log(`dispatcher: the reply of ${thread.name} could not be delivered: ${error instanceof Error ? error.message : String(error)}`);
+  }
+
+  /** @internal */
+  threadName(prefix: string): string {
+    return `${prefix}#${this.nextThreadNumber++}`;
+  }
+}
+
+const conditionWaiters = Symbol('condition waiters');
+
+/** The thread implementation: every operation parks it until the dispatcher wakes it. */
+class ThreadImpl implements Thread {
+  state: 'ready' | 'running' | 'parked' | 'finished' = 'ready';
+  responded = false;
+  private parkedSignal: (() => void) | undefined;
+  private wakeParked: ((outcome: Outcome) => void) | undefined;
+
+  constructor(
+    private readonly dispatcher: Dispatcher,
+    readonly name: string,
+    readonly deadlineMs: number | undefined,
+    private readonly request: RequestEnvelope | undefined,
+  ) {}
+
+  beginRun(parked: () => void): void {
+    assert(this.state === 'ready' || this.state === 'parked', `thread ${this.name} is run only when ready or parked (it is ${this.state})`);
+    this.state = 'running';
+    this.parkedSignal = parked;
+  }
+
+  wake(outcome: Outcome): void {
+    const wake = this.wakeParked;
+    assert(wake !== undefined, `thread ${this.name} is woken only while parked`);
+    this.wakeParked = undefined;
+    wake(outcome);
+  }
+
+  finish(): void {
+    this.state = 'finished';
+    this.dispatcher.threadFinished();
+    this.signalParked();
+  }
+
+  private signalParked(): void {
+    const signal = this.parkedSignal;
+    this.parkedSignal = undefined;
+    signal?.();
+  }
+
+  /** Parks this thread; `arm` gets the function that, called once, queues the wake-up. */
+  private park<T>(operation: string, arm: (settle: (outcome: Outcome) => void) => void): Promise<T> {
+    assert(this.state === 'running', `thread ${this.name} calls ${operation} while ${this.state}: a thread awaits one dispatcher operation at a time`);
+    return new Promise<T>((resolve, reject) => {
+      this.state = 'parked';
+      this.wakeParked = (outcome) => (outcome.ok ? resolve(outcome.value as T) : reject(outcome.error));
+      let settled = false;
+      const settle = (outcome: Outcome): void => {
+        if (settled) return;
+        settled = true;
+        this.dispatcher.makeReady(this, outcome);
+      };
+      try {
+        arm(settle);
+      } catch (error) {
+        settle({ ok: false, error: asError(error) });
+      }
+      this.signalParked();
+    });
+  }
+
+  call(destination: Destination, body: MessageBody, options: CallOptions = {}): Promise<CallResult> {
+    return this.park('call', (settle) => this.issueCall(destination, body, options, settle));
+  }
+
+  callAll(calls: readonly CallSpec[], options: CallOptions = {}): Promise<CallOutcome[]> {
+    if (calls.length > callAllCallsMax) throw new FosError('LIMIT_EXCEEDED', `callAll takes at most callAllCallsMax (${callAllCallsMax}) calls`, { value: calls.length });
+    return this.park('callAll', (settle) => {
+      const outcomes: CallOutcome[] = new Array<CallOutcome>(calls.length);
+      let remaining = calls.length;
+      if (remaining === 0) settle({ ok: true, value: outcomes });
+      calls.forEach((spec, index) => {
+        this.issueCall(spec.destination, spec.body, options, (outcome) => {
+          outcomes[index] = outcome.ok ? { ok: true, ...(outcome.value as CallResult) } : { ok: false, error: toFosError(outcome.error) };
+          if (--remaining === 0) settle({ ok: true, value: outcomes });
+        });
+      });
+    });
+  }
+
+  /** Sends a request and settles with its response, its send failure, or `TIMEOUT`. */
+  private issueCall(destination: Destination, body: MessageBody, options: CallOptions, settle: (outcome: Outcome) => void): void {
+    const timeout = this.dispatcher.timeoutFor(this, options);
+    if (timeout === 0) {
+      settle({ ok: false, error: new FosError('TIMEOUT', `${this.name}: no time left for a call to ${destination.name}`, { value: destination.name }) });
+      return;
+    }
+    let timer: { cancel(): void } | undefined;
+    const token = this.dispatcher.registerPending('call', {
+      thread: this,
+      settle: (outcome) => {
+        timer?.cancel();
+        settle(outcome);
+      },
+    });
+    const budget: Budget = timeout;
+    if (timeout !== 'none') {
+      timer = this.dispatcher.clock.setTimer(timeout, () => {
+        if (this.dispatcher.dropPending('call', token)) settle({ ok: false, error: new FosError('TIMEOUT', `${this.name}: call to ${destination.name} got no answer in ${timeout} ms`, { value: destination.name }) });
+      });
+    }
+    this.dispatcher.sendRaw(destination, { fos: 'request', token, replyTo: this.dispatcher.replyAddress, budget, body }).catch((error: unknown) => {
+      if (!this.dispatcher.dropPending('call', token)) return;
+      timer?.cancel();
+      settle({ ok: false, error: toFosError(error) });
+    });
+  }
+
+  send(destination: Destination, body: MessageBody): Promise<void> {
+    return this.sendEnvelope('send', destination, { fos: 'message', body });
+  }
+
+  /** @internal Sends one envelope; parks until the kernel accepts it. */
+  sendEnvelope(operation: string, destination: Destination, envelope: MessageBody): Promise<void> {
+    return this.park(operation, (settle) => {
+      this.dispatcher.sendRaw(destination, envelope).then(
+        () => settle({ ok: true, value: undefined }),
+        (error: unknown) => settle({ ok: false, error: toFosError(error) }),
+      );
+    });
+  }
+
+  respond(body: MessageBody): Promise<void> {
+    return this.respondWith({ ok: true, body });
+  }
+
+  /** @internal Answers the request this thread handles; an undeliverable answer is logged and counted. */
+  respondWith(answer: { ok: true; body: MessageBody; awaiting?: { token: number; replyTo: ReplyAddress } } | { ok: false; error: { code: string; message: string } }): Promise<void> {
+    const request = this.request;
+    assert(request !== undefined, `thread ${this.name} responds only to a request it handles`);
+    assert(!this.responded, `thread ${this.name} responds once`);
+    this.responded = true;
+    return this.park('respond', (settle) => {
+      this.dispatcher.sendRaw(request.replyTo, { fos: 'response', token: request.token, ...answer }).then(
+        () => settle({ ok: true, value: undefined }),
+        (error: unknown) => {
+          this.dispatcher.replyUndeliverable(this, error);
+          settle({ ok: true, value: undefined });
+        },
+      );
+    });
+  }
+
+  respondAndAwait(body: MessageBody, options: CallOptions = {}): Promise<MessageBody> {
+    const request = this.request;
+    assert(request !== undefined, `thread ${this.name} responds only to a request it handles`);
+    assert(!this.responded, `thread ${this.name} responds once`);
+    this.responded = true;
+    return this.park('respondAndAwait', (settle) => {
+      const timeout = this.dispatcher.timeoutFor(this, options);
+      let timer: { cancel(): void } | undefined;
+      const token = this.dispatcher.registerPending('followUp', {
+        thread: this,
+        settle: (outcome) => {
+          timer?.cancel();
+          settle(outcome);
+        },
+      });
+      if (timeout !== 'none') {
+        timer = this.dispatcher.clock.setTimer(timeout, () => {
+          if (this.dispatcher.dropPending('followUp', token)) settle({ ok: false, error: new FosError('TIMEOUT', `${this.name}: no follow-up in ${timeout} ms`, { value: this.name }) });
+        });
+      }
+      const response = { fos: 'response', token: request.token, ok: true, body, awaiting: { token, replyTo: this.dispatcher.replyAddress } } as const;
+      this.dispatcher.sendRaw(request.replyTo, response).catch((error: unknown) => {
+        if (!this.dispatcher.dropPending('followUp', token)) return;
+        timer?.cancel();
+        this.dispatcher.replyUndeliverable(this, error);
+        settle({ ok: false, error: toFosError(error) });
+      });
+    });
+  }
+
+  sleep(delayMs: number): Promise<void> {
+    if (!Number.isFinite(delayMs) || delayMs < 0 || delayMs > callTimeoutMsMax) throw new FosError('BAD_REQUEST', `sleep ${delayMs} ms is outside 0..callTimeoutMsMax (${callTimeoutMsMax})`, { value: delayMs });
+    return this.park('sleep', (settle) => {
+      this.dispatcher.clock.setTimer(delayMs, () => settle({ ok: true, value: undefined }));
+    });
+  }
+
+  wait(condition: Condition, options: CallOptions = {}): Promise<void> {
+    const waiters = (condition as unknown as Record<symbol, PendingCall[] | undefined>)[conditionWaiters];
+    assert(waiters !== undefined, 'wait takes a condition made by createCondition');
+    return this.park('wait', (settle) => {
+      const timeout = this.dispatcher.timeoutFor(this, options);
+      let timer: { cancel(): void } | undefined;
+      const waiter: PendingCall = {
+        thread: this,
+        settle: (outcome) => {
+          timer?.cancel();
+          settle(outcome);
+        },
+      };
+      waiters.push(waiter);
+      if (timeout !== 'none') {
+        timer = this.dispatcher.clock.setTimer(timeout, () => {
+          const index = waiters.indexOf(waiter);
+          if (index < 0) return;
+          waiters.splice(index, 1);
+          settle({ ok: false, error: new FosError('TIMEOUT', `${this.name}: condition not signalled in ${timeout} ms`, { value: this.name }) });
+        });
+      }
+    });
+  }
+
+  waitFor<T>(promise: Promise<T>): Promise<T> {
+    return this.park('waitFor', (settle) => {
+      promise.then(
+        (value) => settle({ ok: true, value }),
+        (error: unknown) => settle({ ok: false, error: asError(error) }),
+      );
+    });
+  }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+function toFosError(error: unknown): FosError {
+  if (isFosError(error)) return error;
+  return new FosError('UNREACHABLE', error instanceof Error ? error.message : String(error), { cause: error });
+}
+
+/**
+ * Creates a dispatcher for a process: a reply mailbox named `replyName` (the process's own name
+ * until libfos gives it a canonical alias), and `send` as the way out.
+ */
+export async function createDispatcher(
+  context: ProcessContext,
+  options: { send: SendFunction; replyName: string; limits?: Partial<DispatcherLimits>; log?: (line: string) => void; testHooks?: { skipParkWait?: boolean } },
+): Promise<Dispatcher> {
+  const reply = await context.kernel.createMailbox();
+  await context.kernel.addName(reply.location, options.replyName);
+  return new Dispatcher({
+    kernel: context.kernel,
+    send: options.send,
+    clock: context.clock,
+    replyAddress: { name: options.replyName, location: reply.location, capability: reply.capability },
+    crash: (error) =>
+      context.guard(() => {
+        throw error;
+      }),
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
+    ...(options.log === undefined ? {} : { log: options.log }),
+    ...(options.testHooks === undefined ? {} : { testHooks: options.testHooks }),
+  });
+}

@@ -1,0 +1,26 @@
+export { createDispatcher, Dispatcher, type DispatcherOptions, type DispatcherStats, type RegisterOptions } from './dispatcher.js';
+export {
+  callAllCallsMax,
+  callTimeoutMsDefault,
+  callTimeoutMsMax,
+  defaultDispatcherLimits,
+  dispatcherMailboxesMax,
+  liveThreadsPerMailboxMax,
+  pendingOperationsMax,
+  type DispatcherLimits,
+} from './limits.js';
+export {
+  defineRpcService,
+  dispatchRpc,
+  dispatcherTransport,
+  loopbackTransport,
+  methodOrdinal,
+  rpcHandler,
+  rpcRequestSchema,
+  type RpcMethod,
+  type RpcService,
+  type RpcTransport,
+} from './rpc.js';
+export { sendBackoffMsMax, sendRetriesMax, ukSendFunction, type UkSendCounters } from './send.js';
+export type { CallOutcome, CallResult, CallSpec, Condition, Exchange, Thread } from './thread.js';
+export type { Budget, CallOptions, Destination, IncomingRequest, ReplyAddress, RequestHandler, SendFunction } from './types.js';

@@ -1,0 +1,64 @@
+import { LocalFabric, Machine, SimFabric, type ProcessContext } from '@fos/microkernel';
+import { createDispatcher, type Dispatcher, type RegisterOptions } from '../dispatcher.js';
+import type { DispatcherLimits } from '../limits.js';
+import { ukSendFunction, type UkSendCounters } from '../send.js';
+import type { Destination, ReplyAddress } from '../types.js';
+
+/** The in-thread fabrics every scenario runs on. */
+export type TestFabricKind = 'local' | 'sim';
+
+/** A machine for a test; crashes are collected instead of printed. */
+export function testMachine(kind: TestFabricKind, seed = 1, cores = 4): { machine: Machine; crashes: string[] } {
+  const fabric = kind === 'local' ? new LocalFabric({ cores }) : new SimFabric({ cores, seed });
+  const crashes: string[] = [];
+  return { machine: new Machine({ fabric, log: (line) => crashes.push(line) }), crashes };
+}
+
+/** A process with a dispatcher over raw ukSend. */
+export interface DispatcherProcess {
+  readonly context: ProcessContext;
+  readonly dispatcher: Dispatcher;
+  readonly sendCounters: UkSendCounters;
+  readonly logs: string[];
+  /** Creates a named mailbox served by `options.handler`; returns its address. */
+  serve(name: string, options: RegisterOptions & { queueMessagesMax?: number }): Promise<ReplyAddress>;
+}
+
+/** Spawns a process on `core` with a dispatcher whose reply mailbox is `/test/<name>/reply`. */
+export async function dispatcherProcess(machine: Machine, core: number, name: string, limits?: Partial<DispatcherLimits>, testHooks?: { skipParkWait?: boolean }): Promise<DispatcherProcess> {
+  let made: DispatcherProcess | undefined;
+  await machine.spawn({
+    core,
+    name,
+    function: async (context) => {
+      const sendCounters: UkSendCounters = { wouldBlock: 0, abandoned: 0 };
+      const logs: string[] = [];
+      const dispatcher = await createDispatcher(context, {
+        send: ukSendFunction(context.kernel, context.clock, sendCounters),
+        replyName: `/test/${name}/reply`,
+        log: (line) => logs.push(line),
+        ...(limits === undefined ? {} : { limits }),
+        ...(testHooks === undefined ? {} : { testHooks }),
+      });
+      made = {
+        context,
+        dispatcher,
+        sendCounters,
+        logs,
+        serve: async (serviceName, options) => {
+          const mailbox = await context.kernel.createMailbox(options.queueMessagesMax === undefined ? {} : { queueMessagesMax: options.queueMessagesMax });
+          await context.kernel.addName(mailbox.location, serviceName);
+          dispatcher.register(mailbox.location, options);
+          return { name: serviceName, location: mailbox.location, capability: mailbox.capability };
+        },
+      };
+    },
+  });
+  if (made === undefined) throw new Error('the entry did not run');
+  return made;
+}
+
+/** A destination that drops the location (for tests of the send function's checks). */
+export function nameOnly(destination: Destination): Destination {
+  return { name: destination.name };
+}

@@ -1,0 +1,58 @@
+import type { Capability, MailboxLocation, MessageBody, SenderIdentity } from '@fos/microkernel';
+import type { Thread } from './thread.js';
+
+/**
+ * Where a message goes, as the injected send function understands it: an intended name, and, for a
+ * sender that does not resolve names itself (raw `ukSend`), the mailbox's location and a send
+ * capability. libfos resolves a bare name.
+ */
+export type Destination = {
+  readonly name: string;
+  readonly location?: MailboxLocation;
+  readonly capability?: Capability;
+};
+
+/** Where replies to a request go (DESIGN section 5): a name of the reply mailbox, its location and a send capability. */
+export type ReplyAddress = {
+  readonly name: string;
+  readonly location: MailboxLocation;
+  readonly capability: Capability;
+};
+
+/**
+ * How the dispatcher sends (DESIGN section 3: it never imports the messaging library). Resolves once
+ * the kernel accepted the message; rejects with a `FosError` otherwise.
+ */
+export type SendFunction = (destination: Destination, body: MessageBody) => Promise<void>;
+
+/** What is left of a request's time: milliseconds, or `'none'` for exchanges that must not time out. */
+export type Budget = number | 'none';
+
+/** Options of `call`, `callAll` and `respondAndAwait`. */
+export interface CallOptions {
+  /** Give up after this long (default `callTimeoutMsDefault`), and never later than the thread's own deadline. */
+  readonly timeoutMs?: number;
+  /** `'none'`: no timeout at all, and the request carries no deadline (two-phase commit). Explicit only. */
+  readonly deadline?: 'none';
+}
+
+/** A request as its handler sees it. */
+export interface IncomingRequest {
+  /** The payload the caller sent. */
+  readonly body: MessageBody;
+  /** The sending process, stamped by the kernel. */
+  readonly sender: SenderIdentity;
+  /** The intended name the sender used. */
+  readonly destinationName: string | null;
+  /** False for a one-way message (`send`): nothing is answered. */
+  readonly expectsReply: boolean;
+  /** When the handling thread's budget runs out (machine clock, ms); undefined for `'none'`. */
+  readonly deadlineMs: number | undefined;
+}
+
+/**
+ * Handles one request in its own cooperative thread. What it returns is the response (unless it
+ * responded already); a `FosError` it throws is answered as that error; anything else it throws is a
+ * bug and crashes the process.
+ */
+export type RequestHandler = (request: IncomingRequest, thread: Thread) => Promise<MessageBody | void> | MessageBody | void;
