@@ -1,4 +1,4 @@
-import { createDispatcher, ukSendFunction, type Dispatcher, type ReplyAddress } from '@fos/dispatcher';
+import { createDispatcher, ukSendFunction, type Dispatcher, type ReplyAddress, type RequestHandler } from '@fos/dispatcher';
 import { assert, LocalFabric, Machine, type ProcessContext } from '@fos/microkernel';
 import { SystemClock } from '@fos/sim';
 import type { Benchmark, BenchmarkSession } from '../harness.js';
@@ -78,12 +78,14 @@ async function openSession(settings: DispatcherCallSettings): Promise<BenchmarkS
   }
 }
 
-interface BenchProcess {
+/** A benchmark process with a dispatcher over raw ukSend. */
+export interface BenchProcess {
   readonly context: ProcessContext;
   readonly dispatcher: Dispatcher;
 }
 
-async function dispatcherProcess(machine: Machine, core: number, name: string): Promise<BenchProcess> {
+/** Spawns a process with a dispatcher whose reply mailbox is `/bench/<name>/reply`. */
+export async function dispatcherProcess(machine: Machine, core: number, name: string): Promise<BenchProcess> {
   let made: BenchProcess | undefined;
   await machine.spawn({
     core,
@@ -96,10 +98,11 @@ async function dispatcherProcess(machine: Machine, core: number, name: string): 
   return made;
 }
 
-async function serve(process: BenchProcess, name: string): Promise<ReplyAddress> {
+/** A mailbox named `name`, served by `handler` (default: answer the request's body). */
+export async function serve(process: BenchProcess, name: string, handler: RequestHandler = (request) => request.body): Promise<ReplyAddress> {
   const mailbox = await process.context.kernel.createMailbox();
   await process.context.kernel.addName(mailbox.location, name);
-  process.dispatcher.register(mailbox.location, { handler: (request) => request.body });
+  process.dispatcher.register(mailbox.location, { handler });
   return { name, location: mailbox.location, capability: mailbox.capability };
 }
 
