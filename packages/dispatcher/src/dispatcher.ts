@@ -108,6 +108,7 @@ export class Dispatcher {
   private nextToken = 1;
   private nextThreadNumber = 1;
   private pumping = false;
+  private watchdogArmed = false;
   private paused = false;
   private stopped = false;
   private current: ThreadImpl | undefined;
@@ -260,13 +261,7 @@ export class Dispatcher {
     const parked = deferred();
     thread.beginRun(parked.resolve);
     this.current = thread;
-    const watchdog = setImmediate(() => {
-      if (thread.state === 'running' && this.current === thread) {
-        this.crash(
-          new AssertionError(`thread ${thread.name} was woken and stopped without parking in a dispatcher operation (await only call, callAll, send, respond, respondAndAwait, sleep, wait or waitFor)`),
-        );
-      }
-    });
+    this.armWatchdog();
     if (entry.start !== undefined) {
       entry.start().then(
         () => thread.finish(),
@@ -280,8 +275,26 @@ export class Dispatcher {
       thread.wake(entry.outcome);
     }
     if (!this.skipParkWait) await parked.promise;
-    clearImmediate(watchdog);
     if (this.current === thread) this.current = undefined;
+  }
+
+  /**
+   * Once per macrotask turn, checks that no woken thread is still running: every microtask has run by
+   * then, so a thread that has neither parked nor finished awaits something that is not a dispatcher
+   * operation, and would stall the process. One check serves every thread run in that turn.
+   */
+  private armWatchdog(): void {
+    if (this.watchdogArmed) return;
+    this.watchdogArmed = true;
+    setImmediate(() => {
+      this.watchdogArmed = false;
+      const thread = this.current;
+      if (thread !== undefined && thread.state === 'running' && !this.stopped) {
+        this.crash(
+          new AssertionError(`thread ${thread.name} was woken and stopped without parking in a dispatcher operation (await only call, callAll, send, respond, respondAndAwait, sleep, wait or waitFor)`),
+        );
+      }
+    });
   }
 
   private takeReply(): boolean {
