@@ -25,10 +25,11 @@ describe.each(['local', 'sim'] as const)('dispatcher on %s fabric', (kind) => {
   it('runs each request in its own thread and answers the caller', () =>
     withMachine(kind, async (machine) => {
       const server = await dispatcherProcess(machine, 1, 'server');
-      const echo = await server.serve('/svc/echo', { handler: (request) => ({ echoed: request.body, from: request.sender.process }) });
+      const echo = await server.serve('/svc/echo', { handler: (request, thread) => ({ echoed: request.body, from: request.sender.process, same: thread.request === request }) });
       const client = await dispatcherProcess(machine, 2, 'client');
       const answer = await client.dispatcher.spawnThread('main', async (thread) => (await thread.call(echo, 'hello')).body);
-      expect(answer).toEqual({ echoed: 'hello', from: client.context.process });
+      expect(answer).toEqual({ echoed: 'hello', from: client.context.process, same: true });
+      expect(await client.dispatcher.spawnThread('no request', async (thread) => thread.request)).toBeUndefined();
       await client.dispatcher.spawnThread('pause', (thread) => thread.sleep(5));
       expect(server.dispatcher.stats()).toMatchObject({ requestsHandled: 1, threadsLive: 0 });
     }));

@@ -92,7 +92,7 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
  * the process is handled; replies are drained first and never wait behind requests.
  */
 export class Dispatcher {
-  readonly replyAddress: ReplyAddress;
+  private reply: ReplyAddress;
   readonly clock: Clock;
   private readonly kernel: SystemCalls;
   private readonly sendFunction: SendFunction;
@@ -119,7 +119,7 @@ export class Dispatcher {
     this.kernel = options.kernel;
     this.sendFunction = options.send;
     this.clock = options.clock;
-    this.replyAddress = options.replyAddress;
+    this.reply = options.replyAddress;
     this.crash = options.crash;
     this.log = options.log ?? (() => undefined);
     this.limits = { ...defaultDispatcherLimits, ...options.limits };
@@ -149,20 +149,34 @@ export class Dispatcher {
   /** Runs `body` in a new thread (a process's main line of work, say); resolves with what it returns. */
   spawnThread<T>(name: string, body: (thread: Thread) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const thread = new ThreadImpl(this, name, undefined, undefined);
+      const thread = new ThreadImpl(this, name, undefined, undefined, undefined);
+      let outcome: Outcome = { ok: false, error: new Error(`thread ${name} ended without an outcome`) };
+      // Settled only once the thread has finished and the dispatcher has let go of it, so code that
+      // awaits the result never runs while the thread still counts as the current one.
+      thread.onFinished = () => (outcome.ok ? resolve(outcome.value as T) : reject(outcome.error));
       this.threadsLive++;
       this.ready.push({
         thread,
         start: async () => {
           try {
-            resolve(await body(thread));
+            outcome = { ok: true, value: await body(thread) };
           } catch (error) {
-            reject(error instanceof Error ? error : new Error(String(error)));
+            outcome = { ok: false, error: asError(error) };
           }
         },
       });
       this.schedulePump();
     });
+  }
+
+  /** Where replies to this process's requests go (carried in every request). */
+  get replyAddress(): ReplyAddress {
+    return this.reply;
+  }
+
+  /** Names the reply mailbox (its canonical alias, once libfos has registered one): later requests carry it. */
+  setReplyName(name: string): void {
+    this.reply = { ...this.reply, name };
   }
 
   /** Creates a condition variable for the threads of this dispatcher. */
@@ -183,7 +197,7 @@ export class Dispatcher {
 
   /** The thread running now, if any: code between two dispatcher operations always runs in one. */
   get currentThread(): Thread | undefined {
-    return this.current;
+    return this.current?.state === 'running' ? this.current : undefined;
   }
 
   /** Resolves once every thread is parked (or done) and no message is ready to be handled. */
@@ -276,6 +290,7 @@ export class Dispatcher {
     }
     if (!this.skipParkWait) await parked.promise;
     if (this.current === thread) this.current = undefined;
+    if (thread.state === 'finished') thread.onFinished?.();
   }
 
   /**
@@ -370,7 +385,7 @@ export class Dispatcher {
       return;
     }
     const incoming: IncomingRequest = { body: envelope.data.body, sender: message.sender, destinationName: message.destinationName, expectsReply: request !== undefined, deadlineMs };
-    const thread = new ThreadImpl(this, `${request ? `request#${request.token}` : 'message'} on ${message.destinationName ?? 'mailbox'}`, deadlineMs, request);
+    const thread = new ThreadImpl(this, `${request ? `request#${request.token}` : 'message'} on ${message.destinationName ?? 'mailbox'}`, deadlineMs, request, incoming);
     mailbox.liveThreads++;
     mailbox.liveThreadsPeak = Math.max(mailbox.liveThreadsPeak, mailbox.liveThreads);
     this.threadsLive++;
@@ -463,6 +478,8 @@ const conditionWaiters = Symbol('condition waiters');
 class ThreadImpl implements Thread {
   state: 'ready' | 'running' | 'parked' | 'finished' = 'ready';
   responded = false;
+  /** Called once the thread has finished and is no longer the current one. */
+  onFinished: (() => void) | undefined;
   private parkedSignal: (() => void) | undefined;
   private wakeParked: ((outcome: Outcome) => void) | undefined;
 
@@ -470,7 +487,8 @@ class ThreadImpl implements Thread {
     private readonly dispatcher: Dispatcher,
     readonly name: string,
     readonly deadlineMs: number | undefined,
-    private readonly request: RequestEnvelope | undefined,
+    private readonly envelope: RequestEnvelope | undefined,
+    readonly request: IncomingRequest | undefined,
   ) {}
 
   beginRun(parked: () => void): void {
@@ -542,7 +560,7 @@ class ThreadImpl implements Thread {
   private issueCall(destination: Destination, body: MessageBody, options: CallOptions, settle: (outcome: Outcome) => void): void {
     const timeout = this.dispatcher.timeoutFor(this, options);
     if (timeout === 0) {
-      settle({ ok: false, error: new FosError('TIMEOUT', `${this.name}: no time left for a call to ${destination.name}`, { value: destination.name }) });
+      settle({ ok: false, error: new FosError('TIMEOUT', `${this.name}: no time left for a call to ${destination.name ?? 'an unnamed mailbox'}`, { value: destination.name }) });
       return;
     }
     let timer: { cancel(): void } | undefined;
@@ -556,7 +574,7 @@ class ThreadImpl implements Thread {
     const budget: Budget = timeout;
     if (timeout !== 'none') {
       timer = this.dispatcher.clock.setTimer(timeout, () => {
-        if (this.dispatcher.dropPending('call', token)) settle({ ok: false, error: new FosError('TIMEOUT', `${this.name}: call to ${destination.name} got no answer in ${timeout} ms`, { value: destination.name }) });
+        if (this.dispatcher.dropPending('call', token)) settle({ ok: false, error: new FosError('TIMEOUT', `${this.name}: call to ${destination.name ?? 'an unnamed mailbox'} got no answer in ${timeout} ms`, { value: destination.name }) });
       });
     }
     this.dispatcher.sendRaw(destination, { fos: 'request', token, replyTo: this.dispatcher.replyAddress, budget, body }).catch((error: unknown) => {
@@ -586,7 +604,7 @@ class ThreadImpl implements Thread {
 
   /** @internal Answers the request this thread handles; an undeliverable answer is logged and counted. */
   respondWith(answer: { ok: true; body: MessageBody; awaiting?: { token: number; replyTo: ReplyAddress } } | { ok: false; error: { code: string; message: string } }): Promise<void> {
-    const request = this.request;
+    const request = this.envelope;
     assert(request !== undefined, `thread ${this.name} responds only to a request it handles`);
     assert(!this.responded, `thread ${this.name} responds once`);
     this.responded = true;
@@ -602,7 +620,7 @@ class ThreadImpl implements Thread {
   }
 
   respondAndAwait(body: MessageBody, options: CallOptions = {}): Promise<MessageBody> {
-    const request = this.request;
+    const request = this.envelope;
     assert(request !== undefined, `thread ${this.name} responds only to a request it handles`);
     assert(!this.responded, `thread ${this.name} responds once`);
     this.responded = true;

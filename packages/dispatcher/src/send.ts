@@ -24,15 +24,16 @@ export interface UkSendCounters {
  */
 export function ukSendFunction(kernel: SystemCalls, clock: Clock, counters: UkSendCounters = { wouldBlock: 0, abandoned: 0 }): SendFunction {
   return async (destination, body) => {
-    const { location, capability } = destination;
+    const { name, location, capability } = destination;
+    if (name === null) throw new FosError('BAD_REQUEST', 'ukSendFunction cannot answer a mailbox that has no name yet (only a name server can, unchecked)', { value: location });
     if (location === undefined || capability === undefined) {
-      throw new FosError('BAD_REQUEST', `ukSendFunction needs a location and a capability for ${destination.name} (name resolution is libfos's)`, { value: destination.name });
+      throw new FosError('BAD_REQUEST', `ukSendFunction needs a location and a capability for ${name} (name resolution is libfos's)`, { value: name });
     }
     let resendOf: number | undefined;
     let backoffMs = 1;
     for (let attempt = 0; ; attempt++) {
       try {
-        await kernel.ukSend(destination.name, location, capability, body, resendOf === undefined ? {} : { resendOf });
+        await kernel.ukSend(name, location, capability, body, resendOf === undefined ? {} : { resendOf });
         return;
       } catch (error) {
         if (!isFosError(error) || error.details.sequence === undefined) throw error;

@@ -1,5 +1,5 @@
 import type { FosError, MessageBody } from '@fos/microkernel';
-import type { CallOptions, Destination } from './types.js';
+import type { CallOptions, Destination, IncomingRequest } from './types.js';
 
 /** The follow-up half of an exchange (thesis Figures 4-1 to 4-3): answer the responder that waits in `respondAndAwait`. */
 export interface Exchange {
@@ -43,6 +43,8 @@ export interface Thread {
   readonly name: string;
   /** When this thread's budget runs out (machine clock, ms); undefined when it has none. */
   readonly deadlineMs: number | undefined;
+  /** The request this thread handles (its sender, name, body); undefined for a spawned thread. */
+  readonly request: IncomingRequest | undefined;
   /** Sends a request and sleeps until its response arrives; rejects with the responder's `FosError` or `TIMEOUT`. */
   call(destination: Destination, body: MessageBody, options?: CallOptions): Promise<CallResult>;
   /** Several calls at once; wakes once, when every one has answered or timed out. */

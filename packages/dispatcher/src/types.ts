@@ -7,14 +7,19 @@ import type { Thread } from './thread.js';
  * capability. libfos resolves a bare name.
  */
 export type Destination = {
-  readonly name: string;
+  /** The intended name; null only for a reply mailbox that has no name yet (answered unchecked, §5.2). */
+  readonly name: string | null;
   readonly location?: MailboxLocation;
   readonly capability?: Capability;
 };
 
-/** Where replies to a request go (DESIGN section 5): a name of the reply mailbox, its location and a send capability. */
+/**
+ * Where replies to a request go (DESIGN section 5): a name of the reply mailbox (its canonical alias;
+ * null before it has one, when only a name server can answer it, unchecked), its location and a send
+ * capability.
+ */
 export type ReplyAddress = {
-  readonly name: string;
+  readonly name: string | null;
   readonly location: MailboxLocation;
   readonly capability: Capability;
 };

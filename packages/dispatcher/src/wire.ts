@@ -5,7 +5,7 @@ import { z } from 'zod';
 // trusts it: a malformed envelope is dropped and counted, never handed to a thread.
 
 const replyAddressSchema = z.object({
-  name: z.string().min(1).max(255),
+  name: z.string().min(1).max(255).nullable(),
   location: mailboxLocationSchema,
   capability: z.custom<Capability>((value) => isCapability(value), 'is not a capability'),
 });

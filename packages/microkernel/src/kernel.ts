@@ -15,7 +15,7 @@ import type {
 } from './internal/tables.js';
 import { receiversPerMailboxMax, nameServersPerMachineMax, uncheckedPermitsPerPairMax, type KernelLimits } from './limits.js';
 import { formatLocation, validateLocation, type MailboxLocation, type SenderIdentity } from './location.js';
-import { validateMailboxName, validateName } from './names.js';
+import { nameServiceName, validateMailboxName, validateName } from './names.js';
 import { ChannelRing, type ChannelCloseReason, type RingWriteResult } from './ring.js';
 
 /** A message as its receiver gets it: a fresh copy of the body and the kernel's stamps. */
@@ -692,7 +692,9 @@ export class Kernel {
     if (!mailbox.capabilityHashes.has(hashCapability(capability as Capability))) {
       throw new FosError('PERMISSION_DENIED', `the capability is not valid for mailbox ${formatLocation(mailbox.location)}`, { value: mailbox.location });
     }
-    if (!mailbox.names.has(destinationName)) {
+    // A name server is reached as /sys/name, which is never stored (§5.2): the kernel accepts it for
+    // the mailboxes registered with ukNameServiceRegister.
+    if (!mailbox.names.has(destinationName) && !(mailbox.nameServer && destinationName === nameServiceName)) {
       throw new FosError('NO_SUCH_NAME', `${destinationName} is not a valid name of mailbox ${formatLocation(mailbox.location)}`, { value: destinationName });
     }
   }

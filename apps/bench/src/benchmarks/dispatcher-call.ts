@@ -106,9 +106,12 @@ export async function serve(process: BenchProcess, name: string, handler: Reques
   return { name, location: mailbox.location, capability: mailbox.capability };
 }
 
+/** A named mailbox, as the hand-written pair addresses it. */
+type RawAddress = ReplyAddress & { readonly name: string };
+
 /** The hand-written pair: a server answering from its readable callback, and a client with a reply mailbox. */
-async function rawPair(machine: Machine, core: number): Promise<{ client: ProcessContext; reply: ReplyAddress; server: ReplyAddress }> {
-  let server: ReplyAddress | undefined;
+async function rawPair(machine: Machine, core: number): Promise<{ client: ProcessContext; reply: RawAddress; server: RawAddress }> {
+  let server: RawAddress | undefined;
   await machine.spawn({
     core,
     name: 'raw-server',
@@ -117,14 +120,14 @@ async function rawPair(machine: Machine, core: number): Promise<{ client: Proces
       await kernel.addName(mailbox.location, '/bench/raw');
       kernel.onReadable(mailbox.location, async () => {
         for (let message = kernel.tryReceive(mailbox.location); message !== undefined; message = kernel.tryReceive(mailbox.location)) {
-          const request = message.body as { token: number; replyTo: ReplyAddress; body: Uint8Array };
+          const request = message.body as { token: number; replyTo: RawAddress; body: Uint8Array };
           await kernel.ukSend(request.replyTo.name, request.replyTo.location, request.replyTo.capability, { fos: 'response', token: request.token, ok: true, body: request.body });
         }
       });
       server = { name: '/bench/raw', location: mailbox.location, capability: mailbox.capability };
     },
   });
-  let client: { context: ProcessContext; reply: ReplyAddress } | undefined;
+  let client: { context: ProcessContext; reply: RawAddress } | undefined;
   await machine.spawn({
     core,
     name: 'raw-client',

@@ -1,0 +1,26 @@
+export { createLibfos, Libfos, withLibfos, type LibfosOptions, type LibfosStats, type ResolvedName, type SendOptions } from './libfos.js';
+export { defaultLibfosLimits, inactiveBackoffMsMax, inactiveWaitMsMax, indirectionHopsMax, nameServiceCallTimeoutMs, type LibfosLimits } from './limits.js';
+export type {
+  LoadBalancerRef,
+  LookupResult,
+  NameLocation,
+  NameServiceApi,
+  RegisterDestination,
+  RegisterRequest,
+  RegisterResult,
+  ReserveRequest,
+  ReserveResult,
+  TemporaryRequest,
+  TemporaryResult,
+  UnregisterRequest,
+  WeightedName,
+} from './name-service-api.js';
+export {
+  createNameServiceApiClient,
+  createNameServiceApiLocal,
+  lookupResultSchema,
+  nameServiceApiArguments,
+  nameServiceApiErrors,
+  nameServiceApiOrdinals,
+  serveNameServiceApi,
+} from './generated/name-service-api.rpc.js';

@@ -1,0 +1,143 @@
+import { isFosError, type Capability } from '@fos/microkernel';
+import { describe, expect, it } from 'vitest';
+import { libfosProcess, toyMachine } from './internal/testing.js';
+
+const anyCapability = 'AAAAAAAAAAAAAAAAAAAAAA' as Capability;
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'resolved';
+  } catch (error) {
+    return isFosError(error) ? error.code : `not a FosError: ${String(error)}`;
+  }
+}
+
+describe.each(['local', 'sim'] as const)('libfos on %s fabric', (kind) => {
+  it('lets a fresh process with an empty cache send its first request and get its reply', async () => {
+    const { machine, names } = await toyMachine(kind);
+    try {
+      const server = await libfosProcess(machine, 1, 'server');
+      const mailbox = await server.createMailbox();
+      server.serve(mailbox.location, { handler: (request) => ({ echo: request.body, from: request.sender.process }) });
+      await server.aliasRegisterDirect('/svc/echo', mailbox, anyCapability);
+      const client = await libfosProcess(machine, 2, 'client');
+      expect(client.cache.stats().entries).toBe(0);
+      const { body } = await client.call('/svc/echo', 'hello');
+      expect(body).toEqual({ echo: 'hello', from: client.context.process });
+      // The first reply of the name service reached a nameless mailbox; then libfos took a canonical alias.
+      expect(client.dispatcher.replyAddress.name).toMatch(/^\/tmp\/toy\d+$/);
+      expect(await client.context.kernel.mailboxNames(client.dispatcher.replyAddress.location)).toEqual([client.dispatcher.replyAddress.name]);
+      expect(await client.getCanonicalAlias()).toBe(client.dispatcher.replyAddress.name);
+      // The cache now answers: a second call needs no Lookup.
+      const lookups = names.lookups;
+      await client.call('/svc/echo', 'again');
+      expect(names.lookups).toBe(lookups);
+      expect(client.cache.stats().hits).toBeGreaterThan(0);
+    } finally {
+      await machine.shutdown();
+    }
+  });
+
+  it('recovers from a stale cache: refused by the kernel, refreshed, delivered to the remaining member (§4.2.4)', async () => {
+    const { machine } = await toyMachine(kind);
+    try {
+      const received: string[] = [];
+      const members = [];
+      for (const index of [1, 2]) {
+        const member = await libfosProcess(machine, index, `fs${index}`);
+        const mailbox = await member.createMailbox();
+        member.serve(mailbox.location, { handler: (request) => void received.push(`fs${index}:${JSON.stringify(request.body)}`) });
+        await member.aliasRegisterDirect(`/sys/fs/${index}`, mailbox, anyCapability);
+        await member.aliasRegisterIndirect('/sys/fs', `/sys/fs/${index}`, anyCapability);
+        members.push({ member, mailbox });
+      }
+      const client = await libfosProcess(machine, 3, 'client');
+      await client.send('/sys/fs', 'first');
+      expect((await client.aliasResolve('/sys/fs')).chain).toEqual(['/sys/fs', '/sys/fs/2']);
+      // /sys/fs/2 leaves the fleet but keeps its own name; the client's cache still says /sys/fs → /sys/fs/2.
+      await members[1]!.member.unregisterIndirect('/sys/fs', '/sys/fs/2', anyCapability);
+      await client.send('/sys/fs', 'second');
+      await client.send('/sys/fs/2', 'direct still works');
+      await client.dispatcher.spawnThread('settle', (thread) => thread.sleep(5));
+      expect(received).toEqual(['fs2:"first"', 'fs1:"second"', 'fs2:"direct still works"']);
+      expect(client.stats().refreshes).toBe(1);
+      expect(client.cache.stats().invalidations).toBeGreaterThanOrEqual(1);
+    } finally {
+      await machine.shutdown();
+    }
+  });
+
+  it('fails clearly: no capability published, no such name, a cycle, an inactive name that stays inactive', async () => {
+    const { machine, names } = await toyMachine(kind);
+    try {
+      const server = await libfosProcess(machine, 1, 'server');
+      const hidden = await server.createMailbox();
+      await server.aliasRegisterDirect('/svc/hidden', hidden, anyCapability, { publish: false });
+      const client = await libfosProcess(machine, 2, 'client');
+      expect(await codeOf(client.send('/svc/hidden', 'x'))).toBe('PERMISSION_DENIED');
+      expect(await codeOf(client.send('/svc/nobody', 'x'))).toBe('NO_SUCH_NAME');
+      expect(await codeOf(client.send('not a name', 'x'))).toBe('INVALID_NAME');
+      names.table.set('/loop/a', { type: 'indirect', destinations: ['/loop/b'] });
+      names.table.set('/loop/b', { type: 'indirect', destinations: ['/loop/a'] });
+      expect(await codeOf(client.aliasResolve('/loop/a'))).toBe('CYCLE');
+      const sleepy = await server.createMailbox();
+      await server.aliasRegisterDirect('/svc/sleepy', sleepy, anyCapability, { active: false });
+      const started = client.context.clock.now();
+      expect(await codeOf(client.send('/svc/sleepy', 'x'))).toBe('TIMEOUT');
+      expect(client.context.clock.now() - started).toBeGreaterThanOrEqual(5_000);
+      expect(client.stats().inactiveWaits).toBeGreaterThan(3);
+    } finally {
+      await machine.shutdown();
+    }
+  }, 20_000);
+
+  it('waits out an inactive name and delivers once it is active again', async () => {
+    const { machine, names } = await toyMachine(kind);
+    try {
+      const server = await libfosProcess(machine, 1, 'server');
+      const mailbox = await server.createMailbox();
+      const got: unknown[] = [];
+      server.serve(mailbox.location, { handler: (request) => void got.push(request.body) });
+      await server.aliasRegisterDirect('/svc/moving', mailbox, anyCapability, { active: false });
+      const client = await libfosProcess(machine, 2, 'client');
+      const sending = client.send('/svc/moving', 'patient');
+      await server.dispatcher.spawnThread('migrate', (thread) => thread.sleep(20));
+      const entry = names.table.get('/svc/moving');
+      if (entry?.type === 'direct') entry.active = true;
+      await sending;
+      await client.dispatcher.spawnThread('settle', (thread) => thread.sleep(5));
+      expect(got).toEqual(['patient']);
+      expect(client.stats().inactiveWaits).toBeGreaterThan(0);
+    } finally {
+      await machine.shutdown();
+    }
+  });
+
+  it('keeps pipelined sends in order through full-queue refusals and re-sends', async () => {
+    const { machine } = await toyMachine(kind);
+    try {
+      const server = await libfosProcess(machine, 1, 'server');
+      const mailbox = await server.createMailbox({ queueMessagesMax: 2 });
+      const got: number[] = [];
+      server.serve(mailbox.location, {
+        liveThreadsMax: 1,
+        handler: async (request, thread) => {
+          await thread.sleep(1);
+          got.push(request.body as number);
+        },
+      });
+      await server.aliasRegisterDirect('/svc/slow', mailbox, anyCapability);
+      const client = await libfosProcess(machine, 2, 'client');
+      await client.send('/svc/slow', 0);
+      await Promise.all(Array.from({ length: 30 }, (_, index) => client.send('/svc/slow', index + 1)));
+      await client.dispatcher.spawnThread('settle', async (thread) => {
+        while (got.length < 31) await thread.sleep(5);
+      });
+      expect(got).toEqual(Array.from({ length: 31 }, (_, index) => index));
+      expect(client.stats().send.wouldBlock).toBeGreaterThan(0);
+    } finally {
+      await machine.shutdown();
+    }
+  });
+});

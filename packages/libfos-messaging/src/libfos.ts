@@ -1,0 +1,381 @@
+import {
+  Dispatcher,
+  ukSendFunction,
+  type CallOptions,
+  type CallResult,
+  type Destination,
+  type RegisterOptions,
+  type RpcTransport,
+  type SendFunction,
+  type Thread,
+  type UkSendCounters,
+} from '@fos/dispatcher';
+import { NameCache } from '@fos/libfos-namecache';
+import {
+  assert,
+  FosError,
+  hasFosErrorCode,
+  isFosError,
+  nameServiceName,
+  validateCapability,
+  validateName,
+  validateSubdomain,
+  type Capability,
+  type CreatedMailbox,
+  type MailboxLocation,
+  type MessageBody,
+  type ProcessContext,
+  type SystemCalls,
+} from '@fos/microkernel';
+import { createNameServiceApiClient } from './generated/name-service-api.rpc.js';
+import { defaultLibfosLimits, inactiveBackoffMsMax, type LibfosLimits } from './limits.js';
+import type { LoadBalancerRef, LookupResult, NameServiceApi } from './name-service-api.js';
+
+/** How a process's libfos is assembled. */
+export interface LibfosOptions {
+  /**
+   * The name service as this process reaches it. Omit it in ordinary processes: libfos then uses the
+   * generated RPC client to a name server of the machine (found with `ukNameServiceLookup`). A
+   * name-service member passes its own implementation: the local linkage of §5.2.
+   */
+  readonly nameService?: NameServiceApi;
+  /** Name-service members only: lets their replies reach mailboxes that have no name yet (§5.2). */
+  readonly kernelCapability?: Capability;
+  readonly limits?: Partial<LibfosLimits>;
+  /** Where undeliverable replies and dropped messages are reported. */
+  readonly log?: (line: string) => void;
+}
+
+/** A name resolved through its chain of indirect names to a mailbox. */
+export interface ResolvedName {
+  /** The name asked for (the intended name). */
+  readonly name: string;
+  /** The names followed, the asked one first, the direct one last. */
+  readonly chain: readonly string[];
+  /** The mailbox at the end of the chain. */
+  readonly location: MailboxLocation;
+  /** The send capability published with the direct name, if any. */
+  readonly publishedCapability: Capability | null;
+}
+
+/** Options of `send` and `call`. */
+export interface SendOptions {
+  /** The capability to send with; default: the one published at the end of the name's chain. */
+  readonly capability?: Capability;
+}
+
+/** Counters of a process's libfos. */
+export interface LibfosStats {
+  readonly lookups: number;
+  readonly refreshes: number;
+  readonly inactiveWaits: number;
+  readonly send: UkSendCounters;
+}
+
+type DirectResult = Extract<LookupResult, { type: 'direct' }>;
+
+/**
+ * A process's libfos (thesis §2.1, Table 4.1, §4.2, §5.2): its kernel handle, its dispatcher with a
+ * send function plugged in, its private name cache, and the messaging API that sends by name with the
+ * error detection and recovery of §4.2.4.
+ *
+ * Every operation runs in a dispatcher thread: called from one, it parks that thread; called from
+ * outside, it runs in a new one.
+ */
+export class Libfos {
+  readonly context: ProcessContext;
+  readonly kernel: SystemCalls;
+  readonly dispatcher: Dispatcher;
+  readonly cache: NameCache<LookupResult>;
+  readonly nameService: NameServiceApi;
+  private readonly limits: LibfosLimits;
+  private readonly sendCounters: UkSendCounters;
+  private readonly replyMailbox: CreatedMailbox;
+  private nameServerAddress: Destination | undefined;
+  private canonicalAlias: { name: string; capability: string } | undefined;
+  private canonicalAliasPending: Promise<string> | undefined;
+  private counters = { lookups: 0, refreshes: 0, inactiveWaits: 0 };
+
+  /** @internal Use {@link createLibfos}. */
+  constructor(context: ProcessContext, dispatcher: Dispatcher, replyMailbox: CreatedMailbox, sendCounters: UkSendCounters, options: LibfosOptions) {
+    this.context = context;
+    this.kernel = context.kernel;
+    this.dispatcher = dispatcher;
+    this.replyMailbox = replyMailbox;
+    this.sendCounters = sendCounters;
+    this.limits = { ...defaultLibfosLimits, ...options.limits };
+    this.cache = new NameCache<LookupResult>({ clock: context.clock });
+    this.nameService = options.nameService ?? createNameServiceApiClient(this.nameServiceTransport());
+  }
+
+  /** Runs `body` in the current dispatcher thread, or in a new one when called from outside. */
+  run<T>(body: (thread: Thread) => Promise<T>): Promise<T> {
+    const current = this.dispatcher.currentThread;
+    return current === undefined ? this.dispatcher.spawnThread('libfos', body) : body(current);
+  }
+
+  // ---- mailboxes -----------------------------------------------------------------------------------
+
+  /** A new mailbox of this process (its first send capability included). */
+  createMailbox(options: { queueMessagesMax?: number } = {}): Promise<CreatedMailbox> {
+    return this.run((thread) => thread.waitFor(this.kernel.createMailbox(options)));
+  }
+
+  /** Serves a mailbox: every request to it runs `options.handler` in a thread of its own. */
+  serve(location: MailboxLocation, options: RegisterOptions): void {
+    this.dispatcher.register(location, options);
+  }
+
+  // ---- Table 4.1 -----------------------------------------------------------------------------------
+
+  /**
+   * `GetCanonicalAlias`: the meaningless unique name (`/tmp/…`) of this process's reply mailbox,
+   * registered through `registerTemporary` on first use and cached.
+   */
+  getCanonicalAlias(): Promise<string> {
+    if (this.canonicalAlias !== undefined) return Promise.resolve(this.canonicalAlias.name);
+    this.canonicalAliasPending ??= this.run(async (thread) => {
+      const result = await this.nameService.registerTemporary({ location: this.replyMailbox.location });
+      await thread.waitFor(this.kernel.addName(this.replyMailbox.location, result.name));
+      this.canonicalAlias = { name: result.name, capability: result.nameCapability };
+      this.dispatcher.setReplyName(result.name);
+      return result.name;
+    }).finally(() => (this.canonicalAliasPending = undefined));
+    return this.canonicalAliasPending;
+  }
+
+  /**
+   * `AliasRegisterDirect`: registers `name` for a mailbox of this process, publishing its send
+   * capability unless `publish` is false. The name is valid on the mailbox before the name service
+   * hands it out, and removed again if the registration fails. Returns the name capability.
+   */
+  aliasRegisterDirect(name: string, mailbox: CreatedMailbox, namespaceCapability: Capability, options: { publish?: boolean; active?: boolean } = {}): Promise<Capability> {
+    return this.run(async (thread) => {
+      const validName = validateName(name);
+      await thread.waitFor(this.kernel.addName(mailbox.location, validName));
+      try {
+        const result = await this.nameService.register({
+          name: validName,
+          capability: namespaceCapability,
+          destination: options.publish === false ? { type: 'direct', location: mailbox.location } : { type: 'direct', location: mailbox.location, publishedCapability: mailbox.capability },
+          ...(options.active === undefined ? {} : { active: options.active }),
+        });
+        return result.nameCapability as Capability;
+      } catch (error) {
+        await thread.waitFor(this.kernel.removeName(mailbox.location, validName).catch(() => undefined));
+        throw error;
+      }
+    });
+  }
+
+  /** `AliasRegisterIndirect`: adds `destinationName` (weight 1..1000) to the indirect name `name`. Returns the name capability. */
+  aliasRegisterIndirect(name: string, destinationName: string, capability: Capability, options: { weight?: number; loadBalancer?: LoadBalancerRef } = {}): Promise<Capability> {
+    return this.run(async () => {
+      const result = await this.nameService.register({
+        name,
+        capability,
+        destination: options.weight === undefined ? { type: 'indirect', name: destinationName } : { type: 'indirect', name: destinationName, weight: options.weight },
+        ...(options.loadBalancer === undefined ? {} : { loadBalancer: options.loadBalancer }),
+      });
+      return result.nameCapability as Capability;
+    });
+  }
+
+  /** `ReserveNamespace`: reserves a sub-domain (`/sys/fs/*`); returns its namespace capability. */
+  reserveNamespace(domain: string, capability: Capability): Promise<Capability> {
+    return this.run(async () => (await this.nameService.reserve({ domain: validateSubdomain(domain), capability })).capability as Capability);
+  }
+
+  /** `UnregisterDirect`: unregisters `name` and removes it from the mailbox. */
+  unregisterDirect(name: string, mailbox: MailboxLocation, capability: Capability): Promise<void> {
+    return this.run(async (thread) => {
+      await this.nameService.unregister({ name, capability });
+      this.cache.invalidate(name);
+      await thread.waitFor(this.kernel.removeName(mailbox, name));
+    });
+  }
+
+  /** `UnregisterIndirect`: removes one destination of the indirect name `name`. */
+  unregisterIndirect(name: string, destinationName: string, capability: Capability): Promise<void> {
+    return this.run(async () => {
+      await this.nameService.unregister({ name, capability, destination: destinationName });
+      this.cache.invalidate(name);
+    });
+  }
+
+  /** `ReleaseNamespace`: releases a reserved sub-domain. */
+  releaseNamespace(domain: string, capability: Capability): Promise<void> {
+    return this.run(async () => {
+      await this.nameService.unregister({ name: validateSubdomain(domain), capability });
+    });
+  }
+
+  /**
+   * `AliasResolve`: follows `name` through the cache (and Lookups on a miss) to a mailbox. Waits out an
+   * inactive name up to `inactiveWaitMsMax`; answers `CYCLE` past `indirectionHopsMax` hops.
+   */
+  aliasResolve(name: string): Promise<ResolvedName> {
+    return this.run((thread) => this.resolve(thread, validateName(name), false));
+  }
+
+  /**
+   * `Send`: a one-way message to `name`, delivered with `ukSend` under the intended name. On a
+   * delivery error the cached chain is refreshed through the name service and the send retried once.
+   */
+  send(name: string, body: MessageBody, options: SendOptions = {}): Promise<void> {
+    return this.run((thread) => this.deliver(thread, name, options, (destination) => thread.send(destination, body)));
+  }
+
+  /** A request to `name` and its response, with the recovery of {@link send}. */
+  call(name: string, body: MessageBody, options: SendOptions & CallOptions = {}): Promise<CallResult> {
+    return this.run((thread) => this.deliver(thread, name, options, (destination) => thread.call(destination, body, options)));
+  }
+
+  /** Unregisters the canonical alias and stops the dispatcher: call before the process exits. */
+  close(): Promise<void> {
+    return this.run(async () => {
+      const alias = this.canonicalAlias;
+      this.canonicalAlias = undefined;
+      if (alias !== undefined) await this.nameService.unregister({ name: alias.name, capability: alias.capability }).catch(() => undefined);
+      this.cache.clear();
+      this.dispatcher.stop();
+    });
+  }
+
+  /** Counters. */
+  stats(): LibfosStats {
+    return { ...this.counters, send: { ...this.sendCounters } };
+  }
+
+  // ---- delivery and resolution ---------------------------------------------------------------------------
+
+  private async deliver<T>(thread: Thread, name: string, options: SendOptions, attempt: (destination: Destination) => Promise<T>): Promise<T> {
+    const intended = validateName(name);
+    const capability = options.capability === undefined ? undefined : validateCapability(options.capability);
+    if (intended !== nameServiceName) await this.getCanonicalAlias();
+    let resolved = await this.resolve(thread, intended, false);
+    try {
+      return await attempt(this.destination(resolved, capability));
+    } catch (error) {
+      if (!isDeliveryRefusal(error)) throw error;
+      for (const followed of resolved.chain) this.cache.invalidate(followed);
+      this.counters.refreshes++;
+      resolved = await this.resolve(thread, intended, true);
+      return attempt(this.destination(resolved, capability));
+    }
+  }
+
+  private destination(resolved: ResolvedName, capability: Capability | undefined): Destination {
+    const sendCapability = capability ?? resolved.publishedCapability;
+    if (sendCapability === null) {
+      throw new FosError('PERMISSION_DENIED', `${resolved.name} publishes no send capability (${resolved.chain.join(' → ')}); pass one`, { value: resolved.name });
+    }
+    return { name: resolved.name, location: resolved.location, capability: sendCapability };
+  }
+
+  private async resolve(thread: Thread, name: string, refresh: boolean): Promise<ResolvedName> {
+    const chain: string[] = [];
+    let current = name;
+    for (;;) {
+      if (chain.length > this.limits.indirectionHopsMax) {
+        throw new FosError('CYCLE', `${name} did not resolve within indirectionHopsMax (${this.limits.indirectionHopsMax}) hops: ${chain.join(' → ')}`, { value: name });
+      }
+      chain.push(current);
+      const cached = refresh ? undefined : this.cache.get(current);
+      const result = cached ?? (await this.lookupWaitingOutInactive(thread, current));
+      if (cached === undefined) this.cache.put(current, result, result.ttlMs);
+      if (result.type === 'direct') return this.resolved(name, chain, result);
+      current = result.next;
+    }
+  }
+
+  private resolved(name: string, chain: readonly string[], result: DirectResult): ResolvedName {
+    return { name, chain, location: result.location, publishedCapability: result.publishedCapability === null ? null : (result.publishedCapability as Capability) };
+  }
+
+  /** A Lookup; an inactive name (migrating) is looked up again, backing off, up to `inactiveWaitMsMax`. */
+  private async lookupWaitingOutInactive(thread: Thread, name: string): Promise<LookupResult> {
+    const startedMs = this.context.clock.now();
+    let backoffMs = 1;
+    for (;;) {
+      this.counters.lookups++;
+      try {
+        return await this.nameService.lookup(name);
+      } catch (error) {
+        if (!hasFosErrorCode(error, 'INACTIVE')) throw error;
+        const waitedMs = this.context.clock.now() - startedMs;
+        if (waitedMs >= this.limits.inactiveWaitMsMax) {
+          throw new FosError('TIMEOUT', `${name} stayed inactive for inactiveWaitMsMax (${this.limits.inactiveWaitMsMax} ms)`, { value: name, cause: error });
+        }
+        this.counters.inactiveWaits++;
+        await thread.sleep(Math.min(backoffMs, this.limits.inactiveWaitMsMax - waitedMs));
+        backoffMs = Math.min(backoffMs * 2, inactiveBackoffMsMax);
+      }
+    }
+  }
+
+  /** The generated client's way to the name service: a dispatcher call to a name server of this machine. */
+  private nameServiceTransport(): RpcTransport {
+    return {
+      invoke: (ordinal, _method, args) =>
+        this.run(async (thread) => {
+          const options: CallOptions = { timeoutMs: this.limits.nameServiceCallTimeoutMs };
+          for (let attempt = 0; ; attempt++) {
+            this.nameServerAddress ??= await this.findNameServer(thread);
+            try {
+              return (await thread.call(this.nameServerAddress, { rpc: ordinal, args }, options)).body;
+            } catch (error) {
+              // The name server went away or changed: find one again, once.
+              if (attempt > 0 || !isDeliveryRefusal(error)) throw error;
+              this.nameServerAddress = undefined;
+            }
+          }
+        }),
+    };
+  }
+
+  private async findNameServer(thread: Thread): Promise<Destination> {
+    const found = await thread.waitFor(this.kernel.ukNameServiceLookup());
+    return { name: nameServiceName, location: found.location, capability: found.capability };
+  }
+}
+
+/** A refusal by the microkernel (the message was not delivered), as opposed to an error the responder answered. */
+function isDeliveryRefusal(error: unknown): boolean {
+  return isFosError(error) && error.details.sequence !== undefined && (error.code === 'NO_SUCH_NAME' || error.code === 'PERMISSION_DENIED' || error.code === 'UNREACHABLE');
+}
+
+/**
+ * Assembles a process's libfos: a reply mailbox (nameless until its canonical alias is registered), a
+ * dispatcher whose send function is raw `ukSend` to resolved destinations (and, for name-service
+ * members holding the kernel capability, `ukUncheckedSend` to nameless reply mailboxes), and the name
+ * cache.
+ */
+export async function createLibfos(context: ProcessContext, options: LibfosOptions = {}): Promise<Libfos> {
+  const reply = await context.kernel.createMailbox();
+  const sendCounters: UkSendCounters = { wouldBlock: 0, abandoned: 0 };
+  const checkedSend = ukSendFunction(context.kernel, context.clock, sendCounters);
+  const kernelCapability = options.kernelCapability;
+  const send: SendFunction = (destination, body) => {
+    if (destination.name !== null || kernelCapability === undefined) return checkedSend(destination, body);
+    assert(destination.location !== undefined, 'a nameless destination is a reply address with a location');
+    return context.kernel.ukUncheckedSend(kernelCapability, destination.location, body);
+  };
+  const dispatcher = new Dispatcher({
+    kernel: context.kernel,
+    send,
+    clock: context.clock,
+    replyAddress: { name: null, location: reply.location, capability: reply.capability },
+    crash: (error) =>
+      context.guard(() => {
+        throw error;
+      }),
+    ...(options.log === undefined ? {} : { log: options.log }),
+  });
+  return new Libfos(context, dispatcher, reply, sendCounters, options);
+}
+
+/** An entry function that receives its process's libfos instead of the bare context. */
+export function withLibfos<A extends MessageBody, R>(entry: (libfos: Libfos, args: A) => Promise<R>, options: LibfosOptions = {}): (context: ProcessContext, args: MessageBody) => Promise<R> {
+  return async (context, args) => entry(await createLibfos(context, options), args as A);
+}

@@ -1,0 +1,18 @@
+/** Lookups one resolution may follow through indirect names before it answers `CYCLE` (DESIGN section 6). */
+export const indirectionHopsMax = 16;
+/** How long a send waits, backing off, for an inactive (migrating) name to become active again, in ms. */
+export const inactiveWaitMsMax = 5_000;
+/** The longest back-off between two Lookups of an inactive name, in ms. */
+export const inactiveBackoffMsMax = 64;
+/** How long a call to the name service may take, in ms. */
+export const nameServiceCallTimeoutMs = 10_000;
+
+/** The limits of one process's libfos; each defaults to the constant of the same name. */
+export interface LibfosLimits {
+  readonly indirectionHopsMax: number;
+  readonly inactiveWaitMsMax: number;
+  readonly nameServiceCallTimeoutMs: number;
+}
+
+/** The default {@link LibfosLimits}. */
+export const defaultLibfosLimits: LibfosLimits = Object.freeze({ indirectionHopsMax, inactiveWaitMsMax, nameServiceCallTimeoutMs });

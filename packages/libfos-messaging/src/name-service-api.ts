@@ -1,0 +1,141 @@
+// The interface of the name service (thesis Table 4.2), owned by libfos (DESIGN section 3): rpc-gen
+// turns it into the client ordinary processes use (generated/name-service-api.rpc.ts), while a
+// name-service member links its implementation directly (the local linkage of §5.2).
+
+/** A mailbox location as the name service stores it (the same fields as the microkernel's). */
+export interface NameLocation {
+  readonly machine: string;
+  readonly core: number;
+  readonly mailbox: number;
+}
+
+/** One destination of an indirect name, with its weight (1..1000). */
+export interface WeightedName {
+  readonly name: string;
+  readonly weight: number;
+}
+
+/** A load balancer for an indirect name: a service that answers which destination to use. */
+export interface LoadBalancerRef {
+  readonly name: string;
+  readonly capability: string;
+}
+
+/** What a name maps to when it is registered. */
+export type RegisterDestination =
+  | { readonly type: 'direct'; readonly location: NameLocation; readonly publishedCapability?: string }
+  | { readonly type: 'indirect'; readonly name: string; readonly weight?: number };
+
+/** What Lookup answers: a mailbox for a direct name, one destination name for an indirect one. */
+export type LookupResult =
+  | { readonly type: 'direct'; readonly name: string; readonly location: NameLocation; readonly publishedCapability: string | null; readonly ttlMs: number }
+  | { readonly type: 'indirect'; readonly name: string; readonly next: string; readonly ttlMs: number };
+
+/** Register's arguments. */
+export interface RegisterRequest {
+  /** The name to register (never a sub-domain, never `/sys/name`). */
+  readonly name: string;
+  /**
+   * A namespace capability of an enclosing sub-domain, or, to add a destination to an existing
+   * indirect name or to reactivate a direct one, that name's capability.
+   */
+  readonly capability: string;
+  readonly destination: RegisterDestination;
+  /** False registers the name inactive (migration); default true. */
+  readonly active?: boolean;
+  /** Only for a new indirect name. */
+  readonly loadBalancer?: LoadBalancerRef;
+}
+
+/** Register's answer. */
+export interface RegisterResult {
+  /** The capability of the name: needed to unregister it or to add destinations to it. */
+  readonly nameCapability: string;
+}
+
+/** Unregister's arguments. */
+export interface UnregisterRequest {
+  /** The name, or a reserved sub-domain (`/sys/fs/*`) to release. */
+  readonly name: string;
+  /** The name's capability (or the sub-domain's, or an enclosing namespace capability). */
+  readonly capability: string;
+  /** For an indirect name: remove only this destination (the name goes when its last one does). */
+  readonly destination?: string;
+  /** Keep the entry but mark it inactive (migration: senders wait instead of failing). */
+  readonly deactivate?: boolean;
+}
+
+/** Reserve's arguments. */
+export interface ReserveRequest {
+  /** The sub-domain to reserve, such as `/sys/fs/*`. */
+  readonly domain: string;
+  /** A namespace capability of an enclosing sub-domain. */
+  readonly capability: string;
+}
+
+/** Reserve's answer. */
+export interface ReserveResult {
+  /** The namespace capability of the new sub-domain. */
+  readonly capability: string;
+}
+
+/** RegisterTemporary's arguments. */
+export interface TemporaryRequest {
+  readonly location: NameLocation;
+  readonly publishedCapability?: string;
+}
+
+/** RegisterTemporary's answer: a meaningless unique name under `/tmp/*` and its capability. */
+export interface TemporaryResult {
+  readonly name: string;
+  readonly nameCapability: string;
+}
+
+/** The public interface of the name service (Table 4.2). */
+export interface NameServiceApi {
+  /**
+   * Reads the entry of a name: a direct name's mailbox, or one destination of an indirect name picked
+   * by weight and locality (or by its load balancer). Every result carries a TTL.
+   * @throws INVALID_NAME when the name is malformed or `/sys/name`
+   * @throws NO_SUCH_NAME when nothing is registered under it (a reservation counts as nothing)
+   * @throws INACTIVE when the name is registered but inactive (migrating)
+   */
+  lookup(name: string): Promise<LookupResult>;
+
+  /**
+   * Registers a name, or adds a destination to an existing indirect name, or reactivates a direct one.
+   * @throws INVALID_NAME when the name is malformed, a sub-domain, reserved or `/sys/name`
+   * @throws PERMISSION_DENIED when the capability does not cover the name
+   * @throws NAME_EXISTS when the name is taken (and this is not an indirect addition or a reactivation)
+   * @throws CYCLE when an indirect destination would close a cycle
+   * @throws NO_SUCH_NAME when an indirect destination is not registered
+   * @throws LIMIT_EXCEEDED when a limit (destinations per name, table size) would be passed
+   * @throws BAD_REQUEST when the request is malformed
+   */
+  register(request: RegisterRequest): Promise<RegisterResult>;
+
+  /**
+   * Unregisters a name or one destination of it, deactivates it, or releases a reserved sub-domain.
+   * @throws INVALID_NAME when the name is malformed
+   * @throws NO_SUCH_NAME when it is not registered (or the destination is not one of it)
+   * @throws PERMISSION_DENIED when the capability does not cover it
+   * @throws BAD_REQUEST when the request is malformed
+   */
+  unregister(request: UnregisterRequest): Promise<void>;
+
+  /**
+   * Registers a meaningless unique name under `/tmp/*` for a mailbox (a canonical alias).
+   * @throws LIMIT_EXCEEDED when no free name was found within the retry bound
+   * @throws BAD_REQUEST when the request is malformed
+   */
+  registerTemporary(request: TemporaryRequest): Promise<TemporaryResult>;
+
+  /**
+   * Reserves a sub-domain of the name space.
+   * @throws INVALID_NAME when the domain is malformed or not a sub-domain
+   * @throws PERMISSION_DENIED when the capability does not cover it
+   * @throws NAME_EXISTS when it is reserved or registered already
+   * @throws BAD_REQUEST when the request is malformed
+   */
+  reserve(request: ReserveRequest): Promise<ReserveResult>;
+}

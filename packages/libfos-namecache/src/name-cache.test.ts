@@ -1,0 +1,64 @@
+import { VirtualClock } from '@fos/sim';
+import { describe, expect, it } from 'vitest';
+import { NameCache, nameCacheTtlMsMax } from './name-cache.js';
+
+describe('NameCache', () => {
+  it('serves a result until its TTL, then misses (counting hits, misses and expiries)', () => {
+    const clock = new VirtualClock();
+    const cache = new NameCache<string>({ clock });
+    expect(cache.get('/sys/fs')).toBeUndefined();
+    cache.put('/sys/fs', '/sys/fs/2', 100);
+    expect(cache.get('/sys/fs')).toBe('/sys/fs/2');
+    clock.advanceTo(99);
+    expect(cache.get('/sys/fs')).toBe('/sys/fs/2');
+    clock.advanceTo(100);
+    expect(cache.get('/sys/fs')).toBeUndefined();
+    expect(cache.stats()).toMatchObject({ hits: 2, misses: 2, expiries: 1, entries: 0 });
+  });
+
+  it('invalidates on demand and caps a TTL', () => {
+    const clock = new VirtualClock();
+    const cache = new NameCache<number>({ clock });
+    cache.put('/a', 1, 10 * nameCacheTtlMsMax);
+    expect(cache.invalidate('/a')).toBe(true);
+    expect(cache.invalidate('/a')).toBe(false);
+    expect(cache.get('/a')).toBeUndefined();
+    cache.put('/b', 2, 10 * nameCacheTtlMsMax);
+    clock.advanceTo(nameCacheTtlMsMax);
+    expect(cache.get('/b')).toBeUndefined();
+    cache.put('/c', 3, 0);
+    expect(cache.get('/c')).toBeUndefined();
+    expect(cache.stats().invalidations).toBe(1);
+  });
+
+  it('evicts an expired entry first, else the least recently used', () => {
+    const clock = new VirtualClock();
+    const cache = new NameCache<string>({ clock, entriesMax: 3 });
+    cache.put('/a', 'a', 1000);
+    cache.put('/b', 'b', 10);
+    cache.put('/c', 'c', 1000);
+    clock.advanceTo(20);
+    cache.put('/d', 'd', 1000); // /b has expired: it goes
+    expect(cache.stats().entries).toBe(3);
+    expect(cache.get('/a')).toBe('a'); // /a is now the most recently used; /c the least
+    cache.put('/e', 'e', 1000);
+    expect(cache.get('/c')).toBeUndefined();
+    expect([cache.get('/a'), cache.get('/d'), cache.get('/e')]).toEqual(['a', 'd', 'e']);
+    expect(cache.stats().evictions).toBe(1);
+  });
+
+  it('keeps channels per intended name, bounded, handing back what it drops', () => {
+    const cache = new NameCache<string, string>({ clock: new VirtualClock(), channelsMax: 2 });
+    expect(cache.setChannel('/sys/fs', 'ring-1')).toBeUndefined();
+    expect(cache.setChannel('/sys/fs', 'ring-2')).toBe('ring-1');
+    expect(cache.setChannel('/sys/net', 'ring-3')).toBeUndefined();
+    expect(cache.setChannel('/sys/blk', 'ring-4')).toBe('ring-2');
+    expect(cache.channel('/sys/fs')).toBeUndefined();
+    expect(cache.removeChannel('/sys/net')).toBe('ring-3');
+    expect(cache.clear()).toEqual(['ring-4']);
+  });
+
+  it('refuses bad bounds', () => {
+    expect(() => new NameCache({ clock: new VirtualClock(), entriesMax: 0 })).toThrow(/entriesMax/);
+  });
+});
