@@ -57,6 +57,23 @@ describe.each(['local', 'sim'] as const)('dispatcher on %s fabric', (kind) => {
       expect(seen).toEqual(['one-way']);
     }));
 
+  it('drops and counts malformed envelopes, on served and reply mailboxes alike', () =>
+    withMachine(kind, async (machine) => {
+      const server = await dispatcherProcess(machine, 1, 'server');
+      const handled: unknown[] = [];
+      const service = await server.serve('/svc/strict', { handler: (request) => void handled.push(request.body) });
+      const client = await dispatcherProcess(machine, 2, 'client');
+      const garbage = [{ fos: 'request', token: -1, replyTo: client.dispatcher.replyAddress, budget: 5, body: 1 }, { fos: 'request', token: 1, body: 2 }, { nothing: true }, 'plain text', { fos: 'message' }];
+      for (const body of garbage) await client.context.kernel.ukSend(service.name!, service.location, service.capability, body);
+      const reply = server.dispatcher.replyAddress;
+      await client.context.kernel.ukSend('/test/server/reply', reply.location, reply.capability, { fos: 'response', token: 'x', ok: true });
+      await client.context.kernel.ukSend(service.name!, service.location, service.capability, { fos: 'message', body: 'fine' });
+      await until(client, () => handled.length === 1);
+      await server.dispatcher.whenIdle();
+      expect(handled).toEqual(['fine']);
+      expect(server.dispatcher.stats().envelopesMalformed).toBe(garbage.length + 1);
+    }));
+
   it('serves the higher-priority mailbox first when several hold messages', () =>
     withMachine(kind, async (machine) => {
       const server = await dispatcherProcess(machine, 1, 'server');

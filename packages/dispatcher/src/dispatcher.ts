@@ -13,7 +13,7 @@ import {
 import { callAllCallsMax, callTimeoutMsMax, defaultDispatcherLimits, dispatcherMailboxesMax, type DispatcherLimits } from './limits.js';
 import type { CallOutcome, CallResult, CallSpec, Condition, Exchange, Thread } from './thread.js';
 import type { Budget, CallOptions, Destination, IncomingRequest, ReplyAddress, RequestHandler, SendFunction } from './types.js';
-import { inboundEnvelopeSchema, replyEnvelopeSchema, type RequestEnvelope, type ResponseEnvelope } from './wire.js';
+import { parseInbound, parseReply, type RequestEnvelope, type ResponseEnvelope } from './wire.js';
 
 /** What a dispatcher is made of. */
 export interface DispatcherOptions {
@@ -315,28 +315,28 @@ export class Dispatcher {
   private takeReply(): boolean {
     const message = this.kernel.tryReceive(this.replyAddress.location);
     if (message === undefined) return false;
-    const envelope = replyEnvelopeSchema.safeParse(message.body);
-    if (!envelope.success) {
+    const envelope = parseReply(message.body);
+    if (envelope === undefined) {
       this.counters.envelopesMalformed++;
       return true;
     }
-    if (envelope.data.fos === 'response') {
-      const pending = this.pendingCalls.get(envelope.data.token);
+    if (envelope.fos === 'response') {
+      const pending = this.pendingCalls.get(envelope.token);
       if (pending === undefined) {
         this.counters.responsesLate++;
         return true;
       }
-      this.pendingCalls.delete(envelope.data.token);
-      pending.settle(this.responseOutcome(pending.thread, envelope.data));
+      this.pendingCalls.delete(envelope.token);
+      pending.settle(this.responseOutcome(pending.thread, envelope));
       return true;
     }
-    const pending = this.pendingFollowUps.get(envelope.data.token);
+    const pending = this.pendingFollowUps.get(envelope.token);
     if (pending === undefined) {
       this.counters.followUpsDropped++;
       return true;
     }
-    this.pendingFollowUps.delete(envelope.data.token);
-    pending.settle({ ok: true, value: envelope.data.body });
+    this.pendingFollowUps.delete(envelope.token);
+    pending.settle({ ok: true, value: envelope.body });
     return true;
   }
 
@@ -372,19 +372,19 @@ export class Dispatcher {
   }
 
   private startRequestThread(mailbox: ServedMailbox, message: ReceivedMessage): void {
-    const envelope = inboundEnvelopeSchema.safeParse(message.body);
-    if (!envelope.success) {
+    const envelope = parseInbound(message.body);
+    if (envelope === undefined) {
       this.counters.envelopesMalformed++;
       this.log(`dispatcher: dropped a malformed message to ${message.destinationName ?? 'an unnamed mailbox'} from ${message.sender.process}`);
       return;
     }
-    const request = envelope.data.fos === 'request' ? envelope.data : undefined;
+    const request = envelope.fos === 'request' ? envelope : undefined;
     const deadlineMs = request !== undefined && request.budget !== 'none' ? message.enqueuedAtMs + request.budget : undefined;
     if (deadlineMs !== undefined && deadlineMs <= this.clock.now()) {
       this.counters.requestsExpired++;
       return;
     }
-    const incoming: IncomingRequest = { body: envelope.data.body, sender: message.sender, destinationName: message.destinationName, expectsReply: request !== undefined, deadlineMs };
+    const incoming: IncomingRequest = { body: envelope.body, sender: message.sender, destinationName: message.destinationName, expectsReply: request !== undefined, deadlineMs };
     const thread = new ThreadImpl(this, `${request ? `request#${request.token}` : 'message'} on ${message.destinationName ?? 'mailbox'}`, deadlineMs, request, incoming);
     mailbox.liveThreads++;
     mailbox.liveThreadsPeak = Math.max(mailbox.liveThreadsPeak, mailbox.liveThreads);
