@@ -1,0 +1,24 @@
+export type { NameEntry, StoredDestination } from './entry.js';
+export {
+  conflictRetriesMax,
+  defaultNameServiceLimits,
+  destinationsPerNameMax,
+  destinationWeightDefault,
+  destinationWeightMax,
+  destinationWeightMin,
+  graphNamesVisitedMax,
+  indirectionHopsMax,
+  loadBalancerTimeoutMs,
+  lookupTtlMs,
+  referrersPerNameMax,
+  temporaryNameAttemptsMax,
+  type NameServiceLimits,
+} from './limits.js';
+export {
+  NameServer,
+  type LoadBalancerFunction,
+  type NameServerAliases,
+  type NameServerOptions,
+  type NameServiceCapabilities,
+  type RequesterPlace,
+} from './name-server.js';

@@ -1,0 +1,554 @@
+import type { Store } from '@fos/distributed-store';
+import type {
+  LoadBalancerRef,
+  LookupResult,
+  NameServiceApi,
+  RegisterRequest,
+  RegisterResult,
+  ReserveRequest,
+  ReserveResult,
+  TemporaryRequest,
+  TemporaryResult,
+  UnregisterRequest,
+  WeightedName,
+} from '@fos/libfos-messaging';
+import {
+  assert,
+  AssertionError,
+  FosError,
+  hashCapability,
+  hasFosErrorCode,
+  isFosError,
+  isUnderSubdomain,
+  mintCapability,
+  nameServiceName,
+  parentDomain,
+  parseName,
+  rootDomain,
+  temporaryDomain,
+  validateCapability,
+  validateName,
+  validateSubdomain,
+  type Capability,
+  type MailboxLocation,
+} from '@fos/microkernel';
+import type { Clock, RandomSource, Timer } from '@fos/sim';
+import type { NameEntry, StoredDestination } from './entry.js';
+import { hashesEqual, sameEntry, temporaryName, withReferrers } from './internal/helpers.js';
+import { parseRequest, registerRequestSchema, reserveRequestSchema, temporaryRequestSchema, unregisterRequestSchema } from './internal/schemas.js';
+import { Workspace, type AliasPair, type PlannedWrite } from './internal/workspace.js';
+import { destinationWeightDefault, resolveNameServiceLimits, type NameServiceLimits } from './limits.js';
+
+/** The kernel's alias calls (ukAddAlias / ukRemoveAlias with the kernel capability), injected. */
+export interface NameServerAliases {
+  add(location: MailboxLocation, name: string): Promise<void>;
+  remove(location: MailboxLocation, name: string): Promise<void>;
+}
+
+/** Where the process that asks runs (for Lookup's locality). */
+export interface RequesterPlace {
+  readonly machine: string;
+  readonly core: number;
+}
+
+/** Asks an indirect name's load balancer which destination to use; undefined lets the default policy pick. */
+export type LoadBalancerFunction = (ref: LoadBalancerRef, name: string, candidates: WeightedName[]) => Promise<string | undefined>;
+
+/** Options of {@link NameServer}: its store and every piece of I/O, injected. */
+export interface NameServerOptions {
+  readonly store: Store<NameEntry>;
+  /** Capability minting, temporary names and weighted picks. */
+  readonly random: RandomSource;
+  /** Load-balancer timeouts. */
+  readonly clock: Clock;
+  readonly aliases: NameServerAliases;
+  /** Who asks the current request (the dispatcher's request sender); undefined when unknown. */
+  readonly requester: () => RequesterPlace | undefined;
+  readonly loadBalancer?: LoadBalancerFunction;
+  readonly limits?: Partial<NameServiceLimits>;
+}
+
+/** What {@link NameServer.start} returns (Table 4.3). */
+export interface NameServiceCapabilities {
+  /** The namespace capability of the root `/*`. */
+  readonly rootCapability: string;
+  /** The capability of the management operations (`stop`). */
+  readonly managementCapability: string;
+}
+
+type ValidRegister = {
+  readonly name: string;
+  readonly capability: Capability;
+  readonly destination:
+    | { readonly type: 'direct'; readonly location: MailboxLocation; readonly publishedCapability: string | undefined }
+    | { readonly type: 'indirect'; readonly name: string; readonly weight: number };
+  readonly active: boolean;
+  readonly loadBalancer: { readonly name: string; readonly capability: string } | undefined;
+};
+
+type ServerState = 'new' | 'starting' | 'running' | 'stopped';
+
+/** Locality factors of the default policy: on the requester's core, on its machine, elsewhere. */
+const sameCoreFactor = 4;
+const sameMachineFactor = 2;
+const elsewhereFactor = 1;
+
+function refuse(code: 'INVALID_NAME' | 'PERMISSION_DENIED' | 'NAME_EXISTS' | 'NO_SUCH_NAME' | 'CYCLE' | 'LIMIT_EXCEEDED' | 'BAD_REQUEST' | 'INACTIVE', message: string, value: unknown): never {
+  throw new FosError(code, message, { value });
+}
+
+function directEntry(capabilityHash: string, location: MailboxLocation, publishedCapability: string | undefined, active: boolean, referrers: readonly string[] = []): NameEntry {
+  const entry: NameEntry = publishedCapability === undefined ? { type: 'direct', capabilityHash, location, active } : { type: 'direct', capabilityHash, location, publishedCapability, active };
+  return withReferrers(entry, referrers);
+}
+
+/**
+ * The logic of one name-service member (thesis §4.3, Tables 4.2 and 4.3) over a store with the
+ * interface of Table 4.4; every piece of I/O (the store, the kernel's alias calls, time, chance, the
+ * load balancers) is injected. A modifying request reads what it needs, plans its writes without side
+ * effects, then commits: aliases first (a mailbox accepts a name before any Lookup can lead to it),
+ * the store writes, then the alias removals. A store `CONFLICT` rewinds the commit and retries the
+ * request from the start, up to `conflictRetriesMax` times.
+ */
+export class NameServer implements NameServiceApi {
+  readonly #store: Store<NameEntry>;
+  readonly #random: RandomSource;
+  readonly #clock: Clock;
+  readonly #aliases: NameServerAliases;
+  readonly #requester: () => RequesterPlace | undefined;
+  readonly #loadBalancer: LoadBalancerFunction | undefined;
+  /** The limits in force. */
+  readonly limits: NameServiceLimits;
+  #state: ServerState = 'new';
+  #managementHash = '';
+  #temporaryCapability: Capability | undefined;
+
+  /** @param options - see {@link NameServerOptions} */
+  constructor(options: NameServerOptions) {
+    this.#store = options.store;
+    this.#random = options.random;
+    this.#clock = options.clock;
+    this.#aliases = options.aliases;
+    this.#requester = options.requester;
+    this.#loadBalancer = options.loadBalancer;
+    this.limits = resolveNameServiceLimits(options.limits);
+  }
+
+  /**
+   * Starts the name service (Table 4.3): reserves the root `/*` and `/tmp/*` and returns the root's
+   * namespace capability and the management capability. Succeeds once only: any later call, or a
+   * store that holds `/*` already (another member started it), answers `NAME_EXISTS`.
+   */
+  async start(): Promise<NameServiceCapabilities> {
+    if (this.#state !== 'new') refuse('NAME_EXISTS', `the name service was started already (state ${this.#state}); start succeeds once only`, this.#state);
+    this.#state = 'starting';
+    try {
+      const rootCapability = mintCapability(this.#random);
+      const managementCapability = mintCapability(this.#random);
+      const temporaryCapability = mintCapability(this.#random);
+      await this.#modify('start', async (workspace) => {
+        for (const domain of [rootDomain, temporaryDomain]) {
+          if ((await workspace.load(domain)) !== undefined) refuse('NAME_EXISTS', `${domain} is reserved already: the name service was started`, domain);
+        }
+        workspace.set(rootDomain, { type: 'reservation', capabilityHash: hashCapability(rootCapability), active: true });
+        workspace.set(temporaryDomain, { type: 'reservation', capabilityHash: hashCapability(temporaryCapability), active: true });
+      });
+      this.#managementHash = hashCapability(managementCapability);
+      this.#temporaryCapability = temporaryCapability;
+      this.#state = 'running';
+      return { rootCapability, managementCapability };
+    } catch (error) {
+      this.#state = 'new';
+      throw error;
+    }
+  }
+
+  /**
+   * Stops this member: every later request answers `SHUTDOWN`. The table stays as it is.
+   * @throws PERMISSION_DENIED when the capability is not the management capability
+   * @throws SHUTDOWN when the server is not running
+   */
+  async stop(managementCapability: string): Promise<void> {
+    this.#checkRunning('stop');
+    const capability = validateCapability(managementCapability);
+    if (!hashesEqual(hashCapability(capability), this.#managementHash)) refuse('PERMISSION_DENIED', 'stop needs the management capability returned by start', undefined);
+    this.#state = 'stopped';
+  }
+
+  /** The store's table hash (for tests); `BAD_REQUEST` when the store has no `hash()`. */
+  async tableHash(): Promise<string> {
+    const hashable = this.#store as Partial<{ hash(): string | Promise<string> }>;
+    if (typeof hashable.hash !== 'function') refuse('BAD_REQUEST', 'the store of this name server has no hash()', undefined);
+    return hashable.hash();
+  }
+
+  /** See {@link NameServiceApi.lookup}. */
+  async lookup(name: string): Promise<LookupResult> {
+    this.#checkRunning('lookup');
+    const parsed = parseName(name);
+    if (parsed.text === nameServiceName) refuse('INVALID_NAME', `${nameServiceName} is the name service's own name and is never stored (§5.2)`, name);
+    if (parsed.isSubdomain) refuse('NO_SUCH_NAME', `${name} is a sub-domain: no message is ever sent to one`, name);
+    const entry = (await this.#store.get(name))?.value;
+    if (entry === undefined || entry.type === 'reservation') refuse('NO_SUCH_NAME', `${name} is not registered`, name);
+    if (!entry.active) refuse('INACTIVE', `${name} is inactive (migrating); look it up again later`, name);
+    const ttlMs = this.limits.lookupTtlMs;
+    if (entry.type === 'direct') {
+      assert(entry.location !== undefined, `direct name ${name} has a location`);
+      return { type: 'direct', name, location: entry.location, publishedCapability: entry.publishedCapability ?? null, ttlMs };
+    }
+    return { type: 'indirect', name, next: await this.#pickDestination(name, entry), ttlMs };
+  }
+
+  /** See {@link NameServiceApi.register}. */
+  async register(request: RegisterRequest): Promise<RegisterResult> {
+    this.#checkRunning('register');
+    const valid = this.#validateRegister(request);
+    return this.#modify('register', (workspace) => this.#planRegister(workspace, valid));
+  }
+
+  /** See {@link NameServiceApi.unregister}. */
+  async unregister(request: UnregisterRequest): Promise<void> {
+    this.#checkRunning('unregister');
+    const parsedRequest = parseRequest('unregister', unregisterRequestSchema, request);
+    const parsed = parseName(parsedRequest.name);
+    if (parsed.text === nameServiceName) refuse('INVALID_NAME', `${nameServiceName} is never stored (§5.2)`, parsed.text);
+    const destination = parsedRequest.destination === undefined ? undefined : validateName(parsedRequest.destination);
+    const deactivate = parsedRequest.deactivate ?? false;
+    if (parsed.isSubdomain && (destination !== undefined || deactivate)) {
+      refuse('BAD_REQUEST', `unregister: ${parsed.text} is a sub-domain; destination and deactivate apply to names only`, request);
+    }
+    if (destination !== undefined && deactivate) refuse('BAD_REQUEST', 'unregister: deactivate applies to a whole name, not to one destination', request);
+    const capability = validateCapability(parsedRequest.capability);
+    if (parsed.text === rootDomain || parsed.text === temporaryDomain) {
+      refuse('PERMISSION_DENIED', `${parsed.text} belongs to the name service and is never released`, parsed.text);
+    }
+    await this.#modify('unregister', (workspace) => this.#planUnregister(workspace, parsed.text, capability, destination, deactivate));
+  }
+
+  /** See {@link NameServiceApi.registerTemporary}. */
+  async registerTemporary(request: TemporaryRequest): Promise<TemporaryResult> {
+    this.#checkRunning('registerTemporary');
+    const valid = parseRequest('registerTemporary', temporaryRequestSchema, request);
+    const capability = this.#temporaryCapability;
+    assert(capability !== undefined, 'a running server holds the capability of /tmp/*');
+    for (let attempt = 0; attempt < this.limits.temporaryNameAttemptsMax; attempt += 1) {
+      const name = temporaryName(this.#random);
+      const destination = { type: 'direct' as const, location: valid.location, publishedCapability: valid.publishedCapability };
+      try {
+        const result = await this.#modify('registerTemporary', (workspace) =>
+          this.#planRegister(workspace, { name, capability, destination, active: true, loadBalancer: undefined }),
+        );
+        return { name, nameCapability: result.nameCapability };
+      } catch (error) {
+        if (!hasFosErrorCode(error, 'NAME_EXISTS')) throw error;
+      }
+    }
+    return refuse('LIMIT_EXCEEDED', `no free name under ${temporaryDomain} in temporaryNameAttemptsMax (${this.limits.temporaryNameAttemptsMax}) attempts`, undefined);
+  }
+
+  /** See {@link NameServiceApi.reserve}. */
+  async reserve(request: ReserveRequest): Promise<ReserveResult> {
+    this.#checkRunning('reserve');
+    const valid = parseRequest('reserve', reserveRequestSchema, request);
+    const domain = validateSubdomain(valid.domain);
+    if (isUnderSubdomain(temporaryDomain, domain)) refuse('INVALID_NAME', `${domain} lies under ${temporaryDomain}, where only registerTemporary makes names`, domain);
+    if (domain === rootDomain) refuse('NAME_EXISTS', `${rootDomain} is reserved by start`, domain);
+    const capability = validateCapability(valid.capability);
+    return this.#modify('reserve', async (workspace) => {
+      await this.#authorizeNamespace(workspace, domain, hashCapability(capability));
+      if ((await workspace.load(domain)) !== undefined) refuse('NAME_EXISTS', `${domain} is reserved already`, domain);
+      const domainCapability = mintCapability(this.#random);
+      workspace.set(domain, { type: 'reservation', capabilityHash: hashCapability(domainCapability), active: true });
+      return { capability: domainCapability };
+    });
+  }
+
+  #checkRunning(operation: string): void {
+    if (this.#state !== 'running') {
+      throw new FosError('SHUTDOWN', `${operation}: the name server is not running (${this.#state === 'stopped' ? 'stopped' : 'not started'})`);
+    }
+  }
+
+  #validateRegister(request: RegisterRequest): ValidRegister {
+    const valid = parseRequest('register', registerRequestSchema, request);
+    const name = validateName(valid.name);
+    if (name === nameServiceName) refuse('INVALID_NAME', `${nameServiceName} is the name service's own name and is never stored (§5.2)`, name);
+    if (isUnderSubdomain(temporaryDomain, name)) refuse('INVALID_NAME', `${name} lies under ${temporaryDomain}, where only registerTemporary makes names`, name);
+    let destination: ValidRegister['destination'];
+    if (valid.destination.type === 'indirect') {
+      const target = validateName(valid.destination.name);
+      if (target === nameServiceName) refuse('INVALID_NAME', `${nameServiceName} cannot be a destination`, target);
+      destination = { type: 'indirect', name: target, weight: valid.destination.weight ?? destinationWeightDefault };
+    } else {
+      if (valid.loadBalancer !== undefined) refuse('BAD_REQUEST', `register: a load balancer belongs to an indirect name, not to the direct name ${name}`, request);
+      destination = { type: 'direct', location: valid.destination.location, publishedCapability: valid.destination.publishedCapability };
+    }
+    const loadBalancer = valid.loadBalancer === undefined ? undefined : { name: validateName(valid.loadBalancer.name), capability: valid.loadBalancer.capability };
+    const capability = validateCapability(valid.capability);
+    return { name, capability, destination, active: valid.active ?? true, loadBalancer };
+  }
+
+  async #planRegister(workspace: Workspace, request: ValidRegister): Promise<RegisterResult> {
+    const { name, destination } = request;
+    const capabilityHash = hashCapability(request.capability);
+    const existing = await workspace.load(name);
+    const ownsName = existing !== undefined && hashesEqual(existing.capabilityHash, capabilityHash);
+    if (!ownsName) await this.#authorizeNamespace(workspace, name, capabilityHash);
+    if (existing === undefined) return this.#planNewName(workspace, request);
+    assert(existing.type !== 'reservation', `the key of a name (${name}) never holds a reservation`);
+    if (existing.type === 'direct' && destination.type === 'direct') {
+      if (!ownsName) refuse('NAME_EXISTS', `${name} is registered; present its name capability to reactivate or move it`, name);
+      workspace.set(name, directEntry(existing.capabilityHash, destination.location, destination.publishedCapability, request.active, existing.referrers));
+      return { nameCapability: request.capability };
+    }
+    if (existing.type === 'indirect' && destination.type === 'indirect') return this.#planAddDestination(workspace, request, destination, existing);
+    return refuse('NAME_EXISTS', `${name} is registered as a ${existing.type} name; it cannot take a ${destination.type} destination`, name);
+  }
+
+  async #planNewName(workspace: Workspace, request: ValidRegister): Promise<RegisterResult> {
+    const { name, destination } = request;
+    if (destination.type === 'indirect' && destination.name === name) refuse('CYCLE', `${name} cannot be its own destination`, name);
+    const nameCapability = mintCapability(this.#random);
+    const capabilityHash = hashCapability(nameCapability);
+    if (destination.type === 'direct') {
+      workspace.set(name, directEntry(capabilityHash, destination.location, destination.publishedCapability, request.active));
+      return { nameCapability };
+    }
+    await this.#linkReferrer(workspace, destination.name, name);
+    const entry: NameEntry = { type: 'indirect', capabilityHash, destinations: [{ name: destination.name, weight: destination.weight, capabilityHash }], active: request.active };
+    workspace.set(name, request.loadBalancer === undefined ? entry : { ...entry, loadBalancer: request.loadBalancer });
+    return { nameCapability };
+  }
+
+  async #planAddDestination(
+    workspace: Workspace,
+    request: ValidRegister,
+    destination: { readonly name: string; readonly weight: number },
+    existing: NameEntry,
+  ): Promise<RegisterResult> {
+    const { name } = request;
+    if (request.loadBalancer !== undefined) refuse('BAD_REQUEST', `register: ${name} exists; a load balancer is given only with a new indirect name`, request);
+    if (destination.name === name) refuse('CYCLE', `${name} cannot be its own destination`, name);
+    const destinations = existing.destinations ?? [];
+    if (destinations.some((item) => item.name === destination.name)) refuse('NAME_EXISTS', `${destination.name} is a destination of ${name} already`, destination.name);
+    if (destinations.length >= this.limits.destinationsPerNameMax) {
+      refuse('LIMIT_EXCEEDED', `${name} has destinationsPerNameMax (${this.limits.destinationsPerNameMax}) destinations already`, name);
+    }
+    await this.#linkReferrer(workspace, destination.name, name);
+    const destinationCapability = mintCapability(this.#random);
+    const added: StoredDestination = { name: destination.name, weight: destination.weight, capabilityHash: hashCapability(destinationCapability) };
+    workspace.set(name, { ...existing, destinations: [...destinations, added], active: request.active });
+    return { nameCapability: destinationCapability };
+  }
+
+  /** Records `referrer` on the entry of `target`, which must exist. */
+  async #linkReferrer(workspace: Workspace, target: string, referrer: string): Promise<void> {
+    const entry = await workspace.load(target);
+    if (entry === undefined) refuse('NO_SUCH_NAME', `destination ${target} is not registered`, target);
+    const referrers = entry.referrers ?? [];
+    if (referrers.length >= this.limits.referrersPerNameMax) {
+      refuse('LIMIT_EXCEEDED', `${target} is a destination of referrersPerNameMax (${this.limits.referrersPerNameMax}) names already`, target);
+    }
+    workspace.set(target, withReferrers(entry, [...referrers, referrer]));
+  }
+
+  /** Removes `referrer` from the entry of `target`, if it still exists. */
+  async #unlinkReferrer(workspace: Workspace, target: string, referrer: string): Promise<void> {
+    const entry = await workspace.load(target);
+    if (entry === undefined) return;
+    workspace.set(target, withReferrers(entry, (entry.referrers ?? []).filter((item) => item !== referrer)));
+  }
+
+  async #planUnregister(workspace: Workspace, name: string, capability: Capability, destination: string | undefined, deactivate: boolean): Promise<void> {
+    const existing = await workspace.load(name);
+    if (existing === undefined) refuse('NO_SUCH_NAME', `${name} is not registered`, name);
+    const capabilityHash = hashCapability(capability);
+    const ownsName = hashesEqual(existing.capabilityHash, capabilityHash);
+    const ownsDestination = existing.destinations?.some((item) => item.name === destination && hashesEqual(item.capabilityHash, capabilityHash)) ?? false;
+    if (!ownsName && !ownsDestination) await this.#authorizeNamespace(workspace, name, capabilityHash);
+    if (existing.type === 'reservation') {
+      workspace.set(name, undefined);
+      return;
+    }
+    if (deactivate) {
+      if (existing.active) workspace.set(name, { ...existing, active: false });
+      return;
+    }
+    if (destination === undefined) {
+      await this.#planRemoveName(workspace, name);
+      return;
+    }
+    const destinations = existing.destinations ?? [];
+    if (!destinations.some((item) => item.name === destination)) refuse('NO_SUCH_NAME', `${destination} is not a destination of ${name}`, destination);
+    const remaining = destinations.filter((item) => item.name !== destination);
+    if (remaining.length === 0) {
+      await this.#planRemoveName(workspace, name);
+      return;
+    }
+    workspace.set(name, { ...existing, destinations: remaining });
+    await this.#unlinkReferrer(workspace, destination, name);
+  }
+
+  /**
+   * Removes a name and every edge to and from it; an indirect name left without destinations goes
+   * too (a name with nowhere to lead means nothing), and so on up the graph.
+   */
+  async #planRemoveName(workspace: Workspace, name: string): Promise<void> {
+    const entry = await workspace.load(name);
+    if (entry === undefined) return;
+    workspace.set(name, undefined);
+    for (const destination of entry.destinations ?? []) await this.#unlinkReferrer(workspace, destination.name, name);
+    for (const referrer of entry.referrers ?? []) {
+      const referring = await workspace.load(referrer);
+      if (referring?.type !== 'indirect') continue;
+      const remaining = (referring.destinations ?? []).filter((item) => item.name !== name);
+      if (remaining.length === 0) await this.#planRemoveName(workspace, referrer);
+      else workspace.set(referrer, { ...referring, destinations: remaining });
+    }
+  }
+
+  /**
+   * Accepts a namespace capability of any reserved sub-domain enclosing `name`, nearest first, up to
+   * the root; `PERMISSION_DENIED` otherwise (never a parent's or a sibling's capability).
+   */
+  async #authorizeNamespace(workspace: Workspace, name: string, capabilityHash: string): Promise<void> {
+    let domain: string | undefined = name === rootDomain ? undefined : parentDomain(name);
+    while (domain !== undefined) {
+      const entry = await workspace.load(domain);
+      if (entry?.type === 'reservation' && hashesEqual(entry.capabilityHash, capabilityHash)) return;
+      domain = domain === rootDomain ? undefined : parentDomain(domain);
+    }
+    refuse('PERMISSION_DENIED', `the capability covers neither ${name} nor a sub-domain enclosing it`, name);
+  }
+
+  async #modify<T>(operation: string, plan: (workspace: Workspace) => Promise<T>): Promise<T> {
+    for (let attempt = 0; attempt <= this.limits.conflictRetriesMax; attempt += 1) {
+      const workspace = new Workspace(this.#store, this.limits);
+      const result = await plan(workspace);
+      if (await this.#commit(workspace)) return result;
+    }
+    throw new FosError(
+      'CONFLICT',
+      `${operation} met a conflicting store modification on each of ${this.limits.conflictRetriesMax + 1} attempts (conflictRetriesMax ${this.limits.conflictRetriesMax}); it was rewound`,
+    );
+  }
+
+  /** Applies a plan; false when a store write met `CONFLICT` (everything done was rewound). */
+  async #commit(workspace: Workspace): Promise<boolean> {
+    const writes = workspace.writes();
+    const { adds, removes } = await workspace.aliasDiff();
+    const added: AliasPair[] = [];
+    const done: PlannedWrite[] = [];
+    let writing = false;
+    try {
+      for (const pair of adds) {
+        await this.#aliases.add(pair.location, pair.name);
+        added.push(pair);
+      }
+      writing = true;
+      for (const write of writes) {
+        await this.#applyWrite(write);
+        done.push(write);
+      }
+    } catch (error) {
+      for (const write of done.reverse()) await this.#rewindWrite(write);
+      for (const pair of added.reverse()) await this.#removeAliasQuietly(pair);
+      if (writing && hasFosErrorCode(error, 'CONFLICT')) return false;
+      throw error;
+    }
+    for (const pair of removes) await this.#removeAliasQuietly(pair);
+    return true;
+  }
+
+  async #applyWrite(write: PlannedWrite): Promise<void> {
+    if (write.before === undefined) {
+      assert(write.after !== undefined, 'a write changes something');
+      await this.#store.insert(write.key, write.after);
+    } else if (write.after === undefined) {
+      await this.#store.delete(write.key, write.before.version);
+    } else {
+      await this.#store.update(write.key, write.after, write.before.version);
+    }
+  }
+
+  /**
+   * Undoes one applied write, unless another modification has changed the key since (then it is not
+   * ours to undo). A rewind that meets `CONFLICT` reads the key again, up to `conflictRetriesMax` times.
+   */
+  async #rewindWrite(write: PlannedWrite): Promise<void> {
+    for (let attempt = 0; attempt <= this.limits.conflictRetriesMax; attempt += 1) {
+      const current = await this.#store.get(write.key);
+      try {
+        if (write.after === undefined) {
+          assert(write.before !== undefined, 'a delete had an entry');
+          if (current !== undefined) return;
+          await this.#store.insert(write.key, write.before.value);
+          return;
+        }
+        const writtenVersion = write.before === undefined ? 1 : write.before.version + 1;
+        if (current?.version !== writtenVersion || !sameEntry(current.value, write.after)) return;
+        if (write.before === undefined) await this.#store.delete(write.key, writtenVersion);
+        else await this.#store.update(write.key, write.before.value, writtenVersion);
+        return;
+      } catch (error) {
+        if (!hasFosErrorCode(error, 'CONFLICT')) throw error;
+      }
+    }
+  }
+
+  /** Alias removal is best effort: the mailbox may be gone already, and then it has no names left to hold. */
+  async #removeAliasQuietly(pair: AliasPair): Promise<void> {
+    try {
+      await this.#aliases.remove(pair.location, pair.name);
+    } catch (error) {
+      if (!isFosError(error)) throw error;
+    }
+  }
+
+  async #pickDestination(name: string, entry: NameEntry): Promise<string> {
+    const candidates: Array<{ readonly destination: StoredDestination; readonly entry: NameEntry }> = [];
+    for (const destination of entry.destinations ?? []) {
+      const target = (await this.#store.get(destination.name))?.value;
+      if (target !== undefined && target.type !== 'reservation') candidates.push({ destination, entry: target });
+    }
+    if (candidates.length === 0) refuse('NO_SUCH_NAME', `${name} has no registered destination`, name);
+    const active = candidates.filter((candidate) => candidate.entry.active);
+    const pool = active.length > 0 ? active : candidates;
+    if (entry.loadBalancer !== undefined && this.#loadBalancer !== undefined) {
+      const weighted = pool.map(({ destination }) => ({ name: destination.name, weight: destination.weight }));
+      const chosen = await this.#askLoadBalancer(this.#loadBalancer, entry.loadBalancer, name, weighted);
+      if (chosen !== undefined && weighted.some((item) => item.name === chosen)) return chosen;
+    }
+    const requester = this.#requester();
+    const weights = pool.map(({ destination, entry: target }) => destination.weight * this.#locality(requester, target));
+    let draw = this.#random.nextInt(weights.reduce((sum, weight) => sum + weight, 0));
+    for (const [index, weight] of weights.entries()) {
+      if (draw < weight) return (pool[index] as (typeof pool)[number]).destination.name;
+      draw -= weight;
+    }
+    throw new AssertionError('a weighted draw lands on a destination');
+  }
+
+  #locality(requester: RequesterPlace | undefined, target: NameEntry): number {
+    if (requester === undefined || target.type !== 'direct' || target.location === undefined) return elsewhereFactor;
+    if (target.location.machine !== requester.machine) return elsewhereFactor;
+    return target.location.core === requester.core ? sameCoreFactor : sameMachineFactor;
+  }
+
+  /** The load balancer's answer, or undefined on its own undefined, an error, or `loadBalancerTimeoutMs`. */
+  async #askLoadBalancer(balance: LoadBalancerFunction, ref: LoadBalancerRef, name: string, candidates: WeightedName[]): Promise<string | undefined> {
+    let timer: Timer | undefined;
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = this.#clock.setTimer(this.limits.loadBalancerTimeoutMs, () => resolve(undefined));
+    });
+    try {
+      const answer = balance(ref, name, candidates).then(
+        (value) => (typeof value === 'string' ? value : undefined),
+        () => undefined,
+      );
+      return await Promise.race([answer, timeout]);
+    } finally {
+      timer?.cancel();
+    }
+  }
+}
