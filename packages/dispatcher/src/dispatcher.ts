@@ -537,6 +537,26 @@ class ThreadImpl implements Thread {
     });
   }
 
+  /**
+   * A wait that settles once, cancelling its timer: by its wake-up, or by `TIMEOUT` after `timeout` ms
+   * when `withdraw` still finds it pending (and takes it out).
+   */
+  private timed(timeout: number | 'none', settle: (outcome: Outcome) => void): { settle: (outcome: Outcome) => void; arm: (withdraw: () => boolean, what: string) => void } {
+    let timer: { cancel(): void } | undefined;
+    return {
+      settle: (outcome) => {
+        timer?.cancel();
+        settle(outcome);
+      },
+      arm: (withdraw, what) => {
+        if (timeout === 'none') return;
+        timer = this.dispatcher.clock.setTimer(timeout, () => {
+          if (withdraw()) settle({ ok: false, error: new FosError('TIMEOUT', `${this.name}: ${what} in ${timeout} ms`, { value: this.name }) });
+        });
+      },
+    };
+  }
+
   call(destination: Destination, body: MessageBody, options: CallOptions = {}): Promise<CallResult> {
     return this.park('call', (settle) => this.issueCall(destination, body, options, settle));
   }
@@ -563,24 +583,12 @@ class ThreadImpl implements Thread {
       settle({ ok: false, error: new FosError('TIMEOUT', `${this.name}: no time left for a call to ${destination.name ?? 'an unnamed mailbox'}`, { value: destination.name }) });
       return;
     }
-    let timer: { cancel(): void } | undefined;
-    const token = this.dispatcher.registerPending('call', {
-      thread: this,
-      settle: (outcome) => {
-        timer?.cancel();
-        settle(outcome);
-      },
-    });
+    const timed = this.timed(timeout, settle);
+    const token = this.dispatcher.registerPending('call', { thread: this, settle: timed.settle });
     const budget: Budget = timeout;
-    if (timeout !== 'none') {
-      timer = this.dispatcher.clock.setTimer(timeout, () => {
-        if (this.dispatcher.dropPending('call', token)) settle({ ok: false, error: new FosError('TIMEOUT', `${this.name}: call to ${destination.name ?? 'an unnamed mailbox'} got no answer in ${timeout} ms`, { value: destination.name }) });
-      });
-    }
+    timed.arm(() => this.dispatcher.dropPending('call', token), `call to ${destination.name ?? 'an unnamed mailbox'} got no answer`);
     this.dispatcher.sendRaw(destination, { fos: 'request', token, replyTo: this.dispatcher.replyAddress, budget, body }).catch((error: unknown) => {
-      if (!this.dispatcher.dropPending('call', token)) return;
-      timer?.cancel();
-      settle({ ok: false, error: toFosError(error) });
+      if (this.dispatcher.dropPending('call', token)) timed.settle({ ok: false, error: toFosError(error) });
     });
   }
 
@@ -626,25 +634,14 @@ class ThreadImpl implements Thread {
     this.responded = true;
     return this.park('respondAndAwait', (settle) => {
       const timeout = this.dispatcher.timeoutFor(this, options);
-      let timer: { cancel(): void } | undefined;
-      const token = this.dispatcher.registerPending('followUp', {
-        thread: this,
-        settle: (outcome) => {
-          timer?.cancel();
-          settle(outcome);
-        },
-      });
-      if (timeout !== 'none') {
-        timer = this.dispatcher.clock.setTimer(timeout, () => {
-          if (this.dispatcher.dropPending('followUp', token)) settle({ ok: false, error: new FosError('TIMEOUT', `${this.name}: no follow-up in ${timeout} ms`, { value: this.name }) });
-        });
-      }
+      const timed = this.timed(timeout, settle);
+      const token = this.dispatcher.registerPending('followUp', { thread: this, settle: timed.settle });
+      timed.arm(() => this.dispatcher.dropPending('followUp', token), 'no follow-up');
       const response = { fos: 'response', token: request.token, ok: true, body, awaiting: { token, replyTo: this.dispatcher.replyAddress } } as const;
       this.dispatcher.sendRaw(request.replyTo, response).catch((error: unknown) => {
         if (!this.dispatcher.dropPending('followUp', token)) return;
-        timer?.cancel();
         this.dispatcher.replyUndeliverable(this, error);
-        settle({ ok: false, error: toFosError(error) });
+        timed.settle({ ok: false, error: toFosError(error) });
       });
     });
   }
@@ -661,23 +658,14 @@ class ThreadImpl implements Thread {
     assert(waiters !== undefined, 'wait takes a condition made by createCondition');
     return this.park('wait', (settle) => {
       const timeout = this.dispatcher.timeoutFor(this, options);
-      let timer: { cancel(): void } | undefined;
-      const waiter: PendingCall = {
-        thread: this,
-        settle: (outcome) => {
-          timer?.cancel();
-          settle(outcome);
-        },
-      };
+      const timed = this.timed(timeout, settle);
+      const waiter: PendingCall = { thread: this, settle: timed.settle };
       waiters.push(waiter);
-      if (timeout !== 'none') {
-        timer = this.dispatcher.clock.setTimer(timeout, () => {
-          const index = waiters.indexOf(waiter);
-          if (index < 0) return;
-          waiters.splice(index, 1);
-          settle({ ok: false, error: new FosError('TIMEOUT', `${this.name}: condition not signalled in ${timeout} ms`, { value: this.name }) });
-        });
-      }
+      timed.arm(() => {
+        const index = waiters.indexOf(waiter);
+        if (index >= 0) waiters.splice(index, 1);
+        return index >= 0;
+      }, 'condition not signalled');
     });
   }
 

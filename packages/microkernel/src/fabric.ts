@@ -37,7 +37,8 @@ export type KernelMessage =
       readonly requestId: number;
       readonly operation: 'register' | 'unregister';
       readonly location: MailboxLocation;
-      readonly capability: string;
+      /** The name server's send capability; null when unregistering. */
+      readonly capability: string | null;
     }
   | {
       readonly kind: 'channelOpen';

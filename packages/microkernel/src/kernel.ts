@@ -473,7 +473,7 @@ export class Kernel {
     const mailbox = this.ownedMailbox(caller, location);
     if (!mailbox.nameServer) throw new FosError('NO_SUCH_NAME', `mailbox ${formatLocation(mailbox.location)} is not a name server`, { value: mailbox.location });
     mailbox.nameServer = false;
-    await this.broadcastNameServer('unregister', mailbox.location, '' as Capability);
+    await this.broadcastNameServer('unregister', mailbox.location, null);
   }
 
   /** `ukNameServiceLookup` (§5.2): a name server of this machine, preferring one on this core. */
@@ -588,7 +588,7 @@ export class Kernel {
         this.respond(message.fromCore, message.requestId, () => this.applyAlias(message));
         return;
       case 'nameServer':
-        this.respond(message.fromCore, message.requestId, () => this.applyNameServer(message.operation, message.location, message.capability as Capability));
+        this.respond(message.fromCore, message.requestId, () => this.applyNameServer(message.location, message.capability as Capability | null));
         return;
       case 'channelOpen':
         this.respond(message.fromCore, message.requestId, () => this.openChannelReader(message));
@@ -728,9 +728,10 @@ export class Kernel {
     return undefined;
   }
 
-  private applyNameServer(operation: 'register' | 'unregister', location: MailboxLocation, capability: Capability): undefined {
+  /** Replaces this core's record of a name server: a capability registers it, null unregisters it. */
+  private applyNameServer(location: MailboxLocation, capability: Capability | null): undefined {
     this.nameServers = this.nameServers.filter((entry) => formatLocation(entry.location) !== formatLocation(location));
-    if (operation === 'register') this.nameServers.push({ location, capability });
+    if (capability !== null) this.nameServers.push({ location, capability });
     return undefined;
   }
 
@@ -812,7 +813,7 @@ export class Kernel {
       ? new FosError('SHUTDOWN', `kernel of core ${this.core} shut down`, { value: mailbox.location })
       : new FosError('UNREACHABLE', `mailbox ${formatLocation(mailbox.location)} was destroyed while a receive waited`, { value: mailbox.location });
     for (const receiver of mailbox.receivers.splice(0)) receiver.fail(gone);
-    if (mailbox.nameServer && !this.shutDown) void this.broadcastNameServer('unregister', mailbox.location, '' as Capability).catch(() => undefined);
+    if (mailbox.nameServer && !this.shutDown) void this.broadcastNameServer('unregister', mailbox.location, null).catch(() => undefined);
   }
 
   private forgetProcess(process: string): void {
@@ -836,7 +837,7 @@ export class Kernel {
     await this.request(target.core, (requestId) => ({ kind: 'alias', fromCore: this.core, requestId, operation, kernelCapability: capability, location: target, name }));
   }
 
-  private async broadcastNameServer(operation: 'register' | 'unregister', location: MailboxLocation, capability: Capability): Promise<void> {
+  private async broadcastNameServer(operation: 'register' | 'unregister', location: MailboxLocation, capability: Capability | null): Promise<void> {
     const requests: Array<Promise<unknown>> = [];
     for (let core = 0; core < this.coreCount; core++) {
       requests.push(this.request(core, (requestId) => ({ kind: 'nameServer', fromCore: this.core, requestId, operation, location, capability })));
