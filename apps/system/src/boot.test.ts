@@ -43,8 +43,11 @@ describe('boot validates its options', () => {
     await expectBadRequest({ fabric: 'local', limits: { queueSize: 8 } }, '"queueSize"');
   });
 
-  it('refuses options it does not know yet (nameServers comes with the name service)', async () => {
-    await expectBadRequest({ fabric: 'local', nameServers: 1 }, '"nameServers"');
+  it('refuses unknown options, more name servers than it can start, and bad name-service limits', async () => {
+    await expectBadRequest({ fabric: 'local', nameServer: 1 }, '"nameServer"');
+    await expectBadRequest({ fabric: 'local', nameServers: 2 }, 'nameServers = 2');
+    await expectBadRequest({ fabric: 'local', nameServers: -1 }, 'nameServers = -1');
+    await expectBadRequest({ fabric: 'local', nameServiceLimits: { lookupTtlMs: -5 } }, 'lookupTtlMs');
   });
 });
 
@@ -98,7 +101,7 @@ async function exchange(instance: Instance, count: number): Promise<string[]> {
 
 describe('boot', () => {
   it('boots a local instance whose processes on different cores exchange messages', async () => {
-    const instance = await boot({ fabric: 'local', cores: 4, machine: 'alpha' });
+    const instance = await boot({ fabric: 'local', cores: 4, machine: 'alpha', nameServers: 0 });
     try {
       expect(instance.cores).toBe(4);
       expect(instance.fabric.kind).toBe('local');
@@ -115,7 +118,7 @@ describe('boot', () => {
 
   it('boots a sim instance that runs the same exchange, and repeats it for the same seed', async () => {
     const run = async (): Promise<{ answers: string[]; capability: string }> => {
-      const instance = await boot({ fabric: 'sim', cores: 4, seed: 42 });
+      const instance = await boot({ fabric: 'sim', cores: 4, seed: 42, nameServers: 0 });
       try {
         expect(instance.fabric.kind).toBe('sim');
         const answers = await exchange(instance, 3);
@@ -132,7 +135,7 @@ describe('boot', () => {
   });
 
   it('defaults to 4 cores and applies kernel limits', async () => {
-    const instance = await boot({ fabric: 'local', limits: { mailboxesPerProcessMax: 1 } });
+    const instance = await boot({ fabric: 'local', limits: { mailboxesPerProcessMax: 1 }, nameServers: 0 });
     // The kernel reports the crashed process on console.error; the test reads the error instead.
     const quietLog = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     try {

@@ -11,6 +11,7 @@ import {
   type ProcessHandle,
   type SpawnOptions,
 } from '@fos/microkernel';
+import { nameServerMember, resolveNameServiceLimits, type NameServerMemberArgs, type NameServerMemberResult, type NameServiceLimits } from '@fos/name-service';
 import { z } from 'zod';
 
 /** The fabrics `boot` can build today; `worker` (one worker thread per core) comes later. */
@@ -22,6 +23,15 @@ export type BootFabric = (typeof bootFabrics)[number];
 /** Cores of an instance when `cores` is not given. */
 export const defaultCores = 4;
 
+/**
+ * Name-service members `boot` can start today: 0 (a bare machine) or 1 (the single-member name service
+ * over a local store); the replicated fleet comes later.
+ */
+export const nameServersMax = 1;
+
+/** The core the first name-service member runs on. */
+export const nameServerCore = 0;
+
 interface CommonBootOptions {
   /** Cores of the machine, 1..coresMax (default {@link defaultCores}). */
   readonly cores?: number;
@@ -29,6 +39,10 @@ interface CommonBootOptions {
   readonly machine?: string;
   /** Kernel limits that replace the defaults of DESIGN section 9. */
   readonly limits?: Partial<KernelLimits>;
+  /** Name-service members to start, 0..{@link nameServersMax} (default 1), the first on {@link nameServerCore}. */
+  readonly nameServers?: number;
+  /** Name-service limits that replace the defaults of `@fos/name-service`. */
+  readonly nameServiceLimits?: Partial<NameServiceLimits>;
 }
 
 /** Every core in this thread, over `MessageChannel` ports (real time, real randomness). */
@@ -51,6 +65,16 @@ export interface SimBootOptions extends CommonBootOptions {
 /** What `boot` takes. */
 export type BootOptions = LocalBootOptions | SimBootOptions;
 
+/** The running name service of an instance, as the booter holds it (§5.2). */
+export interface BootedNameService {
+  /** The first member's request mailbox (what `ukNameServiceLookup` finds). */
+  readonly location: NameServerMemberResult['location'];
+  /** The namespace capability of the root `/*`: hand it only to what may name anything. */
+  readonly rootCapability: Capability;
+  /** The management capability (Table 4.3). */
+  readonly managementCapability: Capability;
+}
+
 /** Counters of a running instance. */
 export interface InstanceStats extends MachineStats {
   /** The fabric's kind (`local`, `sim`). */
@@ -66,6 +90,8 @@ export interface Instance<F extends Fabric = Fabric> {
   readonly fabric: F;
   /** The kernel capability of the machine (what the booter hands the first name server, §5.2). */
   readonly kernelCapability: Capability;
+  /** The name service started by `boot`; undefined when booted with `nameServers: 0`. */
+  readonly nameService: BootedNameService | undefined;
   readonly cores: number;
   /** Starts a process: see `Machine.spawn`. */
   spawn(options: SpawnOptions): Promise<ProcessHandle>;
@@ -85,11 +111,16 @@ const bootOptionsSchema = z.strictObject({
     .optional(),
   // Checked, with the same BAD_REQUEST, by the Machine (validateKernelLimits).
   limits: z.record(z.string(), z.unknown()).optional(),
+  nameServers: z.number().int().min(0).max(nameServersMax).optional(),
+  // Checked, with the same BAD_REQUEST, by the member (resolveNameServiceLimits).
+  nameServiceLimits: z.record(z.string(), z.unknown()).optional(),
 });
 
 /**
- * Boots a fos instance (DESIGN section 10): builds the fabric and a {@link Machine} over it.
- * Throws `BAD_REQUEST`, naming the offending value, for options it cannot honour.
+ * Boots a fos instance (DESIGN section 10): builds the fabric and a {@link Machine} over it, then
+ * starts the name service (one member on {@link nameServerCore}, handed the kernel capability, §5.2)
+ * unless `nameServers` is 0. Throws `BAD_REQUEST`, naming the offending value, for options it cannot
+ * honour; a name service that fails to start shuts the instance down and rejects with its error.
  *
  * @example
  * const fos = await boot({ fabric: 'local', cores: 4 });
@@ -101,6 +132,8 @@ export async function boot(options: LocalBootOptions): Promise<Instance<LocalFab
 export async function boot(options: BootOptions): Promise<Instance>;
 export async function boot(options: BootOptions): Promise<Instance> {
   const parsed = parseBootOptions(options);
+  // Checked before anything starts, so that bad limits are the booter's BAD_REQUEST, not a crash.
+  if (parsed.nameServiceLimits !== undefined) resolveNameServiceLimits(parsed.nameServiceLimits);
   const cores = parsed.cores ?? defaultCores;
   const fabric = parsed.fabric === 'sim' ? new SimFabric({ cores, seed: requireSeed(parsed.seed) }) : new LocalFabric({ cores });
   const machine = new Machine({
@@ -108,15 +141,32 @@ export async function boot(options: BootOptions): Promise<Instance> {
     ...(parsed.machine === undefined ? {} : { machine: parsed.machine }),
     ...(parsed.limits === undefined ? {} : { limits: parsed.limits }),
   });
+  let nameService: BootedNameService | undefined;
+  if ((parsed.nameServers ?? 1) > 0) {
+    try {
+      nameService = await startNameService(machine, parsed.nameServiceLimits);
+    } catch (error) {
+      await machine.shutdown();
+      throw error;
+    }
+  }
   return {
     machine,
     fabric,
     kernelCapability: machine.kernelCapability,
+    nameService,
     cores,
     spawn: (spawnOptions) => machine.spawn(spawnOptions),
     stats: () => ({ ...machine.stats(), fabric: fabric.kind }),
     shutdown: () => machine.shutdown(),
   };
+}
+
+async function startNameService(machine: Machine, limits: Partial<NameServiceLimits> | undefined): Promise<BootedNameService> {
+  const args: NameServerMemberArgs = limits === undefined ? { kernelCapability: machine.kernelCapability } : { kernelCapability: machine.kernelCapability, limits };
+  const member = await machine.spawn({ core: nameServerCore, name: 'name-server-0', function: nameServerMember, args: { ...args } });
+  const result = member.result as NameServerMemberResult;
+  return { location: result.location, rootCapability: result.rootCapability as Capability, managementCapability: result.managementCapability as Capability };
 }
 
 function parseBootOptions(options: unknown): z.infer<typeof bootOptionsSchema> & { fabric: BootFabric } {

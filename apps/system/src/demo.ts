@@ -79,7 +79,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const module = options.processesModule ?? new URL('./processes.js', import.meta.url);
   const wallClock = options.wallClock ?? new SystemClock();
   if (fabric === 'sim' && options.seed === undefined) throw new FosError('BAD_REQUEST', 'demo: fabric "sim" needs a seed: one seed replays one run', { value: options.seed });
-  const instance = fabric === 'sim' && options.seed !== undefined ? await boot({ fabric: 'sim', cores, seed: options.seed }) : await boot({ fabric: 'local', cores });
+  const instance = fabric === 'sim' && options.seed !== undefined ? await boot({ fabric: 'sim', cores, seed: options.seed, nameServers: 0 }) : await boot({ fabric: 'local', cores, nameServers: 0 });
   try {
     const echo = await instance.spawn({ core: echoCore, module, entry: 'echoServer', name: 'echo', args: { name: echoServerName } });
     const startedMs = wallClock.now();

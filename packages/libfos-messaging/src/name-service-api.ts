@@ -3,23 +3,23 @@
 // name-service member links its implementation directly (the local linkage of §5.2).
 
 /** A mailbox location as the name service stores it (the same fields as the microkernel's). */
-export interface NameLocation {
+export type NameLocation = {
   readonly machine: string;
   readonly core: number;
   readonly mailbox: number;
-}
+};
 
 /** One destination of an indirect name, with its weight (1..1000). */
-export interface WeightedName {
+export type WeightedName = {
   readonly name: string;
   readonly weight: number;
-}
+};
 
 /** A load balancer for an indirect name: a service that answers which destination to use. */
-export interface LoadBalancerRef {
+export type LoadBalancerRef = {
   readonly name: string;
   readonly capability: string;
-}
+};
 
 /** What a name maps to when it is registered. */
 export type RegisterDestination =
@@ -32,7 +32,7 @@ export type LookupResult =
   | { readonly type: 'indirect'; readonly name: string; readonly next: string; readonly ttlMs: number };
 
 /** Register's arguments. */
-export interface RegisterRequest {
+export type RegisterRequest = {
   /** The name to register (never a sub-domain, never `/sys/name`). */
   readonly name: string;
   /**
@@ -45,16 +45,20 @@ export interface RegisterRequest {
   readonly active?: boolean;
   /** Only for a new indirect name. */
   readonly loadBalancer?: LoadBalancerRef;
-}
+};
 
 /** Register's answer. */
-export interface RegisterResult {
-  /** The capability of the name: needed to unregister it or to add destinations to it. */
+export type RegisterResult = {
+  /**
+   * The capability returned to the registrant: for a new name, the name's own capability (needed to
+   * unregister it, add destinations to it or reactivate it); for a destination added to an existing
+   * indirect name, a capability of that destination alone (needed to remove it).
+   */
   readonly nameCapability: string;
-}
+};
 
 /** Unregister's arguments. */
-export interface UnregisterRequest {
+export type UnregisterRequest = {
   /** The name, or a reserved sub-domain (`/sys/fs/*`) to release. */
   readonly name: string;
   /** The name's capability (or the sub-domain's, or an enclosing namespace capability). */
@@ -63,33 +67,33 @@ export interface UnregisterRequest {
   readonly destination?: string;
   /** Keep the entry but mark it inactive (migration: senders wait instead of failing). */
   readonly deactivate?: boolean;
-}
+};
 
 /** Reserve's arguments. */
-export interface ReserveRequest {
+export type ReserveRequest = {
   /** The sub-domain to reserve, such as `/sys/fs/*`. */
   readonly domain: string;
   /** A namespace capability of an enclosing sub-domain. */
   readonly capability: string;
-}
+};
 
 /** Reserve's answer. */
-export interface ReserveResult {
+export type ReserveResult = {
   /** The namespace capability of the new sub-domain. */
   readonly capability: string;
-}
+};
 
 /** RegisterTemporary's arguments. */
-export interface TemporaryRequest {
+export type TemporaryRequest = {
   readonly location: NameLocation;
   readonly publishedCapability?: string;
-}
+};
 
 /** RegisterTemporary's answer: a meaningless unique name under `/tmp/*` and its capability. */
-export interface TemporaryResult {
+export type TemporaryResult = {
   readonly name: string;
   readonly nameCapability: string;
-}
+};
 
 /** The public interface of the name service (Table 4.2). */
 export interface NameServiceApi {
@@ -99,6 +103,7 @@ export interface NameServiceApi {
    * @throws INVALID_NAME when the name is malformed or `/sys/name`
    * @throws NO_SUCH_NAME when nothing is registered under it (a reservation counts as nothing)
    * @throws INACTIVE when the name is registered but inactive (migrating)
+   * @throws SHUTDOWN when the name server is not running
    */
   lookup(name: string): Promise<LookupResult>;
 
@@ -111,6 +116,8 @@ export interface NameServiceApi {
    * @throws NO_SUCH_NAME when an indirect destination is not registered
    * @throws LIMIT_EXCEEDED when a limit (destinations per name, table size) would be passed
    * @throws BAD_REQUEST when the request is malformed
+   * @throws CONFLICT when the store kept refusing the change (conflictRetriesMax); nothing was changed
+   * @throws SHUTDOWN when the name server is not running
    */
   register(request: RegisterRequest): Promise<RegisterResult>;
 
@@ -120,6 +127,8 @@ export interface NameServiceApi {
    * @throws NO_SUCH_NAME when it is not registered (or the destination is not one of it)
    * @throws PERMISSION_DENIED when the capability does not cover it
    * @throws BAD_REQUEST when the request is malformed
+   * @throws CONFLICT when the store kept refusing the change (conflictRetriesMax); nothing was changed
+   * @throws SHUTDOWN when the name server is not running
    */
   unregister(request: UnregisterRequest): Promise<void>;
 
@@ -127,6 +136,8 @@ export interface NameServiceApi {
    * Registers a meaningless unique name under `/tmp/*` for a mailbox (a canonical alias).
    * @throws LIMIT_EXCEEDED when no free name was found within the retry bound
    * @throws BAD_REQUEST when the request is malformed
+   * @throws CONFLICT when the store kept refusing the change (conflictRetriesMax); nothing was changed
+   * @throws SHUTDOWN when the name server is not running
    */
   registerTemporary(request: TemporaryRequest): Promise<TemporaryResult>;
 
@@ -136,6 +147,8 @@ export interface NameServiceApi {
    * @throws PERMISSION_DENIED when the capability does not cover it
    * @throws NAME_EXISTS when it is reserved or registered already
    * @throws BAD_REQUEST when the request is malformed
+   * @throws CONFLICT when the store kept refusing the change (conflictRetriesMax); nothing was changed
+   * @throws SHUTDOWN when the name server is not running
    */
   reserve(request: ReserveRequest): Promise<ReserveResult>;
 }

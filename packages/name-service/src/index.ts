@@ -11,6 +11,7 @@ export {
   loadBalancerTimeoutMs,
   lookupTtlMs,
   referrersPerNameMax,
+  resolveNameServiceLimits,
   temporaryNameAttemptsMax,
   type NameServiceLimits,
 } from './limits.js';
@@ -22,3 +23,10 @@ export {
   type NameServiceCapabilities,
   type RequesterPlace,
 } from './name-server.js';
+export {
+  nameServerMember,
+  type LoadBalancerAnswer,
+  type LoadBalancerQuery,
+  type NameServerMemberArgs,
+  type NameServerMemberResult,
+} from './member.js';

@@ -32,7 +32,7 @@ import {
   type Capability,
   type MailboxLocation,
 } from '@fos/microkernel';
-import type { Clock, RandomSource, Timer } from '@fos/sim';
+import type { RandomSource } from '@fos/sim';
 import type { NameEntry, StoredDestination } from './entry.js';
 import { hashesEqual, sameEntry, temporaryName, withReferrers } from './internal/helpers.js';
 import { parseRequest, registerRequestSchema, reserveRequestSchema, temporaryRequestSchema, unregisterRequestSchema } from './internal/schemas.js';
@@ -51,16 +51,18 @@ export interface RequesterPlace {
   readonly core: number;
 }
 
-/** Asks an indirect name's load balancer which destination to use; undefined lets the default policy pick. */
-export type LoadBalancerFunction = (ref: LoadBalancerRef, name: string, candidates: WeightedName[]) => Promise<string | undefined>;
+/**
+ * Asks an indirect name's load balancer which destination to use; undefined lets the default policy
+ * pick. It must settle within `timeoutMs` (the member's asks with a dispatcher call of that deadline):
+ * the server waits for it, and takes a rejection, including `TIMEOUT`, as "no answer".
+ */
+export type LoadBalancerFunction = (ref: LoadBalancerRef, name: string, candidates: WeightedName[], timeoutMs: number) => Promise<string | undefined>;
 
 /** Options of {@link NameServer}: its store and every piece of I/O, injected. */
 export interface NameServerOptions {
   readonly store: Store<NameEntry>;
   /** Capability minting, temporary names and weighted picks. */
   readonly random: RandomSource;
-  /** Load-balancer timeouts. */
-  readonly clock: Clock;
   readonly aliases: NameServerAliases;
   /** Who asks the current request (the dispatcher's request sender); undefined when unknown. */
   readonly requester: () => RequesterPlace | undefined;
@@ -113,7 +115,6 @@ function directEntry(capabilityHash: string, location: MailboxLocation, publishe
 export class NameServer implements NameServiceApi {
   readonly #store: Store<NameEntry>;
   readonly #random: RandomSource;
-  readonly #clock: Clock;
   readonly #aliases: NameServerAliases;
   readonly #requester: () => RequesterPlace | undefined;
   readonly #loadBalancer: LoadBalancerFunction | undefined;
@@ -127,7 +128,6 @@ export class NameServer implements NameServiceApi {
   constructor(options: NameServerOptions) {
     this.#store = options.store;
     this.#random = options.random;
-    this.#clock = options.clock;
     this.#aliases = options.aliases;
     this.#requester = options.requester;
     this.#loadBalancer = options.loadBalancer;
@@ -535,20 +535,13 @@ export class NameServer implements NameServiceApi {
     return target.location.core === requester.core ? sameCoreFactor : sameMachineFactor;
   }
 
-  /** The load balancer's answer, or undefined on its own undefined, an error, or `loadBalancerTimeoutMs`. */
+  /** The load balancer's answer, or undefined on its own undefined, a rejection (a timeout included) or a stranger. */
   async #askLoadBalancer(balance: LoadBalancerFunction, ref: LoadBalancerRef, name: string, candidates: WeightedName[]): Promise<string | undefined> {
-    let timer: Timer | undefined;
-    const timeout = new Promise<undefined>((resolve) => {
-      timer = this.#clock.setTimer(this.limits.loadBalancerTimeoutMs, () => resolve(undefined));
-    });
     try {
-      const answer = balance(ref, name, candidates).then(
-        (value) => (typeof value === 'string' ? value : undefined),
-        () => undefined,
-      );
-      return await Promise.race([answer, timeout]);
-    } finally {
-      timer?.cancel();
+      const answer = await balance(ref, name, candidates, this.limits.loadBalancerTimeoutMs);
+      return typeof answer === 'string' ? answer : undefined;
+    } catch {
+      return undefined;
     }
   }
 }

@@ -1,5 +1,5 @@
 import { LocalStore } from '@fos/distributed-store';
-import { SeededRandom, VirtualClock } from '@fos/sim';
+import { SeededRandom } from '@fos/sim';
 import { expect, it } from 'vitest';
 import { NameServer, type NameEntry } from './index.js';
 
@@ -8,7 +8,7 @@ it('runs the README example', async () => {
   const server = new NameServer({
     store: new LocalStore<NameEntry>(),
     random: new SeededRandom(1),
-    clock: new VirtualClock(),
+   
     aliases: { add: async (location, name) => void added.push(`${location.mailbox} ${name}`), remove: async () => {} },
     requester: () => ({ machine: 'm0', core: 1 }),
   });

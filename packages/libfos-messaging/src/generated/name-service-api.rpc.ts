@@ -81,11 +81,11 @@ export const nameServiceApiOrdinals = {
 
 /** The FosError codes each method of {@link NameServiceApi} documents with `@throws`. */
 export const nameServiceApiErrors = {
-  lookup: ['INVALID_NAME', 'NO_SUCH_NAME', 'INACTIVE'],
-  register: ['INVALID_NAME', 'PERMISSION_DENIED', 'NAME_EXISTS', 'CYCLE', 'NO_SUCH_NAME', 'LIMIT_EXCEEDED', 'BAD_REQUEST'],
-  unregister: ['INVALID_NAME', 'NO_SUCH_NAME', 'PERMISSION_DENIED', 'BAD_REQUEST'],
-  registerTemporary: ['LIMIT_EXCEEDED', 'BAD_REQUEST'],
-  reserve: ['INVALID_NAME', 'PERMISSION_DENIED', 'NAME_EXISTS', 'BAD_REQUEST'],
+  lookup: ['INVALID_NAME', 'NO_SUCH_NAME', 'INACTIVE', 'SHUTDOWN'],
+  register: ['INVALID_NAME', 'PERMISSION_DENIED', 'NAME_EXISTS', 'CYCLE', 'NO_SUCH_NAME', 'LIMIT_EXCEEDED', 'BAD_REQUEST', 'CONFLICT', 'SHUTDOWN'],
+  unregister: ['INVALID_NAME', 'NO_SUCH_NAME', 'PERMISSION_DENIED', 'BAD_REQUEST', 'CONFLICT', 'SHUTDOWN'],
+  registerTemporary: ['LIMIT_EXCEEDED', 'BAD_REQUEST', 'CONFLICT', 'SHUTDOWN'],
+  reserve: ['INVALID_NAME', 'PERMISSION_DENIED', 'NAME_EXISTS', 'BAD_REQUEST', 'CONFLICT', 'SHUTDOWN'],
 } as const;
 
 /** The schema of each method's arguments object (keyed by parameter name; unknown members are stripped). */
@@ -106,6 +106,7 @@ export function createNameServiceApiClient(transport: RpcTransport): NameService
      * @throws INVALID_NAME when the name is malformed or `/sys/name`
      * @throws NO_SUCH_NAME when nothing is registered under it (a reservation counts as nothing)
      * @throws INACTIVE when the name is registered but inactive (migrating)
+     * @throws SHUTDOWN when the name server is not running
      */
     async lookup(name) {
       return (await transport.invoke(nameServiceApiOrdinals.lookup, 'NameServiceApi.lookup', toWire({ name }))) as unknown as Awaited<ReturnType<NameServiceApi['lookup']>>;
@@ -119,6 +120,8 @@ export function createNameServiceApiClient(transport: RpcTransport): NameService
      * @throws NO_SUCH_NAME when an indirect destination is not registered
      * @throws LIMIT_EXCEEDED when a limit (destinations per name, table size) would be passed
      * @throws BAD_REQUEST when the request is malformed
+     * @throws CONFLICT when the store kept refusing the change (conflictRetriesMax); nothing was changed
+     * @throws SHUTDOWN when the name server is not running
      */
     async register(request) {
       return (await transport.invoke(nameServiceApiOrdinals.register, 'NameServiceApi.register', toWire({ request }))) as unknown as Awaited<ReturnType<NameServiceApi['register']>>;
@@ -129,6 +132,8 @@ export function createNameServiceApiClient(transport: RpcTransport): NameService
      * @throws NO_SUCH_NAME when it is not registered (or the destination is not one of it)
      * @throws PERMISSION_DENIED when the capability does not cover it
      * @throws BAD_REQUEST when the request is malformed
+     * @throws CONFLICT when the store kept refusing the change (conflictRetriesMax); nothing was changed
+     * @throws SHUTDOWN when the name server is not running
      */
     async unregister(request) {
       await transport.invoke(nameServiceApiOrdinals.unregister, 'NameServiceApi.unregister', toWire({ request }));
@@ -137,6 +142,8 @@ export function createNameServiceApiClient(transport: RpcTransport): NameService
      * Registers a meaningless unique name under `/tmp/*` for a mailbox (a canonical alias).
      * @throws LIMIT_EXCEEDED when no free name was found within the retry bound
      * @throws BAD_REQUEST when the request is malformed
+     * @throws CONFLICT when the store kept refusing the change (conflictRetriesMax); nothing was changed
+     * @throws SHUTDOWN when the name server is not running
      */
     async registerTemporary(request) {
       return (await transport.invoke(nameServiceApiOrdinals.registerTemporary, 'NameServiceApi.registerTemporary', toWire({ request }))) as unknown as Awaited<ReturnType<NameServiceApi['registerTemporary']>>;
@@ -147,6 +154,8 @@ export function createNameServiceApiClient(transport: RpcTransport): NameService
      * @throws PERMISSION_DENIED when the capability does not cover it
      * @throws NAME_EXISTS when it is reserved or registered already
      * @throws BAD_REQUEST when the request is malformed
+     * @throws CONFLICT when the store kept refusing the change (conflictRetriesMax); nothing was changed
+     * @throws SHUTDOWN when the name server is not running
      */
     async reserve(request) {
       return (await transport.invoke(nameServiceApiOrdinals.reserve, 'NameServiceApi.reserve', toWire({ request }))) as unknown as Awaited<ReturnType<NameServiceApi['reserve']>>;
@@ -209,6 +218,7 @@ export function createNameServiceApiLocal(impl: NameServiceApi): NameServiceApi 
      * @throws INVALID_NAME when the name is malformed or `/sys/name`
      * @throws NO_SUCH_NAME when nothing is registered under it (a reservation counts as nothing)
      * @throws INACTIVE when the name is registered but inactive (migrating)
+     * @throws SHUTDOWN when the name server is not running
      */
     lookup(name) {
       return impl.lookup(name);
@@ -222,6 +232,8 @@ export function createNameServiceApiLocal(impl: NameServiceApi): NameServiceApi 
      * @throws NO_SUCH_NAME when an indirect destination is not registered
      * @throws LIMIT_EXCEEDED when a limit (destinations per name, table size) would be passed
      * @throws BAD_REQUEST when the request is malformed
+     * @throws CONFLICT when the store kept refusing the change (conflictRetriesMax); nothing was changed
+     * @throws SHUTDOWN when the name server is not running
      */
     register(request) {
       return impl.register(request);
@@ -232,6 +244,8 @@ export function createNameServiceApiLocal(impl: NameServiceApi): NameServiceApi 
      * @throws NO_SUCH_NAME when it is not registered (or the destination is not one of it)
      * @throws PERMISSION_DENIED when the capability does not cover it
      * @throws BAD_REQUEST when the request is malformed
+     * @throws CONFLICT when the store kept refusing the change (conflictRetriesMax); nothing was changed
+     * @throws SHUTDOWN when the name server is not running
      */
     unregister(request) {
       return impl.unregister(request);
@@ -240,6 +254,8 @@ export function createNameServiceApiLocal(impl: NameServiceApi): NameServiceApi 
      * Registers a meaningless unique name under `/tmp/*` for a mailbox (a canonical alias).
      * @throws LIMIT_EXCEEDED when no free name was found within the retry bound
      * @throws BAD_REQUEST when the request is malformed
+     * @throws CONFLICT when the store kept refusing the change (conflictRetriesMax); nothing was changed
+     * @throws SHUTDOWN when the name server is not running
      */
     registerTemporary(request) {
       return impl.registerTemporary(request);
@@ -250,6 +266,8 @@ export function createNameServiceApiLocal(impl: NameServiceApi): NameServiceApi 
      * @throws PERMISSION_DENIED when the capability does not cover it
      * @throws NAME_EXISTS when it is reserved or registered already
      * @throws BAD_REQUEST when the request is malformed
+     * @throws CONFLICT when the store kept refusing the change (conflictRetriesMax); nothing was changed
+     * @throws SHUTDOWN when the name server is not running
      */
     reserve(request) {
       return impl.reserve(request);

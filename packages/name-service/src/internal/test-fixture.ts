@@ -1,6 +1,6 @@
 import { LocalStore, type Store, type Versioned } from '@fos/distributed-store';
 import { FosError, formatLocation, isFosError, type FosErrorCode, type MailboxLocation } from '@fos/microkernel';
-import { SeededRandom, VirtualClock, type RandomSource } from '@fos/sim';
+import { SeededRandom, type RandomSource } from '@fos/sim';
 import type { NameEntry } from '../entry.js';
 import type { NameServiceLimits } from '../limits.js';
 import { NameServer, type LoadBalancerFunction, type RequesterPlace } from '../name-server.js';
@@ -80,7 +80,6 @@ export interface Fixture {
   readonly server: NameServer;
   readonly store: ConflictingStore;
   readonly aliases: FakeAliases;
-  readonly clock: VirtualClock;
   readonly random: RandomSource;
   readonly root: string;
   readonly management: string;
@@ -92,14 +91,12 @@ export async function startFixture(
   options: { seed?: number; random?: RandomSource; limits?: Partial<NameServiceLimits>; loadBalancer?: LoadBalancerFunction } = {},
 ): Promise<Fixture> {
   const random = options.random ?? new SeededRandom(options.seed ?? 1);
-  const clock = new VirtualClock();
   const store = new ConflictingStore(new LocalStore<NameEntry>());
   const aliases = new FakeAliases();
   const holder: { requester: RequesterPlace | undefined } = { requester: undefined };
   const server = new NameServer({
     store,
     random,
-    clock,
     aliases,
     requester: () => holder.requester,
     ...(options.loadBalancer === undefined ? {} : { loadBalancer: options.loadBalancer }),
@@ -110,7 +107,6 @@ export async function startFixture(
     server,
     store,
     aliases,
-    clock,
     random,
     root: rootCapability,
     management: managementCapability,

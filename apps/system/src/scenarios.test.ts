@@ -1,0 +1,153 @@
+// The scenarios of issue 4 (thesis §4.2.4, §5.2, DESIGN section 5), run through boot(): on the local
+// fabric once, and on the sim fabric over many seeds (SIM_SEEDS, default 200; SIM_SEED=N replays one).
+import { createLibfos, type Libfos } from '@fos/libfos-messaging';
+import { isFosError, type Capability, type MessageBody } from '@fos/microkernel';
+import { describe, expect, it } from 'vitest';
+import { boot, type Instance } from './index.js';
+
+const simSeeds = (): number[] => {
+  const single = process.env.SIM_SEED;
+  if (single !== undefined) return [Number(single)];
+  const count = Number(process.env.SIM_SEEDS ?? 200);
+  const start = Number(process.env.SIM_SEED_START ?? 1);
+  return Array.from({ length: count }, (_, index) => start + index);
+};
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'resolved';
+  } catch (error) {
+    return isFosError(error) ? error.code : `not a FosError: ${String(error)}`;
+  }
+}
+
+/** Spawns a process whose entry assembles its libfos, and hands that libfos to the test (same thread). */
+async function libfosOn(instance: Instance, core: number, name: string): Promise<Libfos> {
+  let made: Libfos | undefined;
+  await instance.spawn({
+    core,
+    name,
+    function: async (context) => {
+      made = await createLibfos(context);
+    },
+  });
+  if (made === undefined) throw new Error(`the entry of ${name} did not run`);
+  return made;
+}
+
+/** A member of a fleet: a process with a served mailbox registered under `name`; records what it gets. */
+async function member(instance: Instance, core: number, name: string, capability: Capability, received: string[]) {
+  const libfos = await libfosOn(instance, core, name);
+  const mailbox = await libfos.createMailbox();
+  libfos.serve(mailbox.location, {
+    handler: (request) => {
+      received.push(`${name}:${JSON.stringify(request.body)}`);
+      return request.expectsReply ? { from: name, echo: request.body } : undefined;
+    },
+  });
+  const nameCapability = await libfos.aliasRegisterDirect(name, mailbox, capability);
+  return { libfos, mailbox, nameCapability };
+}
+
+function rootOf(instance: Instance): Capability {
+  const service = instance.nameService;
+  if (service === undefined) throw new Error('booted without a name service');
+  return service.rootCapability;
+}
+
+async function settle(libfos: Libfos, ms = 5): Promise<void> {
+  await libfos.dispatcher.spawnThread('settle', (thread) => thread.sleep(ms));
+}
+
+/** Scenario 1 (§4.2.4): a stale cache is refused by the kernel, refreshed, and delivered elsewhere. */
+async function staleCache(instance: Instance): Promise<void> {
+  const root = rootOf(instance);
+  const received: string[] = [];
+  await member(instance, 1, '/sys/fs/1', root, received);
+  const second = await member(instance, 2, '/sys/fs/2', root, received);
+  const fleetCapability = await second.libfos.aliasRegisterIndirect('/sys/fs', '/sys/fs/2', root, { weight: 3 });
+  const client = await libfosOn(instance, 3, 'client');
+  await client.send('/sys/fs', 'first');
+  expect((await client.aliasResolve('/sys/fs')).chain).toEqual(['/sys/fs', '/sys/fs/2']);
+  await second.libfos.aliasRegisterIndirect('/sys/fs', '/sys/fs/1', fleetCapability, { weight: 1 });
+  // /sys/fs/2 leaves the fleet but keeps its own name; the client's cache still says /sys/fs → /sys/fs/2.
+  await second.libfos.unregisterIndirect('/sys/fs', '/sys/fs/2', fleetCapability);
+  await client.send('/sys/fs', 'second');
+  await client.send('/sys/fs/2', 'direct still works');
+  await settle(client);
+  expect(received).toEqual(['/sys/fs/2:"first"', '/sys/fs/1:"second"', '/sys/fs/2:"direct still works"']);
+  expect(client.stats().refreshes).toBe(1);
+  expect((await client.aliasResolve('/sys/fs')).chain).toEqual(['/sys/fs', '/sys/fs/1']);
+}
+
+/** Scenario 2: a channel made under a capability stops delivering once it is revoked; what was written arrives. */
+async function revokedChannel(instance: Instance): Promise<void> {
+  const root = rootOf(instance);
+  const server = await libfosOn(instance, 1, 'server');
+  const mailbox = await server.createMailbox();
+  await server.aliasRegisterDirect('/svc/ring', mailbox, root, { publish: false });
+  const granted = await server.context.kernel.addCapability(mailbox.location);
+  const client = await libfosOn(instance, 2, 'client');
+  const resolved = await client.aliasResolve('/svc/ring');
+  expect(resolved.publishedCapability).toBeNull();
+  const channel = await client.context.kernel.createChannel('/svc/ring', resolved.location, granted);
+  for (let index = 0; index < 3; index++) await channel.send({ index });
+  await server.context.kernel.removeCapability(mailbox.location, granted);
+  expect(await codeOf(channel.send({ index: 99 }))).toBe('PERMISSION_DENIED');
+  expect(channel.closed).toBe(true);
+  expect(await codeOf(client.send('/svc/ring', { index: 100 }, { capability: granted }))).toBe('PERMISSION_DENIED');
+  const got: MessageBody[] = [];
+  for (let index = 0; index < 3; index++) got.push((await server.context.kernel.receive(mailbox.location)).body);
+  expect(got).toEqual([{ index: 0 }, { index: 1 }, { index: 2 }]);
+  await settle(server);
+  expect(server.context.kernel.tryReceive(mailbox.location)).toBeUndefined();
+}
+
+/** Scenario 3 (§5.2): a fresh process, empty cache, sends its first request and gets its reply. */
+async function freshProcess(instance: Instance): Promise<void> {
+  const root = rootOf(instance);
+  await member(instance, 1, '/svc/echo', root, []);
+  const client = await libfosOn(instance, 2, 'fresh');
+  expect(client.cache.stats().entries).toBe(0);
+  expect(client.dispatcher.replyAddress.name).toBeNull();
+  const { body } = await client.call('/svc/echo', 'hello');
+  expect(body).toEqual({ from: '/svc/echo', echo: 'hello' });
+  expect(client.dispatcher.replyAddress.name).toMatch(/^\/tmp\//);
+  expect(await client.getCanonicalAlias()).toBe(client.dispatcher.replyAddress.name);
+  const lookups = client.stats().lookups;
+  await client.call('/svc/echo', 'again');
+  expect(client.stats().lookups).toBe(lookups);
+  const alias = await client.getCanonicalAlias();
+  const observer = await libfosOn(instance, 3, 'observer');
+  expect((await observer.aliasResolve(alias)).location).toEqual(client.dispatcher.replyAddress.location);
+  await client.close();
+  // Closing unregistered the canonical alias.
+  expect(await codeOf(observer.nameService.lookup(alias))).toBe('NO_SUCH_NAME');
+}
+
+const scenarios = { staleCache, revokedChannel, freshProcess } as const;
+
+describe.each(Object.entries(scenarios))('scenario %s through boot()', (_, scenario) => {
+  it('holds on the local fabric', async () => {
+    const instance = await boot({ fabric: 'local', cores: 4 });
+    try {
+      await scenario(instance);
+    } finally {
+      await instance.shutdown();
+    }
+  });
+
+  it('holds on the sim fabric for every seed', async () => {
+    for (const seed of simSeeds()) {
+      const instance = await boot({ fabric: 'sim', cores: 4, seed });
+      try {
+        await scenario(instance);
+      } catch (error) {
+        throw new Error(`seed=${seed}: ${String(error)}`, { cause: error });
+      } finally {
+        await instance.shutdown();
+      }
+    }
+  }, 120_000);
+});

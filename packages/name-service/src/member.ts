@@ -1,0 +1,110 @@
+import { LocalStore } from '@fos/distributed-store';
+import { rpcHandler } from '@fos/dispatcher';
+import { createLibfos, serveNameServiceApi, type Libfos, type LoadBalancerRef, type WeightedName } from '@fos/libfos-messaging';
+import { FosError, isCapability, type Capability, type MailboxLocation, type MessageBody, type ProcessContext } from '@fos/microkernel';
+import { z } from 'zod';
+import type { NameEntry } from './entry.js';
+import type { NameServiceLimits } from './limits.js';
+import { NameServer, type LoadBalancerFunction, type RequesterPlace } from './name-server.js';
+
+/** What a load balancer is asked: the indirect name and its candidate destinations with their weights. */
+export type LoadBalancerQuery = { readonly name: string; readonly candidates: WeightedName[] };
+
+/** What a load balancer answers: the destination to use; anything else lets the default policy pick. */
+export type LoadBalancerAnswer = { readonly destination: string };
+
+/** What {@link nameServerMember} returns to the process that spawned it (the booter, §5.2). */
+export type NameServerMemberResult = {
+  /** The member's request mailbox (registered with `ukNameServiceRegister`). */
+  readonly location: MailboxLocation;
+  readonly capability: Capability;
+  /** The namespace capability of `/*` (from `start`). */
+  readonly rootCapability: string;
+  /** The management capability (from `start`). */
+  readonly managementCapability: string;
+};
+
+const limitsSchema = z
+  .object({
+    destinationsPerNameMax: z.number(),
+    referrersPerNameMax: z.number(),
+    indirectionHopsMax: z.number(),
+    graphNamesVisitedMax: z.number(),
+    conflictRetriesMax: z.number(),
+    temporaryNameAttemptsMax: z.number(),
+    lookupTtlMs: z.number(),
+    loadBalancerTimeoutMs: z.number(),
+  })
+  .partial()
+  .strict();
+
+const memberArgsSchema = z.strictObject({
+  kernelCapability: z.custom<Capability>((value) => isCapability(value), 'is not a capability'),
+  limits: limitsSchema.optional(),
+});
+
+/** The arguments of {@link nameServerMember}. */
+export type NameServerMemberArgs = { readonly kernelCapability: string; readonly limits?: Partial<NameServiceLimits> };
+
+const answerSchema = z.object({ destination: z.string() });
+
+/**
+ * The entry of a name-service member process (thesis §5.2): a {@link NameServer} over a
+ * {@link LocalStore} (the single-member prototype of the thesis, footnote 7 of chapter 4), linked into
+ * its own libfos directly (the local linkage that breaks the dependency cycle), served on a mailbox
+ * registered as the machine's name server with `ukNameServiceRegister`, so that every process finds
+ * it with `ukNameServiceLookup` and reaches it under `/sys/name`. It calls `start` and returns the
+ * capabilities to its spawner (the booter). Needs the machine's kernel capability in its arguments:
+ * with it the member adds and removes kernel aliases (Table 4.5) and answers nameless reply mailboxes
+ * unchecked.
+ *
+ * @throws BAD_REQUEST when the arguments are malformed (a limit out of range included)
+ */
+export async function nameServerMember(context: ProcessContext, args: MessageBody): Promise<MessageBody> {
+  const parsed = memberArgsSchema.safeParse(args);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new FosError('BAD_REQUEST', `nameServerMember: bad args: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`, { value: args });
+  }
+  const { kernelCapability } = parsed.data;
+  const limits = parsed.data.limits as Partial<NameServiceLimits> | undefined;
+  const { kernel } = context;
+  const holder: { libfos?: Libfos } = {};
+  const thread = () => {
+    const current = holder.libfos?.dispatcher.currentThread;
+    if (current === undefined) throw new FosError('BAD_REQUEST', 'the name server runs its operations in dispatcher threads of its own process');
+    return current;
+  };
+  const loadBalancer: LoadBalancerFunction = async (ref: LoadBalancerRef, name, candidates, timeoutMs) => {
+    const libfos = holder.libfos;
+    if (libfos === undefined) return undefined;
+    const query: LoadBalancerQuery = { name, candidates };
+    const reply = await libfos.call(ref.name, query, { capability: ref.capability as Capability, timeoutMs });
+    const answer = answerSchema.safeParse(reply.body);
+    return answer.success ? answer.data.destination : undefined;
+  };
+  const server = new NameServer({
+    store: new LocalStore<NameEntry>(),
+    random: context.random,
+    aliases: {
+      add: (location, name) => thread().waitFor(kernel.ukAddAlias(kernelCapability, location, name)),
+      remove: (location, name) => thread().waitFor(kernel.ukRemoveAlias(kernelCapability, location, name)),
+    },
+    requester: () => requesterPlace(holder.libfos),
+    loadBalancer,
+    ...(limits === undefined ? {} : { limits }),
+  });
+  const libfos = await createLibfos(context, { nameService: server, kernelCapability });
+  holder.libfos = libfos;
+  const capabilities = await libfos.run(() => server.start());
+  const mailbox = await libfos.createMailbox();
+  libfos.serve(mailbox.location, { handler: rpcHandler(serveNameServiceApi(server)) });
+  await kernel.ukNameServiceRegister(mailbox.location, kernelCapability, mailbox.capability);
+  const result: NameServerMemberResult = { location: mailbox.location, capability: mailbox.capability, ...capabilities };
+  return { ...result };
+}
+
+function requesterPlace(libfos: Libfos | undefined): RequesterPlace | undefined {
+  const sender = libfos?.dispatcher.currentThread?.request?.sender;
+  return sender === undefined ? undefined : { machine: sender.machine, core: sender.core };
+}
