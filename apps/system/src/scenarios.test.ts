@@ -126,7 +126,61 @@ async function freshProcess(instance: Instance): Promise<void> {
   expect(await codeOf(observer.nameService.lookup(alias))).toBe('NO_SUCH_NAME');
 }
 
-const scenarios = { staleCache, revokedChannel, freshProcess } as const;
+/** Sends (and how many) a client keeps outstanding while the member it sends to migrates. */
+const migrationWindow = 16;
+const migrationMessages = 120;
+
+/**
+ * Scenario 5 (DESIGN section 5): a client keeps {@link migrationWindow} sends outstanding to a member's
+ * name while the member migrates: name inactive, old mailbox closed and handed (queue, names,
+ * capabilities) to a successor on another core, name registered there and active again. Every message
+ * arrives once, in order, and the client never sees an error.
+ */
+async function migration(instance: Instance): Promise<void> {
+  const root = rootOf(instance);
+  const arrived: Array<{ sequence: number; by: string }> = [];
+  const handler = (by: string) => (request: { body: MessageBody }) => void arrived.push({ sequence: (request.body as { sequence: number }).sequence, by });
+  const old = await libfosOn(instance, 1, 'member');
+  const mailbox = await old.createMailbox();
+  old.serve(mailbox.location, { handler: handler('old') });
+  const nameCapability = await old.aliasRegisterDirect('/svc/member', mailbox, root);
+  await old.aliasRegisterIndirect('/svc/fleet', '/svc/member', root);
+  const client = await libfosOn(instance, 2, 'client');
+  const failures: unknown[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let migrated: Promise<void> | undefined;
+  for (let sequence = 0; sequence < migrationMessages; sequence++) {
+    while (inFlight.size >= migrationWindow) await Promise.race(inFlight);
+    const sending = client.send('/svc/member', { sequence }).catch((error: unknown) => void failures.push(error));
+    inFlight.add(sending);
+    void sending.finally(() => inFlight.delete(sending));
+    if (sequence === migrationMessages / 3) {
+      migrated = (async () => {
+        await old.deactivate('/svc/member', nameCapability);
+        const successor = await libfosOn(instance, 3, 'member-2');
+        const target = await successor.createMailbox();
+        successor.serve(target.location, { handler: handler('new') });
+        const moved = await old.handOverMailbox(mailbox.location, target.location, target.capability);
+        expect(moved.names.sort()).toEqual(['/svc/fleet', '/svc/member']);
+        await successor.aliasRegisterDirect('/svc/member', target, nameCapability);
+      })();
+    }
+  }
+  await migrated;
+  await Promise.all(inFlight);
+  expect(failures.map((error) => (error as Error).stack)).toEqual([]);
+  // The client met the migration: refused sends were refreshed, or Lookups waited out the inactive name.
+  expect(client.stats().refreshes + client.stats().inactiveWaits).toBeGreaterThan(0);
+  await settle(client, 20);
+  expect(arrived.map((item) => item.sequence)).toEqual(Array.from({ length: migrationMessages }, (_, index) => index));
+  expect(arrived.at(-1)?.by).toBe('new');
+  // The indirect name that led to the member leads to its successor: its alias is on the new mailbox.
+  await client.send('/svc/fleet', { sequence: migrationMessages });
+  await settle(client, 5);
+  expect(arrived.at(-1)).toEqual({ sequence: migrationMessages, by: 'new' });
+}
+
+const scenarios = { staleCache, revokedChannel, freshProcess, migration } as const;
 
 describe.each(Object.entries(scenarios))('scenario %s through boot()', (_, scenario) => {
   it('holds on the local fabric', async () => {

@@ -1,8 +1,10 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Clock } from '@fos/sim';
 import {
   assert,
   AssertionError,
   FosError,
+  formatLocation,
   isFosError,
   type MailboxLocation,
   type MessageBody,
@@ -146,6 +148,17 @@ export class Dispatcher {
     this.kernel.onReadable(location, () => this.schedulePump());
   }
 
+  /**
+   * Stops serving a mailbox (before it is destroyed or handed over): no new request of it starts a
+   * thread; those running finish. `BAD_REQUEST` when the mailbox is not served.
+   */
+  unregister(location: MailboxLocation): void {
+    const index = this.served.findIndex((mailbox) => sameLocation(mailbox.location, location));
+    if (index < 0) throw new FosError('BAD_REQUEST', `the dispatcher does not serve ${formatLocation(location)}`, { value: location });
+    this.served.splice(index, 1);
+    this.kernel.onReadable(location, null);
+  }
+
   /** Runs `body` in a new thread (a process's main line of work, say); resolves with what it returns. */
   spawnThread<T>(name: string, body: (thread: Thread) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -195,9 +208,14 @@ export class Dispatcher {
     } as Condition;
   }
 
-  /** The thread running now, if any: code between two dispatcher operations always runs in one. */
+  /**
+   * The thread whose code calls this, if any (code between two dispatcher operations always runs in
+   * one). Code outside every thread of this dispatcher gets undefined, even when it runs in the
+   * microtask gaps of a running thread: the running thread is tracked along its own awaits.
+   */
   get currentThread(): Thread | undefined {
-    return this.current?.state === 'running' ? this.current : undefined;
+    const current = this.current;
+    return current !== undefined && current.state === 'running' && threadScope.getStore() === current ? current : undefined;
   }
 
   /** Resolves once every thread is parked (or done) and no message is ready to be handled. */
@@ -277,7 +295,8 @@ export class Dispatcher {
     this.current = thread;
     this.armWatchdog();
     if (entry.start !== undefined) {
-      entry.start().then(
+      const start = entry.start;
+      threadScope.run(thread, start).then(
         () => thread.finish(),
         (error: unknown) => {
           thread.finish();
@@ -473,6 +492,12 @@ export class Dispatcher {
 }
 
 const conditionWaiters = Symbol('condition waiters');
+
+/**
+ * The thread whose code is running, carried along every await of that code: other code of the process
+ * (its main line, a test) may run in the microtask gaps of a thread's run, and must not be taken for it.
+ */
+const threadScope = new AsyncLocalStorage<ThreadImpl>();
 
 /** The thread implementation: every operation parks it until the dispatcher wakes it. */
 class ThreadImpl implements Thread {
@@ -711,4 +736,8 @@ export async function createDispatcher(
     ...(options.log === undefined ? {} : { log: options.log }),
     ...(options.testHooks === undefined ? {} : { testHooks: options.testHooks }),
   });
+}
+
+function sameLocation(left: MailboxLocation, right: MailboxLocation): boolean {
+  return left.machine === right.machine && left.core === right.core && left.mailbox === right.mailbox;
 }

@@ -13,6 +13,7 @@ import {
 import { NameCache } from '@fos/libfos-namecache';
 import {
   assert,
+  formatLocation,
   FosError,
   hasFosErrorCode,
   isFosError,
@@ -24,6 +25,7 @@ import {
   type CreatedMailbox,
   type MailboxLocation,
   type MessageBody,
+  type MovedMailbox,
   type ProcessContext,
   type SystemCalls,
 } from '@fos/microkernel';
@@ -74,6 +76,39 @@ export interface LibfosStats {
 
 type DirectResult = Extract<LookupResult, { type: 'direct' }>;
 
+/** One send to a name, as the sends after it see it: where its first attempt went, issued yet, settled. */
+type SendTicket = {
+  location: string | undefined;
+  issued: boolean;
+  readonly issuedPromise: Promise<void>;
+  readonly settled: Promise<void>;
+  readonly markIssued: () => void;
+  readonly markSettled: () => void;
+};
+
+/** The sends to one intended name that are in progress: the last one's ticket, and how many recover from a refusal. */
+type SendOrder = { last: SendTicket | undefined; recovering: number; inProgress: number };
+
+function newSendTicket(): SendTicket {
+  let resolveIssued!: () => void;
+  let resolveSettled!: () => void;
+  const issuedPromise = new Promise<void>((resolve) => (resolveIssued = resolve));
+  const settled = new Promise<void>((resolve) => (resolveSettled = resolve));
+  const ticket: SendTicket = {
+    location: undefined,
+    issued: false,
+    issuedPromise,
+    settled,
+    markIssued: () => {
+      if (ticket.issued) return;
+      ticket.issued = true;
+      resolveIssued();
+    },
+    markSettled: resolveSettled,
+  };
+  return ticket;
+}
+
 /**
  * A process's libfos (thesis §2.1, Table 4.1, §4.2, §5.2): its kernel handle, its dispatcher with a
  * send function plugged in, its private name cache, and the messaging API that sends by name with the
@@ -95,6 +130,9 @@ export class Libfos {
   private canonicalAlias: { name: string; capability: string } | undefined;
   private canonicalAliasPending: Promise<string> | undefined;
   private counters = { lookups: 0, refreshes: 0, inactiveWaits: 0 };
+  private readonly served = new Set<string>();
+  /** Per intended name: the sends in progress, in issue order (see {@link deliver}). */
+  private readonly sendOrders = new Map<string, SendOrder>();
 
   /** @internal Use {@link createLibfos}. */
   constructor(context: ProcessContext, dispatcher: Dispatcher, replyMailbox: CreatedMailbox, sendCounters: UkSendCounters, options: LibfosOptions) {
@@ -124,6 +162,21 @@ export class Libfos {
   /** Serves a mailbox: every request to it runs `options.handler` in a thread of its own. */
   serve(location: MailboxLocation, options: RegisterOptions): void {
     this.dispatcher.register(location, options);
+    this.served.add(formatLocation(location));
+  }
+
+  /**
+   * Migration (DESIGN section 5), the old owner's half: stops serving `mailbox` (if it was served) and
+   * hands it over with the kernel's `moveMailbox` to a successor's mailbox — queue in order, names and
+   * capabilities. Deactivate the mailbox's names first ({@link deactivate}) so that senders wait rather
+   * than fail; the successor then re-registers them with their name capabilities
+   * ({@link aliasRegisterDirect}), which reactivates them at the new location.
+   */
+  handOverMailbox(mailbox: MailboxLocation, successor: MailboxLocation, successorCapability: Capability): Promise<MovedMailbox> {
+    return this.run(async (thread) => {
+      if (this.served.delete(formatLocation(mailbox))) this.dispatcher.unregister(mailbox);
+      return thread.waitFor(this.kernel.moveMailbox(mailbox, successor, successorCapability));
+    });
   }
 
   // ---- Table 4.1 -----------------------------------------------------------------------------------
@@ -134,14 +187,18 @@ export class Libfos {
    */
   getCanonicalAlias(): Promise<string> {
     if (this.canonicalAlias !== undefined) return Promise.resolve(this.canonicalAlias.name);
-    this.canonicalAliasPending ??= this.run(async (thread) => {
-      const result = await this.nameService.registerTemporary({ location: this.replyMailbox.location });
-      await thread.waitFor(this.kernel.addName(this.replyMailbox.location, result.name));
-      this.canonicalAlias = { name: result.name, capability: result.nameCapability };
-      this.dispatcher.setReplyName(result.name);
-      return result.name;
-    }).finally(() => (this.canonicalAliasPending = undefined));
-    return this.canonicalAliasPending;
+    // Registered once, in a thread of its own; a thread that needs it waits as a dispatcher operation.
+    this.canonicalAliasPending ??= this.dispatcher
+      .spawnThread('canonical-alias', async (thread) => {
+        const result = await this.nameService.registerTemporary({ location: this.replyMailbox.location });
+        await thread.waitFor(this.kernel.addName(this.replyMailbox.location, result.name));
+        this.canonicalAlias = { name: result.name, capability: result.nameCapability };
+        this.dispatcher.setReplyName(result.name);
+        return result.name;
+      })
+      .finally(() => (this.canonicalAliasPending = undefined));
+    const current = this.dispatcher.currentThread;
+    return current === undefined ? this.canonicalAliasPending : current.waitFor(this.canonicalAliasPending);
   }
 
   /**
@@ -192,6 +249,17 @@ export class Libfos {
       await this.nameService.unregister({ name, capability });
       this.cache.invalidate(name);
       await thread.waitFor(this.kernel.removeName(mailbox, name));
+    });
+  }
+
+  /**
+   * Marks a registered name inactive (Register/Unregister flags of §3, for migration): Lookups answer
+   * `INACTIVE` and senders wait, backing off, until the name is registered active again.
+   */
+  deactivate(name: string, capability: Capability): Promise<void> {
+    return this.run(async () => {
+      await this.nameService.unregister({ name: validateName(name), capability, deactivate: true });
+      this.cache.invalidate(name);
     });
   }
 
@@ -249,19 +317,61 @@ export class Libfos {
 
   // ---- delivery and resolution ---------------------------------------------------------------------------
 
+  /**
+   * Delivers by name with the recovery of §4.2.4, keeping the order of the sends to one intended name.
+   * First attempts go out in issue order (the kernel's per-stream sequence numbers keep them so). A
+   * refused send waits until every earlier send to the name has settled before it refreshes and
+   * retries, and while any send to the name is recovering, later ones wait their turn too: a fleet
+   * member that moved (or left) then receives the retried messages in the order they were sent.
+   */
   private async deliver<T>(thread: Thread, name: string, options: SendOptions, attempt: (destination: Destination) => Promise<T>): Promise<T> {
     const intended = validateName(name);
     const capability = options.capability === undefined ? undefined : validateCapability(options.capability);
-    if (intended !== nameServiceName) await this.getCanonicalAlias();
-    let resolved = await this.resolve(thread, intended, false);
+    // The ticket is taken before the first await, so tickets follow the order of the calls.
+    let order = this.sendOrders.get(intended);
+    if (order === undefined) {
+      order = { last: undefined, recovering: 0, inProgress: 0 };
+      this.sendOrders.set(intended, order);
+    }
+    const earlier = order.last;
+    const ticket = newSendTicket();
+    order.last = ticket;
+    order.inProgress++;
     try {
-      return await attempt(this.destination(resolved, capability));
-    } catch (error) {
-      if (!isDeliveryRefusal(error)) throw error;
-      for (const followed of resolved.chain) this.cache.invalidate(followed);
-      this.counters.refreshes++;
-      resolved = await this.resolve(thread, intended, true);
-      return attempt(this.destination(resolved, capability));
+      if (intended !== nameServiceName) await this.getCanonicalAlias();
+      if (order.recovering > 0 && earlier !== undefined) await thread.waitFor(earlier.settled);
+      let resolved = await this.resolve(thread, intended, false);
+      // First attempts are issued in ticket order (the kernel then keeps one stream's order), and one
+      // that goes elsewhere than the one before it, or while an earlier send recovers, waits until the
+      // earlier sends have settled.
+      if (earlier !== undefined && !earlier.issued) await thread.waitFor(earlier.issuedPromise);
+      ticket.location = formatLocation(resolved.location);
+      if (earlier !== undefined && (order.recovering > 0 || earlier.location !== ticket.location)) await thread.waitFor(earlier.settled);
+      let pending: Promise<T>;
+      try {
+        pending = attempt(this.destination(resolved, capability));
+      } finally {
+        ticket.markIssued();
+      }
+      try {
+        return await pending;
+      } catch (error) {
+        if (!isDeliveryRefusal(error)) throw error;
+        order.recovering++;
+        try {
+          for (const followed of resolved.chain) this.cache.invalidate(followed);
+          if (earlier !== undefined) await thread.waitFor(earlier.settled);
+          this.counters.refreshes++;
+          resolved = await this.resolve(thread, intended, true);
+          return await attempt(this.destination(resolved, capability));
+        } finally {
+          order.recovering--;
+        }
+      }
+    } finally {
+      ticket.markIssued();
+      ticket.markSettled();
+      if (--order.inProgress === 0) this.sendOrders.delete(intended);
     }
   }
 

@@ -21,6 +21,18 @@ export type KernelMessage =
       readonly sequence: number;
       readonly bytes: Uint8Array;
     }
+  | {
+      readonly kind: 'moveIn';
+      readonly fromCore: number;
+      readonly requestId: number;
+      /** The successor mailbox, and a send capability of it (the successor's consent). */
+      readonly location: MailboxLocation;
+      readonly capability: string;
+      /** The old mailbox's queue, in order, with the stamps it was enqueued with. */
+      readonly messages: readonly MovedMessage[];
+      readonly names: readonly string[];
+      readonly capabilityHashes: readonly string[];
+    }
   | { readonly kind: 'skip'; readonly fromCore: number; readonly sender: SenderIdentity; readonly location: MailboxLocation; readonly sequence: number }
   | {
       readonly kind: 'alias';
@@ -63,6 +75,15 @@ export type KernelMessage =
       /** For a delivery to a name server's mailbox: the name server's process (it may answer once unchecked). */
       readonly nameServerProcess?: string;
     };
+
+/** A queued message as `moveMailbox` carries it to the successor's kernel. */
+export interface MovedMessage {
+  readonly bytes: Uint8Array;
+  readonly sender: SenderIdentity;
+  readonly destinationName: string | null;
+  readonly enqueuedAtMs: number;
+  readonly via: 'kernel' | 'channel' | 'unchecked';
+}
 
 /** How one kernel reaches the others. */
 export interface FabricPort {

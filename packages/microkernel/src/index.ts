@@ -2,8 +2,8 @@ export { assert, AssertionError } from './assert.js';
 export { capabilityBytes, capabilityEquals, hashCapability, isCapability, mintCapability, validateCapability, type Capability } from './capability.js';
 export { copyBody, decodeBody, encodeBody, type MessageBody } from './codec.js';
 export { FosError, fosErrorCodes, hasFosErrorCode, isFosError, isFosErrorCode, type FosErrorCode, type FosErrorDetails, type SerializedFosError } from './errors.js';
-export type { Fabric, FabricPort, KernelMessage } from './fabric.js';
-export { Kernel, type CreatedMailbox, type KernelLog, type KernelStats, type NameServerEntry, type ReceivedMessage, type SendOptions } from './kernel.js';
+export type { Fabric, FabricPort, KernelMessage, MovedMessage } from './fabric.js';
+export { Kernel, type CreatedMailbox, type KernelLog, type KernelStats, type MovedMailbox, type NameServerEntry, type ReceivedMessage, type SendOptions } from './kernel.js';
 export {
   bodyDepthMax,
   capabilitiesPerMailboxMax,

@@ -187,6 +187,45 @@ describe.each(['local', 'sim'] as const)('microkernel on %s fabric', (kind) => {
       expect(await codeOf(nameServer.kernel.ukNameServiceUnregister(service.location, machine.kernelCapability))).toBe('NO_SUCH_NAME');
     }));
 
+  it('moves a mailbox to a successor: queue in order with stamps, names and capabilities; the old one refuses', () =>
+    withMachine(kind, async (machine) => {
+      const owner = await processOn(machine, 1, 'owner');
+      const successor = await processOn(machine, 2, 'successor');
+      const client = await processOn(machine, 3, 'client');
+      const { location, capability } = await namedMailbox(owner.kernel, '/svc/moving');
+      const extra = await owner.kernel.addCapability(location);
+      for (let index = 0; index < 3; index++) await client.kernel.ukSend('/svc/moving', location, capability, index);
+      const writer = await client.kernel.createChannel('/svc/moving', location, extra);
+      await writer.send('by channel');
+      const target = await successor.kernel.createMailbox();
+      // Refusals first: no consent, onto itself, someone else's mailbox; each leaves the old one as it was.
+      expect(await codeOf(owner.kernel.moveMailbox(location, target.location, capability))).toBe('PERMISSION_DENIED');
+      expect(await codeOf(owner.kernel.moveMailbox(location, location, capability))).toBe('BAD_REQUEST');
+      expect(await codeOf(client.kernel.moveMailbox(location, target.location, target.capability))).toBe('UNREACHABLE');
+      expect(owner.kernel.pendingMessages(location)).toBe(4);
+      expect(await owner.kernel.mailboxNames(location)).toEqual(['/svc/moving']);
+      const moved = await owner.kernel.moveMailbox(location, target.location, target.capability);
+      expect(moved).toEqual({ location: target.location, messages: 4, names: ['/svc/moving'] });
+      expect(await codeOf(writer.send('late'))).toBe('UNREACHABLE');
+      expect(await codeOf(client.kernel.ukSend('/svc/moving', location, capability, 'late').catch((error: unknown) => {
+        if (isFosError(error) && error.details.sequence !== undefined) client.kernel.abandonSend(location, error.details.sequence);
+        throw error;
+      }))).toBe('UNREACHABLE');
+      expect(() => owner.kernel.pendingMessages(location)).toThrow(/UNREACHABLE/);
+      // The successor holds the name and both capabilities; a fresh stream to it starts after the moved queue.
+      expect(await successor.kernel.mailboxNames(target.location)).toEqual(['/svc/moving']);
+      await client.kernel.ukSend('/svc/moving', target.location, extra, 'after');
+      const bodies = [];
+      for (let index = 0; index < 5; index++) bodies.push(await successor.kernel.receive(target.location));
+      expect(bodies.map((message) => [message.body, message.via, message.sender.process])).toEqual([
+        [0, 'kernel', client.process],
+        [1, 'kernel', client.process],
+        [2, 'kernel', client.process],
+        ['by channel', 'channel', client.process],
+        ['after', 'kernel', client.process],
+      ]);
+    }));
+
   it('sends through a user-space channel and shoots it down when its capability is removed', () =>
     withMachine(kind, async (machine) => {
       const server = await processOn(machine, 1);

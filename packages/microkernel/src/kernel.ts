@@ -43,6 +43,16 @@ export type NameServerEntry = {
   readonly capability: Capability;
 };
 
+/** What `moveMailbox` did. */
+export type MovedMailbox = {
+  /** The successor mailbox, which now holds the old one's queue, names and capabilities. */
+  readonly location: MailboxLocation;
+  /** Queued messages handed over. */
+  readonly messages: number;
+  /** The valid names handed over. */
+  readonly names: string[];
+};
+
 /** Options of `ukSend`. */
 export interface SendOptions {
   /** Re-send of a refused message: the `details.sequence` of its refusal. It fills the gap the refusal left. */
@@ -259,6 +269,48 @@ export class Kernel {
   /** The valid names of an own mailbox, for inspection. */
   mailboxNames(caller: ProcessRecord, location: unknown): string[] {
     return [...this.ownedMailbox(caller, location).names];
+  }
+
+  /**
+   * Hands an own mailbox over to a successor's mailbox (DESIGN section 5, migration): the old mailbox
+   * closes at once (later sends to it answer `UNREACHABLE`, its receives fail, what its channels held
+   * is drained into its queue and the channels are closed), and the successor's kernel receives its
+   * queued messages (in order, before anything queued there, with their stamps), its valid names and
+   * its send capabilities, so every capability published for the old mailbox is good for the new one.
+   * A send capability of the successor's mailbox is the successor's consent. If the successor's kernel
+   * refuses (its mailbox is gone, a limit would be passed), the old mailbox is restored with its queue
+   * and names, and the refusal is thrown. Per-stream sequence state is not moved: senders start a new
+   * stream to the new location.
+   */
+  async moveMailbox(caller: ProcessRecord, location: unknown, successor: unknown, successorCapability: unknown): Promise<MovedMailbox> {
+    const mailbox = this.ownedMailbox(caller, location);
+    const target = this.validateTarget(successor);
+    const capability = validateCapability(successorCapability);
+    if (formatLocation(target) === formatLocation(mailbox.location)) throw new FosError('BAD_REQUEST', `a mailbox cannot be moved onto itself (${formatLocation(target)})`, { value: target });
+    if (mailbox.nameServer) throw new FosError('BAD_REQUEST', `mailbox ${formatLocation(mailbox.location)} is a name server's; unregister it first`, { value: mailbox.location });
+    for (const reader of [...mailbox.channels.values()]) {
+      reader.cutoff ??= reader.ring.close('destroyed');
+      for (let bytes = reader.ring.readNext(reader.cutoff); bytes !== undefined; bytes = reader.ring.readNext(reader.cutoff)) {
+        mailbox.queue.push({ bytes, sender: reader.sender, destinationName: reader.destinationName, enqueuedAtMs: this.clock.now(), via: 'channel' });
+      }
+    }
+    const messages = mailbox.queue.splice(0);
+    const names = [...mailbox.names];
+    const capabilityHashes = [...mailbox.capabilityHashes];
+    this.removeMailbox(mailbox);
+    try {
+      await this.request(target.core, (requestId) => ({ kind: 'moveIn', fromCore: this.core, requestId, location: target, capability, messages, names, capabilityHashes }));
+    } catch (error) {
+      if (caller.state === 'running' && !this.shutDown) {
+        // Restore the old mailbox (its channels and waiting receives are gone, the rest is as it was).
+        this.mailboxes.set(mailbox.location.mailbox, mailbox);
+        caller.mailboxes.add(mailbox.location.mailbox);
+        mailbox.queue.push(...messages);
+        if (mailbox.queue.length > 0) mailbox.readable?.();
+      }
+      throw error;
+    }
+    return { location: target, messages: messages.length, names };
   }
 
   // ---- receiving -----------------------------------------------------------------------------------
@@ -581,6 +633,9 @@ export class Kernel {
       case 'deliver':
         this.respond(message.fromCore, message.requestId, () => this.acceptDelivery(message));
         return;
+      case 'moveIn':
+        this.respond(message.fromCore, message.requestId, () => this.acceptMove(message));
+        return;
       case 'skip':
         this.acceptSkip(message.location, message.sender.process, message.sequence);
         return;
@@ -673,6 +728,37 @@ export class Kernel {
     stream.expected++;
     while (stream.skipped.delete(stream.expected)) stream.expected++;
     return mailbox.nameServer ? mailbox.owner : undefined;
+  }
+
+  /** The successor's side of `moveMailbox`: checks the consent and the limits, then takes everything over. */
+  private acceptMove(message: Extract<KernelMessage, { kind: 'moveIn' }>): undefined {
+    const mailbox = this.targetMailbox(message.location);
+    if (!mailbox.capabilityHashes.has(hashCapability(message.capability as Capability))) {
+      throw new FosError('PERMISSION_DENIED', `the capability is not valid for mailbox ${formatLocation(mailbox.location)}: the successor did not consent`, { value: mailbox.location });
+    }
+    const names = new Set([...mailbox.names, ...message.names]);
+    if (names.size > this.limits.namesPerMailboxMax) {
+      throw new FosError('LIMIT_EXCEEDED', `mailbox ${formatLocation(mailbox.location)} would hold ${names.size} names (namesPerMailboxMax ${this.limits.namesPerMailboxMax})`, { value: names.size });
+    }
+    const hashes = new Set([...mailbox.capabilityHashes, ...message.capabilityHashes]);
+    if (hashes.size > this.limits.capabilitiesPerMailboxMax) {
+      throw new FosError('LIMIT_EXCEEDED', `mailbox ${formatLocation(mailbox.location)} would hold ${hashes.size} capabilities (capabilitiesPerMailboxMax ${this.limits.capabilitiesPerMailboxMax})`, {
+        value: hashes.size,
+      });
+    }
+    for (const name of message.names) mailbox.names.add(name);
+    for (const hash of message.capabilityHashes) mailbox.capabilityHashes.add(hash);
+    // The moved messages were accepted before anything queued here: they go first (past the queue
+    // bound if need be: each was within the old mailbox's bound, and the bound is the kernel's).
+    // (They were counted as delivered when the old mailbox took them.)
+    const moved: QueuedMessage[] = [...message.messages];
+    for (let receiver = mailbox.receivers[0]; receiver !== undefined && moved.length > 0 && mailbox.queue.length === 0; receiver = mailbox.receivers[0]) {
+      mailbox.receivers.shift();
+      receiver.deliver(moved.shift() as QueuedMessage);
+    }
+    mailbox.queue.unshift(...moved);
+    if (mailbox.queue.length > 0) mailbox.readable?.();
+    return undefined;
   }
 
   private acceptSkip(location: MailboxLocation, process: string, sequence: number): void {

@@ -2,7 +2,7 @@ import type { Clock, RandomSource } from '@fos/sim';
 import type { Capability } from './capability.js';
 import type { MessageBody } from './codec.js';
 import type { ChannelWriter, ProcessExit, ProcessRecord } from './internal/tables.js';
-import type { CreatedMailbox, Kernel, NameServerEntry, ReceivedMessage, SendOptions } from './kernel.js';
+import type { CreatedMailbox, Kernel, MovedMailbox, NameServerEntry, ReceivedMessage, SendOptions } from './kernel.js';
 import type { MailboxLocation } from './location.js';
 
 export type { ProcessExit } from './internal/tables.js';
@@ -31,6 +31,11 @@ export interface SystemCalls {
   createMailbox(options?: { queueMessagesMax?: number }): Promise<CreatedMailbox>;
   /** Destroys an own mailbox; later sends to it answer `UNREACHABLE`. */
   destroyMailbox(location: MailboxLocation): Promise<void>;
+  /**
+   * Hands an own mailbox over to a successor's mailbox (migration, DESIGN section 5): closes it and
+   * moves its queue (in order, with stamps), names and capabilities there. See {@link Kernel.moveMailbox}.
+   */
+  moveMailbox(location: MailboxLocation, successor: MailboxLocation, successorCapability: Capability): Promise<MovedMailbox>;
   /** Mints one more send capability of an own mailbox. */
   addCapability(location: MailboxLocation): Promise<Capability>;
   /** Revokes a send capability of an own mailbox; channels created under it are shot down. */
@@ -112,6 +117,7 @@ export function bindSystemCalls(kernel: Kernel, record: ProcessRecord): SystemCa
   return {
     createMailbox: async (options) => kernel.createMailbox(record, options),
     destroyMailbox: async (location) => kernel.destroyMailbox(record, location),
+    moveMailbox: (location, successor, successorCapability) => kernel.moveMailbox(record, location, successor, successorCapability),
     addCapability: async (location) => kernel.addCapability(record, location),
     removeCapability: async (location, capability) => kernel.removeCapability(record, location, capability),
     addName: async (location, name) => kernel.addName(record, location, name),

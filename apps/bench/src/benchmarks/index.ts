@@ -1,9 +1,12 @@
 import type { Benchmark } from '../harness.js';
 import { dispatcherCall } from './dispatcher-call.js';
+import { lookupRpc } from './lookup-rpc.js';
+import { register } from './register.js';
 import { rpcStub } from './rpc-stub.js';
+import { sendCached } from './send-cached.js';
 import { ukSendRoundtrip } from './uksend-roundtrip.js';
 
 /** Every benchmark of `pnpm bench`, in the order they run. */
 export function allBenchmarks(): Benchmark[] {
-  return [ukSendRoundtrip(), dispatcherCall(), rpcStub()];
+  return [ukSendRoundtrip(), dispatcherCall(), rpcStub(), lookupRpc(), sendCached(), register()];
 }
