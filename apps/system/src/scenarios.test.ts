@@ -182,6 +182,68 @@ async function migration(instance: Instance): Promise<void> {
 
 const scenarios = { staleCache, revokedChannel, freshProcess, migration } as const;
 
+/** Uncached Lookups per phase of the load-balancing scenario, and how many run at once. */
+const balancingLookups = 40_000;
+const balancingConcurrency = 32;
+
+/** `lookups` Lookups of `name` from `client`, `balancingConcurrency` at a time; counts of each destination. */
+async function lookupShares(client: Libfos, name: string, lookups: number): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  let remaining = lookups;
+  const worker = () =>
+    client.dispatcher.spawnThread('lookups', async () => {
+      while (remaining > 0) {
+        remaining--;
+        const result = await client.nameService.lookup(name);
+        const next = result.type === 'indirect' ? result.next : result.name;
+        counts.set(next, (counts.get(next) ?? 0) + 1);
+      }
+    });
+  await Promise.all(Array.from({ length: balancingConcurrency }, worker));
+  return counts;
+}
+
+function expectShares(counts: Map<string, number>, weights: Record<string, number>, lookups: number): void {
+  const total = Object.values(weights).reduce((sum, weight) => sum + weight, 0);
+  for (const [name, weight] of Object.entries(weights)) {
+    const expected = (lookups * weight) / total;
+    expect(Math.abs((counts.get(name) ?? 0) - expected), `${name}: ${counts.get(name) ?? 0} of ${lookups}, expected ${expected} ±10%`).toBeLessThanOrEqual(expected * 0.1);
+  }
+}
+
+/**
+ * Scenario 4 (§4.3, Lookup of an indirect name): 4 members on core 3, weights 1..4; a client on core 1
+ * makes uncached Lookups, which land by weight; after member 1 moves to the client's core, by weight ×
+ * locality (4 on the requester's core, 2 on its machine).
+ */
+async function loadBalancing(instance: Instance): Promise<void> {
+  const root = rootOf(instance);
+  const nameCapabilities: Capability[] = [];
+  for (const index of [1, 2, 3, 4]) {
+    const { libfos, nameCapability } = await member(instance, 3, `/lb/${index}`, root, []);
+    nameCapabilities.push(nameCapability);
+    await libfos.aliasRegisterIndirect('/lb/svc', `/lb/${index}`, root, { weight: index });
+  }
+  const client = await libfosOn(instance, 1, 'client');
+  expectShares(await lookupShares(client, '/lb/svc', balancingLookups), { '/lb/1': 1, '/lb/2': 2, '/lb/3': 3, '/lb/4': 4 }, balancingLookups);
+  const moved = await libfosOn(instance, 1, 'lb-1-moved');
+  const mailbox = await moved.createMailbox();
+  await moved.aliasRegisterDirect('/lb/1', mailbox, nameCapabilities[0] as Capability);
+  expect((await client.nameService.lookup('/lb/1')).type === 'direct' && (await client.nameService.lookup('/lb/1'))).toMatchObject({ location: mailbox.location });
+  expectShares(await lookupShares(client, '/lb/svc', balancingLookups), { '/lb/1': 1 * 4, '/lb/2': 2 * 2, '/lb/3': 3 * 2, '/lb/4': 4 * 2 }, balancingLookups);
+}
+
+describe.each(['local', 'sim'] as const)('scenario loadBalancing through boot() on the %s fabric', (fabric) => {
+  it('spreads 40,000 uncached Lookups by weight, then by weight × locality (fixed seed)', async () => {
+    const instance = fabric === 'sim' ? await boot({ fabric: 'sim', cores: 4, seed: 4 }) : await boot({ fabric: 'local', cores: 4 });
+    try {
+      await loadBalancing(instance);
+    } finally {
+      await instance.shutdown();
+    }
+  }, 120_000);
+});
+
 describe.each(Object.entries(scenarios))('scenario %s through boot()', (_, scenario) => {
   it('holds on the local fabric', async () => {
     const instance = await boot({ fabric: 'local', cores: 4 });

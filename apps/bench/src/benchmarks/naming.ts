@@ -1,7 +1,6 @@
 import { createLibfos, type Libfos } from '@fos/libfos-messaging';
-import { assert, type Capability, type CreatedMailbox, type MessageBody } from '@fos/microkernel';
+import { assert, type Capability, type CreatedMailbox, type LocalFabric, type MessageBody } from '@fos/microkernel';
 import { boot, type Instance } from '@fos/system';
-import type { LocalFabric } from '@fos/microkernel';
 
 /** A booted local instance with its name service (one member, on core 0) and the root namespace capability. */
 export interface NamedInstance {
