@@ -26,8 +26,8 @@ describe('fos (built)', () => {
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/fabric\s+local/);
-    expect(result.stdout).toMatch(/messages delivered\s+400/);
     expect(result.stdout).toMatch(/round trips\s+200 \(200 verified/);
+    expect(result.stdout).toMatch(/\/sys\/echo\s+indirect/);
     expect(result.stdout).toMatch(/round trips\/s\s+\d+/);
   });
 
@@ -35,7 +35,7 @@ describe('fos (built)', () => {
     const result = runCli('demo', '--fabric', 'sim', '--seed', '3', '--messages', '50', '--cores', '3');
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/fabric\s+sim \(seed=3\)/);
-    expect(result.stdout).toMatch(/messages delivered\s+100/);
+    expect(result.stdout).toMatch(/round trips\s+50 \(50 verified/);
   });
 
   it('refuses an unknown option on stderr with exit status 2', () => {

@@ -8,16 +8,38 @@ const processesModule = new URL('../dist/processes.js', import.meta.url);
 describe('runDemo', () => {
   it('runs on the local fabric and counts every message', async () => {
     const result = await runDemo({ fabric: 'local', messages: 100, processesModule });
-    expect(result).toMatchObject({ fabric: 'local', cores: 4, seed: undefined, processes: 2, mailboxes: 2, delivered: 200, refused: 0, roundTrips: 100, verified: 100, payloadBytes: 64 });
+    expect(result).toMatchObject({ fabric: 'local', cores: 4, seed: undefined, refused: 0, roundTrips: 100, verified: 100, payloadBytes: 64 });
+    // Both members answered (Lookups pick by weight; the cache keeps one pick per TTL, so only the
+    // first call is guaranteed to be counted; the total is what matters).
+    expect(Object.values(result.byMember).reduce((sum, count) => sum + count, 0)).toBe(100);
+    expect(Object.keys(result.byMember).every((member) => /^\/sys\/echo\/[12]$/.test(member))).toBe(true);
+    // Requests and replies of the workload at least, plus the name service's traffic.
+    expect(result.delivered).toBeGreaterThanOrEqual(200);
+    expect(result.lookups).toBeLessThanOrEqual(4);
     expect(result.elapsedMs).toBeGreaterThan(0);
+    expect(result.nameSpace.names.map((entry) => [entry.name, entry.type])).toEqual(
+      expect.arrayContaining([
+        ['/*', 'reservation'],
+        ['/sys/*', 'reservation'],
+        ['/sys/echo', 'indirect'],
+        ['/sys/echo/1', 'direct'],
+        ['/sys/echo/2', 'direct'],
+        ['/tmp/*', 'reservation'],
+      ]),
+    );
     const summary = formatDemoSummary(result);
-    for (const label of ['fabric', 'cores', 'processes', 'mailboxes', 'messages delivered', 'round trips', 'elapsed', 'round trips/s']) expect(summary).toContain(label);
+    for (const label of ['fabric', 'cores', 'processes', 'mailboxes', 'messages delivered', 'round trips', 'answered by', 'lookups', 'elapsed', 'round trips/s', 'name space']) expect(summary).toContain(label);
+    expect(summary).toMatch(/\/sys\/echo\s+indirect\s+→ \/sys\/echo\/1 \(weight 1\), \/sys\/echo\/2 \(weight 1\)/);
+    expect(summary).toMatch(/\/sys\/echo\/1\s+direct\s+→ mailbox m0\/1\/\d+/);
   });
 
   it('runs on the sim fabric with a seed', async () => {
     const result = await runDemo({ fabric: 'sim', seed: 7, cores: 3, messages: 50, processesModule });
-    expect(result).toMatchObject({ fabric: 'sim', cores: 3, seed: 7, processes: 2, mailboxes: 2, delivered: 100, roundTrips: 50, verified: 50 });
+    expect(result).toMatchObject({ fabric: 'sim', cores: 3, seed: 7, roundTrips: 50, verified: 50 });
     expect(formatDemoSummary(result)).toContain('sim (seed=7)');
+    // One seed replays one run: the same answers, the same name space.
+    const again = await runDemo({ fabric: 'sim', seed: 7, cores: 3, messages: 50, processesModule });
+    expect({ ...again, elapsedMs: 0, roundTripsPerSecond: 0 }).toEqual({ ...result, elapsedMs: 0, roundTripsPerSecond: 0 });
   });
 
   it('refuses options it cannot run with BAD_REQUEST', async () => {

@@ -1,17 +1,18 @@
-import { FosError, type MessageBody } from '@fos/microkernel';
+import type { ListResult } from '@fos/libfos-messaging';
+import { assert, formatLocation, FosError, type MessageBody } from '@fos/microkernel';
 import { SystemClock, type Clock } from '@fos/sim';
 import { z } from 'zod';
 import { boot, type BootFabric } from './boot.js';
-import { clientReplyName, demoMessagesMax, echoServerName, type DemoClientResult } from './processes.js';
+import { demoMessagesMax, echoFleetName } from './processes.js';
 
 /** Bytes of each demo request's payload. */
 export const demoPayloadBytes = 64;
 /** Round trips of the demo when `messages` is not given. */
 export const defaultDemoMessages = 10_000;
-/** The demo puts its echo server on core 1 and its client on core 2. */
+/** Members of the demo's echo fleet (under {@link echoFleetName}). */
+export const demoFleetMembers = 2;
+/** The name server runs on core 0, the fleet on the cores after it, the client on the last core. */
 export const demoCoresMin = 3;
-const echoCore = 1;
-const clientCore = 2;
 
 /** What `fos demo` runs. */
 export interface DemoOptions {
@@ -37,20 +38,26 @@ export interface DemoResult {
   readonly fabric: BootFabric;
   readonly cores: number;
   readonly seed: number | undefined;
-  /** Processes alive when the workload ended (echo server and client). */
+  /** Processes alive when the workload ended (name server, fleet members, client). */
   readonly processes: number;
   readonly mailboxes: number;
-  /** Messages the kernels delivered into mailboxes (requests and replies). */
+  /** Messages the kernels delivered into mailboxes (requests, replies, name-service traffic). */
   readonly delivered: number;
   /** Deliveries the kernels refused. */
   readonly refused: number;
   readonly roundTrips: number;
   /** Replies the client checked against its requests. */
   readonly verified: number;
+  /** Replies per fleet member. */
+  readonly byMember: Record<string, number>;
+  /** Lookups the client's libfos made (its name cache answered every other send). */
+  readonly lookups: number;
   readonly payloadBytes: number;
   /** Wall-clock time of the workload. */
   readonly elapsedMs: number;
   readonly roundTripsPerSecond: number;
+  /** The name space after the run, as the name service lists it. */
+  readonly nameSpace: ListResult;
 }
 
 const demoOptionsSchema = z.object({
@@ -59,12 +66,34 @@ const demoOptionsSchema = z.object({
   fabric: z.enum(['local', 'sim']).optional(),
 });
 
-const clientResultSchema = z.object({ roundTrips: z.number(), payloadBytes: z.number(), verified: z.number(), machineElapsedMs: z.number() });
+const clientResultSchema = z.object({
+  roundTrips: z.number(),
+  payloadBytes: z.number(),
+  verified: z.number(),
+  byMember: z.record(z.string(), z.number()),
+  lookups: z.number(),
+  machineElapsedMs: z.number(),
+});
+
+const listResultSchema = z.object({
+  names: z.array(
+    z.object({
+      name: z.string(),
+      type: z.enum(['direct', 'indirect', 'reservation']),
+      active: z.boolean(),
+      location: z.object({ machine: z.string(), core: z.number(), mailbox: z.number() }).optional(),
+      destinations: z.array(z.object({ name: z.string(), weight: z.number() })).optional(),
+    }),
+  ),
+  truncated: z.boolean(),
+  tableHash: z.string(),
+});
 
 /**
- * Boots an instance, spawns an echo server on core 1 and a client on core 2 (both from a module),
- * lets the client make `messages` round trips of {@link demoPayloadBytes}-byte payloads over `ukSend`
- * with one request in flight, and shuts the instance down. `BAD_REQUEST` for bad options.
+ * Boots an instance with its name service, reserves `/sys/*`, starts an echo fleet of
+ * {@link demoFleetMembers} members registered under {@link echoFleetName}, lets a client on the last
+ * core make `messages` round trips by name ({@link demoPayloadBytes}-byte payloads, one in flight),
+ * lists the name space, and shuts the instance down. `BAD_REQUEST` for bad options.
  */
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const parsed = demoOptionsSchema.safeParse(options);
@@ -79,20 +108,22 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const module = options.processesModule ?? new URL('./processes.js', import.meta.url);
   const wallClock = options.wallClock ?? new SystemClock();
   if (fabric === 'sim' && options.seed === undefined) throw new FosError('BAD_REQUEST', 'demo: fabric "sim" needs a seed: one seed replays one run', { value: options.seed });
-  const instance = fabric === 'sim' && options.seed !== undefined ? await boot({ fabric: 'sim', cores, seed: options.seed, nameServers: 0 }) : await boot({ fabric: 'local', cores, nameServers: 0 });
+  const instance = fabric === 'sim' && options.seed !== undefined ? await boot({ fabric: 'sim', cores, seed: options.seed }) : await boot({ fabric: 'local', cores });
   try {
-    const echo = await instance.spawn({ core: echoCore, module, entry: 'echoServer', name: 'echo', args: { name: echoServerName } });
+    const nameService = instance.nameService;
+    assert(nameService !== undefined, 'the demo boots with a name service');
+    const sys = await instance.spawn({ core: 1, module, entry: 'reserveDomain', name: 'reserve-sys', args: { domain: '/sys/*', capability: nameService.rootCapability } });
+    const sysCapability = (sys.result as { capability: string }).capability;
+    for (let index = 1; index <= demoFleetMembers; index++) {
+      const core = 1 + ((index - 1) % (cores - 1));
+      await instance.spawn({ core, module, entry: 'echoMember', name: `echo-${index}`, args: { name: `${echoFleetName}/${index}`, fleet: echoFleetName, capability: sysCapability, weight: 1 } });
+    }
     const startedMs = wallClock.now();
-    const client = await instance.spawn({
-      core: clientCore,
-      module,
-      entry: 'demoClient',
-      name: 'client',
-      args: { server: echo.result, messages, payloadBytes: demoPayloadBytes, replyName: clientReplyName },
-    });
+    const client = await instance.spawn({ core: cores - 1, module, entry: 'demoClient', name: 'client', args: { fleet: echoFleetName, messages, payloadBytes: demoPayloadBytes } });
     const elapsedMs = wallClock.now() - startedMs;
-    const clientResult: DemoClientResult = parseClientResult(client.result);
+    const clientResult = parseResult('the client', clientResultSchema, client.result);
     const stats = instance.stats();
+    const listing = await instance.spawn({ core: 0, module, entry: 'nameSpaceListing', name: 'list', args: { capability: nameService.managementCapability } });
     return {
       fabric,
       cores,
@@ -103,19 +134,41 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       refused: stats.refused,
       roundTrips: clientResult.roundTrips,
       verified: clientResult.verified,
+      byMember: clientResult.byMember,
+      lookups: clientResult.lookups,
       payloadBytes: clientResult.payloadBytes,
       elapsedMs,
       roundTripsPerSecond: elapsedMs > 0 ? clientResult.roundTrips / (elapsedMs / 1000) : Number.POSITIVE_INFINITY,
+      nameSpace: parseResult('the name service', listResultSchema, listing.result) as ListResult,
     };
   } finally {
     await instance.shutdown();
   }
 }
 
-function parseClientResult(result: MessageBody): DemoClientResult {
-  const parsed = clientResultSchema.safeParse(result);
-  if (!parsed.success) throw new FosError('BAD_REQUEST', `demo: the client returned ${JSON.stringify(result)}, not a result`, { value: result });
+function parseResult<T>(who: string, schema: z.ZodType<T>, result: MessageBody): T {
+  const parsed = schema.safeParse(result);
+  if (!parsed.success) throw new FosError('BAD_REQUEST', `demo: ${who} returned ${JSON.stringify(result)}, not what the demo expects`, { value: result });
   return parsed.data;
+}
+
+/**
+ * The name space as a tree: one line per entry, indented by depth, with its type, and a direct name's
+ * mailbox or an indirect name's destinations and weights (inactive entries are marked).
+ */
+export function formatNameTree(listing: ListResult): string {
+  const rows = listing.names.map((entry) => {
+    const depth = entry.name.split('/').filter((segment) => segment !== '' && segment !== '*').length - (entry.name.endsWith('/*') ? 0 : 1);
+    const label = `${'  '.repeat(Math.max(depth, 0))}${entry.name}`;
+    let detail: string = entry.type;
+    if (entry.type === 'direct' && entry.location !== undefined) detail = `direct    → mailbox ${formatLocation(entry.location)}`;
+    if (entry.type === 'indirect') detail = `indirect  → ${(entry.destinations ?? []).map((destination) => `${destination.name} (weight ${destination.weight})`).join(', ')}`;
+    return [label, entry.active ? detail : `${detail} [inactive]`] as const;
+  });
+  const width = Math.max(...rows.map(([label]) => label.length));
+  const lines = rows.map(([label, detail]) => `  ${label.padEnd(width)}  ${detail}`);
+  if (listing.truncated) lines.push(`  … (more entries than one listing holds)`);
+  return lines.join('\n');
 }
 
 /** The summary `fos demo` prints. */
@@ -127,9 +180,16 @@ export function formatDemoSummary(result: DemoResult): string {
     ['mailboxes', String(result.mailboxes)],
     ['messages delivered', String(result.delivered)],
     ['round trips', `${result.roundTrips} (${result.verified} verified, ${result.payloadBytes}-byte payloads, one in flight)`],
+    ['answered by', Object.entries(result.byMember).sort(([left], [right]) => left.localeCompare(right)).map(([member, count]) => `${member} ${count}`).join(', ')],
+    ['lookups', `${result.lookups} (the name cache answered the other sends)`],
     ['elapsed', `${result.elapsedMs.toFixed(1)} ms`],
     ['round trips/s', Number.isFinite(result.roundTripsPerSecond) ? String(Math.round(result.roundTripsPerSecond)) : 'n/a'],
   ];
   const width = Math.max(...rows.map(([label]) => label.length));
-  return ['fos demo: an echo server (core 1) and a client (core 2) exchanging messages through ukSend', ...rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`)].join('\n');
+  return [
+    `fos demo: an echo fleet of ${demoFleetMembers} under ${echoFleetName}, called by name from a client through its name cache`,
+    ...rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`),
+    `name space (${result.nameSpace.names.length} entries):`,
+    formatNameTree(result.nameSpace),
+  ].join('\n');
 }

@@ -1,13 +1,12 @@
 // The processes of `fos demo`, in a module of their own so that the demo spawns them the portable
 // way (a module and an exported entry), as it will on worker threads. Each keeps its state in its
 // entry function's scope: module-level state would be shared by every process of a thread.
-import { assert, FosError, isCapability, isFosError, mailboxLocationSchema, type Capability, type MessageBody, type ProcessContext } from '@fos/microkernel';
+import { createLibfos, type ListResult } from '@fos/libfos-messaging';
+import { assert, FosError, isCapability, type Capability, type MessageBody, type ProcessContext } from '@fos/microkernel';
 import { z } from 'zod';
 
-/** The name the demo's echo server registers. */
-export const echoServerName = '/demo/echo';
-/** The name of the demo client's reply mailbox. */
-export const clientReplyName = '/demo/client/reply';
+/** The indirect name of the demo's echo fleet. */
+export const echoFleetName = '/sys/echo';
 /** Round trips one demo client may be asked for. */
 export const demoMessagesMax = 10_000_000;
 /** Bytes of one demo payload, at most. */
@@ -16,89 +15,99 @@ export const demoPayloadBytesMax = 32 * 1024;
 const capabilitySchema = z.custom<Capability>((value) => isCapability(value), 'is not a capability');
 const nameSchema = z.string().min(1).max(255);
 
-/** Where to send: an intended name, the mailbox's location and a send capability of it. */
-const addressSchema = z.object({ name: nameSchema, location: mailboxLocationSchema, capability: capabilitySchema });
+function parseArgs<T>(entry: string, schema: z.ZodType<T>, args: MessageBody): T {
+  const parsed = schema.safeParse(args);
+  if (!parsed.success) throw new FosError('BAD_REQUEST', `${entry}: bad args: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`, { value: args });
+  return parsed.data;
+}
 
-const echoRequestSchema = z.object({ sequence: z.number().int().min(0), payload: z.instanceof(Uint8Array), reply: addressSchema });
-const echoReplySchema = z.object({ sequence: z.number().int().min(0), payload: z.instanceof(Uint8Array) });
-const echoArgsSchema = z.object({ name: nameSchema.default(echoServerName) }).nullish();
+const reserveArgsSchema = z.object({ domain: nameSchema, capability: capabilitySchema });
+
+/** Reserves a sub-domain (`args.domain`) with a namespace capability that covers it; returns the new one. */
+export async function reserveDomain(context: ProcessContext, args: MessageBody): Promise<MessageBody> {
+  const { domain, capability } = parseArgs('reserveDomain', reserveArgsSchema, args);
+  const libfos = await createLibfos(context);
+  const reserved = await libfos.reserveNamespace(domain, capability);
+  await libfos.close();
+  context.exit();
+  return { domain, capability: reserved };
+}
+
+const memberArgsSchema = z.object({ name: nameSchema, fleet: nameSchema, capability: capabilitySchema, weight: z.number().int().min(1).max(1000) });
+
+/**
+ * A member of an echo fleet: serves a mailbox registered as `args.name`, added to the indirect name
+ * `args.fleet` with `args.weight`, both with the namespace capability `args.capability`. Every
+ * request is answered with `{ member, echo }`. Returns its name and mailbox location.
+ */
+export async function echoMember(context: ProcessContext, args: MessageBody): Promise<MessageBody> {
+  const { name, fleet, capability, weight } = parseArgs('echoMember', memberArgsSchema, args);
+  const libfos = await createLibfos(context);
+  const mailbox = await libfos.createMailbox();
+  libfos.serve(mailbox.location, { handler: (request) => ({ member: name, echo: request.body }) });
+  await libfos.aliasRegisterDirect(name, mailbox, capability);
+  await libfos.aliasRegisterIndirect(fleet, name, capability, { weight });
+  return { name, location: mailbox.location };
+}
+
 const clientArgsSchema = z.object({
-  server: addressSchema,
+  fleet: nameSchema,
   messages: z.number().int().min(1).max(demoMessagesMax),
   payloadBytes: z.number().int().min(1).max(demoPayloadBytesMax),
-  replyName: nameSchema.default(clientReplyName),
 });
 
+const echoSchema = z.object({ member: z.string(), echo: z.object({ sequence: z.number().int(), payload: z.instanceof(Uint8Array) }) });
+
 /** What the demo client returns to its spawner. */
-export interface DemoClientResult {
+export type DemoClientResult = {
   readonly roundTrips: number;
   readonly payloadBytes: number;
   /** Replies whose sequence and payload matched the request (all of them, or the client crashes). */
   readonly verified: number;
+  /** Replies per fleet member. */
+  readonly byMember: Record<string, number>;
+  /** Lookups its libfos made (the name cache answered the rest). */
+  readonly lookups: number;
   /** Elapsed on the machine clock (virtual under simulation). */
   readonly machineElapsedMs: number;
-}
+};
 
 /**
- * Echo server: a mailbox named `args.name` (default {@link echoServerName}); every request
- * `{ sequence, payload, reply: { name, location, capability } }` is answered with `{ sequence,
- * payload }` by `ukSend` to the reply address it carries. Malformed requests are dropped: there is
- * nowhere to answer them. Returns its own address.
- */
-export async function echoServer(context: ProcessContext, args: MessageBody): Promise<MessageBody> {
-  const parsedArgs = echoArgsSchema.safeParse(args);
-  if (!parsedArgs.success) throw new FosError('BAD_REQUEST', `echoServer: bad args: ${parsedArgs.error.issues[0]?.message ?? 'invalid'}`, { value: args });
-  const name = parsedArgs.data?.name ?? echoServerName;
-  const { kernel } = context;
-  const mailbox = await kernel.createMailbox();
-  await kernel.addName(mailbox.location, name);
-  // The kernel runs this callback one run at a time, so the replies of a stream leave in arrival order.
-  kernel.onReadable(mailbox.location, async () => {
-    for (let message = kernel.tryReceive(mailbox.location); message !== undefined; message = kernel.tryReceive(mailbox.location)) {
-      const request = echoRequestSchema.safeParse(message.body);
-      if (!request.success) continue;
-      const { reply, sequence, payload } = request.data;
-      try {
-        await kernel.ukSend(reply.name, reply.location, reply.capability, { sequence, payload });
-      } catch (error) {
-        // A client that went away must not stop the server: give up that reply, keep serving.
-        if (!isFosError(error) || error.details.sequence === undefined) throw error;
-        kernel.abandonSend(reply.location, error.details.sequence);
-      }
-    }
-  });
-  return { name, location: mailbox.location, capability: mailbox.capability };
-}
-
-/**
- * Demo client: makes a reply mailbox named `args.replyName`, then sends `args.messages` requests to
- * `args.server` one at a time (one in flight), each with a fresh `args.payloadBytes`-byte payload,
- * and checks that every reply carries the same sequence number and bytes. Returns
- * {@link DemoClientResult} once the last reply is in; the process and its mailbox live on until the
- * instance shuts down.
+ * Demo client: calls the fleet by name (`args.fleet`) `args.messages` times, one call in flight, each
+ * with a fresh `args.payloadBytes`-byte payload, and checks that every answer echoes its sequence
+ * number and bytes. Its libfos resolves the name once and then sends from its cache.
  */
 export async function demoClient(context: ProcessContext, args: MessageBody): Promise<MessageBody> {
-  const parsedArgs = clientArgsSchema.safeParse(args);
-  if (!parsedArgs.success) throw new FosError('BAD_REQUEST', `demoClient: bad args: ${parsedArgs.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`, { value: args });
-  const { server, messages, payloadBytes, replyName } = parsedArgs.data;
-  const { kernel } = context;
-  const replyMailbox = await kernel.createMailbox();
-  await kernel.addName(replyMailbox.location, replyName);
-  const reply = { name: replyName, location: replyMailbox.location, capability: replyMailbox.capability };
+  const { fleet, messages, payloadBytes } = parseArgs('demoClient', clientArgsSchema, args);
+  const libfos = await createLibfos(context);
   const payload = new Uint8Array(payloadBytes);
+  const byMember: Record<string, number> = {};
   const startedMs = context.clock.now();
   let verified = 0;
   for (let sequence = 0; sequence < messages; sequence++) {
     fillPayload(payload, sequence);
-    await kernel.ukSend(server.name, server.location, server.capability, { sequence, payload, reply });
-    const answer = echoReplySchema.safeParse((await kernel.receive(replyMailbox.location)).body);
-    assert(answer.success, `the echo of request ${sequence} has the shape of a reply`);
-    assert(answer.data.sequence === sequence, `the echo of request ${sequence} carries its sequence number (got ${answer.data.sequence})`);
-    assert(sameBytes(answer.data.payload, payload), `the echo of request ${sequence} carries its payload`);
+    const answer = echoSchema.safeParse((await libfos.call(fleet, { sequence, payload })).body);
+    assert(answer.success, `the answer to request ${sequence} has the shape of an echo`);
+    assert(answer.data.echo.sequence === sequence, `the answer to request ${sequence} carries its sequence number (got ${answer.data.echo.sequence})`);
+    assert(sameBytes(answer.data.echo.payload, payload), `the answer to request ${sequence} carries its payload`);
+    byMember[answer.data.member] = (byMember[answer.data.member] ?? 0) + 1;
     verified++;
   }
-  const result: DemoClientResult = { roundTrips: messages, payloadBytes, verified, machineElapsedMs: context.clock.now() - startedMs };
+  const result: DemoClientResult = { roundTrips: messages, payloadBytes, verified, byMember, lookups: libfos.stats().lookups, machineElapsedMs: context.clock.now() - startedMs };
+  await libfos.close();
   return { ...result };
+}
+
+const listArgsSchema = z.object({ capability: capabilitySchema, under: nameSchema.optional() });
+
+/** Asks the name service for its listing (`list`, with the management capability); returns it. */
+export async function nameSpaceListing(context: ProcessContext, args: MessageBody): Promise<MessageBody> {
+  const { capability, under } = parseArgs('nameSpaceListing', listArgsSchema, args);
+  const libfos = await createLibfos(context);
+  const listing: ListResult = await libfos.run(() => libfos.nameService.list(under === undefined ? { capability } : { capability, under }));
+  await libfos.close();
+  context.exit();
+  return { ...listing };
 }
 
 function fillPayload(payload: Uint8Array, sequence: number): void {

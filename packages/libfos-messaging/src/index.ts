@@ -1,6 +1,9 @@
 export { createLibfos, Libfos, withLibfos, type LibfosOptions, type LibfosStats, type ResolvedName, type SendOptions } from './libfos.js';
 export { defaultLibfosLimits, inactiveBackoffMsMax, inactiveWaitMsMax, indirectionHopsMax, nameServiceCallTimeoutMs, type LibfosLimits } from './limits.js';
 export type {
+  ListedName,
+  ListRequest,
+  ListResult,
   LoadBalancerRef,
   LookupResult,
   NameLocation,

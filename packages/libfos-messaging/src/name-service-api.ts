@@ -95,7 +95,38 @@ export type TemporaryResult = {
   readonly nameCapability: string;
 };
 
-/** The public interface of the name service (Table 4.2). */
+/** One entry of the name space as `list` shows it. */
+export type ListedName = {
+  /** A name, or a reserved sub-domain (`/sys/*`). */
+  readonly name: string;
+  readonly type: 'direct' | 'indirect' | 'reservation';
+  /** False while the name is inactive (migrating); always true for a reservation. */
+  readonly active: boolean;
+  /** A direct name's mailbox. */
+  readonly location?: NameLocation;
+  /** An indirect name's destinations with their weights, in registration order. */
+  readonly destinations?: WeightedName[];
+};
+
+/** List's arguments. */
+export type ListRequest = {
+  /** The management capability (returned by `start`). */
+  readonly capability: string;
+  /** Only entries at or under this sub-domain (`/sys/*`); default the whole name space. */
+  readonly under?: string;
+};
+
+/** List's answer. */
+export type ListResult = {
+  /** The entries, sorted by name (at most `listNamesMax`). */
+  readonly names: ListedName[];
+  /** True when more entries matched than `listNamesMax`. */
+  readonly truncated: boolean;
+  /** A hash of the whole table: equal tables give equal hashes (for checks that a request changed nothing). */
+  readonly tableHash: string;
+};
+
+/** The public interface of the name service (Table 4.2), and its management listing. */
 export interface NameServiceApi {
   /**
    * Reads the entry of a name: a direct name's mailbox, or one destination of an indirect name picked
@@ -151,4 +182,14 @@ export interface NameServiceApi {
    * @throws SHUTDOWN when the name server is not running
    */
   reserve(request: ReserveRequest): Promise<ReserveResult>;
+
+  /**
+   * Lists the name space for its manager (the printed tree of `fos demo`, checks in tests): every entry
+   * at or under `under`, sorted by name, with the table's hash. Capabilities never appear in it.
+   * @throws PERMISSION_DENIED when the capability is not the management capability
+   * @throws INVALID_NAME when `under` is not a sub-domain
+   * @throws BAD_REQUEST when the request is malformed, or the store cannot be listed
+   * @throws SHUTDOWN when the name server is not running
+   */
+  list(request: ListRequest): Promise<ListResult>;
 }

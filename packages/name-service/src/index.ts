@@ -9,6 +9,7 @@ export {
   graphNamesVisitedMax,
   indirectionHopsMax,
   loadBalancerTimeoutMs,
+  listNamesMax,
   lookupTtlMs,
   referrersPerNameMax,
   resolveNameServiceLimits,

@@ -20,6 +20,9 @@ export const lookupTtlMs = 10_000;
 /** How long Lookup waits for an entry's load balancer before it falls back to the default policy, in ms. */
 export const loadBalancerTimeoutMs = 100;
 
+/** Entries one `list` answers at most (the rest is reported as truncated); keeps the answer within a message. */
+export const listNamesMax = 256;
+
 /** The smallest and largest weight of a destination, and the weight given when none is. */
 export const destinationWeightMin = 1;
 export const destinationWeightMax = 1000;

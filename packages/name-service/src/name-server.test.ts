@@ -4,7 +4,7 @@ import { SeededRandom } from '@fos/sim';
 import { describe, expect, it } from 'vitest';
 import type { NameEntry } from './entry.js';
 import { at, codeOf, startFixture, type Fixture } from './internal/test-fixture.js';
-import { NameServer, lookupTtlMs } from './index.js';
+import { listNamesMax, lookupTtlMs, NameServer } from './index.js';
 
 const bogus = mintCapability(new SeededRandom(999));
 
@@ -482,5 +482,44 @@ describe('CONFLICT from the store', () => {
     const entry = (await fixture.store.get('/svc'))?.value;
     expect(entry?.destinations?.map((item) => item.name).sort()).toEqual(members);
     expect(fixture.aliases.sorted()).toEqual(members.map((_name, index) => `m/0/${index + 1} /svc`).sort());
+  });
+});
+
+describe('list (management)', () => {
+  it('lists the entries at or under a sub-domain, sorted, without capabilities, with the table hash', async () => {
+    const fixture = await startFixture();
+    const sys = (await fixture.server.reserve({ domain: '/sys/*', capability: fixture.root })).capability;
+    await direct(fixture, '/sys/fs/1', 1, sys);
+    await direct(fixture, '/sys/fs/2', 2, sys, { active: false });
+    await indirect(fixture, '/sys/fs', '/sys/fs/1', sys, 3);
+    await indirect(fixture, '/sys/fs', '/sys/fs/2', sys, 1);
+    await direct(fixture, '/other', 4);
+    const listed = await fixture.server.list({ capability: fixture.management, under: '/sys/*' });
+    expect(listed.names).toEqual([
+      { name: '/sys/*', type: 'reservation', active: true },
+      { name: '/sys/fs', type: 'indirect', active: true, destinations: [{ name: '/sys/fs/1', weight: 3 }, { name: '/sys/fs/2', weight: 1 }] },
+      { name: '/sys/fs/1', type: 'direct', active: true, location: at(1) },
+      { name: '/sys/fs/2', type: 'direct', active: false, location: at(2) },
+    ]);
+    expect(listed.truncated).toBe(false);
+    expect(listed.tableHash).toBe(await fixture.server.tableHash());
+    expect(JSON.stringify(listed)).not.toContain(fixture.root);
+    const all = await fixture.server.list({ capability: fixture.management });
+    expect(all.names.map((entry) => entry.name)).toEqual(['/*', '/other', '/sys/*', '/sys/fs', '/sys/fs/1', '/sys/fs/2', '/tmp/*']);
+  });
+
+  it('refuses anyone without the management capability, and malformed requests, changing nothing', async () => {
+    const fixture = await startFixture();
+    expect(await unchanged(fixture, () => fixture.server.list({ capability: fixture.root }))).toBe('PERMISSION_DENIED');
+    expect(await unchanged(fixture, () => fixture.server.list({ capability: fixture.management, under: '/sys' }))).toBe('INVALID_NAME');
+    expect(await unchanged(fixture, () => fixture.server.list({ under: '/*' } as never))).toBe('BAD_REQUEST');
+  });
+
+  it('answers at most listNamesMax entries and says so', async () => {
+    const fixture = await startFixture();
+    for (let index = 0; index < listNamesMax + 5; index += 1) await direct(fixture, `/n/${String(index).padStart(4, '0')}`, 1);
+    const listed = await fixture.server.list({ capability: fixture.management, under: '/n/*' });
+    expect(listed.names).toHaveLength(listNamesMax);
+    expect(listed.truncated).toBe(true);
   });
 });

@@ -1,5 +1,8 @@
 import type { Store } from '@fos/distributed-store';
 import type {
+  ListedName,
+  ListRequest,
+  ListResult,
   LoadBalancerRef,
   LookupResult,
   NameServiceApi,
@@ -35,9 +38,9 @@ import {
 import type { RandomSource } from '@fos/sim';
 import type { NameEntry, StoredDestination } from './entry.js';
 import { hashesEqual, sameEntry, temporaryName, withReferrers } from './internal/helpers.js';
-import { parseRequest, registerRequestSchema, reserveRequestSchema, temporaryRequestSchema, unregisterRequestSchema } from './internal/schemas.js';
+import { listRequestSchema, parseRequest, registerRequestSchema, reserveRequestSchema, temporaryRequestSchema, unregisterRequestSchema } from './internal/schemas.js';
 import { Workspace, type AliasPair, type PlannedWrite } from './internal/workspace.js';
-import { destinationWeightDefault, resolveNameServiceLimits, type NameServiceLimits } from './limits.js';
+import { destinationWeightDefault, listNamesMax, resolveNameServiceLimits, type NameServiceLimits } from './limits.js';
 
 /** The kernel's alias calls (ukAddAlias / ukRemoveAlias with the kernel capability), injected. */
 export interface NameServerAliases {
@@ -97,6 +100,12 @@ const elsewhereFactor = 1;
 
 function refuse(code: 'INVALID_NAME' | 'PERMISSION_DENIED' | 'NAME_EXISTS' | 'NO_SUCH_NAME' | 'CYCLE' | 'LIMIT_EXCEEDED' | 'BAD_REQUEST' | 'INACTIVE', message: string, value: unknown): never {
   throw new FosError(code, message, { value });
+}
+
+function listedName(name: string, entry: NameEntry): ListedName {
+  if (entry.type === 'direct' && entry.location !== undefined) return { name, type: 'direct', active: entry.active, location: entry.location };
+  if (entry.type === 'indirect') return { name, type: 'indirect', active: entry.active, destinations: (entry.destinations ?? []).map(({ name: to, weight }) => ({ name: to, weight })) };
+  return { name, type: entry.type, active: entry.active };
 }
 
 function directEntry(capabilityHash: string, location: MailboxLocation, publishedCapability: string | undefined, active: boolean, referrers: readonly string[] = []): NameEntry {
@@ -180,6 +189,31 @@ export class NameServer implements NameServiceApi {
     const hashable = this.#store as Partial<{ hash(): string | Promise<string> }>;
     if (typeof hashable.hash !== 'function') refuse('BAD_REQUEST', 'the store of this name server has no hash()', undefined);
     return hashable.hash();
+  }
+
+  /**
+   * See {@link NameServiceApi.list}. Needs a store that can list itself (a `snapshot()` of sorted
+   * entries, as `LocalStore` has: Table 4.4 has no scan) and hash itself.
+   */
+  async list(request: ListRequest): Promise<ListResult> {
+    this.#checkRunning('list');
+    const valid = parseRequest('list', listRequestSchema, request);
+    const under = valid.under === undefined ? rootDomain : validateSubdomain(valid.under);
+    if (!hashesEqual(hashCapability(validateCapability(valid.capability)), this.#managementHash)) refuse('PERMISSION_DENIED', 'list needs the management capability returned by start', undefined);
+    const listable = this.#store as Partial<{ snapshot(): Array<{ readonly key: string; readonly value: NameEntry }> | Promise<Array<{ readonly key: string; readonly value: NameEntry }>> }>;
+    if (typeof listable.snapshot !== 'function') refuse('BAD_REQUEST', 'the store of this name server cannot list itself (no snapshot())', undefined);
+    const tableHash = await this.tableHash();
+    const names: ListedName[] = [];
+    let truncated = false;
+    for (const { key, value } of await listable.snapshot()) {
+      if (key !== under && !isUnderSubdomain(under, key)) continue;
+      if (names.length >= listNamesMax) {
+        truncated = true;
+        break;
+      }
+      names.push(listedName(key, value));
+    }
+    return { names, truncated, tableHash };
   }
 
   /** See {@link NameServiceApi.lookup}. */

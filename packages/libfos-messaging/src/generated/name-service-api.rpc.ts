@@ -70,6 +70,28 @@ export const reserveRequestSchema = z.object({ domain: z.string(), capability: z
 /** Schema of ReserveResult (name-service-api.ts). */
 export const reserveResultSchema = z.object({ capability: z.string() });
 
+/** Schema of ListRequest (name-service-api.ts). */
+export const listRequestSchema = z.object({ capability: z.string(), under: z.string().optional() });
+
+/** Schema of WeightedName (name-service-api.ts). */
+export const weightedNameSchema = z.object({ name: z.string(), weight: z.number() });
+
+/** Schema of ListedName (name-service-api.ts). */
+export const listedNameSchema = z.object({
+  name: z.string(),
+  type: z.literal(['direct', 'indirect', 'reservation']),
+  active: z.boolean(),
+  location: nameLocationSchema.optional(),
+  destinations: z.array(weightedNameSchema).optional(),
+});
+
+/** Schema of ListResult (name-service-api.ts). */
+export const listResultSchema = z.object({
+  names: z.array(listedNameSchema),
+  truncated: z.boolean(),
+  tableHash: z.string(),
+});
+
 /** Wire ordinals of the methods of {@link NameServiceApi}: `methodOrdinal('NameServiceApi', method)`. */
 export const nameServiceApiOrdinals = {
   lookup: 1196625117,
@@ -77,6 +99,7 @@ export const nameServiceApiOrdinals = {
   unregister: 3273451981,
   registerTemporary: 73748757,
   reserve: 1964855925,
+  list: 681691179,
 } as const;
 
 /** The FosError codes each method of {@link NameServiceApi} documents with `@throws`. */
@@ -86,6 +109,7 @@ export const nameServiceApiErrors = {
   unregister: ['INVALID_NAME', 'NO_SUCH_NAME', 'PERMISSION_DENIED', 'BAD_REQUEST', 'CONFLICT', 'SHUTDOWN'],
   registerTemporary: ['LIMIT_EXCEEDED', 'BAD_REQUEST', 'CONFLICT', 'SHUTDOWN'],
   reserve: ['INVALID_NAME', 'PERMISSION_DENIED', 'NAME_EXISTS', 'BAD_REQUEST', 'CONFLICT', 'SHUTDOWN'],
+  list: ['PERMISSION_DENIED', 'INVALID_NAME', 'BAD_REQUEST', 'SHUTDOWN'],
 } as const;
 
 /** The schema of each method's arguments object (keyed by parameter name; unknown members are stripped). */
@@ -95,6 +119,7 @@ export const nameServiceApiArguments = {
   unregister: z.object({ request: unregisterRequestSchema }),
   registerTemporary: z.object({ request: temporaryRequestSchema }),
   reserve: z.object({ request: reserveRequestSchema }),
+  list: z.object({ request: listRequestSchema }),
 };
 
 /** A client of {@link NameServiceApi}: each call travels through `transport`; FosErrors of the server reject the call unchanged. */
@@ -160,6 +185,17 @@ export function createNameServiceApiClient(transport: RpcTransport): NameService
     async reserve(request) {
       return (await transport.invoke(nameServiceApiOrdinals.reserve, 'NameServiceApi.reserve', toWire({ request }))) as unknown as Awaited<ReturnType<NameServiceApi['reserve']>>;
     },
+    /**
+     * Lists the name space for its manager (the printed tree of `fos demo`, checks in tests): every entry
+     * at or under `under`, sorted by name, with the table's hash. Capabilities never appear in it.
+     * @throws PERMISSION_DENIED when the capability is not the management capability
+     * @throws INVALID_NAME when `under` is not a sub-domain
+     * @throws BAD_REQUEST when the request is malformed, or the store cannot be listed
+     * @throws SHUTDOWN when the name server is not running
+     */
+    async list(request) {
+      return (await transport.invoke(nameServiceApiOrdinals.list, 'NameServiceApi.list', toWire({ request }))) as unknown as Awaited<ReturnType<NameServiceApi['list']>>;
+    },
   };
 }
 
@@ -205,6 +241,12 @@ export function serveNameServiceApi(impl: NameServiceApi): RpcService<NameServic
       invoke: (implementation, args) => implementation.reserve(
         args.request as Parameters<NameServiceApi['reserve']>[0],
       ),
+    },
+    {
+      name: 'list',
+      ordinal: nameServiceApiOrdinals.list,
+      args: nameServiceApiArguments.list,
+      invoke: (implementation, args) => implementation.list(args.request as Parameters<NameServiceApi['list']>[0]),
     },
   ]);
 }
@@ -271,6 +313,17 @@ export function createNameServiceApiLocal(impl: NameServiceApi): NameServiceApi 
      */
     reserve(request) {
       return impl.reserve(request);
+    },
+    /**
+     * Lists the name space for its manager (the printed tree of `fos demo`, checks in tests): every entry
+     * at or under `under`, sorted by name, with the table's hash. Capabilities never appear in it.
+     * @throws PERMISSION_DENIED when the capability is not the management capability
+     * @throws INVALID_NAME when `under` is not a sub-domain
+     * @throws BAD_REQUEST when the request is malformed, or the store cannot be listed
+     * @throws SHUTDOWN when the name server is not running
+     */
+    list(request) {
+      return impl.list(request);
     },
   };
 }

@@ -71,6 +71,10 @@ export class ToyNameService implements NameServiceApi {
   async reserve(): Promise<{ capability: string }> {
     return { capability: 'CCCCCCCCCCCCCCCCCCCCCC' };
   }
+
+  async list(): Promise<never> {
+    throw new FosError('BAD_REQUEST', 'the toy name service does not list its table');
+  }
 }
 
 /** A machine with the toy name service as its name server on core 0. */

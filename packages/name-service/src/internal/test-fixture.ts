@@ -73,6 +73,10 @@ export class ConflictingStore implements Store<NameEntry> {
   hash(): string {
     return this.inner.hash();
   }
+
+  snapshot(): ReturnType<LocalStore<NameEntry>['snapshot']> {
+    return this.inner.snapshot();
+  }
 }
 
 /** Everything a test needs around one started name server. */
