@@ -1,0 +1,85 @@
+// Scenario 6 through boot(): the model-based test of @fos/name-service/testing (fast-check commands:
+// reserve, register direct/indirect/chained, unregister, lookup, registerTemporary, malformed requests,
+// random capabilities) run against the name service as booted — a member process reached over RPC,
+// keeping real kernel aliases on real mailboxes — on the local fabric and on the sim fabric (each run
+// its own seed). Every answer must match the model, every kernel alias be the one the model says, and
+// every refused request leave the table's hash (from `list`) unchanged.
+import { createLibfos, type Libfos } from '@fos/libfos-messaging';
+import { formatLocation, type Capability, type MailboxLocation, type ProcessContext } from '@fos/microkernel';
+import { nameServiceCommands, newModelRun, type ExpectFunction, type NameSpaceUnderTest } from '@fos/name-service/testing';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { boot, type Instance } from './index.js';
+
+const runs = Number(process.env.MODEL_RUNS ?? 200);
+/** Kernel aliases read back over all runs: the check is worth something only if there were some. */
+let aliasPairsSeen = 0;
+
+/** Four mailboxes of one process on `core`, and a way to read their names (the kernel's aliases). */
+async function mailboxesOn(instance: Instance, core: number): Promise<{ locations: MailboxLocation[]; context: ProcessContext }> {
+  let made: { locations: MailboxLocation[]; context: ProcessContext } | undefined;
+  await instance.spawn({
+    core,
+    name: `mailboxes-${core}`,
+    function: async (context) => {
+      const locations: MailboxLocation[] = [];
+      for (let index = 0; index < 4; index++) locations.push((await context.kernel.createMailbox()).location);
+      made = { locations, context };
+    },
+  });
+  if (made === undefined) throw new Error('the mailbox owner did not start');
+  return made;
+}
+
+async function underTest(instance: Instance): Promise<NameSpaceUnderTest> {
+  const nameService = instance.nameService;
+  if (nameService === undefined) throw new Error('booted without a name service');
+  const owners = [await mailboxesOn(instance, 1), await mailboxesOn(instance, 2)];
+  let client: Libfos | undefined;
+  await instance.spawn({
+    core: 3,
+    name: 'model-client',
+    function: async (context) => {
+      client = await createLibfos(context);
+    },
+  });
+  const libfos = client as unknown as Libfos;
+  const management: Capability = nameService.managementCapability;
+  return {
+    service: libfos.nameService,
+    root: nameService.rootCapability,
+    locations: owners.flatMap((owner) => owner.locations),
+    tableHash: async () => (await libfos.nameService.list({ capability: management })).tableHash,
+    aliases: async () => {
+      const pairs: string[] = [];
+      for (const owner of owners) {
+        for (const location of owner.locations) for (const name of await owner.context.kernel.mailboxNames(location)) pairs.push(`${formatLocation(location)} ${name}`);
+      }
+      aliasPairsSeen += pairs.length;
+      return pairs.sort();
+    },
+  };
+}
+
+describe.each(['local', 'sim'] as const)('scenario model-based through boot() on the %s fabric', (fabric) => {
+  it(`agrees with the model of the name space on ${runs} random command sequences`, async () => {
+    let bootSeed = 0;
+    const commands = fc.commands(nameServiceCommands(expect as unknown as ExpectFunction), { maxCommands: 30, size: 'max' });
+    await fc.assert(
+      fc.asyncProperty(commands, async (sequence) => {
+        bootSeed++;
+        const instance = fabric === 'sim' ? await boot({ fabric: 'sim', cores: 4, seed: bootSeed }) : await boot({ fabric: 'local', cores: 4 });
+        try {
+          const real = await underTest(instance);
+          const run = newModelRun(real.root);
+          run.trace.push(fabric === 'sim' ? `(sim seed=${bootSeed})` : '(local)');
+          await fc.asyncModelRun(() => ({ model: run, real }), sequence);
+        } finally {
+          await instance.shutdown();
+        }
+      }),
+      { numRuns: runs, seed: Number(process.env.MODEL_SEED ?? 4) },
+    );
+    expect(aliasPairsSeen).toBeGreaterThan(0);
+  }, 300_000);
+});
