@@ -76,7 +76,7 @@ export interface LibfosStats {
 
 type DirectResult = Extract<LookupResult, { type: 'direct' }>;
 
-/** One send to a name, as the sends after it see it: where its first attempt went, issued yet, settled. */
+/** One send to a name, as the sends after it see it: where its first attempt went, issued yet, settled (with every earlier one). */
 type SendTicket = {
   location: string | undefined;
   issued: boolean;
@@ -89,11 +89,13 @@ type SendTicket = {
 /** The sends to one intended name that are in progress: the last one's ticket, and how many recover from a refusal. */
 type SendOrder = { last: SendTicket | undefined; recovering: number; inProgress: number };
 
-function newSendTicket(): SendTicket {
+/** A ticket after `earlier`: it counts as settled once it and every send before it have settled. */
+function newSendTicket(earlier: SendTicket | undefined): SendTicket {
   let resolveIssued!: () => void;
   let resolveSettled!: () => void;
   const issuedPromise = new Promise<void>((resolve) => (resolveIssued = resolve));
-  const settled = new Promise<void>((resolve) => (resolveSettled = resolve));
+  const own = new Promise<void>((resolve) => (resolveSettled = resolve));
+  const settled = earlier === undefined ? own : own.then(() => earlier.settled);
   const ticket: SendTicket = {
     location: undefined,
     issued: false,
@@ -209,7 +211,9 @@ export class Libfos {
   aliasRegisterDirect(name: string, mailbox: CreatedMailbox, namespaceCapability: Capability, options: { publish?: boolean; active?: boolean } = {}): Promise<Capability> {
     return this.run(async (thread) => {
       const validName = validateName(name);
-      await thread.waitFor(this.kernel.addName(mailbox.location, validName));
+      // A name the mailbox holds already (a migration moved it in) is not taken away if this fails.
+      const held = (await thread.waitFor(this.kernel.mailboxNames(mailbox.location))).includes(validName);
+      if (!held) await thread.waitFor(this.kernel.addName(mailbox.location, validName));
       try {
         const result = await this.nameService.register({
           name: validName,
@@ -219,7 +223,7 @@ export class Libfos {
         });
         return result.nameCapability as Capability;
       } catch (error) {
-        await thread.waitFor(this.kernel.removeName(mailbox.location, validName).catch(() => undefined));
+        if (!held) await thread.waitFor(this.kernel.removeName(mailbox.location, validName).catch(() => undefined));
         throw error;
       }
     });
@@ -334,7 +338,7 @@ export class Libfos {
       this.sendOrders.set(intended, order);
     }
     const earlier = order.last;
-    const ticket = newSendTicket();
+    const ticket = newSendTicket(earlier);
     order.last = ticket;
     order.inProgress++;
     try {

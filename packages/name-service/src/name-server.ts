@@ -77,7 +77,7 @@ export interface NameServerOptions {
 export interface NameServiceCapabilities {
   /** The namespace capability of the root `/*`. */
   readonly rootCapability: string;
-  /** The capability of the management operations (`stop`). */
+  /** The capability of the management operations (`stop`, `list`). */
   readonly managementCapability: string;
 }
 
@@ -198,8 +198,8 @@ export class NameServer implements NameServiceApi {
   async list(request: ListRequest): Promise<ListResult> {
     this.#checkRunning('list');
     const valid = parseRequest('list', listRequestSchema, request);
-    const under = valid.under === undefined ? rootDomain : validateSubdomain(valid.under);
     if (!hashesEqual(hashCapability(validateCapability(valid.capability)), this.#managementHash)) refuse('PERMISSION_DENIED', 'list needs the management capability returned by start', undefined);
+    const under = valid.under === undefined ? rootDomain : validateSubdomain(valid.under);
     const listable = this.#store as Partial<{ snapshot(): Array<{ readonly key: string; readonly value: NameEntry }> | Promise<Array<{ readonly key: string; readonly value: NameEntry }>> }>;
     if (typeof listable.snapshot !== 'function') refuse('BAD_REQUEST', 'the store of this name server cannot list itself (no snapshot())', undefined);
     const tableHash = await this.tableHash();

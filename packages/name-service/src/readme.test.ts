@@ -8,7 +8,6 @@ it('runs the README example', async () => {
   const server = new NameServer({
     store: new LocalStore<NameEntry>(),
     random: new SeededRandom(1),
-   
     aliases: { add: async (location, name) => void added.push(`${location.mailbox} ${name}`), remove: async () => {} },
     requester: () => ({ machine: 'm0', core: 1 }),
   });

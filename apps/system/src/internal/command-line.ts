@@ -34,7 +34,7 @@ Usage:
   fos --help
 
 Commands:
-  demo    boot an instance, run an echo workload over ukSend, print what happened and exit
+  demo    boot an instance with its name service, call an echo fleet by name, print the name space and exit
   start   boot an instance and keep it up until SIGINT or SIGTERM, then shut it down
 
 A bare "--" is ignored wherever it appears.`;
