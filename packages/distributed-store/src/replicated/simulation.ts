@@ -1,0 +1,129 @@
+// A seeded simulation of a replicated store: 1 to 8 members over a SimNetwork that reorders messages
+// across streams, clients issuing random modifications and Gets on a few hot keys and many cold ones,
+// a Get at another member right after each modification returns. One seed replays one run.
+import { isFosError } from '@fos/microkernel';
+import { SeededRandom, SimNetwork, VirtualClock } from '@fos/sim';
+import { ReplicatedMember, type PlantedBugs } from './member.js';
+import type { MemberName, StoreMessage } from './messages.js';
+
+/** Deliveries and timer firings one simulated run may take before it counts as a livelock. */
+export const simulationStepsMax = 2_000_000;
+
+/** One operation as a client saw it: what it asked, what it got, and when (logical time). */
+export type HistoryOperation = {
+  readonly client: number;
+  readonly member: MemberName;
+  readonly key: string;
+  readonly input:
+    | { readonly op: 'insert'; readonly value: string }
+    | { readonly op: 'update'; readonly value: string; readonly expectedVersion: number }
+    | { readonly op: 'delete'; readonly expectedVersion: number }
+    | { readonly op: 'get' };
+  /** `ok` or an error code for a modification; the entry (or null) for a Get. */
+  readonly output: { readonly ok: true } | { readonly error: string } | { readonly entry: { readonly value: string; readonly version: number } | null };
+  readonly call: number;
+  readonly return: number;
+};
+
+/** Options of {@link simulateStore}. */
+export type SimulationOptions = {
+  /** Members (default: 1..8, drawn from the seed). */
+  readonly members?: number;
+  /** Clients (default: 1..6, drawn from the seed). */
+  readonly clients?: number;
+  /** Operations per client (default 12). */
+  readonly operationsPerClient?: number;
+  readonly plantedBugs?: PlantedBugs;
+};
+
+/** What one simulated run produced. */
+export type SimulationRun = {
+  readonly seed: number;
+  readonly members: readonly ReplicatedMember<string>[];
+  readonly history: readonly HistoryOperation[];
+  /** Clients whose operations never all returned (a deadlock or livelock). */
+  readonly stuckClients: number;
+  readonly steps: number;
+  /** The last deliveries, for a failing seed's report. */
+  readonly trace: string;
+};
+
+const hotKeys = ['h1', 'h2'];
+const coldKeys = Array.from({ length: 20 }, (_, index) => `c${index}`);
+
+/** Runs one seed. */
+export async function simulateStore(seed: number, options: SimulationOptions = {}): Promise<SimulationRun> {
+  const random = new SeededRandom(seed);
+  const clock = new VirtualClock();
+  const network = new SimNetwork<StoreMessage<string>>({ random, clock, traceEntriesMax: 200 });
+  const memberCount = options.members ?? 1 + random.nextInt(8);
+  const names = Array.from({ length: memberCount }, (_, index) => `m${index + 1}`);
+  const members = names.map(
+    (name) =>
+      new ReplicatedMember<string>({
+        name,
+        peers: names.filter((other) => other !== name),
+        clock,
+        transport: { send: (to, message) => network.send(name, to, message) },
+        ...(options.plantedBugs === undefined ? {} : { plantedBugs: options.plantedBugs }),
+      }),
+  );
+  for (const member of members) network.addEndpoint(member.name, (from, message) => member.receive(from, message));
+  const history: HistoryOperation[] = [];
+  let tick = 0;
+  const clientCount = options.clients ?? 1 + random.nextInt(6);
+  const operations = options.operationsPerClient ?? 12;
+  let finished = 0;
+  const pick = <T>(items: readonly T[]): T => items[random.nextInt(items.length)] as T;
+  const sleep = (ms: number) => new Promise<void>((resolve) => clock.setTimer(ms, resolve));
+
+  const record = async (client: number, member: ReplicatedMember<string>, key: string, input: HistoryOperation['input']): Promise<HistoryOperation> => {
+    const call = ++tick;
+    let output: HistoryOperation['output'];
+    try {
+      if (input.op === 'get') {
+        const entry = await member.get(key);
+        output = { entry: entry === undefined ? null : { value: entry.value, version: entry.version } };
+      } else {
+        if (input.op === 'insert') await member.insert(key, input.value);
+        else if (input.op === 'update') await member.update(key, input.value, input.expectedVersion);
+        else await member.delete(key, input.expectedVersion);
+        output = { ok: true };
+      }
+    } catch (error) {
+      if (!isFosError(error)) throw error;
+      output = { error: error.code };
+    }
+    const operation: HistoryOperation = { client, member: member.name, key, input, output, call, return: ++tick };
+    history.push(operation);
+    return operation;
+  };
+
+  const client = async (id: number): Promise<void> => {
+    const versions = new Map<string, number>();
+    for (let index = 0; index < operations; index++) {
+      if (random.nextInt(3) === 0) await sleep(random.nextInt(5));
+      const key = random.nextInt(10) < 7 ? pick(hotKeys) : pick(coldKeys);
+      const member = pick(members);
+      const kind = random.nextInt(10);
+      const known = versions.get(key) ?? 1 + random.nextInt(2);
+      const value = `c${id}.${index}`;
+      const input: HistoryOperation['input'] =
+        kind < 3 ? { op: 'insert', value } : kind < 6 ? { op: 'update', value, expectedVersion: known } : kind < 7 ? { op: 'delete', expectedVersion: known } : { op: 'get' };
+      const done = await record(id, member, key, input);
+      if ('entry' in done.output) versions.set(key, done.output.entry?.version ?? 1);
+      if (input.op !== 'get') {
+        // A Get at another member right after each modification returns.
+        const after = await record(id, pick(members), key, { op: 'get' });
+        if ('entry' in after.output && after.output.entry !== null) versions.set(key, after.output.entry.version);
+      }
+    }
+    finished++;
+  };
+
+  const clients = Array.from({ length: clientCount }, (_, id) => client(id));
+  const steps = await network.runUntilQuiet(simulationStepsMax);
+  // Everything the clients wait for is a message or a timer: once quiet, every client has returned.
+  await Promise.race([Promise.all(clients), new Promise((resolve) => setImmediate(resolve))]);
+  return { seed, members, history, stuckClients: clientCount - finished, steps, trace: network.trace.format(30) };
+}
