@@ -1,7 +1,7 @@
 import { FosError, type MessageBody } from '@fos/microkernel';
 import type { Clock } from '@fos/sim';
 import type { Store, Versioned } from '../store.js';
-import type { MemberName, Modification, StoreMessage, StoreTransport } from './messages.js';
+import type { MembershipChange, MemberName, Modification, StoreMessage, StoreTransport } from './messages.js';
 
 /** How long a Get waits for a pending entry's outcome before it answers `TIMEOUT`, in ms (DESIGN section 6). */
 export const pendingGetWaitMsMax = 1_000;
@@ -13,9 +13,10 @@ export const requestsInFlightMax = 65_536;
 /**
  * Deliberate bugs, for tests that prove the simulation finds them (never set them elsewhere):
  * `originateWhileHolding` lets a member originate while the arbiter is held; `voteWithoutPrecondition`
- * makes a member vote yes (its own modification's local vote included) without checking the precondition.
+ * makes a member vote yes (its own modification's local vote included) without checking the precondition;
+ * `modifyDuringJoin` lets modifications start while a membership change holds the blocking lock.
  */
-export type PlantedBugs = { readonly originateWhileHolding?: boolean; readonly voteWithoutPrecondition?: boolean };
+export type PlantedBugs = { readonly originateWhileHolding?: boolean; readonly voteWithoutPrecondition?: boolean; readonly modifyDuringJoin?: boolean };
 
 /** Options of {@link ReplicatedMember}. */
 export interface ReplicatedMemberOptions<V> {
@@ -33,6 +34,11 @@ export interface ReplicatedMemberOptions<V> {
   readonly park?: <T>(promise: Promise<T>) => Promise<T>;
   /** Test-only: see {@link PlantedBugs}. */
   readonly plantedBugs?: PlantedBugs;
+  /**
+   * A newcomer: it serves nothing until a {@link ReplicatedMember.join} installed the table (Gets and
+   * modifications wait). Its `peers` are then ignored.
+   */
+  readonly joining?: boolean;
 }
 
 type Holder = { readonly request: string; readonly originator: MemberName };
@@ -77,6 +83,17 @@ export class ReplicatedMember<V extends MessageBody> implements Store<V> {
   readonly #outcomes = new Map<string, (commit: boolean) => void>();
   #nextRequest = 1;
   #counters = { committed: 0, conflicts: 0, votesYes: 0, votesNo: 0, arbiterWaits: 0, getWaits: 0 };
+  // Membership (§4.4.4, Table 4.7).
+  #state: 'joining' | 'installed' | 'left';
+  readonly #installWaiters: Array<() => void> = [];
+  #modifying = 0;
+  #blocking = false;
+  readonly #unblockWaiters: Array<() => void> = [];
+  readonly #idleWaiters: Array<() => void> = [];
+  #membershipChain: Promise<void> = Promise.resolve();
+  readonly #membershipReplies = new Map<string, (error: string | undefined) => void>();
+  readonly #phaseReplies = new Map<string, { readonly waiting: Set<MemberName>; readonly done: () => void }>();
+  #nextChange = 1;
 
   /** @param options - see {@link ReplicatedMemberOptions} */
   constructor(options: ReplicatedMemberOptions<V>) {
@@ -88,6 +105,8 @@ export class ReplicatedMember<V extends MessageBody> implements Store<V> {
     this.#clock = options.clock;
     this.#park = options.park ?? ((promise) => promise);
     this.#bugs = options.plantedBugs ?? {};
+    this.#state = options.joining === true ? 'joining' : 'installed';
+    if (options.joining === true) this.#peers = [];
   }
 
   /** The other members, as this one knows them. */
@@ -122,6 +141,7 @@ export class ReplicatedMember<V extends MessageBody> implements Store<V> {
    * {@link pendingGetWaitMsMax}), then answered; past the bound, `TIMEOUT`, never the older value.
    */
   async get(key: string): Promise<Versioned<V> | undefined> {
+    await this.#installed('get');
     const state = this.#keys.get(key);
     if (state?.holder !== undefined) {
       this.#counters.getWaits++;
@@ -150,12 +170,208 @@ export class ReplicatedMember<V extends MessageBody> implements Store<V> {
         this.#outcomes.get(message.request)?.(message.commit);
         this.#outcomes.delete(message.request);
         return;
+      case 'membershipRequest':
+        return this.#onMembershipRequest(message.change, message.replyTo);
+      case 'membershipDone':
+        this.#membershipReplies.get(message.change)?.(message.error);
+        this.#membershipReplies.delete(message.change);
+        return;
+      case 'block':
+        return this.blockingLock().then(() => this.#transport.send(from, { kind: 'blocked', change: message.change }));
+      case 'blocked':
+      case 'installed':
+        this.#phaseReply(message.change, from);
+        return;
+      case 'install':
+        this.#install(message.table, message.members);
+        this.#transport.send(from, { kind: 'installed', change: message.change });
+        return;
+      case 'members':
+        this.#applyMembers(message.members);
+        this.blockingRelease();
+        return;
     }
+  }
+
+  // ---- Table 4.7: modifications against membership changes --------------------------------------------
+
+  /** Taken by every new modification (local code); sleeps while a membership change holds the blocking lock. */
+  async modifyLock(): Promise<void> {
+    while (this.#blocking && !this.#bugs.modifyDuringJoin) await this.#park(new Promise<void>((resolve) => this.#unblockWaiters.push(resolve)));
+    this.#modifying++;
+  }
+
+  /** Released when a modification returns; may grant the blocking lock. */
+  modifyRelease(): void {
+    this.#modifying--;
+    this.#checkIdle();
+  }
+
+  /**
+   * Blocks new modifications, and returns once no modification is in progress here and no entry is
+   * pending (no arbiter held): the table is then quiescent at this member.
+   */
+  async blockingLock(): Promise<void> {
+    this.#blocking = true;
+    while (!this.#isIdle()) await this.#park(new Promise<void>((resolve) => this.#idleWaiters.push(resolve)));
+  }
+
+  /** Lets modifications start again, waking those that slept in {@link modifyLock}. */
+  blockingRelease(): void {
+    this.#blocking = false;
+    for (const wake of this.#unblockWaiters.splice(0)) wake();
+  }
+
+  #isIdle(): boolean {
+    if (this.#modifying > 0) return false;
+    for (const state of this.#keys.values()) if (state.holder !== undefined) return false;
+    return true;
+  }
+
+  #checkIdle(): void {
+    if (this.#idleWaiters.length > 0 && this.#isIdle()) for (const wake of this.#idleWaiters.splice(0)) wake();
+  }
+
+  // ---- Table 4.6: join and leave -------------------------------------------------------------------------
+
+  /**
+   * `Join` (Table 4.6), called on a newcomer: asks `sponsor`, an installed member, to add it. The
+   * change is carried out by the coordinator (the lowest-named member), one change at a time: the
+   * blocking lock on every member, the table copied to the newcomer and installed, the newcomer added
+   * to every peer list, then release. Resolves once this member serves.
+   */
+  async join(sponsor: MemberName): Promise<void> {
+    if (this.#state !== 'joining') throw new FosError('BAD_REQUEST', `member ${this.name} is ${this.#state}, not joining`, { value: this.name });
+    await this.#requestChange(sponsor, { change: `${this.name}:${this.#nextChange++}`, op: 'join', member: this.name });
+    await this.#installed('join');
+  }
+
+  /** `Leave` (Table 4.6): removes this member from every peer list (never the last member). */
+  async leave(): Promise<void> {
+    await this.#installed('leave');
+    if (this.#peers.length === 0) throw new FosError('BAD_REQUEST', `member ${this.name} is the last one: a store keeps at least one member`, { value: this.name });
+    await this.#requestChange(this.name, { change: `${this.name}:${this.#nextChange++}`, op: 'leave', member: this.name });
+  }
+
+  /** Whether this member serves: installed, not joining, not left. */
+  get serving(): boolean {
+    return this.#state === 'installed';
+  }
+
+  /** Sends a change to `via` (or carries it out, when this member coordinates) and waits until it is done. */
+  async #requestChange(via: MemberName, change: MembershipChange): Promise<void> {
+    const error = await this.#park(
+      new Promise<string | undefined>((resolve) => {
+        this.#membershipReplies.set(change.change, resolve);
+        if (via === this.name) void this.#onMembershipRequest(change, this.name);
+        else this.#transport.send(via, { kind: 'membershipRequest', change, replyTo: this.name });
+      }),
+    );
+    if (error !== undefined) throw new FosError('BAD_REQUEST', `${change.op} of ${change.member}: ${error}`, { value: change.member });
+  }
+
+  /** A change asked of this member: forwarded to the coordinator, or carried out here, after the ones before it. */
+  async #onMembershipRequest(change: MembershipChange, replyTo: MemberName): Promise<void> {
+    const coordinator = [this.name, ...this.#peers].sort()[0] as MemberName;
+    if (coordinator !== this.name || this.#state !== 'installed') {
+      this.#transport.send(coordinator, { kind: 'membershipRequest', change, replyTo });
+      return;
+    }
+    const run = this.#membershipChain.then(() => this.#coordinate(change));
+    this.#membershipChain = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    let error: string | undefined;
+    try {
+      await run;
+    } catch (caught) {
+      error = caught instanceof Error ? caught.message : String(caught);
+    }
+    if (replyTo === this.name) {
+      this.#membershipReplies.get(change.change)?.(error);
+      this.#membershipReplies.delete(change.change);
+    } else {
+      this.#transport.send(replyTo, error === undefined ? { kind: 'membershipDone', change: change.change } : { kind: 'membershipDone', change: change.change, error });
+    }
+  }
+
+  /** The coordinator's part of one change. */
+  async #coordinate(change: MembershipChange): Promise<void> {
+    const members = [this.name, ...this.#peers];
+    if (change.op === 'join' && members.includes(change.member)) throw new Error(`${change.member} is a member already`);
+    if (change.op === 'leave' && !members.includes(change.member)) throw new Error(`${change.member} is not a member`);
+    if (change.op === 'leave' && members.length === 1) throw new Error('a store keeps at least one member');
+    if (change.op === 'join' && members.length > storePeersMax) throw new Error(`a store has at most storePeersMax + 1 (${storePeersMax + 1}) members`);
+    const peers = [...this.#peers];
+    await this.#phase(change.change, peers, (peer) => this.#transport.send(peer, { kind: 'block', change: change.change }));
+    await this.blockingLock();
+    const next = change.op === 'join' ? [...members, change.member] : members.filter((member) => member !== change.member);
+    if (change.op === 'join') {
+      const table = this.snapshot();
+      await this.#phase(change.change, [change.member], (peer) => this.#transport.send(peer, { kind: 'install', change: change.change, table, members: next }));
+    }
+    const told = change.op === 'join' ? [...peers, change.member] : peers;
+    for (const peer of told) this.#transport.send(peer, { kind: 'members', change: change.change, members: next });
+    this.#applyMembers(next);
+    this.blockingRelease();
+  }
+
+  /** Sends to each of `peers` and waits until every one has answered for `change`. */
+  #phase(change: string, peers: readonly MemberName[], send: (peer: MemberName) => void): Promise<void> {
+    if (peers.length === 0) return Promise.resolve();
+    return this.#park(
+      new Promise<void>((resolve) => {
+        this.#phaseReplies.set(change, { waiting: new Set(peers), done: resolve });
+        for (const peer of peers) send(peer);
+      }),
+    ).finally(() => this.#phaseReplies.delete(change));
+  }
+
+  #phaseReply(change: string, from: MemberName): void {
+    const phase = this.#phaseReplies.get(change);
+    if (phase === undefined || !phase.waiting.delete(from)) return;
+    if (phase.waiting.size === 0) phase.done();
+  }
+
+  #install(table: ReadonlyArray<{ readonly key: string; readonly value: V; readonly version: number }>, members: readonly MemberName[]): void {
+    this.#keys.clear();
+    for (const { key, value, version } of table) this.#keys.set(key, { committed: { value, version }, holder: undefined, cleared: [] });
+    this.#applyMembers(members);
+  }
+
+  #applyMembers(members: readonly MemberName[]): void {
+    if (!members.includes(this.name)) {
+      this.#state = 'left';
+      this.#peers = [];
+      return;
+    }
+    this.#peers = members.filter((member) => member !== this.name);
+    if (this.#state === 'joining') {
+      this.#state = 'installed';
+      for (const wake of this.#installWaiters.splice(0)) wake();
+    }
+  }
+
+  /** Waits until a newcomer is installed; `SHUTDOWN` once this member has left. */
+  async #installed(operation: string): Promise<void> {
+    while (this.#state === 'joining') await this.#park(new Promise<void>((resolve) => this.#installWaiters.push(resolve)));
+    if (this.#state === 'left') throw new FosError('SHUTDOWN', `${operation}: member ${this.name} has left the store`, { value: this.name });
   }
 
   /** Figure 4-2 (a), local code, with the departure: never originate while the arbiter is held. */
   async #originate(modification: Modification<V>): Promise<void> {
-    const state = this.#state(modification.key);
+    await this.#installed(modification.op);
+    await this.modifyLock();
+    try {
+      await this.#originateLocked(modification);
+    } finally {
+      this.modifyRelease();
+    }
+  }
+
+  async #originateLocked(modification: Modification<V>): Promise<void> {
+    const state = this.#keyState(modification.key);
     if (!this.#bugs.originateWhileHolding) {
       while (state.holder !== undefined) await this.#sleepOnArbiter(state);
     }
@@ -193,7 +409,7 @@ export class ReplicatedMember<V extends MessageBody> implements Store<V> {
 
   /** Figure 4-2 (b), remote code, with the departure (wait-die; yes only if the precondition holds). */
   async #onVoteRequest(from: MemberName, request: string, originator: MemberName, modification: Modification<V>): Promise<void> {
-    const state = this.#state(modification.key);
+    const state = this.#keyState(modification.key);
     for (;;) {
       const holder = state.holder;
       if (holder === undefined) break;
@@ -230,7 +446,7 @@ export class ReplicatedMember<V extends MessageBody> implements Store<V> {
     if (voting.waiting.size === 0) voting.done();
   }
 
-  #state(key: string): KeyState<V> {
+  #keyState(key: string): KeyState<V> {
     let state = this.#keys.get(key);
     if (state === undefined) {
       state = { committed: undefined, holder: undefined, cleared: [] };
@@ -258,6 +474,7 @@ export class ReplicatedMember<V extends MessageBody> implements Store<V> {
   #clear(state: KeyState<V>, request: string): void {
     if (state.holder?.request === request) state.holder = undefined;
     for (const wake of state.cleared.splice(0)) wake();
+    this.#checkIdle();
   }
 
   // ---- inspection ----------------------------------------------------------------------------------------
@@ -270,9 +487,10 @@ export class ReplicatedMember<V extends MessageBody> implements Store<V> {
       .sort((left, right) => (left.key < right.key ? -1 : left.key > right.key ? 1 : 0));
   }
 
-  /** True when no arbiter is held, no vote or outcome is awaited, and nothing sleeps. */
+  /** True when no arbiter is held, no vote, outcome or membership reply is awaited, and nothing sleeps. */
   get quiet(): boolean {
-    if (this.#votings.size > 0 || this.#outcomes.size > 0) return false;
+    if (this.#votings.size > 0 || this.#outcomes.size > 0 || this.#phaseReplies.size > 0 || this.#membershipReplies.size > 0) return false;
+    if (this.#blocking || this.#modifying > 0 || this.#unblockWaiters.length > 0 || this.#idleWaiters.length > 0 || this.#installWaiters.length > 0) return false;
     for (const state of this.#keys.values()) if (state.holder !== undefined || state.cleared.length > 0) return false;
     return true;
   }

@@ -11,11 +11,26 @@ export type Modification<V> =
   | { readonly op: 'update'; readonly key: string; readonly value: V; readonly expectedVersion: number }
   | { readonly op: 'delete'; readonly key: string; readonly expectedVersion: number };
 
-/** The messages of the protocol. */
+/** A change of membership: a member joins or leaves. */
+export type MembershipChange = { readonly change: string; readonly op: 'join' | 'leave'; readonly member: MemberName };
+
+/** The messages of the protocol: modifications (Figure 4-2) and membership changes (§4.4.4, Table 4.7). */
 export type StoreMessage<V> =
   | { readonly kind: 'voteRequest'; readonly request: string; readonly originator: MemberName; readonly modification: Modification<V> }
   | { readonly kind: 'vote'; readonly request: string; readonly yes: boolean }
-  | { readonly kind: 'outcome'; readonly request: string; readonly key: string; readonly commit: boolean };
+  | { readonly kind: 'outcome'; readonly request: string; readonly key: string; readonly commit: boolean }
+  /** To the coordinator (the lowest-named member): please carry out this change. */
+  | { readonly kind: 'membershipRequest'; readonly change: MembershipChange; readonly replyTo: MemberName }
+  /** From the coordinator: the change is done (or refused, with a reason). */
+  | { readonly kind: 'membershipDone'; readonly change: string; readonly error?: string }
+  /** From the coordinator: take the blocking lock, answer once no modification is pending here. */
+  | { readonly kind: 'block'; readonly change: string }
+  | { readonly kind: 'blocked'; readonly change: string }
+  /** From the coordinator to a newcomer: the table and the members; answer once installed. */
+  | { readonly kind: 'install'; readonly change: string; readonly table: ReadonlyArray<{ readonly key: string; readonly value: V; readonly version: number }>; readonly members: readonly MemberName[] }
+  | { readonly kind: 'installed'; readonly change: string }
+  /** From the coordinator: the members from now on; releases the blocking lock. */
+  | { readonly kind: 'members'; readonly change: string; readonly members: readonly MemberName[] };
 
 /** How a member reaches its peers: reliable, and in order per (sender, receiver) pair, nothing more. */
 export interface StoreTransport<V> {

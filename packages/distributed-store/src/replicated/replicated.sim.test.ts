@@ -16,9 +16,13 @@ function seeds(defaultCount: number): number[] {
 export function runFailures(run: SimulationRun): string[] {
   const failures: string[] = [];
   if (run.stuckClients > 0) failures.push(`${run.stuckClients} client(s) never got all their answers`);
-  const tables = run.members.map((member) => JSON.stringify(member.snapshot()));
-  if (new Set(tables).size > 1) failures.push(`replicas differ:\n${run.members.map((member, index) => `  ${member.name}: ${tables[index]}`).join('\n')}`);
-  for (const member of run.members) if (!member.quiet) failures.push(`${member.name} is not quiet (an arbiter held, a vote or outcome awaited, or a sleeper)`);
+  failures.push(...run.membershipFailures);
+  const serving = run.members.filter((member) => member.serving);
+  const tables = serving.map((member) => JSON.stringify(member.snapshot()));
+  if (new Set(tables).size > 1) failures.push(`replicas differ:\n${serving.map((member, index) => `  ${member.name}: ${tables[index]}`).join('\n')}`);
+  const names = JSON.stringify(serving.map((member) => member.name).sort());
+  for (const member of serving) if (JSON.stringify([member.name, ...member.peers].sort()) !== names) failures.push(`${member.name} knows ${JSON.stringify(member.peers)}, the serving members are ${names}`);
+  for (const member of run.members) if (!member.quiet) failures.push(`${member.name} is not quiet (an arbiter held, a vote, outcome or membership reply awaited, or a sleeper)`);
   return failures;
 }
 
@@ -29,7 +33,7 @@ describe('replicated store under simulation', () => {
     for (const seed of seeds(300)) {
       const run = await simulateStore(seed);
       const failures = runFailures(run);
-      expect(failures, `seed=${seed}\n${failures.join('\n')}\nlast deliveries:\n${run.trace}`).toEqual([]);
+      expect(failures, `seed=${seed} membership ${run.membership.join(' ')}\n${failures.join('\n')}\nlast deliveries:\n${run.trace}`).toEqual([]);
       operations += run.history.length;
       committed += run.history.filter((operation) => 'ok' in operation.output).length;
     }

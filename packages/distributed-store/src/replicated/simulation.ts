@@ -33,6 +33,8 @@ export type SimulationOptions = {
   readonly clients?: number;
   /** Operations per client (default 12). */
   readonly operationsPerClient?: number;
+  /** Joins and leaves in the middle of the traffic (default: 0..3, drawn from the seed). */
+  readonly membershipChanges?: number;
   readonly plantedBugs?: PlantedBugs;
 };
 
@@ -43,6 +45,10 @@ export type SimulationRun = {
   readonly history: readonly HistoryOperation[];
   /** Clients whose operations never all returned (a deadlock or livelock). */
   readonly stuckClients: number;
+  /** Membership changes that never returned, or failed. */
+  readonly membershipFailures: readonly string[];
+  /** What happened to the membership, in order (`+m09`, `-m03`). */
+  readonly membership: readonly string[];
   readonly steps: number;
   /** The last deliveries, for a failing seed's report. */
   readonly trace: string;
@@ -57,18 +63,24 @@ export async function simulateStore(seed: number, options: SimulationOptions = {
   const clock = new VirtualClock();
   const network = new SimNetwork<StoreMessage<string>>({ random, clock, traceEntriesMax: 200 });
   const memberCount = options.members ?? 1 + random.nextInt(8);
-  const names = Array.from({ length: memberCount }, (_, index) => `m${index + 1}`);
-  const members = names.map(
-    (name) =>
-      new ReplicatedMember<string>({
-        name,
-        peers: names.filter((other) => other !== name),
-        clock,
-        transport: { send: (to, message) => network.send(name, to, message) },
-        ...(options.plantedBugs === undefined ? {} : { plantedBugs: options.plantedBugs }),
-      }),
-  );
-  for (const member of members) network.addEndpoint(member.name, (from, message) => member.receive(from, message));
+  const nameOf = (index: number) => `m${String(index).padStart(2, '0')}`;
+  const names = Array.from({ length: memberCount }, (_, index) => nameOf(index + 1));
+  const members: ReplicatedMember<string>[] = [];
+  const addMember = (name: string, peers: readonly string[], joining: boolean): ReplicatedMember<string> => {
+    const member = new ReplicatedMember<string>({
+      name,
+      peers,
+      clock,
+      joining,
+      transport: { send: (to, message) => network.send(name, to, message) },
+      ...(options.plantedBugs === undefined ? {} : { plantedBugs: options.plantedBugs }),
+    });
+    members.push(member);
+    network.addEndpoint(name, (from, message) => member.receive(from, message));
+    return member;
+  };
+  for (const name of names) addMember(name, names.filter((other) => other !== name), false);
+  const serving = () => members.filter((member) => member.serving);
   const history: HistoryOperation[] = [];
   let tick = 0;
   const clientCount = options.clients ?? 1 + random.nextInt(6);
@@ -104,7 +116,7 @@ export async function simulateStore(seed: number, options: SimulationOptions = {
     for (let index = 0; index < operations; index++) {
       if (random.nextInt(3) === 0) await sleep(random.nextInt(5));
       const key = random.nextInt(10) < 7 ? pick(hotKeys) : pick(coldKeys);
-      const member = pick(members);
+      const member = pick(serving());
       const kind = random.nextInt(10);
       const known = versions.get(key) ?? 1 + random.nextInt(2);
       const value = `c${id}.${index}`;
@@ -114,16 +126,37 @@ export async function simulateStore(seed: number, options: SimulationOptions = {
       if ('entry' in done.output) versions.set(key, done.output.entry?.version ?? 1);
       if (input.op !== 'get') {
         // A Get at another member right after each modification returns.
-        const after = await record(id, pick(members), key, { op: 'get' });
+        const after = await record(id, pick(serving()), key, { op: 'get' });
         if ('entry' in after.output && after.output.entry !== null) versions.set(key, after.output.entry.version);
       }
     }
     finished++;
   };
 
-  const clients = Array.from({ length: clientCount }, (_, id) => client(id));
+  const membership: string[] = [];
+  const membershipFailures: string[] = [];
+  let nextIndex = memberCount + 1;
+  const changes = options.membershipChanges ?? random.nextInt(4);
+  const changer = async (): Promise<void> => {
+    for (let index = 0; index < changes; index++) {
+      await sleep(1 + random.nextInt(20));
+      const current = serving();
+      if (current.length > 1 && random.nextInt(2) === 0) {
+        const leaver = pick(current);
+        membership.push(`-${leaver.name}`);
+        await leaver.leave().catch((error: unknown) => void membershipFailures.push(`leave ${leaver.name}: ${String(error)}`));
+      } else if (members.length < 16) {
+        const newcomer = addMember(nameOf(nextIndex++), [], true);
+        membership.push(`+${newcomer.name}`);
+        await newcomer.join(pick(current).name).catch((error: unknown) => void membershipFailures.push(`join ${newcomer.name}: ${String(error)}`));
+      }
+    }
+  };
+  let changerDone = false;
+  const clients = [...Array.from({ length: clientCount }, (_, id) => client(id)), changer().then(() => void (changerDone = true))];
   const steps = await network.runUntilQuiet(simulationStepsMax);
   // Everything the clients wait for is a message or a timer: once quiet, every client has returned.
   await Promise.race([Promise.all(clients), new Promise((resolve) => setImmediate(resolve))]);
-  return { seed, members, history, stuckClients: clientCount - finished, steps, trace: network.trace.format(30) };
+  if (!changerDone) membershipFailures.push('the membership changes never all returned');
+  return { seed, members, history, stuckClients: clientCount - finished, membershipFailures, membership, steps, trace: network.trace.format(30) };
 }

@@ -34,6 +34,7 @@ function fleet(names: readonly MemberName[]) {
     queued,
     /** Delivers the first queued message matching `match` (from, to, kind), then lets promises run. */
     async deliver(from: MemberName, to: MemberName, kind: StoreMessage<string>['kind']): Promise<void> {
+      await settle();
       const index = queued.findIndex((item) => item.from === from && item.to === to && item.message.kind === kind);
       expect(index, `a ${kind} from ${from} to ${to} is queued (queued: ${queued.map((item) => `${item.message.kind} ${item.from}→${item.to}`).join(', ')})`).toBeGreaterThanOrEqual(0);
       const [item] = queued.splice(index, 1) as [Envelope];
