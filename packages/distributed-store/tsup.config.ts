@@ -1,3 +1,4 @@
 import { fosTsupConfig } from '@fos/tsup-config';
 
-export default fosTsupConfig();
+// The sweep (`pnpm sim`) is a program, built ESM only beside the library.
+export default fosTsupConfig({ entry: ['src/index.ts'], esmOnly: ['src/sweep.ts'] });

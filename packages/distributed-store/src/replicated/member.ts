@@ -364,6 +364,8 @@ export class ReplicatedMember<V extends MessageBody> implements Store<V> {
     await this.#installed(modification.op);
     await this.modifyLock();
     try {
+      // A membership change may have removed this member while the modification slept in modifyLock.
+      await this.#installed(modification.op);
       await this.#originateLocked(modification);
     } finally {
       this.modifyRelease();

@@ -3,6 +3,7 @@
 // a Get at another member right after each modification returns. One seed replays one run.
 import { isFosError } from '@fos/microkernel';
 import { SeededRandom, SimNetwork, VirtualClock } from '@fos/sim';
+import { checkOperations, createStoreModel, type StoreOperation } from '../linearizability/index.js';
 import { ReplicatedMember, type PlantedBugs } from './member.js';
 import type { MemberName, StoreMessage } from './messages.js';
 
@@ -159,4 +160,44 @@ export async function simulateStore(seed: number, options: SimulationOptions = {
   await Promise.race([Promise.all(clients), new Promise((resolve) => setImmediate(resolve))]);
   if (!changerDone) membershipFailures.push('the membership changes never all returned');
   return { seed, members, history, stuckClients: clientCount - finished, membershipFailures, membership, steps, trace: network.trace.format(30) };
+}
+
+/** The model of one key of the replicated store: a `CONFLICT` may be a refusal by wait-die, but has no effect. */
+const replicatedStoreModel = createStoreModel({ conflictsMayBeSpurious: true });
+
+/**
+ * The history as the linearizability checker takes it: operations that never started (`SHUTDOWN` at a
+ * member that had left) and Gets that answered `TIMEOUT` (no effect, no answer) are left out.
+ */
+export function checkerOperations(history: readonly HistoryOperation[]): StoreOperation[] {
+  const operations: StoreOperation[] = [];
+  for (const operation of history) {
+    const { input, output, key } = operation;
+    if ('error' in output && output.error !== 'CONFLICT') continue;
+    const base = { client: operation.client, call: operation.call, return: operation.return };
+    if (input.op === 'get') {
+      if (!('entry' in output)) continue;
+      operations.push({ ...base, input: { op: 'get', key }, output: output.entry === null ? undefined : { value: output.entry.value, version: output.entry.version } });
+      continue;
+    }
+    const result = 'ok' in output ? ({ ok: true } as const) : ({ ok: false, code: 'CONFLICT' } as const);
+    operations.push({ ...base, input: { ...input, key }, output: result });
+  }
+  return operations;
+}
+
+/** The reasons a run is wrong, empty when it is right. */
+export function runFailures(run: SimulationRun): string[] {
+  const failures: string[] = [];
+  const verdict = checkOperations(replicatedStoreModel, checkerOperations(run.history));
+  if (verdict.result !== 'ok') failures.push(`the history is ${verdict.result === 'illegal' ? 'not linearizable' : 'too hard to check (unknown)'}:\n${verdict.explanation ?? ''}`);
+  if (run.stuckClients > 0) failures.push(`${run.stuckClients} client(s) never got all their answers`);
+  failures.push(...run.membershipFailures);
+  const serving = run.members.filter((member) => member.serving);
+  const tables = serving.map((member) => JSON.stringify(member.snapshot()));
+  if (new Set(tables).size > 1) failures.push(`replicas differ:\n${serving.map((member, index) => `  ${member.name}: ${tables[index]}`).join('\n')}`);
+  const names = JSON.stringify(serving.map((member) => member.name).sort());
+  for (const member of serving) if (JSON.stringify([member.name, ...member.peers].sort()) !== names) failures.push(`${member.name} knows ${JSON.stringify(member.peers)}, the serving members are ${names}`);
+  for (const member of run.members) if (!member.quiet) failures.push(`${member.name} is not quiet (an arbiter held, a vote, outcome or membership reply awaited, or a sleeper)`);
+  return failures;
 }

@@ -1,0 +1,91 @@
+// `pnpm --filter @fos/distributed-store sim`: a long sweep of the replicated store's simulation,
+// outside CI. SIM_SEEDS seeds (default 10,000) from SIM_SEED_START (default 1), split over SIM_WORKERS
+// processes (default: one per core); SIM_BUG names a planted bug to run with (experiments only).
+// Prints every failing seed with its reasons, and the seeds per second; exits 1 on any failure.
+import { fork } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { PlantedBugs } from './replicated/member.js';
+import { runFailures, simulateStore } from './replicated/simulation.js';
+
+type WorkerMessage = { readonly kind: 'failure'; readonly seed: number; readonly reasons: string } | { readonly kind: 'done'; readonly seeds: number };
+
+function integerFromEnv(name: string, fallback: number, minimum: number): number {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < minimum) throw new Error(`${name}=${text} is not an integer >= ${minimum}`);
+  return value;
+}
+
+function plantedBugs(): PlantedBugs | undefined {
+  const bug = process.env.SIM_BUG;
+  if (bug === undefined || bug === '') return undefined;
+  if (bug !== 'originateWhileHolding' && bug !== 'voteWithoutPrecondition' && bug !== 'modifyDuringJoin') throw new Error(`SIM_BUG=${bug} is not a planted bug`);
+  return { [bug]: true };
+}
+
+async function worker(start: number, count: number): Promise<void> {
+  const bugs = plantedBugs();
+  for (let seed = start; seed < start + count; seed++) {
+    const run = await simulateStore(seed, bugs === undefined ? {} : { plantedBugs: bugs });
+    const reasons = runFailures(run);
+    if (reasons.length > 0) process.send?.({ kind: 'failure', seed, reasons: reasons.join('\n') } satisfies WorkerMessage);
+  }
+  process.send?.({ kind: 'done', seeds: count } satisfies WorkerMessage);
+}
+
+async function main(): Promise<number> {
+  const seeds = integerFromEnv('SIM_SEEDS', 10_000, 1);
+  const first = integerFromEnv('SIM_SEED_START', 1, 0);
+  const workers = Math.min(integerFromEnv('SIM_WORKERS', availableParallelism(), 1), seeds);
+  plantedBugs();
+  const startedMs = performance.now();
+  const failures: Array<{ seed: number; reasons: string }> = [];
+  const chunk = Math.ceil(seeds / workers);
+  const script = fileURLToPath(import.meta.url);
+  const runs: Array<Promise<void>> = [];
+  for (let index = 0; index < workers; index++) {
+    const start = first + index * chunk;
+    const count = Math.min(chunk, first + seeds - start);
+    if (count <= 0) break;
+    runs.push(
+      new Promise<void>((resolve, reject) => {
+        const child = fork(script, ['--worker', String(start), String(count)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+        child.on('message', (message: WorkerMessage) => {
+          if (message.kind === 'failure') {
+            failures.push(message);
+            process.stdout.write(`FAIL seed=${message.seed}\n${message.reasons}\n`);
+          }
+        });
+        child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`the worker for seeds ${start}..${start + count - 1} exited with ${String(code)}`))));
+      }),
+    );
+  }
+  await Promise.all(runs);
+  const seconds = (performance.now() - startedMs) / 1000;
+  process.stdout.write(
+    `sweep: seeds ${first}..${first + seeds - 1} (${seeds}), ${workers} worker(s), ${failures.length} failing, ${seconds.toFixed(1)} s, ${(seeds / seconds).toFixed(0)} seeds/s${process.env.SIM_BUG ? `, planted bug ${process.env.SIM_BUG}` : ''}\n`,
+  );
+  if (failures.length > 0) process.stdout.write(`failing seeds: ${failures.map((failure) => failure.seed).sort((left, right) => left - right).join(' ')}\n`);
+  return failures.length > 0 ? 1 : 0;
+}
+
+if (process.argv[2] === '--worker') {
+  worker(Number(process.argv[3]), Number(process.argv[4])).then(
+    () => process.disconnect?.(),
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exitCode = 1;
+      process.disconnect?.();
+    },
+  );
+} else {
+  main().then(
+    (status) => (process.exitCode = status),
+    (error: unknown) => {
+      process.stderr.write(`sweep: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 2;
+    },
+  );
+}
