@@ -71,6 +71,11 @@ async function main(): Promise<number> {
   return failures.length > 0 ? 1 : 0;
 }
 
+// A reader that goes away (`| head`) ends the output quietly.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+});
+
 if (process.argv[2] === '--worker') {
   worker(Number(process.argv[3]), Number(process.argv[4])).then(
     () => process.disconnect?.(),

@@ -180,6 +180,7 @@ export class ReplicatedMember<V extends MessageBody> implements Store<V> {
         return this.blockingLock().then(() => this.#transport.send(from, { kind: 'blocked', change: message.change }));
       case 'blocked':
       case 'installed':
+      case 'membersApplied':
         this.#phaseReply(message.change, from);
         return;
       case 'install':
@@ -189,6 +190,7 @@ export class ReplicatedMember<V extends MessageBody> implements Store<V> {
       case 'members':
         this.#applyMembers(message.members);
         this.blockingRelease();
+        if (message.ack === true) this.#transport.send(from, { kind: 'membersApplied', change: message.change });
         return;
     }
   }
@@ -311,7 +313,11 @@ export class ReplicatedMember<V extends MessageBody> implements Store<V> {
       const table = this.snapshot();
       await this.#phase(change.change, [change.member], (peer) => this.#transport.send(peer, { kind: 'install', change: change.change, table, members: next }));
     }
-    const told = change.op === 'join' ? [...peers, change.member] : peers;
+    // A member that leaves stops serving before anyone may modify again: while every member is
+    // blocked nothing changes, so its last Gets are still current.
+    const leaver = change.op === 'leave' && change.member !== this.name ? change.member : undefined;
+    if (leaver !== undefined) await this.#phase(change.change, [leaver], (peer) => this.#transport.send(peer, { kind: 'members', change: change.change, members: next, ack: true }));
+    const told = change.op === 'join' ? [...peers, change.member] : peers.filter((peer) => peer !== leaver);
     for (const peer of told) this.#transport.send(peer, { kind: 'members', change: change.change, members: next });
     this.#applyMembers(next);
     this.blockingRelease();

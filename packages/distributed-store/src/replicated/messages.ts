@@ -29,8 +29,9 @@ export type StoreMessage<V> =
   /** From the coordinator to a newcomer: the table and the members; answer once installed. */
   | { readonly kind: 'install'; readonly change: string; readonly table: ReadonlyArray<{ readonly key: string; readonly value: V; readonly version: number }>; readonly members: readonly MemberName[] }
   | { readonly kind: 'installed'; readonly change: string }
-  /** From the coordinator: the members from now on; releases the blocking lock. */
-  | { readonly kind: 'members'; readonly change: string; readonly members: readonly MemberName[] };
+  /** From the coordinator: the members from now on; releases the blocking lock. `ack`: answer `membersApplied`. */
+  | { readonly kind: 'members'; readonly change: string; readonly members: readonly MemberName[]; readonly ack?: boolean }
+  | { readonly kind: 'membersApplied'; readonly change: string };
 
 /** How a member reaches its peers: reliable, and in order per (sender, receiver) pair, nothing more. */
 export interface StoreTransport<V> {

@@ -119,3 +119,28 @@ describe('the thesis examples (§4.4.2)', () => {
     for (const name of ['m1', 'm2', 'm3']) expect(f.member(name).quiet).toBe(true);
   });
 });
+
+describe('membership changes, with forced message order', () => {
+  it('a member that leaves stops serving before anyone may modify again (the sweep found seed 9748)', async () => {
+    const f = fleet(['m1', 'm2']);
+    const seeded = answer(f.member('m1').insert('k', 'old'));
+    await f.drain();
+    expect(await seeded).toBe('ok');
+    const leaving = f.member('m2').leave();
+    await f.deliver('m2', 'm1', 'membershipRequest');
+    await f.deliver('m1', 'm2', 'block');
+    await f.deliver('m2', 'm1', 'blocked');
+    // m1, alone from now on, must not commit until m2 has stopped serving its (soon stale) copy.
+    const insert = answer(f.member('m1').update('k', 'new', 1));
+    await f.settle();
+    expect(await f.member('m2').get('k')).toEqual({ value: 'old', version: 1 });
+    expect(f.member('m1').stats().committed).toBe(1);
+    await f.deliver('m1', 'm2', 'members');
+    await expect(f.member('m2').get('k')).rejects.toThrow(/SHUTDOWN/);
+    await f.drain();
+    await leaving;
+    expect(await insert).toBe('ok');
+    expect(f.member('m1').peers).toEqual([]);
+    expect(await f.member('m1').get('k')).toEqual({ value: 'new', version: 2 });
+  });
+});
