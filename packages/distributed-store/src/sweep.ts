@@ -21,7 +21,7 @@ function integerFromEnv(name: string, fallback: number, minimum: number): number
 function plantedBugs(): PlantedBugs | undefined {
   const bug = process.env.SIM_BUG;
   if (bug === undefined || bug === '') return undefined;
-  if (bug !== 'originateWhileHolding' && bug !== 'voteWithoutPrecondition' && bug !== 'modifyDuringJoin') throw new Error(`SIM_BUG=${bug} is not a planted bug`);
+  if (bug !== 'originateWhileHolding' && bug !== 'voteWithoutPrecondition' && bug !== 'modifyDuringJoin' && bug !== 'thesisPreemption') throw new Error(`SIM_BUG=${bug} is not a planted bug`);
   return { [bug]: true };
 }
 

@@ -14,9 +14,17 @@ export const requestsInFlightMax = 65_536;
  * Deliberate bugs, for tests that prove the simulation finds them (never set them elsewhere):
  * `originateWhileHolding` lets a member originate while the arbiter is held; `voteWithoutPrecondition`
  * makes a member vote yes (its own modification's local vote included) without checking the precondition;
- * `modifyDuringJoin` lets modifications start while a membership change holds the blocking lock.
+ * `modifyDuringJoin` lets modifications start while a membership change holds the blocking lock;
+ * `thesisPreemption` (experiment b) replaces wait-die by the thesis's own rule (Figures 4-2 and 4-3): a
+ * request with priority takes a held arbiter, votes yes whatever the entry holds (it forces its value),
+ * and a preempted request's late outcome is applied only where it still owns the arbiter.
  */
-export type PlantedBugs = { readonly originateWhileHolding?: boolean; readonly voteWithoutPrecondition?: boolean; readonly modifyDuringJoin?: boolean };
+export type PlantedBugs = {
+  readonly originateWhileHolding?: boolean;
+  readonly voteWithoutPrecondition?: boolean;
+  readonly modifyDuringJoin?: boolean;
+  readonly thesisPreemption?: boolean;
+};
 
 /** Options of {@link ReplicatedMember}. */
 export interface ReplicatedMemberOptions<V> {
@@ -417,6 +425,7 @@ export class ReplicatedMember<V extends MessageBody> implements Store<V> {
 
   /** Figure 4-2 (b), remote code, with the departure (wait-die; yes only if the precondition holds). */
   async #onVoteRequest(from: MemberName, request: string, originator: MemberName, modification: Modification<V>): Promise<void> {
+    if (this.#bugs.thesisPreemption) return this.#onVoteRequestAsInTheThesis(from, request, originator, modification);
     const state = this.#keyState(modification.key);
     for (;;) {
       const holder = state.holder;
@@ -440,6 +449,24 @@ export class ReplicatedMember<V extends MessageBody> implements Store<V> {
     this.#transport.send(from, { kind: 'vote', request, yes: true });
     const commit = await this.#park(outcome);
     if (commit) {
+      state.committed = apply(state.committed, modification);
+      this.#counters.committed++;
+    }
+    this.#clear(state, request);
+  }
+
+  /** Figure 4-2 (b) as the thesis has it (experiment b, never in production): priority preempts and forces. */
+  async #onVoteRequestAsInTheThesis(from: MemberName, request: string, originator: MemberName, modification: Modification<V>): Promise<void> {
+    const state = this.#keyState(modification.key);
+    // hasPriority: a free arbiter, or a holder whose originator's name is higher; else sleep on it.
+    while (state.holder !== undefined && !(originator < state.holder.originator)) await this.#sleepOnArbiter(state);
+    state.holder = { request, originator };
+    const outcome = new Promise<boolean>((resolve) => this.#outcomes.set(request, resolve));
+    this.#counters.votesYes++;
+    this.#transport.send(from, { kind: 'vote', request, yes: true });
+    const commit = await this.#park(outcome);
+    // isOwnedBy(originator): a preempted request's outcome changes nothing here.
+    if (commit && state.holder?.request === request) {
       state.committed = apply(state.committed, modification);
       this.#counters.committed++;
     }

@@ -41,3 +41,15 @@ describe('the simulation finds planted bugs', () => {
     expect(found, `no seed in 1..1000 caught ${bug}`).toBeDefined();
   }, 120_000);
 });
+
+describe('experiment (b): the thesis’s own preemption rule', () => {
+  it('loses updates: on seed 1 two conflicting inserts of "h2" both succeed', async () => {
+    const run = await simulateStore(1, { plantedBugs: { thesisPreemption: true } });
+    const failures = runFailures(run).join('\n');
+    expect(failures).toContain('not linearizable');
+    expect(failures).toMatch(/insert\("h2", "c2\.0"\) → ok/);
+    expect(failures).toMatch(/insert\("h2", "c1\.1"\) → ok/);
+    // The same seed under the rule of DESIGN section 6 is correct.
+    expect(runFailures(await simulateStore(1))).toEqual([]);
+  });
+});
