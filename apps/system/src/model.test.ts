@@ -4,7 +4,7 @@
 // keeping real kernel aliases on real mailboxes — on the local fabric and on the sim fabric (each run
 // its own seed). Every answer must match the model, every kernel alias be the one the model says, and
 // every refused request leave the table's hash (from `list`) unchanged.
-import { createLibfos, type Libfos } from '@fos/libfos-messaging';
+import { spawnLibfos } from '@fos/libfos-messaging';
 import { formatLocation, type Capability, type MailboxLocation, type ProcessContext } from '@fos/microkernel';
 import { nameServiceCommands, newModelRun, type ExpectFunction, type NameSpaceUnderTest } from '@fos/name-service/testing';
 import fc from 'fast-check';
@@ -35,15 +35,7 @@ async function underTest(instance: Instance): Promise<NameSpaceUnderTest> {
   const nameService = instance.nameService;
   if (nameService === undefined) throw new Error('booted without a name service');
   const owners = [await mailboxesOn(instance, 1), await mailboxesOn(instance, 2)];
-  let client: Libfos | undefined;
-  await instance.spawn({
-    core: 3,
-    name: 'model-client',
-    function: async (context) => {
-      client = await createLibfos(context);
-    },
-  });
-  const libfos = client as unknown as Libfos;
+  const libfos = await spawnLibfos(instance, 3, 'model-client');
   const management: Capability = nameService.managementCapability;
   return {
     service: libfos.nameService,

@@ -1,17 +1,12 @@
 // The scenarios of issue 4 (thesis §4.2.4, §5.2, DESIGN section 5), run through boot(): on the local
 // fabric once, and on the sim fabric over many seeds (SIM_SEEDS, default 200; SIM_SEED=N replays one).
-import { createLibfos, type Libfos } from '@fos/libfos-messaging';
+import { spawnLibfos, type Libfos } from '@fos/libfos-messaging';
 import { isFosError, type Capability, type MessageBody } from '@fos/microkernel';
+import { seedsFromEnv } from '@fos/sim';
 import { describe, expect, it } from 'vitest';
 import { boot, type Instance } from './index.js';
 
-const simSeeds = (): number[] => {
-  const single = process.env.SIM_SEED;
-  if (single !== undefined) return [Number(single)];
-  const count = Number(process.env.SIM_SEEDS ?? 200);
-  const start = Number(process.env.SIM_SEED_START ?? 1);
-  return Array.from({ length: count }, (_, index) => start + index);
-};
+const simSeeds = (): number[] => seedsFromEnv({ seeds: 200, seedStart: 1 }).seeds;
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
   try {
@@ -23,17 +18,8 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 }
 
 /** Spawns a process whose entry assembles its libfos, and hands that libfos to the test (same thread). */
-async function libfosOn(instance: Instance, core: number, name: string): Promise<Libfos> {
-  let made: Libfos | undefined;
-  await instance.spawn({
-    core,
-    name,
-    function: async (context) => {
-      made = await createLibfos(context);
-    },
-  });
-  if (made === undefined) throw new Error(`the entry of ${name} did not run`);
-  return made;
+function libfosOn(instance: Instance, core: number, name: string): Promise<Libfos> {
+  return spawnLibfos(instance, core, name);
 }
 
 /** A member of a fleet: a process with a served mailbox registered under `name`; records what it gets. */

@@ -1,4 +1,4 @@
-export { createLibfos, Libfos, withLibfos, type LibfosOptions, type LibfosStats, type ResolvedName, type SendOptions } from './libfos.js';
+export { createLibfos, Libfos, spawnLibfos, withLibfos, type LibfosOptions, type LibfosStats, type ProcessSpawner, type ResolvedName, type SendOptions } from './libfos.js';
 export { defaultLibfosLimits, inactiveBackoffMsMax, inactiveWaitMsMax, indirectionHopsMax, nameServiceCallTimeoutMs, type LibfosLimits } from './limits.js';
 export type {
   ListedName,

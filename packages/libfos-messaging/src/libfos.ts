@@ -27,6 +27,8 @@ import {
   type MessageBody,
   type MovedMailbox,
   type ProcessContext,
+  type ProcessHandle,
+  type SpawnOptions,
   type SystemCalls,
 } from '@fos/microkernel';
 import { createNameServiceApiClient } from './generated/name-service-api.rpc.js';
@@ -492,4 +494,27 @@ export async function createLibfos(context: ProcessContext, options: LibfosOptio
 /** An entry function that receives its process's libfos instead of the bare context. */
 export function withLibfos<A extends MessageBody, R>(entry: (libfos: Libfos, args: A) => Promise<R>, options: LibfosOptions = {}): (context: ProcessContext, args: MessageBody) => Promise<R> {
   return async (context, args) => entry(await createLibfos(context, options), args as A);
+}
+
+/** Whatever spawns processes: a `Machine`, or a booted instance. */
+export interface ProcessSpawner {
+  spawn(options: SpawnOptions): Promise<ProcessHandle>;
+}
+
+/**
+ * Spawns a process on `core` whose entry assembles its libfos, and hands that libfos back. Only for
+ * fabrics that run every core in the caller's thread (`local`, `sim`: tests, benchmarks, demos): the
+ * object returned is the process's own. `UNREACHABLE` when the entry crashed.
+ */
+export async function spawnLibfos(spawner: ProcessSpawner, core: number, name: string, options: LibfosOptions = {}): Promise<Libfos> {
+  let made: Libfos | undefined;
+  await spawner.spawn({
+    core,
+    name,
+    function: async (context) => {
+      made = await createLibfos(context, options);
+    },
+  });
+  assert(made !== undefined, `the entry of ${name} assembled its libfos`);
+  return made;
 }

@@ -1,5 +1,5 @@
-import { createLibfos, type Libfos } from '@fos/libfos-messaging';
-import { assert, type Capability, type CreatedMailbox, type LocalFabric, type MessageBody } from '@fos/microkernel';
+import { spawnLibfos, type Libfos } from '@fos/libfos-messaging';
+import type { Capability, CreatedMailbox, LocalFabric, MessageBody } from '@fos/microkernel';
 import { boot, type Instance } from '@fos/system';
 
 /** A booted local instance with its name service (one member, on core 0) and the root namespace capability. */
@@ -21,17 +21,8 @@ export async function bootNamed(cores: number): Promise<NamedInstance> {
 }
 
 /** Spawns a process on `core` whose entry assembles its libfos, and hands that libfos to the benchmark (same thread). */
-export async function libfosOn(instance: Instance, core: number, name: string): Promise<Libfos> {
-  let made: Libfos | undefined;
-  await instance.spawn({
-    core,
-    name,
-    function: async (context) => {
-      made = await createLibfos(context);
-    },
-  });
-  assert(made !== undefined, `the entry of ${name} ran`);
-  return made;
+export function libfosOn(instance: Instance, core: number, name: string): Promise<Libfos> {
+  return spawnLibfos(instance, core, name);
 }
 
 /**

@@ -3,16 +3,13 @@
 // history is linearizable per key at every member, every client returned, every replica holds the
 // same table, every member knows the same members, no arbiter is held and nothing waits. A longer
 // sweep runs outside CI: `pnpm --filter @fos/distributed-store sim`.
+import { seedsFromEnv } from '@fos/sim';
 import { describe, expect, it } from 'vitest';
 import type { PlantedBugs } from './member.js';
 import { runFailures, simulateStore } from './simulation.js';
 
 function seeds(defaultCount: number): number[] {
-  const single = process.env.SIM_SEED;
-  if (single !== undefined) return [Number(single)];
-  const count = Number(process.env.SIM_SEEDS ?? defaultCount);
-  const start = Number(process.env.SIM_SEED_START ?? 1);
-  return Array.from({ length: count }, (_, index) => start + index);
+  return seedsFromEnv({ seeds: defaultCount, seedStart: 1 }).seeds;
 }
 
 describe('replicated store under simulation', () => {

@@ -5,7 +5,7 @@
 import { rpcHandler } from '@fos/dispatcher';
 import { FosError, LocalFabric, Machine, SimFabric, type Capability, type MailboxLocation, type ProcessContext } from '@fos/microkernel';
 import { serveNameServiceApi } from '../generated/name-service-api.rpc.js';
-import { createLibfos, type Libfos } from '../libfos.js';
+import { createLibfos, spawnLibfos, type Libfos } from '../libfos.js';
 import type { LookupResult, NameServiceApi, RegisterRequest, UnregisterRequest } from '../name-service-api.js';
 
 type Entry = { type: 'direct'; location: MailboxLocation; published: string | null; active: boolean } | { type: 'indirect'; destinations: string[] };
@@ -104,15 +104,6 @@ export async function toyMachine(kind: 'local' | 'sim', seed = 1): Promise<{ mac
 }
 
 /** Spawns a process and hands back its libfos. */
-export async function libfosProcess(machine: Machine, core: number, name: string): Promise<Libfos> {
-  let made: Libfos | undefined;
-  await machine.spawn({
-    core,
-    name,
-    function: async (context) => {
-      made = await createLibfos(context);
-    },
-  });
-  if (made === undefined) throw new Error('the entry did not run');
-  return made;
+export function libfosProcess(machine: Machine, core: number, name: string): Promise<Libfos> {
+  return spawnLibfos(machine, core, name);
 }
