@@ -21,7 +21,7 @@ export type HistoryOperation = {
     | { readonly op: 'delete'; readonly expectedVersion: number }
     | { readonly op: 'get' };
   /** `ok` or an error code for a modification; the entry (or null) for a Get. */
-  readonly output: { readonly ok: true } | { readonly error: string } | { readonly entry: { readonly value: string; readonly version: number } | null };
+  readonly output: { readonly ok: true } | { readonly error: string; readonly message: string } | { readonly entry: { readonly value: string; readonly version: number } | null };
   readonly call: number;
   readonly return: number;
 };
@@ -105,7 +105,7 @@ export async function simulateStore(seed: number, options: SimulationOptions = {
       }
     } catch (error) {
       if (!isFosError(error)) throw error;
-      output = { error: error.code };
+      output = { error: error.code, message: error.message };
     }
     const operation: HistoryOperation = { client, member: member.name, key, input, output, call, return: ++tick };
     history.push(operation);
