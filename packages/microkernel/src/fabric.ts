@@ -32,6 +32,8 @@ export type KernelMessage =
       readonly messages: readonly MovedMessage[];
       readonly names: readonly string[];
       readonly capabilityHashes: readonly string[];
+      /** A dry run: check the consent and the limits, change nothing. */
+      readonly check?: boolean;
     }
   | { readonly kind: 'skip'; readonly fromCore: number; readonly sender: SenderIdentity; readonly location: MailboxLocation; readonly sequence: number }
   | {

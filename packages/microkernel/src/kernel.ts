@@ -277,17 +277,31 @@ export class Kernel {
    * is drained into its queue and the channels are closed), and the successor's kernel receives its
    * queued messages (in order, before anything queued there, with their stamps), its valid names and
    * its send capabilities, so every capability published for the old mailbox is good for the new one.
-   * A send capability of the successor's mailbox is the successor's consent. If the successor's kernel
-   * refuses (its mailbox is gone, a limit would be passed), the old mailbox is restored with its queue
-   * and names, and the refusal is thrown. Per-stream sequence state is not moved: senders start a new
+   * A send capability of the successor's mailbox is the successor's consent. The successor's kernel
+   * first checks the consent and its limits without changing anything, so such a refusal leaves the old
+   * mailbox as it was; if the successor changes between that check and the move, the old mailbox is
+   * restored with its queue and names (not its channels or waiting receives), and the refusal thrown. Per-stream sequence state is not moved: senders start a new
    * stream to the new location.
    */
   async moveMailbox(caller: ProcessRecord, location: unknown, successor: unknown, successorCapability: unknown): Promise<MovedMailbox> {
-    const mailbox = this.ownedMailbox(caller, location);
+    const checked = this.ownedMailbox(caller, location);
     const target = this.validateTarget(successor);
     const capability = validateCapability(successorCapability);
-    if (formatLocation(target) === formatLocation(mailbox.location)) throw new FosError('BAD_REQUEST', `a mailbox cannot be moved onto itself (${formatLocation(target)})`, { value: target });
-    if (mailbox.nameServer) throw new FosError('BAD_REQUEST', `mailbox ${formatLocation(mailbox.location)} is a name server's; unregister it first`, { value: mailbox.location });
+    if (formatLocation(target) === formatLocation(checked.location)) throw new FosError('BAD_REQUEST', `a mailbox cannot be moved onto itself (${formatLocation(target)})`, { value: target });
+    if (checked.nameServer) throw new FosError('BAD_REQUEST', `mailbox ${formatLocation(checked.location)} is a name server's; unregister it first`, { value: checked.location });
+    // A dry run first, so that a refusal (no consent, a limit) leaves the old mailbox as it was.
+    await this.request(target.core, (requestId) => ({
+      kind: 'moveIn',
+      fromCore: this.core,
+      requestId,
+      location: target,
+      capability,
+      messages: [],
+      names: [...checked.names],
+      capabilityHashes: [...checked.capabilityHashes],
+      check: true,
+    }));
+    const mailbox = this.ownedMailbox(caller, location);
     for (const reader of [...mailbox.channels.values()]) {
       reader.cutoff ??= reader.ring.close('destroyed');
       for (let bytes = reader.ring.readNext(reader.cutoff); bytes !== undefined; bytes = reader.ring.readNext(reader.cutoff)) {
@@ -302,7 +316,8 @@ export class Kernel {
       await this.request(target.core, (requestId) => ({ kind: 'moveIn', fromCore: this.core, requestId, location: target, capability, messages, names, capabilityHashes }));
     } catch (error) {
       if (caller.state === 'running' && !this.shutDown) {
-        // Restore the old mailbox (its channels and waiting receives are gone, the rest is as it was).
+        // The successor changed since the dry run (its mailbox went away, a limit filled up): restore
+        // the old mailbox (its channels and waiting receives are gone, the rest is as it was).
         this.mailboxes.set(mailbox.location.mailbox, mailbox);
         caller.mailboxes.add(mailbox.location.mailbox);
         mailbox.queue.push(...messages);
@@ -746,6 +761,7 @@ export class Kernel {
         value: hashes.size,
       });
     }
+    if (message.check === true) return undefined;
     for (const name of message.names) mailbox.names.add(name);
     for (const hash of message.capabilityHashes) mailbox.capabilityHashes.add(hash);
     // The moved messages were accepted before anything queued here: they go first (past the queue
