@@ -1,4 +1,5 @@
 import {
+  assert,
   coresMax,
   FosError,
   LocalFabric,
@@ -24,10 +25,10 @@ export type BootFabric = (typeof bootFabrics)[number];
 export const defaultCores = 4;
 
 /**
- * Name-service members `boot` can start today: 0 (a bare machine) or 1 (the single-member name service
- * over a local store); the replicated fleet comes later.
+ * Name-service members `boot` can start: 0 (a bare machine), 1 (one member over a local store, the
+ * thesis's prototype) or more (a fleet over the replicated store, each member on its own core in turn).
  */
-export const nameServersMax = 1;
+export const nameServersMax = 8;
 
 /** The core the first name-service member runs on. */
 export const nameServerCore = 0;
@@ -39,7 +40,11 @@ interface CommonBootOptions {
   readonly machine?: string;
   /** Kernel limits that replace the defaults of DESIGN section 9. */
   readonly limits?: Partial<KernelLimits>;
-  /** Name-service members to start, 0..{@link nameServersMax} (default 1), the first on {@link nameServerCore}. */
+  /**
+   * Name-service members to start, 0..{@link nameServersMax} (default 1): the first on
+   * {@link nameServerCore}, member i on core i modulo the cores. Two or more form a fleet over the
+   * replicated store.
+   */
   readonly nameServers?: number;
   /** Name-service limits that replace the defaults of `@fos/name-service`. */
   readonly nameServiceLimits?: Partial<NameServiceLimits>;
@@ -73,6 +78,8 @@ export interface BootedNameService {
   readonly rootCapability: Capability;
   /** The management capability (Table 4.3). */
   readonly managementCapability: Capability;
+  /** Every member's request mailbox, the first member's first. */
+  readonly members: ReadonlyArray<NameServerMemberResult['location']>;
 }
 
 /** Counters of a running instance. */
@@ -144,7 +151,7 @@ export async function boot(options: BootOptions): Promise<Instance> {
   let nameService: BootedNameService | undefined;
   if ((parsed.nameServers ?? 1) > 0) {
     try {
-      nameService = await startNameService(machine, parsed.nameServiceLimits);
+      nameService = await startNameService(machine, parsed.nameServers ?? 1, parsed.nameServiceLimits);
     } catch (error) {
       await machine.shutdown();
       throw error;
@@ -162,11 +169,24 @@ export async function boot(options: BootOptions): Promise<Instance> {
   };
 }
 
-async function startNameService(machine: Machine, limits: Partial<NameServiceLimits> | undefined): Promise<BootedNameService> {
-  const args: NameServerMemberArgs = limits === undefined ? { kernelCapability: machine.kernelCapability } : { kernelCapability: machine.kernelCapability, limits };
-  const member = await machine.spawn({ core: nameServerCore, name: 'name-server-0', function: nameServerMember, args: { ...args } });
-  const result = member.result as NameServerMemberResult;
-  return { location: result.location, rootCapability: result.rootCapability as Capability, managementCapability: result.managementCapability as Capability };
+async function startNameService(machine: Machine, members: number, limits: Partial<NameServiceLimits> | undefined): Promise<BootedNameService> {
+  const base: NameServerMemberArgs = limits === undefined ? { kernelCapability: machine.kernelCapability } : { kernelCapability: machine.kernelCapability, limits };
+  const memberName = (index: number) => `ns${String(index).padStart(2, '0')}`;
+  const first = await machine.spawn({
+    core: nameServerCore,
+    name: 'name-server-0',
+    function: nameServerMember,
+    args: { ...base, ...(members > 1 ? { fleet: { member: memberName(0) } } : {}) },
+  });
+  const result = first.result as NameServerMemberResult;
+  const locations = [result.location];
+  for (let index = 1; index < members; index++) {
+    assert(result.store !== undefined && result.fleetCapabilities !== undefined, 'the first member of a fleet hands out its store mailbox and capabilities');
+    const args: NameServerMemberArgs = { ...base, fleet: { member: memberName(index), sponsor: result.store, capabilities: result.fleetCapabilities } };
+    const member = await machine.spawn({ core: (nameServerCore + index) % machine.coreCount, name: `name-server-${index}`, function: nameServerMember, args: { ...args } });
+    locations.push((member.result as NameServerMemberResult).location);
+  }
+  return { location: result.location, rootCapability: result.rootCapability as Capability, managementCapability: result.managementCapability as Capability, members: locations };
 }
 
 function parseBootOptions(options: unknown): z.infer<typeof bootOptionsSchema> & { fabric: BootFabric } {

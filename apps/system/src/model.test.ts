@@ -53,18 +53,22 @@ async function underTest(instance: Instance): Promise<NameSpaceUnderTest> {
   };
 }
 
-describe.each(['local', 'sim'] as const)('scenario model-based through boot() on the %s fabric', (fabric) => {
+describe.each([
+  ['local', 1],
+  ['sim', 1],
+  ['sim', 3],
+] as const)('scenario model-based through boot() on the %s fabric with %i name server(s)', (fabric, nameServers) => {
   it(`agrees with the model of the name space on ${runs} random command sequences`, async () => {
     let bootSeed = 0;
     const commands = fc.commands(nameServiceCommands(expect as unknown as ExpectFunction), { maxCommands: 30, size: 'max' });
     await fc.assert(
       fc.asyncProperty(commands, async (sequence) => {
         bootSeed++;
-        const instance = fabric === 'sim' ? await boot({ fabric: 'sim', cores: 4, seed: bootSeed }) : await boot({ fabric: 'local', cores: 4 });
+        const instance = fabric === 'sim' ? await boot({ fabric: 'sim', cores: 4, seed: bootSeed, nameServers }) : await boot({ fabric: 'local', cores: 4, nameServers });
         try {
           const real = await underTest(instance);
           const run = newModelRun(real.root);
-          run.trace.push(fabric === 'sim' ? `(sim seed=${bootSeed})` : '(local)');
+          run.trace.push(fabric === 'sim' ? `(sim seed=${bootSeed}, ${nameServers} name server(s))` : '(local)');
           await fc.asyncModelRun(() => ({ model: run, real }), sequence);
         } finally {
           await instance.shutdown();

@@ -1,6 +1,5 @@
 import { assert, copyBody, FosError, type MessageBody } from '@fos/microkernel';
-import { canonicalText } from './internal/canonical.js';
-import { fnv1a64Hex } from './internal/hash.js';
+import { tableHash } from './internal/hash.js';
 import { storeEntriesMax, storeKeyCharactersMax, storeValueBytesMax } from './limits.js';
 import type { Store, Versioned } from './store.js';
 
@@ -107,12 +106,7 @@ export class LocalStore<V extends MessageBody> implements Store<V> {
    * equal tables give equal hashes, so a test can check that a refused request changed nothing.
    */
   hash(): string {
-    const parts = this.keys().map((key) => {
-      const entry = this.#entries.get(key);
-      if (entry === undefined) assert(false, 'a listed key is held');
-      return `${JSON.stringify(key)}@${entry.version}=${canonicalText(entry.value)}`;
-    });
-    return fnv1a64Hex(parts.join('\n'));
+    return tableHash(this.snapshot());
   }
 
   #checkExpected(key: string, entry: { readonly version: number } | undefined, expectedVersion: number): void {

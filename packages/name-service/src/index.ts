@@ -28,6 +28,8 @@ export {
   nameServerMember,
   type LoadBalancerAnswer,
   type LoadBalancerQuery,
+  type NameServerFleetArgs,
   type NameServerMemberArgs,
   type NameServerMemberResult,
 } from './member.js';
+export { storeMailboxName, type StoreAddress } from './store-binding.js';

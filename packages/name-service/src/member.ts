@@ -1,11 +1,12 @@
 import { LocalStore } from '@fos/distributed-store';
 import { rpcHandler } from '@fos/dispatcher';
-import { createLibfos, serveNameServiceApi, type Libfos, type LoadBalancerRef, type WeightedName } from '@fos/libfos-messaging';
-import { FosError, isCapability, type Capability, type MailboxLocation, type MessageBody, type ProcessContext } from '@fos/microkernel';
+import { createLibfos, serveNameServiceApi, type Libfos, type LoadBalancerRef, type NameServiceApi, type WeightedName } from '@fos/libfos-messaging';
+import { FosError, isCapability, mailboxLocationSchema, type Capability, type MailboxLocation, type MessageBody, type ProcessContext } from '@fos/microkernel';
 import { z } from 'zod';
 import type { NameEntry } from './entry.js';
 import type { NameServiceLimits } from './limits.js';
 import { NameServer, type LoadBalancerFunction, type RequesterPlace } from './name-server.js';
+import { badFleet, bindReplicatedStore, parkedStore, type StoreAddress } from './store-binding.js';
 
 /** What a load balancer is asked: the indirect name and its candidate destinations with their weights. */
 export type LoadBalancerQuery = { readonly name: string; readonly candidates: WeightedName[] };
@@ -18,10 +19,13 @@ export type NameServerMemberResult = {
   /** The member's request mailbox (registered with `ukNameServiceRegister`). */
   readonly location: MailboxLocation;
   readonly capability: Capability;
-  /** The namespace capability of `/*` (from `start`). */
+  /** The namespace capability of `/*` (from `start`); empty for a member that joined a running fleet. */
   readonly rootCapability: string;
   /** The management capability (from `start`). */
   readonly managementCapability: string;
+  /** In a fleet: this member's store mailbox, and what a further member needs to adopt the table. */
+  readonly store?: StoreAddress;
+  readonly fleetCapabilities?: { readonly managementCapability: string; readonly temporaryCapability: string };
 };
 
 const limitsSchema = z
@@ -38,13 +42,33 @@ const limitsSchema = z
   .partial()
   .strict();
 
+const capabilitySchema = z.custom<Capability>((value) => isCapability(value), 'is not a capability');
+
 const memberArgsSchema = z.strictObject({
-  kernelCapability: z.custom<Capability>((value) => isCapability(value), 'is not a capability'),
+  kernelCapability: capabilitySchema,
   limits: limitsSchema.optional(),
+  fleet: z
+    .strictObject({
+      member: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1..32 of [A-Za-z0-9_-]'),
+      sponsor: z.strictObject({ member: z.string(), name: z.string(), location: mailboxLocationSchema, capability: capabilitySchema }).optional(),
+      capabilities: z.strictObject({ managementCapability: capabilitySchema, temporaryCapability: capabilitySchema }).optional(),
+    })
+    .optional(),
 });
 
+/**
+ * A member of a fleet over the replicated store: its name among the store's members (the lowest
+ * coordinates membership changes), and, for every member but the first, the store mailbox of a running
+ * member to join through and the capabilities the first member handed out (`fleetCapabilities`).
+ */
+export type NameServerFleetArgs = {
+  readonly member: string;
+  readonly sponsor?: StoreAddress;
+  readonly capabilities?: { readonly managementCapability: string; readonly temporaryCapability: string };
+};
+
 /** The arguments of {@link nameServerMember}. */
-export type NameServerMemberArgs = { readonly kernelCapability: string; readonly limits?: Partial<NameServiceLimits> };
+export type NameServerMemberArgs = { readonly kernelCapability: string; readonly limits?: Partial<NameServiceLimits>; readonly fleet?: NameServerFleetArgs };
 
 const answerSchema = z.object({ destination: z.string() });
 
@@ -66,7 +90,8 @@ export async function nameServerMember(context: ProcessContext, args: MessageBod
     const issue = parsed.error.issues[0];
     throw new FosError('BAD_REQUEST', `nameServerMember: bad args: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`, { value: args });
   }
-  const { kernelCapability } = parsed.data;
+  const { kernelCapability, fleet } = parsed.data;
+  if (fleet?.sponsor !== undefined && fleet.capabilities === undefined) badFleet('a joining member needs the fleet capabilities', fleet);
   const limits = parsed.data.limits as Partial<NameServiceLimits> | undefined;
   const { kernel } = context;
   const holder: { libfos?: Libfos } = {};
@@ -83,8 +108,26 @@ export async function nameServerMember(context: ProcessContext, args: MessageBod
     const answer = answerSchema.safeParse(reply.body);
     return answer.success ? answer.data.destination : undefined;
   };
-  const server = new NameServer({
-    store: new LocalStore<NameEntry>(),
+  // The local linkage of §5.2: libfos calls this member's server directly (created once the store is).
+  const created: { server?: NameServer } = {};
+  const local = (): NameServer => {
+    if (created.server === undefined) throw new FosError('SHUTDOWN', 'the name server is not running yet');
+    return created.server;
+  };
+  const linkage: NameServiceApi = {
+    lookup: (name) => local().lookup(name),
+    register: (request) => local().register(request),
+    unregister: (request) => local().unregister(request),
+    registerTemporary: (request) => local().registerTemporary(request),
+    reserve: (request) => local().reserve(request),
+    list: (request) => local().list(request),
+  };
+  const libfos = await createLibfos(context, { nameService: linkage, kernelCapability });
+  holder.libfos = libfos;
+  const log = (line: string): void => console.error(line);
+  const bound = fleet === undefined ? undefined : await bindReplicatedStore(libfos, fleet.member, fleet.sponsor !== undefined, log);
+  const running = new NameServer({
+    store: bound === undefined ? new LocalStore<NameEntry>() : parkedStore(bound.member, () => holder.libfos),
     random: context.random,
     aliases: {
       add: (location, name) => thread().waitFor(kernel.ukAddAlias(kernelCapability, location, name)),
@@ -94,13 +137,25 @@ export async function nameServerMember(context: ProcessContext, args: MessageBod
     loadBalancer,
     ...(limits === undefined ? {} : { limits }),
   });
-  const libfos = await createLibfos(context, { nameService: server, kernelCapability });
-  holder.libfos = libfos;
-  const capabilities = await libfos.run(() => server.start());
+  created.server = running;
+  let capabilities: { rootCapability: string; managementCapability: string };
+  if (bound !== undefined && fleet?.sponsor !== undefined && fleet.capabilities !== undefined) {
+    bound.learn(fleet.sponsor);
+    await bound.member.join(fleet.sponsor.member);
+    await running.adopt(fleet.capabilities);
+    capabilities = { rootCapability: '', managementCapability: fleet.capabilities.managementCapability };
+  } else {
+    capabilities = await libfos.run(() => running.start());
+  }
   const mailbox = await libfos.createMailbox();
-  libfos.serve(mailbox.location, { handler: rpcHandler(serveNameServiceApi(server)) });
+  libfos.serve(mailbox.location, { handler: rpcHandler(serveNameServiceApi(running)) });
   await kernel.ukNameServiceRegister(mailbox.location, kernelCapability, mailbox.capability);
-  const result: NameServerMemberResult = { location: mailbox.location, capability: mailbox.capability, ...capabilities };
+  const result: NameServerMemberResult = {
+    location: mailbox.location,
+    capability: mailbox.capability,
+    ...capabilities,
+    ...(bound === undefined ? {} : { store: bound.address, fleetCapabilities: running.fleetCapabilities() }),
+  };
   return { ...result };
 }
 

@@ -131,6 +131,7 @@ export class NameServer implements NameServiceApi {
   readonly limits: NameServiceLimits;
   #state: ServerState = 'new';
   #managementHash = '';
+  #managementCapability: Capability | undefined;
   #temporaryCapability: Capability | undefined;
 
   /** @param options - see {@link NameServerOptions} */
@@ -163,6 +164,7 @@ export class NameServer implements NameServiceApi {
         workspace.set(temporaryDomain, { type: 'reservation', capabilityHash: hashCapability(temporaryCapability), active: true });
       });
       this.#managementHash = hashCapability(managementCapability);
+      this.#managementCapability = managementCapability;
       this.#temporaryCapability = temporaryCapability;
       this.#state = 'running';
       return { rootCapability, managementCapability };
@@ -170,6 +172,37 @@ export class NameServer implements NameServiceApi {
       this.#state = 'new';
       throw error;
     }
+  }
+
+  /**
+   * The capabilities a further member of the same name service needs to {@link adopt} the table:
+   * the management capability and the one of `/tmp/*`. Only a running member that started the service
+   * (or adopted it) has them; hand them only to a new member of the fleet.
+   */
+  fleetCapabilities(): { readonly managementCapability: string; readonly temporaryCapability: string } {
+    this.#checkRunning('fleetCapabilities');
+    assert(this.#temporaryCapability !== undefined && this.#managementCapability !== undefined, 'a running server holds its capabilities');
+    return { managementCapability: this.#managementCapability, temporaryCapability: this.#temporaryCapability };
+  }
+
+  /**
+   * Starts a further member of a running name service over a store that holds its table already (a
+   * replicated store this member joined): it takes the management capability and that of `/tmp/*`
+   * from the member that started the service. `NAME_EXISTS` when this server was started already;
+   * `PERMISSION_DENIED` when the capabilities do not match the table.
+   */
+  async adopt(capabilities: { readonly managementCapability: string; readonly temporaryCapability: string }): Promise<void> {
+    if (this.#state !== 'new') refuse('NAME_EXISTS', `the name server was started already (state ${this.#state})`, this.#state);
+    const management = validateCapability(capabilities.managementCapability);
+    const temporary = validateCapability(capabilities.temporaryCapability);
+    const tmp = (await this.#store.get(temporaryDomain))?.value;
+    if (tmp?.type !== 'reservation' || !hashesEqual(tmp.capabilityHash, hashCapability(temporary))) {
+      refuse('PERMISSION_DENIED', `the /tmp/* capability does not match the table: this store holds no started name service`, undefined);
+    }
+    this.#managementHash = hashCapability(management);
+    this.#managementCapability = management;
+    this.#temporaryCapability = temporary;
+    this.#state = 'running';
   }
 
   /**

@@ -1,3 +1,6 @@
+import type { MessageBody } from '@fos/microkernel';
+import { canonicalText } from './canonical.js';
+
 const twoPow32 = 2 ** 32;
 
 /**
@@ -16,4 +19,9 @@ export function fnv1a64Hex(text: string): string {
     low = lowProduct >>> 0;
   }
   return high.toString(16).padStart(8, '0') + low.toString(16).padStart(8, '0');
+}
+
+/** The hash of a table given as sorted `{ key, value, version }` entries: equal tables, equal hashes. */
+export function tableHash(entries: ReadonlyArray<{ readonly key: string; readonly value: MessageBody; readonly version: number }>): string {
+  return fnv1a64Hex(entries.map(({ key, value, version }) => `${JSON.stringify(key)}@${version}=${canonicalText(value)}`).join('\n'));
 }

@@ -1,5 +1,6 @@
 import { FosError, type MessageBody } from '@fos/microkernel';
 import type { Clock } from '@fos/sim';
+import { tableHash } from '../internal/hash.js';
 import type { Store, Versioned } from '../store.js';
 import type { MembershipChange, MemberName, Modification, StoreMessage, StoreTransport } from './messages.js';
 
@@ -520,6 +521,11 @@ export class ReplicatedMember<V extends MessageBody> implements Store<V> {
       .filter(([, state]) => state.committed !== undefined)
       .map(([key, state]) => ({ key, value: (state.committed as Versioned<V>).value, version: (state.committed as Versioned<V>).version }))
       .sort((left, right) => (left.key < right.key ? -1 : left.key > right.key ? 1 : 0));
+  }
+
+  /** The hash of the committed table (as `LocalStore.hash`): equal tables, equal hashes. */
+  hash(): string {
+    return tableHash(this.snapshot());
   }
 
   /** True when no arbiter is held, no vote, outcome or membership reply is awaited, and nothing sleeps. */
