@@ -75,13 +75,15 @@ describe('fos (built)', () => {
 
 describe('parseCommandLine', () => {
   it('ignores a bare -- wherever it appears', () => {
-    expect(parseCommandLine(['--', 'demo', '--', '--cores', '8', '--'])).toEqual({ kind: 'demo', cores: 8, messages: 10_000, fabric: 'local', seed: undefined });
-    expect(parseCommandLine(['demo', '--', '--messages=20', '--fabric', 'sim'])).toEqual({ kind: 'demo', cores: 4, messages: 20, fabric: 'sim', seed: defaultDemoSeed });
+    expect(parseCommandLine(['--', 'demo', '--', '--cores', '8', '--'])).toEqual({ kind: 'demo', cores: 8, messages: 10_000, fabric: 'local', seed: undefined, nameServers: 1 });
+    expect(parseCommandLine(['demo', '--', '--messages=20', '--fabric', 'sim'])).toEqual({ kind: 'demo', cores: 4, messages: 20, fabric: 'sim', seed: defaultDemoSeed, nameServers: 1 });
+    expect(parseCommandLine(['demo', '--name-servers', '3'])).toMatchObject({ kind: 'demo', nameServers: 3 });
     expect(parseCommandLine(['start', '--', '-h'])).toMatchObject({ kind: 'help' });
   });
 
   it('defaults start to local with 4 cores', () => {
-    expect(parseCommandLine(['start'])).toEqual({ kind: 'start', fabric: 'local', cores: 4 });
+    expect(parseCommandLine(['start'])).toEqual({ kind: 'start', fabric: 'local', cores: 4, nameServers: 1 });
+    expect(parseCommandLine(['start', '--name-servers', '3'])).toEqual({ kind: 'start', fabric: 'local', cores: 4, nameServers: 3 });
   });
 
   it('refuses what it cannot run, with the help to read', () => {
@@ -95,6 +97,7 @@ describe('parseCommandLine', () => {
       throw new Error(`accepted ${argv.join(' ')}`);
     };
     expect(refusal(['demo', '--cores', '2'])).toContain('--cores "2"');
+    expect(refusal(['demo', '--name-servers', '9'])).toContain('--name-servers "9"');
     expect(refusal(['demo', '--messages', '1e3'])).toContain('--messages "1e3"');
     expect(refusal(['demo', '--seed', '5'])).toContain('sim only');
     expect(refusal(['demo', '--fabric', 'worker'])).toContain('not available yet');

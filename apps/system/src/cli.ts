@@ -20,17 +20,17 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${command.text}\n`);
       return 0;
     case 'demo': {
-      const result = await runDemo({ cores: command.cores, messages: command.messages, fabric: command.fabric, ...(command.seed === undefined ? {} : { seed: command.seed }) });
+      const result = await runDemo({ cores: command.cores, messages: command.messages, fabric: command.fabric, nameServers: command.nameServers, ...(command.seed === undefined ? {} : { seed: command.seed }) });
       process.stdout.write(`${formatDemoSummary(result)}\n`);
       return 0;
     }
     case 'start':
-      return start(command.cores);
+      return start(command.cores, command.nameServers);
   }
 }
 
-async function start(cores: number): Promise<number> {
-  const instance = await boot({ fabric: 'local', cores });
+async function start(cores: number, nameServers: number): Promise<number> {
+  const instance = await boot({ fabric: 'local', cores, nameServers });
   // Signal handlers alone do not keep Node running; this timer does, until a signal arrives.
   const keepAlive = setInterval(() => undefined, 1 << 30);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
@@ -41,7 +41,7 @@ async function start(cores: number): Promise<number> {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    process.stdout.write(`fos: up — fabric local, ${cores} cores, machine ${instance.machine.name}, pid ${process.pid}; SIGINT or SIGTERM shuts it down\n`);
+    process.stdout.write(`fos: up — fabric local, ${cores} cores, ${nameServers} name server(s), machine ${instance.machine.name}, pid ${process.pid}; SIGINT or SIGTERM shuts it down\n`);
   });
   clearInterval(keepAlive);
   await instance.shutdown();

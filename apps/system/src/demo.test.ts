@@ -37,9 +37,17 @@ describe('runDemo', () => {
     const result = await runDemo({ fabric: 'sim', seed: 7, cores: 3, messages: 50, processesModule });
     expect(result).toMatchObject({ fabric: 'sim', cores: 3, seed: 7, roundTrips: 50, verified: 50 });
     expect(formatDemoSummary(result)).toContain('sim (seed=7)');
+    expect(formatDemoSummary(result)).toContain('answered by name-service member ns00');
     // One seed replays one run: the same answers, the same name space.
     const again = await runDemo({ fabric: 'sim', seed: 7, cores: 3, messages: 50, processesModule });
     expect({ ...again, elapsedMs: 0, roundTripsPerSecond: 0 }).toEqual({ ...result, elapsedMs: 0, roundTripsPerSecond: 0 });
+  });
+
+  it('runs with a fleet of three name servers, and says which member answered the listing', async () => {
+    const result = await runDemo({ fabric: 'sim', seed: 3, cores: 4, messages: 20, nameServers: 3, processesModule });
+    expect(result).toMatchObject({ roundTrips: 20, verified: 20 });
+    expect(result.nameSpace.member).toMatch(/^ns0[0-2]$/);
+    expect(formatDemoSummary(result)).toMatch(/answered by name-service member ns0[0-2]/);
   });
 
   it('refuses options it cannot run with BAD_REQUEST', async () => {

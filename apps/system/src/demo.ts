@@ -2,7 +2,7 @@ import type { ListResult } from '@fos/libfos-messaging';
 import { assert, formatLocation, FosError, type MessageBody } from '@fos/microkernel';
 import { SystemClock, type Clock } from '@fos/sim';
 import { z } from 'zod';
-import { boot, type BootFabric } from './boot.js';
+import { boot, nameServersMax, type BootFabric } from './boot.js';
 import { demoMessagesMax, echoFleetName } from './processes.js';
 
 /** Bytes of each demo request's payload. */
@@ -24,6 +24,8 @@ export interface DemoOptions {
   readonly fabric?: BootFabric;
   /** The seed of a `sim` run (required there). */
   readonly seed?: number;
+  /** Name-service members (default 1); 2 or more form a fleet over the replicated store. */
+  readonly nameServers?: number;
   /**
    * The module the demo's processes are spawned from (default: the built `processes.js` beside this
    * module). Tests that run this file from source point it at the build.
@@ -64,6 +66,7 @@ const demoOptionsSchema = z.object({
   cores: z.number().int().min(demoCoresMin).optional(),
   messages: z.number().int().min(1).max(demoMessagesMax).optional(),
   fabric: z.enum(['local', 'sim']).optional(),
+  nameServers: z.number().int().min(1).max(nameServersMax).optional(),
 });
 
 const clientResultSchema = z.object({
@@ -87,6 +90,7 @@ const listResultSchema = z.object({
   ),
   truncated: z.boolean(),
   tableHash: z.string(),
+  member: z.string(),
 });
 
 /**
@@ -108,7 +112,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const module = options.processesModule ?? new URL('./processes.js', import.meta.url);
   const wallClock = options.wallClock ?? new SystemClock();
   if (fabric === 'sim' && options.seed === undefined) throw new FosError('BAD_REQUEST', 'demo: fabric "sim" needs a seed: one seed replays one run', { value: options.seed });
-  const instance = fabric === 'sim' && options.seed !== undefined ? await boot({ fabric: 'sim', cores, seed: options.seed }) : await boot({ fabric: 'local', cores });
+  const nameServers = options.nameServers ?? 1;
+  const instance = fabric === 'sim' && options.seed !== undefined ? await boot({ fabric: 'sim', cores, seed: options.seed, nameServers }) : await boot({ fabric: 'local', cores, nameServers });
   try {
     const nameService = instance.nameService;
     assert(nameService !== undefined, 'the demo boots with a name service');
@@ -123,7 +128,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const elapsedMs = wallClock.now() - startedMs;
     const clientResult = parseResult('the client', clientResultSchema, client.result);
     const stats = instance.stats();
-    const listing = await instance.spawn({ core: 0, module, entry: 'nameSpaceListing', name: 'list', args: { capability: nameService.managementCapability } });
+    // Listed from the client's core: with a fleet, whichever member that core reaches answers.
+    const listing = await instance.spawn({ core: cores - 1, module, entry: 'nameSpaceListing', name: 'list', args: { capability: nameService.managementCapability } });
     return {
       fabric,
       cores,
@@ -189,7 +195,7 @@ export function formatDemoSummary(result: DemoResult): string {
   return [
     `fos demo: an echo fleet of ${demoFleetMembers} under ${echoFleetName}, called by name from a client through its name cache`,
     ...rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`),
-    `name space (${result.nameSpace.names.length} entries):`,
+    `name space (${result.nameSpace.names.length} entries, answered by name-service member ${result.nameSpace.member}):`,
     formatNameTree(result.nameSpace),
   ].join('\n');
 }

@@ -124,6 +124,8 @@ export type ListResult = {
   readonly truncated: boolean;
   /** A hash of the whole table: equal tables give equal hashes (for checks that a request changed nothing). */
   readonly tableHash: string;
+  /** The member of the name service that answered (its name in the fleet). */
+  readonly member: string;
 };
 
 /** The public interface of the name service (Table 4.2), and its management listing. */

@@ -135,6 +135,7 @@ export async function nameServerMember(context: ProcessContext, args: MessageBod
     },
     requester: () => requesterPlace(holder.libfos),
     loadBalancer,
+    ...(fleet === undefined ? {} : { member: fleet.member }),
     ...(limits === undefined ? {} : { limits }),
   });
   created.server = running;

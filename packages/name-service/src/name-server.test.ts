@@ -502,6 +502,7 @@ describe('list (management)', () => {
       { name: '/sys/fs/2', type: 'direct', active: false, location: at(2) },
     ]);
     expect(listed.truncated).toBe(false);
+    expect(listed.member).toBe('ns00');
     expect(listed.tableHash).toBe(await fixture.server.tableHash());
     expect(JSON.stringify(listed)).not.toContain(fixture.root);
     const all = await fixture.server.list({ capability: fixture.management });

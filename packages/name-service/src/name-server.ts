@@ -71,6 +71,8 @@ export interface NameServerOptions {
   readonly requester: () => RequesterPlace | undefined;
   readonly loadBalancer?: LoadBalancerFunction;
   readonly limits?: Partial<NameServiceLimits>;
+  /** This member's name in the fleet, reported by `list` (default `ns00`). */
+  readonly member?: string;
 }
 
 /** What {@link NameServer.start} returns (Table 4.3). */
@@ -129,6 +131,8 @@ export class NameServer implements NameServiceApi {
   readonly #loadBalancer: LoadBalancerFunction | undefined;
   /** The limits in force. */
   readonly limits: NameServiceLimits;
+  /** This member's name in the fleet. */
+  readonly member: string;
   #state: ServerState = 'new';
   #managementHash = '';
   #managementCapability: Capability | undefined;
@@ -142,6 +146,7 @@ export class NameServer implements NameServiceApi {
     this.#requester = options.requester;
     this.#loadBalancer = options.loadBalancer;
     this.limits = resolveNameServiceLimits(options.limits);
+    this.member = options.member ?? 'ns00';
   }
 
   /**
@@ -246,7 +251,7 @@ export class NameServer implements NameServiceApi {
       }
       names.push(listedName(key, value));
     }
-    return { names, truncated, tableHash };
+    return { names, truncated, tableHash, member: this.member };
   }
 
   /** See {@link NameServiceApi.lookup}. */

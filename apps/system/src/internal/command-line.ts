@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { coresMax } from '@fos/microkernel';
-import { defaultCores } from '../boot.js';
+import { defaultCores, nameServersMax } from '../boot.js';
 import { defaultDemoMessages, demoCoresMin } from '../demo.js';
 import { demoMessagesMax } from '../processes.js';
 
@@ -10,8 +10,8 @@ export const defaultDemoSeed = 1;
 /** What the command line asks for. */
 export type Command =
   | { readonly kind: 'help'; readonly text: string }
-  | { readonly kind: 'demo'; readonly cores: number; readonly messages: number; readonly fabric: 'local' | 'sim'; readonly seed: number | undefined }
-  | { readonly kind: 'start'; readonly cores: number; readonly fabric: 'local' };
+  | { readonly kind: 'demo'; readonly cores: number; readonly messages: number; readonly fabric: 'local' | 'sim'; readonly seed: number | undefined; readonly nameServers: number }
+  | { readonly kind: 'start'; readonly cores: number; readonly fabric: 'local'; readonly nameServers: number };
 
 /** A command line the `fos` command cannot run: printed on stderr, exit status 2. */
 export class UsageError extends Error {
@@ -28,8 +28,8 @@ export class UsageError extends Error {
 export const mainHelp = `fos — the factored operating system (fos) on Node.js
 
 Usage:
-  fos demo  [--cores N] [--messages N] [--fabric local|sim] [--seed N]
-  fos start [--fabric local] [--cores N]
+  fos demo  [--cores N] [--messages N] [--fabric local|sim] [--seed N] [--name-servers N]
+  fos start [--fabric local] [--cores N] [--name-servers N]
   fos <command> --help
   fos --help
 
@@ -42,7 +42,7 @@ A bare "--" is ignored wherever it appears.`;
 export const demoHelp = `fos demo — boot an instance, run an echo workload, print a summary, exit
 
 Usage:
-  fos demo [--cores N] [--messages N] [--fabric local|sim] [--seed N]
+  fos demo [--cores N] [--messages N] [--fabric local|sim] [--seed N] [--name-servers N]
 
 Options:
   --cores N            cores of the instance, ${demoCoresMin}..${coresMax} (default 4)
@@ -50,21 +50,25 @@ Options:
   --fabric local|sim   local: every core in this thread over MessageChannel (default);
                        sim: seeded, deterministic simulation
   --seed N             seed of a sim run (default ${defaultDemoSeed}); sim only
+  --name-servers N     name-service members, 1..${nameServersMax} (default 1); 2 or more: a fleet over the
+                       replicated store (the printed name space says which member answered)
   -h, --help           this help`;
 
 export const startHelp = `fos start — boot an instance and keep it up until SIGINT or SIGTERM
 
 Usage:
-  fos start [--fabric local] [--cores N]
+  fos start [--fabric local] [--cores N] [--name-servers N]
 
 Options:
   --fabric local       every core in this thread over MessageChannel (the only fabric for now;
                        worker threads come later)
   --cores N            cores of the instance, 1..${coresMax} (default ${defaultCores})
+  --name-servers N     name-service members, 0..${nameServersMax} (default 1)
   -h, --help           this help`;
 
 const demoOptions = {
   cores: { type: 'string' },
+  'name-servers': { type: 'string' },
   messages: { type: 'string' },
   fabric: { type: 'string' },
   seed: { type: 'string' },
@@ -73,6 +77,7 @@ const demoOptions = {
 
 const startOptions = {
   cores: { type: 'string' },
+  'name-servers': { type: 'string' },
   fabric: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -105,6 +110,7 @@ function parseDemo(args: string[]): Command {
     messages: values.messages === undefined ? defaultDemoMessages : parseInteger('--messages', values.messages, 1, demoMessagesMax, demoHelp),
     fabric: fabric === 'sim' ? 'sim' : 'local',
     seed: fabric === 'sim' ? (values.seed === undefined ? defaultDemoSeed : parseInteger('--seed', values.seed, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, demoHelp)) : undefined,
+    nameServers: nameServersOption(values, 1, demoHelp),
   };
 }
 
@@ -112,7 +118,17 @@ function parseStart(args: string[]): Command {
   const values = parseOptions(args, startOptions, 'start', startHelp);
   if (values.help === true) return { kind: 'help', text: startHelp };
   parseFabric(values.fabric ?? 'local', ['local'], startHelp);
-  return { kind: 'start', fabric: 'local', cores: values.cores === undefined ? defaultCores : parseInteger('--cores', values.cores, 1, coresMax, startHelp) };
+  return {
+    kind: 'start',
+    fabric: 'local',
+    cores: values.cores === undefined ? defaultCores : parseInteger('--cores', values.cores, 1, coresMax, startHelp),
+    nameServers: nameServersOption(values, 0, startHelp),
+  };
+}
+
+function nameServersOption(values: OptionValues, minimum: number, help: string): number {
+  const text = values['name-servers'];
+  return typeof text === 'string' ? parseInteger('--name-servers', text, minimum, nameServersMax, help) : 1;
 }
 
 type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;

@@ -90,6 +90,7 @@ export const listResultSchema = z.object({
   names: z.array(listedNameSchema),
   truncated: z.boolean(),
   tableHash: z.string(),
+  member: z.string(),
 });
 
 /** Wire ordinals of the methods of {@link NameServiceApi}: `methodOrdinal('NameServiceApi', method)`. */
