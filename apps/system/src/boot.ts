@@ -1,5 +1,4 @@
 import {
-  assert,
   coresMax,
   FosError,
   LocalFabric,
@@ -12,7 +11,8 @@ import {
   type ProcessHandle,
   type SpawnOptions,
 } from '@fos/microkernel';
-import { nameServerMember, resolveNameServiceLimits, type NameServerMemberArgs, type NameServerMemberResult, type NameServiceLimits } from '@fos/name-service';
+import { resolveNameServiceLimits, type NameServiceLimits } from '@fos/name-service';
+import { NameServiceFleet } from './fleet.js';
 import { z } from 'zod';
 
 /** The fabrics `boot` can build today; `worker` (one worker thread per core) comes later. */
@@ -30,8 +30,6 @@ export const defaultCores = 4;
  */
 export const nameServersMax = 8;
 
-/** The core the first name-service member runs on. */
-export const nameServerCore = 0;
 
 interface CommonBootOptions {
   /** Cores of the machine, 1..coresMax (default {@link defaultCores}). */
@@ -70,17 +68,8 @@ export interface SimBootOptions extends CommonBootOptions {
 /** What `boot` takes. */
 export type BootOptions = LocalBootOptions | SimBootOptions;
 
-/** The running name service of an instance, as the booter holds it (§5.2). */
-export interface BootedNameService {
-  /** The first member's request mailbox (what `ukNameServiceLookup` finds). */
-  readonly location: NameServerMemberResult['location'];
-  /** The namespace capability of the root `/*`: hand it only to what may name anything. */
-  readonly rootCapability: Capability;
-  /** The management capability (Table 4.3). */
-  readonly managementCapability: Capability;
-  /** Every member's request mailbox, the first member's first. */
-  readonly members: ReadonlyArray<NameServerMemberResult['location']>;
-}
+/** The running name service of an instance, as the booter holds it (§5.2): see {@link NameServiceFleet}. */
+export type BootedNameService = NameServiceFleet;
 
 /** Counters of a running instance. */
 export interface InstanceStats extends MachineStats {
@@ -151,7 +140,7 @@ export async function boot(options: BootOptions): Promise<Instance> {
   let nameService: BootedNameService | undefined;
   if ((parsed.nameServers ?? 1) > 0) {
     try {
-      nameService = await startNameService(machine, parsed.nameServers ?? 1, parsed.nameServiceLimits);
+      nameService = await NameServiceFleet.start(machine, parsed.nameServers ?? 1, parsed.nameServiceLimits);
     } catch (error) {
       await machine.shutdown();
       throw error;
@@ -167,26 +156,6 @@ export async function boot(options: BootOptions): Promise<Instance> {
     stats: () => ({ ...machine.stats(), fabric: fabric.kind }),
     shutdown: () => machine.shutdown(),
   };
-}
-
-async function startNameService(machine: Machine, members: number, limits: Partial<NameServiceLimits> | undefined): Promise<BootedNameService> {
-  const base: NameServerMemberArgs = limits === undefined ? { kernelCapability: machine.kernelCapability } : { kernelCapability: machine.kernelCapability, limits };
-  const memberName = (index: number) => `ns${String(index).padStart(2, '0')}`;
-  const first = await machine.spawn({
-    core: nameServerCore,
-    name: 'name-server-0',
-    function: nameServerMember,
-    args: { ...base, ...(members > 1 ? { fleet: { member: memberName(0) } } : {}) },
-  });
-  const result = first.result as NameServerMemberResult;
-  const locations = [result.location];
-  for (let index = 1; index < members; index++) {
-    assert(result.store !== undefined && result.fleetCapabilities !== undefined, 'the first member of a fleet hands out its store mailbox and capabilities');
-    const args: NameServerMemberArgs = { ...base, fleet: { member: memberName(index), sponsor: result.store, capabilities: result.fleetCapabilities } };
-    const member = await machine.spawn({ core: (nameServerCore + index) % machine.coreCount, name: `name-server-${index}`, function: nameServerMember, args: { ...args } });
-    locations.push((member.result as NameServerMemberResult).location);
-  }
-  return { location: result.location, rootCapability: result.rootCapability as Capability, managementCapability: result.managementCapability as Capability, members: locations };
 }
 
 function parseBootOptions(options: unknown): z.infer<typeof bootOptionsSchema> & { fabric: BootFabric } {

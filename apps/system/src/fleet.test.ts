@@ -55,3 +55,67 @@ describe('the name-service fleet through boot()', () => {
     }
   }, 120_000);
 });
+
+describe('growFleet and shrinkFleet (Table 4.3) through boot()', () => {
+  async function growAndShrink(instance: Instance): Promise<void> {
+    const service = instance.nameService;
+    if (service === undefined) throw new Error('booted without a name service');
+    const writer = await spawnLibfos(instance, 1, 'writer');
+    const mailbox = await writer.createMailbox();
+    writer.serve(mailbox.location, { handler: (request) => ({ echo: request.body }) });
+    await writer.aliasRegisterDirect('/grow/before', mailbox, service.rootCapability);
+    // Grow from 2 to 4: each newcomer gets the table and answers from its replica.
+    await service.growFleet(service.managementCapability);
+    await service.growFleet(service.managementCapability);
+    expect(service.members).toHaveLength(4);
+    const reader = await spawnLibfos(instance, 3, 'reader'); // core 3: the fourth member's core
+    expect((await reader.call('/grow/before', 'hi')).body).toEqual({ echo: 'hi' });
+    await writer.aliasRegisterDirect('/grow/after', mailbox, service.rootCapability);
+    expect((await reader.call('/grow/after', 'again')).body).toEqual({ echo: 'again' });
+    // Shrink to 2: the members started last leave; clients that used them find another member.
+    await service.shrinkFleet(service.managementCapability);
+    await service.shrinkFleet(service.managementCapability);
+    expect(service.members).toHaveLength(2);
+    await writer.aliasRegisterDirect('/grow/shrunk', mailbox, service.rootCapability);
+    expect((await reader.nameService.lookup('/grow/shrunk')).type).toBe('direct');
+    const hashes = new Set<string>();
+    for (const client of [writer, reader]) hashes.add((await client.nameService.list({ capability: service.managementCapability })).tableHash);
+    expect(hashes.size).toBe(1);
+    // Never below one member, and only with the management capability.
+    await service.shrinkFleet(service.managementCapability);
+    await expect(service.shrinkFleet(service.managementCapability)).rejects.toThrow(/at least one member/);
+    await expect(service.growFleet(service.rootCapability)).rejects.toThrow(/management capability/);
+  }
+
+  it('grows and shrinks a fleet on the local fabric', async () => {
+    const instance = await boot({ fabric: 'local', cores: 4, nameServers: 2 });
+    try {
+      await growAndShrink(instance);
+    } finally {
+      await instance.shutdown();
+    }
+  });
+
+  it('grows and shrinks a fleet on the sim fabric for every seed', async () => {
+    for (const seed of seedsFromEnv({ seeds: 20, seedStart: 1 }).seeds) {
+      const instance = await boot({ fabric: 'sim', cores: 4, seed, nameServers: 2 });
+      try {
+        await growAndShrink(instance);
+      } catch (error) {
+        throw new Error(`seed=${seed}: ${String(error)}`, { cause: error });
+      } finally {
+        await instance.shutdown();
+      }
+    }
+  }, 120_000);
+
+  it('refuses to grow a single member over a local store', async () => {
+    const instance = await boot({ fabric: 'local', cores: 2 });
+    try {
+      const service = instance.nameService;
+      await expect(service?.growFleet(service.managementCapability)).rejects.toThrow(/nameServers >= 2/);
+    } finally {
+      await instance.shutdown();
+    }
+  });
+});

@@ -2,7 +2,6 @@ export {
   boot,
   bootFabrics,
   defaultCores,
-  nameServerCore,
   nameServersMax,
   type BootedNameService,
   type BootFabric,
@@ -12,3 +11,4 @@ export {
   type LocalBootOptions,
   type SimBootOptions,
 } from './boot.js';
+export { nameServerCore, NameServiceFleet } from './fleet.js';

@@ -1,6 +1,7 @@
 export { createLibfos, Libfos, spawnLibfos, withLibfos, type LibfosOptions, type LibfosStats, type ProcessSpawner, type ResolvedName, type SendOptions } from './libfos.js';
 export { defaultLibfosLimits, inactiveBackoffMsMax, inactiveWaitMsMax, indirectionHopsMax, nameServiceCallTimeoutMs, type LibfosLimits } from './limits.js';
 export type {
+  LeaveFleetRequest,
   ListedName,
   ListRequest,
   ListResult,

@@ -441,8 +441,9 @@ export class Libfos {
             try {
               return (await thread.call(this.nameServerAddress, { rpc: ordinal, args }, options)).body;
             } catch (error) {
-              // The name server went away or changed: find one again, once.
-              if (attempt > 0 || !isDeliveryRefusal(error)) throw error;
+              // The name server went away, changed, or left its fleet (SHUTDOWN, answered before it
+              // touched anything): find one again, once.
+              if (attempt > 0 || !(isDeliveryRefusal(error) || hasFosErrorCode(error, 'SHUTDOWN'))) throw error;
               this.nameServerAddress = undefined;
             }
           }

@@ -128,6 +128,12 @@ export type ListResult = {
   readonly member: string;
 };
 
+/** LeaveFleet's arguments. */
+export type LeaveFleetRequest = {
+  /** The management capability (returned by `start`). */
+  readonly capability: string;
+};
+
 /** The public interface of the name service (Table 4.2), and its management listing. */
 export interface NameServiceApi {
   /**
@@ -194,4 +200,14 @@ export interface NameServiceApi {
    * @throws SHUTDOWN when the name server is not running
    */
   list(request: ListRequest): Promise<ListResult>;
+
+  /**
+   * Management (the member side of `shrinkFleet`, Table 4.3): the member that answers leaves the fleet
+   * — it stops being a name server of the machine, leaves the replicated store (never the last member)
+   * and answers `SHUTDOWN` from then on.
+   * @throws PERMISSION_DENIED when the capability is not the management capability
+   * @throws BAD_REQUEST when the member is not part of a fleet, or is its last member
+   * @throws SHUTDOWN when the name server is not running
+   */
+  leaveFleet(request: LeaveFleetRequest): Promise<void>;
 }

@@ -110,6 +110,7 @@ export async function nameServerMember(context: ProcessContext, args: MessageBod
   };
   // The local linkage of §5.2: libfos calls this member's server directly (created once the store is).
   const created: { server?: NameServer } = {};
+  const registered: { location?: MailboxLocation } = {};
   const local = (): NameServer => {
     if (created.server === undefined) throw new FosError('SHUTDOWN', 'the name server is not running yet');
     return created.server;
@@ -121,6 +122,7 @@ export async function nameServerMember(context: ProcessContext, args: MessageBod
     registerTemporary: (request) => local().registerTemporary(request),
     reserve: (request) => local().reserve(request),
     list: (request) => local().list(request),
+    leaveFleet: (request) => local().leaveFleet(request),
   };
   const libfos = await createLibfos(context, { nameService: linkage, kernelCapability });
   holder.libfos = libfos;
@@ -136,6 +138,17 @@ export async function nameServerMember(context: ProcessContext, args: MessageBod
     requester: () => requesterPlace(holder.libfos),
     loadBalancer,
     ...(fleet === undefined ? {} : { member: fleet.member }),
+    ...(bound === undefined
+      ? {}
+      : {
+          leaveFleet: async () => {
+            const park = <T>(promise: Promise<T>): Promise<T> => thread().waitFor(promise);
+            if (bound.member.peers.length === 0) throw new FosError('BAD_REQUEST', `name-service member ${bound.address.member} is the last of its fleet`, { value: bound.address.member });
+            // Stop being found first, then leave the store (which waits until nothing is pending).
+            if (registered.location !== undefined) await park(kernel.ukNameServiceUnregister(registered.location, kernelCapability));
+            await park(bound.member.leave());
+          },
+        }),
     ...(limits === undefined ? {} : { limits }),
   });
   created.server = running;
@@ -151,6 +164,7 @@ export async function nameServerMember(context: ProcessContext, args: MessageBod
   const mailbox = await libfos.createMailbox();
   libfos.serve(mailbox.location, { handler: rpcHandler(serveNameServiceApi(running)) });
   await kernel.ukNameServiceRegister(mailbox.location, kernelCapability, mailbox.capability);
+  registered.location = mailbox.location;
   const result: NameServerMemberResult = {
     location: mailbox.location,
     capability: mailbox.capability,

@@ -524,3 +524,13 @@ describe('list (management)', () => {
     expect(listed.truncated).toBe(true);
   });
 });
+
+describe('leaveFleet (management)', () => {
+  it('needs the management capability, and a fleet to leave', async () => {
+    const fixture = await startFixture();
+    expect(await unchanged(fixture, () => fixture.server.leaveFleet({ capability: fixture.root }))).toBe('PERMISSION_DENIED');
+    expect(await unchanged(fixture, () => fixture.server.leaveFleet({ capability: fixture.management }))).toBe('BAD_REQUEST');
+    expect(await unchanged(fixture, () => fixture.server.leaveFleet({} as never))).toBe('BAD_REQUEST');
+    expect(await fixture.server.lookup('/tmp/*').catch((error: unknown) => (error as { code: string }).code)).toBe('NO_SUCH_NAME');
+  });
+});

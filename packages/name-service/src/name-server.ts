@@ -1,5 +1,6 @@
 import type { Store } from '@fos/distributed-store';
 import type {
+  LeaveFleetRequest,
   ListedName,
   ListRequest,
   ListResult,
@@ -38,7 +39,7 @@ import {
 import type { RandomSource } from '@fos/sim';
 import type { NameEntry, StoredDestination } from './entry.js';
 import { hashesEqual, sameEntry, temporaryName, withReferrers } from './internal/helpers.js';
-import { listRequestSchema, parseRequest, registerRequestSchema, reserveRequestSchema, temporaryRequestSchema, unregisterRequestSchema } from './internal/schemas.js';
+import { leaveFleetRequestSchema, listRequestSchema, parseRequest, registerRequestSchema, reserveRequestSchema, temporaryRequestSchema, unregisterRequestSchema } from './internal/schemas.js';
 import { Workspace, type AliasPair, type PlannedWrite } from './internal/workspace.js';
 import { destinationWeightDefault, listNamesMax, resolveNameServiceLimits, type NameServiceLimits } from './limits.js';
 
@@ -73,6 +74,8 @@ export interface NameServerOptions {
   readonly limits?: Partial<NameServiceLimits>;
   /** This member's name in the fleet, reported by `list` (default `ns00`). */
   readonly member?: string;
+  /** In a fleet: how this member leaves it (stop being a name server, leave the store). */
+  readonly leaveFleet?: () => Promise<void>;
 }
 
 /** What {@link NameServer.start} returns (Table 4.3). */
@@ -134,6 +137,7 @@ export class NameServer implements NameServiceApi {
   /** This member's name in the fleet. */
   readonly member: string;
   #state: ServerState = 'new';
+  readonly #leaveFleet: (() => Promise<void>) | undefined;
   #managementHash = '';
   #managementCapability: Capability | undefined;
   #temporaryCapability: Capability | undefined;
@@ -147,6 +151,7 @@ export class NameServer implements NameServiceApi {
     this.#loadBalancer = options.loadBalancer;
     this.limits = resolveNameServiceLimits(options.limits);
     this.member = options.member ?? 'ns00';
+    this.#leaveFleet = options.leaveFleet;
   }
 
   /**
@@ -252,6 +257,16 @@ export class NameServer implements NameServiceApi {
       names.push(listedName(key, value));
     }
     return { names, truncated, tableHash, member: this.member };
+  }
+
+  /** See {@link NameServiceApi.leaveFleet}. */
+  async leaveFleet(request: LeaveFleetRequest): Promise<void> {
+    this.#checkRunning('leaveFleet');
+    const valid = parseRequest('leaveFleet', leaveFleetRequestSchema, request);
+    if (!hashesEqual(hashCapability(validateCapability(valid.capability)), this.#managementHash)) refuse('PERMISSION_DENIED', 'leaveFleet needs the management capability returned by start', undefined);
+    if (this.#leaveFleet === undefined) refuse('BAD_REQUEST', `name-service member ${this.member} is not part of a fleet`, this.member);
+    await this.#leaveFleet();
+    this.#state = 'stopped';
   }
 
   /** See {@link NameServiceApi.lookup}. */

@@ -93,6 +93,9 @@ export const listResultSchema = z.object({
   member: z.string(),
 });
 
+/** Schema of LeaveFleetRequest (name-service-api.ts). */
+export const leaveFleetRequestSchema = z.object({ capability: z.string() });
+
 /** Wire ordinals of the methods of {@link NameServiceApi}: `methodOrdinal('NameServiceApi', method)`. */
 export const nameServiceApiOrdinals = {
   lookup: 1196625117,
@@ -101,6 +104,7 @@ export const nameServiceApiOrdinals = {
   registerTemporary: 73748757,
   reserve: 1964855925,
   list: 681691179,
+  leaveFleet: 1976221698,
 } as const;
 
 /** The FosError codes each method of {@link NameServiceApi} documents with `@throws`. */
@@ -111,6 +115,7 @@ export const nameServiceApiErrors = {
   registerTemporary: ['LIMIT_EXCEEDED', 'BAD_REQUEST', 'CONFLICT', 'SHUTDOWN'],
   reserve: ['INVALID_NAME', 'PERMISSION_DENIED', 'NAME_EXISTS', 'BAD_REQUEST', 'CONFLICT', 'SHUTDOWN'],
   list: ['PERMISSION_DENIED', 'INVALID_NAME', 'BAD_REQUEST', 'SHUTDOWN'],
+  leaveFleet: ['PERMISSION_DENIED', 'BAD_REQUEST', 'SHUTDOWN'],
 } as const;
 
 /** The schema of each method's arguments object (keyed by parameter name; unknown members are stripped). */
@@ -121,6 +126,7 @@ export const nameServiceApiArguments = {
   registerTemporary: z.object({ request: temporaryRequestSchema }),
   reserve: z.object({ request: reserveRequestSchema }),
   list: z.object({ request: listRequestSchema }),
+  leaveFleet: z.object({ request: leaveFleetRequestSchema }),
 };
 
 /** A client of {@link NameServiceApi}: each call travels through `transport`; FosErrors of the server reject the call unchanged. */
@@ -197,6 +203,17 @@ export function createNameServiceApiClient(transport: RpcTransport): NameService
     async list(request) {
       return (await transport.invoke(nameServiceApiOrdinals.list, 'NameServiceApi.list', toWire({ request }))) as unknown as Awaited<ReturnType<NameServiceApi['list']>>;
     },
+    /**
+     * Management (the member side of `shrinkFleet`, Table 4.3): the member that answers leaves the fleet
+     * — it stops being a name server of the machine, leaves the replicated store (never the last member)
+     * and answers `SHUTDOWN` from then on.
+     * @throws PERMISSION_DENIED when the capability is not the management capability
+     * @throws BAD_REQUEST when the member is not part of a fleet, or is its last member
+     * @throws SHUTDOWN when the name server is not running
+     */
+    async leaveFleet(request) {
+      await transport.invoke(nameServiceApiOrdinals.leaveFleet, 'NameServiceApi.leaveFleet', toWire({ request }));
+    },
   };
 }
 
@@ -248,6 +265,14 @@ export function serveNameServiceApi(impl: NameServiceApi): RpcService<NameServic
       ordinal: nameServiceApiOrdinals.list,
       args: nameServiceApiArguments.list,
       invoke: (implementation, args) => implementation.list(args.request as Parameters<NameServiceApi['list']>[0]),
+    },
+    {
+      name: 'leaveFleet',
+      ordinal: nameServiceApiOrdinals.leaveFleet,
+      args: nameServiceApiArguments.leaveFleet,
+      invoke: (implementation, args) => implementation.leaveFleet(
+        args.request as Parameters<NameServiceApi['leaveFleet']>[0],
+      ),
     },
   ]);
 }
@@ -325,6 +350,17 @@ export function createNameServiceApiLocal(impl: NameServiceApi): NameServiceApi 
      */
     list(request) {
       return impl.list(request);
+    },
+    /**
+     * Management (the member side of `shrinkFleet`, Table 4.3): the member that answers leaves the fleet
+     * — it stops being a name server of the machine, leaves the replicated store (never the last member)
+     * and answers `SHUTDOWN` from then on.
+     * @throws PERMISSION_DENIED when the capability is not the management capability
+     * @throws BAD_REQUEST when the member is not part of a fleet, or is its last member
+     * @throws SHUTDOWN when the name server is not running
+     */
+    leaveFleet(request) {
+      return impl.leaveFleet(request);
     },
   };
 }

@@ -75,6 +75,10 @@ export class ToyNameService implements NameServiceApi {
   async list(): Promise<never> {
     throw new FosError('BAD_REQUEST', 'the toy name service does not list its table');
   }
+
+  async leaveFleet(): Promise<never> {
+    throw new FosError('BAD_REQUEST', 'the toy name service is no fleet');
+  }
 }
 
 /** A machine with the toy name service as its name server on core 0. */

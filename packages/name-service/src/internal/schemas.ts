@@ -29,6 +29,9 @@ export const unregisterRequestSchema = z.object({
 /** Reserve's request. */
 export const reserveRequestSchema = z.object({ domain: z.string(), capability: z.string() });
 
+/** LeaveFleet's request. */
+export const leaveFleetRequestSchema = z.object({ capability: z.string() });
+
 /** List's request. */
 export const listRequestSchema = z.object({ capability: z.string(), under: z.string().optional() });
 

@@ -1,0 +1,121 @@
+// The name service as the booter runs it (§5.2, Table 4.3): the first member, the fleet members that
+// join it over the replicated store, and growFleet / shrinkFleet at run time.
+import { dispatcherTransport } from '@fos/dispatcher';
+import { createNameServiceApiClient, spawnLibfos, type Libfos } from '@fos/libfos-messaging';
+import { assert, FosError, nameServiceName, validateCapability, type Capability, type Machine, type MailboxLocation } from '@fos/microkernel';
+import { nameServerMember, type NameServerMemberArgs, type NameServerMemberResult, type NameServiceLimits, type StoreAddress } from '@fos/name-service';
+
+/** The core the first name-service member runs on. */
+export const nameServerCore = 0;
+
+/** One running member, as the booter knows it. */
+type RunningMember = { readonly index: number; readonly location: MailboxLocation; readonly capability: Capability; readonly store: StoreAddress | undefined };
+
+function memberName(index: number): string {
+  return `ns${String(index).padStart(2, '0')}`;
+}
+
+/**
+ * The running name service of an instance, as the booter holds it: the capabilities `start` returned,
+ * the members, and `growFleet` / `shrinkFleet` (Table 4.3) for a fleet over the replicated store.
+ */
+export class NameServiceFleet {
+  readonly #machine: Machine;
+  readonly #base: NameServerMemberArgs;
+  readonly #members: RunningMember[] = [];
+  #fleetCapabilities: NameServerMemberResult['fleetCapabilities'];
+  #nextIndex = 0;
+  #manager: Libfos | undefined;
+  #changing: Promise<unknown> = Promise.resolve();
+  /** The namespace capability of the root `/*`: hand it only to what may name anything. */
+  rootCapability: Capability = '' as Capability;
+  /** The management capability (Table 4.3). */
+  managementCapability: Capability = '' as Capability;
+
+  private constructor(machine: Machine, limits: Partial<NameServiceLimits> | undefined) {
+    this.#machine = machine;
+    this.#base = limits === undefined ? { kernelCapability: machine.kernelCapability } : { kernelCapability: machine.kernelCapability, limits };
+  }
+
+  /** Starts `members` members (2 or more: a fleet over the replicated store). */
+  static async start(machine: Machine, members: number, limits: Partial<NameServiceLimits> | undefined): Promise<NameServiceFleet> {
+    const fleet = new NameServiceFleet(machine, limits);
+    const first = await fleet.#spawn(members > 1 ? { ...fleet.#base, fleet: { member: memberName(0) } } : fleet.#base);
+    fleet.rootCapability = first.rootCapability as Capability;
+    fleet.managementCapability = first.managementCapability as Capability;
+    fleet.#fleetCapabilities = first.fleetCapabilities;
+    for (let index = 1; index < members; index++) await fleet.#join();
+    return fleet;
+  }
+
+  /** The first member's request mailbox (what `ukNameServiceLookup` finds on its core). */
+  get location(): MailboxLocation {
+    return (this.#members[0] as RunningMember).location;
+  }
+
+  /** Every running member's request mailbox, in the order they started. */
+  get members(): MailboxLocation[] {
+    return this.#members.map((member) => member.location);
+  }
+
+  /**
+   * `growFleet` (Table 4.3): starts one more member on the next core, which joins the replicated store
+   * and starts answering Lookups from its replica. Returns its request mailbox.
+   * @throws PERMISSION_DENIED when the capability is not the management capability
+   * @throws BAD_REQUEST when the name service is a single member over a local store (boot with `nameServers` ≥ 2)
+   */
+  async growFleet(managementCapability: string): Promise<MailboxLocation> {
+    this.#authorize(managementCapability);
+    if (this.#fleetCapabilities === undefined) throw new FosError('BAD_REQUEST', 'growFleet: this name service is one member over a local store; boot with nameServers >= 2 for a fleet', { value: this.#members.length });
+    return this.#serialized(() => this.#join());
+  }
+
+  /**
+   * `shrinkFleet` (Table 4.3): the member started last leaves the fleet (it stops being a name server
+   * and leaves the store); never below one member.
+   * @throws PERMISSION_DENIED when the capability is not the management capability
+   * @throws BAD_REQUEST when only one member is left, or the service is no fleet
+   */
+  async shrinkFleet(managementCapability: string): Promise<void> {
+    this.#authorize(managementCapability);
+    if (this.#fleetCapabilities === undefined || this.#members.length <= 1) {
+      throw new FosError('BAD_REQUEST', `shrinkFleet: a name service keeps at least one member (it has ${this.#members.length})`, { value: this.#members.length });
+    }
+    return this.#serialized(async () => {
+      const leaving = this.#members[this.#members.length - 1] as RunningMember;
+      this.#manager ??= await spawnLibfos(this.#machine, nameServerCore, 'fleet-manager');
+      const manager = this.#manager;
+      await manager.run(async (thread) => {
+        const client = createNameServiceApiClient(dispatcherTransport(() => thread, { name: nameServiceName, location: leaving.location, capability: leaving.capability }));
+        await client.leaveFleet({ capability: this.managementCapability });
+      });
+      this.#members.splice(this.#members.indexOf(leaving), 1);
+    });
+  }
+
+  async #join(): Promise<MailboxLocation> {
+    const sponsor = this.#members.find((member) => member.store !== undefined)?.store;
+    assert(sponsor !== undefined && this.#fleetCapabilities !== undefined, 'a fleet has a member to join through');
+    const member = await this.#spawn({ ...this.#base, fleet: { member: memberName(this.#nextIndex), sponsor, capabilities: this.#fleetCapabilities } });
+    return member.location;
+  }
+
+  async #spawn(args: NameServerMemberArgs): Promise<NameServerMemberResult> {
+    const index = this.#nextIndex++;
+    const handle = await this.#machine.spawn({ core: (nameServerCore + index) % this.#machine.coreCount, name: `name-server-${index}`, function: nameServerMember, args: { ...args } });
+    const result = handle.result as NameServerMemberResult;
+    this.#members.push({ index, location: result.location, capability: result.capability, store: result.store });
+    return result;
+  }
+
+  #authorize(managementCapability: string): void {
+    if (validateCapability(managementCapability) !== this.managementCapability) throw new FosError('PERMISSION_DENIED', 'fleet changes need the management capability returned by start', { value: 'management capability' });
+  }
+
+  /** One fleet change at a time. */
+  #serialized<T>(change: () => Promise<T>): Promise<T> {
+    const run = this.#changing.then(change);
+    this.#changing = run.catch(() => undefined);
+    return run;
+  }
+}
