@@ -1,7 +1,8 @@
 // The name-service fleet over the replicated store, through boot(): members on separate cores, each
 // answering Lookups from its own replica; a registration made through one member is seen through every
 // other, and every member holds the same table.
-import { spawnLibfos, type Libfos } from '@fos/libfos-messaging';
+import { nameServiceApiErrors, spawnLibfos, type Libfos } from '@fos/libfos-messaging';
+import { isFosError } from '@fos/microkernel';
 import { seedsFromEnv } from '@fos/sim';
 import { describe, expect, it } from 'vitest';
 import { boot, type Instance } from './index.js';
@@ -118,4 +119,86 @@ describe('growFleet and shrinkFleet (Table 4.3) through boot()', () => {
       await instance.shutdown();
     }
   });
+});
+
+describe('the fleet changes under traffic (the scenario of the fleet issue)', () => {
+  const clientsCount = 8;
+  const operationsPerClient = 12;
+
+  /** 4 members; 8 clients register, unregister and look up while the fleet grows to 6 and shrinks to 3. */
+  async function trafficDuringChanges(instance: Instance): Promise<void> {
+    const service = instance.nameService;
+    if (service === undefined) throw new Error('booted without a name service');
+    const unexpected: string[] = [];
+    let changing = false;
+    let duringChanges = 0;
+    const allowed = (operation: keyof typeof nameServiceApiErrors, error: unknown): boolean =>
+      isFosError(error) && ((nameServiceApiErrors[operation] as readonly string[]).includes(error.code) || error.code === 'TIMEOUT');
+    const client = async (index: number): Promise<{ libfos: Libfos; held: string[] }> => {
+      const libfos = await spawnLibfos(instance, 6 + (index % 2), `client-${index}`);
+      const mailbox = await libfos.createMailbox();
+      const held: string[] = [];
+      for (let step = 0; step < operationsPerClient; step++) {
+        const name = `/load/c${index}/n${step}`;
+        try {
+          const capability = await libfos.aliasRegisterDirect(name, mailbox, service.rootCapability);
+          held.push(name);
+          if (changing) duringChanges++;
+          // Acknowledged: every member must know it, whichever this client reaches now.
+          const found = await libfos.nameService.lookup(name).catch((error: unknown) => error);
+          if (isFosError(found) && found.code === 'NO_SUCH_NAME') unexpected.push(`${name} acknowledged, then NO_SUCH_NAME`);
+          if (step % 3 === 2) {
+            await libfos.unregisterDirect(name, mailbox.location, capability);
+            held.pop();
+          }
+        } catch (error) {
+          if (!allowed('register', error) && !allowed('unregister', error) && !allowed('lookup', error)) unexpected.push(`${name}: ${String(error)}`);
+        }
+      }
+      return { libfos, held };
+    };
+    const changes = (async () => {
+      changing = true;
+      await service.growFleet(service.managementCapability);
+      await service.growFleet(service.managementCapability);
+      for (let index = 0; index < 3; index++) await service.shrinkFleet(service.managementCapability);
+      changing = false;
+    })();
+    const results = await Promise.all(Array.from({ length: clientsCount }, (_, index) => client(index)));
+    await changes;
+    expect(unexpected).toEqual([]);
+    expect(duringChanges, 'registrations acknowledged while the fleet changed').toBeGreaterThan(0);
+    expect(service.members).toHaveLength(3);
+    // No acknowledged registration is lost, and every member holds the same table.
+    const checker = results[0]!.libfos;
+    for (const { held } of results) for (const name of held) expect((await checker.nameService.lookup(name)).type, name).toBe('direct');
+    const hashes = new Set<string>();
+    for (let core = 0; core < 3; core++) {
+      const probe = await spawnLibfos(instance, core, `probe-${core}`);
+      hashes.add((await probe.nameService.list({ capability: service.managementCapability })).tableHash);
+    }
+    expect(hashes.size).toBe(1);
+  }
+
+  it('keeps every acknowledged registration on the local fabric', async () => {
+    const instance = await boot({ fabric: 'local', cores: 8, nameServers: 4 });
+    try {
+      await trafficDuringChanges(instance);
+    } finally {
+      await instance.shutdown();
+    }
+  }, 60_000);
+
+  it('keeps every acknowledged registration on the sim fabric for every seed', async () => {
+    for (const seed of seedsFromEnv({ seeds: 10, seedStart: 1 }).seeds) {
+      const instance = await boot({ fabric: 'sim', cores: 8, seed, nameServers: 4 });
+      try {
+        await trafficDuringChanges(instance);
+      } catch (error) {
+        throw new Error(`seed=${seed}: ${String(error)}`, { cause: error });
+      } finally {
+        await instance.shutdown();
+      }
+    }
+  }, 120_000);
 });
