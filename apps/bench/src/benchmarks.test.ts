@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { allBenchmarks } from './benchmarks/index.js';
 import { lookupRpc } from './benchmarks/lookup-rpc.js';
+import { nsLookup, nsRegister, nsRegisterContended } from './benchmarks/ns-fleet.js';
 import { register } from './benchmarks/register.js';
 import { sendCached } from './benchmarks/send-cached.js';
 import type { Benchmark } from './harness.js';
@@ -20,10 +21,13 @@ async function oneRoundEach(benchmark: Benchmark): Promise<{ measured: number; b
 describe('the name-service and send-by-name benchmarks', () => {
   it('are registered, after the existing ones, with their baselines', () => {
     const pairs = allBenchmarks().map((benchmark) => [benchmark.name, benchmark.baselineName, benchmark.unit]);
-    expect(pairs.slice(-3)).toEqual([
+    expect(pairs.slice(-6)).toEqual([
       ['lookup-rpc', 'dispatcher-call', 'lookups/s'],
       ['send-cached', 'raw-call', 'roundtrips/s'],
       ['register', 'lookup-rpc', 'pairs/s'],
+      ['ns-lookup', 'ns-lookup-1c-1m', 'lookups/s'],
+      ['ns-register', 'ns-register-1c-1m', 'pairs/s'],
+      ['ns-register-contended', 'ns-register-contended-1c-1m', 'pairs/s'],
     ]);
   });
 
@@ -44,5 +48,27 @@ describe('the name-service and send-by-name benchmarks', () => {
       expect(benchmark.settings).toMatchObject({ fabric: 'local', inFlight: 1, clientCore: 1 });
     }
     expect(sendCached().settings).toMatchObject({ bodyBytes: 64, echoCore: 2 });
+  });
+});
+
+describe('the name-service fleet benchmarks (Figures 6-1, 6-2, 6-3)', () => {
+  // A tiny grid (1 or 2 clients × 1 or 2 members), no grid file written.
+  const tiny = { clients: [1, 2], fleetSizes: [1, 2], operationsPerClient: 3, rounds: 1, warmupRounds: 0 };
+
+  it.each([
+    ['ns-lookup', nsLookup(tiny, { gridDirectory: null })],
+    ['ns-register', nsRegister(tiny, { gridDirectory: null })],
+    ['ns-register-contended', nsRegisterContended(tiny, { gridDirectory: null })],
+  ])('%s measures its grid, then a round of its measured point and of its baseline', async (_, benchmark) => {
+    const { measured, baseline } = await oneRoundEach(benchmark);
+    expect(measured).toBeGreaterThan(0);
+    expect(Number.isFinite(measured)).toBe(true);
+    expect(baseline).toBeGreaterThan(0);
+    expect(Number.isFinite(baseline)).toBe(true);
+  }, 30_000);
+
+  it('report the reduced grid and its baseline point', () => {
+    expect(nsLookup().settings).toMatchObject({ fabric: 'local', clients: '1,2,4,8', fleetSizes: '1,2,4', baselinePoint: '1 client, 1 member' });
+    expect(nsRegisterContended().settings).toMatchObject({ measuredPoint: '8 clients, 1 member' });
   });
 });

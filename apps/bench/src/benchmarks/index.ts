@@ -1,6 +1,7 @@
 import type { Benchmark } from '../harness.js';
 import { dispatcherCall } from './dispatcher-call.js';
 import { lookupRpc } from './lookup-rpc.js';
+import { nsLookup, nsRegister, nsRegisterContended } from './ns-fleet.js';
 import { register } from './register.js';
 import { rpcStub } from './rpc-stub.js';
 import { sendCached } from './send-cached.js';
@@ -8,5 +9,5 @@ import { ukSendRoundtrip } from './uksend-roundtrip.js';
 
 /** Every benchmark of `pnpm bench`, in the order they run. */
 export function allBenchmarks(): Benchmark[] {
-  return [ukSendRoundtrip(), dispatcherCall(), rpcStub(), lookupRpc(), sendCached(), register()];
+  return [ukSendRoundtrip(), dispatcherCall(), rpcStub(), lookupRpc(), sendCached(), register(), nsLookup(), nsRegister(), nsRegisterContended()];
 }
