@@ -3,9 +3,10 @@
 // other, and every member holds the same table.
 import { nameServiceApiErrors, spawnLibfos, type Libfos } from '@fos/libfos-messaging';
 import { isFosError } from '@fos/microkernel';
-import { seedsFromEnv } from '@fos/sim';
+import { runSeeds } from '@fos/sim';
 import { describe, expect, it } from 'vitest';
-import { boot, type Instance } from './index.js';
+import type { Instance } from './index.js';
+import { withInstance } from './internal/testing.js';
 
 async function fleetScenario(instance: Instance, members: number): Promise<void> {
   const service = instance.nameService;
@@ -34,26 +35,14 @@ async function fleetScenario(instance: Instance, members: number): Promise<void>
 
 describe('the name-service fleet through boot()', () => {
   it('serves one name space from 3 members on the local fabric', async () => {
-    const instance = await boot({ fabric: 'local', cores: 4, nameServers: 3 });
-    try {
-      await fleetScenario(instance, 3);
-    } finally {
-      await instance.shutdown();
-    }
+    await withInstance({ fabric: 'local', cores: 4, nameServers: 3 }, (instance) => fleetScenario(instance, 3));
   });
 
   it('serves one name space from 2 to 4 members on the sim fabric for every seed', async () => {
-    for (const seed of seedsFromEnv({ seeds: 30, seedStart: 1 }).seeds) {
-      const members = 2 + (seed % 3);
-      const instance = await boot({ fabric: 'sim', cores: 4, seed, nameServers: members });
-      try {
-        await fleetScenario(instance, members);
-      } catch (error) {
-        throw new Error(`seed=${seed}: ${String(error)}`, { cause: error });
-      } finally {
-        await instance.shutdown();
-      }
-    }
+    await runSeeds(
+      (seed) => withInstance({ fabric: 'sim', cores: 4, seed, nameServers: 2 + (seed % 3) }, (instance) => fleetScenario(instance, 2 + (seed % 3))),
+      { seeds: 30, seedStart: 1 },
+    );
   }, 120_000);
 });
 
@@ -89,35 +78,18 @@ describe('growFleet and shrinkFleet (Table 4.3) through boot()', () => {
   }
 
   it('grows and shrinks a fleet on the local fabric', async () => {
-    const instance = await boot({ fabric: 'local', cores: 4, nameServers: 2 });
-    try {
-      await growAndShrink(instance);
-    } finally {
-      await instance.shutdown();
-    }
+    await withInstance({ fabric: 'local', cores: 4, nameServers: 2 }, growAndShrink);
   });
 
   it('grows and shrinks a fleet on the sim fabric for every seed', async () => {
-    for (const seed of seedsFromEnv({ seeds: 20, seedStart: 1 }).seeds) {
-      const instance = await boot({ fabric: 'sim', cores: 4, seed, nameServers: 2 });
-      try {
-        await growAndShrink(instance);
-      } catch (error) {
-        throw new Error(`seed=${seed}: ${String(error)}`, { cause: error });
-      } finally {
-        await instance.shutdown();
-      }
-    }
+    await runSeeds((seed) => withInstance({ fabric: 'sim', cores: 4, seed, nameServers: 2 }, growAndShrink), { seeds: 20, seedStart: 1 });
   }, 120_000);
 
   it('refuses to grow a single member over a local store', async () => {
-    const instance = await boot({ fabric: 'local', cores: 2 });
-    try {
+    await withInstance({ fabric: 'local', cores: 2 }, async (instance) => {
       const service = instance.nameService;
       await expect(service?.growFleet(service.managementCapability)).rejects.toThrow(/nameServers >= 2/);
-    } finally {
-      await instance.shutdown();
-    }
+    });
   });
 });
 
@@ -181,24 +153,10 @@ describe('the fleet changes under traffic (the scenario of the fleet issue)', ()
   }
 
   it('keeps every acknowledged registration on the local fabric', async () => {
-    const instance = await boot({ fabric: 'local', cores: 8, nameServers: 4 });
-    try {
-      await trafficDuringChanges(instance);
-    } finally {
-      await instance.shutdown();
-    }
+    await withInstance({ fabric: 'local', cores: 8, nameServers: 4 }, trafficDuringChanges);
   }, 60_000);
 
   it('keeps every acknowledged registration on the sim fabric for every seed', async () => {
-    for (const seed of seedsFromEnv({ seeds: 10, seedStart: 1 }).seeds) {
-      const instance = await boot({ fabric: 'sim', cores: 8, seed, nameServers: 4 });
-      try {
-        await trafficDuringChanges(instance);
-      } catch (error) {
-        throw new Error(`seed=${seed}: ${String(error)}`, { cause: error });
-      } finally {
-        await instance.shutdown();
-      }
-    }
+    await runSeeds((seed) => withInstance({ fabric: 'sim', cores: 8, seed, nameServers: 4 }, trafficDuringChanges), { seeds: 10, seedStart: 1 });
   }, 120_000);
 });

@@ -9,7 +9,8 @@ import { formatLocation, type Capability, type MailboxLocation, type ProcessCont
 import { nameServiceCommands, newModelRun, type ExpectFunction, type NameSpaceUnderTest } from '@fos/name-service/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { boot, type Instance } from './index.js';
+import type { BootOptions, Instance } from './index.js';
+import { withInstance } from './internal/testing.js';
 
 const runs = Number(process.env.MODEL_RUNS ?? 200);
 /** Kernel aliases read back over all runs: the check is worth something only if there were some. */
@@ -64,15 +65,13 @@ describe.each([
     await fc.assert(
       fc.asyncProperty(commands, async (sequence) => {
         bootSeed++;
-        const instance = fabric === 'sim' ? await boot({ fabric: 'sim', cores: 4, seed: bootSeed, nameServers }) : await boot({ fabric: 'local', cores: 4, nameServers });
-        try {
+        const options: BootOptions = fabric === 'sim' ? { fabric: 'sim', cores: 4, seed: bootSeed, nameServers } : { fabric: 'local', cores: 4, nameServers };
+        await withInstance(options, async (instance) => {
           const real = await underTest(instance);
           const run = newModelRun(real.root);
           run.trace.push(fabric === 'sim' ? `(sim seed=${bootSeed}, ${nameServers} name server(s))` : '(local)');
           await fc.asyncModelRun(() => ({ model: run, real }), sequence);
-        } finally {
-          await instance.shutdown();
-        }
+        });
       }),
       { numRuns: runs, seed: Number(process.env.MODEL_SEED ?? 4) },
     );

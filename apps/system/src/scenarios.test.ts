@@ -2,11 +2,10 @@
 // fabric once, and on the sim fabric over many seeds (SIM_SEEDS, default 200; SIM_SEED=N replays one).
 import { spawnLibfos, type Libfos } from '@fos/libfos-messaging';
 import { isFosError, type Capability, type MessageBody } from '@fos/microkernel';
-import { seedsFromEnv } from '@fos/sim';
+import { runSeeds } from '@fos/sim';
 import { describe, expect, it } from 'vitest';
-import { boot, type Instance } from './index.js';
-
-const simSeeds = (): number[] => seedsFromEnv({ seeds: 200, seedStart: 1 }).seeds;
+import type { Instance } from './index.js';
+import { withInstance } from './internal/testing.js';
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
   try {
@@ -221,35 +220,16 @@ async function loadBalancing(instance: Instance): Promise<void> {
 
 describe.each(['local', 'sim'] as const)('scenario loadBalancing through boot() on the %s fabric', (fabric) => {
   it('spreads 40,000 uncached Lookups by weight, then by weight × locality (fixed seed)', async () => {
-    const instance = fabric === 'sim' ? await boot({ fabric: 'sim', cores: 4, seed: 4 }) : await boot({ fabric: 'local', cores: 4 });
-    try {
-      await loadBalancing(instance);
-    } finally {
-      await instance.shutdown();
-    }
+    await withInstance(fabric === 'sim' ? { fabric: 'sim', cores: 4, seed: 4 } : { fabric: 'local', cores: 4 }, loadBalancing);
   }, 120_000);
 });
 
 describe.each(Object.entries(scenarios))('scenario %s through boot()', (_, scenario) => {
   it('holds on the local fabric', async () => {
-    const instance = await boot({ fabric: 'local', cores: 4 });
-    try {
-      await scenario(instance);
-    } finally {
-      await instance.shutdown();
-    }
+    await withInstance({ fabric: 'local', cores: 4 }, scenario);
   });
 
   it('holds on the sim fabric for every seed', async () => {
-    for (const seed of simSeeds()) {
-      const instance = await boot({ fabric: 'sim', cores: 4, seed });
-      try {
-        await scenario(instance);
-      } catch (error) {
-        throw new Error(`seed=${seed}: ${String(error)}`, { cause: error });
-      } finally {
-        await instance.shutdown();
-      }
-    }
+    await runSeeds((seed) => withInstance({ fabric: 'sim', cores: 4, seed }, scenario), { seeds: 200, seedStart: 1 });
   }, 120_000);
 });

@@ -6,6 +6,7 @@ import {
   FosError,
   formatLocation,
   isFosError,
+  sameLocation,
   type MailboxLocation,
   type MessageBody,
   type ProcessContext,
@@ -736,8 +737,4 @@ export async function createDispatcher(
     ...(options.log === undefined ? {} : { log: options.log }),
     ...(options.testHooks === undefined ? {} : { testHooks: options.testHooks }),
   });
-}
-
-function sameLocation(left: MailboxLocation, right: MailboxLocation): boolean {
-  return left.machine === right.machine && left.core === right.core && left.mailbox === right.mailbox;
 }

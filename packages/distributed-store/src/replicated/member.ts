@@ -499,11 +499,16 @@ export class ReplicatedMember<V extends MessageBody> implements Store<V> {
 
   #clearedOrTimeout(state: KeyState<V>, timeoutMs: number): Promise<boolean> {
     return new Promise<boolean>((resolve) => {
-      const timer = this.#clock.setTimer(timeoutMs, () => resolve(false));
-      state.cleared.push(() => {
+      const wake = (): void => {
         timer.cancel();
         resolve(true);
+      };
+      // A Get that gives up leaves no sleeper behind on the arbiter.
+      const timer = this.#clock.setTimer(timeoutMs, () => {
+        state.cleared.splice(state.cleared.indexOf(wake), 1);
+        resolve(false);
       });
+      state.cleared.push(wake);
     });
   }
 
