@@ -2,7 +2,7 @@
 // answering Lookups from its own replica; a registration made through one member is seen through every
 // other, and every member holds the same table.
 import { nameServiceApiErrors, spawnLibfos, type Libfos } from '@fos/libfos-messaging';
-import { isFosError } from '@fos/microkernel';
+import { isFosError, messageBytesMax } from '@fos/microkernel';
 import { runSeeds } from '@fos/sim';
 import { describe, expect, it } from 'vitest';
 import type { Instance } from './index.js';
@@ -84,6 +84,34 @@ describe('growFleet and shrinkFleet (Table 4.3) through boot()', () => {
   it('grows and shrinks a fleet on the sim fabric for every seed', async () => {
     await runSeeds((seed) => withInstance({ fabric: 'sim', cores: 4, seed, nameServers: 2 }, growAndShrink), { seeds: 20, seedStart: 1 });
   }, 120_000);
+
+  it('grows a fleet whose name table is larger than messageBytesMax (the table travels in parts)', async () => {
+    await withInstance({ fabric: 'local', cores: 3, nameServers: 2 }, async (instance) => {
+      const service = instance.nameService;
+      if (service === undefined) throw new Error('booted without a name service');
+      const writer = await spawnLibfos(instance, 0, 'writer');
+      const names: string[] = [];
+      for (let box = 0; box < 4; box++) {
+        const mailbox = await writer.createMailbox();
+        for (let index = 0; index < 200; index++) {
+          const name = `/big/mailbox-${box}/${'x'.repeat(56)}-${index}/${'y'.repeat(60)}`;
+          await writer.aliasRegisterDirect(name, mailbox, service.rootCapability);
+          names.push(name);
+        }
+      }
+      // 800 entries: their names alone are beyond one message of 64 KiB.
+      expect(names.join('').length).toBeGreaterThan(messageBytesMax);
+      await service.growFleet(service.managementCapability);
+      expect(service.members).toHaveLength(3);
+      const readers = [await spawnLibfos(instance, 1, 'reader-1'), await spawnLibfos(instance, 2, 'reader-2')];
+      const hashes = new Set<string>();
+      for (const reader of [writer, ...readers]) {
+        for (const name of [names[0]!, names[399]!, names[799]!]) expect((await reader.nameService.lookup(name)).type).toBe('direct');
+        hashes.add((await reader.nameService.list({ capability: service.managementCapability })).tableHash);
+      }
+      expect(hashes.size).toBe(1);
+    });
+  }, 60_000);
 
   it('refuses to grow a single member over a local store', async () => {
     await withInstance({ fabric: 'local', cores: 2 }, async (instance) => {

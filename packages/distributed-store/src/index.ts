@@ -26,6 +26,7 @@ export {
   type StoreUnknownOutput,
 } from './linearizability/index.js';
 export {
+  installChunkBytesDefault,
   pendingGetWaitMsMax,
   ReplicatedMember,
   requestsInFlightMax,
@@ -34,4 +35,4 @@ export {
   type ReplicatedMemberOptions,
   type ReplicatedMemberStats,
 } from './replicated/member.js';
-export type { MembershipChange, MemberName, Modification, StoreMessage, StoreTransport } from './replicated/messages.js';
+export type { MembershipChange, MemberName, Modification, StoreMessage, StoreTransport, TableEntry } from './replicated/messages.js';

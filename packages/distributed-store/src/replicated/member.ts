@@ -1,8 +1,8 @@
-import { FosError, type MessageBody } from '@fos/microkernel';
+import { encodeBody, FosError, type MessageBody } from '@fos/microkernel';
 import type { Clock } from '@fos/sim';
 import { tableHash } from '../internal/hash.js';
 import type { Store, Versioned } from '../store.js';
-import type { MembershipChange, MemberName, Modification, StoreMessage, StoreTransport } from './messages.js';
+import type { MembershipChange, MemberName, Modification, StoreMessage, StoreTransport, TableEntry } from './messages.js';
 
 /** How long a Get waits for a pending entry's outcome before it answers `TIMEOUT`, in ms (DESIGN section 6). */
 export const pendingGetWaitMsMax = 1_000;
@@ -10,6 +10,12 @@ export const pendingGetWaitMsMax = 1_000;
 export const storePeersMax = 255;
 /** Votes and outcomes one member waits for at once, at most; more is `LIMIT_EXCEEDED`. */
 export const requestsInFlightMax = 65_536;
+/**
+ * Encoded bytes of table entries one `install` message carries, by default (a joining member gets the
+ * table in parts of at most this much, so a table of any size fits messages of 64 KiB). An entry larger
+ * than the bound travels alone.
+ */
+export const installChunkBytesDefault = 16 * 1024;
 
 /**
  * Deliberate bugs, for tests that prove the simulation finds them (never set them elsewhere):
@@ -43,6 +49,8 @@ export interface ReplicatedMemberOptions<V> {
   readonly park?: <T>(promise: Promise<T>) => Promise<T>;
   /** Test-only: see {@link PlantedBugs}. */
   readonly plantedBugs?: PlantedBugs;
+  /** Encoded bytes of entries per `install` part (default {@link installChunkBytesDefault}). */
+  readonly installChunkBytesMax?: number;
   /**
    * A newcomer: it serves nothing until a {@link ReplicatedMember.join} installed the table (Gets and
    * modifications wait). Its `peers` are then ignored.
@@ -103,10 +111,16 @@ export class ReplicatedMember<V extends MessageBody> implements Store<V> {
   readonly #membershipReplies = new Map<string, (error: string | undefined) => void>();
   readonly #phaseReplies = new Map<string, { readonly waiting: Set<MemberName>; readonly done: () => void }>();
   #nextChange = 1;
+  readonly #installChunkBytesMax: number;
+  /** A newcomer's table as its parts arrive (in order: the transport keeps a pair's order). */
+  #installing: { readonly change: string; nextPart: number; readonly entries: TableEntry<V>[] } | undefined;
 
   /** @param options - see {@link ReplicatedMemberOptions} */
   constructor(options: ReplicatedMemberOptions<V>) {
     if (options.peers.length > storePeersMax) throw new FosError('LIMIT_EXCEEDED', `a member has at most storePeersMax (${storePeersMax}) peers`, { value: options.peers.length });
+    const chunkBytes = options.installChunkBytesMax ?? installChunkBytesDefault;
+    if (!Number.isInteger(chunkBytes) || chunkBytes < 1) throw new FosError('BAD_REQUEST', 'installChunkBytesMax is a positive integer', { value: chunkBytes });
+    this.#installChunkBytesMax = chunkBytes;
     if (options.peers.includes(options.name)) throw new FosError('BAD_REQUEST', `member ${options.name} is listed among its own peers`, { value: options.name });
     this.name = options.name;
     this.#peers = [...options.peers];
@@ -193,8 +207,7 @@ export class ReplicatedMember<V extends MessageBody> implements Store<V> {
         this.#phaseReply(message.change, from);
         return;
       case 'install':
-        this.#install(message.table, message.members);
-        this.#transport.send(from, { kind: 'installed', change: message.change });
+        this.#onInstallPart(from, message.change, message.part, message.table, message.members);
         return;
       case 'members':
         this.#applyMembers(message.members);
@@ -319,8 +332,10 @@ export class ReplicatedMember<V extends MessageBody> implements Store<V> {
     await this.blockingLock();
     const next = change.op === 'join' ? [...members, change.member] : members.filter((member) => member !== change.member);
     if (change.op === 'join') {
-      const table = this.snapshot();
-      await this.#phase(change.change, [change.member], (peer) => this.#transport.send(peer, { kind: 'install', change: change.change, table, members: next }));
+      const parts = this.#installParts();
+      await this.#phase(change.change, [change.member], (peer) =>
+        parts.forEach((table, part) => this.#transport.send(peer, { kind: 'install', change: change.change, part, table, ...(part === parts.length - 1 ? { members: next } : {}) })),
+      );
     }
     // A member that leaves stops serving before anyone may modify again: while every member is
     // blocked nothing changes, so its last Gets are still current.
@@ -349,7 +364,40 @@ export class ReplicatedMember<V extends MessageBody> implements Store<V> {
     if (phase.waiting.size === 0) phase.done();
   }
 
-  #install(table: ReadonlyArray<{ readonly key: string; readonly value: V; readonly version: number }>, members: readonly MemberName[]): void {
+  /** The table cut into parts of at most `installChunkBytesMax` encoded bytes of entries (at least one part). */
+  #installParts(): Array<Array<TableEntry<V>>> {
+    const parts: Array<Array<TableEntry<V>>> = [[]];
+    let bytes = 0;
+    for (const entry of this.snapshot()) {
+      const entryBytes = encodeBody(entry, Number.MAX_SAFE_INTEGER).length;
+      const current = parts[parts.length - 1] as Array<TableEntry<V>>;
+      if (current.length > 0 && bytes + entryBytes > this.#installChunkBytesMax) {
+        parts.push([entry]);
+        bytes = entryBytes;
+      } else {
+        current.push(entry);
+        bytes += entryBytes;
+      }
+    }
+    return parts;
+  }
+
+  /** A newcomer collects the parts of the table; the last one (it carries the members) installs it. */
+  #onInstallPart(from: MemberName, change: string, part: number, table: ReadonlyArray<TableEntry<V>>, members: readonly MemberName[] | undefined): void {
+    if (this.#state !== 'joining') return;
+    if (part === 0) this.#installing = { change, nextPart: 0, entries: [] };
+    const installing = this.#installing;
+    // Parts come in order from one coordinator, one change at a time; anything else is not ours.
+    if (installing === undefined || installing.change !== change || installing.nextPart !== part) return;
+    installing.nextPart++;
+    installing.entries.push(...table);
+    if (members === undefined) return;
+    this.#installing = undefined;
+    this.#install(installing.entries, members);
+    this.#transport.send(from, { kind: 'installed', change });
+  }
+
+  #install(table: ReadonlyArray<TableEntry<V>>, members: readonly MemberName[]): void {
     this.#keys.clear();
     for (const { key, value, version } of table) this.#keys.set(key, { committed: { value, version }, holder: undefined, cleared: [] });
     this.#applyMembers(members);
@@ -521,7 +569,7 @@ export class ReplicatedMember<V extends MessageBody> implements Store<V> {
   // ---- inspection ----------------------------------------------------------------------------------------
 
   /** Every committed entry, sorted by key (for tests and state transfer). */
-  snapshot(): Array<{ readonly key: string; readonly value: V; readonly version: number }> {
+  snapshot(): Array<TableEntry<V>> {
     return [...this.#keys]
       .filter(([, state]) => state.committed !== undefined)
       .map(([key, state]) => ({ key, value: (state.committed as Versioned<V>).value, version: (state.committed as Versioned<V>).version }))
@@ -535,7 +583,7 @@ export class ReplicatedMember<V extends MessageBody> implements Store<V> {
 
   /** True when no arbiter is held, no vote, outcome or membership reply is awaited, and nothing sleeps. */
   get quiet(): boolean {
-    if (this.#votings.size > 0 || this.#outcomes.size > 0 || this.#phaseReplies.size > 0 || this.#membershipReplies.size > 0) return false;
+    if (this.#votings.size > 0 || this.#outcomes.size > 0 || this.#phaseReplies.size > 0 || this.#membershipReplies.size > 0 || this.#installing !== undefined) return false;
     if (this.#blocking || this.#modifying > 0 || this.#unblockWaiters.length > 0 || this.#idleWaiters.length > 0 || this.#installWaiters.length > 0) return false;
     for (const state of this.#keys.values()) if (state.holder !== undefined || state.cleared.length > 0) return false;
     return true;

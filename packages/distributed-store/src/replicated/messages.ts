@@ -11,6 +11,9 @@ export type Modification<V> =
   | { readonly op: 'update'; readonly key: string; readonly value: V; readonly expectedVersion: number }
   | { readonly op: 'delete'; readonly key: string; readonly expectedVersion: number };
 
+/** One committed entry of a table, as a snapshot or an install carries it. */
+export type TableEntry<V> = { readonly key: string; readonly value: V; readonly version: number };
+
 /** A change of membership: a member joins or leaves. */
 export type MembershipChange = { readonly change: string; readonly op: 'join' | 'leave'; readonly member: MemberName };
 
@@ -26,8 +29,18 @@ export type StoreMessage<V> =
   /** From the coordinator: take the blocking lock, answer once no modification is pending here. */
   | { readonly kind: 'block'; readonly change: string }
   | { readonly kind: 'blocked'; readonly change: string }
-  /** From the coordinator to a newcomer: the table and the members; answer once installed. */
-  | { readonly kind: 'install'; readonly change: string; readonly table: ReadonlyArray<{ readonly key: string; readonly value: V; readonly version: number }>; readonly members: readonly MemberName[] }
+  /**
+   * From the coordinator to a newcomer: one part of the table (parts numbered from 0, each within
+   * the coordinator's `installChunkBytesMax`); the last part carries the members. Answer once installed.
+   */
+  | {
+      readonly kind: 'install';
+      readonly change: string;
+      readonly part: number;
+      readonly table: ReadonlyArray<TableEntry<V>>;
+      /** Set on the last part only. */
+      readonly members?: readonly MemberName[];
+    }
   | { readonly kind: 'installed'; readonly change: string }
   /** From the coordinator: the members from now on; releases the blocking lock. `ack`: answer `membersApplied`. */
   | { readonly kind: 'members'; readonly change: string; readonly members: readonly MemberName[]; readonly ack?: boolean }

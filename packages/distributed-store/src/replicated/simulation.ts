@@ -73,6 +73,8 @@ export async function simulateStore(seed: number, options: SimulationOptions = {
       peers,
       clock,
       joining,
+      // Small parts, so every join in the sweep carries its table in several install messages.
+      installChunkBytesMax: 8 + (seed % 97),
       transport: { send: (to, message) => network.send(name, to, message) },
       ...(options.plantedBugs === undefined ? {} : { plantedBugs: options.plantedBugs }),
     });
