@@ -1,12 +1,13 @@
 // `pnpm --filter @fos/distributed-store sim`: a long sweep of the replicated store's simulation,
 // outside CI. SIM_SEEDS seeds (default 10,000) from SIM_SEED_START (default 1), split over SIM_WORKERS
-// processes (default: one per core); SIM_BUG names a planted bug to run with (experiments only).
+// processes (default: one per core); SIM_WORKLOAD is mixed, contended or both (default: both, each
+// seed runs each workload); SIM_BUG names a planted bug to run with (experiments only).
 // Prints every failing seed with its reasons, and the seeds per second; exits 1 on any failure.
 import { fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { PlantedBugs } from './replicated/member.js';
-import { runFailures, simulateStore } from './replicated/simulation.js';
+import { runFailures, simulateStore, type SimulationWorkload } from './replicated/simulation.js';
 
 type WorkerMessage = { readonly kind: 'failure'; readonly seed: number; readonly reasons: string } | { readonly kind: 'done'; readonly seeds: number };
 
@@ -25,12 +26,21 @@ function plantedBugs(): PlantedBugs | undefined {
   return { [bug]: true };
 }
 
+function workloads(): SimulationWorkload[] {
+  const text = process.env.SIM_WORKLOAD ?? 'both';
+  if (text === 'both' || text === '') return ['mixed', 'contended'];
+  if (text !== 'mixed' && text !== 'contended') throw new Error(`SIM_WORKLOAD=${text} is not mixed, contended or both`);
+  return [text];
+}
+
 async function worker(start: number, count: number): Promise<void> {
   const bugs = plantedBugs();
   for (let seed = start; seed < start + count; seed++) {
-    const run = await simulateStore(seed, bugs === undefined ? {} : { plantedBugs: bugs });
-    const reasons = runFailures(run);
-    if (reasons.length > 0) process.send?.({ kind: 'failure', seed, reasons: reasons.join('\n') } satisfies WorkerMessage);
+    for (const workload of workloads()) {
+      const run = await simulateStore(seed, { workload, ...(bugs === undefined ? {} : { plantedBugs: bugs }) });
+      const reasons = runFailures(run);
+      if (reasons.length > 0) process.send?.({ kind: 'failure', seed, reasons: `workload ${workload}\n${reasons.join('\n')}` } satisfies WorkerMessage);
+    }
   }
   process.send?.({ kind: 'done', seeds: count } satisfies WorkerMessage);
 }
@@ -40,6 +50,7 @@ async function main(): Promise<number> {
   const first = integerFromEnv('SIM_SEED_START', 1, 0);
   const workers = Math.min(integerFromEnv('SIM_WORKERS', availableParallelism(), 1), seeds);
   plantedBugs();
+  const workloadNames = workloads().join('+');
   const startedMs = performance.now();
   const failures: Array<{ seed: number; reasons: string }> = [];
   const chunk = Math.ceil(seeds / workers);
@@ -65,7 +76,7 @@ async function main(): Promise<number> {
   await Promise.all(runs);
   const seconds = (performance.now() - startedMs) / 1000;
   process.stdout.write(
-    `sweep: seeds ${first}..${first + seeds - 1} (${seeds}), ${workers} worker(s), ${failures.length} failing, ${seconds.toFixed(1)} s, ${(seeds / seconds).toFixed(0)} seeds/s${process.env.SIM_BUG ? `, planted bug ${process.env.SIM_BUG}` : ''}\n`,
+    `sweep: seeds ${first}..${first + seeds - 1} (${seeds}), workload ${workloadNames}, ${workers} worker(s), ${failures.length} failing, ${seconds.toFixed(1)} s, ${(seeds / seconds).toFixed(0)} seeds/s${process.env.SIM_BUG ? `, planted bug ${process.env.SIM_BUG}` : ''}\n`,
   );
   if (failures.length > 0) process.stdout.write(`failing seeds: ${failures.map((failure) => failure.seed).sort((left, right) => left - right).join(' ')}\n`);
   return failures.length > 0 ? 1 : 0;

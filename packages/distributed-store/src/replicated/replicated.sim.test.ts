@@ -6,7 +6,7 @@
 import { seedsFromEnv } from '@fos/sim';
 import { describe, expect, it } from 'vitest';
 import type { PlantedBugs } from './member.js';
-import { runFailures, simulateStore } from './simulation.js';
+import { progressFailures, runFailures, simulateStore, type LogicalOperation } from './simulation.js';
 
 function seeds(defaultCount: number): number[] {
   return seedsFromEnv({ seeds: defaultCount, seedStart: 1 }).seeds;
@@ -26,6 +26,39 @@ describe('replicated store under simulation', () => {
     expect(operations).toBeGreaterThan(0);
     expect(committed).toBeGreaterThan(0);
   }, 120_000);
+});
+
+describe('progress under contention (no livelock)', () => {
+  it('commits one of every group of contending read-modify-writes, retried on CONFLICT, on every seed', async () => {
+    let retried = 0;
+    for (const seed of seeds(1000)) {
+      const run = await simulateStore(seed, { workload: 'contended' });
+      const failures = runFailures(run);
+      expect(failures, `seed=${seed} membership ${run.membership.join(' ')}\n${failures.join('\n')}\nlast deliveries:\n${run.trace}`).toEqual([]);
+      retried += run.logical.filter((operation) => operation.attempts > 1).length;
+    }
+    expect(retried).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('reports a group in which nothing committed: without retries, wait-die refusals leave groups empty-handed', async () => {
+    let found: string | undefined;
+    for (let seed = 1; seed <= 100 && found === undefined; seed++) {
+      found = runFailures(await simulateStore(seed, { workload: 'contended', retries: 0 })).find((failure) => failure.startsWith('no progress'));
+    }
+    expect(found).toMatch(/^no progress on "h[12]": \d+ contending read-modify-write\(s\), none committed/);
+  });
+
+  it('groups read-modify-writes of one key that overlap in time, directly or through others', () => {
+    const op = (client: number, key: string, call: number, ret: number, outcome: LogicalOperation['outcome']): LogicalOperation => ({ client, key, op: 'set', call, return: ret, attempts: 1, outcome });
+    // [1,4] and [3,8] overlap, [6,9] overlaps the second: one group, and its one commit is enough.
+    expect(progressFailures([op(0, 'k', 1, 4, 'exhausted'), op(1, 'k', 3, 8, 'exhausted'), op(2, 'k', 6, 9, 'ok')])).toEqual([]);
+    // [10,12] starts after the group ended: a group of its own, with nothing committed.
+    expect(progressFailures([op(0, 'k', 1, 4, 'ok'), op(1, 'k', 10, 12, 'exhausted')])).toHaveLength(1);
+    // Another key is another group; an unneeded remove contends with nothing.
+    expect(progressFailures([op(0, 'k', 1, 4, 'ok'), op(1, 'j', 2, 3, 'exhausted'), op(2, 'k', 2, 3, 'unneeded')])).toEqual([
+      'no progress on "j": 1 contending read-modify-write(s), none committed: client 1 set [2, 3] 1 attempt(s)',
+    ]);
+  });
 });
 
 describe('the simulation finds planted bugs', () => {

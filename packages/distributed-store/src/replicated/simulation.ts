@@ -1,6 +1,9 @@
 // A seeded simulation of a replicated store: 1 to 8 members over a SimNetwork that reorders messages
-// across streams, clients issuing random modifications and Gets on a few hot keys and many cold ones,
-// a Get at another member right after each modification returns. One seed replays one run.
+// across streams, and one of two workloads. `mixed`: clients issue random modifications and Gets on a
+// few hot keys and many cold ones, a Get at another member right after each modification returns.
+// `contended`: every client read-modify-writes the two hot keys and retries on CONFLICT with a backoff,
+// as the name service does, so that progress can be checked: of contending modifications, one succeeds.
+// One seed replays one run.
 import { isFosError } from '@fos/microkernel';
 import { SeededRandom, SimNetwork, VirtualClock } from '@fos/sim';
 import { checkOperations, createStoreModel, type StoreOperation } from '../linearizability/index.js';
@@ -37,6 +40,31 @@ export type SimulationOptions = {
   /** Joins and leaves in the middle of the traffic (default: 0..3, drawn from the seed). */
   readonly membershipChanges?: number;
   readonly plantedBugs?: PlantedBugs;
+  /** `mixed` (default) or `contended` (see the file's header). */
+  readonly workload?: SimulationWorkload;
+  /** Retries of a contended read-modify-write on `CONFLICT` (default {@link contendedRetriesMax}). */
+  readonly retries?: number;
+};
+
+/** What the clients of a simulated run do. */
+export type SimulationWorkload = 'mixed' | 'contended';
+
+/** Attempts after the first that a contended client makes on `CONFLICT` (as the name service's `conflictRetriesMax`). */
+export const contendedRetriesMax = 8;
+
+/**
+ * One read-modify-write of the contended workload, over all its attempts (logical time, as the
+ * history's): `ok` once an attempt committed, `unneeded` when it found nothing to remove, `exhausted`
+ * when every attempt met `CONFLICT` (or a member that left).
+ */
+export type LogicalOperation = {
+  readonly client: number;
+  readonly key: string;
+  readonly op: 'set' | 'remove';
+  readonly call: number;
+  readonly return: number;
+  readonly attempts: number;
+  readonly outcome: 'ok' | 'unneeded' | 'exhausted';
 };
 
 /** What one simulated run produced. */
@@ -44,6 +72,8 @@ export type SimulationRun = {
   readonly seed: number;
   readonly members: readonly ReplicatedMember<string>[];
   readonly history: readonly HistoryOperation[];
+  /** The contended workload's read-modify-writes (empty for `mixed`). */
+  readonly logical: readonly LogicalOperation[];
   /** Clients whose operations never all returned (a deadlock or livelock). */
   readonly stuckClients: number;
   /** Membership changes that never returned, or failed. */
@@ -136,6 +166,37 @@ export async function simulateStore(seed: number, options: SimulationOptions = {
     finished++;
   };
 
+  const logical: LogicalOperation[] = [];
+  const retries = options.retries ?? contendedRetriesMax;
+  /** The contended workload: read-modify-writes of the hot keys, each retried on CONFLICT after a backoff. */
+  const contendedClient = async (id: number): Promise<void> => {
+    for (let index = 0; index < operations; index++) {
+      const key = pick(hotKeys);
+      const op = random.nextInt(4) === 0 ? 'remove' : 'set';
+      const value = `c${id}.${index}`;
+      const call = ++tick;
+      let outcome: LogicalOperation['outcome'] = 'exhausted';
+      let attempts = 0;
+      while (outcome === 'exhausted' && attempts <= retries) {
+        if (attempts > 0) await sleep(1 + random.nextInt(1 << Math.min(attempts, 5)));
+        attempts++;
+        const member = pick(serving());
+        const read = await record(id, member, key, { op: 'get' });
+        if (!('entry' in read.output)) continue;
+        const entry = read.output.entry;
+        if (op === 'remove' && entry === null) {
+          outcome = 'unneeded';
+          break;
+        }
+        const input: HistoryOperation['input'] =
+          op === 'remove' ? { op: 'delete', expectedVersion: (entry as { version: number }).version } : entry === null ? { op: 'insert', value } : { op: 'update', value, expectedVersion: entry.version };
+        if ('ok' in (await record(id, member, key, input)).output) outcome = 'ok';
+      }
+      logical.push({ client: id, key, op, call, return: ++tick, attempts, outcome });
+    }
+    finished++;
+  };
+
   const membership: string[] = [];
   const membershipFailures: string[] = [];
   let nextIndex = memberCount + 1;
@@ -156,12 +217,13 @@ export async function simulateStore(seed: number, options: SimulationOptions = {
     }
   };
   let changerDone = false;
-  const clients = [...Array.from({ length: clientCount }, (_, id) => client(id)), changer().then(() => void (changerDone = true))];
+  const run = options.workload === 'contended' ? contendedClient : client;
+  const clients = [...Array.from({ length: clientCount }, (_, id) => run(id)), changer().then(() => void (changerDone = true))];
   const steps = await network.runUntilQuiet(simulationStepsMax);
   // Everything the clients wait for is a message or a timer: once quiet, every client has returned.
   await Promise.race([Promise.all(clients), new Promise((resolve) => setImmediate(resolve))]);
   if (!changerDone) membershipFailures.push('the membership changes never all returned');
-  return { seed, members, history, stuckClients: clientCount - finished, membershipFailures, membership, steps, trace: network.trace.format(30) };
+  return { seed, members, history, logical, stuckClients: clientCount - finished, membershipFailures, membership, steps, trace: network.trace.format(30) };
 }
 
 /** The model of one key of the replicated store: a `CONFLICT` may be a refusal by wait-die, but has no effect. */
@@ -193,6 +255,7 @@ export function runFailures(run: SimulationRun): string[] {
   const failures: string[] = [];
   const verdict = checkOperations(replicatedStoreModel, checkerOperations(run.history));
   if (verdict.result !== 'ok') failures.push(`the history is ${verdict.result === 'illegal' ? 'not linearizable' : 'too hard to check (unknown)'}:\n${verdict.explanation ?? ''}`);
+  failures.push(...progressFailures(run.logical));
   if (run.stuckClients > 0) failures.push(`${run.stuckClients} client(s) never got all their answers`);
   failures.push(...run.membershipFailures);
   const serving = run.members.filter((member) => member.serving);
@@ -201,5 +264,40 @@ export function runFailures(run: SimulationRun): string[] {
   const names = JSON.stringify(serving.map((member) => member.name).sort());
   for (const member of serving) if (JSON.stringify([member.name, ...member.peers].sort()) !== names) failures.push(`${member.name} knows ${JSON.stringify(member.peers)}, the serving members are ${names}`);
   for (const member of run.members) if (!member.quiet) failures.push(`${member.name} is not quiet (an arbiter held, a vote, outcome or membership reply awaited, or a sleeper)`);
+  return failures;
+}
+
+/**
+ * No livelock: read-modify-writes of one key that overlap in time (directly or through others) form a
+ * group of contenders, and in every group at least one commits. `unneeded` ones made no modification
+ * and are left out.
+ */
+export function progressFailures(logical: readonly LogicalOperation[]): string[] {
+  const failures: string[] = [];
+  const byKey = new Map<string, LogicalOperation[]>();
+  for (const operation of logical) {
+    if (operation.outcome === 'unneeded') continue;
+    byKey.set(operation.key, [...(byKey.get(operation.key) ?? []), operation]);
+  }
+  for (const [key, operations] of byKey) {
+    operations.sort((left, right) => left.call - right.call);
+    let group: LogicalOperation[] = [];
+    let groupEnd = -1;
+    const close = () => {
+      if (group.length > 0 && !group.some((operation) => operation.outcome === 'ok')) {
+        const who = group.map((operation) => `client ${operation.client} ${operation.op} [${operation.call}, ${operation.return}] ${operation.attempts} attempt(s)`).join('; ');
+        failures.push(`no progress on ${JSON.stringify(key)}: ${group.length} contending read-modify-write(s), none committed: ${who}`);
+      }
+    };
+    for (const operation of operations) {
+      if (operation.call > groupEnd) {
+        close();
+        group = [];
+      }
+      group.push(operation);
+      groupEnd = Math.max(groupEnd, operation.return);
+    }
+    close();
+  }
   return failures;
 }
