@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { allBenchmarks } from './benchmarks/index.js';
 import { lookupRpc } from './benchmarks/lookup-rpc.js';
-import { nsLookup, nsRegister, nsRegisterContended } from './benchmarks/ns-fleet.js';
+import { measureGrid, nsLookup, nsRegister, nsRegisterContended } from './benchmarks/ns-fleet.js';
 import { register } from './benchmarks/register.js';
 import { sendCached } from './benchmarks/send-cached.js';
 import type { Benchmark } from './harness.js';
@@ -53,7 +53,7 @@ describe('the name-service and send-by-name benchmarks', () => {
 
 describe('the name-service fleet benchmarks (Figures 6-1, 6-2, 6-3)', () => {
   // A tiny grid (1 or 2 clients × 1 or 2 members), no grid file written.
-  const tiny = { clients: [1, 2], fleetSizes: [1, 2], operationsPerClient: 3, rounds: 1, warmupRounds: 0 };
+  const tiny = { clients: [1, 2], fleetSizes: [1, 2], operationsPerRound: 6, rounds: 1, warmupRounds: 0, gridRounds: 1 };
 
   it.each([
     ['ns-lookup', nsLookup(tiny, { gridDirectory: null })],
@@ -67,8 +67,24 @@ describe('the name-service fleet benchmarks (Figures 6-1, 6-2, 6-3)', () => {
     expect(Number.isFinite(baseline)).toBe(true);
   }, 30_000);
 
-  it('report the reduced grid and its baseline point', () => {
-    expect(nsLookup().settings).toMatchObject({ fabric: 'local', clients: '1,2,4,8', fleetSizes: '1,2,4', baselinePoint: '1 client, 1 member' });
-    expect(nsRegisterContended().settings).toMatchObject({ measuredPoint: '8 clients, 1 member' });
+  it('report the grid of chapter 6 and its baseline point', () => {
+    expect(nsLookup().settings).toMatchObject({ fabric: 'local', clients: '1,2,4,8,16', fleetSizes: '1,2,4,8', baselinePoint: '1 client, 1 member', gridRounds: 3 });
+    expect(nsRegisterContended().settings).toMatchObject({ measuredPoint: '16 clients, 1 member' });
   });
+
+  it('measures every grid point in several rounds and keeps their median', async () => {
+    const grid = await measureGrid('register', { ...tiny, minCores: 2, gridRounds: 3 });
+    expect(grid.map((point) => [point.clients, point.fleet])).toEqual([
+      [1, 1],
+      [2, 1],
+      [1, 2],
+      [2, 2],
+    ]);
+    for (const point of grid) {
+      expect(point.rounds).toHaveLength(3);
+      expect(point.value).toBe([...point.rounds].sort((left, right) => left - right)[1]);
+      // Every client makes ceil(6 / clients) pairs per round.
+      expect(point.attempts).toBe(3 * point.clients * Math.ceil(6 / point.clients));
+    }
+  }, 30_000);
 });

@@ -8,7 +8,7 @@ import type { Libfos, RegisterRequest } from '@fos/libfos-messaging';
 import { assert, isFosError, type Capability, type LocalFabric } from '@fos/microkernel';
 import { SystemClock } from '@fos/sim';
 import { boot, type Instance } from '@fos/system';
-import type { Benchmark, BenchmarkSession } from '../harness.js';
+import { median, type Benchmark, type BenchmarkSession } from '../harness.js';
 import { lookupTarget } from './lookup-rpc.js';
 import { libfosOn, perSecond, serveNamed } from './naming.js';
 
@@ -21,12 +21,17 @@ export interface FleetSettings {
   readonly clients: readonly number[];
   /** Name-service members at each grid point (`boot`'s `nameServers`). */
   readonly fleetSizes: readonly number[];
-  /** Operations (Lookups, or register + unregister pairs / attempts) each client makes per round. */
-  readonly operationsPerClient: number;
+  /**
+   * Operations (Lookups, or register + unregister pairs / attempts) of one round, all clients together:
+   * each client makes `ceil(operationsPerRound / clients)`, so a round takes about as long at every point.
+   */
+  readonly operationsPerRound: number;
   /** Cores booted: `max(minCores, fleet)`; clients are spread evenly over them. */
   readonly minCores: number;
   readonly rounds: number;
   readonly warmupRounds: number;
+  /** Timed rounds per grid point (after `warmupRounds`); the point's value is their median. */
+  readonly gridRounds: number;
 }
 
 /** Where the grid is written: `<directory>/<name>-grid.json`; null writes nothing. */
@@ -39,20 +44,31 @@ export interface GridPoint {
   readonly clients: number;
   readonly fleet: number;
   readonly cores: number;
-  /** Successful operations per second, all clients together. */
+  /** Successful operations per second, all clients together: the median of the timed rounds. */
   readonly value: number;
-  /** Successful operations in the timed round. */
+  /** Each timed round's successful operations per second. */
+  readonly rounds: readonly number[];
+  /** Successful operations in the timed rounds together. */
   readonly successes: number;
-  /** Operations attempted in the timed round. */
+  /** Operations attempted in the timed rounds together. */
   readonly attempts: number;
 }
 
 /** The results folder `cli.ts` writes to, resolved the same way from the built `dist/`. */
 export const defaultGridDirectory = new URL('../results/', import.meta.url);
 
-const lookupDefaults: FleetSettings = Object.freeze({ clients: [1, 2, 4, 8], fleetSizes: [1, 2, 4], operationsPerClient: 1_000, minCores: 8, rounds: 3, warmupRounds: 1 });
-const registerDefaults: FleetSettings = Object.freeze({ ...lookupDefaults, operationsPerClient: 200 });
-const contendedDefaults: FleetSettings = Object.freeze({ ...lookupDefaults, operationsPerClient: 200 });
+// The grid of chapter 6: 1 to 16 clients × fleets of 1 to 8 members.
+const lookupDefaults: FleetSettings = Object.freeze({
+  clients: [1, 2, 4, 8, 16],
+  fleetSizes: [1, 2, 4, 8],
+  operationsPerRound: 4_000,
+  minCores: 8,
+  rounds: 3,
+  warmupRounds: 1,
+  gridRounds: 3,
+});
+const registerDefaults: FleetSettings = Object.freeze({ ...lookupDefaults, operationsPerRound: 400 });
+const contendedDefaults: FleetSettings = Object.freeze({ ...lookupDefaults, operationsPerRound: 400 });
 
 /**
  * `ns-lookup` (thesis Figure 6-1): clients × fleet members, each client looping uncached
@@ -94,13 +110,14 @@ function fleetBenchmark(name: string, workload: FleetWorkload, unit: string, set
       workload,
       clients: settings.clients.join(','),
       fleetSizes: settings.fleetSizes.join(','),
-      operationsPerClient: settings.operationsPerClient,
+      operationsPerRound: settings.operationsPerRound,
       cores: `max(${settings.minCores},fleet)`,
       measuredPoint: pick === 'best' ? 'best grid point' : `${Math.max(...settings.clients)} clients, 1 member`,
       baselinePoint: '1 client, 1 member',
       rounds: settings.rounds,
       warmupRounds: settings.warmupRounds,
-      note: 'grid reduced from 1-16 clients x 1-8 members: 2-core machine, LocalFabric runs every process in one thread',
+      gridRounds: settings.gridRounds,
+      note: 'LocalFabric: every process of the instance runs in one thread, so the grid shows cost structure, not scaling over cores',
     },
     rounds: settings.rounds,
     warmupRounds: settings.warmupRounds,
@@ -143,7 +160,7 @@ async function openSession(name: string, workload: FleetWorkload, settings: Flee
   };
 }
 
-/** Every grid point, one boot each: `warmupRounds` discarded rounds, then one timed round (after a process warm-up). */
+/** Every grid point, one boot each: `warmupRounds` discarded rounds, then `gridRounds` timed ones (after a process warm-up). */
 export async function measureGrid(workload: FleetWorkload, settings: FleetSettings): Promise<GridPoint[]> {
   // The process warms up first (JIT, caches) on a throwaway baseline point, so the first grid point is not measured cold.
   const warm = await openPoint(workload, 1, 1, settings);
@@ -158,10 +175,18 @@ export async function measureGrid(workload: FleetWorkload, settings: FleetSettin
       const point = await openPoint(workload, clients, fleet, settings);
       try {
         for (let round = 0; round < settings.warmupRounds; round++) await point.round();
-        const { value, successes, attempts } = await point.round();
-        // Figure 6-3: every fleet size must make progress under contention.
-        assert(successes > 0 && value > 0, `${workload}: ${clients} clients on ${fleet} members made no progress`);
-        grid.push({ clients, fleet, cores: point.cores, value, successes, attempts });
+        const rounds: number[] = [];
+        let successes = 0;
+        let attempts = 0;
+        for (let round = 0; round < settings.gridRounds; round++) {
+          const result = await point.round();
+          // Figure 6-3: every fleet size must make progress under contention, in every round.
+          assert(result.successes > 0 && result.value > 0, `${workload}: ${clients} clients on ${fleet} members made no progress`);
+          rounds.push(result.value);
+          successes += result.successes;
+          attempts += result.attempts;
+        }
+        grid.push({ clients, fleet, cores: point.cores, value: median(rounds), rounds, successes, attempts });
       } finally {
         await point.close();
       }
@@ -174,7 +199,7 @@ async function writeGrid(name: string, workload: FleetWorkload, settings: FleetS
   const path = typeof directory === 'string' ? directory : fileURLToPath(directory);
   await mkdir(path, { recursive: true });
   const file = join(path, `${name}-grid.json`);
-  const points = grid.map((point) => ({ ...point, value: Number(point.value.toPrecision(3)) }));
+  const points = grid.map((point) => ({ ...point, value: Number(point.value.toPrecision(3)), rounds: point.rounds.map((value) => Number(value.toPrecision(3))) }));
   await writeFile(file, `${JSON.stringify({ name, workload, settings, points, date: new Date().toISOString() }, null, 2)}\n`);
   return file;
 }
@@ -199,7 +224,8 @@ async function openPoint(workload: FleetWorkload, clients: number, fleet: number
       libfoses.push(client);
     }
     const clock = new SystemClock();
-    const run = await workloadOf(workload, libfoses, root, settings.operationsPerClient);
+    const perClient = Math.ceil(settings.operationsPerRound / clients);
+    const run = await workloadOf(workload, libfoses, root, perClient);
     return {
       clients,
       fleet,
@@ -209,7 +235,7 @@ async function openPoint(workload: FleetWorkload, clients: number, fleet: number
         const counts = await Promise.all(libfoses.map((client, index) => client.dispatcher.spawnThread(`fleet-${workload}-${index}`, () => run(client, index))));
         const elapsedMs = clock.now() - startedMs;
         const successes = counts.reduce((sum, count) => sum + count, 0);
-        return { value: perSecond(successes, elapsedMs), successes, attempts: clients * settings.operationsPerClient };
+        return { value: perSecond(successes, elapsedMs), successes, attempts: clients * perClient };
       },
       close: () => instance.shutdown(),
     };
