@@ -1,3 +1,4 @@
 import { fosTsupConfig } from '@fos/tsup-config';
 
-export default fosTsupConfig();
+// The worker host is the entry of each core's worker thread: ESM only, next to index.js in dist/.
+export default fosTsupConfig({ esmOnly: ['src/worker-host.ts'] });

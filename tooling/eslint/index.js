@@ -25,6 +25,8 @@ export function fosEslintConfig({ tsconfigRootDir }) {
         ],
       },
     },
+    // Plain JavaScript (process modules a worker thread loads as they are) is outside the TypeScript project.
+    { files: ['**/*.mjs'], ...tseslint.configs.disableTypeChecked },
     {
       files: ['**/*.test.ts'],
       rules: {

@@ -17,6 +17,8 @@ export function fosTsupConfig(options = {}) {
     platform: 'node',
     splitting: false,
     treeshake: true,
+    // import.meta.url in the CommonJS build too (where a package finds its worker or process modules).
+    shims: true,
   };
   if (!options.esmOnly || options.esmOnly.length === 0) return defineConfig(library);
   return defineConfig([

@@ -1,5 +1,7 @@
 import type { Clock, RandomSource } from '@fos/sim';
+import type { CoreLink } from './core-host.js';
 import type { SerializedFosError } from './errors.js';
+import type { KernelLimits } from './limits.js';
 import type { MailboxLocation, SenderIdentity } from './location.js';
 
 /**
@@ -87,6 +89,14 @@ export interface MovedMessage {
   readonly via: 'kernel' | 'channel' | 'unchecked';
 }
 
+/** @internal What every kernel of a machine is built with. */
+export interface CoreConfig {
+  readonly machine: string;
+  readonly limits: KernelLimits;
+  readonly kernelCapabilityHash: string;
+  readonly log: (line: string) => void;
+}
+
 /** How one kernel reaches the others. */
 export interface FabricPort {
   /**
@@ -103,7 +113,7 @@ export interface FabricPort {
  * deterministic) and, later, worker threads and the proxy implement it.
  */
 export interface Fabric {
-  /** A short name of the kind of fabric (`local`, `sim`). */
+  /** A short name of the kind of fabric (`local`, `sim`, `worker`). */
   readonly kind: string;
   /** Cores of the machine. */
   readonly coreCount: number;
@@ -113,6 +123,12 @@ export interface Fabric {
   readonly random: RandomSource;
   /** Connects the kernel of `core`: `receive` gets every message posted to it. */
   connect(core: number, receive: (message: KernelMessage) => void): FabricPort;
+  /**
+   * @internal For a fabric whose kernels run elsewhere (one worker thread per core): starts every
+   * core's kernel there and answers how the machine drives each. Absent: the machine builds the
+   * kernels in its own thread over {@link Fabric.connect}.
+   */
+  startCores?(config: CoreConfig): CoreLink[];
   /** Stops delivering and releases every port and timer. */
   close(): Promise<void>;
 }

@@ -70,6 +70,11 @@ export interface KernelOptions {
   readonly limits: KernelLimits;
   readonly kernelCapabilityHash: string;
   readonly log: KernelLog;
+  /**
+   * Where the kernel also publishes its counters (processes, mailboxes, delivered, refused), for a
+   * reader in another thread: the kernel of a worker core writes them, the machine reads them.
+   */
+  readonly statsCells?: Float64Array;
 }
 
 interface PendingRequest {
@@ -100,6 +105,7 @@ export class Kernel {
   private readonly port: FabricPort;
   private readonly kernelCapabilityHash: string;
   private readonly log: KernelLog;
+  private readonly statsCells: Float64Array | undefined;
   private readonly mailboxes = new Map<number, Mailbox>();
   private readonly processes = new Map<string, ProcessRecord>();
   private readonly sendStreams = new Map<string, SendStream>();
@@ -125,12 +131,23 @@ export class Kernel {
     this.coreCount = options.fabric.coreCount;
     this.kernelCapabilityHash = options.kernelCapabilityHash;
     this.log = options.log;
+    this.statsCells = options.statsCells;
     this.port = options.fabric.connect(this.core, (message) => this.onMessage(message));
   }
 
   /** Counters for summaries and tests. */
   stats(): KernelStats {
     return { processes: this.processes.size, mailboxes: this.mailboxes.size, delivered: this.delivered, refused: this.refused };
+  }
+
+  /** Copies the counters to `statsCells`, when another thread reads them there. */
+  private publishStats(): void {
+    const cells = this.statsCells;
+    if (cells === undefined) return;
+    cells[0] = this.processes.size;
+    cells[1] = this.mailboxes.size;
+    cells[2] = this.delivered;
+    cells[3] = this.refused;
   }
 
   // ---- processes -------------------------------------------------------------------------------
@@ -155,6 +172,7 @@ export class Kernel {
       exit: undefined,
     };
     this.processes.set(id, record);
+    this.publishStats();
     return record;
   }
 
@@ -176,6 +194,7 @@ export class Kernel {
     }
     for (const key of [...this.sendStreams.keys()]) if (key.startsWith(`${record.id}>`)) this.sendStreams.delete(key);
     this.processes.delete(record.id);
+    this.publishStats();
     if (!this.shutDown) for (let core = 0; core < this.coreCount; core++) this.port.post(core, { kind: 'processEnded', fromCore: this.core, process: record.id });
     const exit: ProcessExit = outcome.crashed ? { process: record.id, crashed: true, error: outcome.error } : { process: record.id, crashed: false };
     record.exit = exit;
@@ -224,6 +243,7 @@ export class Kernel {
       nameServer: false,
     };
     this.mailboxes.set(location.mailbox, mailbox);
+    this.publishStats();
     caller.mailboxes.add(location.mailbox);
     return { location, capability };
   }
@@ -319,6 +339,7 @@ export class Kernel {
         // The successor changed since the dry run (its mailbox went away, a limit filled up): restore
         // the old mailbox (its channels and waiting receives are gone, the rest is as it was).
         this.mailboxes.set(mailbox.location.mailbox, mailbox);
+        this.publishStats();
         caller.mailboxes.add(mailbox.location.mailbox);
         mailbox.queue.push(...messages);
         if (mailbox.queue.length > 0) mailbox.readable?.();
@@ -691,6 +712,7 @@ export class Kernel {
     } catch (error) {
       if (!isFosError(error)) throw error;
       this.refused++;
+      this.publishStats();
       this.port.post(toCore, { kind: 'result', fromCore: this.core, requestId, error: serializeFosError(error) });
     }
   }
@@ -809,6 +831,7 @@ export class Kernel {
 
   private enqueue(mailbox: Mailbox, message: QueuedMessage): void {
     this.delivered++;
+    this.publishStats();
     const receiver = mailbox.receivers.shift();
     if (receiver !== undefined) {
       receiver.deliver(message);
@@ -904,6 +927,7 @@ export class Kernel {
 
   private removeMailbox(mailbox: Mailbox): void {
     this.mailboxes.delete(mailbox.location.mailbox);
+    this.publishStats();
     this.processes.get(mailbox.owner)?.mailboxes.delete(mailbox.location.mailbox);
     for (const reader of mailbox.channels.values()) {
       reader.cutoff ??= reader.ring.close('destroyed');

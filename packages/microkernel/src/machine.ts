@@ -1,12 +1,12 @@
-import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { hashCapability, mintCapability, type Capability } from './capability.js';
 import { copyBody, type MessageBody } from './codec.js';
-import { FosError, isFosError } from './errors.js';
+import { FosError } from './errors.js';
 import type { Fabric } from './fabric.js';
 import { Kernel, type KernelLog, type KernelStats } from './kernel.js';
 import { coresMax, validateKernelLimits, type KernelLimits } from './limits.js';
-import { createProcessContext, type EntryFunction, type ProcessContext, type ProcessExit } from './process.js';
+import { InThreadCoreLink, moduleHref, type CoreLink } from './core-host.js';
+import type { EntryFunction, ProcessContext, ProcessExit } from './process.js';
 
 /** How to start a process. */
 export interface SpawnOptions {
@@ -71,7 +71,8 @@ export class Machine {
   readonly fabric: Fabric;
   /** The capability of `ukAddAlias`, `ukRemoveAlias`, `ukUncheckedSend` and the name-server calls. */
   readonly kernelCapability: Capability;
-  private readonly kernels: Kernel[];
+  private readonly links: CoreLink[];
+  private readonly limits: KernelLimits;
   private stopped = false;
 
   constructor(options: MachineOptions) {
@@ -85,52 +86,49 @@ export class Machine {
     const limits = validateKernelLimits(options.limits);
     const log = options.log ?? ((line: string) => console.error(line));
     const kernelCapabilityHash = hashCapability(this.kernelCapability);
-    this.kernels = Array.from({ length: cores }, (_, core) => new Kernel({ machine: name, core, fabric: options.fabric, limits, kernelCapabilityHash, log }));
+    this.limits = limits;
+    const config = { machine: name, limits, kernelCapabilityHash, log };
+    this.links =
+      options.fabric.startCores?.(config) ??
+      Array.from({ length: cores }, (_, core) => new InThreadCoreLink(new Kernel({ ...config, core, fabric: options.fabric })));
   }
 
   /** Cores of the machine. */
   get coreCount(): number {
-    return this.kernels.length;
+    return this.links.length;
   }
 
   /**
    * Starts a process on a core from a module and an exported entry function (or, on in-thread fabrics,
    * a plain function). Resolves once the entry returned, with a copy of what it returned; rejects with
-   * `BAD_REQUEST` for a bad module or entry and `UNREACHABLE` when the entry throws (the process
-   * crashed, alone).
+   * `BAD_REQUEST` for a bad module or entry (or a plain function for a core on a worker) and
+   * `UNREACHABLE` when the entry throws (the process crashed, alone).
    */
   async spawn(options: SpawnOptions): Promise<ProcessHandle> {
     const parsed = spawnOptionsSchema.safeParse(options);
     if (!parsed.success) throw new FosError('BAD_REQUEST', `spawn options are invalid: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`, { value: options });
-    const kernel = this.kernels[options.core];
-    if (kernel === undefined) throw new FosError('BAD_REQUEST', `core ${options.core} does not exist (machine ${this.name} has ${this.kernels.length})`, { value: options.core });
+    const link = this.links[options.core];
+    if (link === undefined) throw new FosError('BAD_REQUEST', `core ${options.core} does not exist (machine ${this.name} has ${this.links.length})`, { value: options.core });
     if (this.stopped) throw new FosError('SHUTDOWN', `machine ${this.name} is shut down`, { value: this.name });
-    const entry = await resolveEntry(options);
-    const args = copyBody(options.args ?? null, kernel.limits.messageBytesMax);
-    const record = kernel.createProcess(options.name ?? entry.name ?? 'process');
-    const context = createProcessContext(kernel, record);
-    let returned: unknown;
-    try {
-      returned = await entry(context, args);
-    } catch (error) {
-      kernel.endProcess(record, { crashed: true, error });
-      throw new FosError('UNREACHABLE', `process ${record.name} (${record.id}) crashed in its entry function: ${errorText(error)}`, { value: record.id, cause: error });
+    if (options.function !== undefined && !link.inThread) {
+      throw new FosError('BAD_REQUEST', `core ${options.core} runs on a worker thread: spawn from a module and an entry, not a plain function (not portable)`, { value: options.core });
     }
-    let result: MessageBody;
-    try {
-      result = copyBody((returned ?? null) as MessageBody, kernel.limits.messageBytesMax);
-    } catch (error) {
-      kernel.endProcess(record, { crashed: true, error });
-      throw isFosError(error) ? error : new FosError('BAD_REQUEST', `process ${record.name} returned a value that cannot be copied`, { value: record.id, cause: error });
-    }
-    return { process: record.id, name: record.name, core: options.core, result, exited: context.exited, kill: () => kernel.endProcess(record, { crashed: false }) };
+    const args = copyBody(options.args ?? null, this.limits.messageBytesMax);
+    const started = await link.spawn({
+      ...(options.module === undefined ? {} : { module: moduleHref(options.module) }),
+      ...(options.entry === undefined ? {} : { entry: options.entry }),
+      ...(options.function === undefined ? {} : { function: options.function }),
+      ...(options.name === undefined ? {} : { name: options.name }),
+      args,
+    });
+    return { ...started, core: options.core };
   }
 
   /** Counters summed over every core. */
   stats(): MachineStats {
-    const total = { cores: this.kernels.length, processes: 0, mailboxes: 0, delivered: 0, refused: 0 };
-    for (const kernel of this.kernels) {
-      const stats = kernel.stats();
+    const total = { cores: this.links.length, processes: 0, mailboxes: 0, delivered: 0, refused: 0 };
+    for (const link of this.links) {
+      const stats = link.stats();
       total.processes += stats.processes;
       total.mailboxes += stats.mailboxes;
       total.delivered += stats.delivered;
@@ -143,32 +141,9 @@ export class Machine {
   async shutdown(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    for (const kernel of this.kernels) kernel.shutdown();
+    await Promise.all(this.links.map((link) => link.shutdown()));
     await this.fabric.close();
   }
-}
-
-async function resolveEntry(options: SpawnOptions): Promise<EntryFunction> {
-  if (options.function !== undefined) {
-    if (options.module !== undefined) throw new FosError('BAD_REQUEST', 'spawn takes a module or a function, not both', { value: options.module });
-    return options.function;
-  }
-  if (options.module === undefined) throw new FosError('BAD_REQUEST', 'spawn needs a module (and entry) or a function', { value: options });
-  const url = options.module instanceof URL ? options.module.href : options.module.startsWith('file:') ? options.module : pathToFileURL(options.module).href;
-  let loaded: Record<string, unknown>;
-  try {
-    loaded = (await import(url)) as Record<string, unknown>;
-  } catch (error) {
-    throw new FosError('BAD_REQUEST', `module ${url} cannot be loaded: ${errorText(error)}`, { value: url, cause: error });
-  }
-  const entryName = options.entry ?? 'main';
-  const entry = loaded[entryName];
-  if (typeof entry !== 'function') throw new FosError('BAD_REQUEST', `module ${url} has no exported function ${JSON.stringify(entryName)}`, { value: entryName });
-  return entry as EntryFunction;
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 export type { ProcessContext };

@@ -1,0 +1,115 @@
+// WorkerFabric: each core's kernel on its own worker thread. The hosts run the package's built
+// dist/worker-host.js (the test task builds the package first) and processes come from a plain
+// JavaScript fixture module.
+import { describe, expect, it } from 'vitest';
+import type { MessageBody } from './codec.js';
+import { hasFosErrorCode } from './errors.js';
+import { Machine } from './machine.js';
+import { workerCoresMax, WorkerFabric } from './worker-fabric.js';
+
+const processes = new URL('./fixtures/worker-processes.mjs', import.meta.url);
+
+async function withWorkers<T>(cores: number, body: (machine: Machine, log: string[]) => Promise<T>): Promise<T> {
+  const log: string[] = [];
+  const machine = new Machine({ fabric: new WorkerFabric({ cores }), log: (line) => log.push(line) });
+  try {
+    return await body(machine, log);
+  } finally {
+    await machine.shutdown();
+  }
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  return promise.then(
+    () => 'ok',
+    (error: unknown) => (hasFosErrorCode(error, 'BAD_REQUEST') || hasFosErrorCode(error, 'UNREACHABLE') || hasFosErrorCode(error, 'SHUTDOWN') || hasFosErrorCode(error, 'LIMIT_EXCEEDED') ? error.code : String(error)),
+  );
+}
+
+describe('WorkerFabric', () => {
+  it('runs each core on its own thread: a client on core 2 calls an echo server on core 1 through the kernels', async () => {
+    await withWorkers(3, async (machine) => {
+      const server = await machine.spawn({ core: 1, module: processes, entry: 'echoServer', args: { name: '/svc/echo' } });
+      expect(server.core).toBe(1);
+      expect(server.result).toMatchObject({ core: 1 });
+      const { location, capability } = server.result as { location: MessageBody; capability: MessageBody };
+      const bytes = new Uint8Array(1000).fill(7);
+      const client = await machine.spawn({ core: 2, module: processes, entry: 'client', args: { name: '/svc/echo', location, capability, count: 50, bytes } });
+      const { answers, core } = client.result as { answers: Array<{ echo: { index: number; bytes: Uint8Array }; core: number; from: string }>; core: number };
+      expect(core).toBe(2);
+      expect(answers.map((answer) => answer.echo.index)).toEqual(Array.from({ length: 50 }, (_, index) => index));
+      expect(answers.every((answer) => answer.core === 1 && answer.from === client.process && answer.echo.bytes.length === 1000 && answer.echo.bytes[999] === 7)).toBe(true);
+      const stats = machine.stats();
+      expect(stats.cores).toBe(3);
+      expect(stats.delivered).toBeGreaterThanOrEqual(100);
+      expect(stats.mailboxes).toBe(2);
+    });
+  });
+
+  it('checks names and capabilities at the owning kernel across threads', async () => {
+    await withWorkers(2, async (machine) => {
+      const server = await machine.spawn({ core: 0, module: processes, entry: 'echoServer', args: { name: '/svc/checked' } });
+      const { location, capability } = server.result as { location: MessageBody; capability: string };
+      const forged = `${capability.slice(0, -2)}${capability.endsWith('AA') ? 'BB' : 'AA'}`;
+      const send = (name: string, cap: string) => machine.spawn({ core: 1, module: processes, entry: 'sendOnce', args: { name, location, capability: cap, body: 'x' } }).then((handle) => handle.result);
+      expect(await send('/svc/wrong', capability)).toBe('NO_SUCH_NAME');
+      expect(await send('/svc/checked', forged)).toBe('PERMISSION_DENIED');
+    });
+  });
+
+  it('copies args and results whole (bigint, Date, Uint8Array) and names processes by machine and core', async () => {
+    await withWorkers(2, async (machine) => {
+      const args = { big: 2n ** 60n, when: new Date(86_400_000), bytes: new Uint8Array([1, 2, 3]), nested: [{ a: null }] };
+      const handle = await machine.spawn({ core: 1, module: processes, entry: 'mirror', args, name: 'mirror-1' });
+      expect(handle.name).toBe('mirror-1');
+      expect(handle.result).toEqual({ args, process: handle.process, core: 1, machine: 'm0' });
+      expect(handle.process.startsWith('m0.1.')).toBe(true);
+    });
+  });
+
+  it('refuses plain functions, missing modules and entries, and reports an entry that throws', async () => {
+    await withWorkers(2, async (machine, log) => {
+      expect(await codeOf(machine.spawn({ core: 0, function: () => 'no' }))).toBe('BAD_REQUEST');
+      expect(await codeOf(machine.spawn({ core: 0, module: processes, entry: 'noSuchEntry' }))).toBe('BAD_REQUEST');
+      expect(await codeOf(machine.spawn({ core: 0, module: new URL('./fixtures/missing.mjs', import.meta.url) }))).toBe('BAD_REQUEST');
+      expect(await codeOf(machine.spawn({ core: 1, module: processes, entry: 'throwsAtOnce' }))).toBe('UNREACHABLE');
+      expect(log.some((line) => line.includes('entry failed on purpose'))).toBe(true);
+      // The core goes on.
+      expect((await machine.spawn({ core: 1, module: processes, entry: 'mirror', args: 1 })).result).toMatchObject({ args: 1 });
+    });
+  });
+
+  it('keeps a core alive after a stray rejection in a process, and reports it', async () => {
+    await withWorkers(1, async (machine, log) => {
+      expect((await machine.spawn({ core: 0, module: processes, entry: 'strayRejection' })).result).toBe('alive');
+      await expect.poll(() => log.some((line) => line.includes('stray rejection on purpose'))).toBe(true);
+      expect((await machine.spawn({ core: 0, module: processes, entry: 'mirror', args: 'still here' })).result).toMatchObject({ args: 'still here' });
+    });
+  });
+
+  it('kills a process, reports its exit, and counts it out', async () => {
+    await withWorkers(2, async (machine) => {
+      const handle = await machine.spawn({ core: 1, module: processes, entry: 'idle' });
+      await expect.poll(() => machine.stats().processes).toBe(1);
+      handle.kill();
+      expect(await handle.exited).toEqual({ process: handle.process, crashed: false });
+      await expect.poll(() => machine.stats().processes).toBe(0);
+    });
+  });
+
+  it('ends every process and thread at shutdown; spawns after it are refused', async () => {
+    const machine = new Machine({ fabric: new WorkerFabric({ cores: 4 }), log: () => undefined });
+    const handles = await Promise.all([0, 1, 2, 3].map((core) => machine.spawn({ core, module: processes, entry: 'idle' })));
+    await machine.shutdown();
+    await machine.shutdown();
+    for (const handle of handles) expect((await handle.exited).crashed).toBe(false);
+    expect(await codeOf(machine.spawn({ core: 0, module: processes, entry: 'idle' }))).toBe('SHUTDOWN');
+  });
+
+  it('bounds its cores and serves one machine', () => {
+    expect(() => new WorkerFabric({ cores: workerCoresMax + 1 })).toThrow(/workerCoresMax/);
+    expect(() => new WorkerFabric({ cores: 0 })).toThrow(/workerCoresMax/);
+    const fabric = new WorkerFabric({ cores: 1 });
+    expect(() => fabric.connect(0, () => undefined)).toThrow(/worker thread/);
+  });
+});

@@ -1,0 +1,230 @@
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { CryptoRandom, SystemClock, type Clock, type RandomSource } from '@fos/sim';
+import { moduleHref, type CoreLink, type ProcessSpec, type StartedProcess } from './core-host.js';
+import { deserializeFosError, FosError } from './errors.js';
+import type { CoreConfig, Fabric, FabricPort, KernelMessage } from './fabric.js';
+import { workerProtocolVersion, type FromHost, type ToHost, type WorkerHostData } from './internal/worker-protocol.js';
+import type { KernelStats } from './kernel.js';
+import type { ProcessExit } from './process.js';
+
+/** Cores of a worker fabric at most (a worker thread each, and a port between every two). */
+export const workerCoresMax = 64;
+/** How long shutdown waits for a core's host to end its processes before it stops the thread, in ms. */
+export const workerShutdownMsMax = 5_000;
+/** Spawns one core waits on at once, at most; more is `LIMIT_EXCEEDED`. */
+export const workerSpawnsInFlightMax = 1_024;
+
+/** Options of {@link WorkerFabric}. */
+export interface WorkerFabricOptions {
+  readonly cores: number;
+  /**
+   * The built host script (`dist/worker-host.js` of this package, found beside the running module by
+   * default; from the TypeScript sources, as under a test runner, the package's `dist/`).
+   */
+  readonly hostModule?: string | URL;
+}
+
+function defaultHostModule(): URL {
+  const here = import.meta.url;
+  return here.endsWith('.ts') ? new URL('../dist/worker-host.js', here) : new URL('./worker-host.js', here);
+}
+
+/**
+ * One worker thread per core (DESIGN section 2): each core's kernel runs on its own thread with the
+ * processes spawned onto it, so a machine's cores run in parallel. Kernels talk over one
+ * `MessagePort` per pair of cores (messages to one core keep their order per sender); user-space
+ * channels are `SharedArrayBuffer` rings shared between the threads. Processes are spawned from a
+ * module and an exported entry function only (a plain function cannot cross a thread).
+ */
+export class WorkerFabric implements Fabric {
+  readonly kind = 'worker';
+  readonly coreCount: number;
+  /** The machine's clock as the spawner's thread sees it (each core reads its own system clock). */
+  readonly clock: Clock = new SystemClock();
+  /** The spawner's randomness (each core draws its own, from the same cryptographic source). */
+  readonly random: RandomSource = new CryptoRandom();
+  readonly #hostModule: URL;
+  readonly #links: WorkerCoreLink[] = [];
+  #closed = false;
+
+  constructor(options: WorkerFabricOptions) {
+    if (!Number.isInteger(options.cores) || options.cores < 1 || options.cores > workerCoresMax) {
+      throw new FosError('LIMIT_EXCEEDED', `${options.cores} cores is outside 1..workerCoresMax (${workerCoresMax})`, { value: options.cores });
+    }
+    this.coreCount = options.cores;
+    const hostModule = options.hostModule ?? defaultHostModule();
+    this.#hostModule = new URL(moduleHref(hostModule));
+  }
+
+  /** The kernels of a worker fabric run on its workers: nothing connects in the spawner's thread. */
+  connect(core: number, _receive: (message: KernelMessage) => void): FabricPort {
+    throw new FosError('BAD_REQUEST', `the kernel of core ${core} runs on its worker thread; a worker fabric serves one Machine`, { value: core });
+  }
+
+  /** @internal Starts a worker per core, with a port between every two. */
+  startCores(config: CoreConfig): CoreLink[] {
+    if (this.#links.length > 0 || this.#closed) throw new FosError('BAD_REQUEST', 'a worker fabric serves one Machine', { value: this.coreCount });
+    const peers: Array<Array<MessagePort | null>> = Array.from({ length: this.coreCount }, () => Array.from({ length: this.coreCount }, () => null));
+    for (let low = 0; low < this.coreCount; low++) {
+      for (let high = low + 1; high < this.coreCount; high++) {
+        const channel = new MessageChannel();
+        (peers[low] as Array<MessagePort | null>)[high] = channel.port1;
+        (peers[high] as Array<MessagePort | null>)[low] = channel.port2;
+      }
+    }
+    for (let core = 0; core < this.coreCount; core++) {
+      const ports = peers[core] as Array<MessagePort | null>;
+      const stats = new SharedArrayBuffer(4 * Float64Array.BYTES_PER_ELEMENT);
+      const data: WorkerHostData = {
+        protocol: workerProtocolVersion,
+        machine: config.machine,
+        core,
+        coreCount: this.coreCount,
+        limits: config.limits,
+        kernelCapabilityHash: config.kernelCapabilityHash,
+        peers: ports,
+        stats,
+      };
+      const worker = new Worker(this.#hostModule, { workerData: data, transferList: ports.filter((port): port is MessagePort => port !== null), name: `fos ${config.machine} core ${core}` });
+      this.#links.push(new WorkerCoreLink(core, worker, new Float64Array(stats), config.log));
+    }
+    return [...this.#links];
+  }
+
+  /** Stops every worker still running. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all(this.#links.map((link) => link.shutdown()));
+  }
+}
+
+type Waiter = { readonly resolve: (started: StartedProcess) => void; readonly reject: (error: FosError) => void };
+
+/** A core on a worker thread, as the machine drives it. */
+class WorkerCoreLink implements CoreLink {
+  readonly inThread = false;
+  readonly core: number;
+  readonly #worker: Worker;
+  readonly #stats: Float64Array;
+  readonly #log: (line: string) => void;
+  readonly #spawns = new Map<number, Waiter>();
+  readonly #exits = new Map<string, (exit: ProcessExit) => void>();
+  #nextSpawn = 1;
+  /** Set once the thread is gone (ended by shutdown, or died): why spawns are refused. */
+  #gone: string | undefined;
+  #shutdown: Promise<void> | undefined;
+  #shutDownAck: (() => void) | undefined;
+  readonly #exited: Promise<void>;
+
+  constructor(core: number, worker: Worker, stats: Float64Array, log: (line: string) => void) {
+    this.core = core;
+    this.#worker = worker;
+    this.#stats = stats;
+    this.#log = log;
+    worker.on('message', (message: FromHost) => this.#onMessage(message));
+    worker.on('error', (error) => {
+      log(`core ${core}: its worker thread failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      this.#lost(`its worker thread failed: ${error instanceof Error ? error.message : String(error)}`);
+    });
+    this.#exited = new Promise<void>((resolve) =>
+      worker.once('exit', (code) => {
+        this.#lost(`its worker thread exited (code ${code})`);
+        resolve();
+      }),
+    );
+  }
+
+  spawn(spec: ProcessSpec): Promise<StartedProcess> {
+    if (this.#gone !== undefined) return Promise.reject(new FosError('UNREACHABLE', `core ${this.core} is gone: ${this.#gone}`, { value: this.core }));
+    if (spec.module === undefined) return Promise.reject(new FosError('BAD_REQUEST', `core ${this.core} runs on a worker thread: spawn from a module and an entry`, { value: this.core }));
+    if (this.#spawns.size >= workerSpawnsInFlightMax) {
+      return Promise.reject(new FosError('LIMIT_EXCEEDED', `core ${this.core} already starts workerSpawnsInFlightMax (${workerSpawnsInFlightMax}) processes`, { value: this.#spawns.size }));
+    }
+    const id = this.#nextSpawn++;
+    return new Promise<StartedProcess>((resolve, reject) => {
+      this.#spawns.set(id, { resolve, reject });
+      this.#post({
+        kind: 'spawn',
+        id,
+        module: spec.module as string,
+        args: spec.args,
+        ...(spec.entry === undefined ? {} : { entry: spec.entry }),
+        ...(spec.name === undefined ? {} : { name: spec.name }),
+      });
+    });
+  }
+
+  stats(): KernelStats {
+    const [processes = 0, mailboxes = 0, delivered = 0, refused = 0] = this.#stats;
+    return { processes, mailboxes, delivered, refused };
+  }
+
+  shutdown(): Promise<void> {
+    this.#shutdown ??= this.#stop();
+    return this.#shutdown;
+  }
+
+  async #stop(): Promise<void> {
+    if (this.#gone === undefined) {
+      // The host ends its processes (their exits come back first), then acknowledges.
+      const acknowledged = new Promise<void>((resolve) => (this.#shutDownAck = resolve));
+      this.#post({ kind: 'shutdown' });
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, workerShutdownMsMax)));
+      await Promise.race([acknowledged, late, this.#exited]);
+      clearTimeout(timer);
+    }
+    await this.#worker.terminate();
+    await this.#exited;
+  }
+
+  #post(message: ToHost): void {
+    this.#worker.postMessage(message);
+  }
+
+  #onMessage(message: FromHost): void {
+    switch (message.kind) {
+      case 'ready':
+        return;
+      case 'spawned': {
+        const waiter = this.#spawns.get(message.id);
+        this.#spawns.delete(message.id);
+        const exited = new Promise<ProcessExit>((resolve) => this.#exits.set(message.process, resolve));
+        waiter?.resolve({ process: message.process, name: message.name, result: message.result, exited, kill: () => this.#kill(message.process) });
+        return;
+      }
+      case 'spawnFailed': {
+        const waiter = this.#spawns.get(message.id);
+        this.#spawns.delete(message.id);
+        waiter?.reject(deserializeFosError(message.error));
+        return;
+      }
+      case 'exited':
+        this.#exits.get(message.process)?.({ process: message.process, crashed: message.crashed, ...(message.error === undefined ? {} : { error: message.error }) });
+        this.#exits.delete(message.process);
+        return;
+      case 'log':
+        this.#log(message.line);
+        return;
+      case 'shutDown':
+        this.#shutDownAck?.();
+        return;
+    }
+  }
+
+  #kill(process: string): void {
+    if (this.#gone === undefined) this.#post({ kind: 'kill', process });
+  }
+
+  /** The thread is gone: spawns waiting fail, processes count as ended (crashed, unless shut down). */
+  #lost(reason: string): void {
+    if (this.#gone !== undefined) return;
+    this.#gone = reason;
+    for (const waiter of this.#spawns.values()) waiter.reject(new FosError('UNREACHABLE', `core ${this.core} is gone: ${reason}`, { value: this.core }));
+    this.#spawns.clear();
+    const crashed = this.#shutdown === undefined;
+    for (const [process, resolve] of this.#exits) resolve({ process, crashed, ...(crashed ? { error: `core ${this.core}: ${reason}` } : {}) });
+    this.#exits.clear();
+  }
+}

@@ -1,0 +1,112 @@
+// The host of one core on a worker thread (built to dist/worker-host.js, started by WorkerFabric):
+// the core's kernel, talking to the other cores' kernels over one MessagePort per pair of cores, and
+// the processes spawned onto the core. The machine drives it over `parentPort` (worker-protocol.ts).
+import { MessageChannel, parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { CryptoRandom, SystemClock, type Clock, type RandomSource } from '@fos/sim';
+import { errorText, startProcess, type StartedProcess } from './core-host.js';
+import { FosError, isFosError, serializeFosError } from './errors.js';
+import type { Fabric, FabricPort, KernelMessage } from './fabric.js';
+import { workerProtocolVersion, type FromHost, type ToHost, type WorkerHostData } from './internal/worker-protocol.js';
+import { Kernel } from './kernel.js';
+
+/** The fabric as one worker's kernel sees it: a port to each other core, and a loop back to itself. */
+class PeerFabric implements Fabric {
+  readonly kind = 'worker';
+  readonly coreCount: number;
+  readonly clock: Clock = new SystemClock();
+  readonly random: RandomSource = new CryptoRandom();
+  readonly #peers: ReadonlyArray<MessagePort | null>;
+  // Messages to this core's own kernel still go through a port, so every path stays asynchronous.
+  readonly #self = new MessageChannel();
+  #closed = false;
+
+  constructor(coreCount: number, peers: ReadonlyArray<MessagePort | null>) {
+    this.coreCount = coreCount;
+    this.#peers = peers;
+  }
+
+  connect(core: number, receive: (message: KernelMessage) => void): FabricPort {
+    this.#self.port1.on('message', receive);
+    for (const peer of this.#peers) peer?.on('message', receive);
+    return {
+      post: (toCore, message) => {
+        if (this.#closed) return;
+        const port = toCore === core ? this.#self.port2 : this.#peers[toCore];
+        if (port === undefined || port === null) throw new RangeError(`core ${toCore} is outside 0..${this.coreCount - 1}`);
+        // The encoded body is a standalone buffer no one reads again: move it instead of copying it.
+        if (message.kind === 'deliver') port.postMessage(message, [message.bytes.buffer as ArrayBuffer]);
+        else port.postMessage(message);
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#self.port1.close();
+    this.#self.port2.close();
+    for (const peer of this.#peers) peer?.close();
+  }
+}
+
+function host(port: NonNullable<typeof parentPort>, data: WorkerHostData): void {
+  const post = (message: FromHost): void => port.postMessage(message);
+  const log = (line: string): void => post({ kind: 'log', line });
+  if (data.protocol !== workerProtocolVersion) {
+    throw new Error(`worker host speaks protocol ${workerProtocolVersion}, the machine ${data.protocol}: rebuild @fos/microkernel`);
+  }
+  const fabric = new PeerFabric(data.coreCount, data.peers);
+  const kernel = new Kernel({
+    machine: data.machine,
+    core: data.core,
+    fabric,
+    limits: data.limits,
+    kernelCapabilityHash: data.kernelCapabilityHash,
+    log,
+    statsCells: new Float64Array(data.stats),
+  });
+  const processes = new Map<string, StartedProcess>();
+  // A stray rejection in one process's code must not end the whole core: report it, and go on.
+  process.on('unhandledRejection', (reason) => log(`core ${data.core}: unhandled rejection in a process: ${errorText(reason)}`));
+
+  const spawn = async (request: Extract<ToHost, { kind: 'spawn' }>): Promise<void> => {
+    try {
+      const started = await startProcess(kernel, {
+        module: request.module,
+        args: request.args,
+        ...(request.entry === undefined ? {} : { entry: request.entry }),
+        ...(request.name === undefined ? {} : { name: request.name }),
+      });
+      processes.set(started.process, started);
+      post({ kind: 'spawned', id: request.id, process: started.process, name: started.name, result: started.result });
+      void started.exited.then((exit) => {
+        processes.delete(started.process);
+        post({ kind: 'exited', process: exit.process, crashed: exit.crashed, ...(exit.error === undefined ? {} : { error: errorText(exit.error) }) });
+      });
+    } catch (error) {
+      const fosError = isFosError(error) ? error : new FosError('UNREACHABLE', `spawn on core ${data.core} failed: ${errorText(error)}`, { value: data.core });
+      post({ kind: 'spawnFailed', id: request.id, error: serializeFosError(fosError) });
+    }
+  };
+
+  port.on('message', (message: ToHost) => {
+    switch (message.kind) {
+      case 'spawn':
+        void spawn(message);
+        return;
+      case 'kill':
+        processes.get(message.process)?.kill();
+        return;
+      case 'shutdown':
+        kernel.shutdown();
+        void fabric.close().then(() => {
+          post({ kind: 'shutDown' });
+          port.close();
+        });
+        return;
+    }
+  });
+  post({ kind: 'ready' });
+}
+
+if (parentPort !== null) host(parentPort, workerData as WorkerHostData);
