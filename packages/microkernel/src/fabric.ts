@@ -121,8 +121,11 @@ export interface Fabric {
   readonly clock: Clock;
   /** The machine's randomness (seeded under simulation). */
   readonly random: RandomSource;
-  /** Connects the kernel of `core`: `receive` gets every message posted to it. */
-  connect(core: number, receive: (message: KernelMessage) => void): FabricPort;
+  /**
+   * Connects the kernel of `core`: `receive` gets every message posted to it; `coreLost`, where the
+   * fabric can lose a core (a worker thread that dies), hears of each core whose kernel is gone.
+   */
+  connect(core: number, receive: (message: KernelMessage) => void, coreLost?: (core: number) => void): FabricPort;
   /**
    * @internal For a fabric whose kernels run elsewhere (one worker thread per core): starts every
    * core's kernel there and answers how the machine drives each. Absent: the machine builds the

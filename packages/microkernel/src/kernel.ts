@@ -78,6 +78,7 @@ export interface KernelOptions {
 }
 
 interface PendingRequest {
+  readonly toCore: number;
   readonly resolve: (message: Extract<KernelMessage, { kind: 'result' }>) => void;
   readonly reject: (error: FosError) => void;
 }
@@ -114,6 +115,8 @@ export class Kernel {
   /** Unchecked replies a name server may still send a process of this core: `nameServer>process` → count. */
   private readonly uncheckedPermits = new Map<string, number>();
   private nameServers: NameServerEntry[] = [];
+  /** Cores whose kernel is gone (a worker thread that died). */
+  private readonly lostCores = new Set<number>();
   private nextMailboxId = 1;
   private nextProcessNumber = 1;
   private nextRequestId = 1;
@@ -132,7 +135,11 @@ export class Kernel {
     this.kernelCapabilityHash = options.kernelCapabilityHash;
     this.log = options.log;
     this.statsCells = options.statsCells;
-    this.port = options.fabric.connect(this.core, (message) => this.onMessage(message));
+    this.port = options.fabric.connect(
+      this.core,
+      (message) => this.onMessage(message),
+      (lost) => this.coreLost(lost),
+    );
   }
 
   /** Counters for summaries and tests. */
@@ -648,6 +655,27 @@ export class Kernel {
     if (result.doorbell) this.port.post(writer.location.core, { kind: 'doorbell', fromCore: this.core, channelId: writer.channelId, location: writer.location });
   }
 
+  /**
+   * The kernel of `core` is gone (its worker thread died or ended): requests waiting on it fail with
+   * `UNREACHABLE`, and so does everything later sent there; its name servers are forgotten and the
+   * channels into it are closed. What that core's processes wrote into rings here is still delivered.
+   */
+  coreLost(core: number): void {
+    if (core === this.core || this.lostCores.has(core)) return;
+    this.lostCores.add(core);
+    for (const [requestId, request] of this.pending) {
+      if (request.toCore !== core) continue;
+      this.pending.delete(requestId);
+      request.reject(lostCoreError(core));
+    }
+    this.nameServers = this.nameServers.filter((entry) => entry.location.core !== core);
+    for (const writer of [...this.writers.values()]) {
+      if (writer.location.core !== core) continue;
+      writer.ring.close('destroyed');
+      this.closeChannelWriter(writer);
+    }
+  }
+
   /** Closes a channel from the writer's side; what was written is still delivered. */
   closeChannelWriter(writer: ChannelWriter): void {
     if (!writer.closed) {
@@ -726,9 +754,10 @@ export class Kernel {
   }
 
   private request(toCore: number, build: (requestId: number) => KernelMessage, streamKey?: string): Promise<Extract<KernelMessage, { kind: 'result' }>> {
+    if (this.lostCores.has(toCore)) return Promise.reject(lostCoreError(toCore));
     const requestId = this.nextRequestId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(requestId, { resolve, reject });
+      this.pending.set(requestId, { toCore, resolve, reject });
       this.port.post(toCore, build(requestId), streamKey);
     });
   }
@@ -1092,6 +1121,10 @@ function toReceived(message: QueuedMessage): ReceivedMessage {
 
 function stripCode(error: FosError): string {
   return error.message.startsWith(`${error.code}: `) ? error.message.slice(error.code.length + 2) : error.message;
+}
+
+function lostCoreError(core: number): FosError {
+  return new FosError('UNREACHABLE', `the kernel of core ${core} is gone (its thread ended)`, { value: core });
 }
 
 function closedChannelError(writer: ChannelWriter, reason: ChannelCloseReason): FosError {

@@ -106,6 +106,24 @@ describe('WorkerFabric', () => {
     expect(await codeOf(machine.spawn({ core: 0, module: processes, entry: 'idle' }))).toBe('SHUTDOWN');
   });
 
+  it('reports a core whose thread dies: its processes crashed, its mailboxes UNREACHABLE, the other cores go on', async () => {
+    await withWorkers(3, async (machine) => {
+      const server = await machine.spawn({ core: 1, module: processes, entry: 'echoServer', args: { name: '/svc/doomed' } });
+      const { location, capability } = server.result as { location: MessageBody; capability: MessageBody };
+      const bystander = await machine.spawn({ core: 1, module: processes, entry: 'idle' });
+      const sendFrom0 = async () => (await machine.spawn({ core: 0, module: processes, entry: 'sendOnce', args: { name: '/svc/doomed', location, capability, body: 'x' } })).result;
+      expect(await sendFrom0()).toBe('ok');
+      expect((await machine.spawn({ core: 1, module: processes, entry: 'endThread' })).result).toBe('ending');
+      expect((await bystander.exited).crashed).toBe(true);
+      await expect.poll(sendFrom0).toBe('UNREACHABLE');
+      expect(await codeOf(machine.spawn({ core: 1, module: processes, entry: 'idle' }))).toBe('UNREACHABLE');
+      const other = await machine.spawn({ core: 0, module: processes, entry: 'echoServer', args: { name: '/svc/alive' } });
+      const alive = other.result as { location: MessageBody; capability: MessageBody };
+      const client = await machine.spawn({ core: 2, module: processes, entry: 'client', args: { name: '/svc/alive', location: alive.location, capability: alive.capability, count: 3, bytes: null } });
+      expect((client.result as { answers: unknown[] }).answers).toHaveLength(3);
+    });
+  });
+
   it('bounds its cores and serves one machine', () => {
     expect(() => new WorkerFabric({ cores: workerCoresMax + 1 })).toThrow(/workerCoresMax/);
     expect(() => new WorkerFabric({ cores: 0 })).toThrow(/workerCoresMax/);

@@ -25,9 +25,15 @@ class PeerFabric implements Fabric {
     this.#peers = peers;
   }
 
-  connect(core: number, receive: (message: KernelMessage) => void): FabricPort {
+  connect(core: number, receive: (message: KernelMessage) => void, coreLost?: (core: number) => void): FabricPort {
     this.#self.port1.on('message', receive);
-    for (const peer of this.#peers) peer?.on('message', receive);
+    this.#peers.forEach((peer, peerCore) => {
+      peer?.on('message', receive);
+      // The other end closes when that core's thread ends, however it ends.
+      peer?.once('close', () => {
+        if (!this.#closed) coreLost?.(peerCore);
+      });
+    });
     return {
       post: (toCore, message) => {
         if (this.#closed) return;
