@@ -21,8 +21,8 @@ describe('boot validates its options', () => {
     await expectBadRequest({ fabric: 'tcp' }, 'fabric = "tcp"');
   });
 
-  it('refuses the worker fabric as not available yet', async () => {
-    await expectBadRequest({ fabric: 'worker', cores: 2 }, 'not available yet');
+  it('refuses more worker cores than workerCoresMax', async () => {
+    await expectBadRequest({ fabric: 'worker', cores: 65 }, 'workerCoresMax');
   });
 
   it('refuses core counts outside 1..coresMax and non-integers, naming them', async () => {

@@ -4,6 +4,8 @@ import {
   LocalFabric,
   Machine,
   SimFabric,
+  WorkerFabric,
+  workerCoresMax,
   type Capability,
   type Fabric,
   type KernelLimits,
@@ -15,8 +17,8 @@ import { resolveNameServiceLimits, type NameServiceLimits } from '@fos/name-serv
 import { NameServiceFleet } from './fleet.js';
 import { z } from 'zod';
 
-/** The fabrics `boot` can build today; `worker` (one worker thread per core) comes later. */
-export const bootFabrics = ['local', 'sim'] as const;
+/** The fabrics `boot` can build: cores in this thread, seeded simulation, one worker thread per core. */
+export const bootFabrics = ['local', 'sim', 'worker'] as const;
 
 /** One of {@link bootFabrics}. */
 export type BootFabric = (typeof bootFabrics)[number];
@@ -65,15 +67,25 @@ export interface SimBootOptions extends CommonBootOptions {
   readonly seed: number;
 }
 
+/**
+ * One worker thread per core (real parallelism): every process is spawned from a module and an
+ * exported entry, 1..`workerCoresMax` cores.
+ */
+export interface WorkerBootOptions extends CommonBootOptions {
+  readonly fabric: 'worker';
+  /** Accepted and ignored, as for `local`. */
+  readonly seed?: number;
+}
+
 /** What `boot` takes. */
-export type BootOptions = LocalBootOptions | SimBootOptions;
+export type BootOptions = LocalBootOptions | SimBootOptions | WorkerBootOptions;
 
 /** The running name service of an instance, as the booter holds it (§5.2): see {@link NameServiceFleet}. */
 export type BootedNameService = NameServiceFleet;
 
 /** Counters of a running instance. */
 export interface InstanceStats extends MachineStats {
-  /** The fabric's kind (`local`, `sim`). */
+  /** The fabric's kind (`local`, `sim`, `worker`). */
   readonly fabric: string;
 }
 
@@ -125,13 +137,14 @@ const bootOptionsSchema = z.strictObject({
  */
 export async function boot(options: SimBootOptions): Promise<Instance<SimFabric>>;
 export async function boot(options: LocalBootOptions): Promise<Instance<LocalFabric>>;
+export async function boot(options: WorkerBootOptions): Promise<Instance<WorkerFabric>>;
 export async function boot(options: BootOptions): Promise<Instance>;
 export async function boot(options: BootOptions): Promise<Instance> {
   const parsed = parseBootOptions(options);
   // Checked before anything starts, so that bad limits are the booter's BAD_REQUEST, not a crash.
   if (parsed.nameServiceLimits !== undefined) resolveNameServiceLimits(parsed.nameServiceLimits);
   const cores = parsed.cores ?? defaultCores;
-  const fabric = parsed.fabric === 'sim' ? new SimFabric({ cores, seed: requireSeed(parsed.seed) }) : new LocalFabric({ cores });
+  const fabric = makeFabric(parsed.fabric, cores, parsed.seed);
   const machine = new Machine({
     fabric,
     ...(parsed.machine === undefined ? {} : { machine: parsed.machine }),
@@ -169,10 +182,16 @@ function parseBootOptions(options: unknown): z.infer<typeof bootOptionsSchema> &
     throw new FosError('BAD_REQUEST', `boot: ${where} is invalid: ${issue?.message ?? 'invalid'}`, { value: offending });
   }
   const data = parsed.data;
-  if (data.fabric === 'worker') {
-    throw new FosError('BAD_REQUEST', `boot: fabric "worker" is not available yet (use ${bootFabrics.map((kind) => JSON.stringify(kind)).join(' or ')})`, { value: data.fabric });
+  if (data.fabric === 'worker' && data.cores !== undefined && data.cores > workerCoresMax) {
+    throw new FosError('BAD_REQUEST', `boot: option cores = ${data.cores} is invalid: a worker instance has at most workerCoresMax (${workerCoresMax}) cores`, { value: data.cores });
   }
   return { ...data, fabric: data.fabric };
+}
+
+function makeFabric(kind: BootFabric, cores: number, seed: number | undefined): Fabric {
+  if (kind === 'sim') return new SimFabric({ cores, seed: requireSeed(seed) });
+  if (kind === 'worker') return new WorkerFabric({ cores });
+  return new LocalFabric({ cores });
 }
 
 function requireSeed(seed: number | undefined): number {

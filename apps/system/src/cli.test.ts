@@ -18,7 +18,7 @@ describe('fos (built)', () => {
     for (const text of ['demo', 'start', '--cores', '--messages', '--fabric', '--seed']) expect(main.stdout).toContain(text);
     const demo = runCli('demo', '--', '--help');
     expect(demo.status).toBe(0);
-    expect(demo.stdout).toContain('fos demo [--cores N] [--messages N] [--fabric local|sim] [--seed N]');
+    expect(demo.stdout).toContain('fos demo [--cores N] [--messages N] [--fabric local|sim|worker] [--seed N]');
   });
 
   it('runs the demo to the end and exits 0 on its own', () => {
@@ -47,8 +47,8 @@ describe('fos (built)', () => {
     expect(runCli().status).toBe(2);
   });
 
-  it('start stays up until SIGTERM, then shuts down and exits 0', async () => {
-    const child = spawn(process.execPath, [cli, 'start', '--cores', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  it.each([['local'], ['worker']])('start (fabric %s) stays up until SIGTERM, then shuts down and exits 0', async (fabric) => {
+    const child = spawn(process.execPath, [cli, 'start', '--cores', '2', '--fabric', fabric, '--name-servers', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -62,7 +62,7 @@ describe('fos (built)', () => {
         });
         child.on('exit', () => reject(new Error(`fos start ended before it was up: ${stdout}${stderr}`)));
       });
-      expect(stdout).toMatch(/fos: up .*2 cores/);
+      expect(stdout).toMatch(new RegExp(`fos: up — fabric ${fabric}, 2 cores, 2 name server`));
       child.kill('SIGTERM');
       expect(await exited).toEqual({ code: 0, signal: null });
       expect(stdout).toContain('SIGTERM: shut down');
@@ -84,6 +84,8 @@ describe('parseCommandLine', () => {
   it('defaults start to local with 4 cores', () => {
     expect(parseCommandLine(['start'])).toEqual({ kind: 'start', fabric: 'local', cores: 4, nameServers: 1 });
     expect(parseCommandLine(['start', '--name-servers', '3'])).toEqual({ kind: 'start', fabric: 'local', cores: 4, nameServers: 3 });
+    expect(parseCommandLine(['start', '--fabric', 'worker', '--cores', '8'])).toEqual({ kind: 'start', fabric: 'worker', cores: 8, nameServers: 1 });
+    expect(parseCommandLine(['demo', '--fabric', 'worker'])).toMatchObject({ kind: 'demo', fabric: 'worker', seed: undefined });
   });
 
   it('refuses what it cannot run, with the help to read', () => {
@@ -100,7 +102,7 @@ describe('parseCommandLine', () => {
     expect(refusal(['demo', '--name-servers', '9'])).toContain('--name-servers "9"');
     expect(refusal(['demo', '--messages', '1e3'])).toContain('--messages "1e3"');
     expect(refusal(['demo', '--seed', '5'])).toContain('sim only');
-    expect(refusal(['demo', '--fabric', 'worker'])).toContain('not available yet');
+    expect(refusal(['demo', '--fabric', 'threads'])).toContain('--fabric "threads"');
     expect(refusal(['start', '--fabric', 'sim'])).toContain('--fabric "sim"');
     expect(refusal(['start', '--messages', '5'])).toContain('unknown option --messages');
     expect(refusal(['demo', 'extra'])).toContain('unexpected argument extra');

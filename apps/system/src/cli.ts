@@ -25,12 +25,12 @@ async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     case 'start':
-      return start(command.cores, command.nameServers);
+      return start(command.fabric, command.cores, command.nameServers);
   }
 }
 
-async function start(cores: number, nameServers: number): Promise<number> {
-  const instance = await boot({ fabric: 'local', cores, nameServers });
+async function start(fabric: 'local' | 'worker', cores: number, nameServers: number): Promise<number> {
+  const instance = await boot({ fabric, cores, nameServers });
   // Signal handlers alone do not keep Node running; this timer does, until a signal arrives.
   const keepAlive = setInterval(() => undefined, 1 << 30);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
@@ -41,7 +41,7 @@ async function start(cores: number, nameServers: number): Promise<number> {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    process.stdout.write(`fos: up — fabric local, ${cores} cores, ${nameServers} name server(s), machine ${instance.machine.name}, pid ${process.pid}; SIGINT or SIGTERM shuts it down\n`);
+    process.stdout.write(`fos: up — fabric ${fabric}, ${cores} cores, ${nameServers} name server(s), machine ${instance.machine.name}, pid ${process.pid}; SIGINT or SIGTERM shuts it down\n`);
   });
   clearInterval(keepAlive);
   await instance.shutdown();

@@ -50,6 +50,15 @@ describe('runDemo', () => {
     expect(formatDemoSummary(result)).toMatch(/answered by name-service member ns0[0-2]/);
   });
 
+  it('runs on worker threads, one per core, with a fleet of two name servers', async () => {
+    const result = await runDemo({ fabric: 'worker', cores: 4, messages: 200, nameServers: 2, processesModule });
+    expect(result).toMatchObject({ fabric: 'worker', cores: 4, seed: undefined, refused: 0, roundTrips: 200, verified: 200 });
+    expect(Object.values(result.byMember).reduce((sum, count) => sum + count, 0)).toBe(200);
+    expect(result.delivered).toBeGreaterThanOrEqual(400);
+    expect(result.nameSpace.member).toMatch(/^ns0[01]$/);
+    expect(result.nameSpace.names.map((entry) => entry.name)).toEqual(expect.arrayContaining(['/sys/echo', '/sys/echo/1', '/sys/echo/2']));
+  });
+
   it('refuses options it cannot run with BAD_REQUEST', async () => {
     await expect(runDemo({ cores: 2, processesModule })).rejects.toSatisfy((error) => hasFosErrorCode(error, 'BAD_REQUEST') && /cores = 2/.test(String(error)));
     await expect(runDemo({ messages: 0, processesModule })).rejects.toSatisfy((error) => hasFosErrorCode(error, 'BAD_REQUEST') && /messages = 0/.test(String(error)));

@@ -65,7 +65,7 @@ export interface DemoResult {
 const demoOptionsSchema = z.object({
   cores: z.number().int().min(demoCoresMin).optional(),
   messages: z.number().int().min(1).max(demoMessagesMax).optional(),
-  fabric: z.enum(['local', 'sim']).optional(),
+  fabric: z.enum(['local', 'sim', 'worker']).optional(),
   nameServers: z.number().int().min(1).max(nameServersMax).optional(),
 });
 
@@ -113,7 +113,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const wallClock = options.wallClock ?? new SystemClock();
   if (fabric === 'sim' && options.seed === undefined) throw new FosError('BAD_REQUEST', 'demo: fabric "sim" needs a seed: one seed replays one run', { value: options.seed });
   const nameServers = options.nameServers ?? 1;
-  const instance = fabric === 'sim' && options.seed !== undefined ? await boot({ fabric: 'sim', cores, seed: options.seed, nameServers }) : await boot({ fabric: 'local', cores, nameServers });
+  const instance = fabric === 'sim' && options.seed !== undefined ? await boot({ fabric: 'sim', cores, seed: options.seed, nameServers }) : await boot({ fabric: fabric === 'worker' ? 'worker' : 'local', cores, nameServers });
   try {
     const nameService = instance.nameService;
     assert(nameService !== undefined, 'the demo boots with a name service');

@@ -8,6 +8,9 @@ import { describe, expect, it } from 'vitest';
 import type { Instance } from './index.js';
 import { withInstance } from './internal/testing.js';
 
+// Worker threads load built code: the test processes come from the build (turbo builds first).
+const processesModule = new URL('../dist/processes.js', import.meta.url);
+
 async function fleetScenario(instance: Instance, members: number): Promise<void> {
   const service = instance.nameService;
   if (service === undefined) throw new Error('booted without a name service');
@@ -112,6 +115,24 @@ describe('growFleet and shrinkFleet (Table 4.3) through boot()', () => {
       expect(hashes.size).toBe(1);
     });
   }, 60_000);
+
+  it('grows and shrinks a fleet on worker threads (members spawned from the name-service module)', async () => {
+    await withInstance({ fabric: 'worker', cores: 3, nameServers: 2 }, async (instance) => {
+      const service = instance.nameService;
+      if (service === undefined) throw new Error('booted without a name service');
+      const listFrom = async (core: number) =>
+        (await instance.spawn({ core, module: processesModule, entry: 'nameSpaceListing', args: { capability: service.managementCapability } })).result as { member: string; tableHash: string };
+      await service.growFleet(service.managementCapability);
+      expect(service.members.map((location) => location.core)).toEqual([0, 1, 2]);
+      // Each core finds the member on its own core; all hold one table.
+      const listings = [await listFrom(0), await listFrom(1), await listFrom(2)];
+      expect(listings.map((listing) => listing.member)).toEqual(['ns00', 'ns01', 'ns02']);
+      expect(new Set(listings.map((listing) => listing.tableHash)).size).toBe(1);
+      await service.shrinkFleet(service.managementCapability);
+      expect(service.members).toHaveLength(2);
+      expect((await listFrom(2)).member).toMatch(/^ns0[01]$/);
+    });
+  });
 
   it('refuses to grow a single member over a local store', async () => {
     await withInstance({ fabric: 'local', cores: 2 }, async (instance) => {

@@ -1,9 +1,14 @@
 // The name service as the booter runs it (§5.2, Table 4.3): the first member, the fleet members that
 // join it over the replicated store, and growFleet / shrinkFleet at run time.
-import { dispatcherTransport } from '@fos/dispatcher';
-import { createNameServiceApiClient, spawnLibfos, type Libfos } from '@fos/libfos-messaging';
-import { assert, FosError, nameServiceName, validateCapability, type Capability, type Machine, type MailboxLocation } from '@fos/microkernel';
-import { nameServerMember, type NameServerMemberArgs, type NameServerMemberResult, type NameServiceLimits, type StoreAddress } from '@fos/name-service';
+import { assert, FosError, validateCapability, type Capability, type Machine, type MailboxLocation } from '@fos/microkernel';
+import {
+  nameServiceProcessModule,
+  type LeaveFleetMemberArgs,
+  type NameServerMemberArgs,
+  type NameServerMemberResult,
+  type NameServiceLimits,
+  type StoreAddress,
+} from '@fos/name-service';
 
 /** The core the first name-service member runs on. */
 export const nameServerCore = 0;
@@ -25,7 +30,6 @@ export class NameServiceFleet {
   readonly #members: RunningMember[] = [];
   #fleetCapabilities: NameServerMemberResult['fleetCapabilities'];
   #nextIndex = 0;
-  #manager: Libfos | undefined;
   #changing: Promise<unknown> = Promise.resolve();
   /** The namespace capability of the root `/*`: hand it only to what may name anything. */
   rootCapability: Capability = '' as Capability;
@@ -83,12 +87,9 @@ export class NameServiceFleet {
     }
     return this.#serialized(async () => {
       const leaving = this.#members[this.#members.length - 1] as RunningMember;
-      this.#manager ??= await spawnLibfos(this.#machine, nameServerCore, 'fleet-manager');
-      const manager = this.#manager;
-      await manager.run(async (thread) => {
-        const client = createNameServiceApiClient(dispatcherTransport(() => thread, { name: nameServiceName, location: leaving.location, capability: leaving.capability }));
-        await client.leaveFleet({ capability: this.managementCapability });
-      });
+      // A one-shot process asks the member to leave (a process module: the same on every fabric).
+      const args: LeaveFleetMemberArgs = { location: leaving.location, capability: leaving.capability, managementCapability: this.managementCapability };
+      await this.#machine.spawn({ core: nameServerCore, name: 'fleet-shrink', module: nameServiceProcessModule, entry: 'leaveFleetMember', args: { ...args } });
       this.#members.splice(this.#members.indexOf(leaving), 1);
     });
   }
@@ -102,7 +103,13 @@ export class NameServiceFleet {
 
   async #spawn(args: NameServerMemberArgs): Promise<NameServerMemberResult> {
     const index = this.#nextIndex++;
-    const handle = await this.#machine.spawn({ core: (nameServerCore + index) % this.#machine.coreCount, name: `name-server-${index}`, function: nameServerMember, args: { ...args } });
+    const handle = await this.#machine.spawn({
+      core: (nameServerCore + index) % this.#machine.coreCount,
+      name: `name-server-${index}`,
+      module: nameServiceProcessModule,
+      entry: 'nameServerMember',
+      args: { ...args },
+    });
     const result = handle.result as NameServerMemberResult;
     this.#members.push({ index, location: result.location, capability: result.capability, store: result.store });
     return result;

@@ -10,5 +10,6 @@ export {
   type InstanceStats,
   type LocalBootOptions,
   type SimBootOptions,
+  type WorkerBootOptions,
 } from './boot.js';
 export { nameServerCore, NameServiceFleet } from './fleet.js';

@@ -24,8 +24,11 @@ export {
   type NameServiceCapabilities,
   type RequesterPlace,
 } from './name-server.js';
+export { nameServiceProcessModule } from './process-module.js';
 export {
+  leaveFleetMember,
   nameServerMember,
+  type LeaveFleetMemberArgs,
   type LoadBalancerAnswer,
   type LoadBalancerQuery,
   type NameServerFleetArgs,

@@ -1,7 +1,7 @@
 import { LocalStore } from '@fos/distributed-store';
-import { rpcHandler } from '@fos/dispatcher';
-import { createLibfos, serveNameServiceApi, type Libfos, type LoadBalancerRef, type NameServiceApi, type WeightedName } from '@fos/libfos-messaging';
-import { FosError, isCapability, mailboxLocationSchema, type Capability, type MailboxLocation, type MessageBody, type ProcessContext } from '@fos/microkernel';
+import { dispatcherTransport, rpcHandler } from '@fos/dispatcher';
+import { createLibfos, createNameServiceApiClient, serveNameServiceApi, type Libfos, type LoadBalancerRef, type NameServiceApi, type WeightedName } from '@fos/libfos-messaging';
+import { FosError, isCapability, mailboxLocationSchema, nameServiceName, type Capability, type MailboxLocation, type MessageBody, type ProcessContext } from '@fos/microkernel';
 import { z } from 'zod';
 import type { NameEntry } from './entry.js';
 import type { NameServiceLimits } from './limits.js';
@@ -177,4 +177,31 @@ export async function nameServerMember(context: ProcessContext, args: MessageBod
 function requesterPlace(libfos: Libfos | undefined): RequesterPlace | undefined {
   const sender = libfos?.dispatcher.currentThread?.request?.sender;
   return sender === undefined ? undefined : { machine: sender.machine, core: sender.core };
+}
+
+/** What {@link leaveFleetMember} takes: the member that leaves, and the management capability. */
+export type LeaveFleetMemberArgs = { readonly location: MailboxLocation; readonly capability: string; readonly managementCapability: string };
+
+const leaveArgsSchema = z.object({ location: mailboxLocationSchema, capability: z.string(), managementCapability: z.string() });
+
+/**
+ * A one-shot process entry (Table 4.3's `shrinkFleet`, as the booter runs it): asks the member at
+ * `location` to leave its fleet (`leaveFleet` with the management capability), then exits. Spawned
+ * from {@link nameServiceProcessModule}, so it runs on every fabric, worker threads included.
+ */
+export async function leaveFleetMember(context: ProcessContext, args: MessageBody): Promise<MessageBody> {
+  const parsed = leaveArgsSchema.safeParse(args);
+  if (!parsed.success) throw new FosError('BAD_REQUEST', `leaveFleetMember: bad args: ${parsed.error.issues[0]?.message ?? 'invalid'}`, { value: args });
+  const { location, capability, managementCapability } = parsed.data;
+  const libfos = await createLibfos(context);
+  try {
+    await libfos.run(async (thread) => {
+      const client = createNameServiceApiClient(dispatcherTransport(() => thread, { name: nameServiceName, location, capability: capability as Capability }));
+      await client.leaveFleet({ capability: managementCapability });
+    });
+  } finally {
+    await libfos.close();
+    context.exit();
+  }
+  return null;
 }

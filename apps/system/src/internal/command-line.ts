@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { coresMax } from '@fos/microkernel';
-import { defaultCores, nameServersMax } from '../boot.js';
+import { defaultCores, nameServersMax, type BootFabric } from '../boot.js';
 import { defaultDemoMessages, demoCoresMin } from '../demo.js';
 import { demoMessagesMax } from '../processes.js';
 
@@ -10,8 +10,8 @@ export const defaultDemoSeed = 1;
 /** What the command line asks for. */
 export type Command =
   | { readonly kind: 'help'; readonly text: string }
-  | { readonly kind: 'demo'; readonly cores: number; readonly messages: number; readonly fabric: 'local' | 'sim'; readonly seed: number | undefined; readonly nameServers: number }
-  | { readonly kind: 'start'; readonly cores: number; readonly fabric: 'local'; readonly nameServers: number };
+  | { readonly kind: 'demo'; readonly cores: number; readonly messages: number; readonly fabric: BootFabric; readonly seed: number | undefined; readonly nameServers: number }
+  | { readonly kind: 'start'; readonly cores: number; readonly fabric: 'local' | 'worker'; readonly nameServers: number };
 
 /** A command line the `fos` command cannot run: printed on stderr, exit status 2. */
 export class UsageError extends Error {
@@ -28,8 +28,8 @@ export class UsageError extends Error {
 export const mainHelp = `fos — the factored operating system (fos) on Node.js
 
 Usage:
-  fos demo  [--cores N] [--messages N] [--fabric local|sim] [--seed N] [--name-servers N]
-  fos start [--fabric local] [--cores N] [--name-servers N]
+  fos demo  [--cores N] [--messages N] [--fabric local|sim|worker] [--seed N] [--name-servers N]
+  fos start [--fabric local|worker] [--cores N] [--name-servers N]
   fos <command> --help
   fos --help
 
@@ -42,13 +42,14 @@ A bare "--" is ignored wherever it appears.`;
 export const demoHelp = `fos demo — boot an instance, run an echo workload, print a summary, exit
 
 Usage:
-  fos demo [--cores N] [--messages N] [--fabric local|sim] [--seed N] [--name-servers N]
+  fos demo [--cores N] [--messages N] [--fabric local|sim|worker] [--seed N] [--name-servers N]
 
 Options:
   --cores N            cores of the instance, ${demoCoresMin}..${coresMax} (default 4)
   --messages N         round trips, one in flight, 64-byte payloads, 1..${demoMessagesMax} (default ${defaultDemoMessages})
-  --fabric local|sim   local: every core in this thread over MessageChannel (default);
-                       sim: seeded, deterministic simulation
+  --fabric local|sim|worker
+                       local: every core in this thread over MessageChannel (default);
+                       sim: seeded, deterministic simulation; worker: a worker thread per core
   --seed N             seed of a sim run (default ${defaultDemoSeed}); sim only
   --name-servers N     name-service members, 1..${nameServersMax} (default 1); 2 or more: a fleet over the
                        replicated store (the printed name space says which member answered)
@@ -57,11 +58,12 @@ Options:
 export const startHelp = `fos start — boot an instance and keep it up until SIGINT or SIGTERM
 
 Usage:
-  fos start [--fabric local] [--cores N] [--name-servers N]
+  fos start [--fabric local|worker] [--cores N] [--name-servers N]
 
 Options:
-  --fabric local       every core in this thread over MessageChannel (the only fabric for now;
-                       worker threads come later)
+  --fabric local|worker
+                       local: every core in this thread over MessageChannel (default);
+                       worker: a worker thread per core (real parallelism)
   --cores N            cores of the instance, 1..${coresMax} (default ${defaultCores})
   --name-servers N     name-service members, 0..${nameServersMax} (default 1)
   -h, --help           this help`;
@@ -102,13 +104,13 @@ export function parseCommandLine(argv: readonly string[]): Command {
 function parseDemo(args: string[]): Command {
   const values = parseOptions(args, demoOptions, 'demo', demoHelp);
   if (values.help === true) return { kind: 'help', text: demoHelp };
-  const fabric = parseFabric(values.fabric ?? 'local', ['local', 'sim'], demoHelp);
+  const fabric = parseFabric(values.fabric ?? 'local', ['local', 'sim', 'worker'], demoHelp) as BootFabric;
   if (values.seed !== undefined && fabric !== 'sim') throw new UsageError('--seed applies to --fabric sim only', demoHelp);
   return {
     kind: 'demo',
     cores: values.cores === undefined ? 4 : parseInteger('--cores', values.cores, demoCoresMin, coresMax, demoHelp),
     messages: values.messages === undefined ? defaultDemoMessages : parseInteger('--messages', values.messages, 1, demoMessagesMax, demoHelp),
-    fabric: fabric === 'sim' ? 'sim' : 'local',
+    fabric,
     seed: fabric === 'sim' ? (values.seed === undefined ? defaultDemoSeed : parseInteger('--seed', values.seed, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, demoHelp)) : undefined,
     nameServers: nameServersOption(values, 1, demoHelp),
   };
@@ -117,10 +119,10 @@ function parseDemo(args: string[]): Command {
 function parseStart(args: string[]): Command {
   const values = parseOptions(args, startOptions, 'start', startHelp);
   if (values.help === true) return { kind: 'help', text: startHelp };
-  parseFabric(values.fabric ?? 'local', ['local'], startHelp);
+  const fabric = parseFabric(values.fabric ?? 'local', ['local', 'worker'], startHelp) as 'local' | 'worker';
   return {
     kind: 'start',
-    fabric: 'local',
+    fabric,
     cores: values.cores === undefined ? defaultCores : parseInteger('--cores', values.cores, 1, coresMax, startHelp),
     nameServers: nameServersOption(values, 0, startHelp),
   };
@@ -150,7 +152,6 @@ function parseOptions(args: string[], options: OptionSpec, command: string, help
 
 function parseFabric(value: string, allowed: readonly string[], help: string): string {
   if (allowed.includes(value)) return value;
-  if (value === 'worker') throw new UsageError('--fabric worker is not available yet', help);
   throw new UsageError(`--fabric ${JSON.stringify(value)} is not one of ${allowed.join(', ')}`, help);
 }
 
