@@ -251,6 +251,18 @@ describe.each(['local', 'sim'] as const)('microkernel on %s fabric', (kind) => {
       expect(server.kernel.tryReceive(location)).toBeUndefined();
     }));
 
+  it('delivers a new channel\'s first message into an idle mailbox with nothing else happening', () =>
+    withMachine(kind, async (machine) => {
+      const server = await processOn(machine, 1);
+      const client = await processOn(machine, 2);
+      const { location, capability } = await namedMailbox(server.kernel, '/svc/idle-ring');
+      // The reader sleeps from the start: the first write rings its doorbell (it once waited in the ring).
+      const channel = await client.kernel.createChannel('/svc/idle-ring', location, capability);
+      await channel.send('first');
+      const message = await server.kernel.receive(location);
+      expect([message.body, message.via]).toEqual(['first', 'channel']);
+    }));
+
   it('shoots a channel down when its name is removed, and keeps one stream in order across path switches', () =>
     withMachine(kind, async (machine) => {
       const server = await processOn(machine, 3);

@@ -892,7 +892,7 @@ export class Kernel {
   private openChannelReader(message: Extract<KernelMessage, { kind: 'channelOpen' }>): undefined {
     const mailbox = this.targetMailbox(message.location);
     this.checkDeliveryRights(mailbox, message.destinationName, message.capability);
-    mailbox.channels.set(message.channelId, {
+    const reader: ChannelReader = {
       channelId: message.channelId,
       ring: ChannelRing.attach(message.ring),
       sender: message.sender,
@@ -900,7 +900,11 @@ export class Kernel {
       destinationName: message.destinationName,
       capabilityHash: hashCapability(message.capability as Capability),
       cutoff: undefined,
-    });
+    };
+    mailbox.channels.set(message.channelId, reader);
+    // The reader starts asleep, wanting a doorbell, before the writer hears the channel is open: else
+    // the first messages would wait in the ring until something else made this mailbox drain it.
+    this.drainChannel(mailbox, reader);
     return undefined;
   }
 
