@@ -105,6 +105,12 @@ export interface FabricPort {
    * fabric reorder independent streams.
    */
   post(toCore: number, message: KernelMessage, streamKey?: string): void;
+  /**
+   * Where cores share memory (worker threads): tells `toCore` that a ring into one of its mailboxes
+   * has a new message, through a doorbell in shared memory instead of a message. Absent: the kernel
+   * posts a `doorbell` message when the ring's reader asked for one.
+   */
+  ringDoorbell?(toCore: number): void;
 }
 
 /**

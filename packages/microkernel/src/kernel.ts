@@ -652,7 +652,21 @@ export class Kernel {
       this.closeChannelWriter(writer);
       throw closedChannelError(writer, result.reason);
     }
-    if (result.doorbell) this.port.post(writer.location.core, { kind: 'doorbell', fromCore: this.core, channelId: writer.channelId, location: writer.location });
+    if (this.port.ringDoorbell !== undefined) this.port.ringDoorbell(writer.location.core);
+    else if (result.doorbell) this.port.post(writer.location.core, { kind: 'doorbell', fromCore: this.core, channelId: writer.channelId, location: writer.location });
+  }
+
+  /**
+   * Copies what every channel into this core's mailboxes holds into their queues (what a worker core
+   * does when its doorbell rings). Returns how many messages it moved.
+   */
+  pollChannels(): number {
+    let moved = 0;
+    for (const mailbox of this.mailboxes.values()) {
+      if (mailbox.channels.size === 0) continue;
+      for (const reader of [...mailbox.channels.values()]) moved += this.drainChannel(mailbox, reader);
+    }
+    return moved;
   }
 
   /**
@@ -917,21 +931,23 @@ export class Kernel {
   }
 
   /** Copies ring messages into the mailbox queue (the second copy of §2.2) while there is room. */
-  private drainChannel(mailbox: Mailbox, reader: ChannelReader): void {
+  private drainChannel(mailbox: Mailbox, reader: ChannelReader): number {
+    let moved = 0;
     for (;;) {
-      if (mailbox.receivers.length === 0 && mailbox.queue.length >= mailbox.queueMessagesMax) return;
+      if (mailbox.receivers.length === 0 && mailbox.queue.length >= mailbox.queueMessagesMax) return moved;
       const bytes = reader.ring.readNext(reader.cutoff);
       if (bytes !== undefined) {
         this.enqueue(mailbox, { bytes, sender: reader.sender, destinationName: reader.destinationName, enqueuedAtMs: this.clock.now(), via: 'channel' });
+        moved++;
         continue;
       }
       if (reader.cutoff !== undefined) {
         mailbox.channels.delete(reader.channelId);
         this.port.post(reader.writerCore, { kind: 'drained', fromCore: this.core, channelId: reader.channelId });
-        return;
+        return moved;
       }
       if (reader.ring.takeDrainRequest()) this.port.post(reader.writerCore, { kind: 'drained', fromCore: this.core, channelId: reader.channelId });
-      if (reader.ring.prepareToSleep()) return;
+      if (reader.ring.prepareToSleep()) return moved;
     }
   }
 

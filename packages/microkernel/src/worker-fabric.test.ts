@@ -138,6 +138,19 @@ describe('WorkerFabric', () => {
     });
   });
 
+  it('sleeps when idle: after ring traffic, a second of quiet costs the threads less than 5% of a core', async () => {
+    await withWorkers(4, async (machine) => {
+      const server = await machine.spawn({ core: 0, module: processes, entry: 'channelEchoServer', args: { name: '/svc/quiet' } });
+      const { location, capability } = server.result as { location: MessageBody; capability: MessageBody };
+      await machine.spawn({ core: 1, module: processes, entry: 'channelClient', args: { name: '/svc/quiet', location, capability, count: 2000, window: 4, bytes: null } });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const before = process.cpuUsage();
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const used = process.cpuUsage(before);
+      expect((used.user + used.system) / 1_000_000).toBeLessThan(0.05);
+    });
+  });
+
   it('reports a core whose thread dies: its processes crashed, its mailboxes UNREACHABLE, the other cores go on', async () => {
     await withWorkers(3, async (machine) => {
       const server = await machine.spawn({ core: 1, module: processes, entry: 'echoServer', args: { name: '/svc/doomed' } });

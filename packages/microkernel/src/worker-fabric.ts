@@ -11,6 +11,11 @@ import type { ProcessExit } from './process.js';
 export const workerCoresMax = 64;
 /** How long shutdown waits for a core's host to end its processes before it stops the thread, in ms. */
 export const workerShutdownMsMax = 5_000;
+/**
+ * How long a worker core spins on its doorbell after ring traffic before it sleeps, in µs: a sleeping
+ * core costs tens of µs to wake, a spinning one well under one, and an idle core must cost nothing.
+ */
+export const workerSpinMicros = 50;
 /** Spawns one core waits on at once, at most; more is `LIMIT_EXCEEDED`. */
 export const workerSpawnsInFlightMax = 1_024;
 
@@ -72,6 +77,7 @@ export class WorkerFabric implements Fabric {
         (peers[high] as Array<MessagePort | null>)[low] = channel.port2;
       }
     }
+    const doorbells = new SharedArrayBuffer(2 * this.coreCount * Int32Array.BYTES_PER_ELEMENT);
     for (let core = 0; core < this.coreCount; core++) {
       const ports = peers[core] as Array<MessagePort | null>;
       const stats = new SharedArrayBuffer(4 * Float64Array.BYTES_PER_ELEMENT);
@@ -84,6 +90,8 @@ export class WorkerFabric implements Fabric {
         kernelCapabilityHash: config.kernelCapabilityHash,
         peers: ports,
         stats,
+        doorbells,
+        spinMicros: workerSpinMicros,
       };
       const worker = new Worker(this.#hostModule, { workerData: data, transferList: ports.filter((port): port is MessagePort => port !== null), name: `fos ${config.machine} core ${core}` });
       this.#links.push(new WorkerCoreLink(core, worker, new Float64Array(stats), config.log));

@@ -16,13 +16,15 @@ class PeerFabric implements Fabric {
   readonly clock: Clock = new SystemClock();
   readonly random: RandomSource = new CryptoRandom();
   readonly #peers: ReadonlyArray<MessagePort | null>;
+  readonly #doorbells: Int32Array;
   // Messages to this core's own kernel still go through a port, so every path stays asynchronous.
   readonly #self = new MessageChannel();
   #closed = false;
 
-  constructor(coreCount: number, peers: ReadonlyArray<MessagePort | null>) {
+  constructor(coreCount: number, peers: ReadonlyArray<MessagePort | null>, doorbells: Int32Array) {
     this.coreCount = coreCount;
     this.#peers = peers;
+    this.#doorbells = doorbells;
   }
 
   connect(core: number, receive: (message: KernelMessage) => void, coreLost?: (core: number) => void): FabricPort {
@@ -43,6 +45,12 @@ class PeerFabric implements Fabric {
         if (message.kind === 'deliver') port.postMessage(message, [message.bytes.buffer as ArrayBuffer]);
         else port.postMessage(message);
       },
+      // Bump the reader core's doorbell; wake it only if it sleeps (it re-checks the bell after saying so).
+      ringDoorbell: (toCore) => {
+        const bell = 2 * toCore;
+        Atomics.add(this.#doorbells, bell, 1);
+        if (Atomics.load(this.#doorbells, bell + 1) === 1) Atomics.notify(this.#doorbells, bell);
+      },
     };
   }
 
@@ -61,7 +69,8 @@ function host(port: NonNullable<typeof parentPort>, data: WorkerHostData): void 
   if (data.protocol !== workerProtocolVersion) {
     throw new Error(`worker host speaks protocol ${workerProtocolVersion}, the machine ${data.protocol}: rebuild @fos/microkernel`);
   }
-  const fabric = new PeerFabric(data.coreCount, data.peers);
+  const doorbells = new Int32Array(data.doorbells);
+  const fabric = new PeerFabric(data.coreCount, data.peers, doorbells);
   const kernel = new Kernel({
     machine: data.machine,
     core: data.core,
@@ -95,6 +104,9 @@ function host(port: NonNullable<typeof parentPort>, data: WorkerHostData): void 
     }
   };
 
+  let stopped = false;
+  void ringLoop(kernel, doorbells, 2 * data.core, data.spinMicros, () => stopped);
+
   port.on('message', (message: ToHost) => {
     switch (message.kind) {
       case 'spawn':
@@ -104,6 +116,8 @@ function host(port: NonNullable<typeof parentPort>, data: WorkerHostData): void 
         processes.get(message.process)?.kill();
         return;
       case 'shutdown':
+        stopped = true;
+        Atomics.notify(doorbells, 2 * data.core);
         kernel.shutdown();
         void fabric.close().then(() => {
           post({ kind: 'shutDown' });
@@ -113,6 +127,37 @@ function host(port: NonNullable<typeof parentPort>, data: WorkerHostData): void 
     }
   });
   post({ kind: 'ready' });
+}
+
+/** `Atomics.waitAsync` (Node 16+, ES2024; not in this project's TypeScript lib). */
+type WaitAsync = (array: Int32Array, index: number, value: number) => { readonly async: boolean; readonly value: Promise<string> | string };
+const waitAsync = (Atomics as unknown as { readonly waitAsync: WaitAsync }).waitAsync;
+
+/** Lets queued work of this thread run (promise jobs, port messages, timers) before going on. */
+function turn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * The core's doorbell loop: moves ring messages into mailbox queues whenever its doorbell rings; after
+ * ring traffic it spins on the bell for `spinMicros` (an answer that comes back within that costs no
+ * wake-up), then sleeps in `Atomics.waitAsync` (never a blocking wait: the thread's kernel, timers and
+ * processes must go on). An idle core costs no CPU; the thread stays alive through its ports.
+ */
+async function ringLoop(kernel: Kernel, doorbells: Int32Array, bell: number, spinMicros: number, stopped: () => boolean): Promise<void> {
+  while (!stopped()) {
+    const seen = Atomics.load(doorbells, bell);
+    if (kernel.pollChannels() > 0) {
+      await turn();
+      continue;
+    }
+    const spinUntil = performance.now() + spinMicros / 1000;
+    while (Atomics.load(doorbells, bell) === seen && performance.now() < spinUntil);
+    if (Atomics.load(doorbells, bell) !== seen) continue;
+    Atomics.store(doorbells, bell + 1, 1);
+    if (Atomics.load(doorbells, bell) === seen && !stopped()) await waitAsync(doorbells, bell, seen).value;
+    Atomics.store(doorbells, bell + 1, 0);
+  }
 }
 
 if (parentPort !== null) host(parentPort, workerData as WorkerHostData);

@@ -5,7 +5,7 @@ import type { SerializedFosError } from '../errors.js';
 import type { KernelLimits } from '../limits.js';
 
 /** Bumped whenever these messages change: a host built from older sources refuses to start. */
-export const workerProtocolVersion = 1;
+export const workerProtocolVersion = 2;
 
 /** What a core's host is started with (`workerData`). */
 export interface WorkerHostData {
@@ -19,6 +19,10 @@ export interface WorkerHostData {
   readonly peers: ReadonlyArray<MessagePort | null>;
   /** processes, mailboxes, delivered, refused: written by the host's kernel, read by the machine. */
   readonly stats: SharedArrayBuffer;
+  /** Two Int32 per core: its doorbell (bumped by ring writers) and whether it sleeps on it. */
+  readonly doorbells: SharedArrayBuffer;
+  /** How long a core spins on its doorbell after ring traffic before it sleeps, in µs. */
+  readonly spinMicros: number;
 }
 
 /** Machine → host. */
