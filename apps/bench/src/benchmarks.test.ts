@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { allBenchmarks } from './benchmarks/index.js';
 import { lookupRpc } from './benchmarks/lookup-rpc.js';
+import { messaging, messagingVsRing } from './benchmarks/messaging.js';
 import { measureGrid, nsLookup, nsRegister, nsRegisterContended } from './benchmarks/ns-fleet.js';
 import { register } from './benchmarks/register.js';
 import { sendCached } from './benchmarks/send-cached.js';
@@ -21,13 +22,15 @@ async function oneRoundEach(benchmark: Benchmark): Promise<{ measured: number; b
 describe('the name-service and send-by-name benchmarks', () => {
   it('are registered, after the existing ones, with their baselines', () => {
     const pairs = allBenchmarks().map((benchmark) => [benchmark.name, benchmark.baselineName, benchmark.unit]);
-    expect(pairs.slice(-6)).toEqual([
+    expect(pairs.slice(-8)).toEqual([
       ['lookup-rpc', 'dispatcher-call', 'lookups/s'],
       ['send-cached', 'raw-call', 'roundtrips/s'],
       ['register', 'lookup-rpc', 'pairs/s'],
       ['ns-lookup', 'ns-lookup-1c-1m', 'lookups/s'],
       ['ns-register', 'ns-register-1c-1m', 'pairs/s'],
       ['ns-register-contended', 'ns-register-contended-1c-1m', 'pairs/s'],
+      ['messaging', 'postMessage', 'roundtrips/s'],
+      ['messaging-vs-ring', 'raw-ring', 'roundtrips/s'],
     ]);
   });
 
@@ -87,4 +90,25 @@ describe('the name-service fleet benchmarks (Figures 6-1, 6-2, 6-3)', () => {
       expect(point.attempts).toBe(3 * point.clients * Math.ceil(6 / point.clients));
     }
   }, 30_000);
+});
+
+describe('the messaging benchmarks (Figure 6-4), on worker threads', () => {
+  // Tiny rounds and a one-point grid, no grid file written; the process module is the build's.
+  const tiny = { roundTrips: 50, warmupRoundTrips: 5, rounds: 1, warmupRounds: 0, gridClients: [1], gridServers: [1], gridRoundTrips: 20 };
+
+  it.each([
+    ['messaging', messaging(tiny, { gridDirectory: null })],
+    ['messaging-vs-ring', messagingVsRing(tiny, { gridDirectory: null })],
+  ])('%s runs a round of the channel path and of its baseline', async (_, benchmark) => {
+    const { measured, baseline } = await oneRoundEach(benchmark);
+    expect(measured).toBeGreaterThan(0);
+    expect(Number.isFinite(measured)).toBe(true);
+    expect(baseline).toBeGreaterThan(0);
+    expect(Number.isFinite(baseline)).toBe(true);
+  }, 30_000);
+
+  it('reports the message size and threads its baselines share', () => {
+    expect(messaging().settings).toMatchObject({ fabric: 'worker', path: 'channel', clients: 1, servers: 1, threads: 2, inFlight: 1, payloadBytes: 32 });
+    expect(messagingVsRing().settings.messageBytes).toBe(messaging().settings.messageBytes);
+  });
 });

@@ -16,6 +16,8 @@ export const workerShutdownMsMax = 5_000;
  * core costs tens of µs to wake, a spinning one well under one, and an idle core must cost nothing.
  */
 export const workerSpinMicros = 50;
+/** The longest spin a worker fabric accepts, in µs. */
+export const workerSpinMicrosMax = 10_000;
 /** Spawns one core waits on at once, at most; more is `LIMIT_EXCEEDED`. */
 export const workerSpawnsInFlightMax = 1_024;
 
@@ -27,6 +29,8 @@ export interface WorkerFabricOptions {
    * default; from the TypeScript sources, as under a test runner, the package's `dist/`).
    */
   readonly hostModule?: string | URL;
+  /** How long a core spins on its doorbell after ring traffic before it sleeps, in µs (default {@link workerSpinMicros}; 0..{@link workerSpinMicrosMax}). */
+  readonly spinMicros?: number;
 }
 
 function defaultHostModule(): URL {
@@ -49,6 +53,7 @@ export class WorkerFabric implements Fabric {
   /** The spawner's randomness (each core draws its own, from the same cryptographic source). */
   readonly random: RandomSource = new CryptoRandom();
   readonly #hostModule: URL;
+  readonly #spinMicros: number;
   readonly #links: WorkerCoreLink[] = [];
   #closed = false;
 
@@ -57,6 +62,11 @@ export class WorkerFabric implements Fabric {
       throw new FosError('LIMIT_EXCEEDED', `${options.cores} cores is outside 1..workerCoresMax (${workerCoresMax})`, { value: options.cores });
     }
     this.coreCount = options.cores;
+    const spinMicros = options.spinMicros ?? workerSpinMicros;
+    if (!Number.isInteger(spinMicros) || spinMicros < 0 || spinMicros > workerSpinMicrosMax) {
+      throw new FosError('BAD_REQUEST', `spinMicros ${spinMicros} is not an integer in 0..workerSpinMicrosMax (${workerSpinMicrosMax})`, { value: spinMicros });
+    }
+    this.#spinMicros = spinMicros;
     const hostModule = options.hostModule ?? defaultHostModule();
     this.#hostModule = new URL(moduleHref(hostModule));
   }
@@ -91,7 +101,7 @@ export class WorkerFabric implements Fabric {
         peers: ports,
         stats,
         doorbells,
-        spinMicros: workerSpinMicros,
+        spinMicros: this.#spinMicros,
       };
       const worker = new Worker(this.#hostModule, { workerData: data, transferList: ports.filter((port): port is MessagePort => port !== null), name: `fos ${config.machine} core ${core}` });
       this.#links.push(new WorkerCoreLink(core, worker, new Float64Array(stats), config.log));

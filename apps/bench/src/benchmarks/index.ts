@@ -1,6 +1,7 @@
 import type { Benchmark } from '../harness.js';
 import { dispatcherCall } from './dispatcher-call.js';
 import { lookupRpc } from './lookup-rpc.js';
+import { messaging, messagingVsRing } from './messaging.js';
 import { nsLookup, nsRegister, nsRegisterContended } from './ns-fleet.js';
 import { register } from './register.js';
 import { rpcStub } from './rpc-stub.js';
@@ -9,5 +10,5 @@ import { ukSendRoundtrip } from './uksend-roundtrip.js';
 
 /** Every benchmark of `pnpm bench`, in the order they run. */
 export function allBenchmarks(): Benchmark[] {
-  return [ukSendRoundtrip(), dispatcherCall(), rpcStub(), lookupRpc(), sendCached(), register(), nsLookup(), nsRegister(), nsRegisterContended()];
+  return [ukSendRoundtrip(), dispatcherCall(), rpcStub(), lookupRpc(), sendCached(), register(), nsLookup(), nsRegister(), nsRegisterContended(), messaging(), messagingVsRing()];
 }

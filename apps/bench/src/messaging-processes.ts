@@ -1,0 +1,82 @@
+// The processes of the `messaging` benchmark (thesis Figure 6-4), spawned by module on worker cores:
+// an echo server and a client that times its own round trips, over the kernel path or a user-space
+// channel. Built to dist/messaging-processes.js (a worker thread loads built code only).
+import type { Capability, Channel, MailboxLocation, MessageBody, ProcessContext } from '@fos/microkernel';
+import { SystemClock } from '@fos/sim';
+
+/** Which path a round trip takes both ways. */
+export type MessagingPath = 'kernel' | 'channel';
+
+/** Where an echo server listens. */
+export type EchoAddress = { readonly name: string; readonly location: MailboxLocation; readonly capability: string };
+
+type Request = { readonly replyName: string; readonly replyLocation: MailboxLocation; readonly replyCapability: string; readonly payload: Uint8Array };
+
+/** An echo server: answers each request on the path it came by (a channel per reply name, made on first use). */
+export async function echoServer(context: ProcessContext, args: MessageBody): Promise<MessageBody> {
+  const { name } = args as { name: string };
+  const { kernel } = context;
+  const { location, capability } = await kernel.createMailbox();
+  await kernel.addName(location, name);
+  const channels = new Map<string, Channel>();
+  kernel.onReadable(location, async () => {
+    for (let message = kernel.tryReceive(location); message !== undefined; message = kernel.tryReceive(location)) {
+      const request = message.body as unknown as Request;
+      const answer = { payload: request.payload };
+      if (message.via !== 'channel') {
+        await kernel.ukSend(request.replyName, request.replyLocation, request.replyCapability as Capability, answer);
+        continue;
+      }
+      let channel = channels.get(request.replyName);
+      if (channel === undefined || channel.closed) {
+        channel = await kernel.createChannel(request.replyName, request.replyLocation, request.replyCapability as Capability);
+        channels.set(request.replyName, channel);
+      }
+      await channel.send(answer);
+    }
+  });
+  const address: EchoAddress = { name, location, capability };
+  return { ...address };
+}
+
+/** What a client is asked to do. */
+export type ClientArgs = {
+  readonly servers: readonly EchoAddress[];
+  readonly path: MessagingPath;
+  readonly roundTrips: number;
+  readonly warmupRoundTrips: number;
+  readonly payloadBytes: number;
+};
+
+/**
+ * A client: makes `warmupRoundTrips`, then `roundTrips` timed round trips, one in flight, spreading
+ * them over the servers in turn; answers its round trips per second and exits.
+ */
+export async function echoClient(context: ProcessContext, args: MessageBody): Promise<MessageBody> {
+  const { servers, path, roundTrips, warmupRoundTrips, payloadBytes } = args as unknown as ClientArgs;
+  const { kernel } = context;
+  const reply = await kernel.createMailbox();
+  const replyName = `/bench/reply/${context.process}`;
+  await kernel.addName(reply.location, replyName);
+  const payload = new Uint8Array(payloadBytes).fill(7);
+  const request = { replyName, replyLocation: reply.location, replyCapability: reply.capability, payload };
+  const channels = path === 'channel' ? await Promise.all(servers.map((server) => kernel.createChannel(server.name, server.location, server.capability as Capability))) : [];
+  const roundTrip = async (index: number): Promise<void> => {
+    const target = index % servers.length;
+    if (path === 'channel') await (channels[target] as Channel).send(request);
+    else {
+      const server = servers[target] as EchoAddress;
+      await kernel.ukSend(server.name, server.location, server.capability as Capability, request);
+    }
+    const answer = await kernel.receive(reply.location);
+    if ((answer.body as { payload: Uint8Array }).payload.length !== payloadBytes) throw new Error('the echo lost the payload');
+  };
+  for (let index = 0; index < warmupRoundTrips; index++) await roundTrip(index);
+  const clock = new SystemClock();
+  const startedMs = clock.now();
+  for (let index = 0; index < roundTrips; index++) await roundTrip(index);
+  const elapsedMs = clock.now() - startedMs;
+  for (const channel of channels) channel.close();
+  context.exit();
+  return { perSecond: roundTrips / (elapsedMs / 1000), elapsedMs };
+}
