@@ -19,6 +19,15 @@ async function oneRoundEach(benchmark: Benchmark): Promise<{ measured: number; b
   }
 }
 
+/** One round of each kind gives a positive, finite rate. */
+async function expectPositiveRates(benchmark: Benchmark): Promise<void> {
+  const { measured, baseline } = await oneRoundEach(benchmark);
+  for (const rate of [measured, baseline]) {
+    expect(rate).toBeGreaterThan(0);
+    expect(Number.isFinite(rate)).toBe(true);
+  }
+}
+
 describe('the name-service and send-by-name benchmarks', () => {
   it('are registered, after the existing ones, with their baselines', () => {
     const pairs = allBenchmarks().map((benchmark) => [benchmark.name, benchmark.baselineName, benchmark.unit]);
@@ -39,11 +48,7 @@ describe('the name-service and send-by-name benchmarks', () => {
     ['send-cached', sendCached({ roundTrips: 5, warmCalls: 2, rounds: 1, warmupRounds: 0 })],
     ['register', register({ pairs: 3, lookups: 5, rounds: 1, warmupRounds: 0 })],
   ])('%s runs a round of its workload and of its baseline', async (_, benchmark) => {
-    const { measured, baseline } = await oneRoundEach(benchmark);
-    expect(measured).toBeGreaterThan(0);
-    expect(Number.isFinite(measured)).toBe(true);
-    expect(baseline).toBeGreaterThan(0);
-    expect(Number.isFinite(baseline)).toBe(true);
+    await expectPositiveRates(benchmark);
   });
 
   it('report their settings: one in flight, the client on core 1, 64-byte echo payloads', () => {
@@ -63,11 +68,7 @@ describe('the name-service fleet benchmarks (Figures 6-1, 6-2, 6-3)', () => {
     ['ns-register', nsRegister(tiny, { gridDirectory: null })],
     ['ns-register-contended', nsRegisterContended(tiny, { gridDirectory: null })],
   ])('%s measures its grid, then a round of its measured point and of its baseline', async (_, benchmark) => {
-    const { measured, baseline } = await oneRoundEach(benchmark);
-    expect(measured).toBeGreaterThan(0);
-    expect(Number.isFinite(measured)).toBe(true);
-    expect(baseline).toBeGreaterThan(0);
-    expect(Number.isFinite(baseline)).toBe(true);
+    await expectPositiveRates(benchmark);
   }, 30_000);
 
   it('report the grid of chapter 6 and its baseline point', () => {
@@ -100,11 +101,7 @@ describe('the messaging benchmarks (Figure 6-4), on worker threads', () => {
     ['messaging', messaging(tiny, { gridDirectory: null })],
     ['messaging-vs-ring', messagingVsRing(tiny, { gridDirectory: null })],
   ])('%s runs a round of the channel path and of its baseline', async (_, benchmark) => {
-    const { measured, baseline } = await oneRoundEach(benchmark);
-    expect(measured).toBeGreaterThan(0);
-    expect(Number.isFinite(measured)).toBe(true);
-    expect(baseline).toBeGreaterThan(0);
-    expect(Number.isFinite(baseline)).toBe(true);
+    await expectPositiveRates(benchmark);
   }, 30_000);
 
   it('reports the message size and threads its baselines share', () => {

@@ -224,11 +224,8 @@ const { workerData } = require('node:worker_threads');
 workerData.port.on('message', (bytes) => workerData.port.postMessage(bytes));
 `;
 
-const postMessageClient = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { port, messageBytes } = workerData;
-const request = new Uint8Array(messageBytes).fill(7);
-const roundTrip = () => new Promise((resolve) => { port.once('message', resolve); port.postMessage(request); });
+// A baseline client's rounds: the main thread asks for one, the client times its own round trips.
+const clientRounds = `
 parentPort.on('message', async ({ roundTrips, warmupRoundTrips }) => {
   for (let i = 0; i < warmupRoundTrips; i++) await roundTrip();
   const started = performance.now();
@@ -239,6 +236,13 @@ parentPort.on('message', async ({ roundTrips, warmupRoundTrips }) => {
   parentPort.postMessage(roundTrips / ((performance.now() - started) / 1000));
 });
 `;
+
+const postMessageClient = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { port, messageBytes } = workerData;
+const request = new Uint8Array(messageBytes).fill(7);
+const roundTrip = () => new Promise((resolve) => { port.once('message', resolve); port.postMessage(request); });
+${clientRounds}`;
 
 /** `postMessage`: the request bytes posted over a `MessageChannel` between two worker threads and posted back (structured clone each way). */
 async function openPostMessageEcho(messageBytes: number): Promise<RawEcho> {
@@ -304,16 +308,7 @@ parentPort.on('message', () => undefined);
 const ringClient = `${ringCommon}
 const request = new Uint8Array(messageBytes).fill(7);
 const roundTrip = async () => { write(request); return read(); };
-parentPort.on('message', async ({ roundTrips, warmupRoundTrips }) => {
-  for (let i = 0; i < warmupRoundTrips; i++) await roundTrip();
-  const started = performance.now();
-  for (let i = 0; i < roundTrips; i++) {
-    const answer = await roundTrip();
-    if (answer.length !== messageBytes) throw new Error('the echo lost bytes');
-  }
-  parentPort.postMessage(roundTrips / ((performance.now() - started) / 1000));
-});
-`;
+${clientRounds}`;
 
 /** `raw-ring`: the request bytes through a bare SharedArrayBuffer ring each way between two worker threads. */
 async function openRingEcho(messageBytes: number): Promise<RawEcho> {
