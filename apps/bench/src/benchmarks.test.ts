@@ -6,6 +6,7 @@ import { allBenchmarks } from './benchmarks/index.js';
 import { lookupRpc } from './benchmarks/lookup-rpc.js';
 import { messaging, messagingVsRing } from './benchmarks/messaging.js';
 import { measureGrid, nsLookup, nsRegister, nsRegisterContended } from './benchmarks/ns-fleet.js';
+import { nsLookupWorkers } from './benchmarks/ns-workers.js';
 import { register } from './benchmarks/register.js';
 import { sendCached } from './benchmarks/send-cached.js';
 import type { Benchmark } from './harness.js';
@@ -31,7 +32,7 @@ async function expectPositiveRates(benchmark: Benchmark): Promise<void> {
 describe('the name-service and send-by-name benchmarks', () => {
   it('are registered, after the existing ones, with their baselines', () => {
     const pairs = allBenchmarks().map((benchmark) => [benchmark.name, benchmark.baselineName, benchmark.unit]);
-    expect(pairs.slice(-8)).toEqual([
+    expect(pairs.slice(-9)).toEqual([
       ['lookup-rpc', 'dispatcher-call', 'lookups/s'],
       ['send-cached', 'raw-call', 'roundtrips/s'],
       ['register', 'lookup-rpc', 'pairs/s'],
@@ -40,6 +41,7 @@ describe('the name-service and send-by-name benchmarks', () => {
       ['ns-register-contended', 'ns-register-contended-1c-1m', 'pairs/s'],
       ['messaging', 'postMessage', 'roundtrips/s'],
       ['messaging-vs-ring', 'raw-ring', 'roundtrips/s'],
+      ['ns-lookup-workers', 'ns-lookup-workers-1m', 'lookups/s'],
     ]);
   });
 
@@ -107,5 +109,17 @@ describe('the messaging benchmarks (Figure 6-4), on worker threads', () => {
   it('reports the message size and threads its baselines share', () => {
     expect(messaging().settings).toMatchObject({ fabric: 'worker', path: 'channel', clients: 1, servers: 1, threads: 2, inFlight: 1, payloadBytes: 32 });
     expect(messagingVsRing().settings.messageBytes).toBe(messaging().settings.messageBytes);
+  });
+});
+
+describe('ns-lookup on worker cores', () => {
+  it('runs its grid and a round of its measured fleet and of one member', async () => {
+    await expectPositiveRates(nsLookupWorkers({ fleetSizes: [1, 2], lookups: 20, warmupLookups: 5, rounds: 1, warmupRounds: 0 }, { gridDirectory: null, cpus: 4 }));
+  }, 60_000);
+
+  it('measures the largest fleet that fits twice in the cores, and says when scaling cannot be measured', () => {
+    expect(nsLookupWorkers({}, { cpus: 16 }).settings).toMatchObject({ measuredFleet: 8, goal: '>= 5.6 x one member' });
+    expect(nsLookupWorkers({}, { cpus: 6 }).settings).toMatchObject({ measuredFleet: 2 });
+    expect(nsLookupWorkers({}, { cpus: 2 }).settings).toMatchObject({ measuredFleet: 1, scaling: 'not measured: this machine has fewer than 4 cores' });
   });
 });

@@ -3,6 +3,7 @@ import { dispatcherCall } from './dispatcher-call.js';
 import { lookupRpc } from './lookup-rpc.js';
 import { messaging, messagingVsRing } from './messaging.js';
 import { nsLookup, nsRegister, nsRegisterContended } from './ns-fleet.js';
+import { nsLookupWorkers } from './ns-workers.js';
 import { register } from './register.js';
 import { rpcStub } from './rpc-stub.js';
 import { sendCached } from './send-cached.js';
@@ -10,5 +11,5 @@ import { ukSendRoundtrip } from './uksend-roundtrip.js';
 
 /** Every benchmark of `pnpm bench`, in the order they run. */
 export function allBenchmarks(): Benchmark[] {
-  return [ukSendRoundtrip(), dispatcherCall(), rpcStub(), lookupRpc(), sendCached(), register(), nsLookup(), nsRegister(), nsRegisterContended(), messaging(), messagingVsRing()];
+  return [ukSendRoundtrip(), dispatcherCall(), rpcStub(), lookupRpc(), sendCached(), register(), nsLookup(), nsRegister(), nsRegisterContended(), messaging(), messagingVsRing(), nsLookupWorkers()];
 }

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { encodeBody, Machine, WorkerFabric, workerSpinMicros } from '@fos/microkernel';
 import type { Benchmark, BenchmarkSession } from '../harness.js';
-import type { ClientArgs, EchoAddress, MessagingPath } from '../messaging-processes.js';
+import type { ClientArgs, EchoAddress, MessagingPath } from '../worker-processes.js';
 import { defaultGridDirectory } from './ns-fleet.js';
 
 /** Settings of the messaging benchmarks. */
@@ -41,14 +41,15 @@ export const messagingDefaults: MessagingSettings = Object.freeze({
 /** Where the grid is written (`<directory>/messaging-grid.json`); null writes nothing. */
 export interface MessagingOptions {
   readonly gridDirectory?: string | URL | null;
-  /** The built process module (default: `dist/messaging-processes.js` of this package). */
+  /** The built process module (default: `dist/worker-processes.js` of this package). */
   readonly processesModule?: string | URL;
 }
 
-function defaultProcessesModule(): URL {
+/** The built module of `src/worker-processes.ts`: beside the running command, or in `dist/` from the sources. */
+export function defaultProcessesModule(): URL {
   const here = import.meta.url;
   // From the built command (dist/cli.js) the module lies beside it; from the sources, in dist/.
-  return here.endsWith('.ts') ? new URL('../../dist/messaging-processes.js', here) : new URL('./messaging-processes.js', here);
+  return here.endsWith('.ts') ? new URL('../../dist/worker-processes.js', here) : new URL('./worker-processes.js', here);
 }
 
 /**

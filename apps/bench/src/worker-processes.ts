@@ -1,6 +1,9 @@
-// The processes of the `messaging` benchmark (thesis Figure 6-4), spawned by module on worker cores:
-// an echo server and a client that times its own round trips, over the kernel path or a user-space
-// channel. Built to dist/messaging-processes.js (a worker thread loads built code only).
+// The processes the benchmarks spawn by module on worker cores (a worker thread loads built code
+// only: this builds to dist/worker-processes.js). `messaging` (Figure 6-4): an echo server and a
+// client that times its own round trips, over the kernel path or a user-space channel.
+// `ns-lookup-workers` (Figure 6-1 on worker cores): a process that registers the target name, and a
+// client that times its own uncached Lookups.
+import { createLibfos } from '@fos/libfos-messaging';
 import type { Capability, Channel, MailboxLocation, MessageBody, ProcessContext } from '@fos/microkernel';
 import { SystemClock } from '@fos/sim';
 
@@ -79,4 +82,38 @@ export async function echoClient(context: ProcessContext, args: MessageBody): Pr
   for (const channel of channels) channel.close();
   context.exit();
   return { perSecond: roundTrips / (elapsedMs / 1000), elapsedMs };
+}
+
+/** Registers `args.name` for a mailbox of its own (root namespace capability `args.capability`) and stays up. */
+export async function lookupTarget(context: ProcessContext, args: MessageBody): Promise<MessageBody> {
+  const { name, capability } = args as { name: string; capability: string };
+  const libfos = await createLibfos(context);
+  const mailbox = await libfos.createMailbox();
+  await libfos.aliasRegisterDirect(name, mailbox, capability as Capability);
+  return null;
+}
+
+/**
+ * A client of the name service: makes `warmupLookups`, then `lookups` timed uncached Lookups of
+ * `args.name` through its libfos's name-service RPC client (the member its core finds), one in flight;
+ * answers lookups per second and exits.
+ */
+export async function lookupClient(context: ProcessContext, args: MessageBody): Promise<MessageBody> {
+  const { name, lookups, warmupLookups } = args as { name: string; lookups: number; warmupLookups: number };
+  const libfos = await createLibfos(context);
+  const clock = new SystemClock();
+  const round = (count: number) =>
+    libfos.run(async () => {
+      for (let index = 0; index < count; index++) {
+        const result = await libfos.nameService.lookup(name);
+        if (result.type !== 'direct') throw new Error(`${name} is not a direct name`);
+      }
+    });
+  await round(warmupLookups);
+  const startedMs = clock.now();
+  await round(lookups);
+  const elapsedMs = clock.now() - startedMs;
+  await libfos.close();
+  context.exit();
+  return { perSecond: lookups / (elapsedMs / 1000) };
 }
