@@ -1,5 +1,15 @@
 export { createLibfos, Libfos, spawnLibfos, withLibfos, type LibfosOptions, type LibfosStats, type ProcessSpawner, type ResolvedName, type SendOptions } from './libfos.js';
-export { defaultLibfosLimits, inactiveBackoffMsMax, inactiveWaitMsMax, indirectionHopsMax, nameServiceCallTimeoutMs, type LibfosLimits } from './limits.js';
+export { channelCandidatesMax, type ChannelCounters } from './channels.js';
+export {
+  channelAfterSends,
+  channelsPerProcessMax,
+  defaultLibfosLimits,
+  inactiveBackoffMsMax,
+  inactiveWaitMsMax,
+  indirectionHopsMax,
+  nameServiceCallTimeoutMs,
+  type LibfosLimits,
+} from './limits.js';
 export type {
   LeaveFleetRequest,
   ListedName,

@@ -114,6 +114,37 @@ describe.each(['local', 'sim'] as const)('libfos on %s fabric', (kind) => {
     }
   });
 
+  it('moves a busy stream onto a user-space channel, in order, and recovers when the channel is shot down', async () => {
+    const { machine } = await toyMachine(kind);
+    try {
+      const received: string[] = [];
+      const members = [];
+      for (const index of [1, 2]) {
+        const member = await libfosProcess(machine, index, `fs${index}`);
+        const mailbox = await member.createMailbox();
+        member.serve(mailbox.location, { handler: (request) => void received.push(`fs${index}:${JSON.stringify(request.body)}`) });
+        await member.aliasRegisterDirect(`/sys/fs/${index}`, mailbox, anyCapability);
+        await member.aliasRegisterIndirect('/sys/fs', `/sys/fs/${index}`, anyCapability);
+        members.push(member);
+      }
+      const client = await libfosProcess(machine, 3, 'client');
+      for (let index = 0; index < 20; index++) await client.send('/sys/fs', index);
+      // After channelAfterSends sends the stream moved to a ring (opened in the background).
+      await Promise.all(Array.from({ length: 20 }, (_, index) => client.send('/sys/fs', 20 + index)));
+      expect(client.stats().channels.opened).toBe(1);
+      expect(client.stats().channels.channelSends).toBeGreaterThan(0);
+      // /sys/fs/2 leaves the fleet: its mailbox no longer accepts /sys/fs, which shoots the channel down.
+      await members[1]!.unregisterIndirect('/sys/fs', '/sys/fs/2', anyCapability);
+      await client.send('/sys/fs', 'after');
+      await client.dispatcher.spawnThread('settle', (thread) => thread.sleep(5));
+      expect(received).toEqual([...Array.from({ length: 40 }, (_, index) => `fs2:${index}`), 'fs1:"after"']);
+      expect(client.stats().refreshes).toBe(1);
+      await client.close();
+    } finally {
+      await machine.shutdown();
+    }
+  });
+
   it('keeps pipelined sends in order through full-queue refusals and re-sends', async () => {
     const { machine } = await toyMachine(kind);
     try {

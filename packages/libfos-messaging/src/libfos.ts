@@ -32,7 +32,11 @@ import {
   type SystemCalls,
 } from '@fos/microkernel';
 import { createNameServiceApiClient } from './generated/name-service-api.rpc.js';
+import { channelingSend, type ChannelCounters } from './channels.js';
 import { defaultLibfosLimits, inactiveBackoffMsMax, type LibfosLimits } from './limits.js';
+
+/** The channel layer under a libfos's sends. */
+type SendChannels = { readonly send: SendFunction; close(): void; readonly counters: ChannelCounters };
 import type { LoadBalancerRef, LookupResult, NameServiceApi } from './name-service-api.js';
 
 /** How a process's libfos is assembled. */
@@ -74,6 +78,8 @@ export interface LibfosStats {
   readonly refreshes: number;
   readonly inactiveWaits: number;
   readonly send: UkSendCounters;
+  /** User-space channels under the sends: opened, messages through them, messages handed back to the kernel path. */
+  readonly channels: ChannelCounters;
 }
 
 type DirectResult = Extract<LookupResult, { type: 'direct' }>;
@@ -129,6 +135,7 @@ export class Libfos {
   readonly nameService: NameServiceApi;
   private readonly limits: LibfosLimits;
   private readonly sendCounters: UkSendCounters;
+  private readonly channels: SendChannels;
   private readonly replyMailbox: CreatedMailbox;
   private nameServerAddress: Destination | undefined;
   private canonicalAlias: { name: string; capability: string } | undefined;
@@ -139,13 +146,14 @@ export class Libfos {
   private readonly sendOrders = new Map<string, SendOrder>();
 
   /** @internal Use {@link createLibfos}. */
-  constructor(context: ProcessContext, dispatcher: Dispatcher, replyMailbox: CreatedMailbox, sendCounters: UkSendCounters, options: LibfosOptions) {
+  constructor(context: ProcessContext, dispatcher: Dispatcher, replyMailbox: CreatedMailbox, sendCounters: UkSendCounters, channels: SendChannels, limits: LibfosLimits, options: LibfosOptions) {
     this.context = context;
     this.kernel = context.kernel;
     this.dispatcher = dispatcher;
     this.replyMailbox = replyMailbox;
     this.sendCounters = sendCounters;
-    this.limits = { ...defaultLibfosLimits, ...options.limits };
+    this.channels = channels;
+    this.limits = limits;
     this.cache = new NameCache<LookupResult>({ clock: context.clock });
     this.nameService = options.nameService ?? createNameServiceApiClient(this.nameServiceTransport());
   }
@@ -312,13 +320,14 @@ export class Libfos {
       this.canonicalAlias = undefined;
       if (alias !== undefined) await this.nameService.unregister({ name: alias.name, capability: alias.capability }).catch(() => undefined);
       this.cache.clear();
+      this.channels.close();
       this.dispatcher.stop();
     });
   }
 
   /** Counters. */
   stats(): LibfosStats {
-    return { ...this.counters, send: { ...this.sendCounters } };
+    return { ...this.counters, send: { ...this.sendCounters }, channels: { ...this.channels.counters } };
   }
 
   // ---- delivery and resolution ---------------------------------------------------------------------------
@@ -471,10 +480,13 @@ function isDeliveryRefusal(error: unknown): boolean {
 export async function createLibfos(context: ProcessContext, options: LibfosOptions = {}): Promise<Libfos> {
   const reply = await context.kernel.createMailbox();
   const sendCounters: UkSendCounters = { wouldBlock: 0, abandoned: 0 };
-  const checkedSend = ukSendFunction(context.kernel, context.clock, sendCounters);
+  const limits: LibfosLimits = { ...defaultLibfosLimits, ...options.limits };
+  const channelCounters: ChannelCounters = { opened: 0, channelSends: 0, fallbacks: 0 };
+  const policy = { channelAfterSends: limits.channelAfterSends, channelsPerProcessMax: limits.channelsPerProcessMax };
+  const channels = { ...channelingSend(context.kernel, ukSendFunction(context.kernel, context.clock, sendCounters), policy, channelCounters), counters: channelCounters };
   const kernelCapability = options.kernelCapability;
   const send: SendFunction = (destination, body) => {
-    if (destination.name !== null || kernelCapability === undefined) return checkedSend(destination, body);
+    if (destination.name !== null || kernelCapability === undefined) return channels.send(destination, body);
     assert(destination.location !== undefined, 'a nameless destination is a reply address with a location');
     return context.kernel.ukUncheckedSend(kernelCapability, destination.location, body);
   };
@@ -489,7 +501,7 @@ export async function createLibfos(context: ProcessContext, options: LibfosOptio
       }),
     ...(options.log === undefined ? {} : { log: options.log }),
   });
-  return new Libfos(context, dispatcher, reply, sendCounters, options);
+  return new Libfos(context, dispatcher, reply, sendCounters, channels, limits, options);
 }
 
 /** An entry function that receives its process's libfos instead of the bare context. */

@@ -7,12 +7,19 @@ export const inactiveBackoffMsMax = 64;
 /** How long a call to the name service may take, in ms. */
 export const nameServiceCallTimeoutMs = 10_000;
 
+/** Sends to one mailbox under one intended name through the kernel before libfos opens a user-space channel there (0: never). */
+export const channelAfterSends = 8;
+/** User-space channels one process keeps open at most (each holds a ring of the kernel's `channelRingBytes`). */
+export const channelsPerProcessMax = 16;
+
 /** The limits of one process's libfos; each defaults to the constant of the same name. */
 export interface LibfosLimits {
   readonly indirectionHopsMax: number;
   readonly inactiveWaitMsMax: number;
   readonly nameServiceCallTimeoutMs: number;
+  readonly channelAfterSends: number;
+  readonly channelsPerProcessMax: number;
 }
 
 /** The default {@link LibfosLimits}. */
-export const defaultLibfosLimits: LibfosLimits = Object.freeze({ indirectionHopsMax, inactiveWaitMsMax, nameServiceCallTimeoutMs });
+export const defaultLibfosLimits: LibfosLimits = Object.freeze({ indirectionHopsMax, inactiveWaitMsMax, nameServiceCallTimeoutMs, channelAfterSends, channelsPerProcessMax });
