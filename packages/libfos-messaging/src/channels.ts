@@ -5,7 +5,7 @@
 // kernel path, which gives the refusal its sequence number and libfos its usual recovery. The kernel
 // keeps one stream in order across the two paths.
 import type { SendFunction } from '@fos/dispatcher';
-import { FosError, formatLocation, isFosError, type Channel, type SystemCalls } from '@fos/microkernel';
+import { FosError, formatLocation, isFosError, nameServiceName, type Channel, type SystemCalls } from '@fos/microkernel';
 
 /** What the channel layer counts. */
 export type ChannelCounters = {
@@ -64,7 +64,9 @@ export function channelingSend(kernel: SystemCalls, kernelPath: SendFunction, po
 
   const send: SendFunction = async (destination, body) => {
     const { name, location, capability } = destination;
-    if (policy.channelAfterSends === 0 || name === null || location === undefined || capability === undefined) return kernelPath(destination, body);
+    // The name service's own name stays on the kernel path: each delivery there grants the name server
+    // the one unchecked reply (§5.2) a process without a canonical alias needs, and a ring grants none.
+    if (policy.channelAfterSends === 0 || name === null || name === nameServiceName || location === undefined || capability === undefined) return kernelPath(destination, body);
     const key = `${formatLocation(location)} ${name}`;
     const entry = open.get(key);
     if (entry !== undefined) {
