@@ -7,6 +7,7 @@ import { lookupRpc } from './benchmarks/lookup-rpc.js';
 import { messaging, messagingVsRing } from './benchmarks/messaging.js';
 import { measureGrid, nsLookup, nsRegister, nsRegisterContended } from './benchmarks/ns-fleet.js';
 import { nsLookupWorkers } from './benchmarks/ns-workers.js';
+import { sendByName } from './benchmarks/send-by-name.js';
 import { register } from './benchmarks/register.js';
 import { sendCached } from './benchmarks/send-cached.js';
 import type { Benchmark } from './harness.js';
@@ -32,7 +33,7 @@ async function expectPositiveRates(benchmark: Benchmark): Promise<void> {
 describe('the name-service and send-by-name benchmarks', () => {
   it('are registered, after the existing ones, with their baselines', () => {
     const pairs = allBenchmarks().map((benchmark) => [benchmark.name, benchmark.baselineName, benchmark.unit]);
-    expect(pairs.slice(-9)).toEqual([
+    expect(pairs.slice(-10)).toEqual([
       ['lookup-rpc', 'dispatcher-call', 'lookups/s'],
       ['send-cached', 'raw-call', 'roundtrips/s'],
       ['register', 'lookup-rpc', 'pairs/s'],
@@ -42,6 +43,7 @@ describe('the name-service and send-by-name benchmarks', () => {
       ['messaging', 'postMessage', 'roundtrips/s'],
       ['messaging-vs-ring', 'raw-ring', 'roundtrips/s'],
       ['ns-lookup-workers', 'ns-lookup-workers-1m', 'lookups/s'],
+      ['send-by-name', 'send-to-location', 'calls/s'],
     ]);
   });
 
@@ -122,4 +124,10 @@ describe('ns-lookup on worker cores', () => {
     expect(nsLookupWorkers({}, { cpus: 6 }).settings).toMatchObject({ measuredFleet: 2 });
     expect(nsLookupWorkers({}, { cpus: 2 }).settings).toMatchObject({ measuredFleet: 1, scaling: 'not measured: this machine has fewer than 4 cores' });
   });
+});
+
+describe('send-by-name on worker cores', () => {
+  it('runs a round of calls by name and of calls to the resolved location', async () => {
+    await expectPositiveRates(sendByName({ calls: 30, warmupCalls: 10, rounds: 1, warmupRounds: 0 }));
+  }, 60_000);
 });

@@ -117,3 +117,49 @@ export async function lookupClient(context: ProcessContext, args: MessageBody): 
   context.exit();
   return { perSecond: lookups / (elapsedMs / 1000) };
 }
+
+/**
+ * A member of an echo fleet for `send-by-name`: a served mailbox registered as `args.name` and added to
+ * the indirect name `args.fleet`; answers every call with its body. Stays up.
+ */
+export async function echoMember(context: ProcessContext, args: MessageBody): Promise<MessageBody> {
+  const { name, fleet, capability } = args as { name: string; fleet: string; capability: string };
+  const libfos = await createLibfos(context);
+  const mailbox = await libfos.createMailbox();
+  libfos.serve(mailbox.location, { handler: (request) => request.body });
+  await libfos.aliasRegisterDirect(name, mailbox, capability as Capability);
+  await libfos.aliasRegisterIndirect(fleet, name, capability as Capability);
+  return null;
+}
+
+/**
+ * A client for `send-by-name`: `warmupCalls` then `calls` timed calls, one in flight, either by name
+ * (`libfos.call(name)`: resolved through its warm name cache) or to the location that name resolved to
+ * once (the dispatcher's call to a known address): the same intended name, capability and path (the
+ * same user-space channel, opened by libfos after its first sends), so only the naming differs.
+ */
+export async function sendByNameClient(context: ProcessContext, args: MessageBody): Promise<MessageBody> {
+  const { name, calls, warmupCalls, byName, payloadBytes } = args as { name: string; calls: number; warmupCalls: number; byName: boolean; payloadBytes: number };
+  const libfos = await createLibfos(context);
+  // Replies travel checked to a named reply mailbox, in both modes.
+  await libfos.getCanonicalAlias();
+  const body = new Uint8Array(payloadBytes).fill(5);
+  const resolved = await libfos.aliasResolve(name);
+  const address = { name, location: resolved.location, capability: resolved.publishedCapability as Capability };
+  const round = (count: number) =>
+    libfos.run(async (thread) => {
+      for (let index = 0; index < count; index++) {
+        const answer = byName ? await libfos.call(name, body) : await thread.call(address, body);
+        if ((answer.body as Uint8Array).length !== payloadBytes) throw new Error('the echo lost the payload');
+      }
+    });
+  await round(warmupCalls);
+  const clock = new SystemClock();
+  const startedMs = clock.now();
+  await round(calls);
+  const elapsedMs = clock.now() - startedMs;
+  const channels = libfos.stats().channels.channelSends;
+  await libfos.close();
+  context.exit();
+  return { perSecond: calls / (elapsedMs / 1000), channelSends: channels };
+}
