@@ -1,11 +1,12 @@
 // The name-service fleet over the replicated store, through boot(): members on separate cores, each
 // answering Lookups from its own replica; a registration made through one member is seen through every
 // other, and every member holds the same table.
-import { nameServiceApiErrors, spawnLibfos, type Libfos } from '@fos/libfos-messaging';
+import { nameServiceApiErrors, spawnLibfos } from '@fos/libfos-messaging';
 import { isFosError, messageBytesMax } from '@fos/microkernel';
 import { runSeeds } from '@fos/sim';
 import { describe, expect, it } from 'vitest';
 import type { Instance } from './index.js';
+import { RemoteAgent } from './internal/remote-agent.js';
 import { withInstance } from './internal/testing.js';
 
 // Worker threads load built code: the test processes come from the build (turbo builds first).
@@ -15,37 +16,34 @@ async function fleetScenario(instance: Instance, members: number): Promise<void>
   const service = instance.nameService;
   if (service === undefined) throw new Error('booted without a name service');
   expect(service.members).toHaveLength(members);
-  // One client per core: each finds the member on its own core (ukNameServiceLookup prefers it).
-  const clients: Libfos[] = [];
-  for (let core = 0; core < instance.cores; core++) clients.push(await spawnLibfos(instance, core, `client-${core}`));
+  // One client per core (an agent, ./internal/agent.ts): each finds the member on its own core
+  // (ukNameServiceLookup prefers it).
+  const clients: RemoteAgent[] = [];
+  for (let core = 0; core < instance.cores; core++) clients.push(await RemoteAgent.spawn(instance, core, `client-${core}`));
   for (const [index, client] of clients.entries()) {
-    const mailbox = await client.createMailbox();
-    client.serve(mailbox.location, { handler: (request) => ({ from: index, echo: request.body }) });
+    const mailbox = await client.createMailbox(String(index));
     await client.aliasRegisterDirect(`/fleet/${index}`, mailbox, service.rootCapability);
     await client.aliasRegisterIndirect('/fleet/all', `/fleet/${index}`, service.rootCapability);
   }
   // Every client reaches every other by name: each Lookup is answered by the member on its core.
   for (const client of clients) {
-    for (let index = 0; index < clients.length; index++) expect((await client.call(`/fleet/${index}`, 'hi')).body).toEqual({ from: index, echo: 'hi' });
+    for (let index = 0; index < clients.length; index++) expect(await client.call(`/fleet/${index}`, 'hi')).toEqual({ from: String(index), echo: 'hi' });
   }
   // The same table at every member: one listing through each client's member.
   const hashes = new Set<string>();
-  for (const client of clients) hashes.add((await client.nameService.list({ capability: service.managementCapability, under: '/fleet/*' })).tableHash);
+  for (const client of clients) hashes.add((await client.list(service.managementCapability, '/fleet/*')).tableHash);
   expect(hashes.size).toBe(1);
-  const listing = await clients[0]!.nameService.list({ capability: service.managementCapability, under: '/fleet/*' });
+  const listing = await clients[0]!.list(service.managementCapability, '/fleet/*');
   expect(listing.names.find((entry) => entry.name === '/fleet/all')?.destinations).toHaveLength(clients.length);
 }
 
-describe('the name-service fleet through boot()', () => {
-  it('serves one name space from 3 members on the local fabric', async () => {
-    await withInstance({ fabric: 'local', cores: 4, nameServers: 3 }, (instance) => fleetScenario(instance, 3));
-  });
-
-  it('serves one name space from 2 to 4 members on the sim fabric for every seed', async () => {
-    await runSeeds(
-      (seed) => withInstance({ fabric: 'sim', cores: 4, seed, nameServers: 2 + (seed % 3) }, (instance) => fleetScenario(instance, 2 + (seed % 3))),
-      { seeds: 30, seedStart: 1 },
-    );
+describe.each(['local', 'sim', 'worker'] as const)('the name-service fleet through boot() on the %s fabric', (fabric) => {
+  it(fabric === 'sim' ? 'serves one name space from 2 to 4 members for every seed (30)' : 'serves one name space from 3 members', async () => {
+    if (fabric === 'sim') {
+      await runSeeds((seed) => withInstance({ fabric, cores: 4, seed, nameServers: 2 + (seed % 3) }, (instance) => fleetScenario(instance, 2 + (seed % 3))), { seeds: 30, seedStart: 1 });
+    } else {
+      await withInstance({ fabric, cores: 4, nameServers: 3 }, (instance) => fleetScenario(instance, 3));
+    }
   }, 120_000);
 });
 
@@ -142,11 +140,15 @@ describe('growFleet and shrinkFleet (Table 4.3) through boot()', () => {
   });
 });
 
-describe('the fleet changes under traffic (the scenario of the fleet issue)', () => {
+describe.each(['local', 'sim', 'worker'] as const)('the fleet changes under traffic (the scenario of the fleet issue) on the %s fabric', (fabric) => {
   const clientsCount = 8;
   const operationsPerClient = 12;
+  const simSeeds = 10;
 
-  /** 4 members; 8 clients register, unregister and look up while the fleet grows to 6 and shrinks to 3. */
+  /**
+   * 4 members; 8 clients (agents, ./internal/agent.ts) register, unregister and look up while the
+   * fleet grows to 6 and shrinks to 3. The agents are spawned before the traffic starts.
+   */
   async function trafficDuringChanges(instance: Instance): Promise<void> {
     const service = instance.nameService;
     if (service === undefined) throw new Error('booted without a name service');
@@ -155,28 +157,30 @@ describe('the fleet changes under traffic (the scenario of the fleet issue)', ()
     let duringChanges = 0;
     const allowed = (operation: keyof typeof nameServiceApiErrors, error: unknown): boolean =>
       isFosError(error) && ((nameServiceApiErrors[operation] as readonly string[]).includes(error.code) || error.code === 'TIMEOUT');
-    const client = async (index: number): Promise<{ libfos: Libfos; held: string[] }> => {
-      const libfos = await spawnLibfos(instance, 6 + (index % 2), `client-${index}`);
-      const mailbox = await libfos.createMailbox();
+    const agents: RemoteAgent[] = [];
+    for (let index = 0; index < clientsCount; index++) agents.push(await RemoteAgent.spawn(instance, 6 + (index % 2), `client-${index}`));
+    const client = async (index: number): Promise<{ agent: RemoteAgent; held: string[] }> => {
+      const agent = agents[index]!;
+      const mailbox = await agent.createMailbox();
       const held: string[] = [];
       for (let step = 0; step < operationsPerClient; step++) {
         const name = `/load/c${index}/n${step}`;
         try {
-          const capability = await libfos.aliasRegisterDirect(name, mailbox, service.rootCapability);
+          const capability = await agent.aliasRegisterDirect(name, mailbox, service.rootCapability);
           held.push(name);
           if (changing) duringChanges++;
           // Acknowledged: every member must know it, whichever this client reaches now.
-          const found = await libfos.nameService.lookup(name).catch((error: unknown) => error);
+          const found = await agent.lookup(name).catch((error: unknown) => error);
           if (isFosError(found) && found.code === 'NO_SUCH_NAME') unexpected.push(`${name} acknowledged, then NO_SUCH_NAME`);
           if (step % 3 === 2) {
-            await libfos.unregisterDirect(name, mailbox.location, capability);
+            await agent.unregisterDirect(name, mailbox.location, capability);
             held.pop();
           }
         } catch (error) {
           if (!allowed('register', error) && !allowed('unregister', error) && !allowed('lookup', error)) unexpected.push(`${name}: ${String(error)}`);
         }
       }
-      return { libfos, held };
+      return { agent, held };
     };
     const changes = (async () => {
       changing = true;
@@ -191,21 +195,18 @@ describe('the fleet changes under traffic (the scenario of the fleet issue)', ()
     expect(duringChanges, 'registrations acknowledged while the fleet changed').toBeGreaterThan(0);
     expect(service.members).toHaveLength(3);
     // No acknowledged registration is lost, and every member holds the same table.
-    const checker = results[0]!.libfos;
-    for (const { held } of results) for (const name of held) expect((await checker.nameService.lookup(name)).type, name).toBe('direct');
+    const checker = results[0]!.agent;
+    for (const { held } of results) for (const name of held) expect((await checker.lookup(name)).type, name).toBe('direct');
     const hashes = new Set<string>();
     for (let core = 0; core < 3; core++) {
-      const probe = await spawnLibfos(instance, core, `probe-${core}`);
-      hashes.add((await probe.nameService.list({ capability: service.managementCapability })).tableHash);
+      const probe = await RemoteAgent.spawn(instance, core, `probe-${core}`);
+      hashes.add((await probe.list(service.managementCapability)).tableHash);
     }
     expect(hashes.size).toBe(1);
   }
 
-  it('keeps every acknowledged registration on the local fabric', async () => {
-    await withInstance({ fabric: 'local', cores: 8, nameServers: 4 }, trafficDuringChanges);
-  }, 60_000);
-
-  it('keeps every acknowledged registration on the sim fabric for every seed', async () => {
-    await runSeeds((seed) => withInstance({ fabric: 'sim', cores: 8, seed, nameServers: 4 }, trafficDuringChanges), { seeds: 10, seedStart: 1 });
+  it(fabric === 'sim' ? `keeps every acknowledged registration for every seed (${simSeeds})` : 'keeps every acknowledged registration', async () => {
+    if (fabric === 'sim') await runSeeds((seed) => withInstance({ fabric, cores: 8, seed, nameServers: 4 }, trafficDuringChanges), { seeds: simSeeds, seedStart: 1 });
+    else await withInstance({ fabric, cores: 8, nameServers: 4 }, trafficDuringChanges);
   }, 120_000);
 });

@@ -1,10 +1,13 @@
 // The scenarios of issue 4 (thesis §4.2.4, §5.2, DESIGN section 5), run through boot(): on the local
 // fabric once, and on the sim fabric over many seeds (SIM_SEEDS, default 200; SIM_SEED=N replays one).
-import { spawnLibfos, type Libfos } from '@fos/libfos-messaging';
+// Scenarios 1-3 drive their processes through agents (./internal/agent.ts, issue 6) and so also run
+// on worker threads; loadBalancing and migration still hold their processes' Libfos (local and sim).
+import { spawnLibfos, type Libfos, type LibfosOptions } from '@fos/libfos-messaging';
 import { isFosError, type Capability, type MessageBody } from '@fos/microkernel';
 import { runSeeds } from '@fos/sim';
 import { describe, expect, it } from 'vitest';
 import type { Instance } from './index.js';
+import { RemoteAgent } from './internal/remote-agent.js';
 import { withInstance } from './internal/testing.js';
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
@@ -17,8 +20,8 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 }
 
 /** Spawns a process whose entry assembles its libfos, and hands that libfos to the test (same thread). */
-function libfosOn(instance: Instance, core: number, name: string): Promise<Libfos> {
-  return spawnLibfos(instance, core, name);
+function libfosOn(instance: Instance, core: number, name: string, options: LibfosOptions = {}): Promise<Libfos> {
+  return spawnLibfos(instance, core, name, options);
 }
 
 /** A member of a fleet: a process with a served mailbox registered under `name`; records what it gets. */
@@ -45,70 +48,79 @@ async function settle(libfos: Libfos, ms = 5): Promise<void> {
   await libfos.dispatcher.spawnThread('settle', (thread) => thread.sleep(ms));
 }
 
+/** An agent's mailbox that records what it gets, registered under `name`; returns its name capability. */
+async function remoteMember(agent: RemoteAgent, name: string, capability: Capability): Promise<Capability> {
+  const mailbox = await agent.createMailbox(name);
+  return agent.aliasRegisterDirect(name, mailbox, capability);
+}
+
 /** Scenario 1 (§4.2.4): a stale cache is refused by the kernel, refreshed, and delivered elsewhere. */
 async function staleCache(instance: Instance): Promise<void> {
   const root = rootOf(instance);
-  const received: string[] = [];
-  await member(instance, 1, '/sys/fs/1', root, received);
-  const second = await member(instance, 2, '/sys/fs/2', root, received);
-  const fleetCapability = await second.libfos.aliasRegisterIndirect('/sys/fs', '/sys/fs/2', root, { weight: 3 });
-  const client = await libfosOn(instance, 3, 'client');
+  const first = await RemoteAgent.spawn(instance, 1, '/sys/fs/1');
+  const second = await RemoteAgent.spawn(instance, 2, '/sys/fs/2');
+  const client = await RemoteAgent.spawn(instance, 3, 'client');
+  await remoteMember(first, '/sys/fs/1', root);
+  await remoteMember(second, '/sys/fs/2', root);
+  const fleetCapability = await second.aliasRegisterIndirect('/sys/fs', '/sys/fs/2', root, { weight: 3 });
   await client.send('/sys/fs', 'first');
   expect((await client.aliasResolve('/sys/fs')).chain).toEqual(['/sys/fs', '/sys/fs/2']);
-  await second.libfos.aliasRegisterIndirect('/sys/fs', '/sys/fs/1', fleetCapability, { weight: 1 });
+  await second.aliasRegisterIndirect('/sys/fs', '/sys/fs/1', fleetCapability, { weight: 1 });
   // /sys/fs/2 leaves the fleet but keeps its own name; the client's cache still says /sys/fs → /sys/fs/2.
-  await second.libfos.unregisterIndirect('/sys/fs', '/sys/fs/2', fleetCapability);
+  await second.unregisterIndirect('/sys/fs', '/sys/fs/2', fleetCapability);
   await client.send('/sys/fs', 'second');
   await client.send('/sys/fs/2', 'direct still works');
-  await settle(client);
-  expect(received).toEqual(['/sys/fs/2:"first"', '/sys/fs/1:"second"', '/sys/fs/2:"direct still works"']);
-  expect(client.stats().refreshes).toBe(1);
+  await client.settle();
+  expect(await second.received()).toEqual(['/sys/fs/2:"first"', '/sys/fs/2:"direct still works"']);
+  expect(await first.received()).toEqual(['/sys/fs/1:"second"']);
+  expect((await client.stats()).refreshes).toBe(1);
   expect((await client.aliasResolve('/sys/fs')).chain).toEqual(['/sys/fs', '/sys/fs/1']);
 }
 
 /** Scenario 2: a channel made under a capability stops delivering once it is revoked; what was written arrives. */
 async function revokedChannel(instance: Instance): Promise<void> {
   const root = rootOf(instance);
-  const server = await libfosOn(instance, 1, 'server');
-  const mailbox = await server.createMailbox();
+  const server = await RemoteAgent.spawn(instance, 1, 'server');
+  const client = await RemoteAgent.spawn(instance, 2, 'client');
+  const mailbox = await server.createQueueMailbox();
   await server.aliasRegisterDirect('/svc/ring', mailbox, root, { publish: false });
-  const granted = await server.context.kernel.addCapability(mailbox.location);
-  const client = await libfosOn(instance, 2, 'client');
+  const granted = await server.addCapability(mailbox.location);
   const resolved = await client.aliasResolve('/svc/ring');
   expect(resolved.publishedCapability).toBeNull();
-  const channel = await client.context.kernel.createChannel('/svc/ring', resolved.location, granted);
-  for (let index = 0; index < 3; index++) await channel.send({ index });
-  await server.context.kernel.removeCapability(mailbox.location, granted);
-  expect(await codeOf(channel.send({ index: 99 }))).toBe('PERMISSION_DENIED');
-  expect(channel.closed).toBe(true);
+  const channel = await client.createChannel('/svc/ring', resolved.location, granted);
+  for (let index = 0; index < 3; index++) await client.channelSend(channel, { index });
+  await server.removeCapability(mailbox.location, granted);
+  expect(await codeOf(client.channelSend(channel, { index: 99 }))).toBe('PERMISSION_DENIED');
+  expect(await client.channelClosed(channel)).toBe(true);
   expect(await codeOf(client.send('/svc/ring', { index: 100 }, { capability: granted }))).toBe('PERMISSION_DENIED');
   const got: MessageBody[] = [];
-  for (let index = 0; index < 3; index++) got.push((await server.context.kernel.receive(mailbox.location)).body);
+  for (let index = 0; index < 3; index++) got.push(await server.receive(mailbox.location));
   expect(got).toEqual([{ index: 0 }, { index: 1 }, { index: 2 }]);
-  await settle(server);
-  expect(server.context.kernel.tryReceive(mailbox.location)).toBeUndefined();
+  await server.settle();
+  expect(await server.tryReceive(mailbox.location)).toBeUndefined();
 }
 
 /** Scenario 3 (§5.2): a fresh process, empty cache, sends its first request and gets its reply. */
 async function freshProcess(instance: Instance): Promise<void> {
   const root = rootOf(instance);
-  await member(instance, 1, '/svc/echo', root, []);
-  const client = await libfosOn(instance, 2, 'fresh');
-  expect(client.cache.stats().entries).toBe(0);
-  expect(client.dispatcher.replyAddress.name).toBeNull();
-  const { body } = await client.call('/svc/echo', 'hello');
-  expect(body).toEqual({ from: '/svc/echo', echo: 'hello' });
-  expect(client.dispatcher.replyAddress.name).toMatch(/^\/tmp\//);
-  expect(await client.getCanonicalAlias()).toBe(client.dispatcher.replyAddress.name);
-  const lookups = client.stats().lookups;
+  const echo = await RemoteAgent.spawn(instance, 1, '/svc/echo');
+  const client = await RemoteAgent.spawn(instance, 2, 'fresh');
+  const observer = await RemoteAgent.spawn(instance, 3, 'observer');
+  await remoteMember(echo, '/svc/echo', root);
+  const fresh = await client.stats();
+  expect(fresh.cacheEntries).toBe(0);
+  expect(fresh.replyName).toBeNull();
+  expect(await client.call('/svc/echo', 'hello')).toEqual({ from: '/svc/echo', echo: 'hello' });
+  const after = await client.stats();
+  expect(after.replyName).toMatch(/^\/tmp\//);
+  expect(await client.getCanonicalAlias()).toBe(after.replyName);
   await client.call('/svc/echo', 'again');
-  expect(client.stats().lookups).toBe(lookups);
+  expect((await client.stats()).lookups).toBe(after.lookups);
   const alias = await client.getCanonicalAlias();
-  const observer = await libfosOn(instance, 3, 'observer');
-  expect((await observer.aliasResolve(alias)).location).toEqual(client.dispatcher.replyAddress.location);
+  expect((await observer.aliasResolve(alias)).location).toEqual(after.replyLocation);
   await client.close();
   // Closing unregistered the canonical alias.
-  expect(await codeOf(observer.nameService.lookup(alias))).toBe('NO_SUCH_NAME');
+  expect(await codeOf(observer.lookup(alias))).toBe('NO_SUCH_NAME');
 }
 
 /** Sends (and how many) a client keeps outstanding while the member it sends to migrates. */
@@ -119,9 +131,30 @@ const migrationMessages = 120;
  * Scenario 5 (DESIGN section 5): a client keeps {@link migrationWindow} sends outstanding to a member's
  * name while the member migrates: name inactive, old mailbox closed and handed (queue, names,
  * capabilities) to a successor on another core, name registered there and active again. Every message
- * arrives once, in order, and the client never sees an error.
+ * arrives once, in order, and the client never sees an error. Run twice: with the client on the kernel
+ * path only (its sends meet the closed mailbox: refusals, refreshes, inactive waits), and with libfos's
+ * user-space channel (the stream moves onto a ring after a few sends; what the ring holds at the move
+ * goes with the mailbox, and later sends meet the shot-down channel and fall back to the kernel path).
  */
-async function migration(instance: Instance): Promise<void> {
+async function migrationOnKernelPath(instance: Instance): Promise<void> {
+  const client = await migration(instance, { limits: { channelAfterSends: 0 } });
+  // The client met the migration: refused sends were refreshed, or Lookups waited out the inactive name.
+  expect(client.stats().refreshes + client.stats().inactiveWaits).toBeGreaterThan(0);
+  expect(client.stats().channels.opened).toBe(0);
+}
+
+async function migrationOverChannel(instance: Instance): Promise<void> {
+  // A channel send is done once it is in the ring, so the whole stream would be written before the
+  // move began: the client waits for the move once, then sends the rest into the shot-down channel.
+  const client = await migration(instance, {}, true);
+  const { channels } = client.stats();
+  expect(channels.opened).toBeGreaterThanOrEqual(1);
+  expect(channels.channelSends).toBeGreaterThan(0);
+  expect(channels.fallbacks).toBeGreaterThanOrEqual(1);
+  expect(client.stats().refreshes + client.stats().inactiveWaits).toBeGreaterThan(0);
+}
+
+async function migration(instance: Instance, clientOptions: LibfosOptions, waitForMove = false): Promise<Libfos> {
   const root = rootOf(instance);
   const arrived: Array<{ sequence: number; by: string }> = [];
   const handler = (by: string) => (request: { body: MessageBody }) => void arrived.push({ sequence: (request.body as { sequence: number }).sequence, by });
@@ -130,7 +163,7 @@ async function migration(instance: Instance): Promise<void> {
   old.serve(mailbox.location, { handler: handler('old') });
   const nameCapability = await old.aliasRegisterDirect('/svc/member', mailbox, root);
   await old.aliasRegisterIndirect('/svc/fleet', '/svc/member', root);
-  const client = await libfosOn(instance, 2, 'client');
+  const client = await libfosOn(instance, 2, 'client', clientOptions);
   const failures: unknown[] = [];
   const inFlight = new Set<Promise<void>>();
   let migrated: Promise<void> | undefined;
@@ -149,13 +182,12 @@ async function migration(instance: Instance): Promise<void> {
         expect(moved.names.sort()).toEqual(['/svc/fleet', '/svc/member']);
         await successor.aliasRegisterDirect('/svc/member', target, nameCapability);
       })();
+      if (waitForMove) await migrated;
     }
   }
   await migrated;
   await Promise.all(inFlight);
   expect(failures.map((error) => (error as Error).stack)).toEqual([]);
-  // The client met the migration: refused sends were refreshed, or Lookups waited out the inactive name.
-  expect(client.stats().refreshes + client.stats().inactiveWaits).toBeGreaterThan(0);
   await settle(client, 20);
   expect(arrived.map((item) => item.sequence)).toEqual(Array.from({ length: migrationMessages }, (_, index) => index));
   expect(arrived.at(-1)?.by).toBe('new');
@@ -163,9 +195,14 @@ async function migration(instance: Instance): Promise<void> {
   await client.send('/svc/fleet', { sequence: migrationMessages });
   await settle(client, 5);
   expect(arrived.at(-1)).toEqual({ sequence: migrationMessages, by: 'new' });
+  return client;
 }
 
-const scenarios = { staleCache, revokedChannel, freshProcess, migration } as const;
+/** The scenarios that run in-thread (they hold the Libfos of their processes): local and sim only. */
+const inThreadScenarios = { migrationOnKernelPath, migrationOverChannel } as const;
+
+/** The scenarios that drive agents (./internal/agent.ts): local, sim and worker alike. */
+const portableScenarios = { staleCache, revokedChannel, freshProcess } as const;
 
 /** Uncached Lookups per phase of the load-balancing scenario, and how many run at once. */
 const balancingLookups = 40_000;
@@ -224,12 +261,23 @@ describe.each(['local', 'sim'] as const)('scenario loadBalancing through boot() 
   }, 120_000);
 });
 
-describe.each(Object.entries(scenarios))('scenario %s through boot()', (_, scenario) => {
+describe.each(Object.entries(inThreadScenarios))('scenario %s through boot()', (_, scenario) => {
   it('holds on the local fabric', async () => {
     await withInstance({ fabric: 'local', cores: 4 }, scenario);
   });
 
   it('holds on the sim fabric for every seed', async () => {
     await runSeeds((seed) => withInstance({ fabric: 'sim', cores: 4, seed }, scenario), { seeds: 200, seedStart: 1 });
+  }, 120_000);
+});
+
+/** The fabrics the portable scenarios run on, and the seeds of each scenario on `sim`. */
+const fabrics = ['local', 'sim', 'worker'] as const;
+const simSeeds = 200;
+
+describe.each(fabrics)('the portable scenarios through boot() and agents on the %s fabric', (fabric) => {
+  it.each(Object.entries(portableScenarios))(fabric === 'sim' ? `scenario %s holds for every seed (${simSeeds})` : 'scenario %s holds', async (_, scenario) => {
+    if (fabric === 'sim') await runSeeds((seed) => withInstance({ fabric, cores: 4, seed }, scenario), { seeds: simSeeds, seedStart: 1 });
+    else await withInstance({ fabric, cores: 4 }, scenario);
   }, 120_000);
 });

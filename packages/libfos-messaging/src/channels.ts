@@ -85,6 +85,8 @@ export function channelingSend(kernel: SystemCalls, kernelPath: SendFunction, po
           }
         }
       } else {
+        // Shot down or gone since the last send: this message, and the ones after it, take the kernel path.
+        counters.fallbacks++;
         open.delete(key);
       }
       return kernelPath(destination, body);

@@ -1,0 +1,316 @@
+// A portable test harness (issue 6): the scenarios drive processes they cannot hold on every fabric
+// (on worker threads a process lives in another thread) through agents. An agent is a process with
+// a libfos and a control mailbox; it executes a closed set of commands sent to that mailbox and
+// answers each one. The test side reaches it the same way on every fabric: a one-shot `agentCommand`
+// process, spawned on the agent's core, sends the command with the raw kernel and returns the answer
+// as its spawn result (see ./remote-agent.ts). Built to dist/internal/agent.js (tsup.config.ts).
+//
+// Each agent keeps its state in its entry's scope: module-level state would be shared by every
+// process of a thread.
+import { createLibfos, type Libfos } from '@fos/libfos-messaging';
+import {
+  FosError,
+  formatLocation,
+  isCapability,
+  isFosError,
+  mailboxLocationSchema,
+  type Capability,
+  type Channel,
+  type CreatedMailbox,
+  type MailboxLocation,
+  type MessageBody,
+  type ProcessContext,
+} from '@fos/microkernel';
+import { z } from 'zod';
+
+/** The kernel name of an agent's control mailbox (never registered with the name service). */
+export const agentControlName = '/agent/control';
+/** The kernel name of a command process's reply mailbox (never registered with the name service). */
+export const agentReplyName = '/agent/reply';
+/** Messages an agent's served mailboxes record, at most; later ones are only counted. */
+export const agentRecordedMax = 10_000;
+/** Mailboxes one agent may create through commands. */
+export const agentMailboxesMax = 64;
+/** Channels one agent may hold. */
+export const agentChannelsMax = 16;
+/** The longest `settle` one command may ask for (machine clock). */
+export const agentSettleMsMax = 10_000;
+/** The longest a command process waits for an agent's answer (machine clock). */
+export const agentCommandTimeoutMs = 60_000;
+
+const capabilitySchema = z.custom<Capability>((value) => isCapability(value), 'is not a capability');
+const nameSchema = z.string().min(1).max(1024);
+const locationSchema = mailboxLocationSchema;
+const mailboxSchema = z.object({ location: locationSchema, capability: capabilitySchema });
+const bodySchema = z.custom<MessageBody>(() => true);
+
+/** What an agent can be asked to do (the `op` of a command). */
+export const agentCommandSchema = z.discriminatedUnion('op', [
+  /**
+   * A new mailbox. `record`: served; every message is recorded as `label:JSON(body)` and a request is
+   * answered with `{ from: label, echo: body }`. `queue`: not served; read it with `receive`.
+   */
+  z.object({ op: z.literal('createMailbox'), behaviour: z.enum(['record', 'queue']), label: z.string().min(1).max(255).optional() }),
+  z.object({ op: z.literal('aliasRegisterDirect'), name: nameSchema, mailbox: mailboxSchema, capability: capabilitySchema, publish: z.boolean().optional(), active: z.boolean().optional() }),
+  z.object({ op: z.literal('aliasRegisterIndirect'), name: nameSchema, destination: nameSchema, capability: capabilitySchema, weight: z.number().int().min(1).max(1000).optional() }),
+  z.object({ op: z.literal('unregisterDirect'), name: nameSchema, location: locationSchema, capability: capabilitySchema }),
+  z.object({ op: z.literal('unregisterIndirect'), name: nameSchema, destination: nameSchema, capability: capabilitySchema }),
+  z.object({ op: z.literal('send'), name: nameSchema, body: bodySchema, capability: capabilitySchema.optional() }),
+  z.object({ op: z.literal('call'), name: nameSchema, body: bodySchema, capability: capabilitySchema.optional() }),
+  z.object({ op: z.literal('aliasResolve'), name: nameSchema }),
+  z.object({ op: z.literal('lookup'), name: nameSchema }),
+  z.object({ op: z.literal('list'), capability: capabilitySchema, under: nameSchema.optional() }),
+  z.object({ op: z.literal('canonicalAlias') }),
+  z.object({ op: z.literal('received') }),
+  z.object({ op: z.literal('stats') }),
+  z.object({ op: z.literal('settle'), ms: z.number().int().min(0).max(agentSettleMsMax) }),
+  z.object({ op: z.literal('close') }),
+  // Raw kernel calls, for the scenarios about capabilities and channels.
+  z.object({ op: z.literal('addCapability'), location: locationSchema }),
+  z.object({ op: z.literal('removeCapability'), location: locationSchema, capability: capabilitySchema }),
+  z.object({ op: z.literal('createChannel'), name: nameSchema, location: locationSchema, capability: capabilitySchema }),
+  z.object({ op: z.literal('channelSend'), channel: z.number().int().min(0), body: bodySchema }),
+  z.object({ op: z.literal('channelClosed'), channel: z.number().int().min(0) }),
+  z.object({ op: z.literal('receive'), location: locationSchema }),
+  z.object({ op: z.literal('tryReceive'), location: locationSchema }),
+]);
+
+/** One command to an agent. */
+export type AgentCommand = z.infer<typeof agentCommandSchema>;
+
+/** An agent's answer: a value, or the error the command met. */
+export type AgentAnswer = { readonly ok: MessageBody } | { readonly error: { readonly code: string; readonly message: string } };
+
+/** What an agent's `stats` command answers. */
+export type AgentStats = {
+  readonly lookups: number;
+  readonly refreshes: number;
+  readonly inactiveWaits: number;
+  /** Entries in its name cache. */
+  readonly cacheEntries: number;
+  /** The name of its libfos's reply address (null until its canonical alias is registered). */
+  readonly replyName: string | null;
+  readonly replyLocation: MailboxLocation;
+  /** Messages its served mailboxes got beyond {@link agentRecordedMax}. */
+  readonly unrecorded: number;
+};
+
+/** What the {@link agent} entry returns: where its control mailbox is, and a capability to send there. */
+export type AgentAddress = { readonly name: string; readonly location: MailboxLocation; readonly capability: Capability };
+
+const controlMessageSchema = z.object({ command: z.unknown(), reply: mailboxSchema });
+const agentArgsSchema = z.object({ name: z.string().min(1).max(255) });
+const commandArgsSchema = z.object({ control: mailboxSchema, command: z.unknown() });
+
+function parseArgs<T>(entry: string, schema: z.ZodType<T>, args: unknown): T {
+  const parsed = schema.safeParse(args);
+  if (!parsed.success) throw new FosError('BAD_REQUEST', `${entry}: bad args: ${describeIssues(parsed.error)}`, { value: args });
+  return parsed.data;
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+}
+
+function errorAnswer(error: unknown): AgentAnswer {
+  if (isFosError(error)) {
+    const message = error.message.startsWith(`${error.code}: `) ? error.message.slice(error.code.length + 2) : error.message;
+    return { error: { code: error.code, message } };
+  }
+  return { error: { code: 'UNREACHABLE', message: `the agent failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}` } };
+}
+
+/** `JSON.stringify` that copes with what a message body may hold (bigints). */
+function describeBody(body: MessageBody): string {
+  return JSON.stringify(body, (_, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value)) ?? 'undefined';
+}
+
+/**
+ * The agent's process entry: assembles its libfos, creates its control mailbox (named
+ * {@link agentControlName} in the kernel only) and serves commands there until the process ends.
+ * Returns the control mailbox's address.
+ */
+export async function agent(context: ProcessContext, args: MessageBody): Promise<MessageBody> {
+  const { name } = parseArgs('agent', agentArgsSchema, args);
+  const libfos = await createLibfos(context);
+  const control = await context.kernel.createMailbox();
+  await context.kernel.addName(control.location, agentControlName);
+  const state = new AgentState(name, context, libfos);
+  void (async () => {
+    for (;;) {
+      let message;
+      try {
+        message = await context.kernel.receive(control.location);
+      } catch {
+        return; // The mailbox is gone: the process ended.
+      }
+      const parsed = controlMessageSchema.safeParse(message.body);
+      // A message without a reply address has nobody to answer to.
+      if (!parsed.success) continue;
+      const { command, reply } = parsed.data;
+      void state.execute(command).then((answer) =>
+        context.kernel.ukSend(agentReplyName, reply.location, reply.capability, answer).catch(() => undefined),
+      );
+    }
+  })();
+  const address: AgentAddress = { name, location: control.location, capability: control.capability };
+  return { ...address };
+}
+
+/** What one agent holds between commands. */
+class AgentState {
+  readonly #name: string;
+  readonly #context: ProcessContext;
+  readonly #libfos: Libfos;
+  readonly #mailboxes = new Map<string, CreatedMailbox>();
+  readonly #channels: Channel[] = [];
+  readonly #recorded: string[] = [];
+  #unrecorded = 0;
+
+  constructor(name: string, context: ProcessContext, libfos: Libfos) {
+    this.#name = name;
+    this.#context = context;
+    this.#libfos = libfos;
+  }
+
+  async execute(raw: unknown): Promise<AgentAnswer> {
+    const parsed = agentCommandSchema.safeParse(raw);
+    if (!parsed.success) return { error: { code: 'BAD_REQUEST', message: `agent ${this.#name}: bad command: ${describeIssues(parsed.error)}` } };
+    try {
+      const value = await this.#run(parsed.data);
+      return { ok: value };
+    } catch (error) {
+      return errorAnswer(error);
+    }
+  }
+
+  async #run(command: AgentCommand): Promise<MessageBody> {
+    const libfos = this.#libfos;
+    const kernel = this.#context.kernel;
+    switch (command.op) {
+      case 'createMailbox': {
+        if (this.#mailboxes.size >= agentMailboxesMax) throw new FosError('LIMIT_EXCEEDED', `agent ${this.#name} has agentMailboxesMax (${agentMailboxesMax}) mailboxes`, { value: this.#mailboxes.size });
+        const mailbox = await libfos.createMailbox();
+        this.#mailboxes.set(formatLocation(mailbox.location), mailbox);
+        if (command.behaviour === 'record') {
+          const label = command.label ?? this.#name;
+          libfos.serve(mailbox.location, {
+            handler: (request) => {
+              this.#record(`${label}:${describeBody(request.body)}`);
+              return request.expectsReply ? { from: label, echo: request.body } : undefined;
+            },
+          });
+        }
+        return { location: mailbox.location, capability: mailbox.capability };
+      }
+      case 'aliasRegisterDirect': {
+        const options = { ...(command.publish === undefined ? {} : { publish: command.publish }), ...(command.active === undefined ? {} : { active: command.active }) };
+        return libfos.aliasRegisterDirect(command.name, command.mailbox, command.capability, options);
+      }
+      case 'aliasRegisterIndirect':
+        return libfos.aliasRegisterIndirect(command.name, command.destination, command.capability, command.weight === undefined ? {} : { weight: command.weight });
+      case 'unregisterDirect':
+        await libfos.unregisterDirect(command.name, command.location, command.capability);
+        return null;
+      case 'unregisterIndirect':
+        await libfos.unregisterIndirect(command.name, command.destination, command.capability);
+        return null;
+      case 'send':
+        await libfos.send(command.name, command.body, command.capability === undefined ? {} : { capability: command.capability });
+        return null;
+      case 'call':
+        return (await libfos.call(command.name, command.body, command.capability === undefined ? {} : { capability: command.capability })).body;
+      case 'aliasResolve': {
+        const resolved = await libfos.aliasResolve(command.name);
+        return { name: resolved.name, chain: [...resolved.chain], location: resolved.location, publishedCapability: resolved.publishedCapability };
+      }
+      case 'lookup':
+        return { ...(await libfos.run(() => libfos.nameService.lookup(command.name))) };
+      case 'list': {
+        const listing = await libfos.run(() => libfos.nameService.list(command.under === undefined ? { capability: command.capability } : { capability: command.capability, under: command.under }));
+        return { ...listing };
+      }
+      case 'canonicalAlias':
+        return libfos.getCanonicalAlias();
+      case 'received':
+        return [...this.#recorded];
+      case 'stats': {
+        const stats: AgentStats = {
+          ...libfos.stats(),
+          cacheEntries: libfos.cache.stats().entries,
+          replyName: libfos.dispatcher.replyAddress.name,
+          replyLocation: libfos.dispatcher.replyAddress.location,
+          unrecorded: this.#unrecorded,
+        };
+        return { lookups: stats.lookups, refreshes: stats.refreshes, inactiveWaits: stats.inactiveWaits, cacheEntries: stats.cacheEntries, replyName: stats.replyName, replyLocation: stats.replyLocation, unrecorded: stats.unrecorded };
+      }
+      case 'settle':
+        await new Promise<void>((resolve) => this.#context.clock.setTimer(command.ms, resolve));
+        return null;
+      case 'close':
+        await libfos.close();
+        return null;
+      case 'addCapability':
+        return kernel.addCapability(command.location);
+      case 'removeCapability':
+        await kernel.removeCapability(command.location, command.capability);
+        return null;
+      case 'createChannel': {
+        if (this.#channels.length >= agentChannelsMax) throw new FosError('LIMIT_EXCEEDED', `agent ${this.#name} has agentChannelsMax (${agentChannelsMax}) channels`, { value: this.#channels.length });
+        this.#channels.push(await kernel.createChannel(command.name, command.location, command.capability));
+        return this.#channels.length - 1;
+      }
+      case 'channelSend':
+        await this.#channel(command.channel).send(command.body);
+        return null;
+      case 'channelClosed':
+        return this.#channel(command.channel).closed;
+      case 'receive':
+        return (await kernel.receive(command.location)).body;
+      case 'tryReceive': {
+        const message = kernel.tryReceive(command.location);
+        return message === undefined ? { received: false } : { received: true, body: message.body };
+      }
+    }
+  }
+
+  #channel(index: number): Channel {
+    const channel = this.#channels[index];
+    if (channel === undefined) throw new FosError('BAD_REQUEST', `agent ${this.#name} has no channel ${index}`, { value: index });
+    return channel;
+  }
+
+  #record(entry: string): void {
+    if (this.#recorded.length < agentRecordedMax) this.#recorded.push(entry);
+    else this.#unrecorded++;
+  }
+}
+
+/**
+ * A one-shot process entry: sends `args.command` to the agent whose control mailbox is `args.control`
+ * (raw `ukSend`, from a reply mailbox of its own named {@link agentReplyName} in the kernel), waits
+ * for the answer (at most {@link agentCommandTimeoutMs}), exits, and returns the answer.
+ */
+export async function agentCommand(context: ProcessContext, args: MessageBody): Promise<MessageBody> {
+  const { control, command } = parseArgs('agentCommand', commandArgsSchema, args);
+  try {
+    const reply = await context.kernel.createMailbox();
+    await context.kernel.addName(reply.location, agentReplyName);
+    const message: MessageBody = { command: command as MessageBody, reply: { location: reply.location, capability: reply.capability } };
+    await context.kernel.ukSend(agentControlName, control.location, control.capability, message);
+    let timer: { cancel(): void } | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = context.clock.setTimer(agentCommandTimeoutMs, () => reject(new FosError('TIMEOUT', `no answer from the agent at ${formatLocation(control.location)} in ${agentCommandTimeoutMs} ms`, { value: command })));
+    });
+    try {
+      const answer = await Promise.race([context.kernel.receive(reply.location), timeout]);
+      return answer.body;
+    } finally {
+      timer?.cancel();
+    }
+  } catch (error) {
+    return { ...errorAnswer(error) };
+  } finally {
+    context.exit();
+  }
+}

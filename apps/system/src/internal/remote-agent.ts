@@ -1,0 +1,165 @@
+// The test side of the portable harness (issue 6): a RemoteAgent drives one agent process (see
+// ./agent.ts) the same way on every fabric. Each command is a one-shot `agentCommand` process spawned
+// on the agent's core; its spawn result is the agent's answer, and an error answer is rethrown here as
+// the FosError it was.
+import { FosError, isFosErrorCode, type Capability, type MailboxLocation, type MessageBody } from '@fos/microkernel';
+import type { ListResult, LookupResult } from '@fos/libfos-messaging';
+import type { Instance } from '../boot.js';
+import type { AgentAddress, AgentAnswer, AgentCommand, AgentStats } from './agent.js';
+
+/**
+ * The built agent module: worker threads load built JavaScript only, so every fabric spawns agents
+ * from the build (turbo builds apps/system before its tests).
+ */
+export const agentModule = new URL('../../dist/internal/agent.js', import.meta.url);
+
+/** A mailbox of an agent, as the test holds it (what `aliasRegisterDirect` takes back). */
+export type AgentMailbox = { readonly location: MailboxLocation; readonly capability: Capability };
+
+/** What `aliasResolve` answers. */
+export type AgentResolved = { readonly name: string; readonly chain: string[]; readonly location: MailboxLocation; readonly publishedCapability: Capability | null };
+
+function isAnswer(value: unknown): value is AgentAnswer {
+  if (typeof value !== 'object' || value === null) return false;
+  if ('ok' in value) return true;
+  const error = (value as { error?: unknown }).error;
+  return typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string' && typeof (error as { message?: unknown }).message === 'string';
+}
+
+/** One agent process on one core of an instance, driven by commands. */
+export class RemoteAgent {
+  readonly instance: Instance;
+  readonly core: number;
+  readonly name: string;
+  readonly #address: AgentAddress;
+
+  private constructor(instance: Instance, core: number, address: AgentAddress) {
+    this.instance = instance;
+    this.core = core;
+    this.name = address.name;
+    this.#address = address;
+  }
+
+  /** Spawns an agent named `name` (for logs and its records) on `core`. */
+  static async spawn(instance: Instance, core: number, name: string): Promise<RemoteAgent> {
+    const handle = await instance.spawn({ core, name: `agent ${name}`, module: agentModule, entry: 'agent', args: { name } });
+    return new RemoteAgent(instance, core, handle.result as AgentAddress);
+  }
+
+  /** Sends one command and returns the agent's answer; rethrows an error answer as a FosError. */
+  async command(command: AgentCommand): Promise<MessageBody> {
+    const control = { location: this.#address.location, capability: this.#address.capability };
+    const handle = await this.instance.spawn({ core: this.core, name: `agent ${this.name}: ${command.op}`, module: agentModule, entry: 'agentCommand', args: { control, command: command as MessageBody } });
+    const answer = handle.result;
+    if (!isAnswer(answer)) throw new Error(`agent ${this.name}: ${command.op}: not an answer: ${JSON.stringify(answer)}`);
+    if ('error' in answer) {
+      const { code, message } = answer.error;
+      throw isFosErrorCode(code) ? new FosError(code, `agent ${this.name}: ${command.op}: ${message}`) : new Error(`agent ${this.name}: ${command.op}: ${code}: ${message}`);
+    }
+    return answer.ok;
+  }
+
+  /** A served mailbox that records what it gets (as `label:JSON(body)`) and answers requests with `{ from: label, echo }`. */
+  async createMailbox(label?: string): Promise<AgentMailbox> {
+    return (await this.command(label === undefined ? { op: 'createMailbox', behaviour: 'record' } : { op: 'createMailbox', behaviour: 'record', label })) as AgentMailbox;
+  }
+
+  /** A mailbox nobody serves: read it with {@link receive} and {@link tryReceive}. */
+  async createQueueMailbox(): Promise<AgentMailbox> {
+    return (await this.command({ op: 'createMailbox', behaviour: 'queue' })) as AgentMailbox;
+  }
+
+  async aliasRegisterDirect(name: string, mailbox: AgentMailbox, capability: Capability, options: { publish?: boolean; active?: boolean } = {}): Promise<Capability> {
+    return (await this.command({ op: 'aliasRegisterDirect', name, mailbox: { location: mailbox.location, capability: mailbox.capability }, capability, ...options })) as Capability;
+  }
+
+  async aliasRegisterIndirect(name: string, destination: string, capability: Capability, options: { weight?: number } = {}): Promise<Capability> {
+    return (await this.command({ op: 'aliasRegisterIndirect', name, destination, capability, ...options })) as Capability;
+  }
+
+  async unregisterDirect(name: string, location: MailboxLocation, capability: Capability): Promise<void> {
+    await this.command({ op: 'unregisterDirect', name, location, capability });
+  }
+
+  async unregisterIndirect(name: string, destination: string, capability: Capability): Promise<void> {
+    await this.command({ op: 'unregisterIndirect', name, destination, capability });
+  }
+
+  async send(name: string, body: MessageBody, options: { capability?: Capability } = {}): Promise<void> {
+    await this.command({ op: 'send', name, body, ...options });
+  }
+
+  /** A request and the body of its response. */
+  async call(name: string, body: MessageBody, options: { capability?: Capability } = {}): Promise<MessageBody> {
+    return this.command({ op: 'call', name, body, ...options });
+  }
+
+  async aliasResolve(name: string): Promise<AgentResolved> {
+    return (await this.command({ op: 'aliasResolve', name })) as AgentResolved;
+  }
+
+  /** A name-service Lookup (uncached). */
+  async lookup(name: string): Promise<LookupResult> {
+    return (await this.command({ op: 'lookup', name })) as LookupResult;
+  }
+
+  /** The name service's listing (management capability). */
+  async list(capability: Capability, under?: string): Promise<ListResult> {
+    return (await this.command(under === undefined ? { op: 'list', capability } : { op: 'list', capability, under })) as ListResult;
+  }
+
+  async getCanonicalAlias(): Promise<string> {
+    return (await this.command({ op: 'canonicalAlias' })) as string;
+  }
+
+  /** What the agent's served mailboxes recorded, in arrival order. */
+  async received(): Promise<string[]> {
+    return (await this.command({ op: 'received' })) as string[];
+  }
+
+  async stats(): Promise<AgentStats> {
+    return (await this.command({ op: 'stats' })) as AgentStats;
+  }
+
+  /** Waits `ms` on the machine clock (virtual under simulation), in the agent. */
+  async settle(ms = 5): Promise<void> {
+    await this.command({ op: 'settle', ms });
+  }
+
+  /** Closes the agent's libfos (unregisters its canonical alias); the agent still answers commands. */
+  async close(): Promise<void> {
+    await this.command({ op: 'close' });
+  }
+
+  async addCapability(location: MailboxLocation): Promise<Capability> {
+    return (await this.command({ op: 'addCapability', location })) as Capability;
+  }
+
+  async removeCapability(location: MailboxLocation, capability: Capability): Promise<void> {
+    await this.command({ op: 'removeCapability', location, capability });
+  }
+
+  /** A channel the agent holds; returns its index for {@link channelSend} and {@link channelClosed}. */
+  async createChannel(name: string, location: MailboxLocation, capability: Capability): Promise<number> {
+    return (await this.command({ op: 'createChannel', name, location, capability })) as number;
+  }
+
+  async channelSend(channel: number, body: MessageBody): Promise<void> {
+    await this.command({ op: 'channelSend', channel, body });
+  }
+
+  async channelClosed(channel: number): Promise<boolean> {
+    return (await this.command({ op: 'channelClosed', channel })) as boolean;
+  }
+
+  /** The next message body of a queue mailbox, waiting for one. */
+  async receive(location: MailboxLocation): Promise<MessageBody> {
+    return this.command({ op: 'receive', location });
+  }
+
+  /** The next message body of a queue mailbox, or undefined when none waits. */
+  async tryReceive(location: MailboxLocation): Promise<MessageBody | undefined> {
+    const answer = (await this.command({ op: 'tryReceive', location })) as { received: boolean; body?: MessageBody };
+    return answer.received ? answer.body : undefined;
+  }
+}
