@@ -2,7 +2,7 @@
 // reserve, register direct/indirect/chained, unregister, lookup, registerTemporary, malformed requests,
 // random capabilities) run against the name service as booted — a member process reached over RPC,
 // keeping real kernel aliases on real mailboxes — on the local fabric and on the sim fabric (each run
-// its own seed). Every answer must match the model, every kernel alias be the one the model says, and
+// its own seed), and on the worker fabric through agents (./internal/agent.ts). Every answer must match the model, every kernel alias be the one the model says, and
 // every refused request leave the table's hash (from `list`) unchanged.
 import { spawnLibfos } from '@fos/libfos-messaging';
 import { formatLocation, type Capability, type MailboxLocation, type ProcessContext } from '@fos/microkernel';
@@ -10,9 +10,19 @@ import { nameServiceCommands, newModelRun, type ExpectFunction, type NameSpaceUn
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BootOptions, Instance } from './index.js';
+import { RemoteAgent } from './internal/remote-agent.js';
 import { withInstance } from './internal/testing.js';
 
 const runs = Number(process.env.MODEL_RUNS ?? 200);
+/**
+ * Sequences on the worker fabric. Fewer than on local and sim: there every request, table hash and
+ * alias read is an agent command (a process spawned across threads), and each sequence boots worker
+ * threads, so a sequence costs several times what it does in-thread; the model's coverage comes from
+ * the local and sim runs, and 50 sequences are enough to show the booted worker fabric agrees with it.
+ */
+const workerRuns = Math.min(runs, 50);
+/** Mailboxes each owner (a process, or an agent on `worker`) holds for direct names to map to. */
+const mailboxesPerOwner = 4;
 /** Kernel aliases read back over all runs: the check is worth something only if there were some. */
 let aliasPairsSeen = 0;
 
@@ -24,7 +34,7 @@ async function mailboxesOn(instance: Instance, core: number): Promise<{ location
     name: `mailboxes-${core}`,
     function: async (context) => {
       const locations: MailboxLocation[] = [];
-      for (let index = 0; index < 4; index++) locations.push((await context.kernel.createMailbox()).location);
+      for (let index = 0; index < mailboxesPerOwner; index++) locations.push((await context.kernel.createMailbox()).location);
       made = { locations, context };
     },
   });
@@ -53,6 +63,63 @@ async function underTest(instance: Instance): Promise<NameSpaceUnderTest> {
     },
   };
 }
+
+/** The same, with every process an agent (./internal/agent.ts): reachable on the worker fabric too. */
+async function underTestThroughAgents(instance: Instance): Promise<NameSpaceUnderTest> {
+  const nameService = instance.nameService;
+  if (nameService === undefined) throw new Error('booted without a name service');
+  const owners: Array<{ agent: RemoteAgent; locations: MailboxLocation[] }> = [];
+  for (const core of [1, 2]) {
+    const agent = await RemoteAgent.spawn(instance, core, `mailboxes-${core}`);
+    const locations: MailboxLocation[] = [];
+    for (let index = 0; index < mailboxesPerOwner; index++) locations.push((await agent.createQueueMailbox()).location);
+    owners.push({ agent, locations });
+  }
+  const client = await RemoteAgent.spawn(instance, 3, 'model-client');
+  const management: Capability = nameService.managementCapability;
+  return {
+    service: {
+      lookup: (name) => client.lookup(name),
+      register: (request) => client.register(request),
+      unregister: (request) => client.unregister(request),
+      registerTemporary: (request) => client.registerTemporary(request),
+      reserve: (request) => client.reserve(request),
+    },
+    root: nameService.rootCapability,
+    locations: owners.flatMap((owner) => owner.locations),
+    tableHash: async () => (await client.list(management)).tableHash,
+    aliases: async () => {
+      const pairs: string[] = [];
+      for (const owner of owners) {
+        const names = await owner.agent.mailboxNames(owner.locations);
+        owner.locations.forEach((location, index) => {
+          for (const name of names[index] ?? []) pairs.push(`${formatLocation(location)} ${name}`);
+        });
+      }
+      aliasPairsSeen += pairs.length;
+      return pairs.sort();
+    },
+  };
+}
+
+describe('scenario model-based through boot() and agents on the worker fabric with 1 name server', () => {
+  it(`agrees with the model of the name space on ${workerRuns} random command sequences`, async () => {
+    const pairsBefore = aliasPairsSeen;
+    const commands = fc.commands(nameServiceCommands(expect as unknown as ExpectFunction), { maxCommands: 30, size: 'max' });
+    await fc.assert(
+      fc.asyncProperty(commands, async (sequence) => {
+        await withInstance({ fabric: 'worker', cores: 4, nameServers: 1 }, async (instance) => {
+          const real = await underTestThroughAgents(instance);
+          const run = newModelRun(real.root);
+          run.trace.push('(worker)');
+          await fc.asyncModelRun(() => ({ model: run, real }), sequence);
+        });
+      }),
+      { numRuns: workerRuns, seed: Number(process.env.MODEL_SEED ?? 4) },
+    );
+    expect(aliasPairsSeen).toBeGreaterThan(pairsBefore);
+  }, 300_000);
+});
 
 describe.each([
   ['local', 1],

@@ -1,7 +1,7 @@
 // The scenarios of issue 4 (thesis §4.2.4, §5.2, DESIGN section 5), run through boot(): on the local
 // fabric once, and on the sim fabric over many seeds (SIM_SEEDS, default 200; SIM_SEED=N replays one).
-// Scenarios 1-3 drive their processes through agents (./internal/agent.ts, issue 6) and so also run
-// on worker threads; loadBalancing and migration still hold their processes' Libfos (local and sim).
+// Scenarios 1-4 drive their processes through agents (./internal/agent.ts, issue 6) and so also run
+// on worker threads; migration still holds its processes' Libfos (local and sim).
 import { spawnLibfos, type Libfos, type LibfosOptions } from '@fos/libfos-messaging';
 import { isFosError, type Capability, type MessageBody } from '@fos/microkernel';
 import { runSeeds } from '@fos/sim';
@@ -22,20 +22,6 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 /** Spawns a process whose entry assembles its libfos, and hands that libfos to the test (same thread). */
 function libfosOn(instance: Instance, core: number, name: string, options: LibfosOptions = {}): Promise<Libfos> {
   return spawnLibfos(instance, core, name, options);
-}
-
-/** A member of a fleet: a process with a served mailbox registered under `name`; records what it gets. */
-async function member(instance: Instance, core: number, name: string, capability: Capability, received: string[]) {
-  const libfos = await libfosOn(instance, core, name);
-  const mailbox = await libfos.createMailbox();
-  libfos.serve(mailbox.location, {
-    handler: (request) => {
-      received.push(`${name}:${JSON.stringify(request.body)}`);
-      return request.expectsReply ? { from: name, echo: request.body } : undefined;
-    },
-  });
-  const nameCapability = await libfos.aliasRegisterDirect(name, mailbox, capability);
-  return { libfos, mailbox, nameCapability };
 }
 
 function rootOf(instance: Instance): Capability {
@@ -208,23 +194,6 @@ const portableScenarios = { staleCache, revokedChannel, freshProcess } as const;
 const balancingLookups = 40_000;
 const balancingConcurrency = 32;
 
-/** `lookups` Lookups of `name` from `client`, `balancingConcurrency` at a time; counts of each destination. */
-async function lookupShares(client: Libfos, name: string, lookups: number): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
-  let remaining = lookups;
-  const worker = () =>
-    client.dispatcher.spawnThread('lookups', async () => {
-      while (remaining > 0) {
-        remaining--;
-        const result = await client.nameService.lookup(name);
-        const next = result.type === 'indirect' ? result.next : result.name;
-        counts.set(next, (counts.get(next) ?? 0) + 1);
-      }
-    });
-  await Promise.all(Array.from({ length: balancingConcurrency }, worker));
-  return counts;
-}
-
 function expectShares(counts: Map<string, number>, weights: Record<string, number>, lookups: number): void {
   const total = Object.values(weights).reduce((sum, weight) => sum + weight, 0);
   for (const [name, weight] of Object.entries(weights)) {
@@ -242,22 +211,27 @@ async function loadBalancing(instance: Instance): Promise<void> {
   const root = rootOf(instance);
   const nameCapabilities: Capability[] = [];
   for (const index of [1, 2, 3, 4]) {
-    const { libfos, nameCapability } = await member(instance, 3, `/lb/${index}`, root, []);
-    nameCapabilities.push(nameCapability);
-    await libfos.aliasRegisterIndirect('/lb/svc', `/lb/${index}`, root, { weight: index });
+    const memberAgent = await RemoteAgent.spawn(instance, 3, `/lb/${index}`);
+    nameCapabilities.push(await remoteMember(memberAgent, `/lb/${index}`, root));
+    await memberAgent.aliasRegisterIndirect('/lb/svc', `/lb/${index}`, root, { weight: index });
   }
-  const client = await libfosOn(instance, 1, 'client');
-  expectShares(await lookupShares(client, '/lb/svc', balancingLookups), { '/lb/1': 1, '/lb/2': 2, '/lb/3': 3, '/lb/4': 4 }, balancingLookups);
-  const moved = await libfosOn(instance, 1, 'lb-1-moved');
-  const mailbox = await moved.createMailbox();
+  const client = await RemoteAgent.spawn(instance, 1, 'client');
+  expectShares(await client.lookupShares('/lb/svc', balancingLookups, balancingConcurrency), { '/lb/1': 1, '/lb/2': 2, '/lb/3': 3, '/lb/4': 4 }, balancingLookups);
+  const moved = await RemoteAgent.spawn(instance, 1, 'lb-1-moved');
+  const mailbox = await moved.createQueueMailbox();
   await moved.aliasRegisterDirect('/lb/1', mailbox, nameCapabilities[0] as Capability);
-  expect((await client.nameService.lookup('/lb/1')).type === 'direct' && (await client.nameService.lookup('/lb/1'))).toMatchObject({ location: mailbox.location });
-  expectShares(await lookupShares(client, '/lb/svc', balancingLookups), { '/lb/1': 1 * 4, '/lb/2': 2 * 2, '/lb/3': 3 * 2, '/lb/4': 4 * 2 }, balancingLookups);
+  const lookedUp = await client.lookup('/lb/1');
+  expect(lookedUp.type === 'direct' && lookedUp).toMatchObject({ location: mailbox.location });
+  expectShares(await client.lookupShares('/lb/svc', balancingLookups, balancingConcurrency), { '/lb/1': 1 * 4, '/lb/2': 2 * 2, '/lb/3': 3 * 2, '/lb/4': 4 * 2 }, balancingLookups);
 }
 
-describe.each(['local', 'sim'] as const)('scenario loadBalancing through boot() on the %s fabric', (fabric) => {
+/** The fabrics the portable scenarios run on, and the seeds of each scenario on `sim`. */
+const fabrics = ['local', 'sim', 'worker'] as const;
+const simSeeds = 200;
+
+describe.each(fabrics)('scenario loadBalancing through boot() and agents on the %s fabric', (fabric) => {
   it('spreads 40,000 uncached Lookups by weight, then by weight × locality (fixed seed)', async () => {
-    await withInstance(fabric === 'sim' ? { fabric: 'sim', cores: 4, seed: 4 } : { fabric: 'local', cores: 4 }, loadBalancing);
+    await withInstance(fabric === 'sim' ? { fabric: 'sim', cores: 4, seed: 4 } : { fabric, cores: 4 }, loadBalancing);
   }, 120_000);
 });
 
@@ -270,10 +244,6 @@ describe.each(Object.entries(inThreadScenarios))('scenario %s through boot()', (
     await runSeeds((seed) => withInstance({ fabric: 'sim', cores: 4, seed }, scenario), { seeds: 200, seedStart: 1 });
   }, 120_000);
 });
-
-/** The fabrics the portable scenarios run on, and the seeds of each scenario on `sim`. */
-const fabrics = ['local', 'sim', 'worker'] as const;
-const simSeeds = 200;
 
 describe.each(fabrics)('the portable scenarios through boot() and agents on the %s fabric', (fabric) => {
   it.each(Object.entries(portableScenarios))(fabric === 'sim' ? `scenario %s holds for every seed (${simSeeds})` : 'scenario %s holds', async (_, scenario) => {

@@ -37,6 +37,12 @@ export const agentChannelsMax = 16;
 export const agentSettleMsMax = 10_000;
 /** The longest a command process waits for an agent's answer (machine clock). */
 export const agentCommandTimeoutMs = 60_000;
+/** The most uncached Lookups one `lookupShares` command may make. */
+export const agentLookupSharesMax = 100_000;
+/** The most dispatcher threads one `lookupShares` command may run its Lookups on. */
+export const agentLookupConcurrencyMax = 256;
+/** The most destinations one `lookupShares` command counts (later ones are refused). */
+export const agentLookupDestinationsMax = 64;
 
 const capabilitySchema = z.custom<Capability>((value) => isCapability(value), 'is not a capability');
 const nameSchema = z.string().min(1).max(1024);
@@ -59,7 +65,20 @@ export const agentCommandSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('call'), name: nameSchema, body: bodySchema, capability: capabilitySchema.optional() }),
   z.object({ op: z.literal('aliasResolve'), name: nameSchema }),
   z.object({ op: z.literal('lookup'), name: nameSchema }),
+  /**
+   * `lookups` uncached Lookups of `name`, `concurrency` at a time (each on a dispatcher thread of its
+   * own); answers how many led to each destination (`next` of an indirect answer, else the name).
+   */
+  z.object({ op: z.literal('lookupShares'), name: nameSchema, lookups: z.number().int().min(1).max(agentLookupSharesMax), concurrency: z.number().int().min(1).max(agentLookupConcurrencyMax) }),
   z.object({ op: z.literal('list'), capability: capabilitySchema, under: nameSchema.optional() }),
+  // Name-service calls forwarded as they are (the service checks the request: a malformed one must
+  // reach it and be refused there, which the model-based test relies on).
+  z.object({ op: z.literal('nsRegister'), request: bodySchema }),
+  z.object({ op: z.literal('nsUnregister'), request: bodySchema }),
+  z.object({ op: z.literal('nsRegisterTemporary'), request: bodySchema }),
+  z.object({ op: z.literal('nsReserve'), request: bodySchema }),
+  /** The kernel names of mailboxes the agent owns, per mailbox (in the order given). */
+  z.object({ op: z.literal('mailboxNames'), locations: z.array(locationSchema).min(1).max(agentMailboxesMax) }),
   z.object({ op: z.literal('canonicalAlias') }),
   z.object({ op: z.literal('received') }),
   z.object({ op: z.literal('stats') }),
@@ -226,9 +245,25 @@ class AgentState {
       }
       case 'lookup':
         return { ...(await libfos.run(() => libfos.nameService.lookup(command.name))) };
+      case 'lookupShares':
+        return this.#lookupShares(command.name, command.lookups, command.concurrency);
       case 'list': {
         const listing = await libfos.run(() => libfos.nameService.list(command.under === undefined ? { capability: command.capability } : { capability: command.capability, under: command.under }));
         return { ...listing };
+      }
+      case 'nsRegister':
+        return { ...(await libfos.run(() => libfos.nameService.register(command.request as never))) };
+      case 'nsUnregister':
+        await libfos.run(() => libfos.nameService.unregister(command.request as never));
+        return null;
+      case 'nsRegisterTemporary':
+        return { ...(await libfos.run(() => libfos.nameService.registerTemporary(command.request as never))) };
+      case 'nsReserve':
+        return { ...(await libfos.run(() => libfos.nameService.reserve(command.request as never))) };
+      case 'mailboxNames': {
+        const names: string[][] = [];
+        for (const location of command.locations) names.push(await kernel.mailboxNames(location));
+        return names;
       }
       case 'canonicalAlias':
         return libfos.getCanonicalAlias();
@@ -272,6 +307,27 @@ class AgentState {
         return message === undefined ? { received: false } : { received: true, body: message.body };
       }
     }
+  }
+
+  /** See the `lookupShares` command. */
+  async #lookupShares(name: string, lookups: number, concurrency: number): Promise<Record<string, number>> {
+    const libfos = this.#libfos;
+    const counts = new Map<string, number>();
+    let remaining = lookups;
+    const worker = () =>
+      libfos.dispatcher.spawnThread('lookup-shares', async () => {
+        while (remaining > 0) {
+          remaining--;
+          const result = await libfos.nameService.lookup(name);
+          const next = result.type === 'indirect' ? result.next : result.name;
+          if (!counts.has(next) && counts.size >= agentLookupDestinationsMax) {
+            throw new FosError('LIMIT_EXCEEDED', `agent ${this.#name}: lookupShares met more than agentLookupDestinationsMax (${agentLookupDestinationsMax}) destinations`, { value: name });
+          }
+          counts.set(next, (counts.get(next) ?? 0) + 1);
+        }
+      });
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    return Object.fromEntries(counts);
   }
 
   #channel(index: number): Channel {

@@ -3,7 +3,7 @@
 // on the agent's core; its spawn result is the agent's answer, and an error answer is rethrown here as
 // the FosError it was.
 import { FosError, isFosErrorCode, type Capability, type MailboxLocation, type MessageBody } from '@fos/microkernel';
-import type { ListResult, LookupResult } from '@fos/libfos-messaging';
+import type { ListResult, LookupResult, RegisterRequest, RegisterResult, ReserveRequest, ReserveResult, TemporaryRequest, TemporaryResult, UnregisterRequest } from '@fos/libfos-messaging';
 import type { Instance } from '../boot.js';
 import type { AgentAddress, AgentAnswer, AgentCommand, AgentStats } from './agent.js';
 
@@ -103,9 +103,40 @@ export class RemoteAgent {
     return (await this.command({ op: 'lookup', name })) as LookupResult;
   }
 
+  /**
+   * `lookups` uncached Lookups of `name` in the agent, `concurrency` at a time; how many led to each
+   * destination (`next` of an indirect answer, else the name).
+   */
+  async lookupShares(name: string, lookups: number, concurrency: number): Promise<Map<string, number>> {
+    const counts = (await this.command({ op: 'lookupShares', name, lookups, concurrency })) as Record<string, number>;
+    return new Map(Object.entries(counts));
+  }
+
   /** The name service's listing (management capability). */
   async list(capability: Capability, under?: string): Promise<ListResult> {
     return (await this.command(under === undefined ? { op: 'list', capability } : { op: 'list', capability, under })) as ListResult;
+  }
+
+  /** The name-service calls, forwarded as they are (a malformed request reaches the service). */
+  async register(request: RegisterRequest): Promise<RegisterResult> {
+    return (await this.command({ op: 'nsRegister', request: request as MessageBody })) as RegisterResult;
+  }
+
+  async unregister(request: UnregisterRequest): Promise<void> {
+    await this.command({ op: 'nsUnregister', request: request as MessageBody });
+  }
+
+  async registerTemporary(request: TemporaryRequest): Promise<TemporaryResult> {
+    return (await this.command({ op: 'nsRegisterTemporary', request: request as MessageBody })) as TemporaryResult;
+  }
+
+  async reserve(request: ReserveRequest): Promise<ReserveResult> {
+    return (await this.command({ op: 'nsReserve', request: request as MessageBody })) as ReserveResult;
+  }
+
+  /** The kernel names of mailboxes the agent owns, per mailbox (in the order given). */
+  async mailboxNames(locations: readonly MailboxLocation[]): Promise<string[][]> {
+    return (await this.command({ op: 'mailboxNames', locations: [...locations] })) as string[][];
   }
 
   async getCanonicalAlias(): Promise<string> {
