@@ -170,9 +170,18 @@ export async function runBenchmark(benchmark: Benchmark, options: RunOptions): P
 
 /** Writes `<directory>/<name>.json`; returns its path. */
 export async function writeResult(result: BenchmarkResult, directory: string | URL): Promise<string> {
+  return writeJson(directory, `${result.name}.json`, result);
+}
+
+/** Writes `<directory>/<name>-grid.json`: a benchmark's whole grid, with the date it ended. */
+export function writeGrid(directory: string | URL, name: string, body: Record<string, unknown>): Promise<string> {
+  return writeJson(directory, `${name}-grid.json`, { name, ...body, date: new Date().toISOString() });
+}
+
+async function writeJson(directory: string | URL, fileName: string, body: unknown): Promise<string> {
   const path = typeof directory === 'string' ? directory : fileURLToPath(directory);
   await mkdir(path, { recursive: true });
-  const file = join(path, `${result.name}.json`);
-  await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+  const file = join(path, fileName);
+  await writeFile(file, `${JSON.stringify(body, null, 2)}\n`);
   return file;
 }

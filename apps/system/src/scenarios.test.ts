@@ -3,31 +3,16 @@
 // Scenarios 1-4 drive their processes through agents (./internal/agent.ts, issue 6) and so also run
 // on worker threads; migration still holds its processes' Libfos (local and sim).
 import { spawnLibfos, type Libfos, type LibfosOptions } from '@fos/libfos-messaging';
-import { isFosError, type Capability, type MessageBody } from '@fos/microkernel';
+import type { Capability, MessageBody } from '@fos/microkernel';
 import { runSeeds } from '@fos/sim';
 import { describe, expect, it } from 'vitest';
 import type { Instance } from './index.js';
 import { RemoteAgent } from './internal/remote-agent.js';
-import { withInstance } from './internal/testing.js';
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (error) {
-    return isFosError(error) ? error.code : `not a FosError: ${String(error)}`;
-  }
-}
+import { codeOf, rootOf, withInstance } from './internal/testing.js';
 
 /** Spawns a process whose entry assembles its libfos, and hands that libfos to the test (same thread). */
 function libfosOn(instance: Instance, core: number, name: string, options: LibfosOptions = {}): Promise<Libfos> {
   return spawnLibfos(instance, core, name, options);
-}
-
-function rootOf(instance: Instance): Capability {
-  const service = instance.nameService;
-  if (service === undefined) throw new Error('booted without a name service');
-  return service.rootCapability;
 }
 
 async function settle(libfos: Libfos, ms = 5): Promise<void> {

@@ -13,6 +13,21 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
   }
 }
 
+/** Two members `/sys/fs/1` (core 1) and `/sys/fs/2` (core 2) under `/sys/fs`, recording `fsN:body`. */
+async function fsFleet(machine: Awaited<ReturnType<typeof toyMachine>>['machine']) {
+  const received: string[] = [];
+  const members = [];
+  for (const index of [1, 2]) {
+    const member = await libfosProcess(machine, index, `fs${index}`);
+    const mailbox = await member.createMailbox();
+    member.serve(mailbox.location, { handler: (request) => void received.push(`fs${index}:${JSON.stringify(request.body)}`) });
+    await member.aliasRegisterDirect(`/sys/fs/${index}`, mailbox, anyCapability);
+    await member.aliasRegisterIndirect('/sys/fs', `/sys/fs/${index}`, anyCapability);
+    members.push(member);
+  }
+  return { received, members };
+}
+
 describe.each(['local', 'sim'] as const)('libfos on %s fabric', (kind) => {
   it('lets a fresh process with an empty cache send its first request and get its reply', async () => {
     const { machine, names } = await toyMachine(kind);
@@ -42,21 +57,12 @@ describe.each(['local', 'sim'] as const)('libfos on %s fabric', (kind) => {
   it('recovers from a stale cache: refused by the kernel, refreshed, delivered to the remaining member (§4.2.4)', async () => {
     const { machine } = await toyMachine(kind);
     try {
-      const received: string[] = [];
-      const members = [];
-      for (const index of [1, 2]) {
-        const member = await libfosProcess(machine, index, `fs${index}`);
-        const mailbox = await member.createMailbox();
-        member.serve(mailbox.location, { handler: (request) => void received.push(`fs${index}:${JSON.stringify(request.body)}`) });
-        await member.aliasRegisterDirect(`/sys/fs/${index}`, mailbox, anyCapability);
-        await member.aliasRegisterIndirect('/sys/fs', `/sys/fs/${index}`, anyCapability);
-        members.push({ member, mailbox });
-      }
+      const { received, members } = await fsFleet(machine);
       const client = await libfosProcess(machine, 3, 'client');
       await client.send('/sys/fs', 'first');
       expect((await client.aliasResolve('/sys/fs')).chain).toEqual(['/sys/fs', '/sys/fs/2']);
       // /sys/fs/2 leaves the fleet but keeps its own name; the client's cache still says /sys/fs → /sys/fs/2.
-      await members[1]!.member.unregisterIndirect('/sys/fs', '/sys/fs/2', anyCapability);
+      await members[1]!.unregisterIndirect('/sys/fs', '/sys/fs/2', anyCapability);
       await client.send('/sys/fs', 'second');
       await client.send('/sys/fs/2', 'direct still works');
       await client.dispatcher.spawnThread('settle', (thread) => thread.sleep(5));
@@ -117,16 +123,7 @@ describe.each(['local', 'sim'] as const)('libfos on %s fabric', (kind) => {
   it('moves a busy stream onto a user-space channel, in order, and recovers when the channel is shot down', async () => {
     const { machine } = await toyMachine(kind);
     try {
-      const received: string[] = [];
-      const members = [];
-      for (const index of [1, 2]) {
-        const member = await libfosProcess(machine, index, `fs${index}`);
-        const mailbox = await member.createMailbox();
-        member.serve(mailbox.location, { handler: (request) => void received.push(`fs${index}:${JSON.stringify(request.body)}`) });
-        await member.aliasRegisterDirect(`/sys/fs/${index}`, mailbox, anyCapability);
-        await member.aliasRegisterIndirect('/sys/fs', `/sys/fs/${index}`, anyCapability);
-        members.push(member);
-      }
+      const { received, members } = await fsFleet(machine);
       const client = await libfosProcess(machine, 3, 'client');
       for (let index = 0; index < 20; index++) await client.send('/sys/fs', index);
       // After channelAfterSends sends the stream moved to a ring (opened in the background).

@@ -3,7 +3,7 @@
 // JavaScript fixture module.
 import { describe, expect, it } from 'vitest';
 import type { MessageBody } from './codec.js';
-import { hasFosErrorCode } from './errors.js';
+import { codeOf } from './internal/testing.js';
 import { Machine } from './machine.js';
 import { workerCoresMax, WorkerFabric } from './worker-fabric.js';
 
@@ -17,13 +17,6 @@ async function withWorkers<T>(cores: number, body: (machine: Machine, log: strin
   } finally {
     await machine.shutdown();
   }
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  return promise.then(
-    () => 'ok',
-    (error: unknown) => (hasFosErrorCode(error, 'BAD_REQUEST') || hasFosErrorCode(error, 'UNREACHABLE') || hasFosErrorCode(error, 'SHUTDOWN') || hasFosErrorCode(error, 'LIMIT_EXCEEDED') ? error.code : String(error)),
-  );
 }
 
 describe('WorkerFabric', () => {

@@ -2,13 +2,10 @@
 // the kernel path and over user-space channels, beside two baselines with no fos in them, run in the
 // same process with the same message size, messages in flight (one per client) and threads: worker
 // threads echoing over `postMessage`, and worker threads echoing over a bare SharedArrayBuffer ring.
-import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { encodeBody, Machine, WorkerFabric, workerSpinMicros } from '@fos/microkernel';
-import type { Benchmark, BenchmarkSession } from '../harness.js';
+import { writeGrid, type Benchmark, type BenchmarkSession } from '../harness.js';
 import type { ClientArgs, EchoAddress, MessagingPath } from '../worker-processes.js';
 import { defaultGridDirectory } from './ns-fleet.js';
 
@@ -93,7 +90,10 @@ function messagingBenchmark(name: string, baselineName: 'postMessage' | 'raw-rin
       if (withGrid) {
         const grid = await measureGrid(settings, module);
         const directory = options.gridDirectory === undefined ? defaultGridDirectory : options.gridDirectory;
-        if (directory !== null) await writeGrid(grid, settings, directory);
+        if (directory !== null) {
+          const points = grid.map((point) => ({ ...point, value: Number(point.value.toPrecision(3)), perClient: point.perClient.map((rate) => Number(rate.toPrecision(3))) }));
+          await writeGrid(directory, 'messaging', { settings: { ...settings, messageBytes: requestBytes(settings.payloadBytes), cpus: availableParallelism() }, points });
+        }
       }
       return openSession(settings, module, baselineName);
     },
@@ -190,14 +190,6 @@ async function measureGrid(settings: MessagingSettings, module: string | URL): P
     }
   }
   return grid;
-}
-
-async function writeGrid(grid: readonly MessagingGridPoint[], settings: MessagingSettings, directory: string | URL): Promise<void> {
-  const path = typeof directory === 'string' ? directory : fileURLToPath(directory);
-  await mkdir(path, { recursive: true });
-  const points = grid.map((point) => ({ ...point, value: Number(point.value.toPrecision(3)), perClient: point.perClient.map((rate) => Number(rate.toPrecision(3))) }));
-  const body = { name: 'messaging', settings: { ...settings, messageBytes: requestBytes(settings.payloadBytes), cpus: availableParallelism() }, points, date: new Date().toISOString() };
-  await writeFile(join(path, 'messaging-grid.json'), `${JSON.stringify(body, null, 2)}\n`);
 }
 
 /** A baseline: two worker threads, one echoing what the other sends, one in flight. */

@@ -1,14 +1,11 @@
 // The name-service fleet benchmarks (thesis Figures 6-1, 6-2, 6-3): a grid of concurrent clients ×
 // fleet sizes. The harness compares one measured point with one baseline point in alternating rounds;
 // the whole grid is measured once, when the session opens, and written beside the result.
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Libfos, RegisterRequest } from '@fos/libfos-messaging';
 import { assert, isFosError, type Capability, type LocalFabric } from '@fos/microkernel';
 import { SystemClock } from '@fos/sim';
 import { boot, type Instance } from '@fos/system';
-import { median, type Benchmark, type BenchmarkSession } from '../harness.js';
+import { median, writeGrid, type Benchmark, type BenchmarkSession } from '../harness.js';
 import { lookupTarget } from './lookup-rpc.js';
 import { libfosOn, perSecond, serveNamed } from './naming.js';
 
@@ -137,7 +134,10 @@ interface OpenPoint {
 async function openSession(name: string, workload: FleetWorkload, settings: FleetSettings, options: FleetOptions, pick: PointChoice): Promise<BenchmarkSession> {
   const grid = await measureGrid(workload, settings);
   const directory = options.gridDirectory === undefined ? defaultGridDirectory : options.gridDirectory;
-  if (directory !== null) await writeGrid(name, workload, settings, grid, directory);
+  if (directory !== null) {
+    const points = grid.map((point) => ({ ...point, value: Number(point.value.toPrecision(3)), rounds: point.rounds.map((value) => Number(value.toPrecision(3))) }));
+    await writeGrid(directory, name, { workload, settings, points });
+  }
   const chosen =
     pick === 'best'
       ? grid.reduce((best, point) => (point.value > best.value ? point : best))
@@ -193,15 +193,6 @@ export async function measureGrid(workload: FleetWorkload, settings: FleetSettin
     }
   }
   return grid;
-}
-
-async function writeGrid(name: string, workload: FleetWorkload, settings: FleetSettings, grid: readonly GridPoint[], directory: string | URL): Promise<string> {
-  const path = typeof directory === 'string' ? directory : fileURLToPath(directory);
-  await mkdir(path, { recursive: true });
-  const file = join(path, `${name}-grid.json`);
-  const points = grid.map((point) => ({ ...point, value: Number(point.value.toPrecision(3)), rounds: point.rounds.map((value) => Number(value.toPrecision(3))) }));
-  await writeFile(file, `${JSON.stringify({ name, workload, settings, points, date: new Date().toISOString() }, null, 2)}\n`);
-  return file;
 }
 
 /** Client `index` of `clients`, spread evenly over `cores` (1 client: core 0; 2: 0 and cores/2; ...). */

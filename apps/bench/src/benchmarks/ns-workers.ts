@@ -2,13 +2,10 @@
 // fleet of k members on k worker cores, one client per member on cores of their own, so Lookups scale
 // with the fleet once members run in parallel. The goal of the issue: k members ≥ 0.7·k × one member,
 // for every k with 2k ≤ the machine's cores; points with more threads than cores are recorded only.
-import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { boot, type Instance } from '@fos/system';
 import type { WorkerFabric } from '@fos/microkernel';
-import type { Benchmark, BenchmarkSession } from '../harness.js';
+import { writeGrid, type Benchmark, type BenchmarkSession } from '../harness.js';
 import { lookupTarget } from './lookup-rpc.js';
 import { defaultProcessesModule } from './messaging.js';
 import { defaultGridDirectory } from './ns-fleet.js';
@@ -74,7 +71,7 @@ export function nsLookupWorkers(overrides: Partial<NsLookupWorkersSettings> = {}
         }
       }
       const directory = options.gridDirectory === undefined ? defaultGridDirectory : options.gridDirectory;
-      if (directory !== null) await writeGrid(directory, { settings, cpus, measuredFleet, points: grid });
+      if (directory !== null) await writeGrid(directory, 'ns-lookup-workers', { settings, cpus, measuredFleet, points: grid });
       return openSession(module, measuredFleet, settings);
     },
   };
@@ -123,10 +120,4 @@ async function openPoint(module: string | URL, fleet: number) {
     await instance.shutdown();
     throw error;
   }
-}
-
-async function writeGrid(directory: string | URL, body: Record<string, unknown>): Promise<void> {
-  const path = typeof directory === 'string' ? directory : fileURLToPath(directory);
-  await mkdir(path, { recursive: true });
-  await writeFile(join(path, 'ns-lookup-workers-grid.json'), `${JSON.stringify({ name: 'ns-lookup-workers', ...body, date: new Date().toISOString() }, null, 2)}\n`);
 }

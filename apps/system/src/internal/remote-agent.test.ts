@@ -1,26 +1,10 @@
 // The portable test harness itself (./agent.ts, ./remote-agent.ts): commands reach an agent and
 // errors come back as the FosErrors they were, on every fabric.
-import { isFosError, type Capability } from '@fos/microkernel';
 import { describe, expect, it } from 'vitest';
-import type { BootOptions, Instance } from '../index.js';
+import type { BootOptions } from '../index.js';
 import { RemoteAgent } from './remote-agent.js';
 import { agentRecordedMax, agentSettleMsMax } from './agent.js';
-import { withInstance } from './testing.js';
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (error) {
-    return isFosError(error) ? error.code : `not a FosError: ${String(error)}`;
-  }
-}
-
-function rootOf(instance: Instance): Capability {
-  const service = instance.nameService;
-  if (service === undefined) throw new Error('booted without a name service');
-  return service.rootCapability;
-}
+import { codeOf, rootOf, withInstance } from './testing.js';
 
 const options: Record<'local' | 'sim' | 'worker', BootOptions> = {
   local: { fabric: 'local', cores: 2 },

@@ -1,4 +1,5 @@
 // Test support for the instance-level tests: boot, run, always shut down.
+import { isFosError, type Capability } from '@fos/microkernel';
 import { boot, type BootOptions, type Instance } from '../boot.js';
 
 /** Boots an instance, runs `body` with it, and shuts it down whatever happens. */
@@ -9,4 +10,21 @@ export async function withInstance<T>(options: BootOptions, body: (instance: Ins
   } finally {
     await instance.shutdown();
   }
+}
+
+/** The error code a promise rejects with (or `resolved`). */
+export async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'resolved';
+  } catch (error) {
+    return isFosError(error) ? error.code : `not a FosError: ${String(error)}`;
+  }
+}
+
+/** The root namespace capability of a booted instance's name service. */
+export function rootOf(instance: Instance): Capability {
+  const service = instance.nameService;
+  if (service === undefined) throw new Error('booted without a name service');
+  return service.rootCapability;
 }
