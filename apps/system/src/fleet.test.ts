@@ -9,9 +9,6 @@ import type { Instance } from './index.js';
 import { RemoteAgent } from './internal/remote-agent.js';
 import { withInstance } from './internal/testing.js';
 
-// Worker threads load built code: the test processes come from the build (turbo builds first).
-const processesModule = new URL('../dist/processes.js', import.meta.url);
-
 async function fleetScenario(instance: Instance, members: number): Promise<void> {
   const service = instance.nameService;
   if (service === undefined) throw new Error('booted without a name service');
@@ -47,45 +44,55 @@ describe.each(['local', 'sim', 'worker'] as const)('the name-service fleet throu
   }, 120_000);
 });
 
-describe('growFleet and shrinkFleet (Table 4.3) through boot()', () => {
-  async function growAndShrink(instance: Instance): Promise<void> {
-    const service = instance.nameService;
-    if (service === undefined) throw new Error('booted without a name service');
-    const writer = await spawnLibfos(instance, 1, 'writer');
-    const mailbox = await writer.createMailbox();
-    writer.serve(mailbox.location, { handler: (request) => ({ echo: request.body }) });
-    await writer.aliasRegisterDirect('/grow/before', mailbox, service.rootCapability);
-    // Grow from 2 to 4: each newcomer gets the table and answers from its replica.
-    await service.growFleet(service.managementCapability);
-    await service.growFleet(service.managementCapability);
-    expect(service.members).toHaveLength(4);
-    const reader = await spawnLibfos(instance, 3, 'reader'); // core 3: the fourth member's core
-    expect((await reader.call('/grow/before', 'hi')).body).toEqual({ echo: 'hi' });
-    await writer.aliasRegisterDirect('/grow/after', mailbox, service.rootCapability);
-    expect((await reader.call('/grow/after', 'again')).body).toEqual({ echo: 'again' });
-    // Shrink to 2: the members started last leave; clients that used them find another member.
-    await service.shrinkFleet(service.managementCapability);
-    await service.shrinkFleet(service.managementCapability);
-    expect(service.members).toHaveLength(2);
-    await writer.aliasRegisterDirect('/grow/shrunk', mailbox, service.rootCapability);
-    expect((await reader.nameService.lookup('/grow/shrunk')).type).toBe('direct');
-    const hashes = new Set<string>();
-    for (const client of [writer, reader]) hashes.add((await client.nameService.list({ capability: service.managementCapability })).tableHash);
-    expect(hashes.size).toBe(1);
-    // Never below one member, and only with the management capability.
-    await service.shrinkFleet(service.managementCapability);
-    await expect(service.shrinkFleet(service.managementCapability)).rejects.toThrow(/at least one member/);
-    await expect(service.growFleet(service.rootCapability)).rejects.toThrow(/management capability/);
-  }
+/**
+ * growFleet and shrinkFleet (Table 4.3) with clients on agents: a fleet of 2 grows to 4 (each newcomer
+ * gets the table and answers from its replica, each core's client finds the member on its core) and
+ * shrinks to 1; never below one member, and only with the management capability.
+ */
+async function growAndShrink(instance: Instance): Promise<void> {
+  const service = instance.nameService;
+  if (service === undefined) throw new Error('booted without a name service');
+  const clients: RemoteAgent[] = [];
+  for (let core = 0; core < instance.cores; core++) clients.push(await RemoteAgent.spawn(instance, core, `client-${core}`));
+  const writer = clients[1]!;
+  const reader = clients[3]!; // core 3: the fourth member's core
+  const mailbox = await writer.createMailbox('writer');
+  await writer.aliasRegisterDirect('/grow/before', mailbox, service.rootCapability);
+  await service.growFleet(service.managementCapability);
+  await service.growFleet(service.managementCapability);
+  expect(service.members.map((location) => location.core)).toEqual([0, 1, 2, 3]);
+  expect(await reader.call('/grow/before', 'hi')).toEqual({ from: 'writer', echo: 'hi' });
+  await writer.aliasRegisterDirect('/grow/after', mailbox, service.rootCapability);
+  expect(await reader.call('/grow/after', 'again')).toEqual({ from: 'writer', echo: 'again' });
+  // Each core's client is answered by the member on its core; all hold one table.
+  const listings = [];
+  for (const client of clients) listings.push(await client.list(service.managementCapability, '/grow/*'));
+  expect(listings.map((listing) => listing.member)).toEqual(['ns00', 'ns01', 'ns02', 'ns03']);
+  expect(new Set(listings.map((listing) => listing.tableHash)).size).toBe(1);
+  // Shrink to 2: the members started last leave; clients that used them find another member.
+  await service.shrinkFleet(service.managementCapability);
+  await service.shrinkFleet(service.managementCapability);
+  expect(service.members).toHaveLength(2);
+  await writer.aliasRegisterDirect('/grow/shrunk', mailbox, service.rootCapability);
+  expect((await reader.lookup('/grow/shrunk')).type).toBe('direct');
+  const after = [await writer.list(service.managementCapability), await reader.list(service.managementCapability)];
+  expect(after[1]!.member).toMatch(/^ns0[01]$/);
+  expect(new Set(after.map((listing) => listing.tableHash)).size).toBe(1);
+  // Never below one member, and only with the management capability.
+  await service.shrinkFleet(service.managementCapability);
+  await expect(service.shrinkFleet(service.managementCapability)).rejects.toThrow(/at least one member/);
+  await expect(service.growFleet(service.rootCapability)).rejects.toThrow(/management capability/);
+  expect(await reader.call('/grow/shrunk', 'last')).toEqual({ from: 'writer', echo: 'last' });
+}
 
-  it('grows and shrinks a fleet on the local fabric', async () => {
-    await withInstance({ fabric: 'local', cores: 4, nameServers: 2 }, growAndShrink);
-  });
-
-  it('grows and shrinks a fleet on the sim fabric for every seed', async () => {
-    await runSeeds((seed) => withInstance({ fabric: 'sim', cores: 4, seed, nameServers: 2 }, growAndShrink), { seeds: 20, seedStart: 1 });
+describe.each(['local', 'sim', 'worker'] as const)('growFleet and shrinkFleet (Table 4.3) through boot() and agents on the %s fabric', (fabric) => {
+  it(fabric === 'sim' ? 'grows a fleet of 2 to 4 and shrinks it to 1 for every seed (20)' : 'grows a fleet of 2 to 4 and shrinks it to 1', async () => {
+    if (fabric === 'sim') await runSeeds((seed) => withInstance({ fabric, cores: 4, seed, nameServers: 2 }, growAndShrink), { seeds: 20, seedStart: 1 });
+    else await withInstance({ fabric, cores: 4, nameServers: 2 }, growAndShrink);
   }, 120_000);
+});
 
+describe('growFleet and shrinkFleet through boot(): the table in parts, and a single member', () => {
   it('grows a fleet whose name table is larger than messageBytesMax (the table travels in parts)', async () => {
     await withInstance({ fabric: 'local', cores: 3, nameServers: 2 }, async (instance) => {
       const service = instance.nameService;
@@ -113,24 +120,6 @@ describe('growFleet and shrinkFleet (Table 4.3) through boot()', () => {
       expect(hashes.size).toBe(1);
     });
   }, 60_000);
-
-  it('grows and shrinks a fleet on worker threads (members spawned from the name-service module)', async () => {
-    await withInstance({ fabric: 'worker', cores: 3, nameServers: 2 }, async (instance) => {
-      const service = instance.nameService;
-      if (service === undefined) throw new Error('booted without a name service');
-      const listFrom = async (core: number) =>
-        (await instance.spawn({ core, module: processesModule, entry: 'nameSpaceListing', args: { capability: service.managementCapability } })).result as { member: string; tableHash: string };
-      await service.growFleet(service.managementCapability);
-      expect(service.members.map((location) => location.core)).toEqual([0, 1, 2]);
-      // Each core finds the member on its own core; all hold one table.
-      const listings = [await listFrom(0), await listFrom(1), await listFrom(2)];
-      expect(listings.map((listing) => listing.member)).toEqual(['ns00', 'ns01', 'ns02']);
-      expect(new Set(listings.map((listing) => listing.tableHash)).size).toBe(1);
-      await service.shrinkFleet(service.managementCapability);
-      expect(service.members).toHaveLength(2);
-      expect((await listFrom(2)).member).toMatch(/^ns0[01]$/);
-    });
-  });
 
   it('refuses to grow a single member over a local store', async () => {
     await withInstance({ fabric: 'local', cores: 2 }, async (instance) => {

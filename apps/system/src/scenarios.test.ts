@@ -1,23 +1,14 @@
 // The scenarios of issue 4 (thesis §4.2.4, §5.2, DESIGN section 5), run through boot(): on the local
 // fabric once, and on the sim fabric over many seeds (SIM_SEEDS, default 200; SIM_SEED=N replays one).
-// Scenarios 1-4 drive their processes through agents (./internal/agent.ts, issue 6) and so also run
-// on worker threads; migration still holds its processes' Libfos (local and sim).
-import { spawnLibfos, type Libfos, type LibfosOptions } from '@fos/libfos-messaging';
+// Every scenario drives its processes through agents (./internal/agent.ts, issue 6), so each runs on
+// worker threads too.
 import type { Capability, MessageBody } from '@fos/microkernel';
 import { runSeeds } from '@fos/sim';
 import { describe, expect, it } from 'vitest';
 import type { Instance } from './index.js';
+import type { AgentStats } from './internal/agent.js';
 import { RemoteAgent } from './internal/remote-agent.js';
 import { codeOf, rootOf, withInstance } from './internal/testing.js';
-
-/** Spawns a process whose entry assembles its libfos, and hands that libfos to the test (same thread). */
-function libfosOn(instance: Instance, core: number, name: string, options: LibfosOptions = {}): Promise<Libfos> {
-  return spawnLibfos(instance, core, name, options);
-}
-
-async function settle(libfos: Libfos, ms = 5): Promise<void> {
-  await libfos.dispatcher.spawnThread('settle', (thread) => thread.sleep(ms));
-}
 
 /** An agent's mailbox that records what it gets, registered under `name`; returns its name capability. */
 async function remoteMember(agent: RemoteAgent, name: string, capability: Capability): Promise<Capability> {
@@ -94,86 +85,81 @@ async function freshProcess(instance: Instance): Promise<void> {
   expect(await codeOf(observer.lookup(alias))).toBe('NO_SUCH_NAME');
 }
 
-/** Sends (and how many) a client keeps outstanding while the member it sends to migrates. */
+/** Sends a client keeps outstanding while the member it sends to migrates, and its pause between sends. */
 const migrationWindow = 16;
-const migrationMessages = 120;
+const migrationIntervalMs = 1;
+/** Sends done before the member starts to move, and at least how many more after it has moved. */
+const migrationBefore = 40;
+const migrationAfter = 40;
 
 /**
- * Scenario 5 (DESIGN section 5): a client keeps {@link migrationWindow} sends outstanding to a member's
- * name while the member migrates: name inactive, old mailbox closed and handed (queue, names,
- * capabilities) to a successor on another core, name registered there and active again. Every message
- * arrives once, in order, and the client never sees an error. Run twice: with the client on the kernel
- * path only (its sends meet the closed mailbox: refusals, refreshes, inactive waits), and with libfos's
- * user-space channel (the stream moves onto a ring after a few sends; what the ring holds at the move
- * goes with the mailbox, and later sends meet the shot-down channel and fall back to the kernel path).
+ * Scenario 5 (DESIGN section 5): a client streams numbered sends to a member's name ({@link
+ * migrationWindow} outstanding) while the member migrates: name inactive, old mailbox closed and handed
+ * (queue, names, capabilities) to a successor on another core, name registered there and active again.
+ * Every message arrives once, in order, and the client never sees an error. Run twice: with the client
+ * on the kernel path only (its sends meet the closed mailbox: refusals, refreshes, inactive waits), and
+ * with libfos's user-space channel (the stream moves onto a ring after a few sends; what the ring holds
+ * at the move goes with the mailbox, and later sends meet the shot-down channel and fall back to the
+ * kernel path).
  */
 async function migrationOnKernelPath(instance: Instance): Promise<void> {
-  const client = await migration(instance, { limits: { channelAfterSends: 0 } });
+  const client = await migration(instance, 0);
   // The client met the migration: refused sends were refreshed, or Lookups waited out the inactive name.
-  expect(client.stats().refreshes + client.stats().inactiveWaits).toBeGreaterThan(0);
-  expect(client.stats().channels.opened).toBe(0);
+  expect(client.refreshes + client.inactiveWaits).toBeGreaterThan(0);
+  expect(client.channels.opened).toBe(0);
 }
 
 async function migrationOverChannel(instance: Instance): Promise<void> {
-  // A channel send is done once it is in the ring, so the whole stream would be written before the
-  // move began: the client waits for the move once, then sends the rest into the shot-down channel.
-  const client = await migration(instance, {}, true);
-  const { channels } = client.stats();
+  const client = await migration(instance, undefined);
+  const { channels } = client;
   expect(channels.opened).toBeGreaterThanOrEqual(1);
   expect(channels.channelSends).toBeGreaterThan(0);
   expect(channels.fallbacks).toBeGreaterThanOrEqual(1);
-  expect(client.stats().refreshes + client.stats().inactiveWaits).toBeGreaterThan(0);
+  expect(client.refreshes + client.inactiveWaits).toBeGreaterThan(0);
 }
 
-async function migration(instance: Instance, clientOptions: LibfosOptions, waitForMove = false): Promise<Libfos> {
+/** The sequence numbers in an agent's records of `label`, in arrival order. */
+async function sequencesOf(agent: RemoteAgent, label: string): Promise<number[]> {
+  return (await agent.received()).map((entry) => {
+    expect(entry.startsWith(`${label}:`), entry).toBe(true);
+    return (JSON.parse(entry.slice(label.length + 1)) as { sequence: number }).sequence;
+  });
+}
+
+async function migration(instance: Instance, channelAfterSends: number | undefined): Promise<AgentStats> {
   const root = rootOf(instance);
-  const arrived: Array<{ sequence: number; by: string }> = [];
-  const handler = (by: string) => (request: { body: MessageBody }) => void arrived.push({ sequence: (request.body as { sequence: number }).sequence, by });
-  const old = await libfosOn(instance, 1, 'member');
-  const mailbox = await old.createMailbox();
-  old.serve(mailbox.location, { handler: handler('old') });
+  const old = await RemoteAgent.spawn(instance, 1, 'member');
+  const mailbox = await old.createMailbox('old');
   const nameCapability = await old.aliasRegisterDirect('/svc/member', mailbox, root);
   await old.aliasRegisterIndirect('/svc/fleet', '/svc/member', root);
-  const client = await libfosOn(instance, 2, 'client', clientOptions);
-  const failures: unknown[] = [];
-  const inFlight = new Set<Promise<void>>();
-  let migrated: Promise<void> | undefined;
-  for (let sequence = 0; sequence < migrationMessages; sequence++) {
-    while (inFlight.size >= migrationWindow) await Promise.race(inFlight);
-    const sending = client.send('/svc/member', { sequence }).catch((error: unknown) => void failures.push(error));
-    inFlight.add(sending);
-    void sending.finally(() => inFlight.delete(sending));
-    if (sequence === migrationMessages / 3) {
-      migrated = (async () => {
-        await old.deactivate('/svc/member', nameCapability);
-        const successor = await libfosOn(instance, 3, 'member-2');
-        const target = await successor.createMailbox();
-        successor.serve(target.location, { handler: handler('new') });
-        const moved = await old.handOverMailbox(mailbox.location, target.location, target.capability);
-        expect(moved.names.sort()).toEqual(['/svc/fleet', '/svc/member']);
-        await successor.aliasRegisterDirect('/svc/member', target, nameCapability);
-      })();
-      if (waitForMove) await migrated;
-    }
-  }
-  await migrated;
-  await Promise.all(inFlight);
-  expect(failures.map((error) => (error as Error).stack)).toEqual([]);
-  await settle(client, 20);
-  expect(arrived.map((item) => item.sequence)).toEqual(Array.from({ length: migrationMessages }, (_, index) => index));
-  expect(arrived.at(-1)?.by).toBe('new');
+  const client = await RemoteAgent.spawn(instance, 2, 'client', channelAfterSends === undefined ? {} : { channelAfterSends });
+  await client.streamStart('/svc/member', { window: migrationWindow, intervalMs: migrationIntervalMs });
+  await client.streamWait(migrationBefore);
+  // The move, while the stream goes on.
+  await old.deactivate('/svc/member', nameCapability);
+  const successor = await RemoteAgent.spawn(instance, 3, 'member-2');
+  const target = await successor.createMailbox('new');
+  expect((await old.handOverMailbox(mailbox.location, target)).sort()).toEqual(['/svc/fleet', '/svc/member']);
+  await successor.aliasRegisterDirect('/svc/member', target, nameCapability);
+  const moved = await client.streamWait(0);
+  await client.streamWait(moved + migrationAfter);
+  const { sent, failures, failed } = await client.streamStop();
+  expect(failures).toEqual([]);
+  expect(failed).toBe(0);
+  await client.settle(20);
+  const before = await sequencesOf(old, 'old');
+  const after = await sequencesOf(successor, 'new');
+  expect([...before, ...after]).toEqual(Array.from({ length: sent }, (_, index) => index));
+  expect(after.length).toBeGreaterThanOrEqual(migrationAfter);
   // The indirect name that led to the member leads to its successor: its alias is on the new mailbox.
-  await client.send('/svc/fleet', { sequence: migrationMessages });
-  await settle(client, 5);
-  expect(arrived.at(-1)).toEqual({ sequence: migrationMessages, by: 'new' });
-  return client;
+  await client.send('/svc/fleet', { sequence: sent });
+  await client.settle(5);
+  expect((await sequencesOf(successor, 'new')).at(-1)).toBe(sent);
+  return client.stats();
 }
 
-/** The scenarios that run in-thread (they hold the Libfos of their processes): local and sim only. */
-const inThreadScenarios = { migrationOnKernelPath, migrationOverChannel } as const;
-
-/** The scenarios that drive agents (./internal/agent.ts): local, sim and worker alike. */
-const portableScenarios = { staleCache, revokedChannel, freshProcess } as const;
+/** The scenarios, each driving its processes through agents (./internal/agent.ts): local, sim and worker alike. */
+const scenarios = { staleCache, revokedChannel, freshProcess, migrationOnKernelPath, migrationOverChannel } as const;
 
 /** Uncached Lookups per phase of the load-balancing scenario, and how many run at once. */
 const balancingLookups = 40_000;
@@ -220,18 +206,8 @@ describe.each(fabrics)('scenario loadBalancing through boot() and agents on the 
   }, 120_000);
 });
 
-describe.each(Object.entries(inThreadScenarios))('scenario %s through boot()', (_, scenario) => {
-  it('holds on the local fabric', async () => {
-    await withInstance({ fabric: 'local', cores: 4 }, scenario);
-  });
-
-  it('holds on the sim fabric for every seed', async () => {
-    await runSeeds((seed) => withInstance({ fabric: 'sim', cores: 4, seed }, scenario), { seeds: 200, seedStart: 1 });
-  }, 120_000);
-});
-
-describe.each(fabrics)('the portable scenarios through boot() and agents on the %s fabric', (fabric) => {
-  it.each(Object.entries(portableScenarios))(fabric === 'sim' ? `scenario %s holds for every seed (${simSeeds})` : 'scenario %s holds', async (_, scenario) => {
+describe.each(fabrics)('the scenarios through boot() and agents on the %s fabric', (fabric) => {
+  it.each(Object.entries(scenarios))(fabric === 'sim' ? `scenario %s holds for every seed (${simSeeds})` : 'scenario %s holds', async (_, scenario) => {
     if (fabric === 'sim') await runSeeds((seed) => withInstance({ fabric, cores: 4, seed }, scenario), { seeds: simSeeds, seedStart: 1 });
     else await withInstance({ fabric, cores: 4 }, scenario);
   }, 120_000);

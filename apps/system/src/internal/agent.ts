@@ -43,6 +43,14 @@ export const agentLookupSharesMax = 100_000;
 export const agentLookupConcurrencyMax = 256;
 /** The most destinations one `lookupShares` command counts (later ones are refused). */
 export const agentLookupDestinationsMax = 64;
+/** The most messages one stream (`streamStart`) sends; it stops by itself there. */
+export const agentStreamMessagesMax = 100_000;
+/** The most sends a stream keeps outstanding at once. */
+export const agentStreamWindowMax = 256;
+/** The longest pause between two sends of a stream (machine clock; at least 1 ms, so that a stream never starves its core). */
+export const agentStreamIntervalMsMax = 1_000;
+/** The most failures a stream keeps (later ones are only counted). */
+export const agentStreamFailuresMax = 100;
 
 const capabilitySchema = z.custom<Capability>((value) => isCapability(value), 'is not a capability');
 const nameSchema = z.string().min(1).max(1024);
@@ -92,6 +100,20 @@ export const agentCommandSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('channelClosed'), channel: z.number().int().min(0) }),
   z.object({ op: z.literal('receive'), location: locationSchema }),
   z.object({ op: z.literal('tryReceive'), location: locationSchema }),
+  // Migration (DESIGN section 5): the member's side.
+  z.object({ op: z.literal('deactivate'), name: nameSchema, capability: capabilitySchema }),
+  /** Hands a mailbox the agent owns (queue, names, capabilities) to `successor`; answers the names moved. */
+  z.object({ op: z.literal('handOverMailbox'), location: locationSchema, successor: mailboxSchema }),
+  /**
+   * Starts the agent's one stream: sends `{ sequence }` to `name` for sequence 0, 1, 2, …, at most
+   * `window` outstanding, pausing `intervalMs` (machine clock) after each send begins, until
+   * `streamStop` (or {@link agentStreamMessagesMax} messages). `BAD_REQUEST` while a stream runs.
+   */
+  z.object({ op: z.literal('streamStart'), name: nameSchema, window: z.number().int().min(1).max(agentStreamWindowMax), intervalMs: z.number().int().min(1).max(agentStreamIntervalMsMax) }),
+  /** Waits until the stream has `completed` sends done (or has ended); answers how many are done. */
+  z.object({ op: z.literal('streamWait'), completed: z.number().int().min(0).max(agentStreamMessagesMax) }),
+  /** Stops the stream, waits for its outstanding sends, answers `{ sent, failures, failed }`. */
+  z.object({ op: z.literal('streamStop') }),
 ]);
 
 /** One command to an agent. */
@@ -112,13 +134,23 @@ export type AgentStats = {
   readonly replyLocation: MailboxLocation;
   /** Messages its served mailboxes got beyond {@link agentRecordedMax}. */
   readonly unrecorded: number;
+  /** Its libfos's user-space channels (see `Libfos.stats`). */
+  readonly channels: { readonly opened: number; readonly channelSends: number; readonly fallbacks: number };
 };
+
+/** What `streamStop` answers: how many messages the stream sent (sequences 0..sent-1) and what failed. */
+export type AgentStreamResult = { readonly sent: number; readonly failures: string[]; readonly failed: number };
+
 
 /** What the {@link agent} entry returns: where its control mailbox is, and a capability to send there. */
 export type AgentAddress = { readonly name: string; readonly location: MailboxLocation; readonly capability: Capability };
 
 const controlMessageSchema = z.object({ command: z.unknown(), reply: mailboxSchema });
-const agentArgsSchema = z.object({ name: z.string().min(1).max(255) });
+const agentArgsSchema = z.object({
+  name: z.string().min(1).max(255),
+  /** Sends before libfos opens a user-space channel (0: never); the libfos default when absent. */
+  channelAfterSends: z.number().int().min(0).max(1_000_000).optional(),
+});
 const commandArgsSchema = z.object({ control: mailboxSchema, command: z.unknown() });
 
 function parseArgs<T>(entry: string, schema: z.ZodType<T>, args: unknown): T {
@@ -150,8 +182,8 @@ function describeBody(body: MessageBody): string {
  * Returns the control mailbox's address.
  */
 export async function agent(context: ProcessContext, args: MessageBody): Promise<MessageBody> {
-  const { name } = parseArgs('agent', agentArgsSchema, args);
-  const libfos = await createLibfos(context);
+  const { name, channelAfterSends } = parseArgs('agent', agentArgsSchema, args);
+  const libfos = await createLibfos(context, channelAfterSends === undefined ? {} : { limits: { channelAfterSends } });
   const control = await context.kernel.createMailbox();
   await context.kernel.addName(control.location, agentControlName);
   const state = new AgentState(name, context, libfos);
@@ -167,9 +199,15 @@ export async function agent(context: ProcessContext, args: MessageBody): Promise
       // A message without a reply address has nobody to answer to.
       if (!parsed.success) continue;
       const { command, reply } = parsed.data;
-      void state.execute(command).then((answer) =>
-        context.kernel.ukSend(agentReplyName, reply.location, reply.capability, answer).catch(() => undefined),
-      );
+      void state.execute(command).then(async (answer) => {
+        try {
+          await context.kernel.ukSend(agentReplyName, reply.location, reply.capability, answer);
+        } catch (error) {
+          // An answer that cannot go (too large, say) goes back as the error it met; a command process
+          // that is gone has nobody to answer to.
+          await context.kernel.ukSend(agentReplyName, reply.location, reply.capability, errorAnswer(error)).catch(() => undefined);
+        }
+      });
     }
   })();
   const address: AgentAddress = { name, location: control.location, capability: control.capability };
@@ -185,6 +223,7 @@ class AgentState {
   readonly #channels: Channel[] = [];
   readonly #recorded: string[] = [];
   #unrecorded = 0;
+  #stream: Stream | undefined;
 
   constructor(name: string, context: ProcessContext, libfos: Libfos) {
     this.#name = name;
@@ -270,14 +309,18 @@ class AgentState {
       case 'received':
         return [...this.#recorded];
       case 'stats': {
+        const { lookups, refreshes, inactiveWaits, channels } = libfos.stats();
         const stats: AgentStats = {
-          ...libfos.stats(),
+          lookups,
+          refreshes,
+          inactiveWaits,
           cacheEntries: libfos.cache.stats().entries,
           replyName: libfos.dispatcher.replyAddress.name,
           replyLocation: libfos.dispatcher.replyAddress.location,
           unrecorded: this.#unrecorded,
+          channels: { opened: channels.opened, channelSends: channels.channelSends, fallbacks: channels.fallbacks },
         };
-        return { lookups: stats.lookups, refreshes: stats.refreshes, inactiveWaits: stats.inactiveWaits, cacheEntries: stats.cacheEntries, replyName: stats.replyName, replyLocation: stats.replyLocation, unrecorded: stats.unrecorded };
+        return { ...stats, channels: { ...stats.channels } };
       }
       case 'settle':
         await new Promise<void>((resolve) => this.#context.clock.setTimer(command.ms, resolve));
@@ -306,7 +349,33 @@ class AgentState {
         const message = kernel.tryReceive(command.location);
         return message === undefined ? { received: false } : { received: true, body: message.body };
       }
+      case 'deactivate':
+        await libfos.deactivate(command.name, command.capability);
+        return null;
+      case 'handOverMailbox': {
+        const key = formatLocation(command.location);
+        if (!this.#mailboxes.has(key)) throw new FosError('BAD_REQUEST', `agent ${this.#name} did not create mailbox ${key}`, { value: command.location });
+        const moved = await libfos.handOverMailbox(command.location, command.successor.location, command.successor.capability);
+        this.#mailboxes.delete(key);
+        return { names: [...moved.names] };
+      }
+      case 'streamStart':
+        if (this.#stream !== undefined) throw new FosError('BAD_REQUEST', `agent ${this.#name} already runs a stream`, { value: command.name });
+        this.#stream = new Stream(libfos, this.#context, command.name, command.window, command.intervalMs);
+        return null;
+      case 'streamWait':
+        return this.#runningStream().waitCompleted(command.completed);
+      case 'streamStop': {
+        const result = await this.#runningStream().stop();
+        this.#stream = undefined;
+        return { ...result, failures: [...result.failures] };
+      }
     }
+  }
+
+  #runningStream(): Stream {
+    if (this.#stream === undefined) throw new FosError('BAD_REQUEST', `agent ${this.#name} runs no stream`, { value: null });
+    return this.#stream;
   }
 
   /** See the `lookupShares` command. */
@@ -340,6 +409,71 @@ class AgentState {
     if (this.#recorded.length < agentRecordedMax) this.#recorded.push(entry);
     else this.#unrecorded++;
   }
+}
+
+/** An agent's stream of numbered sends (the `streamStart` command). */
+class Stream {
+  readonly #failures: string[] = [];
+  #failed = 0;
+  #sent = 0;
+  #completed = 0;
+  #stopping = false;
+  readonly #done: Promise<void>;
+  readonly #waiters: Array<{ completed: number; resolve: () => void }> = [];
+  #ended = false;
+
+  constructor(libfos: Libfos, context: ProcessContext, name: string, window: number, intervalMs: number) {
+    const inFlight = new Set<Promise<void>>();
+    this.#done = (async () => {
+      while (!this.#stopping && this.#sent < agentStreamMessagesMax) {
+        while (inFlight.size >= window) await Promise.race(inFlight);
+        if (this.#stopping) break;
+        const sending = libfos
+          .send(name, { sequence: this.#sent })
+          .catch((error: unknown) => {
+            if (this.#failures.length < agentStreamFailuresMax) this.#failures.push(errorText(error));
+            this.#failed++;
+          })
+          .finally(() => {
+            inFlight.delete(sending);
+            this.#completed++;
+            this.#wake();
+          });
+        inFlight.add(sending);
+        this.#sent++;
+        await new Promise<void>((resolve) => context.clock.setTimer(intervalMs, resolve));
+      }
+      await Promise.all(inFlight);
+      this.#ended = true;
+      this.#wake();
+    })();
+  }
+
+  /** Resolves once `completed` sends are done (or the stream ended); answers how many are done. */
+  async waitCompleted(completed: number): Promise<number> {
+    if (this.#completed < completed && !this.#ended) await new Promise<void>((resolve) => this.#waiters.push({ completed, resolve }));
+    return this.#completed;
+  }
+
+  async stop(): Promise<AgentStreamResult> {
+    this.#stopping = true;
+    await this.#done;
+    return { sent: this.#sent, failures: this.#failures, failed: this.#failed };
+  }
+
+  #wake(): void {
+    for (let index = this.#waiters.length - 1; index >= 0; index--) {
+      const waiter = this.#waiters[index]!;
+      if (this.#ended || this.#completed >= waiter.completed) {
+        this.#waiters.splice(index, 1);
+        waiter.resolve();
+      }
+    }
+  }
+}
+
+function errorText(error: unknown): string {
+  return isFosError(error) ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
 }
 
 /**

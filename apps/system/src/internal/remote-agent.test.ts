@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BootOptions } from '../index.js';
 import { RemoteAgent } from './remote-agent.js';
-import { agentRecordedMax, agentSettleMsMax } from './agent.js';
+import { agentRecordedMax, agentSettleMsMax, agentStreamWindowMax } from './agent.js';
 import { codeOf, rootOf, withInstance } from './testing.js';
 
 const options: Record<'local' | 'sim' | 'worker', BootOptions> = {
@@ -37,8 +37,40 @@ describe.each(['local', 'sim', 'worker'] as const)('RemoteAgent on the %s fabric
       expect(await codeOf(agent.settle(agentSettleMsMax + 1))).toBe('BAD_REQUEST');
       expect(await codeOf(agent.command({ op: 'unknown' } as never))).toBe('BAD_REQUEST');
       expect(await codeOf(agent.channelSend(0, 'x'))).toBe('BAD_REQUEST');
+      expect(await codeOf(agent.streamWait(1))).toBe('BAD_REQUEST');
+      expect(await codeOf(agent.streamStop())).toBe('BAD_REQUEST');
+      expect(await codeOf(agent.streamStart('/t/x', { window: agentStreamWindowMax + 1, intervalMs: 1 }))).toBe('BAD_REQUEST');
+      expect(await codeOf(agent.handOverMailbox({ machine: 'm0', core: 1, mailbox: 999 }, await agent.createQueueMailbox()))).toBe('BAD_REQUEST');
       // The agent still answers after all that.
       expect(await agent.received()).toEqual([]);
+      // An answer too large for one message comes back as the error it met, not as silence.
+      const mailbox = await agent.createMailbox('big');
+      await agent.aliasRegisterDirect('/t/big', mailbox, rootOf(instance));
+      for (let index = 0; index < 3; index++) await agent.send('/t/big', 'x'.repeat(30_000));
+      await agent.settle();
+      expect(await codeOf(agent.received())).toBe('MESSAGE_TOO_LARGE');
+    });
+  });
+
+  it('streams numbered sends, one stream at a time, and reports the failures it met', async () => {
+    await withInstance(options[fabric], async (instance) => {
+      const server = await RemoteAgent.spawn(instance, 1, 'server');
+      const client = await RemoteAgent.spawn(instance, 0, 'client');
+      const mailbox = await server.createMailbox('s');
+      await server.aliasRegisterDirect('/t/stream', mailbox, rootOf(instance));
+      await client.streamStart('/t/stream', { window: 4, intervalMs: 1 });
+      expect(await codeOf(client.streamStart('/t/stream', { window: 4, intervalMs: 1 }))).toBe('BAD_REQUEST');
+      expect(await client.streamWait(50)).toBeGreaterThanOrEqual(50);
+      const { sent, failures, failed } = await client.streamStop();
+      expect([failures, failed]).toEqual([[], 0]);
+      await client.settle(10);
+      expect(await server.received()).toEqual(Array.from({ length: sent }, (_, sequence) => `s:{"sequence":${sequence}}`));
+      // A stream to a name nobody registered fails every send, and says so.
+      await client.streamStart('/t/nobody', { window: 2, intervalMs: 1 });
+      await client.streamWait(3);
+      const missed = await client.streamStop();
+      expect(missed.failed).toBe(missed.sent);
+      expect(missed.failures[0]).toMatch(/NO_SUCH_NAME/);
     });
   });
 });

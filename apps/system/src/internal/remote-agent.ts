@@ -5,7 +5,7 @@
 import { FosError, isFosErrorCode, type Capability, type MailboxLocation, type MessageBody } from '@fos/microkernel';
 import type { ListResult, LookupResult, RegisterRequest, RegisterResult, ReserveRequest, ReserveResult, TemporaryRequest, TemporaryResult, UnregisterRequest } from '@fos/libfos-messaging';
 import type { Instance } from '../boot.js';
-import type { AgentAddress, AgentAnswer, AgentCommand, AgentStats } from './agent.js';
+import type { AgentAddress, AgentAnswer, AgentCommand, AgentStats, AgentStreamResult } from './agent.js';
 
 /**
  * The built agent module: worker threads load built JavaScript only, so every fabric spawns agents
@@ -40,9 +40,12 @@ export class RemoteAgent {
     this.#address = address;
   }
 
-  /** Spawns an agent named `name` (for logs and its records) on `core`. */
-  static async spawn(instance: Instance, core: number, name: string): Promise<RemoteAgent> {
-    const handle = await instance.spawn({ core, name: `agent ${name}`, module: agentModule, entry: 'agent', args: { name } });
+  /**
+   * Spawns an agent named `name` (for logs and its records) on `core`. `channelAfterSends`: its
+   * libfos's limit of that name (0: never a user-space channel); the default when absent.
+   */
+  static async spawn(instance: Instance, core: number, name: string, options: { channelAfterSends?: number } = {}): Promise<RemoteAgent> {
+    const handle = await instance.spawn({ core, name: `agent ${name}`, module: agentModule, entry: 'agent', args: { name, ...options } });
     return new RemoteAgent(instance, core, handle.result as AgentAddress);
   }
 
@@ -192,5 +195,34 @@ export class RemoteAgent {
   async tryReceive(location: MailboxLocation): Promise<MessageBody | undefined> {
     const answer = (await this.command({ op: 'tryReceive', location })) as { received: boolean; body?: MessageBody };
     return answer.received ? answer.body : undefined;
+  }
+
+  /** Makes `name` inactive (senders wait) before its mailbox moves. */
+  async deactivate(name: string, capability: Capability): Promise<void> {
+    await this.command({ op: 'deactivate', name, capability });
+  }
+
+  /** Hands one of the agent's mailboxes (queue, names, capabilities) to `successor`; the names moved. */
+  async handOverMailbox(location: MailboxLocation, successor: AgentMailbox): Promise<string[]> {
+    const moved = (await this.command({ op: 'handOverMailbox', location, successor: { location: successor.location, capability: successor.capability } })) as { names: string[] };
+    return moved.names;
+  }
+
+  /**
+   * Starts the agent's stream of `{ sequence }` sends to `name` (0, 1, 2, …), at most `window`
+   * outstanding, a pause of `intervalMs` (machine clock) after each send begins.
+   */
+  async streamStart(name: string, options: { window: number; intervalMs: number }): Promise<void> {
+    await this.command({ op: 'streamStart', name, ...options });
+  }
+
+  /** Waits until `completed` sends of the stream are done; answers how many are. */
+  async streamWait(completed: number): Promise<number> {
+    return (await this.command({ op: 'streamWait', completed })) as number;
+  }
+
+  /** Stops the stream once its outstanding sends are done. */
+  async streamStop(): Promise<AgentStreamResult> {
+    return (await this.command({ op: 'streamStop' })) as AgentStreamResult;
   }
 }
