@@ -1,5 +1,6 @@
-import { Packr } from 'msgpackr';
+import { Packr, RESET_BUFFER_MODE } from 'msgpackr';
 import { FosError } from './errors.js';
+import { isStandalone } from './internal/bytes.js';
 import { bodyDepthMax, messageBytesMax } from './limits.js';
 
 /**
@@ -22,8 +23,14 @@ export type MessageBody =
 const int64Min = -(2n ** 63n);
 const uint64Max = 2n ** 64n - 1n;
 
-// One shared encoder: msgpackr keeps no state between calls with records off.
-const packr = new Packr({ useRecords: false, int64AsType: 'bigint', moreTypes: false, mapsAsObjects: true });
+// One shared encoder: msgpackr keeps no state between calls with records off. Encoding resets its
+// buffer after each call (RESET_BUFFER_MODE), so what it returns is good until the next encode only
+// and is copied out at once; decoded byte arrays are views into the message's bytes, except for bytes
+// that share their buffer with other messages (a slab piece, ./internal/bytes.ts), whose byte arrays
+// are copied out.
+const codecOptions = { useRecords: false, int64AsType: 'bigint', moreTypes: false, mapsAsObjects: true } as const;
+const packr = new Packr(codecOptions);
+const copyingUnpackr = new Packr({ ...codecOptions, copyBuffers: true });
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -33,6 +40,44 @@ function describe(value: unknown): string {
 
 function refuse(path: string, why: string, value: unknown): never {
   throw new FosError('BAD_REQUEST', `message body at ${path} ${why}`, { value });
+}
+
+/**
+ * True when `value` is certainly a body {@link checkBody} accepts, found without building a path or
+ * an array per value (every send checks its body); false sends it to `checkBody`, which decides and
+ * words the error.
+ */
+function plainBody(value: unknown, depth: number): boolean {
+  if (depth > bodyDepthMax) return false;
+  switch (typeof value) {
+    case 'boolean':
+    case 'string':
+    case 'undefined':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'bigint':
+      return value >= int64Min && value <= uint64Max;
+    case 'object': {
+      if (value === null || value instanceof Uint8Array) return true;
+      if (value instanceof Date) return !Number.isNaN(value.getTime());
+      if (Array.isArray(value)) {
+        for (let index = 0; index < value.length; index++) {
+          const item: unknown = value[index];
+          if (item === undefined || !plainBody(item, depth + 1)) return false;
+        }
+        return true;
+      }
+      const prototype: unknown = Object.getPrototypeOf(value);
+      if (prototype !== Object.prototype && prototype !== null) return false;
+      for (const key in value) {
+        if (Object.hasOwn(value, key) && !plainBody((value as Record<string, unknown>)[key], depth + 1)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
 }
 
 function checkBody(value: unknown, path: string, depth: number): void {
@@ -77,17 +122,28 @@ function checkBody(value: unknown, path: string, depth: number): void {
  * `MESSAGE_TOO_LARGE` beyond `bytesMax`.
  */
 export function encodeBody(body: unknown, bytesMax: number = messageBytesMax): Uint8Array {
-  checkBody(body, 'body', 0);
-  const packed = packr.pack(body);
+  return new Uint8Array(encodeBodyTransient(body, bytesMax));
+}
+
+/**
+ * @internal {@link encodeBody} without the copy: a view into the encoder's buffer, good only until the
+ * next encode in this thread (for a writer that copies it straight into a ring).
+ */
+export function encodeBodyTransient(body: unknown, bytesMax: number = messageBytesMax): Uint8Array {
+  if (!plainBody(body, 0)) checkBody(body, 'body', 0);
+  const packed = packr.pack(body, RESET_BUFFER_MODE);
   if (packed.length > bytesMax) {
     throw new FosError('MESSAGE_TOO_LARGE', `message body of ${packed.length} bytes exceeds messageBytesMax (${bytesMax})`, { value: packed.length });
   }
-  return new Uint8Array(packed);
+  return packed;
 }
 
-/** Decodes bytes made by {@link encodeBody}; the result shares nothing with any sender's object. */
+/**
+ * Decodes bytes made by {@link encodeBody}; the result shares nothing with any sender's object, nor
+ * with other messages (its byte arrays are views into `bytes` only when `bytes` is standalone).
+ */
 export function decodeBody(bytes: Uint8Array): MessageBody {
-  return packr.unpack(bytes) as MessageBody;
+  return (isStandalone(bytes) ? packr : copyingUnpackr).unpack(bytes) as MessageBody;
 }
 
 /** A deep copy through the codec: what the receiver of a message gets. */

@@ -44,4 +44,4 @@ export {
 export type { Channel, EntryFunction, ProcessContext, ProcessExit, SystemCalls } from './process.js';
 export { ChannelRing, ringHeaderBytes, type ChannelCloseReason, type RingWriteResult } from './ring.js';
 export { SimFabric, simStepsMax, type SimFabricOptions } from './sim-fabric.js';
-export { WorkerFabric, workerCoresMax, workerShutdownMsMax, workerSpawnsInFlightMax, workerSpinMicros, workerSpinMicrosMax, type WorkerFabricOptions } from './worker-fabric.js';
+export { WorkerFabric, workerCoresMax, workerShutdownMsMax, workerSpawnsInFlightMax, workerSpinMicros, workerSpinMicrosMax, workerTurnMicros, type WorkerFabricOptions } from './worker-fabric.js';

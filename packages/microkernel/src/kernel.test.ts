@@ -251,6 +251,35 @@ describe.each(['local', 'sim'] as const)('microkernel on %s fabric', (kind) => {
       expect(server.kernel.tryReceive(location)).toBeUndefined();
     }));
 
+  it('keeps channel messages of every size whole and apart: byte arrays received share nothing, a move copies them out', () =>
+    withMachine(kind, async (machine) => {
+      const owner = await processOn(machine, 1, 'owner');
+      const successor = await processOn(machine, 2, 'successor');
+      const client = await processOn(machine, 3, 'client');
+      const { location, capability } = await namedMailbox(owner.kernel, '/svc/sizes');
+      const channel = await client.kernel.createChannel('/svc/sizes', location, capability);
+      // Sizes around the on-heap limit (64 bytes) and the slab's largest piece (2 KiB), and beyond.
+      const sizes = [1, 40, 64, 65, 100, 500, 2000, 2048, 3000, 20_000];
+      const payload = (size: number, seed: number) => Uint8Array.from({ length: size }, (_, index) => (index * 7 + seed) & 0xff);
+      for (const [seed, size] of sizes.entries()) await channel.send({ seed, payload: payload(size, seed) });
+      const first = [];
+      for (let index = 0; index < 5; index++) first.push(await owner.kernel.receive(location));
+      // Detaching one received byte array (a transfer) must leave every other message intact.
+      const taken = (first[4]!.body as { payload: Uint8Array }).payload;
+      structuredClone(taken.buffer, { transfer: [taken.buffer as ArrayBuffer] });
+      for (const message of first.slice(0, 4)) {
+        const { seed, payload: got } = message.body as { seed: number; payload: Uint8Array };
+        expect(got).toEqual(payload(sizes[seed]!, seed));
+      }
+      // The rest move with the mailbox (still in the ring or already in the queue) and arrive whole.
+      const target = await successor.kernel.createMailbox();
+      expect((await owner.kernel.moveMailbox(location, target.location, target.capability)).messages).toBe(sizes.length - 5);
+      for (let seed = 5; seed < sizes.length; seed++) {
+        const message = await successor.kernel.receive(target.location);
+        expect(message.body).toEqual({ seed, payload: payload(sizes[seed]!, seed) });
+      }
+    }));
+
   it('delivers a new channel\'s first message into an idle mailbox with nothing else happening', () =>
     withMachine(kind, async (machine) => {
       const server = await processOn(machine, 1);

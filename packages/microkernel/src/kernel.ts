@@ -1,7 +1,7 @@
 import type { Clock, RandomSource } from '@fos/sim';
 import { assert } from './assert.js';
 import { hashCapability, mintCapability, validateCapability, type Capability } from './capability.js';
-import { decodeBody, encodeBody, type MessageBody } from './codec.js';
+import { decodeBody, encodeBody, encodeBodyTransient, type MessageBody } from './codec.js';
 import { deserializeFosError, FosError, isFosError, serializeFosError } from './errors.js';
 import type { Fabric, FabricPort, KernelMessage } from './fabric.js';
 import type {
@@ -14,6 +14,7 @@ import type {
   SendStream,
 } from './internal/tables.js';
 import { receiversPerMailboxMax, nameServersPerMachineMax, uncheckedPermitsPerPairMax, type KernelLimits } from './limits.js';
+import { standaloneBytes } from './internal/bytes.js';
 import { formatLocation, validateLocation, type MailboxLocation, type SenderIdentity } from './location.js';
 import { nameServiceName, validateMailboxName, validateName } from './names.js';
 import { ChannelRing, type ChannelCloseReason, type RingWriteResult } from './ring.js';
@@ -248,6 +249,7 @@ export class Kernel {
       readable: undefined,
       taken: 0,
       nameServer: false,
+      ringsWaitForRoom: false,
     };
     this.mailboxes.set(location.mailbox, mailbox);
     this.publishStats();
@@ -340,7 +342,9 @@ export class Kernel {
     const capabilityHashes = [...mailbox.capabilityHashes];
     this.removeMailbox(mailbox);
     try {
-      await this.request(target.core, (requestId) => ({ kind: 'moveIn', fromCore: this.core, requestId, location: target, capability, messages, names, capabilityHashes }));
+      // Ring copies may be slab pieces: each message travels as bytes of its own.
+      const moving = messages.map((message) => ({ ...message, bytes: standaloneBytes(message.bytes) }));
+      await this.request(target.core, (requestId) => ({ kind: 'moveIn', fromCore: this.core, requestId, location: target, capability, messages: moving, names, capabilityHashes }));
     } catch (error) {
       if (caller.state === 'running' && !this.shutDown) {
         // The successor changed since the dry run (its mailbox went away, a limit filled up): restore
@@ -615,7 +619,7 @@ export class Kernel {
       this.port.post(target.core, { kind: 'channelClose', fromCore: this.core, channelId, location: target });
       throw new FosError('NAME_EXISTS', `process ${caller.name} opened another channel to ${formatLocation(target)} meanwhile`, { value: target });
     }
-    const writer: ChannelWriter = { channelId, ring, location: target, destinationName: name, capability: sendCapability, process: caller.id, drainWaiters: [], closed: false };
+    const writer: ChannelWriter = { channelId, ring, location: target, destinationName: name, capability: sendCapability, process: caller.id, stream, drainWaiters: [], closed: false };
     stream.channel = writer;
     caller.channels.add(channelId);
     this.writers.set(channelId, writer);
@@ -630,15 +634,20 @@ export class Kernel {
   async channelSend(caller: ProcessRecord, writer: ChannelWriter, body: unknown): Promise<void> {
     this.checkCaller(caller);
     if (writer.closed) throw closedChannelError(writer, writer.ring.closeReason ?? 'closed');
-    const bytes = encodeBody(body, Math.min(this.limits.messageBytesMax, ChannelRing.messageBytesMaxFor(writer.ring.capacityBytes)));
-    const stream = this.sendStream(caller, writer.location);
+    // Encoded into the codec's buffer and copied straight into the ring (no copy of its own), unless
+    // this send must wait for the path first: then other encodes may run meanwhile.
+    let bytes = encodeBodyTransient(body, Math.min(this.limits.messageBytesMax, ChannelRing.messageBytesMaxFor(writer.ring.capacityBytes)));
+    const stream = writer.stream;
     if (stream.refused.size > 0) {
       throw new FosError('WOULD_BLOCK', `the stream to ${formatLocation(writer.location)} has refused sends (${[...stream.refused].join(', ')}); re-send or abandon them first`, {
         value: writer.location,
       });
     }
     const wait = this.acquirePath(stream, 'channel');
-    if (wait !== undefined) await wait;
+    if (wait !== undefined) {
+      bytes = new Uint8Array(bytes); // a copy (the codec's buffer is a Node Buffer, whose slice is a view)
+      await wait;
+    }
     let result: RingWriteResult;
     try {
       result = writer.ring.tryWrite(bytes);
@@ -698,8 +707,7 @@ export class Kernel {
     }
     this.writers.delete(writer.channelId);
     this.processes.get(writer.process)?.channels.delete(writer.channelId);
-    const stream = this.sendStreams.get(`${writer.process}>${formatLocation(writer.location)}`);
-    if (stream?.channel === writer) stream.channel = undefined;
+    if (writer.stream.channel === writer) writer.stream.channel = undefined;
     for (const wake of writer.drainWaiters.splice(0)) wake();
   }
 
@@ -884,7 +892,10 @@ export class Kernel {
     mailbox.readable?.();
   }
 
+  /** A dequeue made room: rings whose drain stopped for want of it go on (else their doorbells drain them). */
   private afterDequeue(mailbox: Mailbox): void {
+    if (!mailbox.ringsWaitForRoom) return;
+    mailbox.ringsWaitForRoom = false;
     for (const reader of mailbox.channels.values()) this.drainChannel(mailbox, reader);
   }
 
@@ -934,7 +945,10 @@ export class Kernel {
   private drainChannel(mailbox: Mailbox, reader: ChannelReader): number {
     let moved = 0;
     for (;;) {
-      if (mailbox.receivers.length === 0 && mailbox.queue.length >= mailbox.queueMessagesMax) return moved;
+      if (mailbox.receivers.length === 0 && mailbox.queue.length >= mailbox.queueMessagesMax) {
+        mailbox.ringsWaitForRoom = true;
+        return moved;
+      }
       const bytes = reader.ring.readNext(reader.cutoff);
       if (bytes !== undefined) {
         this.enqueue(mailbox, { bytes, sender: reader.sender, destinationName: reader.destinationName, enqueuedAtMs: this.clock.now(), via: 'channel' });

@@ -1,4 +1,5 @@
 import { assert } from './assert.js';
+import { allocateMessageBytes } from './internal/bytes.js';
 
 // Header slots (Int32) in front of the data region of a ring's SharedArrayBuffer.
 const writeSlot = 0; // write index (bits 0..30) and the closed bit (bit 31): one word, so shoot-down cannot race a writer
@@ -106,7 +107,8 @@ export class ChannelRing {
 
   /**
    * Reader: takes the next message, stopping at `cutoff` (the index returned by {@link close}) when
-   * given, else at the current write index. A fresh copy: the writer may reuse the space at once.
+   * given, else at the current write index. A fresh copy (the writer may reuse the space at once),
+   * possibly a piece of a slab shared with other messages (see internal/bytes.ts): never transfer it.
    */
   readNext(cutoff?: number): Uint8Array | undefined {
     const readIndex = Atomics.load(this.header, readSlot);
@@ -115,7 +117,7 @@ export class ChannelRing {
     const mask = this.capacityBytes - 1;
     const length = this.view.getUint32(readIndex & mask, true);
     const start = (readIndex + lengthPrefixBytes) & mask;
-    const bytes = new Uint8Array(length);
+    const bytes = allocateMessageBytes(length);
     const firstPart = Math.min(length, this.capacityBytes - start);
     bytes.set(this.data.subarray(start, start + firstPart));
     if (firstPart < length) bytes.set(this.data.subarray(0, length - firstPart), firstPart);

@@ -18,6 +18,12 @@ export const workerShutdownMsMax = 5_000;
 export const workerSpinMicros = 50;
 /** The longest spin a worker fabric accepts, in µs. */
 export const workerSpinMicrosMax = 10_000;
+/**
+ * The longest a busy worker core goes without a full event-loop turn, in µs: between turns it yields
+ * to promise jobs only (a process answers a ring message without a trip through the event loop), and a
+ * turn lets port messages (the kernel path), timers and I/O in.
+ */
+export const workerTurnMicros = 200;
 /** Spawns one core waits on at once, at most; more is `LIMIT_EXCEEDED`. */
 export const workerSpawnsInFlightMax = 1_024;
 

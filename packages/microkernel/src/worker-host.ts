@@ -8,6 +8,7 @@ import { FosError, isFosError, serializeFosError } from './errors.js';
 import type { Fabric, FabricPort, KernelMessage } from './fabric.js';
 import { workerProtocolVersion, type FromHost, type ToHost, type WorkerHostData } from './internal/worker-protocol.js';
 import { Kernel } from './kernel.js';
+import { workerTurnMicros } from './worker-fabric.js';
 
 /** The fabric as one worker's kernel sees it: a port to each other core, and a loop back to itself. */
 class PeerFabric implements Fabric {
@@ -133,6 +134,9 @@ function host(port: NonNullable<typeof parentPort>, data: WorkerHostData): void 
 type WaitAsync = (array: Int32Array, index: number, value: number) => { readonly async: boolean; readonly value: Promise<string> | string };
 const waitAsync = (Atomics as unknown as { readonly waitAsync: WaitAsync }).waitAsync;
 
+/** Awaiting it lets the promise jobs queued so far run, and nothing else. */
+const promiseJobs = Promise.resolve();
+
 /** Lets queued work of this thread run (promise jobs, port messages, timers) before going on. */
 function turn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -143,21 +147,35 @@ function turn(): Promise<void> {
  * ring traffic it spins on the bell for `spinMicros` (an answer that comes back within that costs no
  * wake-up), then sleeps in `Atomics.waitAsync` (never a blocking wait: the thread's kernel, timers and
  * processes must go on). An idle core costs no CPU; the thread stays alive through its ports.
+ *
+ * While busy the loop yields to promise jobs only (`await`), so a process that reacts to a message in
+ * its promise jobs (most do) answers without a trip through the event loop; at least every
+ * {@link workerTurnMicros} it takes a full turn, so port messages (the kernel path), timers and I/O
+ * still get in under a steady stream of ring traffic.
  */
 async function ringLoop(kernel: Kernel, doorbells: Int32Array, bell: number, spinMicros: number, stopped: () => boolean): Promise<void> {
+  let lastTurn = performance.now();
   while (!stopped()) {
     const seen = Atomics.load(doorbells, bell);
-    if (kernel.pollChannels() > 0) {
+    if (performance.now() - lastTurn >= workerTurnMicros / 1000) {
       await turn();
+      lastTurn = performance.now();
+    }
+    if (kernel.pollChannels() > 0) {
+      await promiseJobs;
       continue;
     }
-    // Spin, reading the clock only every few dozen loads (the clock costs more than the load).
+    // Spin, letting promise jobs run between loads and reading the clock only every few loads.
     const spinUntil = performance.now() + spinMicros / 1000;
-    for (let spins = 1; Atomics.load(doorbells, bell) === seen; spins++) if ((spins & 63) === 0 && performance.now() >= spinUntil) break;
+    for (let spins = 1; Atomics.load(doorbells, bell) === seen; spins++) {
+      if ((spins & 15) === 0 && performance.now() >= spinUntil) break;
+      await promiseJobs;
+    }
     if (Atomics.load(doorbells, bell) !== seen) continue;
     Atomics.store(doorbells, bell + 1, 1);
     if (Atomics.load(doorbells, bell) === seen && !stopped()) await waitAsync(doorbells, bell, seen).value;
     Atomics.store(doorbells, bell + 1, 0);
+    lastTurn = performance.now();
   }
 }
 

@@ -46,6 +46,8 @@ export interface Mailbox {
   taken: number;
   /** Set while registered with `ukNameServiceRegister`: deliveries to it permit one unchecked reply. */
   nameServer: boolean;
+  /** Set when a ring drain stopped for want of room in the queue: the next dequeue drains again. */
+  ringsWaitForRoom: boolean;
 }
 
 /** The sending side of one stream, kept by the sender's kernel. */
@@ -73,6 +75,8 @@ export interface ChannelWriter {
   readonly destinationName: string;
   readonly capability: Capability;
   readonly process: string;
+  /** The sender's stream to the mailbox (the one whose channel this is). */
+  readonly stream: SendStream;
   readonly drainWaiters: Array<() => void>;
   closed: boolean;
 }
