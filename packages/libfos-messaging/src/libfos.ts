@@ -87,34 +87,55 @@ type DirectResult = Extract<LookupResult, { type: 'direct' }>;
 /** One send to a name, as the sends after it see it: where its first attempt went, issued yet, settled (with every earlier one). */
 type SendTicket = {
   location: string | undefined;
-  issued: boolean;
-  readonly issuedPromise: Promise<void>;
-  readonly settled: Promise<void>;
-  readonly markIssued: () => void;
-  readonly markSettled: () => void;
+  readonly issued: boolean;
+  /** Resolves once issued. */
+  whenIssued(): Promise<void>;
+  /** Resolves once it and every send before it have settled. */
+  whenSettled(): Promise<void>;
+  markIssued(): void;
+  markSettled(): void;
 };
 
 /** The sends to one intended name that are in progress: the last one's ticket, and how many recover from a refusal. */
 type SendOrder = { last: SendTicket | undefined; recovering: number; inProgress: number };
 
-/** A ticket after `earlier`: it counts as settled once it and every send before it have settled. */
+const settledAlready = Promise.resolve();
+
+/**
+ * A ticket after `earlier`: it counts as settled once it and every send before it have settled. Its
+ * promises are made only when a later send waits on it (most never do: one send at a time, or sends
+ * that follow one another to one place).
+ */
 function newSendTicket(earlier: SendTicket | undefined): SendTicket {
-  let resolveIssued!: () => void;
-  let resolveSettled!: () => void;
-  const issuedPromise = new Promise<void>((resolve) => (resolveIssued = resolve));
-  const own = new Promise<void>((resolve) => (resolveSettled = resolve));
-  const settled = earlier === undefined ? own : own.then(() => earlier.settled);
+  let issued = false;
+  let settled = false;
+  let before = earlier;
+  let issuedWaiters: Array<() => void> | undefined;
+  let settledWaiters: Array<() => void> | undefined;
+  let settledPromise: Promise<void> | undefined;
   const ticket: SendTicket = {
     location: undefined,
-    issued: false,
-    issuedPromise,
-    settled,
-    markIssued: () => {
-      if (ticket.issued) return;
-      ticket.issued = true;
-      resolveIssued();
+    get issued() {
+      return issued;
     },
-    markSettled: resolveSettled,
+    whenIssued: () => (issued ? settledAlready : new Promise<void>((resolve) => (issuedWaiters ??= []).push(resolve))),
+    whenSettled: () => {
+      if (settled) return before === undefined ? settledAlready : before.whenSettled();
+      settledPromise ??= new Promise<void>((resolve) => (settledWaiters ??= []).push(resolve)).then(() => (before === undefined ? undefined : before.whenSettled()));
+      return settledPromise;
+    },
+    markIssued: () => {
+      if (issued) return;
+      issued = true;
+      for (const wake of issuedWaiters?.splice(0) ?? []) wake();
+    },
+    markSettled: () => {
+      if (settled) return;
+      settled = true;
+      for (const wake of settledWaiters?.splice(0) ?? []) wake();
+      // Once the sends before it have settled too, it need not hold on to them.
+      void before?.whenSettled().then(() => (before = undefined));
+    },
   };
   return ticket;
 }
@@ -353,15 +374,17 @@ export class Libfos {
     order.last = ticket;
     order.inProgress++;
     try {
-      if (intended !== nameServiceName) await this.getCanonicalAlias();
-      if (order.recovering > 0 && earlier !== undefined) await thread.waitFor(earlier.settled);
-      let resolved = await this.resolve(thread, intended, false);
+      // A warm process awaits neither its canonical alias nor the name service here.
+      if (intended !== nameServiceName && this.canonicalAlias === undefined) await this.getCanonicalAlias();
+      if (order.recovering > 0 && earlier !== undefined) await thread.waitFor(earlier.whenSettled());
+      const walked = this.walkCache(intended);
+      let resolved = 'resolved' in walked ? walked.resolved : await this.resolve(thread, intended, false, walked);
       // First attempts are issued in ticket order (the kernel then keeps one stream's order), and one
       // that goes elsewhere than the one before it, or while an earlier send recovers, waits until the
       // earlier sends have settled.
-      if (earlier !== undefined && !earlier.issued) await thread.waitFor(earlier.issuedPromise);
+      if (earlier !== undefined && !earlier.issued) await thread.waitFor(earlier.whenIssued());
       ticket.location = formatLocation(resolved.location);
-      if (earlier !== undefined && (order.recovering > 0 || earlier.location !== ticket.location)) await thread.waitFor(earlier.settled);
+      if (earlier !== undefined && (order.recovering > 0 || earlier.location !== ticket.location)) await thread.waitFor(earlier.whenSettled());
       let pending: Promise<T>;
       try {
         pending = attempt(this.destination(resolved, capability));
@@ -375,7 +398,7 @@ export class Libfos {
         order.recovering++;
         try {
           for (const followed of resolved.chain) this.cache.invalidate(followed);
-          if (earlier !== undefined) await thread.waitFor(earlier.settled);
+          if (earlier !== undefined) await thread.waitFor(earlier.whenSettled());
           this.counters.refreshes++;
           resolved = await this.resolve(thread, intended, true);
           return await attempt(this.destination(resolved, capability));
@@ -398,15 +421,44 @@ export class Libfos {
     return { name: resolved.name, location: resolved.location, capability: sendCapability };
   }
 
-  private async resolve(thread: Thread, name: string, refresh: boolean): Promise<ResolvedName> {
+  /**
+   * Follows the cached hops from `name`: the resolution when every hop is cached, else the chain up
+   * to the first name that is not (its cache miss already counted).
+   */
+  private walkCache(name: string): { readonly resolved: ResolvedName } | { readonly chain: string[]; readonly current: string } {
     const chain: string[] = [];
     let current = name;
     for (;;) {
-      if (chain.length > this.limits.indirectionHopsMax) {
-        throw new FosError('CYCLE', `${name} did not resolve within indirectionHopsMax (${this.limits.indirectionHopsMax}) hops: ${chain.join(' → ')}`, { value: name });
-      }
-      chain.push(current);
-      const cached = refresh ? undefined : this.cache.get(current);
+      this.pushHop(chain, name, current);
+      const cached = this.cache.get(current);
+      if (cached === undefined) return { chain, current };
+      if (cached.type === 'direct') return { resolved: this.resolved(name, chain, cached) };
+      current = cached.next;
+    }
+  }
+
+  private pushHop(chain: string[], name: string, current: string): void {
+    if (chain.length > this.limits.indirectionHopsMax) {
+      throw new FosError('CYCLE', `${name} did not resolve within indirectionHopsMax (${this.limits.indirectionHopsMax}) hops: ${chain.join(' → ')}`, { value: name });
+    }
+    chain.push(current);
+  }
+
+  /**
+   * Resolves `name` through the cache and the name service (`refresh`: the name service only);
+   * `walked`: the cache walk already made for it.
+   */
+  private async resolve(thread: Thread, name: string, refresh: boolean, walked?: { readonly chain: string[]; readonly current: string }): Promise<ResolvedName> {
+    const walk = refresh ? undefined : (walked ?? this.walkCache(name));
+    if (walk !== undefined && 'resolved' in walk) return walk.resolved;
+    const chain = walk?.chain ?? [];
+    let current = walk?.current ?? name;
+    // True while `current` is on the chain already and known not to be cached.
+    let missed = walk !== undefined;
+    for (;;) {
+      if (!missed) this.pushHop(chain, name, current);
+      const cached = refresh || missed ? undefined : this.cache.get(current);
+      missed = false;
       const result = cached ?? (await this.lookupWaitingOutInactive(thread, current));
       if (cached === undefined) this.cache.put(current, result, result.ttlMs);
       if (result.type === 'direct') return this.resolved(name, chain, result);

@@ -28,7 +28,7 @@ export const messagingDefaults: MessagingSettings = Object.freeze({
   roundTrips: 20_000,
   warmupRoundTrips: 2_000,
   payloadBytes: 32,
-  rounds: 5,
+  rounds: 9,
   warmupRounds: 1,
   gridClients: [1, 2, 4, 8],
   gridServers: [1, 8],

@@ -15,7 +15,7 @@ export interface SendByNameSettings {
   readonly warmupRounds: number;
 }
 
-export const sendByNameDefaults: SendByNameSettings = Object.freeze({ calls: 10_000, warmupCalls: 1_000, payloadBytes: 32, rounds: 5, warmupRounds: 1 });
+export const sendByNameDefaults: SendByNameSettings = Object.freeze({ calls: 10_000, warmupCalls: 1_000, payloadBytes: 32, rounds: 11, warmupRounds: 1 });
 
 /** The fleet name the clients call. */
 export const sendByNameFleet = '/bench/echo';
