@@ -51,6 +51,8 @@ export const agentStreamWindowMax = 256;
 export const agentStreamIntervalMsMax = 1_000;
 /** The most failures a stream keeps (later ones are only counted). */
 export const agentStreamFailuresMax = 100;
+/** The most names one `aliasRegisterDirectMany` command registers. */
+export const agentBulkNamesMax = 256;
 
 const capabilitySchema = z.custom<Capability>((value) => isCapability(value), 'is not a capability');
 const nameSchema = z.string().min(1).max(1024);
@@ -66,6 +68,8 @@ export const agentCommandSchema = z.discriminatedUnion('op', [
    */
   z.object({ op: z.literal('createMailbox'), behaviour: z.enum(['record', 'queue']), label: z.string().min(1).max(255).optional() }),
   z.object({ op: z.literal('aliasRegisterDirect'), name: nameSchema, mailbox: mailboxSchema, capability: capabilitySchema, publish: z.boolean().optional(), active: z.boolean().optional() }),
+  /** Registers each name for one mailbox, one after another; answers how many it registered. */
+  z.object({ op: z.literal('aliasRegisterDirectMany'), names: z.array(nameSchema).min(1).max(agentBulkNamesMax), mailbox: mailboxSchema, capability: capabilitySchema }),
   z.object({ op: z.literal('aliasRegisterIndirect'), name: nameSchema, destination: nameSchema, capability: capabilitySchema, weight: z.number().int().min(1).max(1000).optional() }),
   z.object({ op: z.literal('unregisterDirect'), name: nameSchema, location: locationSchema, capability: capabilitySchema }),
   z.object({ op: z.literal('unregisterIndirect'), name: nameSchema, destination: nameSchema, capability: capabilitySchema }),
@@ -264,6 +268,10 @@ class AgentState {
       case 'aliasRegisterDirect': {
         const options = { ...(command.publish === undefined ? {} : { publish: command.publish }), ...(command.active === undefined ? {} : { active: command.active }) };
         return libfos.aliasRegisterDirect(command.name, command.mailbox, command.capability, options);
+      }
+      case 'aliasRegisterDirectMany': {
+        for (const name of command.names) await libfos.aliasRegisterDirect(name, command.mailbox, command.capability);
+        return command.names.length;
       }
       case 'aliasRegisterIndirect':
         return libfos.aliasRegisterIndirect(command.name, command.destination, command.capability, command.weight === undefined ? {} : { weight: command.weight });

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BootOptions } from '../index.js';
 import { RemoteAgent } from './remote-agent.js';
-import { agentRecordedMax, agentSettleMsMax, agentStreamWindowMax } from './agent.js';
+import { agentBulkNamesMax, agentRecordedMax, agentSettleMsMax, agentStreamWindowMax } from './agent.js';
 import { codeOf, rootOf, withInstance } from './testing.js';
 
 const options: Record<'local' | 'sim' | 'worker', BootOptions> = {
@@ -40,6 +40,7 @@ describe.each(['local', 'sim', 'worker'] as const)('RemoteAgent on the %s fabric
       expect(await codeOf(agent.streamWait(1))).toBe('BAD_REQUEST');
       expect(await codeOf(agent.streamStop())).toBe('BAD_REQUEST');
       expect(await codeOf(agent.streamStart('/t/x', { window: agentStreamWindowMax + 1, intervalMs: 1 }))).toBe('BAD_REQUEST');
+      expect(await codeOf(agent.aliasRegisterDirectMany(Array.from({ length: agentBulkNamesMax + 1 }, (_, index) => `/t/n${index}`), await agent.createQueueMailbox(), rootOf(instance)))).toBe('BAD_REQUEST');
       expect(await codeOf(agent.handOverMailbox({ machine: 'm0', core: 1, mailbox: 999 }, await agent.createQueueMailbox()))).toBe('BAD_REQUEST');
       // The agent still answers after all that.
       expect(await agent.received()).toEqual([]);

@@ -76,6 +76,11 @@ export class RemoteAgent {
     return (await this.command({ op: 'aliasRegisterDirect', name, mailbox: { location: mailbox.location, capability: mailbox.capability }, capability, ...options })) as Capability;
   }
 
+  /** Registers each name for `mailbox` (at most `agentBulkNamesMax` per call); answers how many. */
+  async aliasRegisterDirectMany(names: readonly string[], mailbox: AgentMailbox, capability: Capability): Promise<number> {
+    return (await this.command({ op: 'aliasRegisterDirectMany', names: [...names], mailbox: { location: mailbox.location, capability: mailbox.capability }, capability })) as number;
+  }
+
   async aliasRegisterIndirect(name: string, destination: string, capability: Capability, options: { weight?: number } = {}): Promise<Capability> {
     return (await this.command({ op: 'aliasRegisterIndirect', name, destination, capability, ...options })) as Capability;
   }
