@@ -111,6 +111,8 @@ export class Kernel {
   private readonly mailboxes = new Map<number, Mailbox>();
   private readonly processes = new Map<string, ProcessRecord>();
   private readonly sendStreams = new Map<string, SendStream>();
+  /** The mailboxes of this core that have channels into them (what a doorbell makes this kernel poll). */
+  private readonly channelMailboxes = new Set<Mailbox>();
   private readonly writers = new Map<string, ChannelWriter>();
   private readonly pending = new Map<number, PendingRequest>();
   /** Unchecked replies a name server may still send a process of this core: `nameServer>process` → count. */
@@ -671,8 +673,7 @@ export class Kernel {
    */
   pollChannels(): number {
     let moved = 0;
-    for (const mailbox of this.mailboxes.values()) {
-      if (mailbox.channels.size === 0) continue;
+    for (const mailbox of this.channelMailboxes) {
       for (const reader of [...mailbox.channels.values()]) moved += this.drainChannel(mailbox, reader);
     }
     return moved;
@@ -927,6 +928,7 @@ export class Kernel {
       cutoff: undefined,
     };
     mailbox.channels.set(message.channelId, reader);
+    this.channelMailboxes.add(mailbox);
     // The reader starts asleep, wanting a doorbell, before the writer hears the channel is open: else
     // the first messages would wait in the ring until something else made this mailbox drain it.
     this.drainChannel(mailbox, reader);
@@ -957,6 +959,7 @@ export class Kernel {
       }
       if (reader.cutoff !== undefined) {
         mailbox.channels.delete(reader.channelId);
+        if (mailbox.channels.size === 0) this.channelMailboxes.delete(mailbox);
         this.port.post(reader.writerCore, { kind: 'drained', fromCore: this.core, channelId: reader.channelId });
         return moved;
       }
@@ -997,6 +1000,7 @@ export class Kernel {
       this.port.post(reader.writerCore, { kind: 'drained', fromCore: this.core, channelId: reader.channelId });
     }
     mailbox.channels.clear();
+    this.channelMailboxes.delete(mailbox);
     mailbox.queue.length = 0;
     const gone = this.shutDown
       ? new FosError('SHUTDOWN', `kernel of core ${this.core} shut down`, { value: mailbox.location })
