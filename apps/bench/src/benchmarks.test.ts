@@ -99,7 +99,7 @@ describe('the name-service fleet benchmarks (Figures 6-1, 6-2, 6-3)', () => {
 
 describe('the messaging benchmarks (Figure 6-4), on worker threads', () => {
   // Tiny rounds and a one-point grid, no grid file written; the process module is the build's.
-  const tiny = { roundTrips: 50, warmupRoundTrips: 5, rounds: 1, warmupRounds: 0, gridClients: [1], gridServers: [1], gridRoundTrips: 20 };
+  const tiny = { roundTrips: 50, warmupRoundTrips: 5, rounds: 1, warmupRounds: 0, gridClients: [1], gridServers: [1], gridRoundTrips: 20, gridRounds: 1 };
 
   it.each([
     ['messaging', messaging(tiny, { gridDirectory: null })],
