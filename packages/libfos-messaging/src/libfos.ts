@@ -88,6 +88,8 @@ type DirectResult = Extract<LookupResult, { type: 'direct' }>;
 type SendTicket = {
   location: string | undefined;
   readonly issued: boolean;
+  /** True once it and every send before it have settled (known without waiting). */
+  readonly settledWithEarlier: boolean;
   /** Resolves once issued. */
   whenIssued(): Promise<void>;
   /** Resolves once it and every send before it have settled. */
@@ -104,7 +106,8 @@ const settledAlready = Promise.resolve();
 /**
  * A ticket after `earlier`: it counts as settled once it and every send before it have settled. Its
  * promises are made only when a later send waits on it (most never do: one send at a time, or sends
- * that follow one another to one place).
+ * that follow one another to one place), at most one of each kind, each chained to the one before
+ * through a promise job (never a deep recursion).
  */
 function newSendTicket(earlier: SendTicket | undefined): SendTicket {
   let issued = false;
@@ -118,10 +121,16 @@ function newSendTicket(earlier: SendTicket | undefined): SendTicket {
     get issued() {
       return issued;
     },
+    get settledWithEarlier() {
+      return settled && before === undefined;
+    },
     whenIssued: () => (issued ? settledAlready : new Promise<void>((resolve) => (issuedWaiters ??= []).push(resolve))),
     whenSettled: () => {
-      if (settled) return before === undefined ? settledAlready : before.whenSettled();
-      settledPromise ??= new Promise<void>((resolve) => (settledWaiters ??= []).push(resolve)).then(() => (before === undefined ? undefined : before.whenSettled()));
+      if (settled && before === undefined) return settledAlready;
+      if (settledPromise === undefined) {
+        const own = settled ? settledAlready : new Promise<void>((resolve) => (settledWaiters ??= []).push(resolve));
+        settledPromise = own.then(() => before?.whenSettled());
+      }
       return settledPromise;
     },
     markIssued: () => {
@@ -133,8 +142,8 @@ function newSendTicket(earlier: SendTicket | undefined): SendTicket {
       if (settled) return;
       settled = true;
       for (const wake of settledWaiters?.splice(0) ?? []) wake();
-      // Once the sends before it have settled too, it need not hold on to them.
-      void before?.whenSettled().then(() => (before = undefined));
+      // The sends before it settled first (the usual order): it need not hold on to them.
+      if (before?.settledWithEarlier === true) before = undefined;
     },
   };
   return ticket;
