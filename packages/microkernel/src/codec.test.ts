@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { copyBody, decodeBody, encodeBody, type MessageBody } from './codec.js';
+import { bodyChecksForTests, copyBody, decodeBody, encodeBody, type MessageBody } from './codec.js';
 import { hasFosErrorCode } from './errors.js';
 
 function refusal(body: unknown, bytesMax?: number): string | undefined {
@@ -75,5 +76,50 @@ describe('message bodies', () => {
     const copy = copyBody(original);
     expect(copy).toEqual(original);
     expect(copy.list).not.toBe(original.list);
+  });
+});
+
+describe('the fast body check', () => {
+  const { plainBody, checkBody } = bodyChecksForTests;
+  const accepts = (value: unknown): boolean => {
+    try {
+      checkBody(value, 'body', 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  class Point {
+    x = 1;
+  }
+  const sparseArray = (): unknown[] => {
+    const holes: unknown[] = [1];
+    holes[2] = 3;
+    return holes;
+  };
+  // Values a body may hold and values it may not, nested anywhere.
+  const leaf = fc.oneof(
+    fc.anything(),
+    fc.constantFrom<unknown>(Number.NaN, Number.POSITIVE_INFINITY, -0, 2n ** 64n, -(2n ** 63n) - 1n, 2n ** 64n - 1n, new Date(Number.NaN), new Date(5), new Map(), new Set(), new Point(), () => 1, Symbol('s'), Object.create(null), new Uint8Array(3), [undefined], sparseArray()),
+  );
+  const value = fc.letrec<{ tree: unknown }>((tie) => ({
+    tree: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('tree'), { maxLength: 4 }), fc.dictionary(fc.string({ maxLength: 4 }), tie('tree'), { maxKeys: 4 })),
+  })).tree;
+
+  it('never accepts what the full check refuses, and accepts every plain body the full check accepts', () => {
+    fc.assert(
+      fc.property(value, (candidate) => {
+        if (plainBody(candidate, 0)) expect(accepts(candidate)).toBe(true);
+      }),
+      { numRuns: 5_000 },
+    );
+    for (const plain of [{ a: [1, 'x', { b: null }], c: 2n, d: new Uint8Array(2), e: new Date(1), f: undefined }, [true, false], 'text', 1.5]) expect(plainBody(plain, 0)).toBe(true);
+  });
+
+  it('leaves depth to the full check at bodyDepthMax + 1', () => {
+    let deep: unknown = 1;
+    for (let level = 0; level < 70; level++) deep = [deep];
+    expect(plainBody(deep, 0)).toBe(false);
+    expect(accepts(deep)).toBe(false);
   });
 });

@@ -150,3 +150,6 @@ export function decodeBody(bytes: Uint8Array): MessageBody {
 export function copyBody<T extends MessageBody>(body: T, bytesMax?: number): T {
   return decodeBody(encodeBody(body, bytesMax)) as T;
 }
+
+/** @internal The two body checks, for the test that the fast one never accepts what the full one refuses. */
+export const bodyChecksForTests = { plainBody, checkBody } as const;
