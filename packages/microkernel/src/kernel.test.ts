@@ -280,6 +280,25 @@ describe.each(['local', 'sim'] as const)('microkernel on %s fabric', (kind) => {
       }
     }));
 
+  it('holds channel messages in the ring while the queue is full and drains them as the owner takes messages', () =>
+    withMachine(kind, async (machine) => {
+      const server = await processOn(machine, 1);
+      const client = await processOn(machine, 2);
+      const mailbox = await server.kernel.createMailbox({ queueMessagesMax: 2 });
+      await server.kernel.addName(mailbox.location, '/svc/narrow');
+      const channel = await client.kernel.createChannel('/svc/narrow', mailbox.location, mailbox.capability);
+      for (let index = 0; index < 20; index++) await channel.send(index);
+      await sleep(server.clock, 5);
+      // Two in the queue, the rest still in the ring; each message taken lets the next one in.
+      expect(server.kernel.pendingMessages(mailbox.location)).toBe(2);
+      const got: unknown[] = [];
+      for (let index = 0; index < 10; index++) got.push(server.kernel.tryReceive(mailbox.location)?.body);
+      expect(got).toEqual(Array.from({ length: 10 }, (_, index) => index));
+      for (let index = 10; index < 20; index++) got.push((await server.kernel.receive(mailbox.location)).body);
+      expect(got).toEqual(Array.from({ length: 20 }, (_, index) => index));
+      expect(server.kernel.tryReceive(mailbox.location)).toBeUndefined();
+    }));
+
   it('delivers a new channel\'s first message into an idle mailbox with nothing else happening', () =>
     withMachine(kind, async (machine) => {
       const server = await processOn(machine, 1);
