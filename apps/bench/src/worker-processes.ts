@@ -101,6 +101,9 @@ export async function lookupTarget(context: ProcessContext, args: MessageBody): 
 export async function lookupClient(context: ProcessContext, args: MessageBody): Promise<MessageBody> {
   const { name, lookups, warmupLookups } = args as { name: string; lookups: number; warmupLookups: number };
   const libfos = await createLibfos(context);
+  // A client that sends by name has its canonical alias: its requests to the name service may then
+  // take a user-space channel (the replies are checked sends to that name).
+  await libfos.getCanonicalAlias();
   const clock = new SystemClock();
   const round = (count: number) =>
     libfos.run(async () => {

@@ -32,9 +32,17 @@ type Entry = { readonly name: string; readonly channel: Channel };
 
 /**
  * A send function that routes through user-space channels where it pays, and through `kernelPath`
- * otherwise. `close()` closes every channel (what was written is still delivered).
+ * otherwise. `replyNamed`: true once the process's reply address has a name (then requests to the
+ * name service may take a channel too). `close()` closes every channel (what was written is still
+ * delivered).
  */
-export function channelingSend(kernel: SystemCalls, kernelPath: SendFunction, policy: ChannelPolicy, counters: ChannelCounters): { send: SendFunction; close(): void } {
+export function channelingSend(
+  kernel: SystemCalls,
+  kernelPath: SendFunction,
+  policy: ChannelPolicy,
+  counters: ChannelCounters,
+  replyNamed: () => boolean = () => false,
+): { send: SendFunction; close(): void } {
   for (const [key, value] of Object.entries(policy)) {
     if (!Number.isSafeInteger(value) || value < 0) throw new FosError('BAD_REQUEST', `libfos limit ${key} is not a non-negative integer`, { value });
   }
@@ -64,9 +72,12 @@ export function channelingSend(kernel: SystemCalls, kernelPath: SendFunction, po
 
   const send: SendFunction = async (destination, body) => {
     const { name, location, capability } = destination;
-    // The name service's own name stays on the kernel path: each delivery there grants the name server
-    // the one unchecked reply (§5.2) a process without a canonical alias needs, and a ring grants none.
-    if (policy.channelAfterSends === 0 || name === null || name === nameServiceName || location === undefined || capability === undefined) return kernelPath(destination, body);
+    // The name service's own name stays on the kernel path until this process has a canonical alias:
+    // each delivery there grants the name server the one unchecked reply (§5.2) a nameless reply
+    // address needs, and a ring grants none. Replies to a named address are checked sends.
+    if (policy.channelAfterSends === 0 || name === null || (name === nameServiceName && !replyNamed()) || location === undefined || capability === undefined) {
+      return kernelPath(destination, body);
+    }
     const key = `${formatLocation(location)} ${name}`;
     const entry = open.get(key);
     if (entry !== undefined) {

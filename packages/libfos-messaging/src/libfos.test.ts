@@ -144,6 +144,29 @@ describe.each(['local', 'sim'] as const)('libfos on %s fabric', (kind) => {
     }
   });
 
+  it('sends its name-service requests through a channel once it has a canonical alias, and never before', async () => {
+    const { machine, names } = await toyMachine(kind);
+    try {
+      const server = await libfosProcess(machine, 1, 'server');
+      const mailbox = await server.createMailbox();
+      await server.aliasRegisterDirect('/svc/looked-up', mailbox, anyCapability);
+      const nameless = await libfosProcess(machine, 2, 'nameless');
+      for (let index = 0; index < 20; index++) await nameless.run(() => nameless.nameService.lookup('/svc/looked-up'));
+      // Its replies need the name server's unchecked reply, which only a kernel-path delivery grants.
+      expect(nameless.stats().channels.opened).toBe(0);
+      expect(nameless.dispatcher.replyAddress.name).toBeNull();
+      const named = await libfosProcess(machine, 3, 'named');
+      await named.getCanonicalAlias();
+      const lookups = names.lookups;
+      for (let index = 0; index < 30; index++) expect((await named.run(() => named.nameService.lookup('/svc/looked-up'))).type).toBe('direct');
+      expect(names.lookups - lookups).toBe(30);
+      expect(named.stats().channels.opened).toBe(1);
+      expect(named.stats().channels.channelSends).toBeGreaterThan(0);
+    } finally {
+      await machine.shutdown();
+    }
+  });
+
   it('keeps pipelined sends in order through full-queue refusals and re-sends', async () => {
     const { machine } = await toyMachine(kind);
     try {

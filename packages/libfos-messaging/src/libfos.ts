@@ -544,7 +544,9 @@ export async function createLibfos(context: ProcessContext, options: LibfosOptio
   const limits: LibfosLimits = { ...defaultLibfosLimits, ...options.limits };
   const channelCounters: ChannelCounters = { opened: 0, channelSends: 0, fallbacks: 0 };
   const policy = { channelAfterSends: limits.channelAfterSends, channelsPerProcessMax: limits.channelsPerProcessMax };
-  const channels = { ...channelingSend(context.kernel, ukSendFunction(context.kernel, context.clock, sendCounters), policy, channelCounters), counters: channelCounters };
+  // Called at send time only, once the dispatcher below exists.
+  const replyNamed = (): boolean => dispatcher.replyAddress.name !== null;
+  const channels = { ...channelingSend(context.kernel, ukSendFunction(context.kernel, context.clock, sendCounters), policy, channelCounters, replyNamed), counters: channelCounters };
   const kernelCapability = options.kernelCapability;
   const send: SendFunction = (destination, body) => {
     if (destination.name !== null || kernelCapability === undefined) return channels.send(destination, body);

@@ -187,6 +187,27 @@ describe.each(['local', 'sim'] as const)('microkernel on %s fabric', (kind) => {
       expect(await codeOf(nameServer.kernel.ukNameServiceUnregister(service.location, machine.kernelCapability))).toBe('NO_SUCH_NAME');
     }));
 
+  it('takes a channel under /sys/name to a name server, grants no unchecked reply through it, and shoots it down when the server unregisters', () =>
+    withMachine(kind, async (machine) => {
+      const nameServer = await processOn(machine, 1, 'name-server');
+      const client = await processOn(machine, 2, 'client');
+      const service = await nameServer.kernel.createMailbox();
+      expect(await codeOf(client.kernel.createChannel('/sys/name', service.location, service.capability))).toBe('NO_SUCH_NAME');
+      await nameServer.kernel.ukNameServiceRegister(service.location, machine.kernelCapability, service.capability);
+      const channel = await client.kernel.createChannel('/sys/name', service.location, service.capability);
+      const reply = await client.kernel.createMailbox();
+      await channel.send({ request: 1 });
+      expect((await nameServer.kernel.receive(service.location)).via).toBe('channel');
+      // A ring delivery grants no unchecked reply (a client with a nameless reply address stays on the kernel path).
+      expect(await codeOf(nameServer.kernel.ukUncheckedSend(machine.kernelCapability, reply.location, 'unasked'))).toBe('PERMISSION_DENIED');
+      await channel.send({ request: 2 });
+      await nameServer.kernel.ukNameServiceUnregister(service.location, machine.kernelCapability);
+      // What the ring held before is delivered; the next write meets the shot-down channel.
+      expect((await nameServer.kernel.receive(service.location)).body).toEqual({ request: 2 });
+      expect(await codeOf(channel.send({ request: 3 }))).toBe('PERMISSION_DENIED');
+      expect(channel.closed).toBe(true);
+    }));
+
   it('moves a mailbox to a successor: queue in order with stamps, names and capabilities; the old one refuses', () =>
     withMachine(kind, async (machine) => {
       const owner = await processOn(machine, 1, 'owner');

@@ -568,12 +568,18 @@ export class Kernel {
     await this.broadcastNameServer('register', mailbox.location, capability);
   }
 
-  /** `ukNameServiceUnregister` (§5.2): the mailbox is no longer a name server of the machine. */
+  /**
+   * `ukNameServiceUnregister` (§5.2): the mailbox is no longer a name server of the machine; channels
+   * into it under /sys/name are shot down.
+   */
   async ukNameServiceUnregister(caller: ProcessRecord, location: unknown, kernelCapability: unknown): Promise<void> {
     this.checkKernelCapability(validateCapability(kernelCapability));
     const mailbox = this.ownedMailbox(caller, location);
     if (!mailbox.nameServer) throw new FosError('NO_SUCH_NAME', `mailbox ${formatLocation(mailbox.location)} is not a name server`, { value: mailbox.location });
     mailbox.nameServer = false;
+    // Channels made under /sys/name were good for a name server only: shoot them down (what they hold
+    // is still delivered), so their writers meet the change and find another member.
+    this.shootDown(mailbox, (reader) => reader.destinationName === nameServiceName, 'revoked');
     await this.broadcastNameServer('unregister', mailbox.location, null);
   }
 
