@@ -1,7 +1,7 @@
-// The scenarios of issue 4 (thesis §4.2.4, §5.2, DESIGN section 5), run through boot(): on the local
-// fabric once, and on the sim fabric over many seeds (SIM_SEEDS, default 200; SIM_SEED=N replays one).
-// Every scenario drives its processes through agents (./internal/agent.ts, issue 6), so each runs on
-// worker threads too.
+// The scenarios of issue 4 (thesis §4.2.4, §5.2, DESIGN section 5), run through boot(): once on the
+// local fabric and on worker threads, and on the sim fabric over many seeds (SIM_SEEDS, default 200;
+// SIM_SEED=N replays one). Every scenario drives its processes through agents (./internal/agent.ts,
+// issue 6): a test cannot hold a process that lives on another thread.
 import type { Capability, MessageBody } from '@fos/microkernel';
 import { runSeeds } from '@fos/sim';
 import { describe, expect, it } from 'vitest';
