@@ -441,6 +441,8 @@ class Stream {
           .catch((error: unknown) => {
             if (this.#failures.length < agentStreamFailuresMax) this.#failures.push(errorText(error));
             this.#failed++;
+            // The agent's process (or its core) is gone: nothing more can be sent.
+            if (isFosError(error) && error.code === 'SHUTDOWN') this.#stopping = true;
           })
           .finally(() => {
             inFlight.delete(sending);
