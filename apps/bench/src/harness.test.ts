@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { formatResultLine, formatSignificant, median, runBenchmark, significant, summarize, type Benchmark, type BenchmarkResult, type MachineInfo } from './harness.js';
+import { formatResultLine, formatSignificant, gridPointRounds, median, runBenchmark, significant, summarize, type Benchmark, type BenchmarkResult, type MachineInfo } from './harness.js';
 
 const machine: MachineInfo = { cpus: 8, model: 'Test CPU', node: 'v20.0.0', platform: 'linux-x64' };
 const date = new Date('2025-01-02T03:04:05.000Z');
@@ -50,6 +50,16 @@ describe('median', () => {
     median(samples);
     expect(samples).toEqual([3, 1, 2]);
     expect(() => median([])).toThrow(RangeError);
+  });
+});
+
+describe('gridPointRounds', () => {
+  it('throws the discarded rounds away and takes the median of the timed ones', async () => {
+    const values = [1000, 3, 9, 5];
+    let next = 0;
+    const point = await gridPointRounds(async () => ({ rate: values[next++]! }), (result) => result.rate, 1, 3);
+    expect(point).toEqual({ value: 5, rounds: [{ rate: 3 }, { rate: 9 }, { rate: 5 }] });
+    expect(next).toBe(4);
   });
 });
 

@@ -87,6 +87,17 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? upper : ((sorted[middle - 1] as number) + upper) / 2;
 }
 
+/**
+ * The rounds of one grid point: `discarded` rounds thrown away (a fresh instance's threads run cold
+ * code), then `timed` rounds; the point's value is the median of `valueOf` over the timed ones.
+ */
+export async function gridPointRounds<R>(round: () => Promise<R>, valueOf: (result: R) => number, discarded: number, timed: number): Promise<{ value: number; rounds: R[] }> {
+  for (let index = 0; index < discarded; index++) await round();
+  const rounds: R[] = [];
+  for (let index = 0; index < timed; index++) rounds.push(await round());
+  return { value: median(rounds.map(valueOf)), rounds };
+}
+
 /** `value` rounded to `digits` significant digits. */
 export function significant(value: number, digits = 3): number {
   if (!Number.isFinite(value) || value === 0) return value;

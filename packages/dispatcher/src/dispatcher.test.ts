@@ -1,4 +1,5 @@
 import { FosError, hasFosErrorCode, isFosError, type MessageBody } from '@fos/microkernel';
+import { codeOf } from '@fos/microkernel/testing';
 import { describe, expect, it } from 'vitest';
 import { dispatcherProcess, testMachine, type DispatcherProcess, type TestFabricKind } from './internal/testing.js';
 import type { Machine } from '@fos/microkernel';
@@ -12,14 +13,6 @@ async function withMachine(kind: TestFabricKind, run: (machine: Machine, crashes
   }
 }
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (error) {
-    return isFosError(error) ? error.code : `not a FosError: ${String(error)}`;
-  }
-}
 
 describe.each(['local', 'sim'] as const)('dispatcher on %s fabric', (kind) => {
   it('runs each request in its own thread and answers the caller', () =>

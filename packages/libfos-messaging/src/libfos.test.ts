@@ -1,17 +1,10 @@
-import { isFosError, type Capability } from '@fos/microkernel';
+import type { Capability } from '@fos/microkernel';
+import { codeOf } from '@fos/microkernel/testing';
 import { describe, expect, it } from 'vitest';
 import { libfosProcess, toyMachine } from './internal/testing.js';
 
 const anyCapability = 'AAAAAAAAAAAAAAAAAAAAAA' as Capability;
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (error) {
-    return isFosError(error) ? error.code : `not a FosError: ${String(error)}`;
-  }
-}
 
 /** Two members `/sys/fs/1` (core 1) and `/sys/fs/2` (core 2) under `/sys/fs`, recording `fsN:body`. */
 async function fsFleet(machine: Awaited<ReturnType<typeof toyMachine>>['machine']) {

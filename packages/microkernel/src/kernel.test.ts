@@ -20,6 +20,14 @@ async function withMachine(kind: TestFabricKind, run: (machine: Machine, crashes
   }
 }
 
+/** The processes of a move: an owner (core 1) with a mailbox named `name`, a successor (core 2) and a client (core 3). */
+async function moveParties(machine: Machine, name: string) {
+  const owner = await processOn(machine, 1, 'owner');
+  const successor = await processOn(machine, 2, 'successor');
+  const client = await processOn(machine, 3, 'client');
+  return { owner, successor, client, ...(await namedMailbox(owner.kernel, name)) };
+}
+
 describe.each(['local', 'sim'] as const)('microkernel on %s fabric', (kind) => {
   it('delivers a ukSend across cores with the sender stamped by the kernel', () =>
     withMachine(kind, async (machine) => {
@@ -210,10 +218,7 @@ describe.each(['local', 'sim'] as const)('microkernel on %s fabric', (kind) => {
 
   it('moves a mailbox to a successor: queue in order with stamps, names and capabilities; the old one refuses', () =>
     withMachine(kind, async (machine) => {
-      const owner = await processOn(machine, 1, 'owner');
-      const successor = await processOn(machine, 2, 'successor');
-      const client = await processOn(machine, 3, 'client');
-      const { location, capability } = await namedMailbox(owner.kernel, '/svc/moving');
+      const { owner, successor, client, location, capability } = await moveParties(machine, '/svc/moving');
       const extra = await owner.kernel.addCapability(location);
       for (let index = 0; index < 3; index++) await client.kernel.ukSend('/svc/moving', location, capability, index);
       const writer = await client.kernel.createChannel('/svc/moving', location, extra);
@@ -274,10 +279,7 @@ describe.each(['local', 'sim'] as const)('microkernel on %s fabric', (kind) => {
 
   it('keeps channel messages of every size whole and apart: byte arrays received share nothing, a move copies them out', () =>
     withMachine(kind, async (machine) => {
-      const owner = await processOn(machine, 1, 'owner');
-      const successor = await processOn(machine, 2, 'successor');
-      const client = await processOn(machine, 3, 'client');
-      const { location, capability } = await namedMailbox(owner.kernel, '/svc/sizes');
+      const { owner, successor, client, location, capability } = await moveParties(machine, '/svc/sizes');
       const channel = await client.kernel.createChannel('/svc/sizes', location, capability);
       // Sizes around the on-heap limit (64 bytes) and the slab's largest piece (2 KiB), and beyond.
       const sizes = [1, 40, 64, 65, 100, 500, 2000, 2048, 3000, 20_000];

@@ -1,16 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { hasFosErrorCode } from './errors.js';
 import { mailboxLocationSchema, validateLocation } from './location.js';
-
-function codeOf(call: () => unknown): string {
-  try {
-    call();
-    return 'accepted';
-  } catch (error) {
-    return hasFosErrorCode(error, 'BAD_REQUEST') ? 'BAD_REQUEST' : String(error);
-  }
-}
+import { codeOfCall } from './testing.js';
 
 describe('validateLocation', () => {
   it('agrees with the schema on every value: the same location, or BAD_REQUEST where the schema refuses', () => {
@@ -24,10 +15,10 @@ describe('validateLocation', () => {
       fc.property(candidate, (value) => {
         const parsed = mailboxLocationSchema.safeParse(value);
         if (parsed.success) expect(validateLocation(value)).toEqual(parsed.data);
-        else expect(codeOf(() => validateLocation(value))).toBe('BAD_REQUEST');
+        else expect(codeOfCall(() => validateLocation(value))).toBe('BAD_REQUEST');
       }),
       { numRuns: 5_000 },
     );
-    expect(codeOf(() => validateLocation({ machine: 'm0', core: 1, mailbox: 0 }))).toBe('BAD_REQUEST');
+    expect(codeOfCall(() => validateLocation({ machine: 'm0', core: 1, mailbox: 0 }))).toBe('BAD_REQUEST');
   });
 });

@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { hasFosErrorCode } from './errors.js';
+import { codeOfCall } from './testing.js';
 import { aliasOf, isUnderSubdomain, parentDomain, parseName, validateMailboxName, validateName, validateSubdomain } from './names.js';
-
-function codeOf(run: () => unknown): string | undefined {
-  try {
-    run();
-    return undefined;
-  } catch (error) {
-    return hasFosErrorCode(error, 'INVALID_NAME') ? 'INVALID_NAME' : String(error);
-  }
-}
 
 describe('names', () => {
   it('parses names and sub-domains', () => {
@@ -32,7 +24,7 @@ describe('names', () => {
     ['too deep', '/a'.repeat(17)],
     ['too long', `/${'abcdefgh/'.repeat(28)}x`],
   ])('refuses a %s name with INVALID_NAME', (_why, text) => {
-    expect(codeOf(() => parseName(text))).toBe('INVALID_NAME');
+    expect(codeOfCall(() => parseName(text))).toBe('INVALID_NAME');
   });
 
   it('accepts the limits exactly', () => {
@@ -51,9 +43,9 @@ describe('names', () => {
   });
 
   it('keeps names and sub-domains apart', () => {
-    expect(codeOf(() => validateName('/sys/*'))).toBe('INVALID_NAME');
-    expect(codeOf(() => validateSubdomain('/sys'))).toBe('INVALID_NAME');
-    expect(codeOf(() => validateMailboxName('/sys/name'))).toBe('INVALID_NAME');
+    expect(codeOfCall(() => validateName('/sys/*'))).toBe('INVALID_NAME');
+    expect(codeOfCall(() => validateSubdomain('/sys'))).toBe('INVALID_NAME');
+    expect(codeOfCall(() => validateMailboxName('/sys/name'))).toBe('INVALID_NAME');
     expect(validateMailboxName('/tmp/x1')).toBe('/tmp/x1');
   });
 
@@ -73,7 +65,7 @@ describe('names', () => {
     expect(parentDomain('/sys/fs/1')).toBe('/sys/fs/*');
     expect(parentDomain('/sys/fs/*')).toBe('/sys/*');
     expect(parentDomain('/sys')).toBe('/*');
-    expect(codeOf(() => parentDomain('/*'))).toBe('INVALID_NAME');
+    expect(codeOfCall(() => parentDomain('/*'))).toBe('INVALID_NAME');
   });
 
   it('computes FNV-1a 64 aliases', () => {

@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { encodeBody, Machine, WorkerFabric, workerSpinMicros } from '@fos/microkernel';
-import { median, writeGrid, type Benchmark, type BenchmarkSession } from '../harness.js';
+import { gridPointRounds, writeGrid, type Benchmark, type BenchmarkSession } from '../harness.js';
 import type { ClientArgs, EchoAddress, MessagingPath } from '../worker-processes.js';
 import { defaultGridDirectory } from './ns-fleet.js';
 
@@ -187,14 +187,9 @@ async function measureGrid(settings: MessagingSettings, module: string | URL): P
       const point = await openPoint(module, clients, servers);
       try {
         for (const path of ['kernel', 'channel'] as const) {
-          // A fresh machine's threads run cold code: one discarded round, then the median of gridRounds.
-          await point.round(path, settings.gridRoundTrips, settings.warmupRoundTrips, settings.payloadBytes);
-          const rounds = [];
-          for (let round = 0; round < settings.gridRounds; round++) rounds.push(await point.round(path, settings.gridRoundTrips, settings.warmupRoundTrips, settings.payloadBytes));
-          const totals = rounds.map((round) => round.total);
-          const middle = median(totals);
-          const chosen = rounds.find((round) => round.total === middle) ?? rounds[0]!;
-          grid.push({ path, clients, servers, threads: clients + servers, oversubscribed: clients + servers > cpus, value: middle, perClient: chosen.rates, rounds: totals });
+          const { value, rounds } = await gridPointRounds(() => point.round(path, settings.gridRoundTrips, settings.warmupRoundTrips, settings.payloadBytes), (round) => round.total, 1, settings.gridRounds);
+          const chosen = rounds.find((round) => round.total === value) ?? rounds[0]!;
+          grid.push({ path, clients, servers, threads: clients + servers, oversubscribed: clients + servers > cpus, value, perClient: chosen.rates, rounds: rounds.map((round) => round.total) });
         }
       } finally {
         await point.close();

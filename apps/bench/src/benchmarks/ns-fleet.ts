@@ -5,7 +5,7 @@ import type { Libfos, RegisterRequest } from '@fos/libfos-messaging';
 import { assert, isFosError, type Capability, type LocalFabric } from '@fos/microkernel';
 import { SystemClock } from '@fos/sim';
 import { boot, type Instance } from '@fos/system';
-import { median, writeGrid, type Benchmark, type BenchmarkSession } from '../harness.js';
+import { gridPointRounds, writeGrid, type Benchmark, type BenchmarkSession } from '../harness.js';
 import { lookupTarget } from './lookup-rpc.js';
 import { libfosOn, perSecond, serveNamed } from './naming.js';
 
@@ -174,19 +174,12 @@ export async function measureGrid(workload: FleetWorkload, settings: FleetSettin
     for (const clients of settings.clients) {
       const point = await openPoint(workload, clients, fleet, settings);
       try {
-        for (let round = 0; round < settings.warmupRounds; round++) await point.round();
-        const rounds: number[] = [];
-        let successes = 0;
-        let attempts = 0;
-        for (let round = 0; round < settings.gridRounds; round++) {
-          const result = await point.round();
-          // Figure 6-3: every fleet size must make progress under contention, in every round.
-          assert(result.successes > 0 && result.value > 0, `${workload}: ${clients} clients on ${fleet} members made no progress`);
-          rounds.push(result.value);
-          successes += result.successes;
-          attempts += result.attempts;
-        }
-        grid.push({ clients, fleet, cores: point.cores, value: median(rounds), rounds, successes, attempts });
+        const { value, rounds } = await gridPointRounds(() => point.round(), (result) => result.value, settings.warmupRounds, settings.gridRounds);
+        // Figure 6-3: every fleet size must make progress under contention, in every round.
+        for (const result of rounds) assert(result.successes > 0 && result.value > 0, `${workload}: ${clients} clients on ${fleet} members made no progress`);
+        const successes = rounds.reduce((total, result) => total + result.successes, 0);
+        const attempts = rounds.reduce((total, result) => total + result.attempts, 0);
+        grid.push({ clients, fleet, cores: point.cores, value, rounds: rounds.map((result) => result.value), successes, attempts });
       } finally {
         await point.close();
       }

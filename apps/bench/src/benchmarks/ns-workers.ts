@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { boot, type Instance } from '@fos/system';
 import type { WorkerFabric } from '@fos/microkernel';
-import { median, writeGrid, type Benchmark, type BenchmarkSession } from '../harness.js';
+import { gridPointRounds, writeGrid, type Benchmark, type BenchmarkSession } from '../harness.js';
 import { lookupTarget } from './lookup-rpc.js';
 import { defaultProcessesModule } from './messaging.js';
 import { defaultGridDirectory } from './ns-fleet.js';
@@ -66,11 +66,8 @@ export function nsLookupWorkers(overrides: Partial<NsLookupWorkersSettings> = {}
       for (const fleet of settings.fleetSizes) {
         const point = await openPoint(module, fleet);
         try {
-          // A fresh instance's threads run cold code: one discarded round of the full size, then the median of gridRounds.
-          await point.round(settings.lookups, settings.warmupLookups);
-          const rounds: number[] = [];
-          for (let round = 0; round < settings.gridRounds; round++) rounds.push(await point.round(settings.lookups, settings.warmupLookups));
-          grid.push({ fleet, clients: fleet, threads: 2 * fleet, oversubscribed: 2 * fleet > cpus, value: median(rounds), rounds });
+          const { value, rounds } = await gridPointRounds(() => point.round(settings.lookups, settings.warmupLookups), (rate) => rate, 1, settings.gridRounds);
+          grid.push({ fleet, clients: fleet, threads: 2 * fleet, oversubscribed: 2 * fleet > cpus, value, rounds });
         } finally {
           await point.close();
         }

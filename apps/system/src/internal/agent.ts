@@ -328,7 +328,7 @@ class AgentState {
           unrecorded: this.#unrecorded,
           channels: { opened: channels.opened, channelSends: channels.channelSends, fallbacks: channels.fallbacks },
         };
-        return { ...stats, channels: { ...stats.channels } };
+        return { ...stats };
       }
       case 'settle':
         await new Promise<void>((resolve) => this.#context.clock.setTimer(command.ms, resolve));

@@ -1,7 +1,7 @@
 // The portable test harness itself (./agent.ts, ./remote-agent.ts): commands reach an agent and
 // errors come back as the FosErrors they were, on every fabric.
 import { describe, expect, it } from 'vitest';
-import type { BootOptions } from '../index.js';
+import type { BootOptions, Instance } from '../index.js';
 import { RemoteAgent } from './remote-agent.js';
 import { agentBulkNamesMax, agentRecordedMax, agentSettleMsMax, agentStreamWindowMax } from './agent.js';
 import { codeOf, rootOf, withInstance } from './testing.js';
@@ -12,13 +12,18 @@ const options: Record<'local' | 'sim' | 'worker', BootOptions> = {
   worker: { fabric: 'worker', cores: 2 },
 };
 
+/** A server agent whose recording mailbox (labelled `label`) is registered as `name`, and a client agent. */
+async function serverAndClient(instance: Instance, name: string, label: string, clientCore = 0): Promise<{ server: RemoteAgent; client: RemoteAgent }> {
+  const server = await RemoteAgent.spawn(instance, 1, 'server');
+  const client = await RemoteAgent.spawn(instance, clientCore, 'client');
+  await server.aliasRegisterDirect(name, await server.createMailbox(label), rootOf(instance));
+  return { server, client };
+}
+
 describe.each(['local', 'sim', 'worker'] as const)('RemoteAgent on the %s fabric', (fabric) => {
   it('runs commands in an agent and records what its mailboxes get', async () => {
     await withInstance(options[fabric], async (instance) => {
-      const server = await RemoteAgent.spawn(instance, 1, 'server');
-      const client = await RemoteAgent.spawn(instance, 0, 'client');
-      const mailbox = await server.createMailbox('/t/echo');
-      await server.aliasRegisterDirect('/t/echo', mailbox, rootOf(instance));
+      const { server, client } = await serverAndClient(instance, '/t/echo', '/t/echo');
       expect(await client.call('/t/echo', { n: 1n, bytes: new Uint8Array([1, 2]) })).toMatchObject({ from: '/t/echo', echo: { n: 1n } });
       await client.send('/t/echo', 'one-way');
       await client.settle();
@@ -55,10 +60,7 @@ describe.each(['local', 'sim', 'worker'] as const)('RemoteAgent on the %s fabric
 
   it('streams numbered sends, one stream at a time, and reports the failures it met', async () => {
     await withInstance(options[fabric], async (instance) => {
-      const server = await RemoteAgent.spawn(instance, 1, 'server');
-      const client = await RemoteAgent.spawn(instance, 0, 'client');
-      const mailbox = await server.createMailbox('s');
-      await server.aliasRegisterDirect('/t/stream', mailbox, rootOf(instance));
+      const { server, client } = await serverAndClient(instance, '/t/stream', 's');
       await client.streamStart('/t/stream', { window: 4, intervalMs: 1 });
       expect(await codeOf(client.streamStart('/t/stream', { window: 4, intervalMs: 1 }))).toBe('BAD_REQUEST');
       expect(await client.streamWait(50)).toBeGreaterThanOrEqual(50);
@@ -80,10 +82,7 @@ describe('RemoteAgent on the sim fabric', () => {
   it('replays one seed exactly: agents and their command processes are part of the simulation', async () => {
     const run = () =>
       withInstance({ fabric: 'sim', cores: 3, seed: 11 }, async (instance) => {
-        const server = await RemoteAgent.spawn(instance, 1, 'server');
-        const client = await RemoteAgent.spawn(instance, 2, 'client');
-        const mailbox = await server.createMailbox('/t/echo');
-        await server.aliasRegisterDirect('/t/echo', mailbox, rootOf(instance));
+        const { server, client } = await serverAndClient(instance, '/t/echo', '/t/echo', 2);
         for (let index = 0; index < 5; index++) await client.call('/t/echo', index);
         await client.settle();
         return { stats: instance.stats(), client: await client.stats(), received: await server.received() };

@@ -1,6 +1,8 @@
 // Test support for the instance-level tests: boot, run, always shut down.
-import { isFosError, type Capability } from '@fos/microkernel';
+import type { Capability } from '@fos/microkernel';
 import { boot, type BootOptions, type Instance } from '../boot.js';
+
+export { codeOf } from '@fos/microkernel/testing';
 
 /** Boots an instance, runs `body` with it, and shuts it down whatever happens. */
 export async function withInstance<T>(options: BootOptions, body: (instance: Instance) => Promise<T>): Promise<T> {
@@ -12,15 +14,6 @@ export async function withInstance<T>(options: BootOptions, body: (instance: Ins
   }
 }
 
-/** The error code a promise rejects with (or `resolved`). */
-export async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (error) {
-    return isFosError(error) ? error.code : `not a FosError: ${String(error)}`;
-  }
-}
 
 /** The root namespace capability of a booted instance's name service. */
 export function rootOf(instance: Instance): Capability {

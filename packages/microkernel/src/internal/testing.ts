@@ -1,7 +1,7 @@
 import type { Clock, RandomSource } from '@fos/sim';
 import type { Capability } from '../capability.js';
 import type { MessageBody } from '../codec.js';
-import { FosError, hasFosErrorCode, isFosError } from '../errors.js';
+import { FosError, hasFosErrorCode } from '../errors.js';
 import type { KernelLimits } from '../limits.js';
 import { LocalFabric } from '../local-fabric.js';
 import type { MailboxLocation } from '../location.js';
@@ -69,12 +69,4 @@ export async function sendWithRetry(
   throw new FosError('TIMEOUT', `send to ${name} still refused after ${attemptsMax} attempts`);
 }
 
-/** The error code a promise rejects with (or 'resolved'). */
-export async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (error) {
-    return isFosError(error) ? error.code : `not a FosError: ${String(error)}`;
-  }
-}
+export { codeOf } from '../testing.js';
