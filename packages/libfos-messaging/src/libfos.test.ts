@@ -103,7 +103,13 @@ describe.each(['local', 'sim'] as const)('libfos on %s fabric', (kind) => {
       await server.aliasRegisterDirect('/svc/moving', mailbox, anyCapability, { active: false });
       const client = await libfosProcess(machine, 2, 'client');
       const sending = client.send('/svc/moving', 'patient');
-      await server.dispatcher.spawnThread('migrate', (thread) => thread.sleep(20));
+      // Activate only once the client has met the inactive name (a fixed sleep raced a busy machine).
+      await server.dispatcher.spawnThread('migrate', async (thread) => {
+        for (let waits = 0; client.stats().inactiveWaits === 0; waits++) {
+          expect(waits).toBeLessThan(10_000);
+          await thread.sleep(1);
+        }
+      });
       const entry = names.table.get('/svc/moving');
       if (entry?.type === 'direct') entry.active = true;
       await sending;
