@@ -1,7 +1,7 @@
 import { fosTsupConfig } from '@fos/tsup-config';
 
-// The CLI and the module the demo spawns its processes from are ESM only: `import.meta.url` locates
-// the process module beside the CLI, and a process module is loaded with `import()`. The test agent
-// (src/internal/agent.ts → dist/internal/agent.js) is a process module too: the portable scenarios
-// spawn it on every fabric, worker threads included.
-export default fosTsupConfig({ entry: ['src/index.ts'], esmOnly: ['src/cli.ts', 'src/processes.ts', 'src/internal/agent.ts'] });
+// The CLI and the modules processes are spawned from are ESM only: `import.meta.url` locates a
+// process module beside the module that spawns it, and a process module is loaded with `import()`.
+// The agent (src/testing/agent.ts → dist/testing/agent.js) is the process module of the
+// `@fos/system/testing` entry: tests spawn it on every fabric, worker threads included.
+export default fosTsupConfig({ entry: ['src/index.ts', 'src/testing.ts'], esmOnly: ['src/cli.ts', 'src/processes.ts', 'src/testing/agent.ts'] });

@@ -3,17 +3,24 @@
 // other, and every member holds the same table.
 import { nameServiceApiErrors } from '@fos/libfos-messaging';
 import { isFosError, messageBytesMax } from '@fos/microkernel';
-import { runSeeds } from '@fos/sim';
+import { runSeeds, tierCount } from '@fos/sim';
 import { describe, expect, it } from 'vitest';
 import type { Instance } from './index.js';
-import { RemoteAgent } from './internal/remote-agent.js';
-import { withInstance } from './internal/testing.js';
+import { RemoteAgent } from './testing.js';
+import { withInstance } from './testing.js';
+
+/** Seeds of each sweep on the sim fabric, by test tier (`pnpm test` / `pnpm test:long`). */
+const nameSpaceSeeds = tierCount({ fast: 30, long: 300 });
+const growShrinkSeeds = tierCount({ fast: 20, long: 300 });
+const largeTableSeeds = tierCount({ fast: 10, long: 100 });
+/** What bounds a hang of one sweep (it grows with the tier's seeds). */
+const sweepTimeoutMs = tierCount({ fast: 120_000, long: 1_200_000 });
 
 async function fleetScenario(instance: Instance, members: number): Promise<void> {
   const service = instance.nameService;
   if (service === undefined) throw new Error('booted without a name service');
   expect(service.members).toHaveLength(members);
-  // One client per core (an agent, ./internal/agent.ts): each finds the member on its own core
+  // One client per core (an agent, @fos/system/testing): each finds the member on its own core
   // (ukNameServiceLookup prefers it).
   const clients: RemoteAgent[] = [];
   for (let core = 0; core < instance.cores; core++) clients.push(await RemoteAgent.spawn(instance, core, `client-${core}`));
@@ -35,13 +42,13 @@ async function fleetScenario(instance: Instance, members: number): Promise<void>
 }
 
 describe.each(['local', 'sim', 'worker'] as const)('the name-service fleet through boot() on the %s fabric', (fabric) => {
-  it(fabric === 'sim' ? 'serves one name space from 2 to 4 members for every seed (30)' : 'serves one name space from 3 members', async () => {
+  it(fabric === 'sim' ? `serves one name space from 2 to 4 members for every seed (${nameSpaceSeeds})` : 'serves one name space from 3 members', async () => {
     if (fabric === 'sim') {
-      await runSeeds((seed) => withInstance({ fabric, cores: 4, seed, nameServers: 2 + (seed % 3) }, (instance) => fleetScenario(instance, 2 + (seed % 3))), { seeds: 30, seedStart: 1 });
+      await runSeeds((seed) => withInstance({ fabric, cores: 4, seed, nameServers: 2 + (seed % 3) }, (instance) => fleetScenario(instance, 2 + (seed % 3))), { seeds: nameSpaceSeeds, seedStart: 1 });
     } else {
       await withInstance({ fabric, cores: 4, nameServers: 3 }, (instance) => fleetScenario(instance, 3));
     }
-  }, 120_000);
+  }, sweepTimeoutMs);
 });
 
 /**
@@ -86,10 +93,10 @@ async function growAndShrink(instance: Instance): Promise<void> {
 }
 
 describe.each(['local', 'sim', 'worker'] as const)('growFleet and shrinkFleet (Table 4.3) through boot() and agents on the %s fabric', (fabric) => {
-  it(fabric === 'sim' ? 'grows a fleet of 2 to 4 and shrinks it to 1 for every seed (20)' : 'grows a fleet of 2 to 4 and shrinks it to 1', async () => {
-    if (fabric === 'sim') await runSeeds((seed) => withInstance({ fabric, cores: 4, seed, nameServers: 2 }, growAndShrink), { seeds: 20, seedStart: 1 });
+  it(fabric === 'sim' ? `grows a fleet of 2 to 4 and shrinks it to 1 for every seed (${growShrinkSeeds})` : 'grows a fleet of 2 to 4 and shrinks it to 1', async () => {
+    if (fabric === 'sim') await runSeeds((seed) => withInstance({ fabric, cores: 4, seed, nameServers: 2 }, growAndShrink), { seeds: growShrinkSeeds, seedStart: 1 });
     else await withInstance({ fabric, cores: 4, nameServers: 2 }, growAndShrink);
-  }, 120_000);
+  }, sweepTimeoutMs);
 });
 
 /**
@@ -122,10 +129,10 @@ async function growOverLargeTable(instance: Instance): Promise<void> {
 }
 
 describe.each(['local', 'sim', 'worker'] as const)('growFleet over a name table larger than messageBytesMax (the table travels in parts) on the %s fabric', (fabric) => {
-  it(fabric === 'sim' ? 'grows a fleet of 2 to 3 over 800 names for every seed (10)' : 'grows a fleet of 2 to 3 over 800 names', async () => {
-    if (fabric === 'sim') await runSeeds((seed) => withInstance({ fabric, cores: 3, seed, nameServers: 2 }, growOverLargeTable), { seeds: 10, seedStart: 1 });
+  it(fabric === 'sim' ? `grows a fleet of 2 to 3 over 800 names for every seed (${largeTableSeeds})` : 'grows a fleet of 2 to 3 over 800 names', async () => {
+    if (fabric === 'sim') await runSeeds((seed) => withInstance({ fabric, cores: 3, seed, nameServers: 2 }, growOverLargeTable), { seeds: largeTableSeeds, seedStart: 1 });
     else await withInstance({ fabric, cores: 3, nameServers: 2 }, growOverLargeTable);
-  }, 120_000);
+  }, sweepTimeoutMs);
 });
 
 describe('growFleet through boot() refuses a single member', () => {
@@ -141,10 +148,10 @@ describe('growFleet through boot() refuses a single member', () => {
 describe.each(['local', 'sim', 'worker'] as const)('the fleet changes under traffic (the scenario of the fleet issue) on the %s fabric', (fabric) => {
   const clientsCount = 8;
   const operationsPerClient = 12;
-  const simSeeds = 10;
+  const simSeeds = tierCount({ fast: 10, long: 200 });
 
   /**
-   * 4 members; 8 clients (agents, ./internal/agent.ts) register, unregister and look up while the
+   * 4 members; 8 clients (agents, @fos/system/testing) register, unregister and look up while the
    * fleet grows to 6 and shrinks to 3. The agents are spawned before the traffic starts.
    */
   async function trafficDuringChanges(instance: Instance): Promise<void> {
@@ -206,5 +213,5 @@ describe.each(['local', 'sim', 'worker'] as const)('the fleet changes under traf
   it(fabric === 'sim' ? `keeps every acknowledged registration for every seed (${simSeeds})` : 'keeps every acknowledged registration', async () => {
     if (fabric === 'sim') await runSeeds((seed) => withInstance({ fabric, cores: 8, seed, nameServers: 4 }, trafficDuringChanges), { seeds: simSeeds, seedStart: 1 });
     else await withInstance({ fabric, cores: 8, nameServers: 4 }, trafficDuringChanges);
-  }, 120_000);
+  }, sweepTimeoutMs);
 });

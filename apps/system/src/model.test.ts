@@ -2,25 +2,26 @@
 // reserve, register direct/indirect/chained, unregister, lookup, registerTemporary, malformed requests,
 // random capabilities) run against the name service as booted — a member process reached over RPC,
 // keeping real kernel aliases on real mailboxes — on the local fabric and on the sim fabric (each run
-// its own seed), and on the worker fabric through agents (./internal/agent.ts). Every answer must match the model, every kernel alias be the one the model says, and
+// its own seed), and on the worker fabric through agents (@fos/system/testing). Every answer must match the model, every kernel alias be the one the model says, and
 // every refused request leave the table's hash (from `list`) unchanged.
+import { tierCount } from '@fos/sim';
 import { spawnLibfos } from '@fos/libfos-messaging';
 import { formatLocation, type Capability, type MailboxLocation, type ProcessContext } from '@fos/microkernel';
 import { nameServiceCommands, newModelRun, type ExpectFunction, type NameSpaceUnderTest } from '@fos/name-service/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BootOptions, Instance } from './index.js';
-import { RemoteAgent } from './internal/remote-agent.js';
-import { withInstance } from './internal/testing.js';
+import { RemoteAgent } from './testing.js';
+import { withInstance } from './testing.js';
 
-const runs = Number(process.env.MODEL_RUNS ?? 200);
+const runs = Number(process.env.MODEL_RUNS ?? tierCount({ fast: 200, long: 2_000 }));
 /**
  * Sequences on the worker fabric. Fewer than on local and sim: there every request, table hash and
  * alias read is an agent command (a process spawned across threads), and each sequence boots worker
  * threads, so a sequence costs several times what it does in-thread; the model's coverage comes from
  * the local and sim runs, and 50 sequences are enough to show the booted worker fabric agrees with it.
  */
-const workerRuns = Math.min(runs, 50);
+const workerRuns = Math.min(runs, tierCount({ fast: 50, long: 200 }));
 /** Mailboxes each owner (a process, or an agent on `worker`) holds for direct names to map to. */
 const mailboxesPerOwner = 4;
 /** Kernel aliases read back over all runs: the check is worth something only if there were some. */
@@ -64,7 +65,7 @@ async function underTest(instance: Instance): Promise<NameSpaceUnderTest> {
   };
 }
 
-/** The same, with every process an agent (./internal/agent.ts): reachable on the worker fabric too. */
+/** The same, with every process an agent (@fos/system/testing): reachable on the worker fabric too. */
 async function underTestThroughAgents(instance: Instance): Promise<NameSpaceUnderTest> {
   const nameService = instance.nameService;
   if (nameService === undefined) throw new Error('booted without a name service');
@@ -118,7 +119,7 @@ describe('scenario model-based through boot() and agents on the worker fabric wi
       { numRuns: workerRuns, seed: Number(process.env.MODEL_SEED ?? 4) },
     );
     expect(aliasPairsSeen).toBeGreaterThan(pairsBefore);
-  }, 300_000);
+  }, tierCount({ fast: 300_000, long: 3_000_000 }));
 });
 
 describe.each([
@@ -143,5 +144,5 @@ describe.each([
       { numRuns: runs, seed: Number(process.env.MODEL_SEED ?? 4) },
     );
     expect(aliasPairsSeen).toBeGreaterThan(0);
-  }, 300_000);
+  }, tierCount({ fast: 300_000, long: 3_000_000 }));
 });

@@ -1,14 +1,15 @@
 // The scenarios of issue 4 (thesis §4.2.4, §5.2, DESIGN section 5), run through boot(): once on the
-// local fabric and on worker threads, and on the sim fabric over many seeds (SIM_SEEDS, default 200;
-// SIM_SEED=N replays one). Every scenario drives its processes through agents (./internal/agent.ts,
+// local fabric and on worker threads, and on the sim fabric over many seeds (SIM_SEEDS; 200, or 2,000 under `pnpm test:long`;
+// SIM_SEED=N replays one). Every scenario drives its processes through agents (@fos/system/testing,
 // issue 6): a test cannot hold a process that lives on another thread.
 import type { Capability, MessageBody } from '@fos/microkernel';
-import { runSeeds } from '@fos/sim';
+import { runSeeds, tierCount } from '@fos/sim';
 import { describe, expect, it } from 'vitest';
 import type { Instance } from './index.js';
-import type { AgentStats } from './internal/agent.js';
-import { RemoteAgent } from './internal/remote-agent.js';
-import { codeOf, rootOf, withInstance } from './internal/testing.js';
+import type { AgentStats } from './testing.js';
+import { RemoteAgent } from './testing.js';
+import { codeOf } from '@fos/microkernel/testing';
+import { rootOf, withInstance } from './testing.js';
 
 /** An agent's mailbox that records what it gets, registered under `name`; returns its name capability. */
 async function remoteMember(agent: RemoteAgent, name: string, capability: Capability): Promise<Capability> {
@@ -158,7 +159,7 @@ async function migration(instance: Instance, channelAfterSends: number | undefin
   return client.stats();
 }
 
-/** The scenarios, each driving its processes through agents (./internal/agent.ts): local, sim and worker alike. */
+/** The scenarios, each driving its processes through agents (@fos/system/testing): local, sim and worker alike. */
 const scenarios = { staleCache, revokedChannel, freshProcess, migrationOnKernelPath, migrationOverChannel } as const;
 
 /** Uncached Lookups per phase of the load-balancing scenario, and how many run at once. */
@@ -198,7 +199,9 @@ async function loadBalancing(instance: Instance): Promise<void> {
 
 /** The fabrics the portable scenarios run on, and the seeds of each scenario on `sim`. */
 const fabrics = ['local', 'sim', 'worker'] as const;
-const simSeeds = 200;
+const simSeeds = tierCount({ fast: 200, long: 2_000 });
+/** What bounds a hang of one sweep (it grows with the tier's seeds). */
+const sweepTimeoutMs = tierCount({ fast: 120_000, long: 1_200_000 });
 
 describe.each(fabrics)('scenario loadBalancing through boot() and agents on the %s fabric', (fabric) => {
   it('spreads 40,000 uncached Lookups by weight, then by weight × locality (fixed seed)', async () => {
@@ -210,5 +213,5 @@ describe.each(fabrics)('the scenarios through boot() and agents on the %s fabric
   it.each(Object.entries(scenarios))(fabric === 'sim' ? `scenario %s holds for every seed (${simSeeds})` : 'scenario %s holds', async (_, scenario) => {
     if (fabric === 'sim') await runSeeds((seed) => withInstance({ fabric, cores: 4, seed }, scenario), { seeds: simSeeds, seedStart: 1 });
     else await withInstance({ fabric, cores: 4 }, scenario);
-  }, 120_000);
+  }, sweepTimeoutMs);
 });

@@ -18,5 +18,5 @@ export {
   type SimNetworkOptions,
 } from './network.js';
 export { CryptoRandom, SeededRandom, type RandomSource } from './random.js';
-export { runSeeds, seedCountMax, seedsDefault, seedsFromEnv, type SeedRunOptions } from './seeds.js';
+export { runSeeds, seedCountMax, seedsDefault, seedsFromEnv, testTier, tierCount, type SeedRunOptions, type TestTier } from './seeds.js';
 export { traceDescriptionCharsMax, traceFormatEntriesDefault, type SimTrace, type SimTraceEntry } from './trace.js';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { runSeeds, seedsFromEnv } from './seeds.js';
+import { runSeeds, seedsFromEnv, testTier, tierCount } from './seeds.js';
 
 const variableNames = ['SIM_SEED', 'SIM_SEEDS', 'SIM_SEED_START'] as const;
 
@@ -97,5 +97,23 @@ describe('runSeeds', () => {
       }),
     ).rejects.toThrow(/^seed=42: still broken$/);
     expect(String(printed.mock.calls[0]?.[0])).toContain('seed=42');
+  });
+});
+
+describe('testTier and tierCount', () => {
+  afterEach(() => {
+    delete process.env.FOS_TEST_TIER;
+  });
+
+  it('run the fast counts unless FOS_TEST_TIER=long, and refuse any other tier', () => {
+    expect([testTier(), tierCount({ fast: 10, long: 1_000 })]).toEqual(['fast', 10]);
+    process.env.FOS_TEST_TIER = 'long';
+    expect([testTier(), tierCount({ fast: 10, long: 1_000 })]).toEqual(['long', 1_000]);
+    process.env.FOS_TEST_TIER = 'fast';
+    expect(tierCount({ fast: 10, long: 1_000 })).toBe(10);
+    process.env.FOS_TEST_TIER = 'longer';
+    expect(() => testTier()).toThrow(/FOS_TEST_TIER.*"longer"/);
+    delete process.env.FOS_TEST_TIER;
+    expect(() => tierCount({ fast: -1, long: 1 })).toThrow(/-1/);
   });
 });

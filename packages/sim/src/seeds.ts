@@ -58,3 +58,28 @@ export async function runSeeds(run: (seed: number) => void | Promise<void>, opti
   }
   return seeds.length;
 }
+
+/** The two test tiers: `fast` (what `pnpm test` runs) and `long` (`pnpm test:long`: the full sweeps). */
+export type TestTier = 'fast' | 'long';
+
+/**
+ * The tier this run is in: `long` when the environment variable FOS_TEST_TIER is `long`, `fast` when it
+ * is absent, empty or `fast`. Any other value throws a RangeError naming it (a typo must not quietly
+ * run the short tier).
+ */
+export function testTier(): TestTier {
+  const text = process.env.FOS_TEST_TIER?.trim() ?? '';
+  if (text === '' || text === 'fast') return 'fast';
+  if (text === 'long') return 'long';
+  throw new RangeError(`FOS_TEST_TIER must be "fast" or "long", got "${text}"`);
+}
+
+/**
+ * How many of something (seeds, sequences, messages) a test runs in this run's {@link testTier}:
+ * `counts.fast` or `counts.long`. Both must be safe integers from 0 to {@link seedCountMax}.
+ */
+export function tierCount(counts: { readonly fast: number; readonly long: number }): number {
+  checkSafeInteger(counts.fast, 'fast count', 0, seedCountMax);
+  checkSafeInteger(counts.long, 'long count', 0, seedCountMax);
+  return testTier() === 'long' ? counts.long : counts.fast;
+}

@@ -1,8 +1,6 @@
-// Test support for the instance-level tests: boot, run, always shut down.
-import type { Capability } from '@fos/microkernel';
+// Boot, run, always shut down: the frame of every instance-level test.
+import { FosError, type Capability } from '@fos/microkernel';
 import { boot, type BootOptions, type Instance } from '../boot.js';
-
-export { codeOf } from '@fos/microkernel/testing';
 
 /** Boots an instance, runs `body` with it, and shuts it down whatever happens. */
 export async function withInstance<T>(options: BootOptions, body: (instance: Instance) => Promise<T>): Promise<T> {
@@ -14,10 +12,9 @@ export async function withInstance<T>(options: BootOptions, body: (instance: Ins
   }
 }
 
-
 /** The root namespace capability of a booted instance's name service. */
 export function rootOf(instance: Instance): Capability {
   const service = instance.nameService;
-  if (service === undefined) throw new Error('booted without a name service');
+  if (service === undefined) throw new FosError('BAD_REQUEST', 'the instance was booted without a name service (nameServers: 0)', { value: 0 });
   return service.rootCapability;
 }

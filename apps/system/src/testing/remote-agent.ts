@@ -1,17 +1,19 @@
-// The test side of the portable harness (issue 6): a RemoteAgent drives one agent process (see
-// ./agent.ts) the same way on every fabric. Each command is a one-shot `agentCommand` process spawned
+// The test side of the portable harness: a RemoteAgent drives one agent process (see ./agent.ts)
+// the same way on every fabric. Each command is a one-shot `agentCommand` process spawned
 // on the agent's core; its spawn result is the agent's answer, and an error answer is rethrown here as
 // the FosError it was.
 import { FosError, isFosErrorCode, type Capability, type MailboxLocation, type MessageBody } from '@fos/microkernel';
 import type { ListResult, LookupResult, RegisterRequest, RegisterResult, ReserveRequest, ReserveResult, TemporaryRequest, TemporaryResult, UnregisterRequest } from '@fos/libfos-messaging';
 import type { Instance } from '../boot.js';
-import type { AgentAddress, AgentAnswer, AgentCommand, AgentStats, AgentStreamResult } from './agent.js';
+import { agentArgsSchema, parseArgs, type AgentAddress, type AgentAnswer, type AgentCommand, type AgentStats, type AgentStreamResult } from './agent-protocol.js';
 
 /**
- * The built agent module: worker threads load built JavaScript only, so every fabric spawns agents
- * from the build (turbo builds apps/system before its tests).
+ * The built agent process module (`dist/testing/agent.js` of this package): worker threads load built
+ * JavaScript only, so every fabric spawns agents from the build. Found beside the running module when
+ * it is the build, and in the package's `dist/` when it runs from the TypeScript sources (under a test
+ * runner, which builds the package first).
  */
-export const agentModule = new URL('../../dist/internal/agent.js', import.meta.url);
+export const agentModule: URL = import.meta.url.endsWith('.ts') ? new URL('../../dist/testing/agent.js', import.meta.url) : new URL('./testing/agent.js', import.meta.url);
 
 /** A mailbox of an agent, as the test holds it (what `aliasRegisterDirect` takes back). */
 export type AgentMailbox = { readonly location: MailboxLocation; readonly capability: Capability };
@@ -43,9 +45,13 @@ export class RemoteAgent {
   /**
    * Spawns an agent named `name` (for logs and its records) on `core`. `channelAfterSends`: its
    * libfos's limit of that name (0: never a user-space channel); the default when absent.
+   * `recordedMax`: messages its served mailboxes record before they only count them
+   * (`agentRecordedMax` when absent).
    */
-  static async spawn(instance: Instance, core: number, name: string, options: { channelAfterSends?: number } = {}): Promise<RemoteAgent> {
-    const handle = await instance.spawn({ core, name: `agent ${name}`, module: agentModule, entry: 'agent', args: { name, ...options } });
+  static async spawn(instance: Instance, core: number, name: string, options: { channelAfterSends?: number; recordedMax?: number } = {}): Promise<RemoteAgent> {
+    // Checked here too, so that bad options are BAD_REQUEST here rather than a crashed agent.
+    const args = parseArgs('RemoteAgent.spawn', agentArgsSchema, { name, ...options });
+    const handle = await instance.spawn({ core, name: `agent ${name}`, module: agentModule, entry: 'agent', args });
     return new RemoteAgent(instance, core, handle.result as AgentAddress);
   }
 

@@ -2,9 +2,8 @@
 // errors come back as the FosErrors they were, on every fabric.
 import { describe, expect, it } from 'vitest';
 import type { BootOptions, Instance } from '../index.js';
-import { RemoteAgent } from './remote-agent.js';
-import { agentBulkNamesMax, agentRecordedMax, agentSettleMsMax, agentStreamWindowMax } from './agent.js';
-import { codeOf, rootOf, withInstance } from './testing.js';
+import { codeOf } from '@fos/microkernel/testing';
+import { agentBulkNamesMax, agentRecordedMax, agentSettleMsMax, agentStreamWindowMax, RemoteAgent, rootOf, withInstance } from '../testing.js';
 
 const options: Record<'local' | 'sim' | 'worker', BootOptions> = {
   local: { fabric: 'local', cores: 2 },
@@ -30,7 +29,19 @@ describe.each(['local', 'sim', 'worker'] as const)('RemoteAgent on the %s fabric
       expect(await server.received()).toEqual(['/t/echo:{"n":"1n","bytes":{"0":1,"1":2}}', '/t/echo:"one-way"']);
       expect((await client.lookup('/t/echo')).type).toBe('direct');
       expect((await client.stats()).unrecorded).toBe(0);
-      expect(agentRecordedMax).toBeGreaterThan(0);
+    });
+  });
+
+  it('records at most recordedMax messages and counts the rest', async () => {
+    await withInstance(options[fabric], async (instance) => {
+      const server = await RemoteAgent.spawn(instance, 1, 'server', { recordedMax: 3 });
+      const client = await RemoteAgent.spawn(instance, 0, 'client');
+      await server.aliasRegisterDirect('/t/few', await server.createMailbox('few'), rootOf(instance));
+      for (let index = 0; index < 5; index++) await client.send('/t/few', index);
+      await client.settle();
+      expect(await server.received()).toEqual(['few:0', 'few:1', 'few:2']);
+      expect((await server.stats()).unrecorded).toBe(2);
+      expect(await codeOf(RemoteAgent.spawn(instance, 1, 'greedy', { recordedMax: agentRecordedMax + 1 }))).toBe('BAD_REQUEST');
     });
   });
 
