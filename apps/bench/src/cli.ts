@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `pnpm bench` (DESIGN section 11): runs every benchmark, or the one named, each beside its baseline
+// `pnpm bench`: runs every benchmark, or the one named, each beside its baseline
 // in this process, and writes results/<name>.json. A bare `--` (passed through by pnpm) is ignored.
 import { allBenchmarks } from './benchmarks/index.js';
 import { runBenchmark } from './harness.js';

@@ -38,7 +38,7 @@ interface CommonBootOptions {
   readonly cores?: number;
   /** The machine's name in mailbox locations (default `m0`). */
   readonly machine?: string;
-  /** Kernel limits that replace the defaults of DESIGN section 9. */
+  /** Kernel limits that replace the defaults of `defaultKernelLimits` (`@fos/microkernel`). */
   readonly limits?: Partial<KernelLimits>;
   /**
    * Name-service members to start, 0..{@link nameServersMax} (default 1): the first on
@@ -60,7 +60,7 @@ export interface LocalBootOptions extends CommonBootOptions {
   readonly seed?: number;
 }
 
-/** Seeded, deterministic cores (DESIGN section 8): one seed replays one run. */
+/** Seeded, deterministic cores: one seed replays one run. */
 export interface SimBootOptions extends CommonBootOptions {
   readonly fabric: 'sim';
   /** The seed of every choice the simulation makes (a safe integer). Required. */
@@ -125,7 +125,7 @@ const bootOptionsSchema = z.strictObject({
 });
 
 /**
- * Boots a fos instance (DESIGN section 10): builds the fabric and a {@link Machine} over it, then
+ * Boots a fos instance: builds the fabric and a {@link Machine} over it, then
  * starts the name service (one member on {@link nameServerCore}, handed the kernel capability, §5.2)
  * unless `nameServers` is 0. Throws `BAD_REQUEST`, naming the offending value, for options it cannot
  * honour; a name service that fails to start shuts the instance down and rejects with its error.

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `fos` command (DESIGN section 10). It never calls process.exit: it returns once everything it
+// The `fos` command. It never calls process.exit: it returns once everything it
 // started is shut down, so a dangling port or timer would show as a command that does not end.
 import { isFosError } from '@fos/microkernel';
 import { boot } from './boot.js';

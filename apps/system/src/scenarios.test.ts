@@ -1,4 +1,4 @@
-// The scenarios of issue 4 (thesis §4.2.4, §5.2, DESIGN section 5), run through boot(): once on the
+// The scenarios of issue 4 (thesis §4.2.4, §5.2, and migration), run through boot(): once on the
 // local fabric and on worker threads, and on the sim fabric over many seeds (SIM_SEEDS; 200, or 2,000 under `pnpm test:long`;
 // SIM_SEED=N replays one). Every scenario drives its processes through agents (@fos/system/testing,
 // issue 6): a test cannot hold a process that lives on another thread.
@@ -94,7 +94,7 @@ const migrationBefore = 40;
 const migrationAfter = 40;
 
 /**
- * Scenario 5 (DESIGN section 5): a client streams numbered sends to a member's name ({@link
+ * Scenario 5 (migration, docs/rules.md): a client streams numbered sends to a member's name ({@link
  * migrationWindow} outstanding) while the member migrates: name inactive, old mailbox closed and handed
  * (queue, names, capabilities) to a successor on another core, name registered there and active again.
  * Every message arrives once, in order, and the client never sees an error. Run twice: with the client

@@ -8,7 +8,7 @@ export interface Timer {
 }
 
 /**
- * The one source of time for fos code (DESIGN section 8): real ({@link SystemClock}) in production,
+ * The one source of time for fos code (injected, so that a simulation can replay a run): real ({@link SystemClock}) in production,
  * virtual ({@link VirtualClock}) under simulation, so a run can be replayed bit for bit.
  */
 export interface Clock {

@@ -64,8 +64,7 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
 
 /**
  * A simulated network that holds every message in flight and, at each step, delivers the head of one
- * stream chosen uniformly at random: FIFO within a stream, any interleaving across streams (DESIGN
- * section 8). With a {@link SeededRandom} and a {@link VirtualClock}, one seed reproduces one run bit
+ * stream chosen uniformly at random: FIFO within a stream, any interleaving across streams. With a {@link SeededRandom} and a {@link VirtualClock}, one seed reproduces one run bit
  * for bit, and {@link SimNetwork.trace} hashes it. Faults: crash, pause, delay a stream, partition.
  *
  * Streams are kept in a Map in insertion order and the choice depends only on the random source, so

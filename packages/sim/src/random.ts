@@ -3,7 +3,7 @@ import { fmix32, fnv1a32 } from './internal/hash.js';
 import { checkSafeInteger } from './internal/validate.js';
 
 /**
- * The one source of chance for fos code (DESIGN section 8): {@link CryptoRandom} in production,
+ * The one source of chance for fos code (injected, so that a seed replays a run): {@link CryptoRandom} in production,
  * {@link SeededRandom} under simulation so that one seed reproduces one run.
  */
 export interface RandomSource {

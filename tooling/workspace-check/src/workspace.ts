@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * The layering of DESIGN section 3, bottom to top: a package may depend only on packages of earlier
+ * The layering of the workspace (docs/rules.md, "Layering"), bottom to top: a package may depend only on packages of earlier
  * lines, never on one of its own line. `tooling/*` packages are devDependencies of all and sit outside.
  */
 export const layers: readonly (readonly string[])[] = [
@@ -68,7 +68,7 @@ export function layeringViolations(packages: readonly WorkspacePackage[]): strin
     if (group === 'tooling') continue;
     const ownLayer = layerOf(manifest.name);
     if (ownLayer < 0) {
-      violations.push(`${manifest.name} has no place in the layering of DESIGN section 3`);
+      violations.push(`${manifest.name} has no place in the layering (docs/rules.md)`);
       continue;
     }
     const runtime = { ...manifest.dependencies, ...manifest.peerDependencies };
