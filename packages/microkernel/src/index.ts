@@ -1,47 +1,25 @@
-export { assert, AssertionError } from './assert.js';
-export { capabilityBytes, capabilityEquals, hashCapability, isCapability, mintCapability, validateCapability, type Capability } from './capability.js';
-export { copyBody, decodeBody, encodeBody, type MessageBody } from './codec.js';
-export { FosError, fosErrorCodes, hasFosErrorCode, isFosError, isFosErrorCode, type FosErrorCode, type FosErrorDetails, type SerializedFosError } from './errors.js';
-export type { Fabric, FabricPort, KernelMessage, MovedMessage } from './fabric.js';
-export { Kernel, type CreatedMailbox, type KernelLog, type KernelStats, type MovedMailbox, type NameServerEntry, type ReceivedMessage, type SendOptions } from './kernel.js';
-export {
-  bodyDepthMax,
-  capabilitiesPerMailboxMax,
-  channelRingBytes,
-  coresMax,
-  defaultKernelLimits,
-  mailboxesPerProcessMax,
-  messageBytesMax,
-  nameCharactersMax,
-  nameDepthMax,
-  nameSegmentCharactersMax,
-  nameServersPerMachineMax,
-  namesPerMailboxMax,
-  processesPerCoreMax,
-  queueMessagesMax,
-  receiversPerMailboxMax,
-  uncheckedPermitsPerPairMax,
-  unacknowledgedSendsPerProcessMax,
-  validateKernelLimits,
-  type KernelLimits,
-} from './limits.js';
-export { LocalFabric, type LocalFabricOptions } from './local-fabric.js';
-export { formatLocation, mailboxLocationSchema, sameLocation, validateLocation, type MailboxLocation, type SenderIdentity } from './location.js';
+// The public surface of @fos/microkernel: what code built on fos uses. The kernel itself, its wire
+// protocol, the channel ring and the fixed limits stay inside (tests of code built on fos import from
+// `@fos/microkernel/testing`).
+
+// Machines, processes and their system calls.
 export { Machine, type MachineOptions, type MachineStats, type ProcessHandle, type SpawnOptions } from './machine.js';
-export {
-  aliasOf,
-  isUnderSubdomain,
-  nameServiceName,
-  parentDomain,
-  parseName,
-  rootDomain,
-  temporaryDomain,
-  validateMailboxName,
-  validateName,
-  validateSubdomain,
-  type ParsedName,
-} from './names.js';
 export type { Channel, EntryFunction, ProcessContext, ProcessExit, SystemCalls } from './process.js';
-export { ChannelRing, ringHeaderBytes, type ChannelCloseReason, type RingWriteResult } from './ring.js';
-export { SimFabric, simStepsMax, type SimFabricOptions } from './sim-fabric.js';
-export { WorkerFabric, workerCoresMax, workerShutdownMsMax, workerSpawnsInFlightMax, workerSpinMicros, workerSpinMicrosMax, workerTurnMicros, type WorkerFabricOptions } from './worker-fabric.js';
+export type { CreatedMailbox, MovedMailbox, NameServerEntry, ReceivedMessage, SendOptions } from './kernel.js';
+
+// Fabrics.
+export type { Fabric } from './fabric.js';
+export { LocalFabric, type LocalFabricOptions } from './local-fabric.js';
+export { SimFabric, type SimFabricOptions } from './sim-fabric.js';
+export { WorkerFabric, workerCoresMax, workerSpinMicros, type WorkerFabricOptions } from './worker-fabric.js';
+
+// Limits a machine enforces (each field of KernelLimits may be overridden per machine).
+export { coresMax, defaultKernelLimits, messageBytesMax, type KernelLimits } from './limits.js';
+
+// The core types: names, capabilities, locations, message bodies, errors.
+export { aliasOf, isUnderSubdomain, nameServiceName, parentDomain, parseName, rootDomain, temporaryDomain, validateName, validateSubdomain } from './names.js';
+export { hashCapability, isCapability, mintCapability, validateCapability, type Capability } from './capability.js';
+export { formatLocation, mailboxLocationSchema, sameLocation, type MailboxLocation, type SenderIdentity } from './location.js';
+export { copyBody, encodeBody, type MessageBody } from './codec.js';
+export { FosError, fosErrorCodes, hasFosErrorCode, isFosError, isFosErrorCode, type FosErrorCode } from './errors.js';
+export { assert, AssertionError } from './assert.js';

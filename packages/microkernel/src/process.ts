@@ -32,8 +32,10 @@ export interface SystemCalls {
   /** Destroys an own mailbox; later sends to it answer `UNREACHABLE`. */
   destroyMailbox(location: MailboxLocation): Promise<void>;
   /**
-   * Hands an own mailbox over to a successor's mailbox (migration, DESIGN section 5): closes it and
-   * moves its queue (in order, with stamps), names and capabilities there. See {@link Kernel.moveMailbox}.
+   * Hands an own mailbox over to a successor's mailbox on the same machine (migration): closes it and
+   * moves its queue (in order, with stamps), names and capabilities there. A send capability of the
+   * successor's mailbox is its owner's consent; a refusal found before the move leaves the old mailbox
+   * as it was. Senders start a new stream to the new location.
    */
   moveMailbox(location: MailboxLocation, successor: MailboxLocation, successorCapability: Capability): Promise<MovedMailbox>;
   /** Mints one more send capability of an own mailbox. */
@@ -54,7 +56,13 @@ export interface SystemCalls {
   pendingMessages(location: MailboxLocation): number;
   /** The callback the kernel invokes when an own mailbox has messages (null clears it). */
   onReadable(location: MailboxLocation, callback: (() => void | Promise<void>) | null): void;
-  /** `ukSend` (§4.2.4): see {@link Kernel.ukSend}. */
+  /**
+   * `ukSend` (§4.2.4): delivers `body` into the mailbox at `location` if `capability` is a valid send
+   * capability of it and `destinationName` a valid name of it, as the kernel that owns it checks;
+   * resolves once the message is in its queue. Messages of one stream (this process → that mailbox)
+   * are accepted only in sequence: a refusal carries `details.sequence`, and the stream waits until
+   * that message is re-sent (`resendOf`) or given up ({@link SystemCalls.abandonSend}).
+   */
   ukSend(destinationName: string, location: MailboxLocation, capability: Capability, body: MessageBody, options?: SendOptions): Promise<void>;
   /** Gives up a refused send for good, so the stream moves on. */
   abandonSend(location: MailboxLocation, sequence: number): void;

@@ -1,5 +1,5 @@
 // The channel ring across two real threads: a writer on a worker thread, the reader here. The worker
-// runs the package's built ChannelRing (the test task builds first).
+// runs the package's built ChannelRing, dist/ring.js (the test task builds first).
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { ChannelRing, ringHeaderBytes } from './ring.js';
@@ -19,7 +19,7 @@ function countFromEnv(variable: string, fallback: number): number {
 }
 const streamMessages = countFromEnv('RING_STREAM_MESSAGES', 2_000_000);
 const shootDownTrials = countFromEnv('RING_SHOOTDOWN_TRIALS', 20_000);
-const microkernel = new URL('../dist/index.js', import.meta.url).href;
+const ringModule = new URL('../dist/ring.js', import.meta.url).href;
 
 function exited(worker: Worker): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -32,7 +32,7 @@ describe('ChannelRing between two threads', () => {
   it(`carries ${streamMessages} messages of 4 to 264 bytes across wrap-around: nothing lost, doubled, reordered or damaged`, async () => {
     const count = streamMessages;
     const ring = ChannelRing.create(64 * 1024);
-    const worker = new Worker(writer, { workerData: { mode: 'stream', microkernel, ring: ring.buffer, count } });
+    const worker = new Worker(writer, { workerData: { mode: 'stream', ringModule, ring: ring.buffer, count } });
     const done = exited(worker);
     let bad: string | undefined;
     let received = 0;
@@ -59,7 +59,7 @@ describe('ChannelRing between two threads', () => {
     // Rings of 64 bytes (at most 8 frames of 8): full rings and wrap-around are common.
     const rings = Array.from({ length: 256 }, () => ChannelRing.create(64));
     const control = new Int32Array(new SharedArrayBuffer(12));
-    const worker = new Worker(writer, { workerData: { mode: 'shootDown', microkernel, control: control.buffer, trials, rings: rings.map((ring) => ring.buffer) } });
+    const worker = new Worker(writer, { workerData: { mode: 'shootDown', ringModule, control: control.buffer, trials, rings: rings.map((ring) => ring.buffer) } });
     const done = exited(worker);
     let seed = 12345;
     const nextRandom = (bound: number): number => {

@@ -1,0 +1,135 @@
+// `ukSend`, the kernel path of thesis §4.2.4, and the sequencing of its streams. The sender's kernel
+// numbers each stream (one process → one mailbox); the owner's kernel checks the intended name and the
+// capability against the mailbox (the checks of §4.2.4) and accepts a stream only in sequence. A
+// refusal leaves a gap that only the refused message's re-send (`resendOf`) or `abandonSend` (a `skip`)
+// fills, so pipelined sends and retries never reorder a stream.
+import { validateCapability } from '../../capability.js';
+import { encodeBody } from '../../codec.js';
+import { FosError, isFosError } from '../../errors.js';
+import type { KernelMessage } from '../../fabric.js';
+import type { SendOptions } from '../../kernel.js';
+import { formatLocation, type MailboxLocation } from '../../location.js';
+import { validateName } from '../../names.js';
+import type { Mailbox, ProcessRecord, ReceiveStream, SendStream } from '../tables.js';
+import { grantUncheckedPermit } from './registry.js';
+import { acquirePath, releasePath, sendStream } from './send-paths.js';
+import { checkCaller, checkDeliveryRights, checkQueueSpace, enqueue, identity, request, targetMailbox, validateTarget, type KernelState, type RequestResult } from './state.js';
+
+// ---- the sender's kernel -----------------------------------------------------------------------------
+
+/**
+ * `ukSend` (thesis §4.2.4): delivers `body` into the mailbox at `location` if `capability` is a valid
+ * send capability of it and `destinationName` a valid name of it, checked by the kernel that owns
+ * it. Resolves once the message is in the destination's queue. Messages of one stream (this process
+ * → that mailbox) are accepted only in sequence: a refusal leaves a gap that only its re-send
+ * (`resendOf`) or `abandonSend` fills, so pipelined sends never reorder.
+ */
+export async function ukSend(state: KernelState, caller: ProcessRecord, destinationName: unknown, location: unknown, capability: unknown, body: unknown, options: SendOptions = {}): Promise<void> {
+  checkCaller(state, caller);
+  const name = validateName(destinationName);
+  const target = validateTarget(state, location);
+  const sendCapability = validateCapability(capability);
+  const bytes = encodeBody(body, state.limits.messageBytesMax);
+  const stream = sendStream(state, caller, target);
+  const sequence = takeSequence(state, caller, stream, options.resendOf);
+  const wait = acquirePath(stream, 'kernel');
+  if (wait !== undefined) await wait;
+  stream.outstanding++;
+  caller.unacknowledgedSends++;
+  let answer: Promise<RequestResult>;
+  try {
+    answer = request(
+      state,
+      target.core,
+      (requestId) => ({ kind: 'deliver', fromCore: state.core, requestId, sender: identity(state, caller), location: target, destinationName: name, capability: sendCapability, sequence, bytes }),
+      `${caller.id}>${target.core}/${target.mailbox}`,
+    );
+  } finally {
+    releasePath(stream);
+  }
+  try {
+    const result = await answer;
+    if (result.nameServerProcess !== undefined) grantUncheckedPermit(state, result.nameServerProcess, caller.id);
+  } catch (error) {
+    if (isFosError(error) && error.code !== 'SHUTDOWN') {
+      stream.refused.add(sequence);
+      throw new FosError(error.code, stripCode(error), { value: error.value ?? target, details: { sequence }, cause: error });
+    }
+    throw error;
+  } finally {
+    stream.outstanding--;
+    caller.unacknowledgedSends--;
+    if (stream.outstanding === 0) for (const wake of stream.idleWaiters.splice(0)) wake();
+  }
+}
+
+/** Gives up a refused send for good: the stream moves past its sequence number. */
+export function abandonSend(state: KernelState, caller: ProcessRecord, location: unknown, sequence: number): void {
+  checkCaller(state, caller);
+  const target = validateTarget(state, location);
+  const stream = sendStream(state, caller, target);
+  if (!stream.refused.delete(sequence)) {
+    throw new FosError('BAD_REQUEST', `sequence ${sequence} is not a refused send to ${formatLocation(target)}`, { value: sequence });
+  }
+  state.port.post(target.core, { kind: 'skip', fromCore: state.core, sender: identity(state, caller), location: target, sequence }, `${caller.id}>${target.core}/${target.mailbox}`);
+}
+
+/** The sequence number of a send: the refused one it re-sends, else the stream's next. */
+function takeSequence(state: KernelState, caller: ProcessRecord, stream: SendStream, resendOf: number | undefined): number {
+  if (resendOf !== undefined) {
+    if (!stream.refused.delete(resendOf)) throw new FosError('BAD_REQUEST', `resendOf ${resendOf} is not a refused send of this stream`, { value: resendOf });
+    return resendOf;
+  }
+  if (caller.unacknowledgedSends >= state.limits.unacknowledgedSendsPerProcessMax) {
+    throw new FosError('LIMIT_EXCEEDED', `process ${caller.name} has unacknowledgedSendsPerProcessMax (${state.limits.unacknowledgedSendsPerProcessMax}) sends outstanding`, {
+      value: caller.unacknowledgedSends,
+    });
+  }
+  return stream.nextSequence++;
+}
+
+/** The refusal's message without its `CODE: ` prefix (the re-thrown error adds it again). */
+function stripCode(error: FosError): string {
+  return error.message.startsWith(`${error.code}: `) ? error.message.slice(error.code.length + 2) : error.message;
+}
+
+// ---- the owner's kernel -----------------------------------------------------------------------------------
+
+/**
+ * The owner's side of `ukSend` (`deliver` with a name): the checks of thesis §4.2.4, then the enqueue.
+ * Returns the name server's process when the mailbox is a name server's (the sender gets a permit).
+ */
+export function acceptDelivery(state: KernelState, message: Extract<KernelMessage, { kind: 'deliver' }>, destinationName: string): string | undefined {
+  const mailbox = targetMailbox(state, message.location);
+  const stream = receiveStream(mailbox, message.sender.process);
+  if (message.sequence !== stream.expected) {
+    throw new FosError('WOULD_BLOCK', `message ${message.sequence} of ${message.sender.process} to ${formatLocation(mailbox.location)} is out of sequence (waiting for ${stream.expected})`, {
+      value: message.sequence,
+    });
+  }
+  checkDeliveryRights(mailbox, destinationName, message.capability);
+  checkQueueSpace(mailbox);
+  enqueue(state, mailbox, { bytes: message.bytes, sender: message.sender, destinationName, enqueuedAtMs: state.clock.now(), via: 'kernel' });
+  stream.expected++;
+  while (stream.skipped.delete(stream.expected)) stream.expected++;
+  return mailbox.nameServer ? mailbox.owner : undefined;
+}
+
+/** The owner's side of `abandonSend` (`skip`): the stream may pass over that sequence number. */
+export function acceptSkip(state: KernelState, location: MailboxLocation, process: string, sequence: number): void {
+  const mailbox = state.mailboxes.get(location.mailbox);
+  if (mailbox === undefined) return;
+  const stream = receiveStream(mailbox, process);
+  if (sequence < stream.expected) return;
+  stream.skipped.add(sequence);
+  while (stream.skipped.delete(stream.expected)) stream.expected++;
+}
+
+function receiveStream(mailbox: Mailbox, process: string): ReceiveStream {
+  let stream = mailbox.streams.get(process);
+  if (stream === undefined) {
+    stream = { expected: 0, skipped: new Set() };
+    mailbox.streams.set(process, stream);
+  }
+  return stream;
+}
