@@ -3,7 +3,8 @@
 import { encodeBody, messageBytesMax } from '@fos/microkernel';
 import { VirtualClock } from '@fos/sim';
 import { describe, expect, it } from 'vitest';
-import { installChunkBytesDefault, ReplicatedMember } from './member.js';
+import { installChunkBytesDefault } from '../limits.js';
+import { ReplicatedMember } from './member.js';
 import type { MemberName, StoreMessage } from './messages.js';
 
 type Envelope = { readonly from: MemberName; readonly to: MemberName; readonly message: StoreMessage<string> };
