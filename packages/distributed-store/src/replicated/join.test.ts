@@ -36,7 +36,7 @@ function fleet(options: { readonly installChunkBytesMax?: number } = {}) {
   const deliverOne = async (): Promise<Envelope | undefined> => {
     await settle();
     const item = queued.shift();
-    if (item !== undefined) void members.get(item.to)?.receive(item.from, item.message);
+    if (item !== undefined) members.get(item.to)?.receive(item.from, item.message);
     await settle();
     return item;
   };
