@@ -1,4 +1,5 @@
 import { fosTsupConfig } from '@fos/tsup-config';
 
-// The sweep (`pnpm sim`) is a program, built ESM only beside the library.
-export default fosTsupConfig({ entry: ['src/index.ts'], esmOnly: ['src/sweep.ts'] });
+// `./testing` (checker, simulation, planted bugs) is a library entry of its own; the sweep (`pnpm sim`)
+// is a program, built ESM only beside them.
+export default fosTsupConfig({ entry: ['src/index.ts', 'src/testing.ts'], esmOnly: ['src/sweep.ts'] });

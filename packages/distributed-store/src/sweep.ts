@@ -6,8 +6,9 @@
 import { fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { PlantedBugs } from './replicated/member.js';
-import { runFailures, simulateStore, type SimulationWorkload } from './replicated/simulation.js';
+import { plantedBugNames, type PlantedBugs } from './simulation/planted-bugs.js';
+import type { SimulationWorkload } from './simulation/simulation.js';
+import { sweepSeeds } from './simulation/sweep-seeds.js';
 
 type WorkerMessage = { readonly kind: 'failure'; readonly seed: number; readonly reasons: string } | { readonly kind: 'done'; readonly seeds: number };
 
@@ -22,8 +23,9 @@ function integerFromEnv(name: string, fallback: number, minimum: number): number
 function plantedBugs(): PlantedBugs | undefined {
   const bug = process.env.SIM_BUG;
   if (bug === undefined || bug === '') return undefined;
-  if (bug !== 'originateWhileHolding' && bug !== 'voteWithoutPrecondition' && bug !== 'modifyDuringJoin' && bug !== 'thesisPreemption') throw new Error(`SIM_BUG=${bug} is not a planted bug`);
-  return { [bug]: true };
+  const known = plantedBugNames.find((name) => name === bug);
+  if (known === undefined) throw new Error(`SIM_BUG=${bug} is not a planted bug (${plantedBugNames.join(', ')})`);
+  return { [known]: true };
 }
 
 function workloads(): SimulationWorkload[] {
@@ -33,16 +35,13 @@ function workloads(): SimulationWorkload[] {
   return [text];
 }
 
-async function worker(start: number, count: number): Promise<void> {
+/** Sweeps its share of the seeds and reports to the parent; disconnects once every report has left. */
+function worker(start: number, count: number): void {
   const bugs = plantedBugs();
-  for (let seed = start; seed < start + count; seed++) {
-    for (const workload of workloads()) {
-      const run = await simulateStore(seed, { workload, ...(bugs === undefined ? {} : { plantedBugs: bugs }) });
-      const reasons = runFailures(run);
-      if (reasons.length > 0) process.send?.({ kind: 'failure', seed, reasons: `workload ${workload}\n${reasons.join('\n')}` } satisfies WorkerMessage);
-    }
-  }
-  process.send?.({ kind: 'done', seeds: count } satisfies WorkerMessage);
+  const failures = sweepSeeds({ first: start, count, workloads: workloads(), ...(bugs === undefined ? {} : { plantedBugs: bugs }) });
+  for (const { seed, workload, reasons } of failures) process.send?.({ kind: 'failure', seed, reasons: `workload ${workload}\n${reasons.join('\n')}` } satisfies WorkerMessage);
+  // Messages leave in order, so once the last one has left every failure has too.
+  process.send?.({ kind: 'done', seeds: count } satisfies WorkerMessage, () => process.disconnect?.());
 }
 
 async function main(): Promise<number> {
@@ -88,14 +87,13 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 
 if (process.argv[2] === '--worker') {
-  worker(Number(process.argv[3]), Number(process.argv[4])).then(
-    () => process.disconnect?.(),
-    (error: unknown) => {
-      process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-      process.exitCode = 1;
-      process.disconnect?.();
-    },
-  );
+  try {
+    worker(Number(process.argv[3]), Number(process.argv[4]));
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+    process.disconnect?.();
+  }
 } else {
   main().then(
     (status) => (process.exitCode = status),

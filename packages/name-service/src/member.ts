@@ -5,8 +5,8 @@ import { FosError, isCapability, mailboxLocationSchema, nameServiceName, type Ca
 import { z } from 'zod';
 import type { NameEntry } from './entry.js';
 import type { NameServiceLimits } from './limits.js';
-import { NameServer, type LoadBalancerFunction, type RequesterPlace } from './name-server.js';
-import { badFleet, bindReplicatedStore, parkedStore, type StoreAddress } from './store-binding.js';
+import { NameServer, type LoadBalancerFunction, type NameServerOptions, type RequesterPlace } from './name-server.js';
+import { badFleet, bindReplicatedStore, type BoundStore, type StoreAddress } from './store-binding.js';
 
 /** What a load balancer is asked: the indirect name and its candidate destinations with their weights. */
 export type LoadBalancerQuery = { readonly name: string; readonly candidates: WeightedName[] };
@@ -72,6 +72,20 @@ export type NameServerMemberArgs = { readonly kernelCapability: string; readonly
 
 const answerSchema = z.object({ destination: z.string() });
 
+type MemberArgs = z.infer<typeof memberArgsSchema>;
+
+/** What a member is made of, once its arguments are parsed and its libfos exists. */
+type MemberParts = {
+  readonly context: ProcessContext;
+  readonly libfos: Libfos;
+  readonly kernelCapability: Capability;
+  readonly limits: Partial<NameServiceLimits> | undefined;
+  readonly fleet: MemberArgs['fleet'];
+  readonly bound: BoundStore | undefined;
+  /** The request mailbox, once registered with the kernel. */
+  readonly registered: { location?: MailboxLocation };
+};
+
 /**
  * The entry of a name-service member process (thesis §5.2): a {@link NameServer} over a
  * {@link LocalStore} (the single-member prototype of the thesis, footnote 7 of chapter 4), linked into
@@ -85,86 +99,20 @@ const answerSchema = z.object({ destination: z.string() });
  * @throws BAD_REQUEST when the arguments are malformed (a limit out of range included)
  */
 export async function nameServerMember(context: ProcessContext, args: MessageBody): Promise<MessageBody> {
-  const parsed = memberArgsSchema.safeParse(args);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new FosError('BAD_REQUEST', `nameServerMember: bad args: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`, { value: args });
-  }
-  const { kernelCapability, fleet } = parsed.data;
-  if (fleet?.sponsor !== undefined && fleet.capabilities === undefined) badFleet('a joining member needs the fleet capabilities', fleet);
-  const limits = parsed.data.limits as Partial<NameServiceLimits> | undefined;
-  const { kernel } = context;
-  const holder: { libfos?: Libfos } = {};
-  const thread = () => {
-    const current = holder.libfos?.dispatcher.currentThread;
-    if (current === undefined) throw new FosError('BAD_REQUEST', 'the name server runs its operations in dispatcher threads of its own process');
-    return current;
-  };
-  const loadBalancer: LoadBalancerFunction = async (ref: LoadBalancerRef, name, candidates, timeoutMs) => {
-    const libfos = holder.libfos;
-    if (libfos === undefined) return undefined;
-    const query: LoadBalancerQuery = { name, candidates };
-    const reply = await libfos.call(ref.name, query, { capability: ref.capability as Capability, timeoutMs });
-    const answer = answerSchema.safeParse(reply.body);
-    return answer.success ? answer.data.destination : undefined;
-  };
+  const { kernelCapability, fleet, limits } = parseMemberArgs(args);
   // The local linkage of §5.2: libfos calls this member's server directly (created once the store is).
   const created: { server?: NameServer } = {};
-  const registered: { location?: MailboxLocation } = {};
-  const local = (): NameServer => {
-    if (created.server === undefined) throw new FosError('SHUTDOWN', 'the name server is not running yet');
-    return created.server;
-  };
-  const linkage: NameServiceApi = {
-    lookup: (name) => local().lookup(name),
-    register: (request) => local().register(request),
-    unregister: (request) => local().unregister(request),
-    registerTemporary: (request) => local().registerTemporary(request),
-    reserve: (request) => local().reserve(request),
-    list: (request) => local().list(request),
-    leaveFleet: (request) => local().leaveFleet(request),
-  };
-  const libfos = await createLibfos(context, { nameService: linkage, kernelCapability });
-  holder.libfos = libfos;
+  const libfos = await createLibfos(context, { nameService: localLinkage(created), kernelCapability });
   const log = (line: string): void => console.error(line);
   const bound = fleet === undefined ? undefined : await bindReplicatedStore(libfos, fleet.member, fleet.sponsor !== undefined, log);
-  const running = new NameServer({
-    store: bound === undefined ? new LocalStore<NameEntry>() : parkedStore(bound.member, () => holder.libfos),
-    random: context.random,
-    aliases: {
-      add: (location, name) => thread().waitFor(kernel.ukAddAlias(kernelCapability, location, name)),
-      remove: (location, name) => thread().waitFor(kernel.ukRemoveAlias(kernelCapability, location, name)),
-    },
-    requester: () => requesterPlace(holder.libfos),
-    loadBalancer,
-    ...(fleet === undefined ? {} : { member: fleet.member }),
-    ...(bound === undefined
-      ? {}
-      : {
-          leaveFleet: async () => {
-            const park = <T>(promise: Promise<T>): Promise<T> => thread().waitFor(promise);
-            if (bound.member.peers.length === 0) throw new FosError('BAD_REQUEST', `name-service member ${bound.address.member} is the last of its fleet`, { value: bound.address.member });
-            // Stop being found first, then leave the store (which waits until nothing is pending).
-            if (registered.location !== undefined) await park(kernel.ukNameServiceUnregister(registered.location, kernelCapability));
-            await park(bound.member.leave());
-          },
-        }),
-    ...(limits === undefined ? {} : { limits }),
-  });
+  const parts: MemberParts = { context, libfos, kernelCapability, limits, fleet, bound, registered: {} };
+  const running = new NameServer(serverOptions(parts));
   created.server = running;
-  let capabilities: { rootCapability: string; managementCapability: string };
-  if (bound !== undefined && fleet?.sponsor !== undefined && fleet.capabilities !== undefined) {
-    bound.learn(fleet.sponsor);
-    await bound.member.join(fleet.sponsor.member);
-    await running.adopt(fleet.capabilities);
-    capabilities = { rootCapability: '', managementCapability: fleet.capabilities.managementCapability };
-  } else {
-    capabilities = await libfos.run(() => running.start());
-  }
+  const capabilities = await startOrAdopt(parts, running);
   const mailbox = await libfos.createMailbox();
   libfos.serve(mailbox.location, { handler: rpcHandler(serveNameServiceApi(running)) });
-  await kernel.ukNameServiceRegister(mailbox.location, kernelCapability, mailbox.capability);
-  registered.location = mailbox.location;
+  await context.kernel.ukNameServiceRegister(mailbox.location, kernelCapability, mailbox.capability);
+  parts.registered.location = mailbox.location;
   const result: NameServerMemberResult = {
     location: mailbox.location,
     capability: mailbox.capability,
@@ -174,8 +122,86 @@ export async function nameServerMember(context: ProcessContext, args: MessageBod
   return { ...result };
 }
 
-function requesterPlace(libfos: Libfos | undefined): RequesterPlace | undefined {
-  const sender = libfos?.dispatcher.currentThread?.request?.sender;
+function parseMemberArgs(args: MessageBody): { readonly kernelCapability: Capability; readonly fleet: MemberArgs['fleet']; readonly limits: Partial<NameServiceLimits> | undefined } {
+  const parsed = memberArgsSchema.safeParse(args);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new FosError('BAD_REQUEST', `nameServerMember: bad args: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`, { value: args });
+  }
+  const { kernelCapability, fleet } = parsed.data;
+  if (fleet?.sponsor !== undefined && fleet.capabilities === undefined) badFleet('a joining member needs the fleet capabilities', fleet);
+  return { kernelCapability, fleet, limits: parsed.data.limits as Partial<NameServiceLimits> | undefined };
+}
+
+/** The name-service API as this member's own libfos calls it: straight into its server. */
+function localLinkage(created: { readonly server?: NameServer }): NameServiceApi {
+  const local = (): NameServer => {
+    if (created.server === undefined) throw new FosError('SHUTDOWN', 'the name server is not running yet');
+    return created.server;
+  };
+  return {
+    lookup: (name) => local().lookup(name),
+    register: (request) => local().register(request),
+    unregister: (request) => local().unregister(request),
+    registerTemporary: (request) => local().registerTemporary(request),
+    reserve: (request) => local().reserve(request),
+    list: (request) => local().list(request),
+    leaveFleet: (request) => local().leaveFleet(request),
+  };
+}
+
+/** The server's store (its replicated member in a fleet, which parks the calling thread while it waits) and I/O. */
+function serverOptions(parts: MemberParts): NameServerOptions {
+  const { context, libfos, kernelCapability, limits, fleet, bound } = parts;
+  const thread = () => {
+    const current = libfos.dispatcher.currentThread;
+    if (current === undefined) throw new FosError('BAD_REQUEST', 'the name server runs its operations in dispatcher threads of its own process');
+    return current;
+  };
+  const loadBalancer: LoadBalancerFunction = async (ref: LoadBalancerRef, name, candidates, timeoutMs) => {
+    const query: LoadBalancerQuery = { name, candidates };
+    const reply = await libfos.call(ref.name, query, { capability: ref.capability as Capability, timeoutMs });
+    const answer = answerSchema.safeParse(reply.body);
+    return answer.success ? answer.data.destination : undefined;
+  };
+  return {
+    store: bound === undefined ? new LocalStore<NameEntry>() : bound.member,
+    random: context.random,
+    aliases: {
+      add: (location, name) => thread().waitFor(context.kernel.ukAddAlias(kernelCapability, location, name)),
+      remove: (location, name) => thread().waitFor(context.kernel.ukRemoveAlias(kernelCapability, location, name)),
+    },
+    requester: () => requesterPlace(libfos),
+    loadBalancer,
+    ...(fleet === undefined ? {} : { member: fleet.member }),
+    ...(bound === undefined
+      ? {}
+      : {
+          leaveFleet: async () => {
+            if (bound.member.peers.length === 0) throw new FosError('BAD_REQUEST', `name-service member ${bound.address.member} is the last of its fleet`, { value: bound.address.member });
+            // Stop being found first, then leave the store (which waits until nothing is pending).
+            if (parts.registered.location !== undefined) await thread().waitFor(context.kernel.ukNameServiceUnregister(parts.registered.location, kernelCapability));
+            await bound.member.leave();
+          },
+        }),
+    ...(limits === undefined ? {} : { limits }),
+  };
+}
+
+/** A joining member joins the store and adopts the fleet's capabilities; any other member starts the service. */
+async function startOrAdopt(parts: MemberParts, running: NameServer): Promise<{ rootCapability: string; managementCapability: string }> {
+  const { bound, fleet } = parts;
+  if (bound !== undefined && fleet?.sponsor !== undefined && fleet.capabilities !== undefined) {
+    bound.learn(fleet.sponsor);
+    await bound.member.join(fleet.sponsor.member);
+    await running.adopt(fleet.capabilities);
+    return { rootCapability: '', managementCapability: fleet.capabilities.managementCapability };
+  }
+  return parts.libfos.run(() => running.start());
+}
+
+function requesterPlace(libfos: Libfos): RequesterPlace | undefined {
+  const sender = libfos.dispatcher.currentThread?.request?.sender;
   return sender === undefined ? undefined : { machine: sender.machine, core: sender.core };
 }
 

@@ -22,7 +22,6 @@ import {
   FosError,
   hashCapability,
   hasFosErrorCode,
-  isFosError,
   isUnderSubdomain,
   mintCapability,
   nameServiceName,
@@ -38,9 +37,10 @@ import {
 } from '@fos/microkernel';
 import type { RandomSource } from '@fos/sim';
 import type { NameEntry, StoredDestination } from './entry.js';
-import { hashesEqual, sameEntry, temporaryName, withReferrers } from './internal/helpers.js';
+import { commitPlan } from './internal/commit.js';
+import { hashesEqual, temporaryName, withReferrers } from './internal/helpers.js';
 import { leaveFleetRequestSchema, listRequestSchema, parseRequest, registerRequestSchema, reserveRequestSchema, temporaryRequestSchema, unregisterRequestSchema } from './internal/schemas.js';
-import { Workspace, type AliasPair, type PlannedWrite } from './internal/workspace.js';
+import { Workspace } from './internal/workspace.js';
 import { destinationWeightDefault, listNamesMax, resolveNameServiceLimits, type NameServiceLimits } from './limits.js';
 
 /** The kernel's alias calls (ukAddAlias / ukRemoveAlias with the kernel capability), injected. */
@@ -512,84 +512,12 @@ export class NameServer implements NameServiceApi {
     for (let attempt = 0; attempt <= this.limits.conflictRetriesMax; attempt += 1) {
       const workspace = new Workspace(this.#store, this.limits);
       const result = await plan(workspace);
-      if (await this.#commit(workspace)) return result;
+      if (await commitPlan(this.#store, this.#aliases, this.limits.conflictRetriesMax, workspace)) return result;
     }
     throw new FosError(
       'CONFLICT',
       `${operation} met a conflicting store modification on each of ${this.limits.conflictRetriesMax + 1} attempts (conflictRetriesMax ${this.limits.conflictRetriesMax}); it was rewound`,
     );
-  }
-
-  /** Applies a plan; false when a store write met `CONFLICT` (everything done was rewound). */
-  async #commit(workspace: Workspace): Promise<boolean> {
-    const writes = workspace.writes();
-    const { adds, removes } = await workspace.aliasDiff();
-    const added: AliasPair[] = [];
-    const done: PlannedWrite[] = [];
-    let writing = false;
-    try {
-      for (const pair of adds) {
-        await this.#aliases.add(pair.location, pair.name);
-        added.push(pair);
-      }
-      writing = true;
-      for (const write of writes) {
-        await this.#applyWrite(write);
-        done.push(write);
-      }
-    } catch (error) {
-      for (const write of done.reverse()) await this.#rewindWrite(write);
-      for (const pair of added.reverse()) await this.#removeAliasQuietly(pair);
-      if (writing && hasFosErrorCode(error, 'CONFLICT')) return false;
-      throw error;
-    }
-    for (const pair of removes) await this.#removeAliasQuietly(pair);
-    return true;
-  }
-
-  async #applyWrite(write: PlannedWrite): Promise<void> {
-    if (write.before === undefined) {
-      assert(write.after !== undefined, 'a write changes something');
-      await this.#store.insert(write.key, write.after);
-    } else if (write.after === undefined) {
-      await this.#store.delete(write.key, write.before.version);
-    } else {
-      await this.#store.update(write.key, write.after, write.before.version);
-    }
-  }
-
-  /**
-   * Undoes one applied write, unless another modification has changed the key since (then it is not
-   * ours to undo). A rewind that meets `CONFLICT` reads the key again, up to `conflictRetriesMax` times.
-   */
-  async #rewindWrite(write: PlannedWrite): Promise<void> {
-    for (let attempt = 0; attempt <= this.limits.conflictRetriesMax; attempt += 1) {
-      const current = await this.#store.get(write.key);
-      try {
-        if (write.after === undefined) {
-          assert(write.before !== undefined, 'a delete had an entry');
-          if (current !== undefined) return;
-          await this.#store.insert(write.key, write.before.value);
-          return;
-        }
-        const writtenVersion = write.before === undefined ? 1 : write.before.version + 1;
-        if (current?.version !== writtenVersion || !sameEntry(current.value, write.after)) return;
-        if (write.before === undefined) await this.#store.delete(write.key, writtenVersion);
-        else await this.#store.update(write.key, write.before.value, writtenVersion);
-        return;
-      } catch (error) {
-        if (!hasFosErrorCode(error, 'CONFLICT')) throw error;
-      }
-    }
-  }
-
-  /** Alias removal is best effort: the mailbox may be gone already, and then it has no names left to hold. */
-  async #removeAliasQuietly(pair: AliasPair): Promise<void> {
-    try {
-      await this.#aliases.remove(pair.location, pair.name);
-    } catch (error) {
-      if (!isFosError(error)) throw error;
-    }
   }
 
   async #pickDestination(name: string, entry: NameEntry): Promise<string> {

@@ -1,7 +1,9 @@
 // The replicated store bound to fos: one store mailbox per name-service member (thesis §4.4.1: the data
 // store registers its own internal mailbox), store messages carried as one-way dispatcher messages, and
-// the members' mailbox addresses learned from the messages themselves.
-import { ReplicatedMember, type MemberName, type StoreMessage, type Store, type Versioned } from '@fos/distributed-store';
+// the members' mailbox addresses learned from the messages themselves. An incoming store message steps
+// the member's core at once, in the mailbox handler; what the core sends waits in an outbox per peer,
+// which one sending thread per peer empties in order.
+import { ReplicatedMember, type MemberName, type StoreMessage } from '@fos/distributed-store';
 import type { Libfos } from '@fos/libfos-messaging';
 import { assert, FosError, hasFosErrorCode, type Capability, type MailboxLocation } from '@fos/microkernel';
 import type { NameEntry } from './entry.js';
@@ -22,7 +24,9 @@ export type BoundStore = { readonly member: ReplicatedMember<NameEntry>; readonl
 
 /**
  * Creates the store mailbox of member `name` in `libfos`'s process, serves it, and returns the
- * replicated store member (`joining` for a member that will `join` a running fleet).
+ * replicated store member (`joining` for a member that will `join` a running fleet). The member's
+ * operations park the calling dispatcher thread while they wait (outside a thread, they are plain
+ * promises).
  */
 export async function bindReplicatedStore(libfos: Libfos, name: MemberName, joining: boolean, log: (line: string) => void): Promise<BoundStore> {
   const mailbox = await libfos.createMailbox();
@@ -33,23 +37,19 @@ export async function bindReplicatedStore(libfos: Libfos, name: MemberName, join
   const learn = (address: StoreAddress): void => {
     if (address.member !== name) book.set(address.member, address);
   };
+  const send = outbox(libfos, name, log);
   const member = new ReplicatedMember<NameEntry>({
     name,
     peers: [],
     joining,
     clock: libfos.context.clock,
+    park: (promise) => libfos.dispatcher.currentThread?.waitFor(promise) ?? promise,
     transport: {
       send: (to, message) => {
         const address = book.get(to);
         assert(address !== undefined, `member ${name} knows the store mailbox of ${to}`);
         const carriesBook = message.kind === 'install' || message.kind === 'members' || message.kind === 'membershipRequest';
-        const envelope: StoreEnvelope = carriesBook ? { store: message, from: own, book: [...book.values()] } : { store: message, from: own };
-        void libfos.dispatcher
-          .spawnThread('store-send', (thread) => thread.send({ name: address.name, location: address.location, capability: address.capability as Capability }, envelope))
-          .catch((error: unknown) => {
-            // At shutdown, what is still in flight goes nowhere; anything else is worth a line.
-            if (!hasFosErrorCode(error, 'SHUTDOWN')) log(`name-service store ${name}: a ${message.kind} to ${to} was not delivered: ${String(error)}`);
-          });
+        send(address, carriesBook ? { store: message, from: own, book: [...book.values()] } : { store: message, from: own });
       },
     },
   });
@@ -62,8 +62,8 @@ export async function bindReplicatedStore(libfos: Libfos, name: MemberName, join
       }
       learn(envelope.from);
       for (const address of envelope.book ?? []) learn(address);
-      // Not awaited: a vote waits for its outcome, which arrives as a later message of this mailbox.
-      void Promise.resolve(member.receive(envelope.from.member, envelope.store)).catch((error: unknown) => log(`name-service store ${name}: ${String(error)}`));
+      // Synchronous: the core takes the message and hands what it sends to the outbox; nothing waits here.
+      member.receive(envelope.from.member, envelope.store);
       return undefined;
     },
   });
@@ -71,21 +71,44 @@ export async function bindReplicatedStore(libfos: Libfos, name: MemberName, join
 }
 
 /**
- * The store as the name server uses it from its request threads: each operation of the replicated
- * member is waited for as a dispatcher operation of the calling thread (outside a thread, directly).
+ * Store messages to each peer wait in a queue of their own, which one thread per peer (started when the
+ * queue fills, ended when it is empty) sends in order: the per-pair order the protocol needs, without a
+ * thread per message, and a slow peer holds up no other.
  */
-export function parkedStore(member: ReplicatedMember<NameEntry>, libfos: () => Libfos | undefined): Store<NameEntry> & { hash(): string; snapshot(): ReturnType<ReplicatedMember<NameEntry>['snapshot']> } {
-  const park = <T>(promise: Promise<T>): Promise<T> => {
-    const thread = libfos()?.dispatcher.currentThread;
-    return thread === undefined ? promise : thread.waitFor(promise);
+function outbox(libfos: Libfos, name: MemberName, log: (line: string) => void): (address: StoreAddress, envelope: StoreEnvelope) => void {
+  type Outgoing = { readonly address: StoreAddress; readonly envelope: StoreEnvelope };
+  const queues = new Map<MemberName, Outgoing[]>();
+  const drain = (member: MemberName, queue: Outgoing[]): void => {
+    const done = (): void => {
+      if (queues.get(member) === queue) queues.delete(member);
+    };
+    void libfos.dispatcher
+      .spawnThread('store-send', async (thread) => {
+        for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+          const { address, envelope } = next;
+          try {
+            await thread.send({ name: address.name, location: address.location, capability: address.capability as Capability }, envelope);
+          } catch (error) {
+            // At shutdown, what is still in flight goes nowhere; anything else is worth a line.
+            if (!hasFosErrorCode(error, 'SHUTDOWN')) log(`name-service store ${name}: a ${envelope.store.kind} to ${member} was not delivered: ${String(error)}`);
+          }
+        }
+        done();
+      })
+      .catch((error: unknown) => {
+        done();
+        if (!hasFosErrorCode(error, 'SHUTDOWN')) log(`name-service store ${name}: the sender to ${member} stopped: ${String(error)}`);
+      });
   };
-  return {
-    insert: (key, value) => park(member.insert(key, value)),
-    update: (key, value, expectedVersion) => park(member.update(key, value, expectedVersion)),
-    delete: (key, expectedVersion) => park(member.delete(key, expectedVersion)),
-    get: (key): Promise<Versioned<NameEntry> | undefined> => park(member.get(key)),
-    hash: () => member.hash(),
-    snapshot: () => member.snapshot(),
+  return (address, envelope) => {
+    const queued = queues.get(address.member);
+    if (queued !== undefined) {
+      queued.push({ address, envelope });
+      return;
+    }
+    const queue = [{ address, envelope }];
+    queues.set(address.member, queue);
+    drain(address.member, queue);
   };
 }
 

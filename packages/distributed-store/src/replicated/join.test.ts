@@ -3,7 +3,8 @@
 import { encodeBody, messageBytesMax } from '@fos/microkernel';
 import { VirtualClock } from '@fos/sim';
 import { describe, expect, it } from 'vitest';
-import { installChunkBytesDefault, ReplicatedMember } from './member.js';
+import { installChunkBytesDefault } from '../limits.js';
+import { ReplicatedMember } from './member.js';
 import type { MemberName, StoreMessage } from './messages.js';
 
 type Envelope = { readonly from: MemberName; readonly to: MemberName; readonly message: StoreMessage<string> };
@@ -35,7 +36,7 @@ function fleet(options: { readonly installChunkBytesMax?: number } = {}) {
   const deliverOne = async (): Promise<Envelope | undefined> => {
     await settle();
     const item = queued.shift();
-    if (item !== undefined) void members.get(item.to)?.receive(item.from, item.message);
+    if (item !== undefined) members.get(item.to)?.receive(item.from, item.message);
     await settle();
     return item;
   };

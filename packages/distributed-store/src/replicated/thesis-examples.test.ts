@@ -18,7 +18,7 @@ type Envelope = { readonly from: MemberName; readonly to: MemberName; readonly m
 
 /**
  * Members over a transport whose messages wait in a list until the test delivers them, in its order.
- * A delivered vote request settles only once its outcome arrives, so deliveries are not awaited.
+ * A delivery steps the receiving member's core at once; the test then lets the callers' promises run.
  */
 function fleet(names: readonly MemberName[]) {
   const clock = new VirtualClock();
@@ -38,14 +38,14 @@ function fleet(names: readonly MemberName[]) {
       const index = queued.findIndex((item) => item.from === from && item.to === to && item.message.kind === kind);
       expect(index, `a ${kind} from ${from} to ${to} is queued (queued: ${queued.map((item) => `${item.message.kind} ${item.from}→${item.to}`).join(', ')})`).toBeGreaterThanOrEqual(0);
       const [item] = queued.splice(index, 1) as [Envelope];
-      void member(item.to).receive(item.from, item.message);
+      member(item.to).receive(item.from, item.message);
       await settle();
     },
     /** Delivers everything still queued, oldest first, until nothing is left. */
     async drain(): Promise<void> {
       await settle();
       for (let item = queued.shift(); item !== undefined; item = queued.shift()) {
-        void member(item.to).receive(item.from, item.message);
+        member(item.to).receive(item.from, item.message);
         await settle();
       }
     },

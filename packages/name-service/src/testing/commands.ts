@@ -99,17 +99,15 @@ async function step<T>(
   expect(await real.aliases(), `${context}\n(kernel aliases)`).toEqual(run.model.aliases());
 }
 
-/**
- * The fast-check commands of the model-based test, for a name service reached through `real` and
- * checked with `expect`. Use with `fc.asyncModelRun`.
- */
-export function nameServiceCommands(expect: ExpectFunction): Array<fc.Arbitrary<fc.AsyncCommand<ModelRun, NameSpaceUnderTest>>> {
-  const command = (describe: string, run: (model: ModelRun, real: NameSpaceUnderTest) => Promise<void>): fc.AsyncCommand<ModelRun, NameSpaceUnderTest> => ({
-    check: () => true,
-    run,
-    toString: () => describe,
-  });
-  const reserve = fc.record({ domain: fc.constantFrom(...domainChoices), cap: capPick }).map(({ domain, cap }) =>
+type NameServiceCommand = fc.AsyncCommand<ModelRun, NameSpaceUnderTest>;
+
+function command(describe: string, run: (model: ModelRun, real: NameSpaceUnderTest) => Promise<void>): NameServiceCommand {
+  return { check: () => true, run, toString: () => describe };
+}
+
+/** `reserve` of a sub-domain with a capability picked from those seen. */
+function reserveCommand(expect: ExpectFunction): fc.Arbitrary<NameServiceCommand> {
+  return fc.record({ domain: fc.constantFrom(...domainChoices), cap: capPick }).map(({ domain, cap }) =>
     command(`reserve ${domain} cap#${cap}`, async (run, real) => {
       const capability = pickCap(run, cap);
       const plan = expectation(() => modelReserve(run.model, domain, capability));
@@ -119,7 +117,11 @@ export function nameServiceCommands(expect: ExpectFunction): Array<fc.Arbitrary<
       });
     }),
   );
-  const register = fc
+}
+
+/** `register` of a direct or an indirect name, with or without `active`. */
+function registerCommand(expect: ExpectFunction): fc.Arbitrary<NameServiceCommand> {
+  return fc
     .record({ name: namePick, cap: capPick, indirect: fc.boolean(), target: namePick, weight: fc.integer({ min: 1, max: 1000 }), location: fc.nat(1000), active: fc.constantFrom(undefined, undefined, undefined, false, true) })
     .map((spec) =>
       command(`register ${JSON.stringify(spec)}`, async (run, real) => {
@@ -136,7 +138,11 @@ export function nameServiceCommands(expect: ExpectFunction): Array<fc.Arbitrary<
         });
       }),
     );
-  const unregister = fc
+}
+
+/** `unregister` of a name, a sub-domain or one destination, or `deactivate`. */
+function unregisterCommand(expect: ExpectFunction): fc.Arbitrary<NameServiceCommand> {
+  return fc
     .record({ name: namePick, domain: fc.option(fc.constantFrom(...domainChoices), { freq: 6 }), cap: capPick, destination: fc.option(namePick, { freq: 2 }), deactivate: fc.constantFrom(undefined, undefined, undefined, undefined, true) })
     .map((spec) =>
       command(`unregister ${JSON.stringify(spec)}`, async (run, real) => {
@@ -153,7 +159,11 @@ export function nameServiceCommands(expect: ExpectFunction): Array<fc.Arbitrary<
         });
       }),
     );
-  const lookup = fc.record({ name: namePick, domain: fc.option(fc.constantFrom(...domainChoices), { freq: 10 }) }).map((spec) =>
+}
+
+/** `lookup` of a name or a sub-domain, checked against the model's possible answers. */
+function lookupCommand(expect: ExpectFunction): fc.Arbitrary<NameServiceCommand> {
+  return fc.record({ name: namePick, domain: fc.option(fc.constantFrom(...domainChoices), { freq: 10 }) }).map((spec) =>
     command(`lookup ${JSON.stringify(spec)}`, async (run, real) => {
       const name = spec.domain ?? pickName(run, spec.name);
       const predicted = modelLookup(run.model, name);
@@ -167,7 +177,11 @@ export function nameServiceCommands(expect: ExpectFunction): Array<fc.Arbitrary<
       });
     }),
   );
-  const temporary = fc.nat(1000).map((location) =>
+}
+
+/** `registerTemporary` at a location of the fixture. */
+function temporaryCommand(expect: ExpectFunction): fc.Arbitrary<NameServiceCommand> {
+  return fc.nat(1000).map((location) =>
     command('registerTemporary', async (run, real) => {
       const at = real.locations[location % real.locations.length] as MailboxLocation;
       await step(run, real, expect, 'registerTemporary', { ok: true }, () => real.service.registerTemporary({ location: at }), (value) => {
@@ -178,6 +192,10 @@ export function nameServiceCommands(expect: ExpectFunction): Array<fc.Arbitrary<
       });
     }),
   );
+}
+
+/** A malformed request of some kind, always `BAD_REQUEST`. */
+function malformedCommand(expect: ExpectFunction): fc.Arbitrary<NameServiceCommand> {
   const malformedRequests: Array<(real: NameSpaceUnderTest, cap: string) => Promise<unknown>> = [
     (real, cap) => real.service.register({ name: '/a', capability: cap } as never),
     (real, cap) => real.service.register({ name: '/a', capability: cap, destination: { type: 'indirect', name: '/b', weight: 0 } }),
@@ -186,12 +204,25 @@ export function nameServiceCommands(expect: ExpectFunction): Array<fc.Arbitrary<
     (real) => real.service.reserve({ domain: '/q/*' } as never),
     (real) => real.service.registerTemporary({ location: { machine: '', core: 0, mailbox: 1 } }),
   ];
-  const malformed = fc.record({ which: fc.nat(malformedRequests.length - 1), cap: capPick }).map(({ which, cap }) =>
+  return fc.record({ which: fc.nat(malformedRequests.length - 1), cap: capPick }).map(({ which, cap }) =>
     command(`malformed #${which}`, async (run, real) => {
       const send = malformedRequests[which] as (typeof malformedRequests)[number];
       await step(run, real, expect, `malformed #${which}`, { error: 'BAD_REQUEST' }, () => send(real, pickCap(run, cap)));
     }),
   );
+}
+
+/**
+ * The fast-check commands of the model-based test, for a name service reached through `real` and
+ * checked with `expect`. Use with `fc.asyncModelRun`.
+ */
+export function nameServiceCommands(expect: ExpectFunction): Array<fc.Arbitrary<NameServiceCommand>> {
+  const reserve = reserveCommand(expect);
+  const register = registerCommand(expect);
+  const unregister = unregisterCommand(expect);
+  const lookup = lookupCommand(expect);
+  const temporary = temporaryCommand(expect);
+  const malformed = malformedCommand(expect);
   return [reserve, reserve, register, register, register, register, register, unregister, unregister, lookup, lookup, lookup, temporary, malformed];
 }
 

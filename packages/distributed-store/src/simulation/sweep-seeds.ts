@@ -1,0 +1,27 @@
+import { runFailures } from './checks.js';
+import type { PlantedBugs } from './planted-bugs.js';
+import { simulateStore, type SimulationWorkload } from './simulation.js';
+
+/** A seed that failed under one workload, with its reasons. */
+export type SweepFailure = { readonly seed: number; readonly workload: SimulationWorkload; readonly reasons: readonly string[] };
+
+/** Options of {@link sweepSeeds}. */
+export type SweepOptions = {
+  readonly first: number;
+  readonly count: number;
+  /** Each seed runs under each of these, in order. */
+  readonly workloads: readonly SimulationWorkload[];
+  readonly plantedBugs?: PlantedBugs;
+};
+
+/** Runs seeds `first` to `first + count - 1` under every workload and checks each run; returns the failures. */
+export function sweepSeeds(options: SweepOptions): SweepFailure[] {
+  const failures: SweepFailure[] = [];
+  for (let seed = options.first; seed < options.first + options.count; seed++) {
+    for (const workload of options.workloads) {
+      const reasons = runFailures(simulateStore(seed, { workload, ...(options.plantedBugs === undefined ? {} : { plantedBugs: options.plantedBugs }) }));
+      if (reasons.length > 0) failures.push({ seed, workload, reasons });
+    }
+  }
+  return failures;
+}
