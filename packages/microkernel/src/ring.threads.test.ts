@@ -1,6 +1,7 @@
 // The channel ring across two real threads: a writer on a worker thread, the reader here. The worker
 // runs the package's built ChannelRing, dist/ring.js (the test task builds first).
 import { Worker } from 'node:worker_threads';
+import { tierCount } from '@fos/sim';
 import { describe, expect, it } from 'vitest';
 import { ChannelRing, ringHeaderBytes } from './ring.js';
 
@@ -8,8 +9,8 @@ const writer = new URL('./fixtures/ring-threads.mjs', import.meta.url);
 
 /**
  * Both tests keep two threads busy. `pnpm test` runs 2,000,000 messages and 20,000 races so that CI,
- * which runs other suites beside them on two cores, is not starved; the full runs of the issue are
- * RING_STREAM_MESSAGES=10000000 RING_SHOOTDOWN_TRIALS=100000 pnpm --filter @fos/microkernel exec vitest run src/ring.threads.test.ts
+ * which runs other suites beside them on two cores, is not starved; `pnpm test:long` runs the full
+ * 10,000,000 and 100,000 (RING_STREAM_MESSAGES and RING_SHOOTDOWN_TRIALS override either).
  */
 function countFromEnv(variable: string, fallback: number): number {
   const text = process.env[variable];
@@ -17,8 +18,8 @@ function countFromEnv(variable: string, fallback: number): number {
   if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${variable}=${text ?? ''} is not a positive integer`);
   return value;
 }
-const streamMessages = countFromEnv('RING_STREAM_MESSAGES', 2_000_000);
-const shootDownTrials = countFromEnv('RING_SHOOTDOWN_TRIALS', 20_000);
+const streamMessages = countFromEnv('RING_STREAM_MESSAGES', tierCount({ fast: 2_000_000, long: 10_000_000 }));
+const shootDownTrials = countFromEnv('RING_SHOOTDOWN_TRIALS', tierCount({ fast: 20_000, long: 100_000 }));
 const ringModule = new URL('../dist/ring.js', import.meta.url).href;
 
 function exited(worker: Worker): Promise<number> {
@@ -52,7 +53,7 @@ describe('ChannelRing between two threads', () => {
     expect(await done).toBe(0);
     expect(received).toBe(count);
     expect(ring.readNext()).toBeUndefined();
-  }, 180_000);
+  }, tierCount({ fast: 180_000, long: 900_000 }));
 
   it(`delivers exactly the committed writes wherever shoot-down falls, racing a writer thread ${shootDownTrials} times`, async () => {
     const trials = shootDownTrials;
@@ -89,5 +90,5 @@ describe('ChannelRing between two threads', () => {
     }
     expect(failures).toEqual([]);
     expect(await done).toBe(0);
-  }, 180_000);
+  }, tierCount({ fast: 180_000, long: 900_000 }));
 });

@@ -1,4 +1,4 @@
-import { runSeeds, SeededRandom } from '@fos/sim';
+import { runSeeds, SeededRandom, tierCount } from '@fos/sim';
 import { describe, expect, it } from 'vitest';
 import { namedMailbox, processOn, sendWithRetry, sleep } from './internal/testing.js';
 import { Machine } from './machine.js';
@@ -53,8 +53,11 @@ async function manySendersRun(seed: number): Promise<{ arrivals: Delivery[][]; e
   }
 }
 
+/** Seeds of the many-senders sweep: 1,000 in `pnpm test`, 10,000 in `pnpm test:long`. */
+const manySendersSeeds = tierCount({ fast: 1_000, long: 10_000 });
+
 describe('SimFabric', () => {
-  it('keeps single-stream order across cores for many senders under 1,000 seeds', async () => {
+  it(`keeps single-stream order across cores for many senders under ${manySendersSeeds} seeds`, async () => {
     const count = await runSeeds(
       async (seed) => {
         const { arrivals, expected } = await manySendersRun(seed);
@@ -67,10 +70,10 @@ describe('SimFabric', () => {
           }
         }
       },
-      { seeds: 1_000 },
+      { seeds: manySendersSeeds },
     );
     expect(count).toBeGreaterThanOrEqual(1);
-  }, 120_000);
+  }, tierCount({ fast: 120_000, long: 1_200_000 }));
 
   it('replays a seed exactly and shuffles differently under another seed', async () => {
     const first = await manySendersRun(42);

@@ -4,13 +4,14 @@
 // in-memory model of @fos/name-service/testing. Every answer must match the model, the alias table
 // must hold exactly the names the model says, and every refused request must leave the table unchanged.
 import { formatLocation, type MailboxLocation } from '@fos/microkernel';
+import { tierCount } from '@fos/sim';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { startFixture } from './internal/test-fixture.js';
 import { expectedAnswers, nameServiceCommands, newModelRun, type ExpectFunction, type NameSpaceUnderTest } from './testing.js';
 
 const locations: MailboxLocation[] = [0, 1].flatMap((core) => [1, 2, 3, 4].map((mailbox) => ({ machine: 'm', core, mailbox })));
-const runs = Number(process.env.MODEL_RUNS ?? 200);
+const runs = Number(process.env.MODEL_RUNS ?? tierCount({ fast: 200, long: 2_000 }));
 
 describe('NameServer against a model of the name space', () => {
   it(`agrees on ${runs} random command sequences of up to 40 requests`, async () => {
@@ -37,5 +38,5 @@ describe('NameServer against a model of the name space', () => {
     // The sequences reach every answer that matters, not just the easy ones.
     if (runs >= 200) for (const label of expectedAnswers) expect(seen.get(label) ?? 0, `${label} in ${JSON.stringify([...seen])}`).toBeGreaterThan(0);
     expect(locations.map(formatLocation)).toHaveLength(8);
-  });
+  }, tierCount({ fast: 30_000, long: 300_000 }));
 });

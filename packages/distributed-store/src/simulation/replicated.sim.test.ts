@@ -3,11 +3,16 @@
 // history is linearizable per key at every member, every client returned, every replica holds the
 // same table, every member knows the same members, no arbiter is held and nothing waits. A longer
 // sweep runs outside CI: `pnpm --filter @fos/distributed-store sim`.
-import { seedsFromEnv } from '@fos/sim';
+import { seedsFromEnv, tierCount } from '@fos/sim';
 import { describe, expect, it } from 'vitest';
 import { progressFailures, runFailures } from './checks.js';
 import type { PlantedBugs } from './planted-bugs.js';
 import { simulateStore, type LogicalOperation } from './simulation.js';
+
+/** Seeds of each workload: 1,000 in `pnpm test`, 20,000 in `pnpm test:long`. */
+const seedsPerWorkload = tierCount({ fast: 1_000, long: 20_000 });
+/** What bounds a hang of one sweep (it grows with the tier's seeds). */
+const sweepTimeoutMs = tierCount({ fast: 120_000, long: 2_400_000 });
 
 function seeds(defaultCount: number): number[] {
   return seedsFromEnv({ seeds: defaultCount, seedStart: 1 }).seeds;
@@ -17,7 +22,7 @@ describe('replicated store under simulation', () => {
   it('is linearizable, converges and quiesces on every seed', () => {
     let operations = 0;
     let committed = 0;
-    for (const seed of seeds(1000)) {
+    for (const seed of seeds(seedsPerWorkload)) {
       const run = simulateStore(seed);
       const failures = runFailures(run);
       expect(failures, `seed=${seed} membership ${run.membership.join(' ')}\n${failures.join('\n')}\nlast deliveries:\n${run.trace}`).toEqual([]);
@@ -26,20 +31,20 @@ describe('replicated store under simulation', () => {
     }
     expect(operations).toBeGreaterThan(0);
     expect(committed).toBeGreaterThan(0);
-  }, 120_000);
+  }, sweepTimeoutMs);
 });
 
 describe('progress under contention (no livelock)', () => {
   it('commits one of every group of contending read-modify-writes, retried on CONFLICT, on every seed', () => {
     let retried = 0;
-    for (const seed of seeds(1000)) {
+    for (const seed of seeds(seedsPerWorkload)) {
       const run = simulateStore(seed, { workload: 'contended' });
       const failures = runFailures(run);
       expect(failures, `seed=${seed} membership ${run.membership.join(' ')}\n${failures.join('\n')}\nlast deliveries:\n${run.trace}`).toEqual([]);
       retried += run.logical.filter((operation) => operation.attempts > 1).length;
     }
     expect(retried).toBeGreaterThan(0);
-  }, 120_000);
+  }, sweepTimeoutMs);
 
   it('reports a group in which nothing committed: without retries, wait-die refusals leave groups empty-handed', () => {
     let found: string | undefined;
@@ -70,7 +75,7 @@ describe('the simulation finds planted bugs', () => {
       if (runFailures(simulateStore(seed, { plantedBugs: { [bug]: true } })).length > 0) found = seed;
     }
     expect(found, `no seed in 1..1000 caught ${bug}`).toBeDefined();
-  }, 120_000);
+  }, sweepTimeoutMs);
 });
 
 describe('experiment (b): the thesis’s own preemption rule', () => {
