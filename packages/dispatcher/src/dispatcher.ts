@@ -22,7 +22,7 @@ import { parseInbound, parseReply } from './wire.js';
 export interface DispatcherOptions {
   /** The process's system calls (receiving). */
   readonly kernel: SystemCalls;
-  /** How to send (raw `ukSend` here; libfos later). */
+  /** The process's one way out (libfos's send path; `rawSendFunction` of `@fos/dispatcher/testing` in tests). */
   readonly send: SendFunction;
   /** The machine clock (virtual under simulation). */
   readonly clock: Clock;
