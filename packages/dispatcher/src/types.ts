@@ -14,9 +14,9 @@ export type Destination = {
 };
 
 /**
- * Where replies to a request go (DESIGN section 5): a name of the reply mailbox (its canonical alias;
- * null before it has one, when only a name server can answer it, unchecked), its location and a send
- * capability.
+ * Where replies to a request go, carried in the request: a name of the reply mailbox (its canonical
+ * alias; null before it has one, when only a name server can answer it, unchecked), its location and a
+ * send capability.
  */
 export type ReplyAddress = {
   readonly name: string | null;

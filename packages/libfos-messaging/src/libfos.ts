@@ -129,7 +129,7 @@ export class Libfos {
   }
 
   /**
-   * Migration (DESIGN section 5), the old owner's half: stops serving `mailbox` (if it was served) and
+   * Migration, the old owner's half: stops serving `mailbox` (if it was served) and
    * hands it over with the kernel's `moveMailbox` to a successor's mailbox — queue in order, names and
    * capabilities. Deactivate the mailbox's names first ({@link deactivate}) so that senders wait rather
    * than fail; the successor then re-registers them with their name capabilities

@@ -1,4 +1,4 @@
-/** Lookups one resolution may follow through indirect names before it answers `CYCLE` (DESIGN section 6). */
+/** Lookups one resolution may follow through indirect names before it answers `CYCLE` (a cycle, or a chain too long to follow). */
 export const indirectionHopsMax = 16;
 /** How long a send waits, backing off, for an inactive (migrating) name to become active again, in ms. */
 export const inactiveWaitMsMax = 5_000;
