@@ -189,24 +189,32 @@ describe.each(['local', 'sim'] as const)('dispatcher operations on %s fabric', (
         },
       });
       const server = await dispatcherProcess(machine, 1, 'server');
-      const nested: Array<{ code: string; waitedMs: number; deadlineMs: number | undefined }> = [];
+      const nested: Array<{ code: string; startedMs: number; endedMs: number; deadlineMs: number | undefined }> = [];
       const middle = await server.serve('/svc/middle', {
         handler: async (request, thread) => {
-          const started = server.context.clock.now();
+          const startedMs = server.context.clock.now();
           const outcome = await thread.call(slow, 'x', { timeoutMs: 10_000 }).catch((error: unknown) => error);
-          nested.push({ code: isFosError(outcome) ? outcome.code : 'answered', waitedMs: server.context.clock.now() - started, deadlineMs: request.deadlineMs });
+          nested.push({ code: isFosError(outcome) ? outcome.code : 'answered', startedMs, endedMs: server.context.clock.now(), deadlineMs: request.deadlineMs });
           // Past the deadline (whole milliseconds of a timer may end it a fraction early): answer late.
           await thread.sleep(20);
           return 'too late to matter';
         },
       });
       const client = await dispatcherProcess(machine, 2, 'client');
+      const callerStartedMs = client.context.clock.now();
       expect(await client.dispatcher.spawnThread('main', (thread) => codeOf(thread.call(middle, 'go', { timeoutMs: 50 })))).toBe('TIMEOUT');
       await until(client, () => nested.length === 1);
-      // The middle thread's budget was the client's 50 ms: its nested call gave up then, not at 10 s.
-      expect(nested[0]?.code).toBe('TIMEOUT');
-      expect(nested[0]?.waitedMs).toBeLessThan(5_000);
-      expect(nested[0]?.deadlineMs).toBeDefined();
+      const seen = nested[0]!;
+      expect(seen.deadlineMs).toBeTypeOf('number');
+      const deadlineMs = seen.deadlineMs ?? Number.NaN;
+      // The middle thread's deadline is the client's 50 ms budget from when its request was queued.
+      expect(deadlineMs).toBeGreaterThanOrEqual(callerStartedMs + 50);
+      expect(deadlineMs - seen.startedMs).toBeLessThanOrEqual(50);
+      // Its nested call gave up at that deadline (a whole-millisecond timer may end it a fraction
+      // early), not after its own 10 s.
+      expect(seen.code).toBe('TIMEOUT');
+      expect(seen.endedMs).toBeGreaterThanOrEqual(deadlineMs - 1);
+      expect(seen.endedMs - seen.startedMs).toBeLessThan(5_000);
       await until(client, () => server.dispatcher.stats().responsesLate === 1);
       // A caller that gives up before its request is even taken: the request is dropped as expired.
       backend.dispatcher.pause();

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Clock } from '@fos/sim';
 import {
   assert,
@@ -13,16 +12,17 @@ import {
   type ReceivedMessage,
   type SystemCalls,
 } from '@fos/microkernel';
-import { callAllCallsMax, callTimeoutMsMax, defaultDispatcherLimits, dispatcherMailboxesMax, type DispatcherLimits } from './limits.js';
-import type { CallOutcome, CallResult, CallSpec, Condition, Exchange, Thread } from './thread.js';
-import type { Budget, CallOptions, Destination, IncomingRequest, ReplyAddress, RequestHandler, SendFunction } from './types.js';
-import { parseInbound, parseReply, type RequestEnvelope, type ResponseEnvelope } from './wire.js';
+import { asError, createCondition as newCondition, deferred, responseOutcome, threadScope, ThreadImpl, type Outcome, type PendingCall, type ThreadHost } from './internal/threads.js';
+import { callTimeoutMsMax, defaultDispatcherLimits, dispatcherMailboxesMax, type DispatcherLimits } from './limits.js';
+import type { Condition, Thread } from './thread.js';
+import type { CallOptions, IncomingRequest, ReplyAddress, RequestHandler, SendFunction } from './types.js';
+import { parseInbound, parseReply } from './wire.js';
 
 /** What a dispatcher is made of. */
 export interface DispatcherOptions {
   /** The process's system calls (receiving). */
   readonly kernel: SystemCalls;
-  /** How to send (raw `ukSend` here; libfos later). */
+  /** The process's one way out (libfos's send path; `rawSendFunction` of `@fos/dispatcher/testing` in tests). */
   readonly send: SendFunction;
   /** The machine clock (virtual under simulation). */
   readonly clock: Clock;
@@ -59,8 +59,6 @@ export interface DispatcherStats {
   readonly mailboxes: ReadonlyArray<{ readonly location: MailboxLocation; readonly liveThreads: number; readonly liveThreadsPeak: number }>;
 }
 
-type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: Error };
-
 interface ServedMailbox {
   readonly location: MailboxLocation;
   readonly handler: RequestHandler;
@@ -70,22 +68,11 @@ interface ServedMailbox {
   liveThreadsPeak: number;
 }
 
-interface PendingCall {
-  readonly thread: ThreadImpl;
-  readonly settle: (outcome: Outcome) => void;
-}
-
 interface ReadyEntry {
   readonly thread: ThreadImpl;
   /** A new thread's body, or the outcome that wakes a parked one. */
   readonly start?: () => Promise<void>;
   readonly outcome?: Outcome;
-}
-
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((done) => (resolve = done));
-  return { promise, resolve };
 }
 
 /**
@@ -94,11 +81,12 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
  * parks in a dispatcher operation. A woken thread runs to its next park before any further message of
  * the process is handled; replies are drained first and never wait behind requests.
  */
-export class Dispatcher {
+export class Dispatcher implements ThreadHost {
   private reply: ReplyAddress;
   readonly clock: Clock;
   private readonly kernel: SystemCalls;
-  private readonly sendFunction: SendFunction;
+  /** @internal The injected way out; threads send through it. */
+  readonly sendFunction: SendFunction;
   private readonly crash: (error: unknown) => void;
   private readonly log: (line: string) => void;
   private readonly limits: DispatcherLimits;
@@ -109,7 +97,6 @@ export class Dispatcher {
   private readonly pendingFollowUps = new Map<number, PendingCall>();
   private readonly idleWaiters: Array<() => void> = [];
   private nextToken = 1;
-  private nextThreadNumber = 1;
   private pumping = false;
   private watchdogArmed = false;
   private paused = false;
@@ -195,18 +182,7 @@ export class Dispatcher {
 
   /** Creates a condition variable for the threads of this dispatcher. */
   createCondition(): Condition {
-    const waiters: PendingCall[] = [];
-    const wake = (count: number): void => {
-      for (const waiter of waiters.splice(0, count)) waiter.settle({ ok: true, value: undefined });
-    };
-    return {
-      signal: () => wake(1),
-      broadcast: () => wake(waiters.length),
-      get waiting() {
-        return waiters.length;
-      },
-      [conditionWaiters]: waiters,
-    } as Condition;
+    return newCondition();
   }
 
   /**
@@ -347,7 +323,7 @@ export class Dispatcher {
         return true;
       }
       this.pendingCalls.delete(envelope.token);
-      pending.settle(this.responseOutcome(pending.thread, envelope));
+      pending.settle(responseOutcome(this, pending.thread, envelope));
       return true;
     }
     const pending = this.pendingFollowUps.get(envelope.token);
@@ -358,26 +334,6 @@ export class Dispatcher {
     this.pendingFollowUps.delete(envelope.token);
     pending.settle({ ok: true, value: envelope.body });
     return true;
-  }
-
-  private responseOutcome(thread: ThreadImpl, response: ResponseEnvelope): Outcome {
-    if (!response.ok) {
-      const error = response.error ?? { code: 'BAD_REQUEST' as const, message: 'error response without an error' };
-      return { ok: false, error: new FosError(error.code, error.message.startsWith(`${error.code}: `) ? error.message.slice(error.code.length + 2) : error.message) };
-    }
-    const awaiting = response.awaiting;
-    const exchange: Exchange = {
-      followUp: (body) => {
-        if (awaiting === undefined) {
-          // The responder did not wait for a follow-up: nobody would take it.
-          this.counters.followUpsDropped++;
-          return thread.waitFor(Promise.resolve());
-        }
-        return thread.sendEnvelope('followUp', awaiting.replyTo, { fos: 'followUp', token: awaiting.token, body });
-      },
-    };
-    const result: CallResult = { body: response.body ?? null, exchange };
-    return { ok: true, value: result };
   }
 
   private takeRequest(): boolean {
@@ -476,242 +432,15 @@ export class Dispatcher {
   }
 
   /** @internal */
-  sendRaw(destination: Destination, body: MessageBody): Promise<void> {
-    return this.sendFunction(destination, body);
-  }
-
-  /** @internal */
   replyUndeliverable(thread: ThreadImpl, error: unknown): void {
     this.counters.repliesUndeliverable++;
     this.log(`dispatcher: the reply of ${thread.name} could not be delivered: ${error instanceof Error ? error.message : String(error)}`);
   }
 
   /** @internal */
-  threadName(prefix: string): string {
-    return `${prefix}#${this.nextThreadNumber++}`;
+  followUpDropped(): void {
+    this.counters.followUpsDropped++;
   }
-}
-
-const conditionWaiters = Symbol('condition waiters');
-
-/**
- * The thread whose code is running, carried along every await of that code: other code of the process
- * (its main line, a test) may run in the microtask gaps of a thread's run, and must not be taken for it.
- */
-const threadScope = new AsyncLocalStorage<ThreadImpl>();
-
-/** The thread implementation: every operation parks it until the dispatcher wakes it. */
-class ThreadImpl implements Thread {
-  state: 'ready' | 'running' | 'parked' | 'finished' = 'ready';
-  responded = false;
-  /** Called once the thread has finished and is no longer the current one. */
-  onFinished: (() => void) | undefined;
-  private parkedSignal: (() => void) | undefined;
-  private wakeParked: ((outcome: Outcome) => void) | undefined;
-
-  constructor(
-    private readonly dispatcher: Dispatcher,
-    readonly name: string,
-    readonly deadlineMs: number | undefined,
-    private readonly envelope: RequestEnvelope | undefined,
-    readonly request: IncomingRequest | undefined,
-  ) {}
-
-  beginRun(parked: () => void): void {
-    assert(this.state === 'ready' || this.state === 'parked', `thread ${this.name} is run only when ready or parked (it is ${this.state})`);
-    this.state = 'running';
-    this.parkedSignal = parked;
-  }
-
-  wake(outcome: Outcome): void {
-    const wake = this.wakeParked;
-    assert(wake !== undefined, `thread ${this.name} is woken only while parked`);
-    this.wakeParked = undefined;
-    wake(outcome);
-  }
-
-  finish(): void {
-    this.state = 'finished';
-    this.dispatcher.threadFinished();
-    this.signalParked();
-  }
-
-  private signalParked(): void {
-    const signal = this.parkedSignal;
-    this.parkedSignal = undefined;
-    signal?.();
-  }
-
-  /** Parks this thread; `arm` gets the function that, called once, queues the wake-up. */
-  private park<T>(operation: string, arm: (settle: (outcome: Outcome) => void) => void): Promise<T> {
-    assert(this.state === 'running', `thread ${this.name} calls ${operation} while ${this.state}: a thread awaits one dispatcher operation at a time`);
-    return new Promise<T>((resolve, reject) => {
-      this.state = 'parked';
-      this.wakeParked = (outcome) => (outcome.ok ? resolve(outcome.value as T) : reject(outcome.error));
-      let settled = false;
-      const settle = (outcome: Outcome): void => {
-        if (settled) return;
-        settled = true;
-        this.dispatcher.makeReady(this, outcome);
-      };
-      try {
-        arm(settle);
-      } catch (error) {
-        settle({ ok: false, error: asError(error) });
-      }
-      this.signalParked();
-    });
-  }
-
-  /**
-   * A wait that settles once, cancelling its timer: by its wake-up, or by `TIMEOUT` after `timeout` ms
-   * when `withdraw` still finds it pending (and takes it out).
-   */
-  private timed(timeout: number | 'none', settle: (outcome: Outcome) => void): { settle: (outcome: Outcome) => void; arm: (withdraw: () => boolean, what: string) => void } {
-    let timer: { cancel(): void } | undefined;
-    return {
-      settle: (outcome) => {
-        timer?.cancel();
-        settle(outcome);
-      },
-      arm: (withdraw, what) => {
-        if (timeout === 'none') return;
-        timer = this.dispatcher.clock.setTimer(timeout, () => {
-          if (withdraw()) settle({ ok: false, error: new FosError('TIMEOUT', `${this.name}: ${what} in ${timeout} ms`, { value: this.name }) });
-        });
-      },
-    };
-  }
-
-  call(destination: Destination, body: MessageBody, options: CallOptions = {}): Promise<CallResult> {
-    return this.park('call', (settle) => this.issueCall(destination, body, options, settle));
-  }
-
-  callAll(calls: readonly CallSpec[], options: CallOptions = {}): Promise<CallOutcome[]> {
-    if (calls.length > callAllCallsMax) throw new FosError('LIMIT_EXCEEDED', `callAll takes at most callAllCallsMax (${callAllCallsMax}) calls`, { value: calls.length });
-    return this.park('callAll', (settle) => {
-      const outcomes: CallOutcome[] = new Array<CallOutcome>(calls.length);
-      let remaining = calls.length;
-      if (remaining === 0) settle({ ok: true, value: outcomes });
-      calls.forEach((spec, index) => {
-        this.issueCall(spec.destination, spec.body, options, (outcome) => {
-          outcomes[index] = outcome.ok ? { ok: true, ...(outcome.value as CallResult) } : { ok: false, error: toFosError(outcome.error) };
-          if (--remaining === 0) settle({ ok: true, value: outcomes });
-        });
-      });
-    });
-  }
-
-  /** Sends a request and settles with its response, its send failure, or `TIMEOUT`. */
-  private issueCall(destination: Destination, body: MessageBody, options: CallOptions, settle: (outcome: Outcome) => void): void {
-    const timeout = this.dispatcher.timeoutFor(this, options);
-    if (timeout === 0) {
-      settle({ ok: false, error: new FosError('TIMEOUT', `${this.name}: no time left for a call to ${destination.name ?? 'an unnamed mailbox'}`, { value: destination.name }) });
-      return;
-    }
-    const timed = this.timed(timeout, settle);
-    const token = this.dispatcher.registerPending('call', { thread: this, settle: timed.settle });
-    const budget: Budget = timeout;
-    timed.arm(() => this.dispatcher.dropPending('call', token), `call to ${destination.name ?? 'an unnamed mailbox'} got no answer`);
-    this.dispatcher.sendRaw(destination, { fos: 'request', token, replyTo: this.dispatcher.replyAddress, budget, body }).catch((error: unknown) => {
-      if (this.dispatcher.dropPending('call', token)) timed.settle({ ok: false, error: toFosError(error) });
-    });
-  }
-
-  send(destination: Destination, body: MessageBody): Promise<void> {
-    return this.sendEnvelope('send', destination, { fos: 'message', body });
-  }
-
-  /** @internal Sends one envelope; parks until the kernel accepts it. */
-  sendEnvelope(operation: string, destination: Destination, envelope: MessageBody): Promise<void> {
-    return this.park(operation, (settle) => {
-      this.dispatcher.sendRaw(destination, envelope).then(
-        () => settle({ ok: true, value: undefined }),
-        (error: unknown) => settle({ ok: false, error: toFosError(error) }),
-      );
-    });
-  }
-
-  respond(body: MessageBody): Promise<void> {
-    return this.respondWith({ ok: true, body });
-  }
-
-  /** @internal Answers the request this thread handles; an undeliverable answer is logged and counted. */
-  respondWith(answer: { ok: true; body: MessageBody; awaiting?: { token: number; replyTo: ReplyAddress } } | { ok: false; error: { code: string; message: string } }): Promise<void> {
-    const request = this.envelope;
-    assert(request !== undefined, `thread ${this.name} responds only to a request it handles`);
-    assert(!this.responded, `thread ${this.name} responds once`);
-    this.responded = true;
-    return this.park('respond', (settle) => {
-      this.dispatcher.sendRaw(request.replyTo, { fos: 'response', token: request.token, ...answer }).then(
-        () => settle({ ok: true, value: undefined }),
-        (error: unknown) => {
-          this.dispatcher.replyUndeliverable(this, error);
-          settle({ ok: true, value: undefined });
-        },
-      );
-    });
-  }
-
-  respondAndAwait(body: MessageBody, options: CallOptions = {}): Promise<MessageBody> {
-    const request = this.envelope;
-    assert(request !== undefined, `thread ${this.name} responds only to a request it handles`);
-    assert(!this.responded, `thread ${this.name} responds once`);
-    this.responded = true;
-    return this.park('respondAndAwait', (settle) => {
-      const timeout = this.dispatcher.timeoutFor(this, options);
-      const timed = this.timed(timeout, settle);
-      const token = this.dispatcher.registerPending('followUp', { thread: this, settle: timed.settle });
-      timed.arm(() => this.dispatcher.dropPending('followUp', token), 'no follow-up');
-      const response = { fos: 'response', token: request.token, ok: true, body, awaiting: { token, replyTo: this.dispatcher.replyAddress } } as const;
-      this.dispatcher.sendRaw(request.replyTo, response).catch((error: unknown) => {
-        if (!this.dispatcher.dropPending('followUp', token)) return;
-        this.dispatcher.replyUndeliverable(this, error);
-        timed.settle({ ok: false, error: toFosError(error) });
-      });
-    });
-  }
-
-  sleep(delayMs: number): Promise<void> {
-    if (!Number.isFinite(delayMs) || delayMs < 0 || delayMs > callTimeoutMsMax) throw new FosError('BAD_REQUEST', `sleep ${delayMs} ms is outside 0..callTimeoutMsMax (${callTimeoutMsMax})`, { value: delayMs });
-    return this.park('sleep', (settle) => {
-      this.dispatcher.clock.setTimer(delayMs, () => settle({ ok: true, value: undefined }));
-    });
-  }
-
-  wait(condition: Condition, options: CallOptions = {}): Promise<void> {
-    const waiters = (condition as unknown as Record<symbol, PendingCall[] | undefined>)[conditionWaiters];
-    assert(waiters !== undefined, 'wait takes a condition made by createCondition');
-    return this.park('wait', (settle) => {
-      const timeout = this.dispatcher.timeoutFor(this, options);
-      const timed = this.timed(timeout, settle);
-      const waiter: PendingCall = { thread: this, settle: timed.settle };
-      waiters.push(waiter);
-      timed.arm(() => {
-        const index = waiters.indexOf(waiter);
-        if (index >= 0) waiters.splice(index, 1);
-        return index >= 0;
-      }, 'condition not signalled');
-    });
-  }
-
-  waitFor<T>(promise: Promise<T>): Promise<T> {
-    return this.park('waitFor', (settle) => {
-      promise.then(
-        (value) => settle({ ok: true, value }),
-        (error: unknown) => settle({ ok: false, error: asError(error) }),
-      );
-    });
-  }
-}
-
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
-}
-
-function toFosError(error: unknown): FosError {
-  if (isFosError(error)) return error;
-  return new FosError('UNREACHABLE', error instanceof Error ? error.message : String(error), { cause: error });
 }
 
 /**

@@ -21,6 +21,5 @@ export {
   type RpcService,
   type RpcTransport,
 } from './rpc.js';
-export { sendBackoffMsMax, sendRetriesMax, ukSendFunction, type UkSendCounters } from './send.js';
 export type { CallOutcome, CallResult, CallSpec, Condition, Exchange, Thread } from './thread.js';
 export type { Budget, CallOptions, Destination, IncomingRequest, ReplyAddress, RequestHandler, SendFunction } from './types.js';

@@ -1,4 +1,4 @@
-/** Live request threads of one mailbox, past which its requests wait in the mailbox (DESIGN section 9). */
+/** Live request threads of one mailbox, past which its requests wait in the mailbox (its queue bound then answers senders). */
 export const liveThreadsPerMailboxMax = 256;
 /** How long `call`, `callAll`, `respondAndAwait` and `wait` wait by default, in ms. */
 export const callTimeoutMsDefault = 30_000;

@@ -2,9 +2,9 @@ import type { Capability, MailboxLocation, MessageBody, SenderIdentity } from '@
 import type { Thread } from './thread.js';
 
 /**
- * Where a message goes, as the injected send function understands it: an intended name, and, for a
- * sender that does not resolve names itself (raw `ukSend`), the mailbox's location and a send
- * capability. libfos resolves a bare name.
+ * Where a message goes, as the injected send function understands it: the intended name, the
+ * mailbox's location and a send capability. libfos resolves a name to these before it sends (its
+ * send path refuses a destination that lacks them with `BAD_REQUEST`).
  */
 export type Destination = {
   /** The intended name; null only for a reply mailbox that has no name yet (answered unchecked, §5.2). */
@@ -14,9 +14,9 @@ export type Destination = {
 };
 
 /**
- * Where replies to a request go (DESIGN section 5): a name of the reply mailbox (its canonical alias;
- * null before it has one, when only a name server can answer it, unchecked), its location and a send
- * capability.
+ * Where replies to a request go, carried in the request: a name of the reply mailbox (its canonical
+ * alias; null before it has one, when only a name server can answer it, unchecked), its location and a
+ * send capability.
  */
 export type ReplyAddress = {
   readonly name: string | null;
@@ -25,8 +25,10 @@ export type ReplyAddress = {
 };
 
 /**
- * How the dispatcher sends (DESIGN section 3: it never imports the messaging library). Resolves once
- * the kernel accepted the message; rejects with a `FosError` otherwise.
+ * How the dispatcher sends: the one way out of the process, injected, so that the dispatcher never
+ * imports the messaging library (libfos's send path in a fos process; `rawSendFunction` of
+ * `@fos/dispatcher/testing` in tests). Resolves once the kernel accepted the message; rejects with a
+ * `FosError` otherwise.
  */
 export type SendFunction = (destination: Destination, body: MessageBody) => Promise<void>;
 

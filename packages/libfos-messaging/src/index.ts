@@ -1,5 +1,6 @@
 export { createLibfos, Libfos, spawnLibfos, withLibfos, type LibfosOptions, type LibfosStats, type ProcessSpawner, type ResolvedName, type SendOptions } from './libfos.js';
 export { channelCandidatesMax, type ChannelCounters } from './channels.js';
+export { ukSendFunction, type UkSendCounters } from './send-path.js';
 export {
   channelAfterSends,
   channelsPerProcessMax,
@@ -8,6 +9,8 @@ export {
   inactiveWaitMsMax,
   indirectionHopsMax,
   nameServiceCallTimeoutMs,
+  sendBackoffMsMax,
+  sendRetriesMax,
   type LibfosLimits,
 } from './limits.js';
 export type {

@@ -1,15 +1,4 @@
-import {
-  Dispatcher,
-  ukSendFunction,
-  type CallOptions,
-  type CallResult,
-  type Destination,
-  type RegisterOptions,
-  type RpcTransport,
-  type SendFunction,
-  type Thread,
-  type UkSendCounters,
-} from '@fos/dispatcher';
+import { Dispatcher, type CallOptions, type CallResult, type Destination, type RegisterOptions, type RpcTransport, type Thread } from '@fos/dispatcher';
 import { NameCache } from '@fos/libfos-namecache';
 import {
   assert,
@@ -31,13 +20,12 @@ import {
   type SpawnOptions,
   type SystemCalls,
 } from '@fos/microkernel';
+import type { ChannelCounters } from './channels.js';
 import { createNameServiceApiClient } from './generated/name-service-api.rpc.js';
-import { channelingSend, type ChannelCounters } from './channels.js';
+import { newSendTicket, type SendOrder } from './internal/send-order.js';
 import { defaultLibfosLimits, inactiveBackoffMsMax, type LibfosLimits } from './limits.js';
-
-/** The channel layer under a libfos's sends. */
-type SendChannels = { readonly send: SendFunction; close(): void; readonly counters: ChannelCounters };
 import type { LoadBalancerRef, LookupResult, NameServiceApi } from './name-service-api.js';
+import { createSendPath, type SendPath, type UkSendCounters } from './send-path.js';
 
 /** How a process's libfos is assembled. */
 export interface LibfosOptions {
@@ -84,74 +72,9 @@ export interface LibfosStats {
 
 type DirectResult = Extract<LookupResult, { type: 'direct' }>;
 
-/** One send to a name, as the sends after it see it: where its first attempt went, issued yet, settled (with every earlier one). */
-type SendTicket = {
-  location: string | undefined;
-  readonly issued: boolean;
-  /** True once it and every send before it have settled (known without waiting). */
-  readonly settledWithEarlier: boolean;
-  /** Resolves once issued. */
-  whenIssued(): Promise<void>;
-  /** Resolves once it and every send before it have settled. */
-  whenSettled(): Promise<void>;
-  markIssued(): void;
-  markSettled(): void;
-};
-
-/** The sends to one intended name that are in progress: the last one's ticket, and how many recover from a refusal. */
-type SendOrder = { last: SendTicket | undefined; recovering: number; inProgress: number };
-
-const settledAlready = Promise.resolve();
-
 /**
- * A ticket after `earlier`: it counts as settled once it and every send before it have settled. Its
- * promises are made only when a later send waits on it (most never do: one send at a time, or sends
- * that follow one another to one place), at most one of each kind, each chained to the one before
- * through a promise job (never a deep recursion).
- */
-function newSendTicket(earlier: SendTicket | undefined): SendTicket {
-  let issued = false;
-  let settled = false;
-  let before = earlier;
-  let issuedWaiters: Array<() => void> | undefined;
-  let settledWaiters: Array<() => void> | undefined;
-  let settledPromise: Promise<void> | undefined;
-  const ticket: SendTicket = {
-    location: undefined,
-    get issued() {
-      return issued;
-    },
-    get settledWithEarlier() {
-      return settled && before === undefined;
-    },
-    whenIssued: () => (issued ? settledAlready : new Promise<void>((resolve) => (issuedWaiters ??= []).push(resolve))),
-    whenSettled: () => {
-      if (settled && before === undefined) return settledAlready;
-      if (settledPromise === undefined) {
-        const own = settled ? settledAlready : new Promise<void>((resolve) => (settledWaiters ??= []).push(resolve));
-        settledPromise = own.then(() => before?.whenSettled());
-      }
-      return settledPromise;
-    },
-    markIssued: () => {
-      if (issued) return;
-      issued = true;
-      for (const wake of issuedWaiters?.splice(0) ?? []) wake();
-    },
-    markSettled: () => {
-      if (settled) return;
-      settled = true;
-      for (const wake of settledWaiters?.splice(0) ?? []) wake();
-      // The sends before it settled first (the usual order): it need not hold on to them.
-      if (before?.settledWithEarlier === true) before = undefined;
-    },
-  };
-  return ticket;
-}
-
-/**
- * A process's libfos (thesis §2.1, Table 4.1, §4.2, §5.2): its kernel handle, its dispatcher with a
- * send function plugged in, its private name cache, and the messaging API that sends by name with the
+ * A process's libfos (thesis §2.1, Table 4.1, §4.2, §5.2): its kernel handle, its dispatcher with its
+ * send path plugged in (send-path.ts), its private name cache, and the messaging API that sends by name with the
  * error detection and recovery of §4.2.4.
  *
  * Every operation runs in a dispatcher thread: called from one, it parks that thread; called from
@@ -164,8 +87,7 @@ export class Libfos {
   readonly cache: NameCache<LookupResult>;
   readonly nameService: NameServiceApi;
   private readonly limits: LibfosLimits;
-  private readonly sendCounters: UkSendCounters;
-  private readonly channels: SendChannels;
+  private readonly sendPath: SendPath;
   private readonly replyMailbox: CreatedMailbox;
   private nameServerAddress: Destination | undefined;
   private canonicalAlias: { name: string; capability: string } | undefined;
@@ -176,13 +98,12 @@ export class Libfos {
   private readonly sendOrders = new Map<string, SendOrder>();
 
   /** @internal Use {@link createLibfos}. */
-  constructor(context: ProcessContext, dispatcher: Dispatcher, replyMailbox: CreatedMailbox, sendCounters: UkSendCounters, channels: SendChannels, limits: LibfosLimits, options: LibfosOptions) {
+  constructor(context: ProcessContext, dispatcher: Dispatcher, replyMailbox: CreatedMailbox, sendPath: SendPath, limits: LibfosLimits, options: LibfosOptions) {
     this.context = context;
     this.kernel = context.kernel;
     this.dispatcher = dispatcher;
     this.replyMailbox = replyMailbox;
-    this.sendCounters = sendCounters;
-    this.channels = channels;
+    this.sendPath = sendPath;
     this.limits = limits;
     this.cache = new NameCache<LookupResult>({ clock: context.clock });
     this.nameService = options.nameService ?? createNameServiceApiClient(this.nameServiceTransport());
@@ -208,7 +129,7 @@ export class Libfos {
   }
 
   /**
-   * Migration (DESIGN section 5), the old owner's half: stops serving `mailbox` (if it was served) and
+   * Migration, the old owner's half: stops serving `mailbox` (if it was served) and
    * hands it over with the kernel's `moveMailbox` to a successor's mailbox — queue in order, names and
    * capabilities. Deactivate the mailbox's names first ({@link deactivate}) so that senders wait rather
    * than fail; the successor then re-registers them with their name capabilities
@@ -350,14 +271,14 @@ export class Libfos {
       this.canonicalAlias = undefined;
       if (alias !== undefined) await this.nameService.unregister({ name: alias.name, capability: alias.capability }).catch(() => undefined);
       this.cache.clear();
-      this.channels.close();
+      this.sendPath.close();
       this.dispatcher.stop();
     });
   }
 
   /** Counters. */
   stats(): LibfosStats {
-    return { ...this.counters, send: { ...this.sendCounters }, channels: { ...this.channels.counters } };
+    return { ...this.counters, send: { ...this.sendPath.counters.send }, channels: { ...this.sendPath.counters.channels } };
   }
 
   // ---- delivery and resolution ---------------------------------------------------------------------------
@@ -534,28 +455,23 @@ function isDeliveryRefusal(error: unknown): boolean {
 
 /**
  * Assembles a process's libfos: a reply mailbox (nameless until its canonical alias is registered), a
- * dispatcher whose send function is raw `ukSend` to resolved destinations (and, for name-service
- * members holding the kernel capability, `ukUncheckedSend` to nameless reply mailboxes), and the name
- * cache.
+ * dispatcher whose one way out is this process's send path (send-path.ts: unchecked replies for
+ * name-service members holding the kernel capability, user-space channels, the kernel path), and the
+ * name cache.
  */
 export async function createLibfos(context: ProcessContext, options: LibfosOptions = {}): Promise<Libfos> {
   const reply = await context.kernel.createMailbox();
-  const sendCounters: UkSendCounters = { wouldBlock: 0, abandoned: 0 };
   const limits: LibfosLimits = { ...defaultLibfosLimits, ...options.limits };
-  const channelCounters: ChannelCounters = { opened: 0, channelSends: 0, fallbacks: 0 };
-  const policy = { channelAfterSends: limits.channelAfterSends, channelsPerProcessMax: limits.channelsPerProcessMax };
-  // Called at send time only, once the dispatcher below exists.
-  const replyNamed = (): boolean => dispatcher.replyAddress.name !== null;
-  const channels = { ...channelingSend(context.kernel, ukSendFunction(context.kernel, context.clock, sendCounters), policy, channelCounters, replyNamed), counters: channelCounters };
-  const kernelCapability = options.kernelCapability;
-  const send: SendFunction = (destination, body) => {
-    if (destination.name !== null || kernelCapability === undefined) return channels.send(destination, body);
-    assert(destination.location !== undefined, 'a nameless destination is a reply address with a location');
-    return context.kernel.ukUncheckedSend(kernelCapability, destination.location, body);
-  };
+  const sendPath = createSendPath(context.kernel, context.clock, {
+    kernelCapability: options.kernelCapability,
+    channelAfterSends: limits.channelAfterSends,
+    channelsPerProcessMax: limits.channelsPerProcessMax,
+    // Asked at send time only, once the dispatcher below exists.
+    replyNamed: () => dispatcher.replyAddress.name !== null,
+  });
   const dispatcher = new Dispatcher({
     kernel: context.kernel,
-    send,
+    send: sendPath.send,
     clock: context.clock,
     replyAddress: { name: null, location: reply.location, capability: reply.capability },
     crash: (error) =>
@@ -564,7 +480,7 @@ export async function createLibfos(context: ProcessContext, options: LibfosOptio
       }),
     ...(options.log === undefined ? {} : { log: options.log }),
   });
-  return new Libfos(context, dispatcher, reply, sendCounters, channels, limits, options);
+  return new Libfos(context, dispatcher, reply, sendPath, limits, options);
 }
 
 /** An entry function that receives its process's libfos instead of the bare context. */

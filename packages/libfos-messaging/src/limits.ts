@@ -1,4 +1,4 @@
-/** Lookups one resolution may follow through indirect names before it answers `CYCLE` (DESIGN section 6). */
+/** Lookups one resolution may follow through indirect names before it answers `CYCLE` (a cycle, or a chain too long to follow). */
 export const indirectionHopsMax = 16;
 /** How long a send waits, backing off, for an inactive (migrating) name to become active again, in ms. */
 export const inactiveWaitMsMax = 5_000;
@@ -6,6 +6,10 @@ export const inactiveWaitMsMax = 5_000;
 export const inactiveBackoffMsMax = 64;
 /** How long a call to the name service may take, in ms. */
 export const nameServiceCallTimeoutMs = 10_000;
+/** Re-sends of one message refused with `WOULD_BLOCK` before the kernel path gives it up. */
+export const sendRetriesMax = 1000;
+/** The longest back-off between two re-sends of one message, in ms. */
+export const sendBackoffMsMax = 64;
 
 /** Sends to one mailbox under one intended name through the kernel before libfos opens a user-space channel there (0: never). */
 export const channelAfterSends = 8;

@@ -1,1 +1,1 @@
-export { NameCache, nameCacheChannelsMax, nameCacheEntriesMax, nameCacheTtlMsMax, type NameCacheOptions, type NameCacheStats } from './name-cache.js';
+export { NameCache, nameCacheEntriesMax, nameCacheTtlMsMax, type NameCacheOptions, type NameCacheStats } from './name-cache.js';

@@ -47,15 +47,14 @@ describe('NameCache', () => {
     expect(cache.stats().evictions).toBe(1);
   });
 
-  it('keeps channels per intended name, bounded, handing back what it drops', () => {
-    const cache = new NameCache<string, string>({ clock: new VirtualClock(), channelsMax: 2 });
-    expect(cache.setChannel('/sys/fs', 'ring-1')).toBeUndefined();
-    expect(cache.setChannel('/sys/fs', 'ring-2')).toBe('ring-1');
-    expect(cache.setChannel('/sys/net', 'ring-3')).toBeUndefined();
-    expect(cache.setChannel('/sys/blk', 'ring-4')).toBe('ring-2');
-    expect(cache.channel('/sys/fs')).toBeUndefined();
-    expect(cache.removeChannel('/sys/net')).toBe('ring-3');
-    expect(cache.clear()).toEqual(['ring-4']);
+  it('clears every entry at once, counting nothing as a hit afterwards', () => {
+    const cache = new NameCache<string>({ clock: new VirtualClock() });
+    cache.put('/sys/fs', '/sys/fs/2', 1000);
+    cache.put('/sys/net', '/sys/net/1', 1000);
+    cache.clear();
+    expect(cache.stats().entries).toBe(0);
+    expect([cache.get('/sys/fs'), cache.get('/sys/net')]).toEqual([undefined, undefined]);
+    expect(cache.stats()).toMatchObject({ hits: 0, misses: 2 });
   });
 
   it('refuses bad bounds', () => {

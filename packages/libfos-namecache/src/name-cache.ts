@@ -2,8 +2,6 @@ import type { Clock } from '@fos/sim';
 
 /** Lookup results one cache keeps at most (oldest-used evicted first). */
 export const nameCacheEntriesMax = 4096;
-/** Channels one cache keeps at most. */
-export const nameCacheChannelsMax = 256;
 /** The longest time a cached result may live, whatever TTL it came with, in ms. */
 export const nameCacheTtlMsMax = 3_600_000;
 
@@ -15,7 +13,6 @@ export interface NameCacheStats {
   readonly invalidations: number;
   readonly evictions: number;
   readonly entries: number;
-  readonly channels: number;
 }
 
 /** Options of a {@link NameCache}. */
@@ -23,7 +20,6 @@ export interface NameCacheOptions {
   /** The machine clock: entries expire on it (virtual under simulation). */
   readonly clock: Clock;
   readonly entriesMax?: number;
-  readonly channelsMax?: number;
 }
 
 interface Cached<R> {
@@ -33,26 +29,23 @@ interface Cached<R> {
 
 /**
  * The private name cache of one process (thesis §4.2.3): Lookup results by name, each until the TTL
- * the name service gave it, and the channels created per *intended* name. It only pulls: nothing is
- * ever pushed into it; the messaging library fills it after a Lookup and invalidates an entry when a
- * delivery through it fails. Bounded: when full, the least recently used entry goes first (expired
- * entries are dropped as soon as they are met).
+ * the name service gave it. It only pulls: nothing is ever pushed into it; the messaging library
+ * fills it after a Lookup and invalidates an entry when a delivery through it fails. Bounded: when
+ * full, the least recently used entry goes first (expired entries are dropped as soon as they are met).
  *
- * `R` is whatever the messaging library stores (a Lookup result); `C` a channel handle.
+ * `R` is whatever the messaging library stores (a Lookup result). The user-space channels a process
+ * opens are the messaging library's own (it keys them by mailbox and intended name): not kept here.
  */
-export class NameCache<R, C = never> {
+export class NameCache<R> {
   private readonly clock: Clock;
   private readonly entriesMax: number;
-  private readonly channelsMax: number;
   // Map iteration order is insertion order: re-inserting on every hit keeps the least recently used first.
   private readonly entries = new Map<string, Cached<R>>();
-  private readonly channels = new Map<string, C>();
   private counters = { hits: 0, misses: 0, expiries: 0, invalidations: 0, evictions: 0 };
 
   constructor(options: NameCacheOptions) {
     this.clock = options.clock;
     this.entriesMax = checkBound(options.entriesMax ?? nameCacheEntriesMax, 'entriesMax');
-    this.channelsMax = checkBound(options.channelsMax ?? nameCacheChannelsMax, 'channelsMax');
   }
 
   /** The cached result for `name`, if present and not expired. */
@@ -89,45 +82,14 @@ export class NameCache<R, C = never> {
     return removed;
   }
 
-  /** The channel created for the intended name `name`, if any. */
-  channel(name: string): C | undefined {
-    return this.channels.get(name);
-  }
-
-  /** Keeps a channel under its intended name; returns the channel it replaced (to be closed), if any. */
-  setChannel(name: string, channel: C): C | undefined {
-    const previous = this.channels.get(name);
-    this.channels.delete(name);
-    let evicted: C | undefined = previous;
-    if (previous === undefined && this.channels.size >= this.channelsMax) {
-      const oldest = this.channels.keys().next();
-      if (oldest.done !== true) {
-        evicted = this.channels.get(oldest.value);
-        this.channels.delete(oldest.value);
-      }
-    }
-    this.channels.set(name, channel);
-    return evicted;
-  }
-
-  /** Forgets the channel of `name`; returns it (to be closed), if there was one. */
-  removeChannel(name: string): C | undefined {
-    const channel = this.channels.get(name);
-    this.channels.delete(name);
-    return channel;
-  }
-
-  /** Empties the cache (results and channels); returns the channels (to be closed). */
-  clear(): C[] {
-    const channels = [...this.channels.values()];
+  /** Empties the cache. */
+  clear(): void {
     this.entries.clear();
-    this.channels.clear();
-    return channels;
   }
 
   /** Counters. */
   stats(): NameCacheStats {
-    return { ...this.counters, entries: this.entries.size, channels: this.channels.size };
+    return { ...this.counters, entries: this.entries.size };
   }
 
   private evictOne(): void {

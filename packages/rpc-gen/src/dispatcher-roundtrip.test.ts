@@ -1,6 +1,7 @@
 // The generated golden code, compiled with this package, served and called through the dispatcher on
 // both in-thread fabrics: the path a fleet's stubs take in production.
-import { createDispatcher, dispatcherTransport, rpcHandler, ukSendFunction, type Dispatcher } from '@fos/dispatcher';
+import { createDispatcher, dispatcherTransport, rpcHandler, type Dispatcher } from '@fos/dispatcher';
+import { rawSendFunction as ukSendFunction } from '@fos/dispatcher/testing';
 import { isFosError, LocalFabric, Machine, SimFabric, type ProcessContext } from '@fos/microkernel';
 import { describe, expect, it } from 'vitest';
 import { createSampleApiClient, serveSampleApi } from './fixtures/generated/sample-api.rpc.js';

@@ -1,4 +1,5 @@
-import { createDispatcher, ukSendFunction, type Dispatcher, type ReplyAddress, type RequestHandler } from '@fos/dispatcher';
+import { createDispatcher, type Dispatcher, type ReplyAddress, type RequestHandler } from '@fos/dispatcher';
+import { ukSendFunction } from '@fos/libfos-messaging';
 import { assert, LocalFabric, Machine, type ProcessContext } from '@fos/microkernel';
 import { SystemClock } from '@fos/sim';
 import type { Benchmark, BenchmarkSession } from '../harness.js';

@@ -1,8 +1,8 @@
 import { LocalFabric, Machine, SimFabric, type ProcessContext } from '@fos/microkernel';
 import { createDispatcher, type Dispatcher, type RegisterOptions } from '../dispatcher.js';
 import type { DispatcherLimits } from '../limits.js';
-import { ukSendFunction, type UkSendCounters } from '../send.js';
-import type { Destination, ReplyAddress } from '../types.js';
+import { rawSendFunction, type RawSendCounters } from '../testing.js';
+import type { ReplyAddress } from '../types.js';
 
 /** The in-thread fabrics every scenario runs on. */
 export type TestFabricKind = 'local' | 'sim';
@@ -14,11 +14,11 @@ export function testMachine(kind: TestFabricKind, seed = 1, cores = 4): { machin
   return { machine: new Machine({ fabric, log: (line) => crashes.push(line) }), crashes };
 }
 
-/** A process with a dispatcher over raw ukSend. */
+/** A process with a dispatcher over raw ukSend ({@link rawSendFunction}). */
 export interface DispatcherProcess {
   readonly context: ProcessContext;
   readonly dispatcher: Dispatcher;
-  readonly sendCounters: UkSendCounters;
+  readonly sendCounters: RawSendCounters;
   readonly logs: string[];
   /** Creates a named mailbox served by `options.handler`; returns its address. */
   serve(name: string, options: RegisterOptions & { queueMessagesMax?: number }): Promise<ReplyAddress>;
@@ -31,10 +31,10 @@ export async function dispatcherProcess(machine: Machine, core: number, name: st
     core,
     name,
     function: async (context) => {
-      const sendCounters: UkSendCounters = { wouldBlock: 0, abandoned: 0 };
+      const sendCounters: RawSendCounters = { wouldBlock: 0, abandoned: 0 };
       const logs: string[] = [];
       const dispatcher = await createDispatcher(context, {
-        send: ukSendFunction(context.kernel, context.clock, sendCounters),
+        send: rawSendFunction(context.kernel, context.clock, sendCounters),
         replyName: `/test/${name}/reply`,
         log: (line) => logs.push(line),
         ...(limits === undefined ? {} : { limits }),
@@ -58,7 +58,3 @@ export async function dispatcherProcess(machine: Machine, core: number, name: st
   return made;
 }
 
-/** A destination that drops the location (for tests of the send function's checks). */
-export function nameOnly(destination: Destination): Destination {
-  return { name: destination.name };
-}

@@ -1,0 +1,46 @@
+// `@fos/dispatcher/testing`: a way out for tests of code built on the dispatcher alone. A fos process
+// gets its send function from libfos (`@fos/libfos-messaging`), which owns the send path: unchecked
+// replies, user-space channels, the kernel path and its re-sends.
+import type { Clock } from '@fos/sim';
+import { assert, hasFosErrorCode, isFosError, type MessageBody, type SystemCalls } from '@fos/microkernel';
+import type { Destination, SendFunction } from './types.js';
+
+/** Re-sends of one message refused with `WOULD_BLOCK` before {@link rawSendFunction} gives up. */
+export const rawSendRetriesMax = 1000;
+
+/** Counters of a {@link rawSendFunction}. */
+export interface RawSendCounters {
+  /** Refusals with `WOULD_BLOCK` (each re-sent 1 ms later). */
+  wouldBlock: number;
+  /** Messages given up after a refusal, so that their stream moves on. */
+  abandoned: number;
+}
+
+/**
+ * A send function over raw `ukSend`, for tests: every destination carries its name, location and
+ * capability (nothing is resolved). A `WOULD_BLOCK` refusal is re-sent in place 1 ms later, up to
+ * {@link rawSendRetriesMax} times; any other refusal abandons the message (the stream moves on) and
+ * rejects with it.
+ */
+export function rawSendFunction(kernel: SystemCalls, clock: Clock, counters: RawSendCounters = { wouldBlock: 0, abandoned: 0 }): SendFunction {
+  const attempt = async (destination: Destination, body: MessageBody, resendOf: number | undefined, retries: number): Promise<void> => {
+    const { name, location, capability } = destination;
+    assert(name !== null, 'rawSendFunction sends under a name');
+    assert(location !== undefined && capability !== undefined, `rawSendFunction needs the location and capability of ${name}`);
+    try {
+      await kernel.ukSend(name, location, capability, body, resendOf === undefined ? {} : { resendOf });
+    } catch (error) {
+      const sequence = isFosError(error) ? error.details.sequence : undefined;
+      if (sequence === undefined) throw error;
+      if (hasFosErrorCode(error, 'WOULD_BLOCK') && retries < rawSendRetriesMax) {
+        counters.wouldBlock++;
+        await new Promise<void>((resolve) => clock.setTimer(1, resolve));
+        return attempt(destination, body, sequence, retries + 1);
+      }
+      kernel.abandonSend(location, sequence);
+      counters.abandoned++;
+      throw error;
+    }
+  };
+  return (destination, body) => attempt(destination, body, undefined, 0);
+}
