@@ -33,8 +33,18 @@ export interface DispatcherOptions {
   /** Where undeliverable replies and dropped messages are reported (default: nowhere; they are counted). */
   readonly log?: (line: string) => void;
   readonly limits?: Partial<DispatcherLimits>;
-  /** Test only: skip waiting for a woken thread to park before the next message (breaks §5.3 ordering). */
-  readonly testHooks?: { readonly skipParkWait?: boolean };
+}
+
+/**
+ * Dispatchers that do not wait for a woken thread to park before taking the next message: a planted
+ * bug (it breaks §5.3's ordering) that only this package's tests switch on, through
+ * {@link skipParkWaitForTests}; no option of the public API reaches it.
+ */
+const parkWaitSkipped = new WeakSet<Dispatcher>();
+
+/** @internal Plants the bug of {@link parkWaitSkipped} in `dispatcher` (tests of this package only). */
+export function skipParkWaitForTests(dispatcher: Dispatcher): void {
+  parkWaitSkipped.add(dispatcher);
 }
 
 /** Options of {@link Dispatcher.register}. */
@@ -90,7 +100,6 @@ export class Dispatcher implements ThreadHost {
   private readonly crash: (error: unknown) => void;
   private readonly log: (line: string) => void;
   private readonly limits: DispatcherLimits;
-  private readonly skipParkWait: boolean;
   private readonly served: ServedMailbox[] = [];
   private readonly ready: ReadyEntry[] = [];
   private readonly pendingCalls = new Map<number, PendingCall>();
@@ -113,7 +122,6 @@ export class Dispatcher implements ThreadHost {
     this.crash = options.crash;
     this.log = options.log ?? (() => undefined);
     this.limits = { ...defaultDispatcherLimits, ...options.limits };
-    this.skipParkWait = options.testHooks?.skipParkWait === true;
     this.kernel.onReadable(this.replyAddress.location, () => this.schedulePump());
   }
 
@@ -284,7 +292,7 @@ export class Dispatcher implements ThreadHost {
       assert(entry.outcome !== undefined, 'a ready entry starts or wakes a thread');
       thread.wake(entry.outcome);
     }
-    if (!this.skipParkWait) await parked.promise;
+    if (!parkWaitSkipped.has(this)) await parked.promise;
     if (this.current === thread) this.current = undefined;
     if (thread.state === 'finished') thread.onFinished?.();
   }
@@ -449,7 +457,7 @@ export class Dispatcher implements ThreadHost {
  */
 export async function createDispatcher(
   context: ProcessContext,
-  options: { send: SendFunction; replyName: string; limits?: Partial<DispatcherLimits>; log?: (line: string) => void; testHooks?: { skipParkWait?: boolean } },
+  options: { send: SendFunction; replyName: string; limits?: Partial<DispatcherLimits>; log?: (line: string) => void },
 ): Promise<Dispatcher> {
   const reply = await context.kernel.createMailbox();
   await context.kernel.addName(reply.location, options.replyName);
@@ -464,6 +472,5 @@ export async function createDispatcher(
       }),
     ...(options.limits === undefined ? {} : { limits: options.limits }),
     ...(options.log === undefined ? {} : { log: options.log }),
-    ...(options.testHooks === undefined ? {} : { testHooks: options.testHooks }),
   });
 }

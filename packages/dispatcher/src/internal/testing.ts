@@ -1,5 +1,5 @@
 import { LocalFabric, Machine, SimFabric, type ProcessContext } from '@fos/microkernel';
-import { createDispatcher, type Dispatcher, type RegisterOptions } from '../dispatcher.js';
+import { createDispatcher, skipParkWaitForTests, type Dispatcher, type RegisterOptions } from '../dispatcher.js';
 import type { DispatcherLimits } from '../limits.js';
 import { rawSendFunction, type RawSendCounters } from '../testing.js';
 import type { ReplyAddress } from '../types.js';
@@ -25,7 +25,7 @@ export interface DispatcherProcess {
 }
 
 /** Spawns a process on `core` with a dispatcher whose reply mailbox is `/test/<name>/reply`. */
-export async function dispatcherProcess(machine: Machine, core: number, name: string, limits?: Partial<DispatcherLimits>, testHooks?: { skipParkWait?: boolean }): Promise<DispatcherProcess> {
+export async function dispatcherProcess(machine: Machine, core: number, name: string, limits?: Partial<DispatcherLimits>, plant?: { skipParkWait?: boolean }): Promise<DispatcherProcess> {
   let made: DispatcherProcess | undefined;
   await machine.spawn({
     core,
@@ -38,8 +38,8 @@ export async function dispatcherProcess(machine: Machine, core: number, name: st
         replyName: `/test/${name}/reply`,
         log: (line) => logs.push(line),
         ...(limits === undefined ? {} : { limits }),
-        ...(testHooks === undefined ? {} : { testHooks }),
       });
+      if (plant?.skipParkWait === true) skipParkWaitForTests(dispatcher);
       made = {
         context,
         dispatcher,
