@@ -4,8 +4,8 @@
 // `ns-lookup-workers` (Figure 6-1 on worker cores): a process that registers the target name, and a
 // client that times its own uncached Lookups.
 import { createLibfos } from '@fos/libfos-messaging';
-import type { Capability, Channel, MailboxLocation, MessageBody, ProcessContext } from '@fos/microkernel';
-import { SystemClock } from '@fos/sim';
+import { SystemClock, type MessageBody } from '@fos/base';
+import type { Capability, Channel, MailboxLocation, ProcessContext } from '@fos/microkernel';
 
 /** Which path a round trip takes both ways. */
 export type MessagingPath = 'kernel' | 'channel';

@@ -1,4 +1,5 @@
-import { hasFosErrorCode, isCapability, type MailboxLocation, type MessageBody, type ProcessContext } from '@fos/microkernel';
+import { hasFosErrorCode, type MessageBody } from '@fos/base';
+import { isCapability, type MailboxLocation, type ProcessContext } from '@fos/microkernel';
 import { describe, expect, it, vi } from 'vitest';
 import { boot, type BootOptions, type Instance } from './index.js';
 

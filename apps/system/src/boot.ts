@@ -1,6 +1,6 @@
+import { FosError } from '@fos/base';
 import {
   coresMax,
-  FosError,
   LocalFabric,
   Machine,
   SimFabric,

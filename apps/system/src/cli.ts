@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `fos` command. It never calls process.exit: it returns once everything it
 // started is shut down, so a dangling port or timer would show as a command that does not end.
-import { isFosError } from '@fos/microkernel';
+import { isFosError } from '@fos/base';
 import { boot } from './boot.js';
 import { formatDemoSummary, runDemo } from './demo.js';
 import { parseCommandLine, UsageError, type Command } from './internal/command-line.js';

@@ -1,4 +1,4 @@
-import { hasFosErrorCode } from '@fos/microkernel';
+import { hasFosErrorCode } from '@fos/base';
 import { describe, expect, it } from 'vitest';
 import { formatDemoSummary, runDemo } from './demo.js';
 

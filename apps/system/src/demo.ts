@@ -1,6 +1,6 @@
 import type { ListResult } from '@fos/libfos-messaging';
-import { assert, formatLocation, FosError, type MessageBody } from '@fos/microkernel';
-import { SystemClock, type Clock } from '@fos/sim';
+import { assert, FosError, SystemClock, type Clock, type MessageBody } from '@fos/base';
+import { formatLocation } from '@fos/microkernel';
 import { z } from 'zod';
 import { boot, nameServersMax, type BootFabric } from './boot.js';
 import { demoMessagesMax, echoFleetName } from './processes.js';

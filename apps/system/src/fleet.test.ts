@@ -2,7 +2,7 @@
 // answering Lookups from its own replica; a registration made through one member is seen through every
 // other, and every member holds the same table.
 import { nameServiceApiErrors } from '@fos/libfos-messaging';
-import { isFosError, messageBytesMax } from '@fos/microkernel';
+import { isFosError, messageBytesMax } from '@fos/base';
 import { runSeeds, tierCount } from '@fos/sim';
 import { describe, expect, it } from 'vitest';
 import type { Instance } from './index.js';

@@ -1,6 +1,7 @@
 // The name service as the booter runs it (§5.2, Table 4.3): the first member, the fleet members that
 // join it over the replicated store, and growFleet / shrinkFleet at run time.
-import { assert, FosError, validateCapability, type Capability, type Machine, type MailboxLocation } from '@fos/microkernel';
+import { assert, FosError } from '@fos/base';
+import { validateCapability, type Capability, type Machine, type MailboxLocation } from '@fos/microkernel';
 import {
   nameServiceProcessModule,
   type LeaveFleetMemberArgs,

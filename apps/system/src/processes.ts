@@ -2,7 +2,8 @@
 // way (a module and an exported entry), as it will on worker threads. Each keeps its state in its
 // entry function's scope: module-level state would be shared by every process of a thread.
 import { createLibfos, type ListResult } from '@fos/libfos-messaging';
-import { assert, FosError, isCapability, type Capability, type MessageBody, type ProcessContext } from '@fos/microkernel';
+import { assert, FosError, type MessageBody } from '@fos/base';
+import { isCapability, type Capability, type ProcessContext } from '@fos/microkernel';
 import { z } from 'zod';
 
 /** The indirect name of the demo's echo fleet. */

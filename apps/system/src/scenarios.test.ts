@@ -2,13 +2,14 @@
 // local fabric and on worker threads, and on the sim fabric over many seeds (SIM_SEEDS; 200, or 2,000 under `pnpm test:long`;
 // SIM_SEED=N replays one). Every scenario drives its processes through agents (@fos/system/testing,
 // issue 6): a test cannot hold a process that lives on another thread.
-import type { Capability, MessageBody } from '@fos/microkernel';
+import type { MessageBody } from '@fos/base';
+import type { Capability } from '@fos/microkernel';
 import { runSeeds, tierCount } from '@fos/sim';
 import { describe, expect, it } from 'vitest';
 import type { Instance } from './index.js';
 import type { AgentStats } from './testing.js';
 import { RemoteAgent } from './testing.js';
-import { codeOf } from '@fos/microkernel/testing';
+import { codeOf } from '@fos/base/testing';
 import { rootOf, withInstance } from './testing.js';
 
 /** An agent's mailbox that records what it gets, registered under `name`; returns its name capability. */

@@ -1,5 +1,5 @@
-import { FosError, hasFosErrorCode, isFosError, type MessageBody } from '@fos/microkernel';
-import { codeOf } from '@fos/microkernel/testing';
+import { FosError, hasFosErrorCode, isFosError, type MessageBody } from '@fos/base';
+import { codeOf } from '@fos/base/testing';
 import { describe, expect, it } from 'vitest';
 import { dispatcherProcess, testMachine, type DispatcherProcess, type TestFabricKind } from './internal/testing.js';
 import type { Machine } from '@fos/microkernel';

@@ -1,13 +1,15 @@
-import type { Clock } from '@fos/sim';
 import {
   assert,
   AssertionError,
   FosError,
-  formatLocation,
   isFosError,
+  type Clock,
+  type MessageBody,
+} from '@fos/base';
+import {
+  formatLocation,
   sameLocation,
   type MailboxLocation,
-  type MessageBody,
   type ProcessContext,
   type ReceivedMessage,
   type SystemCalls,

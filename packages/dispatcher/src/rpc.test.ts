@@ -1,4 +1,4 @@
-import { FosError, hasFosErrorCode, isFosError } from '@fos/microkernel';
+import { FosError, hasFosErrorCode, isFosError } from '@fos/base';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { dispatcherProcess, testMachine } from './internal/testing.js';

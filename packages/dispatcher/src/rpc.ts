@@ -1,4 +1,4 @@
-import { copyBody, FosError, isFosError, type MessageBody } from '@fos/microkernel';
+import { copyBody, FosError, isFosError, type MessageBody } from '@fos/base';
 import { z } from 'zod';
 import type { Thread } from './thread.js';
 import type { CallOptions, Destination, RequestHandler } from './types.js';

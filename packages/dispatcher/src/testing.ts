@@ -1,8 +1,8 @@
 // `@fos/dispatcher/testing`: a way out for tests of code built on the dispatcher alone. A fos process
 // gets its send function from libfos (`@fos/libfos-messaging`), which owns the send path: unchecked
 // replies, user-space channels, the kernel path and its re-sends.
-import type { Clock } from '@fos/sim';
-import { assert, hasFosErrorCode, isFosError, type MessageBody, type SystemCalls } from '@fos/microkernel';
+import { assert, hasFosErrorCode, isFosError, type Clock, type MessageBody } from '@fos/base';
+import type { SystemCalls } from '@fos/microkernel';
 import type { Destination, SendFunction } from './types.js';
 
 /** Re-sends of one message refused with `WOULD_BLOCK` before {@link rawSendFunction} gives up. */

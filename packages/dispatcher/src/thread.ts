@@ -1,4 +1,4 @@
-import type { FosError, MessageBody } from '@fos/microkernel';
+import type { FosError, MessageBody } from '@fos/base';
 import type { CallOptions, Destination, IncomingRequest } from './types.js';
 
 /** The follow-up half of an exchange (thesis Figures 4-1 to 4-3): answer the responder that waits in `respondAndAwait`. */

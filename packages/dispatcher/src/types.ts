@@ -1,4 +1,5 @@
-import type { Capability, MailboxLocation, MessageBody, SenderIdentity } from '@fos/microkernel';
+import type { MessageBody } from '@fos/base';
+import type { Capability, MailboxLocation, SenderIdentity } from '@fos/microkernel';
 import type { Thread } from './thread.js';
 
 /**

@@ -1,4 +1,5 @@
-import { fosErrorCodes, isCapability, mailboxLocationSchema, type Capability, type MessageBody } from '@fos/microkernel';
+import { fosErrorCodes, type MessageBody } from '@fos/base';
+import { isCapability, mailboxLocationSchema, type Capability } from '@fos/microkernel';
 import { z } from 'zod';
 
 // The dispatcher's envelopes. Everything arriving is checked against these before the dispatcher

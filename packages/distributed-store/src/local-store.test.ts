@@ -1,4 +1,4 @@
-import { aliasOf, isFosError, type FosErrorCode } from '@fos/microkernel';
+import { aliasOf, isFosError, type FosErrorCode } from '@fos/base';
 import { describe, expect, it } from 'vitest';
 import { fnv1a64Hex } from './internal/hash.js';
 import { LocalStore, storeKeyCharactersMax, type Store } from './index.js';

@@ -1,4 +1,4 @@
-import { assert, copyBody, FosError, type MessageBody } from '@fos/microkernel';
+import { assert, copyBody, FosError, type MessageBody } from '@fos/base';
 import { tableHash } from './internal/hash.js';
 import { storeEntriesMax, storeKeyCharactersMax, storeValueBytesMax } from './limits.js';
 import type { Store, Versioned } from './store.js';

@@ -3,13 +3,13 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { format } from 'node:util';
-import * as sim from '@fos/sim';
+import * as base from '@fos/base';
 import ts from 'typescript';
 import { describe, expect, it, vi } from 'vitest';
 import * as library from './index.js';
 import * as testing from './testing.js';
 
-const modules: Record<string, object> = { '@fos/distributed-store': library, '@fos/distributed-store/testing': testing, '@fos/sim': sim };
+const modules: Record<string, object> = { '@fos/base': base, '@fos/distributed-store': library, '@fos/distributed-store/testing': testing };
 
 const readme = readFileSync(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8');
 const examples = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1] as string);

@@ -5,7 +5,8 @@
 // gives the refusal its sequence number and libfos its usual recovery. The kernel keeps one stream in
 // order across the two paths. This table is the one owner of a process's channels; the send path
 // (send-path.ts) decides, message by message, which path a message takes.
-import { FosError, formatLocation, isFosError, nameServiceName, type Capability, type Channel, type MailboxLocation, type MessageBody, type SystemCalls } from '@fos/microkernel';
+import { FosError, isFosError, nameServiceName, type MessageBody } from '@fos/base';
+import { formatLocation, type Capability, type Channel, type MailboxLocation, type SystemCalls } from '@fos/microkernel';
 
 /** What the channel layer counts. */
 export type ChannelCounters = {

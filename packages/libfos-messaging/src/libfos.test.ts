@@ -1,5 +1,5 @@
 import type { Capability } from '@fos/microkernel';
-import { codeOf } from '@fos/microkernel/testing';
+import { codeOf } from '@fos/base/testing';
 import { describe, expect, it } from 'vitest';
 import { libfosProcess, toyMachine } from './internal/testing.js';
 

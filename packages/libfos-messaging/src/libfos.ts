@@ -2,18 +2,20 @@ import { Dispatcher, type CallOptions, type CallResult, type Destination, type R
 import { NameCache } from '@fos/libfos-namecache';
 import {
   assert,
-  formatLocation,
   FosError,
   hasFosErrorCode,
   isFosError,
   nameServiceName,
-  validateCapability,
   validateName,
   validateSubdomain,
+  type MessageBody,
+} from '@fos/base';
+import {
+  formatLocation,
+  validateCapability,
   type Capability,
   type CreatedMailbox,
   type MailboxLocation,
-  type MessageBody,
   type MovedMailbox,
   type ProcessContext,
   type ProcessHandle,

@@ -1,5 +1,5 @@
 import { LocalFabric, Machine, SimFabric, type ProcessContext } from '@fos/microkernel';
-import { codeOf } from '@fos/microkernel/testing';
+import { codeOf } from '@fos/base/testing';
 import { describe, expect, it } from 'vitest';
 import { createSendPath, ukSendFunction, type UkSendCounters } from './send-path.js';
 

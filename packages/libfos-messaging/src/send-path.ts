@@ -8,9 +8,16 @@
 //      abandoned on any other refusal, so that the stream moves on.
 // Resolving names and recovering from refusals (§4.2.4) happen above, in `Libfos`: a refusal reaches
 // it with the kernel's sequence number.
-import type { Clock } from '@fos/sim';
+import {
+  assert,
+  FosError,
+  hasFosErrorCode,
+  isFosError,
+  type Clock,
+  type MessageBody,
+} from '@fos/base';
 import type { Destination, SendFunction } from '@fos/dispatcher';
-import { assert, FosError, hasFosErrorCode, isFosError, type Capability, type MessageBody, type SystemCalls } from '@fos/microkernel';
+import type { Capability, SystemCalls } from '@fos/microkernel';
 import { ChannelTable, type ChannelCounters, type ChannelPolicy, type OpenChannel } from './channels.js';
 import { sendBackoffMsMax, sendRetriesMax } from './limits.js';
 

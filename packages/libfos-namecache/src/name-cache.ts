@@ -1,4 +1,4 @@
-import type { Clock } from '@fos/sim';
+import type { Clock } from '@fos/base';
 
 /** Lookup results one cache keeps at most (oldest-used evicted first). */
 export const nameCacheEntriesMax = 4096;

@@ -1,6 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { RandomSource } from '@fos/sim';
-import { FosError } from './errors.js';
+import { FosError, type RandomSource } from '@fos/base';
 
 /** 128 random bits in base64url (22 characters): a send, namespace, name, kernel or management capability. */
 export type Capability = string & { readonly __capability: unique symbol };

@@ -2,8 +2,7 @@
 // entry with a copy of the args, copy what it returned. The same code serves a core in the spawner's
 // thread and a core on a worker thread (worker-host.ts), so a process starts the same way everywhere.
 import { pathToFileURL } from 'node:url';
-import { copyBody, type MessageBody } from './codec.js';
-import { FosError, isFosError } from './errors.js';
+import { copyBody, FosError, isFosError, type MessageBody } from '@fos/base';
 import type { Kernel, KernelStats } from './kernel.js';
 import { createProcessContext, type EntryFunction, type ProcessExit } from './process.js';
 

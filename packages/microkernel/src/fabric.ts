@@ -1,7 +1,7 @@
-import type { Clock, RandomSource } from '@fos/sim';
+import type { Clock, RandomSource } from '@fos/base';
 import type { CoreLink } from './core-host.js';
-import type { SerializedFosError } from './errors.js';
 import type { KernelLimits } from './limits.js';
+import type { SerializedFosError } from './internal/serialized-error.js';
 import type { MailboxLocation, SenderIdentity } from './location.js';
 
 /**

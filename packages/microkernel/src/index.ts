@@ -1,6 +1,6 @@
 // The public surface of @fos/microkernel: what code built on fos uses. The kernel itself, its wire
-// protocol, the channel ring and the fixed limits stay inside (tests of code built on fos import from
-// `@fos/microkernel/testing`).
+// protocol, the channel ring and the fixed limits stay inside. The vocabulary the kernel speaks (errors,
+// assert, message bodies, names, their limits) is @fos/base's, and is imported from there.
 
 // Machines, processes and their system calls.
 export { Machine, type MachineOptions, type MachineStats, type ProcessHandle, type SpawnOptions } from './machine.js';
@@ -14,12 +14,8 @@ export { SimFabric, type SimFabricOptions } from './sim-fabric.js';
 export { WorkerFabric, workerCoresMax, workerSpinMicros, type WorkerFabricOptions } from './worker-fabric.js';
 
 // Limits a machine enforces (each field of KernelLimits may be overridden per machine).
-export { coresMax, defaultKernelLimits, messageBytesMax, type KernelLimits } from './limits.js';
+export { coresMax, defaultKernelLimits, type KernelLimits } from './limits.js';
 
-// The core types: names, capabilities, locations, message bodies, errors.
-export { aliasOf, isUnderSubdomain, nameServiceName, parentDomain, parseName, rootDomain, temporaryDomain, validateName, validateSubdomain } from './names.js';
+// The kernel's types: capabilities and mailbox locations.
 export { hashCapability, isCapability, mintCapability, validateCapability, type Capability } from './capability.js';
 export { formatLocation, mailboxLocationSchema, sameLocation, type MailboxLocation, type SenderIdentity } from './location.js';
-export { copyBody, encodeBody, type MessageBody } from './codec.js';
-export { FosError, fosErrorCodes, hasFosErrorCode, isFosError, isFosErrorCode, type FosErrorCode } from './errors.js';
-export { assert, AssertionError } from './assert.js';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { hasFosErrorCode, isFosError } from '@fos/base';
+import { codeOf } from '@fos/base/testing';
 import type { Capability } from './capability.js';
-import { hasFosErrorCode, isFosError } from './errors.js';
-import { codeOf, namedMailbox, processOn, sendWithRetry, sleep, testMachine, type TestFabricKind } from './internal/testing.js';
+import { namedMailbox, processOn, sendWithRetry, sleep, testMachine, type TestFabricKind } from './internal/testing.js';
 import type { MailboxLocation } from './location.js';
 import type { Machine } from './machine.js';
 

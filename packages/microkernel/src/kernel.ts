@@ -12,9 +12,8 @@
 //   internal/kernel/aliases.ts     a mailbox's valid names; ukAddAlias, ukRemoveAlias (Table 4.5)
 //   internal/kernel/registry.ts    the name-server registry; ukUncheckedSend and its permits (§5.2)
 //   internal/kernel/migration.ts   moveMailbox (migration, which the thesis leaves open)
-import type { Clock, RandomSource } from '@fos/sim';
+import type { Clock, MessageBody, RandomSource } from '@fos/base';
 import type { Capability } from './capability.js';
-import type { MessageBody } from './codec.js';
 import type { Fabric } from './fabric.js';
 import * as aliases from './internal/kernel/aliases.js';
 import * as channels from './internal/kernel/channels.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hasFosErrorCode } from './errors.js';
+import { hasFosErrorCode } from '@fos/base';
 import { defaultKernelLimits, validateKernelLimits } from './limits.js';
 import { LocalFabric } from './local-fabric.js';
 import { Machine } from './machine.js';
@@ -14,7 +14,7 @@ function refusal(overrides: unknown): string {
 }
 
 describe('kernel limits', () => {
-  it('fills in the defaults of DESIGN section 9', () => {
+  it('fills in the defaults', () => {
     expect(validateKernelLimits()).toEqual(defaultKernelLimits);
     expect(validateKernelLimits({ queueMessagesMax: 8 })).toEqual({ ...defaultKernelLimits, queueMessagesMax: 8 });
     expect(defaultKernelLimits).toMatchObject({ messageBytesMax: 65_536, queueMessagesMax: 1024, channelRingBytes: 262_144 });

@@ -1,19 +1,10 @@
+import { FosError, messageBytesMax } from '@fos/base';
 import { z } from 'zod';
-import { FosError } from './errors.js';
 
-/**
- * The limits of DESIGN section 9, as named constants. Each is a default that a machine may override
- * through {@link KernelLimits}; each is enforced with a clear {@link FosError}.
- */
-export const nameCharactersMax = 255;
-/** Characters of one name segment. */
-export const nameSegmentCharactersMax = 64;
-/** Segments of one name. */
-export const nameDepthMax = 16;
-/** Encoded bytes of one message body. */
-export const messageBytesMax = 64 * 1024;
-/** Nesting depth of a message body (arrays and objects). */
-export const bodyDepthMax = 64;
+// The kernel's limits (docs/rules.md, "Limits"), as named constants, each enforced with a clear
+// FosError. Those of KernelLimits are defaults a machine may override; the limits of names and bodies
+// (messageBytesMax, the default of KernelLimits.messageBytesMax, among them) are @fos/base's.
+
 /** Messages waiting in one mailbox's receive queue. */
 export const queueMessagesMax = 1024;
 /** Bytes of one user-space channel ring. */
@@ -76,7 +67,7 @@ const kernelLimitsSchema = z.strictObject({
 /**
  * Validates overrides of the default limits and returns the complete set. `BAD_REQUEST` names the
  * offending value: an unknown key, a value that is not a whole number in 1..2^30, or a channel ring
- * that is not a power of two able to hold two of the largest messages (DESIGN section 5).
+ * that is not a power of two able to hold two of the largest messages (docs/rules.md, "User-space channels").
  */
 export function validateKernelLimits(overrides: unknown = {}): KernelLimits {
   const parsed = kernelLimitsSchema.safeParse(overrides);

@@ -1,5 +1,5 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { CryptoRandom, SystemClock, type Clock, type RandomSource } from '@fos/sim';
+import { CryptoRandom, SystemClock, type Clock, type RandomSource } from '@fos/base';
 import type { Fabric, FabricPort, KernelMessage } from './fabric.js';
 
 /** Options of {@link LocalFabric}. */

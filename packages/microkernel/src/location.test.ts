@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { codeOfCall } from '@fos/base/testing';
 import { mailboxLocationSchema, validateLocation } from './location.js';
-import { codeOfCall } from './testing.js';
 
 describe('validateLocation', () => {
   it('agrees with the schema on every value: the same location, or BAD_REQUEST where the schema refuses', () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FosError } from './errors.js';
+import { FosError } from '@fos/base';
 
 /** Where a mailbox lives. Mailbox ids are never reused, so a stale location fails and never reaches a new mailbox. */
 // Types, not interfaces: a location travels inside message bodies, and only a type alias is

@@ -1,7 +1,6 @@
 import { z } from 'zod';
+import { copyBody, FosError, type MessageBody } from '@fos/base';
 import { hashCapability, mintCapability, type Capability } from './capability.js';
-import { copyBody, type MessageBody } from './codec.js';
-import { FosError } from './errors.js';
 import type { Fabric } from './fabric.js';
 import { Kernel, type KernelLog, type KernelStats } from './kernel.js';
 import { coresMax, validateKernelLimits, type KernelLimits } from './limits.js';

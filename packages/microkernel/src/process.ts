@@ -1,6 +1,5 @@
-import type { Clock, RandomSource } from '@fos/sim';
+import type { Clock, MessageBody, RandomSource } from '@fos/base';
 import type { Capability } from './capability.js';
-import type { MessageBody } from './codec.js';
 import type { ChannelWriter, ProcessExit, ProcessRecord } from './internal/tables.js';
 import type { CreatedMailbox, Kernel, MovedMailbox, NameServerEntry, ReceivedMessage, SendOptions } from './kernel.js';
 import type { MailboxLocation } from './location.js';

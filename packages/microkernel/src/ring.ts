@@ -1,4 +1,4 @@
-import { assert } from './assert.js';
+import { assert } from '@fos/base';
 import { allocateMessageBytes } from './internal/bytes.js';
 
 // Header slots (Int32) in front of the data region of a ring's SharedArrayBuffer.

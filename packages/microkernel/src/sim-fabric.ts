@@ -1,4 +1,5 @@
-import { SeededRandom, SimNetwork, VirtualClock, type Clock, type Timer } from '@fos/sim';
+import type { Clock, Timer } from '@fos/base';
+import { SeededRandom, SimNetwork, VirtualClock } from '@fos/sim';
 import type { Fabric, FabricPort, KernelMessage } from './fabric.js';
 
 /** Deliveries and timer firings one drive of the simulation may take before it is declared stuck. */

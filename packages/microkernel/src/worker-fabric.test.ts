@@ -2,8 +2,8 @@
 // dist/worker-host.js (the test task builds the package first) and processes come from a plain
 // JavaScript fixture module.
 import { describe, expect, it } from 'vitest';
-import type { MessageBody } from './codec.js';
-import { codeOf } from './internal/testing.js';
+import type { MessageBody } from '@fos/base';
+import { codeOf } from '@fos/base/testing';
 import { Machine } from './machine.js';
 import { workerCoresMax, WorkerFabric } from './worker-fabric.js';
 

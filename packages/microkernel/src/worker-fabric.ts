@@ -1,8 +1,8 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { CryptoRandom, SystemClock, type Clock, type RandomSource } from '@fos/sim';
+import { CryptoRandom, FosError, SystemClock, type Clock, type RandomSource } from '@fos/base';
 import { moduleHref, type CoreLink, type ProcessSpec, type StartedProcess } from './core-host.js';
-import { deserializeFosError, FosError } from './errors.js';
 import type { CoreConfig, Fabric, FabricPort, KernelMessage } from './fabric.js';
+import { deserializeFosError } from './internal/serialized-error.js';
 import { workerProtocolVersion, type FromHost, type ToHost, type WorkerHostData } from './internal/worker-protocol.js';
 import type { KernelStats } from './kernel.js';
 import type { ProcessExit } from './process.js';

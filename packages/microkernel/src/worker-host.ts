@@ -2,10 +2,10 @@
 // the core's kernel, talking to the other cores' kernels over one MessagePort per pair of cores, and
 // the processes spawned onto the core. The machine drives it over `parentPort` (worker-protocol.ts).
 import { MessageChannel, parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { CryptoRandom, SystemClock, type Clock, type RandomSource } from '@fos/sim';
+import { CryptoRandom, FosError, isFosError, SystemClock, type Clock, type RandomSource } from '@fos/base';
 import { errorText, startProcess, type StartedProcess } from './core-host.js';
-import { FosError, isFosError, serializeFosError } from './errors.js';
 import type { Fabric, FabricPort, KernelMessage } from './fabric.js';
+import { serializeFosError } from './internal/serialized-error.js';
 import { workerProtocolVersion, type FromHost, type ToHost, type WorkerHostData } from './internal/worker-protocol.js';
 import { Kernel } from './kernel.js';
 import { workerTurnMicros } from './worker-fabric.js';

@@ -1,4 +1,4 @@
-import { FosError } from '@fos/microkernel';
+import { FosError } from '@fos/base';
 
 /** Destinations one indirect name holds at most (DESIGN section 9); one more is `LIMIT_EXCEEDED`. */
 export const destinationsPerNameMax = 1024;

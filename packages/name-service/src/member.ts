@@ -1,7 +1,8 @@
 import { LocalStore } from '@fos/distributed-store';
 import { dispatcherTransport, rpcHandler } from '@fos/dispatcher';
 import { createLibfos, createNameServiceApiClient, serveNameServiceApi, type Libfos, type LoadBalancerRef, type NameServiceApi, type WeightedName } from '@fos/libfos-messaging';
-import { FosError, isCapability, mailboxLocationSchema, nameServiceName, type Capability, type MailboxLocation, type MessageBody, type ProcessContext } from '@fos/microkernel';
+import { FosError, nameServiceName, type MessageBody } from '@fos/base';
+import { isCapability, mailboxLocationSchema, type Capability, type MailboxLocation, type ProcessContext } from '@fos/microkernel';
 import { z } from 'zod';
 import type { NameEntry } from './entry.js';
 import type { NameServiceLimits } from './limits.js';

@@ -1,5 +1,6 @@
 import { LocalStore } from '@fos/distributed-store';
-import { FosError, hashCapability, mintCapability } from '@fos/microkernel';
+import { FosError } from '@fos/base';
+import { hashCapability, mintCapability } from '@fos/microkernel';
 import { SeededRandom } from '@fos/sim';
 import { describe, expect, it } from 'vitest';
 import type { NameEntry } from './entry.js';

@@ -20,22 +20,24 @@ import {
   assert,
   AssertionError,
   FosError,
-  hashCapability,
   hasFosErrorCode,
   isUnderSubdomain,
-  mintCapability,
   nameServiceName,
   parentDomain,
   parseName,
   rootDomain,
   temporaryDomain,
-  validateCapability,
   validateName,
   validateSubdomain,
+  type RandomSource,
+} from '@fos/base';
+import {
+  hashCapability,
+  mintCapability,
+  validateCapability,
   type Capability,
   type MailboxLocation,
 } from '@fos/microkernel';
-import type { RandomSource } from '@fos/sim';
 import type { NameEntry, StoredDestination } from './entry.js';
 import { commitPlan } from './internal/commit.js';
 import { hashesEqual, temporaryName, withReferrers } from './internal/helpers.js';

@@ -5,7 +5,8 @@
 // which one sending thread per peer empties in order.
 import { ReplicatedMember, type MemberName, type StoreMessage } from '@fos/distributed-store';
 import type { Libfos } from '@fos/libfos-messaging';
-import { assert, FosError, hasFosErrorCode, type Capability, type MailboxLocation } from '@fos/microkernel';
+import { assert, FosError, hasFosErrorCode } from '@fos/base';
+import type { Capability, MailboxLocation } from '@fos/microkernel';
 import type { NameEntry } from './entry.js';
 
 /** Where a member's store mailbox is: what the other members send store messages to. */

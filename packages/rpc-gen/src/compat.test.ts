@@ -1,5 +1,5 @@
 import { loopbackTransport } from '@fos/dispatcher';
-import { isFosError } from '@fos/microkernel';
+import { isFosError } from '@fos/base';
 import { describe, expect, it } from 'vitest';
 import type { Entry as EntryV1, StoreApi as StoreApiV1 } from './fixtures/compat/store-v1.js';
 import type { Entry as EntryV2, StoreApi as StoreApiV2 } from './fixtures/compat/store-v2.js';

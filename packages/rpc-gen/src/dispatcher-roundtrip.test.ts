@@ -2,7 +2,8 @@
 // both in-thread fabrics: the path a fleet's stubs take in production.
 import { createDispatcher, dispatcherTransport, rpcHandler, type Dispatcher } from '@fos/dispatcher';
 import { rawSendFunction as ukSendFunction } from '@fos/dispatcher/testing';
-import { isFosError, LocalFabric, Machine, SimFabric, type ProcessContext } from '@fos/microkernel';
+import { isFosError } from '@fos/base';
+import { LocalFabric, Machine, SimFabric, type ProcessContext } from '@fos/microkernel';
 import { describe, expect, it } from 'vitest';
 import { createSampleApiClient, serveSampleApi } from './fixtures/generated/sample-api.rpc.js';
 import { createSampleImpl } from './test/sample-impl.js';

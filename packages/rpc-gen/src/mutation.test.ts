@@ -1,5 +1,5 @@
 import { dispatchRpc, methodOrdinal } from '@fos/dispatcher';
-import { isFosError } from '@fos/microkernel';
+import { isFosError } from '@fos/base';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { SampleApi } from './fixtures/sample-api.js';

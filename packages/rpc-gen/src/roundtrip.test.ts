@@ -1,5 +1,5 @@
 import { loopbackTransport, methodOrdinal } from '@fos/dispatcher';
-import { isFosError } from '@fos/microkernel';
+import { isFosError } from '@fos/base';
 import { describe, expect, it } from 'vitest';
 import type { SampleApi } from './fixtures/sample-api.js';
 import { createSampleApiClient, createSampleApiLocal, sampleApiErrors, sampleApiOrdinals, serveSampleApi } from './fixtures/generated/sample-api.rpc.js';

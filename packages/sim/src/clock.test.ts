@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SystemClock, VirtualClock } from './clock.js';
+import { VirtualClock } from './clock.js';
 
 describe('VirtualClock', () => {
   it('starts at startMs (default 0) and rejects a non-finite start', () => {
@@ -110,35 +110,5 @@ describe('VirtualClock', () => {
     const clock = new VirtualClock();
     expect(() => clock.setTimer(-1, () => undefined)).toThrow(/delayMs.*-1/);
     expect(() => clock.setTimer(Number.POSITIVE_INFINITY, () => undefined)).toThrow(RangeError);
-  });
-});
-
-describe('SystemClock', () => {
-  it('reads wall time in milliseconds, monotonic', () => {
-    const clock = new SystemClock();
-    const first = clock.now();
-    const second = clock.now();
-    expect(first).toBeGreaterThan(1.6e12);
-    expect(second).toBeGreaterThanOrEqual(first);
-  });
-
-  it('fires a timer after its delay', async () => {
-    const clock = new SystemClock();
-    const startMs = clock.now();
-    const firedAtMs = await new Promise<number>((resolve) => clock.setTimer(20, () => resolve(clock.now())));
-    // setTimeout may fire up to about a millisecond early by the performance clock's reading.
-    expect(firedAtMs - startMs).toBeGreaterThanOrEqual(18);
-  });
-
-  it('cancel prevents the callback', async () => {
-    const clock = new SystemClock({ unref: true });
-    let fired = false;
-    clock.setTimer(5, () => (fired = true)).cancel();
-    await new Promise<void>((resolve) => clock.setTimer(30, resolve));
-    expect(fired).toBe(false);
-  });
-
-  it('rejects a negative delay', () => {
-    expect(() => new SystemClock().setTimer(-5, () => undefined)).toThrow(/-5/);
   });
 });

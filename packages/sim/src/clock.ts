@@ -1,76 +1,6 @@
+import type { Clock, Timer } from '@fos/base';
 import { TimerHeap, type VirtualTimerEntry } from './internal/timer-heap.js';
 import { checkDelayMs } from './internal/validate.js';
-
-/** A scheduled callback that can still be cancelled. */
-export interface Timer {
-  /** Stops the callback from running; does nothing once it has run or was cancelled already. */
-  cancel(): void;
-}
-
-/**
- * The one source of time for fos code (injected, so that a simulation can replay a run): real ({@link SystemClock}) in production,
- * virtual ({@link VirtualClock}) under simulation, so a run can be replayed bit for bit.
- */
-export interface Clock {
-  /** Current time in milliseconds. */
-  now(): number;
-  /** Runs `callback` once after `delayMs` (>= 0) milliseconds; returns a handle to cancel it. */
-  setTimer(delayMs: number, callback: () => void): Timer;
-}
-
-/**
- * Longest delay one Node.js `setTimeout` can wait (2^31 - 1 ms, about 24.8 days). Node fires longer
- * delays at once with a warning, so {@link SystemClock} chains timers instead.
- */
-export const systemTimerDelayMsMax = 2 ** 31 - 1;
-
-/** Options of {@link SystemClock}. */
-export interface SystemClockOptions {
-  /**
-   * Whether a pending timer should let the Node.js process exit (`timeout.unref()`); default false.
-   * Long-lived background timers (heartbeats) use true so they never keep a finished program alive.
-   */
-  unref?: boolean;
-}
-
-/** The real clock: wall time in milliseconds since the Unix epoch and `setTimeout` timers. */
-export class SystemClock implements Clock {
-  readonly #unref: boolean;
-
-  /** @param options - see {@link SystemClockOptions} */
-  constructor(options: SystemClockOptions = {}) {
-    this.#unref = options.unref ?? false;
-  }
-
-  /** Milliseconds since the Unix epoch, with sub-millisecond resolution and monotonic within this process. */
-  now(): number {
-    // timeOrigin + now() is monotonic (performance.now never steps back), unlike the wall clock.
-    return performance.timeOrigin + performance.now();
-  }
-
-  /** Runs `callback` once after `delayMs` milliseconds of real time. */
-  setTimer(delayMs: number, callback: () => void): Timer {
-    checkDelayMs(delayMs, 'SystemClock.setTimer');
-    let cancelled = false;
-    let handle: NodeJS.Timeout | undefined;
-    const schedule = (remainingMs: number): void => {
-      const stepMs = Math.min(remainingMs, systemTimerDelayMsMax);
-      handle = setTimeout(() => {
-        if (cancelled) return;
-        if (remainingMs > stepMs) schedule(remainingMs - stepMs);
-        else callback();
-      }, stepMs);
-      if (this.#unref) handle.unref();
-    };
-    schedule(delayMs);
-    return {
-      cancel: () => {
-        cancelled = true;
-        if (handle !== undefined) clearTimeout(handle);
-      },
-    };
-  }
-}
 
 /** Most timers one {@link VirtualClock} holds pending at once; a runaway timer loop fails fast instead of exhausting memory. */
 export const virtualTimersPendingMax = 1_000_000;
@@ -82,8 +12,9 @@ export const virtualTimersPendingMax = 1_000_000;
 export const virtualClockAdvanceRoundsMax = 10_000_000;
 
 /**
- * A clock whose time moves only when told to. Timers fire in (time, creation order) order, so a
- * simulation that drives it from a seed replays exactly. Time never goes backwards.
+ * A clock whose time moves only when told to: the `Clock` of a simulation (the real one is
+ * `SystemClock` of `@fos/base`). Timers fire in (time, creation order) order, so a simulation that
+ * drives it from a seed replays exactly. Time never goes backwards.
  */
 export class VirtualClock implements Clock {
   #nowMs: number;

@@ -1,14 +1,7 @@
-// The public API of @fos/sim, listed by name: everything else is internal and may change.
-export {
-  SystemClock,
-  VirtualClock,
-  systemTimerDelayMsMax,
-  virtualClockAdvanceRoundsMax,
-  virtualTimersPendingMax,
-  type Clock,
-  type SystemClockOptions,
-  type Timer,
-} from './clock.js';
+// The public API of @fos/sim, listed by name: everything else is internal and may change. The
+// interfaces it implements (Clock, Timer, RandomSource) and their real implementations (SystemClock,
+// CryptoRandom) are @fos/base's: the real clock and the real source of chance are not simulation.
+export { VirtualClock, virtualClockAdvanceRoundsMax, virtualTimersPendingMax } from './clock.js';
 export {
   SimNetwork,
   inFlightMessagesMaxDefault,
@@ -17,6 +10,6 @@ export {
   type RunUntilQuietOptions,
   type SimNetworkOptions,
 } from './network.js';
-export { CryptoRandom, SeededRandom, type RandomSource } from './random.js';
+export { SeededRandom } from './random.js';
 export { runSeeds, seedCountMax, seedsDefault, seedsFromEnv, testTier, tierCount, type SeedRunOptions, type TestTier } from './seeds.js';
 export { traceDescriptionCharsMax, traceFormatEntriesDefault, type SimTrace, type SimTraceEntry } from './trace.js';

@@ -1,7 +1,7 @@
-import type { Timer, VirtualClock } from './clock.js';
+import type { RandomSource, Timer } from '@fos/base';
+import type { VirtualClock } from './clock.js';
 import { describeMessage } from './internal/describe.js';
 import { checkDelayMs, checkSafeInteger } from './internal/validate.js';
-import type { RandomSource } from './random.js';
 import { TraceRecorder, type SimTrace } from './trace.js';
 
 /** Trace entries a {@link SimNetwork} keeps by default; older ones are dropped from the list but still hashed. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CryptoRandom, SeededRandom, type RandomSource } from './random.js';
+import type { RandomSource } from '@fos/base';
+import { SeededRandom } from './random.js';
 
 const mask32 = (1n << 32n) - 1n;
 
@@ -130,24 +131,5 @@ describe('SeededRandom', () => {
     expect(agreements(forkA, forkB)).toBe(0);
     expect(agreements(forkA, parentOutputs)).toBe(0);
     expect(take(parent.fork('a'), 50)).not.toEqual(forkA);
-  });
-});
-
-describe('CryptoRandom', () => {
-  it('gives values in range across its buffer refills', () => {
-    const random = new CryptoRandom();
-    const values = take(random, 1_000);
-    expect(values.every((value) => Number.isInteger(value) && value >= 0 && value < 2 ** 32)).toBe(true);
-    expect(new Set(values).size).toBeGreaterThan(990);
-    for (let index = 0; index < 100; index++) {
-      expect(random.nextInt(6)).toBeLessThan(6);
-      expect(random.nextInt(2 ** 52)).toBeLessThan(2 ** 52);
-      const value = random.nextFloat();
-      expect(value >= 0 && value < 1).toBe(true);
-    }
-    const bytes = new Uint8Array(64);
-    random.fillBytes(bytes);
-    expect(bytes.some((byte) => byte !== 0)).toBe(true);
-    expect(() => random.nextInt(-1)).toThrow(/-1/);
   });
 });

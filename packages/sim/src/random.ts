@@ -1,103 +1,8 @@
-import { randomFillSync, randomInt } from 'node:crypto';
+import { Uint32RandomSource } from '@fos/base';
 import { fmix32, fnv1a32 } from './internal/hash.js';
 import { checkSafeInteger } from './internal/validate.js';
 
-/**
- * The one source of chance for fos code (injected, so that a seed replays a run): {@link CryptoRandom} in production,
- * {@link SeededRandom} under simulation so that one seed reproduces one run.
- */
-export interface RandomSource {
-  /** Uniform integer in [0, 2^32). */
-  nextUint32(): number;
-  /** Uniform float in [0, 1), with 53 random bits. */
-  nextFloat(): number;
-  /** Uniform integer in [0, maxExclusive); `maxExclusive` is a positive safe integer. Unbiased (rejection sampling). */
-  nextInt(maxExclusive: number): number;
-  /** Fills `bytes` with random bytes. */
-  fillBytes(bytes: Uint8Array): void;
-}
-
 const twoPow32 = 2 ** 32;
-const twoPow53 = 2 ** 53;
-
-/** 53 random bits as a float in [0, 1): 27 bits from one draw and 26 from the next. */
-function floatFromUint32(source: RandomSource): number {
-  const high = source.nextUint32() >>> 5;
-  const low = source.nextUint32() >>> 6;
-  return (high * 2 ** 26 + low) / twoPow53;
-}
-
-function checkMaxExclusive(maxExclusive: number): void {
-  checkSafeInteger(maxExclusive, 'RandomSource.nextInt: maxExclusive', 1);
-}
-
-/**
- * Unbiased integer in [0, maxExclusive) by rejection sampling: draws that fall in the incomplete last
- * block of `maxExclusive` values are thrown away. Each draw is accepted with probability > 1/2, so
- * the loop ends after fewer than two draws on average.
- */
-function uniformInt(source: RandomSource, maxExclusive: number): number {
-  if (maxExclusive <= twoPow32) {
-    const limit = twoPow32 - (twoPow32 % maxExclusive);
-    for (;;) {
-      const draw = source.nextUint32();
-      if (draw < limit) return draw % maxExclusive;
-    }
-  }
-  const limit = twoPow53 - (twoPow53 % maxExclusive);
-  for (;;) {
-    const draw = (source.nextUint32() >>> 11) * twoPow32 + source.nextUint32();
-    if (draw < limit) return draw % maxExclusive;
-  }
-}
-
-function fillFromUint32(source: RandomSource, bytes: Uint8Array): void {
-  for (let index = 0; index < bytes.length; index += 4) {
-    const word = source.nextUint32();
-    // Little-endian, so the byte stream does not depend on the platform's endianness.
-    for (let offset = 0; offset < 4 && index + offset < bytes.length; offset++) {
-      bytes[index + offset] = (word >>> (8 * offset)) & 0xff;
-    }
-  }
-}
-
-/** Words fetched from the operating system at once; one system call then serves many draws. */
-const cryptoBufferWords = 256;
-
-/** `node:crypto.randomInt` accepts only ranges below 2^48; larger ones use rejection sampling here. */
-const cryptoRandomIntRangeMax = 2 ** 48 - 1;
-
-/** Cryptographically strong randomness from `node:crypto` (`randomFillSync`, `randomInt`); not reproducible. */
-export class CryptoRandom implements RandomSource {
-  readonly #buffer = new Uint32Array(cryptoBufferWords);
-  #index = cryptoBufferWords;
-
-  /** Uniform integer in [0, 2^32). */
-  nextUint32(): number {
-    if (this.#index === cryptoBufferWords) {
-      randomFillSync(this.#buffer);
-      this.#index = 0;
-    }
-    return this.#buffer[this.#index++]!;
-  }
-
-  /** Uniform float in [0, 1). */
-  nextFloat(): number {
-    return floatFromUint32(this);
-  }
-
-  /** Uniform integer in [0, maxExclusive). */
-  nextInt(maxExclusive: number): number {
-    checkMaxExclusive(maxExclusive);
-    return maxExclusive <= cryptoRandomIntRangeMax ? randomInt(maxExclusive) : uniformInt(this, maxExclusive);
-  }
-
-  /** Fills `bytes` from the operating system's generator. */
-  fillBytes(bytes: Uint8Array): void {
-    randomFillSync(bytes);
-  }
-}
-
 const goldenRatio32 = 0x9e3779b9;
 
 function rotateLeft32(value: number, bits: number): number {
@@ -118,9 +23,10 @@ function foldSeed(seed: number): number {
  * Deterministic pseudo-random numbers: **xoshiro128\*\*** (Blackman and Vigna, 2018; 128-bit state,
  * period 2^128 - 1), its state seeded from the seed through **SplitMix32** (a golden-ratio Weyl
  * sequence finished by MurmurHash3's fmix32), as the xoshiro authors recommend. The same seed yields
- * the same sequence on every platform. Not for secrets: use {@link CryptoRandom} there.
+ * the same sequence on every platform. The `RandomSource` of a simulation; not for secrets: use
+ * `CryptoRandom` of `@fos/base` there.
  */
-export class SeededRandom implements RandomSource {
+export class SeededRandom extends Uint32RandomSource {
   #state0: number;
   #state1: number;
   #state2: number;
@@ -128,6 +34,7 @@ export class SeededRandom implements RandomSource {
 
   /** @param seed - any safe integer; seeds in [0, 2^32) give distinct streams */
   constructor(seed: number) {
+    super();
     checkSafeInteger(seed, 'SeededRandom: seed', Number.MIN_SAFE_INTEGER);
     let weyl = foldSeed(seed);
     const splitMix32 = (): number => {
@@ -153,22 +60,6 @@ export class SeededRandom implements RandomSource {
     this.#state2 = (this.#state2 ^ shifted) >>> 0;
     this.#state3 = rotateLeft32(this.#state3, 11);
     return result;
-  }
-
-  /** Uniform float in [0, 1) with 53 random bits (two draws). */
-  nextFloat(): number {
-    return floatFromUint32(this);
-  }
-
-  /** Uniform integer in [0, maxExclusive), unbiased by rejection sampling. */
-  nextInt(maxExclusive: number): number {
-    checkMaxExclusive(maxExclusive);
-    return uniformInt(this, maxExclusive);
-  }
-
-  /** Fills `bytes`, four bytes per draw, little-endian. */
-  fillBytes(bytes: Uint8Array): void {
-    fillFromUint32(this, bytes);
   }
 
   /**

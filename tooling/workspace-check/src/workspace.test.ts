@@ -11,6 +11,7 @@ function fake(name: string, dependencies: Record<string, string> = {}, peerDepen
 describe('the workspace', () => {
   it('finds every package', () => {
     const names = readWorkspace(root).map((entry) => entry.manifest.name);
+    expect(names).toContain('@fos/base');
     expect(names).toContain('@fos/sim');
     expect(names).toContain('@fos/microkernel');
     expect(names).toContain('@fos/workspace-check');
@@ -34,6 +35,11 @@ describe('the layering check', () => {
     expect(layeringViolations([fake('@fos/microkernel', { '@fos/dispatcher': 'workspace:^' })])).toEqual([
       '@fos/microkernel depends on @fos/dispatcher, a package above it',
     ]);
+  });
+
+  it('puts @fos/base below everything: any package may depend on it, it on no other', () => {
+    expect(layeringViolations([fake('@fos/sim', { '@fos/base': 'workspace:^' }), fake('@fos/system', { '@fos/base': 'workspace:^' })])).toEqual([]);
+    expect(layeringViolations([fake('@fos/base', { '@fos/sim': 'workspace:^' })])).toEqual(['@fos/base depends on @fos/sim, a package above it']);
   });
 
   it('refuses a peerDependency on a package of the same line', () => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
  * lines, never on one of its own line. `tooling/*` packages are devDependencies of all and sit outside.
  */
 export const layers: readonly (readonly string[])[] = [
+  ['@fos/base'],
   ['@fos/sim'],
   ['@fos/microkernel'],
   ['@fos/dispatcher'],

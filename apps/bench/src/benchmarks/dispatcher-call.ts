@@ -1,7 +1,7 @@
 import { createDispatcher, type Dispatcher, type ReplyAddress, type RequestHandler } from '@fos/dispatcher';
 import { ukSendFunction } from '@fos/libfos-messaging';
-import { assert, LocalFabric, Machine, type ProcessContext } from '@fos/microkernel';
-import { SystemClock } from '@fos/sim';
+import { assert, SystemClock } from '@fos/base';
+import { LocalFabric, Machine, type ProcessContext } from '@fos/microkernel';
 import type { Benchmark, BenchmarkSession } from '../harness.js';
 
 /** Settings of {@link dispatcherCall}. */

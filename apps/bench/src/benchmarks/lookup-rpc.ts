@@ -1,6 +1,5 @@
 import { defaultLibfosLimits, nameServiceApiOrdinals, type Libfos, type LookupResult } from '@fos/libfos-messaging';
-import { assert, encodeBody, type MessageBody } from '@fos/microkernel';
-import { SystemClock } from '@fos/sim';
+import { assert, encodeBody, SystemClock, type MessageBody } from '@fos/base';
 import type { Benchmark, BenchmarkSession } from '../harness.js';
 import { bootNamed, libfosOn, perSecond, serveNamed, type NamedInstance } from './naming.js';
 

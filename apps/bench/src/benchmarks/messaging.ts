@@ -4,7 +4,8 @@
 // threads echoing over `postMessage`, and worker threads echoing over a bare SharedArrayBuffer ring.
 import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker } from 'node:worker_threads';
-import { encodeBody, Machine, WorkerFabric, workerSpinMicros } from '@fos/microkernel';
+import { encodeBody } from '@fos/base';
+import { Machine, WorkerFabric, workerSpinMicros } from '@fos/microkernel';
 import { gridPointRounds, writeGrid, type Benchmark, type BenchmarkSession } from '../harness.js';
 import type { ClientArgs, EchoAddress, MessagingPath } from '../worker-processes.js';
 import { defaultGridDirectory } from './ns-fleet.js';

@@ -1,5 +1,6 @@
 import { spawnLibfos, type Libfos } from '@fos/libfos-messaging';
-import type { Capability, CreatedMailbox, LocalFabric, MessageBody } from '@fos/microkernel';
+import type { MessageBody } from '@fos/base';
+import type { Capability, CreatedMailbox, LocalFabric } from '@fos/microkernel';
 import { boot, type Instance } from '@fos/system';
 
 /** A booted local instance with its name service (one member, on core 0) and the root namespace capability. */

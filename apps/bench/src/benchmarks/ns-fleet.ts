@@ -2,8 +2,8 @@
 // fleet sizes. The harness compares one measured point with one baseline point in alternating rounds;
 // the whole grid is measured once, when the session opens, and written beside the result.
 import type { Libfos, RegisterRequest } from '@fos/libfos-messaging';
-import { assert, isFosError, type Capability, type LocalFabric } from '@fos/microkernel';
-import { SystemClock } from '@fos/sim';
+import { assert, isFosError, SystemClock } from '@fos/base';
+import type { Capability, LocalFabric } from '@fos/microkernel';
 import { boot, type Instance } from '@fos/system';
 import { gridPointRounds, writeGrid, type Benchmark, type BenchmarkSession } from '../harness.js';
 import { lookupTarget } from './lookup-rpc.js';

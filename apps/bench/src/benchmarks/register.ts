@@ -1,6 +1,5 @@
 import type { RegisterRequest } from '@fos/libfos-messaging';
-import { assert } from '@fos/microkernel';
-import { SystemClock } from '@fos/sim';
+import { assert, SystemClock } from '@fos/base';
 import type { Benchmark, BenchmarkSession } from '../harness.js';
 import { lookupClient, lookupRound } from './lookup-rpc.js';
 import { bootNamed, perSecond } from './naming.js';

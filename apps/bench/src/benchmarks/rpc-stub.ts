@@ -1,6 +1,6 @@
 import { dispatcherTransport, rpcHandler } from '@fos/dispatcher';
-import { assert, LocalFabric, Machine } from '@fos/microkernel';
-import { SystemClock } from '@fos/sim';
+import { assert, SystemClock } from '@fos/base';
+import { LocalFabric, Machine } from '@fos/microkernel';
 import type { Benchmark, BenchmarkSession } from '../harness.js';
 import { dispatcherProcess, serve } from './dispatcher-call.js';
 import { createBenchApiClient, serveBenchApi } from './rpc/generated/bench-api.rpc.js';

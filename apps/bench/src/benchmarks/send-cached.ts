@@ -1,5 +1,4 @@
-import { assert } from '@fos/microkernel';
-import { SystemClock } from '@fos/sim';
+import { assert, SystemClock } from '@fos/base';
 import type { Benchmark, BenchmarkSession } from '../harness.js';
 import { bootNamed, libfosOn, perSecond, serveNamed } from './naming.js';
 

@@ -1,6 +1,6 @@
 import { MessageChannel } from 'node:worker_threads';
-import { assert, encodeBody, LocalFabric, Machine, type MailboxLocation, type ProcessContext } from '@fos/microkernel';
-import { SystemClock } from '@fos/sim';
+import { assert, encodeBody, SystemClock } from '@fos/base';
+import { LocalFabric, Machine, type MailboxLocation, type ProcessContext } from '@fos/microkernel';
 import type { Benchmark, BenchmarkSession } from '../harness.js';
 
 /** Settings of {@link ukSendRoundtrip}. */

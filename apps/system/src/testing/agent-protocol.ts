@@ -1,13 +1,11 @@
 // What the test side and an agent say to each other: the closed set of commands (checked with zod on
 // arrival), their answers, the agent's limits, and the helpers both sides share.
+import { FosError, isFosError, type MessageBody } from '@fos/base';
 import {
-  FosError,
   isCapability,
-  isFosError,
   mailboxLocationSchema,
   type Capability,
   type MailboxLocation,
-  type MessageBody,
 } from '@fos/microkernel';
 import { z } from 'zod';
 

@@ -1,7 +1,8 @@
 // An agent's stream of numbered sends: the traffic that keeps flowing while a scenario moves a
 // mailbox or changes a fleet underneath it.
 import type { Libfos } from '@fos/libfos-messaging';
-import { isFosError, type ProcessContext } from '@fos/microkernel';
+import { isFosError } from '@fos/base';
+import type { ProcessContext } from '@fos/microkernel';
 import { agentStreamFailuresMax, agentStreamMessagesMax, errorText, type AgentStreamResult } from './agent-protocol.js';
 
 /** An agent's stream of numbered sends (the `streamStart` command). */

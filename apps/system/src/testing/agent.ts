@@ -8,7 +8,8 @@
 // Each agent keeps its state in its entry's scope: module-level state would be shared by every
 // process of a thread.
 import { createLibfos, type Libfos } from '@fos/libfos-messaging';
-import { FosError, formatLocation, type Channel, type CreatedMailbox, type MessageBody, type ProcessContext } from '@fos/microkernel';
+import { FosError, type MessageBody } from '@fos/base';
+import { formatLocation, type Channel, type CreatedMailbox, type ProcessContext } from '@fos/microkernel';
 import {
   agentArgsSchema,
   agentChannelsMax,

@@ -1,5 +1,6 @@
 // Boot, run, always shut down: the frame of every instance-level test.
-import { FosError, type Capability } from '@fos/microkernel';
+import { FosError } from '@fos/base';
+import type { Capability } from '@fos/microkernel';
 import { boot, type BootOptions, type Instance } from '../boot.js';
 
 /** Boots an instance, runs `body` with it, and shuts it down whatever happens. */

@@ -2,7 +2,7 @@
 // errors come back as the FosErrors they were, on every fabric.
 import { describe, expect, it } from 'vitest';
 import type { BootOptions, Instance } from '../index.js';
-import { codeOf } from '@fos/microkernel/testing';
+import { codeOf } from '@fos/base/testing';
 import { agentBulkNamesMax, agentRecordedMax, agentSettleMsMax, agentStreamWindowMax, RemoteAgent, rootOf, withInstance } from '../testing.js';
 
 const options: Record<'local' | 'sim' | 'worker', BootOptions> = {

@@ -2,7 +2,8 @@
 // the same way on every fabric. Each command is a one-shot `agentCommand` process spawned
 // on the agent's core; its spawn result is the agent's answer, and an error answer is rethrown here as
 // the FosError it was.
-import { FosError, isFosErrorCode, type Capability, type MailboxLocation, type MessageBody } from '@fos/microkernel';
+import { FosError, isFosErrorCode, type MessageBody } from '@fos/base';
+import type { Capability, MailboxLocation } from '@fos/microkernel';
 import type { ListResult, LookupResult, RegisterRequest, RegisterResult, ReserveRequest, ReserveResult, TemporaryRequest, TemporaryResult, UnregisterRequest } from '@fos/libfos-messaging';
 import type { Instance } from '../boot.js';
 import { agentArgsSchema, parseArgs, type AgentAddress, type AgentAnswer, type AgentCommand, type AgentStats, type AgentStreamResult } from './agent-protocol.js';

@@ -1,8 +1,7 @@
 // The threads of a dispatcher: what one thread does when it calls, sends, responds, sleeps or waits.
 // Every operation parks the thread; the dispatcher (its ThreadHost) wakes it with the outcome.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Clock } from '@fos/sim';
-import { assert, FosError, isFosError, type MessageBody } from '@fos/microkernel';
+import { assert, FosError, isFosError, type Clock, type MessageBody } from '@fos/base';
 import { callAllCallsMax, callTimeoutMsMax } from '../limits.js';
 import type { CallOutcome, CallResult, CallSpec, Condition, Exchange, Thread } from '../thread.js';
 import type { Budget, CallOptions, Destination, IncomingRequest, ReplyAddress, SendFunction } from '../types.js';

@@ -1,4 +1,4 @@
-import { assert, type MessageBody } from '@fos/microkernel';
+import { assert, type MessageBody } from '@fos/base';
 
 /**
  * A canonical text of a message body: object keys sorted, every non-JSON type tagged, so equal

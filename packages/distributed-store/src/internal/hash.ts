@@ -1,4 +1,4 @@
-import type { MessageBody } from '@fos/microkernel';
+import type { MessageBody } from '@fos/base';
 import { canonicalText } from './canonical.js';
 
 const twoPow32 = 2 ** 32;

@@ -3,7 +3,7 @@
 // blocking lock on every peer (`block`/`blocked`) and then here, the table copied to a newcomer in
 // `install` parts (`installed`), a leaver told first (`members` with `ack`, `membersApplied`), and the new
 // member list sent to every member, which releases the blocking lock.
-import { assert, encodeBody, FosError } from '@fos/microkernel';
+import { assert, encodeBody, FosError } from '@fos/base';
 import { storePeersMax } from '../limits.js';
 import type { MembershipChange, MemberName, StoreMessage, TableEntry } from '../replicated/messages.js';
 import { blockingRelease, complete, fail, installedOrWait, isIdle, sendMessage, type CoreState, type Coordination, type PendingMembership } from './store-state.js';

@@ -4,7 +4,7 @@
 // records where it sleeps (a sleeper on an arbiter, a waiter on a lock), and the step that clears the
 // arbiter or releases the lock puts the sleepers back on the run queue, which the core drains before it
 // returns to its host.
-import { FosError } from '@fos/microkernel';
+import { FosError } from '@fos/base';
 import type { CompletedOperation, OperationId, OperationResult, OutgoingMessage, StoreCoreStats } from '../replicated/core-types.js';
 import type { MembershipChange, MemberName, Modification, StoreMessage, TableEntry } from '../replicated/messages.js';
 import type { Versioned } from '../store.js';

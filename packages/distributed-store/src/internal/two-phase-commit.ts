@@ -2,7 +2,7 @@
 // ask every peer to vote, commit only if all vote yes) and each voter's remote code (claim the arbiter
 // or sleep on it or refuse, as the rules say; vote; apply the outcome). Gets are local and wait out a
 // pending entry up to `pendingGetWaitMsMax`.
-import { assert, FosError } from '@fos/microkernel';
+import { assert, FosError } from '@fos/base';
 import { pendingGetWaitMsMax, requestsInFlightMax } from '../limits.js';
 import type { MemberName, Modification } from '../replicated/messages.js';
 import {

@@ -1,4 +1,4 @@
-import { isFosError } from '@fos/microkernel';
+import { isFosError } from '@fos/base';
 import { describe, expect, it } from 'vitest';
 import { checkOperations, historyOperationsMax, type Model, type Operation } from './index.js';
 

@@ -1,4 +1,4 @@
-import { FosError } from '@fos/microkernel';
+import { FosError } from '@fos/base';
 import { explanationOperationsMax, historyOperationsMax, linearizabilityCacheBytesMax, linearizabilityStepsMax } from './limits.js';
 import type { Model, Operation } from './model.js';
 

@@ -1,4 +1,4 @@
-import { hasFosErrorCode, type MessageBody } from '@fos/microkernel';
+import { hasFosErrorCode, type MessageBody } from '@fos/base';
 import { describe, expect, it } from 'vitest';
 import { LocalStore } from '../local-store.js';
 import { checkOperations, storeModel, type StoreInput, type StoreOperation, type StoreOutput } from './index.js';

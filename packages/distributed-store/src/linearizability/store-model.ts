@@ -1,4 +1,4 @@
-import { FosError, type MessageBody } from '@fos/microkernel';
+import { FosError, type MessageBody } from '@fos/base';
 import { canonicalText } from '../internal/canonical.js';
 import type { Model, Operation, StepResult } from './model.js';
 

@@ -1,6 +1,6 @@
 // What goes into a replicated-store member's core and what comes out of it: plain data, so that any
 // host (the simulator, a fos mailbox, a test that orders messages by hand) can drive it.
-import type { FosError } from '@fos/microkernel';
+import type { FosError } from '@fos/base';
 import type { Versioned } from '../store.js';
 import type { MemberName, Modification, StoreMessage } from './messages.js';
 

@@ -1,7 +1,7 @@
 // The core as a state machine: inputs in, effects out, with the host's time as the only clock.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { AssertionError } from '@fos/microkernel';
+import { AssertionError } from '@fos/base';
 import { describe, expect, it } from 'vitest';
 import { waitDieRules, withStoreRules } from '../internal/rules.js';
 import { pendingGetWaitMsMax } from '../limits.js';

@@ -1,4 +1,4 @@
-import { assert, FosError, type MessageBody } from '@fos/microkernel';
+import { assert, FosError, type MessageBody } from '@fos/base';
 import { tableHash } from '../internal/hash.js';
 import { advanceMembership, answerBlocked, coordinate, onBlock, onInstallPart, onMembershipDone, onMembershipRequest, onMembers, onPhaseReply, tableSnapshot } from '../internal/membership.js';
 import { rulesOf } from '../internal/rules.js';

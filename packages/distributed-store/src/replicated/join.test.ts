@@ -1,6 +1,6 @@
 // A join carries the table to the newcomer in parts: a table of any size fits messages of
 // messageBytesMax, and the newcomer serves only once the last part is in.
-import { encodeBody, messageBytesMax } from '@fos/microkernel';
+import { encodeBody, messageBytesMax } from '@fos/base';
 import { VirtualClock } from '@fos/sim';
 import { describe, expect, it } from 'vitest';
 import { installChunkBytesDefault } from '../limits.js';

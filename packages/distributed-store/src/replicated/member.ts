@@ -1,5 +1,4 @@
-import { assert, type FosError, type MessageBody } from '@fos/microkernel';
-import type { Clock, Timer } from '@fos/sim';
+import { assert, type Clock, type FosError, type MessageBody, type Timer } from '@fos/base';
 import type { Store, Versioned } from '../store.js';
 import { StoreCore } from './core.js';
 import type { OperationId, ProposedOperation, StoreCoreOptions, StoreCoreStats } from './core-types.js';

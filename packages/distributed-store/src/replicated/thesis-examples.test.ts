@@ -1,6 +1,6 @@
 // The thesis's own examples (§4.4.2), with the message order forced by hand, showing what the protocol
 // here does in each. Members are named so that the one the thesis gives priority has the lowest name.
-import { hasFosErrorCode } from '@fos/microkernel';
+import { hasFosErrorCode } from '@fos/base';
 import { VirtualClock } from '@fos/sim';
 import { describe, expect, it } from 'vitest';
 import { ReplicatedMember } from './member.js';

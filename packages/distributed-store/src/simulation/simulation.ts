@@ -5,8 +5,8 @@
 // as the name service does, so that progress can be checked: of contending modifications, one succeeds.
 // The simulator steps each member's core directly: a delivery is one `step`, a fired timer one `tick`
 // or one client's wake-up, and nothing waits for a turn of the event loop. One seed replays one run.
-import type { MessageBody } from '@fos/microkernel';
-import { SeededRandom, SimNetwork, VirtualClock, type Timer } from '@fos/sim';
+import type { MessageBody, Timer } from '@fos/base';
+import { SeededRandom, SimNetwork, VirtualClock } from '@fos/sim';
 import { withStoreRules } from '../internal/rules.js';
 import type { OperationId, OperationResult, ProposedOperation } from '../replicated/core-types.js';
 import { StoreCore } from '../replicated/core.js';

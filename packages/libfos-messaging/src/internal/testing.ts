@@ -3,7 +3,8 @@
 // real name service lives above this package (@fos/name-service); scenario tests with it are in
 // @fos/system.
 import { rpcHandler } from '@fos/dispatcher';
-import { FosError, LocalFabric, Machine, SimFabric, type Capability, type MailboxLocation, type ProcessContext } from '@fos/microkernel';
+import { FosError } from '@fos/base';
+import { LocalFabric, Machine, SimFabric, type Capability, type MailboxLocation, type ProcessContext } from '@fos/microkernel';
 import { serveNameServiceApi } from '../generated/name-service-api.rpc.js';
 import { createLibfos, spawnLibfos, type Libfos } from '../libfos.js';
 import type { LookupResult, NameServiceApi, RegisterRequest, UnregisterRequest } from '../name-service-api.js';

@@ -1,7 +1,11 @@
-import type { Clock, RandomSource } from '@fos/sim';
+import {
+  FosError,
+  hasFosErrorCode,
+  type Clock,
+  type MessageBody,
+  type RandomSource,
+} from '@fos/base';
 import type { Capability } from '../capability.js';
-import type { MessageBody } from '../codec.js';
-import { FosError, hasFosErrorCode } from '../errors.js';
 import type { KernelLimits } from '../limits.js';
 import { LocalFabric } from '../local-fabric.js';
 import type { MailboxLocation } from '../location.js';
@@ -68,5 +72,3 @@ export async function sendWithRetry(
   }
   throw new FosError('TIMEOUT', `send to ${name} still refused after ${attemptsMax} attempts`);
 }
-
-export { codeOf } from '../testing.js';

@@ -1,8 +1,8 @@
 // The messages between a machine and the host of one of its cores on a worker thread.
 import type { MessagePort } from 'node:worker_threads';
-import type { MessageBody } from '../codec.js';
-import type { SerializedFosError } from '../errors.js';
+import type { MessageBody } from '@fos/base';
 import type { KernelLimits } from '../limits.js';
+import type { SerializedFosError } from './serialized-error.js';
 
 /** Bumped whenever these messages change: a host built from older sources refuses to start. */
 export const workerProtocolVersion = 2;

@@ -2,7 +2,7 @@
 // service then rewinds every change of the current operation and tries again): aliases first (a
 // mailbox accepts a name before any Lookup can lead to it), the store writes, then the alias removals.
 import type { Store } from '@fos/distributed-store';
-import { assert, hasFosErrorCode, isFosError } from '@fos/microkernel';
+import { assert, hasFosErrorCode, isFosError } from '@fos/base';
 import type { NameEntry } from '../entry.js';
 import type { NameServerAliases } from '../name-server.js';
 import { sameEntry } from './helpers.js';

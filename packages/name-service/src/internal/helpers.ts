@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { RandomSource } from '@fos/sim';
+import type { RandomSource } from '@fos/base';
 import type { NameEntry } from '../entry.js';
 
 /** Compares two capability hashes in constant time. */

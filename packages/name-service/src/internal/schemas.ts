@@ -1,4 +1,5 @@
-import { FosError, mailboxLocationSchema } from '@fos/microkernel';
+import { FosError } from '@fos/base';
+import { mailboxLocationSchema } from '@fos/microkernel';
 import { z } from 'zod';
 import { destinationWeightMax, destinationWeightMin } from '../limits.js';
 

@@ -1,6 +1,7 @@
 import { LocalStore, type Store, type Versioned } from '@fos/distributed-store';
-import { FosError, formatLocation, isFosError, type FosErrorCode, type MailboxLocation } from '@fos/microkernel';
-import { SeededRandom, type RandomSource } from '@fos/sim';
+import { FosError, isFosError, type FosErrorCode, type RandomSource } from '@fos/base';
+import { formatLocation, type MailboxLocation } from '@fos/microkernel';
+import { SeededRandom } from '@fos/sim';
 import type { NameEntry } from '../entry.js';
 import type { NameServiceLimits } from '../limits.js';
 import { NameServer, type LoadBalancerFunction, type RequesterPlace } from '../name-server.js';

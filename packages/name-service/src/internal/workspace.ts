@@ -1,5 +1,6 @@
 import type { Store, Versioned } from '@fos/distributed-store';
-import { assert, FosError, formatLocation, type MailboxLocation } from '@fos/microkernel';
+import { assert, FosError } from '@fos/base';
+import { formatLocation, type MailboxLocation } from '@fos/microkernel';
 import type { NameEntry } from '../entry.js';
 import type { NameServiceLimits } from '../limits.js';
 

@@ -4,7 +4,8 @@
 // the model, the kernel aliases must be the ones the model says, and every refused request must leave
 // the table's hash unchanged.
 import type { NameServiceApi } from '@fos/libfos-messaging';
-import { isFosError, mintCapability, type FosErrorCode, type MailboxLocation } from '@fos/microkernel';
+import { isFosError, type FosErrorCode } from '@fos/base';
+import { mintCapability, type MailboxLocation } from '@fos/microkernel';
 import { SeededRandom } from '@fos/sim';
 import fc from 'fast-check';
 import { lookupTtlMs } from '../limits.js';

@@ -2,7 +2,8 @@
 // documentation and independently of NameServer: what each request must answer and how it changes
 // the table, including the kernel aliases the name service must keep. The model-based tests run the
 // same random requests against a name service and against this model.
-import { formatLocation, validateName, validateSubdomain, type FosErrorCode, type MailboxLocation } from '@fos/microkernel';
+import { validateName, validateSubdomain, type FosErrorCode } from '@fos/base';
+import { formatLocation, type MailboxLocation } from '@fos/microkernel';
 import { indirectionHopsMax } from '../limits.js';
 
 /** A direct name as the model keeps it. */

@@ -1,5 +1,5 @@
 import { methodOrdinal } from '@fos/dispatcher';
-import { isFosErrorCode } from '@fos/microkernel';
+import { isFosErrorCode } from '@fos/base';
 import ts from 'typescript';
 import { RpcGenError } from '../errors.js';
 import { interfacesMax, methodsMax, parametersMax } from '../limits.js';

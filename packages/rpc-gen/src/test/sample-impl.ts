@@ -1,4 +1,4 @@
-import { FosError } from '@fos/microkernel';
+import { FosError } from '@fos/base';
 import type { Event, SampleApi } from '../fixtures/sample-api.js';
 
 /** A small, honest implementation of the sample API for the tests, counting the calls it receives. */

@@ -2,11 +2,11 @@
 // service edits them for any mailbox of the machine: `ukAddAlias` and `ukRemoveAlias`, guarded by the
 // kernel capability. The owner edits its own mailboxes' names directly (`addName`, `removeName`: a
 // direct mapping, §4.3); either way, removing a name shoots down the channels made under it (§4.2.4).
+import { FosError, validateName } from '@fos/base';
 import { validateCapability, type Capability } from '../../capability.js';
-import { FosError } from '../../errors.js';
 import type { KernelMessage } from '../../fabric.js';
 import { formatLocation } from '../../location.js';
-import { validateMailboxName, validateName } from '../../names.js';
+import { validateMailboxName } from '../mailbox-name.js';
 import type { Mailbox } from '../tables.js';
 import { shootDown } from './channels.js';
 import { checkKernelCapability, checkRunning, request, targetMailbox, validateTarget, type KernelState } from './state.js';

@@ -4,12 +4,10 @@
 // (the second copy of §2.2). Removing the name or the capability a channel was made under shoots it
 // down, so a live channel always has a valid name and capability. The writer's end lives in the
 // sender's kernel (`writers`), the reader's end in the owner's (`mailbox.channels`).
+import { encodeBodyTransient, FosError, validateName } from '@fos/base';
 import { hashCapability, validateCapability, type Capability } from '../../capability.js';
-import { encodeBodyTransient } from '../../codec.js';
-import { FosError } from '../../errors.js';
 import type { KernelMessage } from '../../fabric.js';
 import { formatLocation, type MailboxLocation } from '../../location.js';
-import { validateName } from '../../names.js';
 import { ChannelRing, type ChannelCloseReason, type RingWriteResult } from '../../ring.js';
 import type { ChannelReader, ChannelWriter, Mailbox, ProcessRecord } from '../tables.js';
 import { acquirePath, releasePath, sendStream } from './send-paths.js';

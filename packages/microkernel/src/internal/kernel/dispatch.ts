@@ -3,10 +3,10 @@
 // arrives here as a `KernelMessage`). A request is handled by the subsystem it concerns and answered
 // with a `result`, carrying the `FosError` it was refused with; a result settles the request it answers.
 // A core whose kernel is gone (a worker thread that died) is forgotten here too.
-import { assert } from '../../assert.js';
+import { assert, isFosError } from '@fos/base';
 import type { Capability } from '../../capability.js';
-import { deserializeFosError, isFosError, serializeFosError } from '../../errors.js';
 import type { KernelMessage } from '../../fabric.js';
+import { deserializeFosError, serializeFosError } from '../serialized-error.js';
 import { applyAlias } from './aliases.js';
 import { closeChannelReader, closeChannelWriter, onDoorbell, onDrained, openChannelReader } from './channels.js';
 import { forgetProcess } from './lifecycle.js';

@@ -3,7 +3,7 @@
 // ends by exiting, by being killed or by crashing (a throw in its code crashes it alone); its end takes
 // its mailboxes and channels with it and tells every other kernel, which forget its streams and permits.
 // A mailbox's end fails the receives waiting on it and shuts down the channels into it.
-import { FosError } from '../../errors.js';
+import { FosError } from '@fos/base';
 import { formatLocation } from '../../location.js';
 import type { Mailbox, ProcessExit, ProcessRecord } from '../tables.js';
 import { closeChannelWriter } from './channels.js';

@@ -2,13 +2,12 @@
 // kernel's table (the kernel fills in its location and mints its first send capability); the owner
 // edits its valid capabilities and names (removing either shoots down the channels made under it,
 // §4.2.4) and takes messages from its queue, by a waiting receive, a poll or a readable callback.
+import { decodeBody, FosError, validateName } from '@fos/base';
 import { hashCapability, mintCapability, validateCapability, type Capability } from '../../capability.js';
-import { decodeBody } from '../../codec.js';
-import { FosError } from '../../errors.js';
 import type { CreatedMailbox, ReceivedMessage } from '../../kernel.js';
 import { receiversPerMailboxMax } from '../../limits.js';
 import { formatLocation, type MailboxLocation } from '../../location.js';
-import { validateMailboxName, validateName } from '../../names.js';
+import { validateMailboxName } from '../mailbox-name.js';
 import type { Mailbox, ProcessRecord, QueuedMessage } from '../tables.js';
 import { addNameTo, removeNameFrom } from './aliases.js';
 import { drainChannel, shootDown } from './channels.js';

@@ -5,8 +5,8 @@
 // mailbox's queue, valid names and send capabilities go over to the successor's kernel, so every
 // capability published for the old mailbox is good for the new one and no queued message is lost or
 // reordered.
+import { FosError } from '@fos/base';
 import { hashCapability, validateCapability, type Capability } from '../../capability.js';
-import { FosError } from '../../errors.js';
 import type { KernelMessage } from '../../fabric.js';
 import type { MovedMailbox } from '../../kernel.js';
 import { formatLocation } from '../../location.js';

@@ -4,15 +4,12 @@
 // of every registered mailbox. Unchecked permits: `ukUncheckedSend` lets a name server answer a process
 // whose mailbox has no name yet, with the kernel capability and only as often as that process has
 // written to the name server (each delivery to a name server's mailbox grants one permit).
-import { assert } from '../../assert.js';
+import { assert, encodeBody, FosError, nameServiceName } from '@fos/base';
 import { hashCapability, validateCapability, type Capability } from '../../capability.js';
-import { encodeBody } from '../../codec.js';
-import { FosError } from '../../errors.js';
 import type { KernelMessage } from '../../fabric.js';
 import type { NameServerEntry } from '../../kernel.js';
 import { nameServersPerMachineMax, uncheckedPermitsPerPairMax } from '../../limits.js';
 import { formatLocation, type MailboxLocation } from '../../location.js';
-import { nameServiceName } from '../../names.js';
 import type { ProcessRecord } from '../tables.js';
 import { shootDown } from './channels.js';
 import {

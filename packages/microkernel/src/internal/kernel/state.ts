@@ -4,15 +4,12 @@
 // for its answer, and the owner's last step of every delivery (§4.2.1, §4.2.4): check the name, the
 // capability and the room in the queue, then enqueue. The subsystems (the modules beside this one)
 // are functions over one `KernelState`; `Kernel` (kernel.ts) builds it and delegates to them.
-import type { Clock, RandomSource } from '@fos/sim';
-import { assert } from '../../assert.js';
+import { assert, FosError, nameServiceName, type Clock, type RandomSource } from '@fos/base';
 import { hashCapability, type Capability } from '../../capability.js';
-import { FosError } from '../../errors.js';
 import type { Fabric, FabricPort, KernelMessage } from '../../fabric.js';
 import type { KernelLog, KernelOptions, NameServerEntry } from '../../kernel.js';
 import type { KernelLimits } from '../../limits.js';
 import { formatLocation, validateLocation, type MailboxLocation, type SenderIdentity } from '../../location.js';
-import { nameServiceName } from '../../names.js';
 import type { ChannelWriter, Mailbox, ProcessRecord, QueuedMessage, SendStream } from '../tables.js';
 
 /** The answer a request to another core's kernel waits for. */

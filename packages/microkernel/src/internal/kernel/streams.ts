@@ -3,13 +3,11 @@
 // capability against the mailbox (the checks of §4.2.4) and accepts a stream only in sequence. A
 // refusal leaves a gap that only the refused message's re-send (`resendOf`) or `abandonSend` (a `skip`)
 // fills, so pipelined sends and retries never reorder a stream.
+import { encodeBody, FosError, isFosError, validateName } from '@fos/base';
 import { validateCapability } from '../../capability.js';
-import { encodeBody } from '../../codec.js';
-import { FosError, isFosError } from '../../errors.js';
 import type { KernelMessage } from '../../fabric.js';
 import type { SendOptions } from '../../kernel.js';
 import { formatLocation, type MailboxLocation } from '../../location.js';
-import { validateName } from '../../names.js';
 import type { Mailbox, ProcessRecord, ReceiveStream, SendStream } from '../tables.js';
 import { grantUncheckedPermit } from './registry.js';
 import { acquirePath, releasePath, sendStream } from './send-paths.js';

@@ -25,7 +25,7 @@ function invalid(text: unknown, why: string): FosError {
 }
 
 /**
- * Parses and validates a name or a sub-domain (DESIGN section 4): an absolute path of segments of
+ * Parses and validates a name or a sub-domain (docs/rules.md, "Names"): an absolute path of segments of
  * `[A-Za-z0-9_-]` and dots, each 1..64 characters and never `.` or `..`, at most 16 deep and 255
  * characters long; a trailing `/*` makes it a sub-domain. Throws `INVALID_NAME` otherwise.
  */
@@ -54,13 +54,6 @@ export function validateName(text: unknown): string {
   const parsed = parseName(text);
   if (parsed.isSubdomain) throw invalid(text, 'is a sub-domain, not a name');
   return parsed.text;
-}
-
-/** Validates a name that may be given to a mailbox: a plain name, never `/sys/name` (§5.2). */
-export function validateMailboxName(text: unknown): string {
-  const name = validateName(text);
-  if (name === nameServiceName) throw invalid(text, 'is reserved for the name service and is never a mailbox name');
-  return name;
 }
 
 /** Validates a sub-domain such as `/sys/*`; returns it. */

@@ -1,6 +1,6 @@
 /**
- * The one closed list of error codes of fos (DESIGN section 4). Adding a code is a reviewed change to
- * this file. Operating errors are {@link FosError} values; broken invariants are assertions.
+ * The one closed list of error codes of fos (docs/rules.md, "Errors"). Adding a code is a reviewed
+ * change to this file. Operating errors are {@link FosError} values; broken invariants are assertions.
  */
 export const fosErrorCodes = [
   'INVALID_NAME',
@@ -67,22 +67,4 @@ export function hasFosErrorCode(value: unknown, code: FosErrorCode): value is Fo
 /** True when `code` is one of the closed list. */
 export function isFosErrorCode(code: unknown): code is FosErrorCode {
   return typeof code === 'string' && (fosErrorCodes as readonly string[]).includes(code);
-}
-
-/** A plain, copyable form of an error, to carry across cores. */
-export interface SerializedFosError {
-  readonly code: FosErrorCode;
-  readonly message: string;
-  readonly sequence?: number;
-}
-
-/** @internal Turns an error into its copyable form; anything that is not a FosError is a bug. */
-export function serializeFosError(error: FosError): SerializedFosError {
-  const message = error.message.startsWith(`${error.code}: `) ? error.message.slice(error.code.length + 2) : error.message;
-  return error.details.sequence === undefined ? { code: error.code, message } : { code: error.code, message, sequence: error.details.sequence };
-}
-
-/** @internal The inverse of {@link serializeFosError}. */
-export function deserializeFosError(serialized: SerializedFosError): FosError {
-  return new FosError(serialized.code, serialized.message, serialized.sequence === undefined ? {} : { details: { sequence: serialized.sequence } });
 }

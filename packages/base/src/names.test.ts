@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { hasFosErrorCode } from './errors.js';
 import { codeOfCall } from './testing.js';
-import { aliasOf, isUnderSubdomain, parentDomain, parseName, validateMailboxName, validateName, validateSubdomain } from './names.js';
+import { aliasOf, isUnderSubdomain, parentDomain, parseName, validateName, validateSubdomain } from './names.js';
 
 describe('names', () => {
   it('parses names and sub-domains', () => {
@@ -45,8 +45,6 @@ describe('names', () => {
   it('keeps names and sub-domains apart', () => {
     expect(codeOfCall(() => validateName('/sys/*'))).toBe('INVALID_NAME');
     expect(codeOfCall(() => validateSubdomain('/sys'))).toBe('INVALID_NAME');
-    expect(codeOfCall(() => validateMailboxName('/sys/name'))).toBe('INVALID_NAME');
-    expect(validateMailboxName('/tmp/x1')).toBe('/tmp/x1');
   });
 
   it('knows what lies under a sub-domain', () => {

@@ -1,10 +1,9 @@
 import { Packr, RESET_BUFFER_MODE } from 'msgpackr';
 import { FosError } from './errors.js';
-import { isStandalone } from './internal/bytes.js';
 import { bodyDepthMax, messageBytesMax } from './limits.js';
 
 /**
- * What a message body may be (DESIGN section 5): JSON-like values (null, booleans, finite numbers,
+ * What a message body may be (docs/rules.md, "Message bodies"): JSON-like values (null, booleans, finite numbers,
  * strings, arrays, plain objects; `undefined` as an object property), bigints within 64 bits,
  * `Uint8Array` and `Date`. A received `Uint8Array` arrives as a Node `Buffer` (a `Uint8Array`).
  */
@@ -26,8 +25,8 @@ const uint64Max = 2n ** 64n - 1n;
 // One shared encoder: msgpackr keeps no state between calls with records off. Encoding resets its
 // buffer after each call (RESET_BUFFER_MODE), so what it returns is good until the next encode only
 // and is copied out at once; decoded byte arrays are views into the message's bytes, except for bytes
-// that share their buffer with other messages (a slab piece, ./internal/bytes.ts), whose byte arrays
-// are copied out.
+// that share their buffer with other messages (the kernel carves medium-sized messages read from a
+// channel ring out of one shared slab), whose byte arrays are copied out.
 const codecOptions = { useRecords: false, int64AsType: 'bigint', moreTypes: false, mapsAsObjects: true } as const;
 const packr = new Packr(codecOptions);
 const copyingUnpackr = new Packr({ ...codecOptions, copyBuffers: true });
@@ -126,8 +125,9 @@ export function encodeBody(body: unknown, bytesMax: number = messageBytesMax): U
 }
 
 /**
- * @internal {@link encodeBody} without the copy: a view into the encoder's buffer, good only until the
- * next encode in this thread (for a writer that copies it straight into a ring).
+ * {@link encodeBody} without the copy: a view into the encoder's buffer, good only until the next
+ * encode in this thread. For a writer that copies the bytes at once (the kernel writes them straight
+ * into a channel ring); anything that keeps them must use `encodeBody`.
  */
 export function encodeBodyTransient(body: unknown, bytesMax: number = messageBytesMax): Uint8Array {
   if (!plainBody(body, 0)) checkBody(body, 'body', 0);
@@ -139,8 +139,17 @@ export function encodeBodyTransient(body: unknown, bytesMax: number = messageByt
 }
 
 /**
+ * True when `bytes` is the whole of its buffer: then byte arrays decoded from it may be views into it,
+ * since nothing else lives there.
+ */
+function isStandalone(bytes: Uint8Array): boolean {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+}
+
+/**
  * Decodes bytes made by {@link encodeBody}; the result shares nothing with any sender's object, nor
- * with other messages (its byte arrays are views into `bytes` only when `bytes` is standalone).
+ * with other messages: its byte arrays are views into `bytes` only when `bytes` is the whole of its
+ * buffer, and copies when `bytes` is a piece of a buffer shared with other messages.
  */
 export function decodeBody(bytes: Uint8Array): MessageBody {
   return (isStandalone(bytes) ? packr : copyingUnpackr).unpack(bytes) as MessageBody;

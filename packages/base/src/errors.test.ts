@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deserializeFosError, FosError, fosErrorCodes, hasFosErrorCode, isFosError, isFosErrorCode, serializeFosError } from './errors.js';
+import { FosError, fosErrorCodes, hasFosErrorCode, isFosError, isFosErrorCode } from './errors.js';
 
 describe('FosError', () => {
   it('carries its code, the offending value and details', () => {
@@ -26,13 +26,5 @@ describe('FosError', () => {
     expect(fosErrorCodes).toHaveLength(14);
     expect(isFosErrorCode('NO_SUCH_NAME')).toBe(true);
     expect(isFosErrorCode('ENOENT')).toBe(false);
-  });
-
-  it('survives a trip between cores', () => {
-    const error = new FosError('PERMISSION_DENIED', 'no', { details: { sequence: 9 } });
-    const copy = deserializeFosError(structuredClone(serializeFosError(error)));
-    expect(copy.code).toBe('PERMISSION_DENIED');
-    expect(copy.message).toBe(error.message);
-    expect(copy.details.sequence).toBe(9);
   });
 });

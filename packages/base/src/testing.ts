@@ -1,5 +1,5 @@
-// `@fos/microkernel/testing`: small helpers for tests of code built on fos, so each package's tests
-// need not write them again.
+// `@fos/base/testing`: small helpers for tests of code built on fos, so each package's tests need not
+// write them again.
 import { isFosError } from './errors.js';
 
 function codeOfError(error: unknown): string {
