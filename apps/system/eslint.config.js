@@ -1,3 +1,4 @@
 import { fosEslintConfig } from '@fos/eslint-config';
 
-export default fosEslintConfig({ tsconfigRootDir: import.meta.dirname });
+// src/cli.ts is the `fos` command: it keeps the process alive and prints.
+export default fosEslintConfig({ tsconfigRootDir: import.meta.dirname, realTimeFiles: ['src/cli.ts'] });

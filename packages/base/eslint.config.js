@@ -1,3 +1,4 @@
 import { fosEslintConfig } from '@fos/eslint-config';
 
-export default fosEslintConfig({ tsconfigRootDir: import.meta.dirname });
+// src/real.ts is the one file of library code that touches real time, real scheduling and stderr.
+export default fosEslintConfig({ tsconfigRootDir: import.meta.dirname, realTimeFiles: ['src/real.ts'] });

@@ -17,4 +17,4 @@ export { bodyDepthMax, messageBytesMax, nameCharactersMax, nameDepthMax, nameSeg
 // Time and chance, injected: the interfaces, and the real implementations (a simulation brings its own).
 export type { Clock, Timer } from './clock.js';
 export { Uint32RandomSource, type RandomSource } from './random.js';
-export { CryptoRandom, nextTurn, SystemClock, systemTimerDelayMsMax, type SystemClockOptions } from './real.js';
+export { CryptoRandom, nextTurn, SystemClock, systemTimerDelayMsMax, writeErrorLine, type SystemClockOptions } from './real.js';

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { CryptoRandom, nextTurn, SystemClock } from './real.js';
+import { describe, expect, it, vi } from 'vitest';
+import { CryptoRandom, nextTurn, SystemClock, writeErrorLine } from './real.js';
 
 describe('SystemClock', () => {
   it('reads wall time in milliseconds, monotonic', () => {
@@ -83,5 +83,17 @@ describe('CryptoRandom', () => {
     expect(() => random.nextInt(0)).toThrow(RangeError);
     expect(() => random.nextInt(2.5)).toThrow(RangeError);
     expect(() => random.nextInt(2 ** 53)).toThrow(RangeError);
+  });
+});
+
+describe('writeErrorLine', () => {
+  it('writes the line to standard error', () => {
+    const spy = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      writeErrorLine('seed=7 failed');
+      expect(spy).toHaveBeenCalledWith('seed=7 failed');
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

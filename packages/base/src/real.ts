@@ -71,6 +71,16 @@ export function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
+/**
+ * Writes one line to the process's standard error: the default sink of what a machine or a member
+ * reports when nobody gave it a log function, and where a failing seed prints `seed=N`. Library code
+ * writes nowhere else on its own. `details` (an error, say) are printed after the line as the console
+ * prints them (an error with its stack).
+ */
+export function writeErrorLine(line: string, ...details: unknown[]): void {
+  console.error(line, ...details);
+}
+
 /** Words fetched from the operating system at once; one system call then serves many draws. */
 const cryptoBufferWords = 256;
 

@@ -3,6 +3,7 @@ import {
   AssertionError,
   FosError,
   isFosError,
+  nextTurn,
   type Clock,
   type MessageBody,
 } from '@fos/base';
@@ -307,7 +308,7 @@ export class Dispatcher implements ThreadHost {
   private armWatchdog(): void {
     if (this.watchdogArmed) return;
     this.watchdogArmed = true;
-    setImmediate(() => {
+    void nextTurn().then(() => {
       this.watchdogArmed = false;
       const thread = this.current;
       if (thread !== undefined && thread.state === 'running' && !this.stopped) {

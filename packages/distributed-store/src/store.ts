@@ -6,7 +6,7 @@ export interface Versioned<V> {
 
 /**
  * The interface of the distributed data store (thesis Table 4.4), final from the first, single-member
- * store on (DESIGN section 6): every method returns a Promise, update and delete name the version
+ * store on: every method returns a Promise, update and delete name the version
  * they expect, and any modification may reject with `CONFLICT` (another modification won, or a
  * replicated commit was rolled back); the caller then rewinds and retries.
  */

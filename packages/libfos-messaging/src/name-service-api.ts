@@ -1,4 +1,4 @@
-// The interface of the name service (thesis Table 4.2), owned by libfos (DESIGN section 3): rpc-gen
+// The interface of the name service (thesis Table 4.2), owned by libfos: rpc-gen
 // turns it into the client ordinary processes use (generated/name-service-api.rpc.ts), while a
 // name-service member links its implementation directly (the local linkage of §5.2).
 

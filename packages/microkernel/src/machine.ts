@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { copyBody, FosError, type MessageBody } from '@fos/base';
+import { copyBody, FosError, writeErrorLine, type MessageBody } from '@fos/base';
 import { hashCapability, mintCapability, type Capability } from './capability.js';
 import type { Fabric } from './fabric.js';
 import { Kernel, type KernelLog, type KernelStats } from './kernel.js';
@@ -83,7 +83,7 @@ export class Machine {
     this.fabric = options.fabric;
     this.kernelCapability = mintCapability(options.fabric.random);
     const limits = validateKernelLimits(options.limits);
-    const log = options.log ?? ((line: string) => console.error(line));
+    const log = options.log ?? writeErrorLine;
     const kernelCapabilityHash = hashCapability(this.kernelCapability);
     this.limits = limits;
     const config = { machine: name, limits, kernelCapabilityHash, log };

@@ -29,7 +29,7 @@ function frameBytes(length: number): number {
 }
 
 /**
- * The circular queue of a user-space channel (thesis §2.2, DESIGN section 5) over a
+ * The circular queue of a user-space channel (thesis §2.2) over a
  * `SharedArrayBuffer`: one writer, one reader, whole messages only (a message is written entirely or
  * not at all, so the send deadlock of §5.3 cannot happen). The write index and the closed bit share
  * one `Int32`: a writer commits with `Atomics.compareExchange`, shoot-down sets the bit with
@@ -63,7 +63,7 @@ export class ChannelRing {
     return new ChannelRing(buffer);
   }
 
-  /** The largest message body that fits in a ring of `capacityBytes` twice over (DESIGN section 5). */
+  /** The largest message body that fits in a ring of `capacityBytes` twice over. */
   static messageBytesMaxFor(capacityBytes: number): number {
     return capacityBytes / 2 - lengthPrefixBytes;
   }

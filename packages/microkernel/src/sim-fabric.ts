@@ -1,4 +1,4 @@
-import type { Clock, Timer } from '@fos/base';
+import { nextTurn, type Clock, type Timer } from '@fos/base';
 import { SeededRandom, SimNetwork, VirtualClock } from '@fos/sim';
 import type { Fabric, FabricPort, KernelMessage } from './fabric.js';
 
@@ -26,7 +26,7 @@ function describeMessage(message: KernelMessage): string {
 }
 
 /**
- * Seeded, deterministic cores (DESIGN section 8) on `@fos/sim`: every message between kernels sits in
+ * Seeded, deterministic cores on `@fos/sim`: every message between kernels sits in
  * its stream's FIFO (one stream per sending process and mailbox for deliveries, per pair of cores
  * otherwise) and a driver delivers the head of a stream picked by the seeded PRNG whenever work is
  * pending; the virtual clock jumps to the next timer only when nothing can be delivered. Capabilities
@@ -89,7 +89,7 @@ export class SimFabric implements Fabric {
   private kick(): void {
     if (this.driving || this.closed) return;
     this.driving = true;
-    setImmediate(() => void this.drive());
+    void nextTurn().then(() => this.drive());
   }
 
   private async drive(): Promise<void> {

@@ -1,5 +1,5 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { CryptoRandom, FosError, SystemClock, type Clock, type RandomSource } from '@fos/base';
+import { CryptoRandom, FosError, SystemClock, type Clock, type RandomSource, type Timer } from '@fos/base';
 import { moduleHref, type CoreLink, type ProcessSpec, type StartedProcess } from './core-host.js';
 import type { CoreConfig, Fabric, FabricPort, KernelMessage } from './fabric.js';
 import { deserializeFosError } from './internal/serialized-error.js';
@@ -45,7 +45,7 @@ function defaultHostModule(): URL {
 }
 
 /**
- * One worker thread per core (DESIGN section 2): each core's kernel runs on its own thread with the
+ * One worker thread per core: each core's kernel runs on its own thread with the
  * processes spawned onto it, so a machine's cores run in parallel. Kernels talk over one
  * `MessagePort` per pair of cores (messages to one core keep their order per sender); user-space
  * channels are `SharedArrayBuffer` rings shared between the threads. Processes are spawned from a
@@ -194,10 +194,10 @@ class WorkerCoreLink implements CoreLink {
       // The host ends its processes (their exits come back first), then acknowledges.
       const acknowledged = new Promise<void>((resolve) => (this.#shutDownAck = resolve));
       this.#post({ kind: 'shutdown' });
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, workerShutdownMsMax)));
+      let timer: Timer | undefined;
+      const late = new Promise<void>((resolve) => (timer = new SystemClock().setTimer(workerShutdownMsMax, resolve)));
       await Promise.race([acknowledged, late, this.#exited]);
-      clearTimeout(timer);
+      timer?.cancel();
     }
     await this.#worker.terminate();
     await this.#exited;

@@ -2,7 +2,7 @@
 // the core's kernel, talking to the other cores' kernels over one MessagePort per pair of cores, and
 // the processes spawned onto the core. The machine drives it over `parentPort` (worker-protocol.ts).
 import { MessageChannel, parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { CryptoRandom, FosError, isFosError, SystemClock, type Clock, type RandomSource } from '@fos/base';
+import { CryptoRandom, FosError, isFosError, nextTurn, SystemClock, type Clock, type RandomSource } from '@fos/base';
 import { errorText, startProcess, type StartedProcess } from './core-host.js';
 import type { Fabric, FabricPort, KernelMessage } from './fabric.js';
 import { serializeFosError } from './internal/serialized-error.js';
@@ -137,10 +137,8 @@ const waitAsync = (Atomics as unknown as { readonly waitAsync: WaitAsync }).wait
 /** Awaiting it lets the promise jobs queued so far run, and nothing else. */
 const promiseJobs = Promise.resolve();
 
-/** Lets queued work of this thread run (promise jobs, port messages, timers) before going on. */
-function turn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
+/** The thread's real clock, read by the doorbell loop (fractional milliseconds). */
+const threadClock = new SystemClock();
 
 /**
  * The core's doorbell loop: moves ring messages into mailbox queues whenever its doorbell rings; after
@@ -154,13 +152,14 @@ function turn(): Promise<void> {
  * still get in under a steady stream of ring traffic.
  */
 async function ringLoop(kernel: Kernel, doorbells: Int32Array, bell: number, spinMicros: number, stopped: () => boolean): Promise<void> {
-  let lastTurn = performance.now();
+  let lastTurn = threadClock.now();
   // The clock costs more than a load: read it every few rounds and every few spins only.
   for (let rounds = 1; !stopped(); rounds++) {
     const seen = Atomics.load(doorbells, bell);
-    if ((rounds & 7) === 0 && performance.now() - lastTurn >= workerTurnMicros / 1000) {
-      await turn();
-      lastTurn = performance.now();
+    if ((rounds & 7) === 0 && threadClock.now() - lastTurn >= workerTurnMicros / 1000) {
+      // A full turn: port messages (the kernel path), timers and I/O get in.
+      await nextTurn();
+      lastTurn = threadClock.now();
     }
     if (kernel.pollChannels() > 0) {
       await promiseJobs;
@@ -170,7 +169,7 @@ async function ringLoop(kernel: Kernel, doorbells: Int32Array, bell: number, spi
     let spinUntil = Number.NaN;
     for (let spins = 1; Atomics.load(doorbells, bell) === seen; spins++) {
       if ((spins & 15) === 0) {
-        const now = performance.now();
+        const now = threadClock.now();
         if (Number.isNaN(spinUntil)) spinUntil = now + spinMicros / 1000;
         else if (now >= spinUntil) break;
       }
@@ -180,7 +179,7 @@ async function ringLoop(kernel: Kernel, doorbells: Int32Array, bell: number, spi
     Atomics.store(doorbells, bell + 1, 1);
     if (Atomics.load(doorbells, bell) === seen && !stopped()) await waitAsync(doorbells, bell, seen).value;
     Atomics.store(doorbells, bell + 1, 0);
-    lastTurn = performance.now();
+    lastTurn = threadClock.now();
   }
 }
 

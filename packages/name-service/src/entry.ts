@@ -10,7 +10,7 @@ export type StoredDestination = {
 };
 
 /**
- * A value of the name table (DESIGN section 4), keyed by the exact name text (`/sys/fs`, `/sys/*`);
+ * A value of the name table, keyed by the exact name text (`/sys/fs`, `/sys/*`);
  * versions come from the store. A type alias, not an interface, so that it is a message body.
  */
 export type NameEntry = {

@@ -1,12 +1,12 @@
 import { FosError } from '@fos/base';
 
-/** Destinations one indirect name holds at most (DESIGN section 9); one more is `LIMIT_EXCEEDED`. */
+/** Destinations one indirect name holds at most; one more is `LIMIT_EXCEEDED`. */
 export const destinationsPerNameMax = 1024;
 /** Indirect names that may list one name as a destination, at most; one more is `LIMIT_EXCEEDED`. */
 export const referrersPerNameMax = 1024;
 /**
  * Indirect names on the longest chain from any name to a direct one, at most: libfos stops a
- * resolution after as many hops (DESIGN section 6), so a longer chain is refused with `CYCLE`.
+ * resolution after as many hops, so a longer chain is refused with `CYCLE`.
  */
 export const indirectionHopsMax = 16;
 /** Names one operation may visit while following the name graph; more is `LIMIT_EXCEEDED`. */

@@ -1,7 +1,7 @@
 import { LocalStore } from '@fos/distributed-store';
 import { dispatcherTransport, rpcHandler } from '@fos/dispatcher';
 import { createLibfos, createNameServiceApiClient, serveNameServiceApi, type Libfos, type LoadBalancerRef, type NameServiceApi, type WeightedName } from '@fos/libfos-messaging';
-import { FosError, nameServiceName, type MessageBody } from '@fos/base';
+import { FosError, nameServiceName, writeErrorLine, type MessageBody } from '@fos/base';
 import { isCapability, mailboxLocationSchema, type Capability, type MailboxLocation, type ProcessContext } from '@fos/microkernel';
 import { z } from 'zod';
 import type { NameEntry } from './entry.js';
@@ -104,7 +104,7 @@ export async function nameServerMember(context: ProcessContext, args: MessageBod
   // The local linkage of §5.2: libfos calls this member's server directly (created once the store is).
   const created: { server?: NameServer } = {};
   const libfos = await createLibfos(context, { nameService: localLinkage(created), kernelCapability });
-  const log = (line: string): void => console.error(line);
+  const log = writeErrorLine;
   const bound = fleet === undefined ? undefined : await bindReplicatedStore(libfos, fleet.member, fleet.sponsor !== undefined, log);
   const parts: MemberParts = { context, libfos, kernelCapability, limits, fleet, bound, registered: {} };
   const running = new NameServer(serverOptions(parts));

@@ -1,4 +1,4 @@
-import type { RandomSource, Timer } from '@fos/base';
+import { nextTurn, type RandomSource, type Timer } from '@fos/base';
 import type { VirtualClock } from './clock.js';
 import { describeMessage } from './internal/describe.js';
 import { checkDelayMs, checkSafeInteger } from './internal/validate.js';
@@ -55,7 +55,7 @@ const streamCompactionThreshold = 64;
 
 /** Lets every pending promise chain run: microtasks drain completely before the next macrotask. */
 function settle(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+  return nextTurn();
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {

@@ -1,3 +1,4 @@
+import { writeErrorLine } from '@fos/base';
 import { checkSafeInteger } from './internal/validate.js';
 
 /** Options of {@link runSeeds}. */
@@ -51,7 +52,7 @@ export async function runSeeds(run: (seed: number) => void | Promise<void>, opti
     try {
       await run(seed);
     } catch (error) {
-      console.error(`seed=${seed} failed; replay it with SIM_SEED=${seed}`, error);
+      writeErrorLine(`seed=${seed} failed; replay it with SIM_SEED=${seed}`, error);
       const message = error instanceof Error ? error.message : String(error);
       throw new Error(`seed=${seed}: ${message}`, { cause: error });
     }
