@@ -16,7 +16,10 @@ const ambientGlobals = ['setTimeout', 'setInterval', 'setImmediate'].map((name) 
   message: `Take timers from the injected Clock (or a turn from @fos/base's nextTurn), not ${name}.`,
 }));
 const ambientSyntax = [
-  { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Take time from the injected Clock, not new Date().' },
+  {
+    selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+    message: 'Take time from the injected Clock, not new Date().',
+  },
 ];
 
 /**

@@ -39,7 +39,21 @@ describe('the name-service and send-by-name benchmarks', () => {
     const names = benchmarks.map((benchmark) => benchmark.name);
     expect(new Set(names).size).toBe(names.length);
     // Every benchmark module's benchmark is one that `pnpm bench` runs (a new one that is not fails here).
-    for (const made of [dispatcherCall(), lookupRpc(), messaging(), messagingVsRing(), nsLookup(), nsRegister(), nsRegisterContended(), nsLookupWorkers(), register(), rpcStub(), sendByName(), sendCached(), ukSendRoundtrip()]) {
+    for (const made of [
+      dispatcherCall(),
+      lookupRpc(),
+      messaging(),
+      messagingVsRing(),
+      nsLookup(),
+      nsRegister(),
+      nsRegisterContended(),
+      nsLookupWorkers(),
+      register(),
+      rpcStub(),
+      sendByName(),
+      sendCached(),
+      ukSendRoundtrip(),
+    ]) {
       expect(names).toContain(made.name);
     }
     for (const benchmark of benchmarks) {
@@ -66,18 +80,35 @@ describe('the name-service and send-by-name benchmarks', () => {
 
 describe('the name-service fleet benchmarks (Figures 6-1, 6-2, 6-3)', () => {
   // A tiny grid (1 or 2 clients × 1 or 2 members), no grid file written.
-  const tiny = { clients: [1, 2], fleetSizes: [1, 2], operationsPerRound: 6, rounds: 1, warmupRounds: 0, gridRounds: 1 };
+  const tiny = {
+    clients: [1, 2],
+    fleetSizes: [1, 2],
+    operationsPerRound: 6,
+    rounds: 1,
+    warmupRounds: 0,
+    gridRounds: 1,
+  };
 
   it.each([
     ['ns-lookup', nsLookup(tiny, { gridDirectory: null })],
     ['ns-register', nsRegister(tiny, { gridDirectory: null })],
     ['ns-register-contended', nsRegisterContended(tiny, { gridDirectory: null })],
-  ])('%s measures its grid, then a round of its measured point and of its baseline', async (_, benchmark) => {
-    await expectPositiveRates(benchmark);
-  }, 30_000);
+  ])(
+    '%s measures its grid, then a round of its measured point and of its baseline',
+    async (_, benchmark) => {
+      await expectPositiveRates(benchmark);
+    },
+    30_000,
+  );
 
   it('report the grid of chapter 6 and its baseline point', () => {
-    expect(nsLookup().settings).toMatchObject({ fabric: 'local', clients: '1,2,4,8,16', fleetSizes: '1,2,4,8', baselinePoint: '1 client, 1 member', gridRounds: 3 });
+    expect(nsLookup().settings).toMatchObject({
+      fabric: 'local',
+      clients: '1,2,4,8,16',
+      fleetSizes: '1,2,4,8',
+      baselinePoint: '1 client, 1 member',
+      gridRounds: 3,
+    });
     expect(nsRegisterContended().settings).toMatchObject({ measuredPoint: '16 clients, 1 member' });
   });
 
@@ -100,30 +131,59 @@ describe('the name-service fleet benchmarks (Figures 6-1, 6-2, 6-3)', () => {
 
 describe('the messaging benchmarks (Figure 6-4), on worker threads', () => {
   // Tiny rounds and a one-point grid, no grid file written; the process module is the build's.
-  const tiny = { roundTrips: 50, warmupRoundTrips: 5, rounds: 1, warmupRounds: 0, gridClients: [1], gridServers: [1], gridRoundTrips: 20, gridRounds: 1 };
+  const tiny = {
+    roundTrips: 50,
+    warmupRoundTrips: 5,
+    rounds: 1,
+    warmupRounds: 0,
+    gridClients: [1],
+    gridServers: [1],
+    gridRoundTrips: 20,
+    gridRounds: 1,
+  };
 
   it.each([
     ['messaging', messaging(tiny, { gridDirectory: null })],
     ['messaging-vs-ring', messagingVsRing(tiny, { gridDirectory: null })],
-  ])('%s runs a round of the channel path and of its baseline', async (_, benchmark) => {
-    await expectPositiveRates(benchmark);
-  }, 30_000);
+  ])(
+    '%s runs a round of the channel path and of its baseline',
+    async (_, benchmark) => {
+      await expectPositiveRates(benchmark);
+    },
+    30_000,
+  );
 
   it('reports the message size and threads its baselines share', () => {
-    expect(messaging().settings).toMatchObject({ fabric: 'worker', path: 'channel', clients: 1, servers: 1, threads: 2, inFlight: 1, payloadBytes: 32 });
+    expect(messaging().settings).toMatchObject({
+      fabric: 'worker',
+      path: 'channel',
+      clients: 1,
+      servers: 1,
+      threads: 2,
+      inFlight: 1,
+      payloadBytes: 32,
+    });
     expect(messagingVsRing().settings.messageBytes).toBe(messaging().settings.messageBytes);
   });
 });
 
 describe('ns-lookup on worker cores', () => {
   it('runs its grid and a round of its measured fleet and of one member', async () => {
-    await expectPositiveRates(nsLookupWorkers({ fleetSizes: [1, 2], lookups: 20, warmupLookups: 5, rounds: 1, warmupRounds: 0, gridRounds: 1 }, { gridDirectory: null, cpus: 4 }));
+    await expectPositiveRates(
+      nsLookupWorkers(
+        { fleetSizes: [1, 2], lookups: 20, warmupLookups: 5, rounds: 1, warmupRounds: 0, gridRounds: 1 },
+        { gridDirectory: null, cpus: 4 },
+      ),
+    );
   }, 60_000);
 
   it('measures the largest fleet that fits twice in the cores, and says when scaling cannot be measured', () => {
     expect(nsLookupWorkers({}, { cpus: 16 }).settings).toMatchObject({ measuredFleet: 8, goal: '>= 5.6 x one member' });
     expect(nsLookupWorkers({}, { cpus: 6 }).settings).toMatchObject({ measuredFleet: 2 });
-    expect(nsLookupWorkers({}, { cpus: 2 }).settings).toMatchObject({ measuredFleet: 1, scaling: 'not measured: this machine has fewer than 4 cores' });
+    expect(nsLookupWorkers({}, { cpus: 2 }).settings).toMatchObject({
+      measuredFleet: 1,
+      scaling: 'not measured: this machine has fewer than 4 cores',
+    });
   });
 });
 

@@ -9,7 +9,9 @@ async function main(argv: readonly string[]): Promise<number> {
   const benchmarks = allBenchmarks();
   const names = benchmarks.map((benchmark) => benchmark.name);
   if (args.length > 1 || args[0]?.startsWith('-') === true || (args[0] !== undefined && !names.includes(args[0]))) {
-    process.stderr.write(`fos-bench: ${args.length > 1 ? `one benchmark name at most, got ${args.join(' ')}` : `unknown benchmark ${JSON.stringify(args[0])}`}\nusage: node apps/bench/dist/cli.js [name]\nbenchmarks:\n${names.map((name) => `  ${name}`).join('\n')}\n`);
+    process.stderr.write(
+      `fos-bench: ${args.length > 1 ? `one benchmark name at most, got ${args.join(' ')}` : `unknown benchmark ${JSON.stringify(args[0])}`}\nusage: node apps/bench/dist/cli.js [name]\nbenchmarks:\n${names.map((name) => `  ${name}`).join('\n')}\n`,
+    );
     return 2;
   }
   const selected = args[0] === undefined ? benchmarks : benchmarks.filter((benchmark) => benchmark.name === args[0]);

@@ -2,13 +2,28 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { formatResultLine, formatSignificant, gridPointRounds, median, runBenchmark, significant, summarize, type Benchmark, type BenchmarkResult, type MachineInfo } from './harness.js';
+import {
+  formatResultLine,
+  formatSignificant,
+  gridPointRounds,
+  median,
+  runBenchmark,
+  significant,
+  summarize,
+  type Benchmark,
+  type BenchmarkResult,
+  type MachineInfo,
+} from './harness.js';
 
 const machine: MachineInfo = { cpus: 8, model: 'Test CPU', node: 'v20.0.0', platform: 'linux-x64' };
 const date = new Date('2025-01-02T03:04:05.000Z');
 
 /** A benchmark whose samples are scripted, and that records the order of its calls. */
-function scripted(measured: number[], baseline: number[], overrides: Partial<Benchmark> = {}): { benchmark: Benchmark; calls: string[] } {
+function scripted(
+  measured: number[],
+  baseline: number[],
+  overrides: Partial<Benchmark> = {},
+): { benchmark: Benchmark; calls: string[] } {
   const calls: string[] = [];
   const benchmark: Benchmark = {
     name: 'fake-roundtrip',
@@ -57,7 +72,12 @@ describe('gridPointRounds', () => {
   it('throws the discarded rounds away and takes the median of the timed ones', async () => {
     const values = [1000, 3, 9, 5];
     let next = 0;
-    const point = await gridPointRounds(async () => ({ rate: values[next++]! }), (result) => result.rate, 1, 3);
+    const point = await gridPointRounds(
+      async () => ({ rate: values[next++]! }),
+      (result) => result.rate,
+      1,
+      3,
+    );
     expect(point).toEqual({ value: 5, rounds: [{ rate: 3 }, { rate: 9 }, { rate: 5 }] });
     expect(next).toBe(4);
   });
@@ -80,9 +100,15 @@ describe('significant digits', () => {
 
 describe('formatResultLine', () => {
   it('prints name, value, unit, ratio and baseline', () => {
-    expect(formatResultLine({ name: 'ukSend-roundtrip', value: 41_234, unit: 'roundtrips/s', ratio: 0.31249, baselineName: 'messagechannel-roundtrip' })).toBe(
-      'RESULT ukSend-roundtrip 41200 roundtrips/s ratio=0.312 vs messagechannel-roundtrip',
-    );
+    expect(
+      formatResultLine({
+        name: 'ukSend-roundtrip',
+        value: 41_234,
+        unit: 'roundtrips/s',
+        ratio: 0.31249,
+        baselineName: 'messagechannel-roundtrip',
+      }),
+    ).toBe('RESULT ukSend-roundtrip 41200 roundtrips/s ratio=0.312 vs messagechannel-roundtrip');
   });
 });
 
@@ -90,7 +116,14 @@ describe('summarize', () => {
   it('takes the medians and their ratio, rounded to 3 significant digits', () => {
     const { benchmark } = scripted([], []);
     const result = summarize(benchmark, { measured: [100, 300, 200], baseline: [900, 300, 600] }, machine, date);
-    expect(result).toMatchObject({ value: 200, baselineValue: 600, ratio: 0.333, rounds: 3, date: '2025-01-02T03:04:05.000Z', machine });
+    expect(result).toMatchObject({
+      value: 200,
+      baselineValue: 600,
+      ratio: 0.333,
+      rounds: 3,
+      date: '2025-01-02T03:04:05.000Z',
+      machine,
+    });
   });
 
   it('refuses a baseline that measured nothing', () => {
@@ -111,8 +144,24 @@ describe('runBenchmark', () => {
   it('warms up, alternates the rounds, writes the JSON and prints the RESULT line last', async () => {
     const { benchmark, calls } = scripted([1, 10, 30, 20], [999, 40, 40, 80]);
     const lines: string[] = [];
-    const result = await runBenchmark(benchmark, { resultsDirectory: directory, print: (line) => lines.push(line), machine, date });
-    expect(calls).toEqual(['run', 'measured', 'baseline', 'measured', 'baseline', 'measured', 'baseline', 'measured', 'baseline', 'close']);
+    const result = await runBenchmark(benchmark, {
+      resultsDirectory: directory,
+      print: (line) => lines.push(line),
+      machine,
+      date,
+    });
+    expect(calls).toEqual([
+      'run',
+      'measured',
+      'baseline',
+      'measured',
+      'baseline',
+      'measured',
+      'baseline',
+      'measured',
+      'baseline',
+      'close',
+    ]);
     expect(result.samples).toEqual({ measured: [10, 30, 20], baseline: [40, 40, 80] });
     expect(lines.at(-1)).toBe('RESULT fake-roundtrip 20 roundtrips/s ratio=0.5 vs fake-baseline');
     const written = JSON.parse(await readFile(join(directory, 'fake-roundtrip.json'), 'utf8')) as BenchmarkResult;
@@ -140,17 +189,23 @@ describe('runBenchmark', () => {
         return { ...session, baseline: () => Promise.reject(new Error('baseline broke')) };
       },
     };
-    await expect(runBenchmark(benchmark, { resultsDirectory: join(directory, 'nested'), print: () => undefined, machine, date })).rejects.toThrow('baseline broke');
+    await expect(
+      runBenchmark(benchmark, { resultsDirectory: join(directory, 'nested'), print: () => undefined, machine, date }),
+    ).rejects.toThrow('baseline broke');
     expect(failing.calls.at(-1)).toBe('close');
     const { benchmark: good } = scripted([5], [10], { rounds: 1, warmupRounds: 0 });
     await runBenchmark(good, { resultsDirectory: join(directory, 'nested'), print: () => undefined, machine, date });
-    expect(JSON.parse(await readFile(join(directory, 'nested', 'fake-roundtrip.json'), 'utf8'))).toMatchObject({ ratio: 0.5 });
+    expect(JSON.parse(await readFile(join(directory, 'nested', 'fake-roundtrip.json'), 'utf8'))).toMatchObject({
+      ratio: 0.5,
+    });
   });
 
   it('refuses bad round counts and names', async () => {
     const options = { resultsDirectory: directory, print: () => undefined };
     await expect(runBenchmark(scripted([], [], { rounds: 0 }).benchmark, options)).rejects.toThrow(/rounds/);
-    await expect(runBenchmark(scripted([], [], { warmupRounds: -1 }).benchmark, options)).rejects.toThrow(/warmupRounds/);
+    await expect(runBenchmark(scripted([], [], { warmupRounds: -1 }).benchmark, options)).rejects.toThrow(
+      /warmupRounds/,
+    );
     await expect(runBenchmark(scripted([], [], { name: '../escape' }).benchmark, options)).rejects.toThrow(/name/);
   });
 });

@@ -91,7 +91,12 @@ export function median(values: readonly number[]): number {
  * The rounds of one grid point: `discarded` rounds thrown away (a fresh instance's threads run cold
  * code), then `timed` rounds; the point's value is the median of `valueOf` over the timed ones.
  */
-export async function gridPointRounds<R>(round: () => Promise<R>, valueOf: (result: R) => number, discarded: number, timed: number): Promise<{ value: number; rounds: R[] }> {
+export async function gridPointRounds<R>(
+  round: () => Promise<R>,
+  valueOf: (result: R) => number,
+  discarded: number,
+  timed: number,
+): Promise<{ value: number; rounds: R[] }> {
   for (let index = 0; index < discarded; index++) await round();
   const rounds: R[] = [];
   for (let index = 0; index < timed; index++) rounds.push(await round());
@@ -112,21 +117,36 @@ export function formatSignificant(value: number): string {
 }
 
 /** The last line a benchmark prints: `RESULT <name> <value> <unit> ratio=<r> vs <baseline>`. */
-export function formatResultLine(result: Pick<BenchmarkResult, 'name' | 'value' | 'unit' | 'ratio' | 'baselineName'>): string {
+export function formatResultLine(
+  result: Pick<BenchmarkResult, 'name' | 'value' | 'unit' | 'ratio' | 'baselineName'>,
+): string {
   return `RESULT ${result.name} ${formatSignificant(result.value)} ${result.unit} ratio=${formatSignificant(result.ratio)} vs ${result.baselineName}`;
 }
 
 /** The machine a result comes from. */
 export function machineInfo(): MachineInfo {
   const processors = cpus();
-  return { cpus: processors.length, model: processors[0]?.model.trim() ?? 'unknown', node: process.version, platform: `${process.platform}-${process.arch}` };
+  return {
+    cpus: processors.length,
+    model: processors[0]?.model.trim() ?? 'unknown',
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+  };
 }
 
 /** The result of some samples (pure: no I/O). */
-export function summarize(benchmark: Benchmark, samples: BenchmarkResult['samples'], machine: MachineInfo, date: Date): BenchmarkResult {
+export function summarize(
+  benchmark: Benchmark,
+  samples: BenchmarkResult['samples'],
+  machine: MachineInfo,
+  date: Date,
+): BenchmarkResult {
   const value = median(samples.measured);
   const baselineValue = median(samples.baseline);
-  if (!(baselineValue > 0)) throw new RangeError(`${benchmark.name}: baseline ${benchmark.baselineName} measured ${baselineValue} ${benchmark.unit}`);
+  if (!(baselineValue > 0))
+    throw new RangeError(
+      `${benchmark.name}: baseline ${benchmark.baselineName} measured ${baselineValue} ${benchmark.unit}`,
+    );
   return {
     name: benchmark.name,
     unit: benchmark.unit,
@@ -148,9 +168,12 @@ export function summarize(benchmark: Benchmark, samples: BenchmarkResult['sample
  * `<resultsDirectory>/<name>.json` and prints the `RESULT` line last.
  */
 export async function runBenchmark(benchmark: Benchmark, options: RunOptions): Promise<BenchmarkResult> {
-  if (!benchmarkNamePattern.test(benchmark.name)) throw new RangeError(`benchmark name ${JSON.stringify(benchmark.name)} is not [A-Za-z0-9-]+`);
-  if (!Number.isInteger(benchmark.rounds) || benchmark.rounds < 1) throw new RangeError(`${benchmark.name}: rounds ${benchmark.rounds} is not a positive integer`);
-  if (!Number.isInteger(benchmark.warmupRounds) || benchmark.warmupRounds < 0) throw new RangeError(`${benchmark.name}: warmupRounds ${benchmark.warmupRounds} is not a whole number`);
+  if (!benchmarkNamePattern.test(benchmark.name))
+    throw new RangeError(`benchmark name ${JSON.stringify(benchmark.name)} is not [A-Za-z0-9-]+`);
+  if (!Number.isInteger(benchmark.rounds) || benchmark.rounds < 1)
+    throw new RangeError(`${benchmark.name}: rounds ${benchmark.rounds} is not a positive integer`);
+  if (!Number.isInteger(benchmark.warmupRounds) || benchmark.warmupRounds < 0)
+    throw new RangeError(`${benchmark.name}: warmupRounds ${benchmark.warmupRounds} is not a whole number`);
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const settingsText = Object.entries(benchmark.settings)
     .map(([key, value]) => `${key}=${String(value)}`)
@@ -168,7 +191,9 @@ export async function runBenchmark(benchmark: Benchmark, options: RunOptions): P
       const baseline = await session.baseline();
       samples.measured.push(measured);
       samples.baseline.push(baseline);
-      print(`  round ${round}/${benchmark.rounds}: ${benchmark.name} ${formatSignificant(measured)}, ${benchmark.baselineName} ${formatSignificant(baseline)} ${benchmark.unit}`);
+      print(
+        `  round ${round}/${benchmark.rounds}: ${benchmark.name} ${formatSignificant(measured)}, ${benchmark.baselineName} ${formatSignificant(baseline)} ${benchmark.unit}`,
+      );
     }
   } finally {
     await session.close();

@@ -1,5 +1,9 @@
 export { allBenchmarks } from './benchmarks/index.js';
-export { ukSendRoundtrip, ukSendRoundtripDefaults, type UkSendRoundtripSettings } from './benchmarks/uksend-roundtrip.js';
+export {
+  ukSendRoundtrip,
+  ukSendRoundtripDefaults,
+  type UkSendRoundtripSettings,
+} from './benchmarks/uksend-roundtrip.js';
 export {
   formatResultLine,
   formatSignificant,

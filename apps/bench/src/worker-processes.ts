@@ -13,7 +13,12 @@ export type MessagingPath = 'kernel' | 'channel';
 /** Where an echo server listens. */
 export type EchoAddress = { readonly name: string; readonly location: MailboxLocation; readonly capability: string };
 
-type Request = { readonly replyName: string; readonly replyLocation: MailboxLocation; readonly replyCapability: string; readonly payload: Uint8Array };
+type Request = {
+  readonly replyName: string;
+  readonly replyLocation: MailboxLocation;
+  readonly replyCapability: string;
+  readonly payload: Uint8Array;
+};
 
 /** An echo server: answers each request on the path it came by (a channel per reply name, made on first use). */
 export async function echoServer(context: ProcessContext, args: MessageBody): Promise<MessageBody> {
@@ -32,7 +37,11 @@ export async function echoServer(context: ProcessContext, args: MessageBody): Pr
       }
       let channel = channels.get(request.replyName);
       if (channel === undefined || channel.closed) {
-        channel = await kernel.createChannel(request.replyName, request.replyLocation, request.replyCapability as Capability);
+        channel = await kernel.createChannel(
+          request.replyName,
+          request.replyLocation,
+          request.replyCapability as Capability,
+        );
         channels.set(request.replyName, channel);
       }
       await channel.send(answer);
@@ -63,7 +72,12 @@ export async function echoClient(context: ProcessContext, args: MessageBody): Pr
   await kernel.addName(reply.location, replyName);
   const payload = new Uint8Array(payloadBytes).fill(7);
   const request = { replyName, replyLocation: reply.location, replyCapability: reply.capability, payload };
-  const channels = path === 'channel' ? await Promise.all(servers.map((server) => kernel.createChannel(server.name, server.location, server.capability as Capability))) : [];
+  const channels =
+    path === 'channel'
+      ? await Promise.all(
+          servers.map((server) => kernel.createChannel(server.name, server.location, server.capability as Capability)),
+        )
+      : [];
   const roundTrip = async (index: number): Promise<void> => {
     const target = index % servers.length;
     if (path === 'channel') await (channels[target] as Channel).send(request);
@@ -72,7 +86,8 @@ export async function echoClient(context: ProcessContext, args: MessageBody): Pr
       await kernel.ukSend(server.name, server.location, server.capability as Capability, request);
     }
     const answer = await kernel.receive(reply.location);
-    if ((answer.body as { payload: Uint8Array }).payload.length !== payloadBytes) throw new Error('the echo lost the payload');
+    if ((answer.body as { payload: Uint8Array }).payload.length !== payloadBytes)
+      throw new Error('the echo lost the payload');
   };
   for (let index = 0; index < warmupRoundTrips; index++) await roundTrip(index);
   const clock = new SystemClock();
@@ -142,7 +157,13 @@ export async function echoMember(context: ProcessContext, args: MessageBody): Pr
  * same user-space channel, opened by libfos after its first sends), so only the naming differs.
  */
 export async function sendByNameClient(context: ProcessContext, args: MessageBody): Promise<MessageBody> {
-  const { name, calls, warmupCalls, byName, payloadBytes } = args as { name: string; calls: number; warmupCalls: number; byName: boolean; payloadBytes: number };
+  const { name, calls, warmupCalls, byName, payloadBytes } = args as {
+    name: string;
+    calls: number;
+    warmupCalls: number;
+    byName: boolean;
+    payloadBytes: number;
+  };
   const libfos = await createLibfos(context);
   // Replies travel checked to a named reply mailbox, in both modes.
   await libfos.getCanonicalAlias();

@@ -70,7 +70,12 @@ async function exchange(instance: Instance, count: number): Promise<string[]> {
       void (async () => {
         for (;;) {
           const request = (await kernel.receive(mailbox.location)).body as unknown as { text: string; reply: Address };
-          await kernel.ukSend(request.reply.name, request.reply.location, request.reply.capability as never, `re: ${request.text}`);
+          await kernel.ukSend(
+            request.reply.name,
+            request.reply.location,
+            request.reply.capability as never,
+            `re: ${request.text}`,
+          );
         }
       })().catch((error: unknown) => {
         if (!hasFosErrorCode(error, 'SHUTDOWN')) throw error;
@@ -90,7 +95,10 @@ async function exchange(instance: Instance, count: number): Promise<string[]> {
       const reply = { name: '/test/asker', location: mailbox.location, capability: mailbox.capability };
       const answers: string[] = [];
       for (let index = 0; index < (args as { count: number }).count; index++) {
-        await kernel.ukSend(server.name, server.location, server.capability as never, { text: `hello ${index}`, reply });
+        await kernel.ukSend(server.name, server.location, server.capability as never, {
+          text: `hello ${index}`,
+          reply,
+        });
         answers.push((await kernel.receive(mailbox.location)).body as string);
       }
       return answers;
@@ -108,8 +116,21 @@ describe('boot', () => {
       expect(instance.fabric.kind).toBe('local');
       expect(instance.machine.name).toBe('alpha');
       expect(isCapability(instance.kernelCapability)).toBe(true);
-      expect(await exchange(instance, 5)).toEqual(['re: hello 0', 're: hello 1', 're: hello 2', 're: hello 3', 're: hello 4']);
-      expect(instance.stats()).toEqual({ fabric: 'local', cores: 4, processes: 2, mailboxes: 2, delivered: 10, refused: 0 });
+      expect(await exchange(instance, 5)).toEqual([
+        're: hello 0',
+        're: hello 1',
+        're: hello 2',
+        're: hello 3',
+        're: hello 4',
+      ]);
+      expect(instance.stats()).toEqual({
+        fabric: 'local',
+        cores: 4,
+        processes: 2,
+        mailboxes: 2,
+        delivered: 10,
+        refused: 0,
+      });
     } finally {
       await instance.shutdown();
     }

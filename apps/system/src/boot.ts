@@ -32,7 +32,6 @@ export const defaultCores = 4;
  */
 export const nameServersMax = 8;
 
-
 interface CommonBootOptions {
   /** Cores of the machine, 1..coresMax (default {@link defaultCores}). */
   readonly cores?: number;
@@ -172,18 +171,30 @@ export async function boot(options: BootOptions): Promise<Instance> {
 }
 
 function parseBootOptions(options: unknown): z.infer<typeof bootOptionsSchema> & { fabric: BootFabric } {
-  if (typeof options !== 'object' || options === null) throw new FosError('BAD_REQUEST', `boot options must be an object, not ${describeValue(options)}`, { value: options });
+  if (typeof options !== 'object' || options === null)
+    throw new FosError('BAD_REQUEST', `boot options must be an object, not ${describeValue(options)}`, {
+      value: options,
+    });
   const parsed = bootOptionsSchema.safeParse(options);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const path = issue?.path ?? [];
     const offending = issue?.code === 'unrecognized_keys' ? issue.keys[0] : valueAt(options, path);
-    const where = issue?.code === 'unrecognized_keys' ? `option ${JSON.stringify(offending)}` : `option ${path.map(String).join('.')} = ${describeValue(offending)}`;
-    throw new FosError('BAD_REQUEST', `boot: ${where} is invalid: ${issue?.message ?? 'invalid'}`, { value: offending });
+    const where =
+      issue?.code === 'unrecognized_keys'
+        ? `option ${JSON.stringify(offending)}`
+        : `option ${path.map(String).join('.')} = ${describeValue(offending)}`;
+    throw new FosError('BAD_REQUEST', `boot: ${where} is invalid: ${issue?.message ?? 'invalid'}`, {
+      value: offending,
+    });
   }
   const data = parsed.data;
   if (data.fabric === 'worker' && data.cores !== undefined && data.cores > workerCoresMax) {
-    throw new FosError('BAD_REQUEST', `boot: option cores = ${data.cores} is invalid: a worker instance has at most workerCoresMax (${workerCoresMax}) cores`, { value: data.cores });
+    throw new FosError(
+      'BAD_REQUEST',
+      `boot: option cores = ${data.cores} is invalid: a worker instance has at most workerCoresMax (${workerCoresMax}) cores`,
+      { value: data.cores },
+    );
   }
   return { ...data, fabric: data.fabric };
 }
@@ -195,7 +206,10 @@ function makeFabric(kind: BootFabric, cores: number, seed: number | undefined): 
 }
 
 function requireSeed(seed: number | undefined): number {
-  if (seed === undefined) throw new FosError('BAD_REQUEST', 'boot: fabric "sim" needs a seed (a safe integer): one seed replays one run', { value: seed });
+  if (seed === undefined)
+    throw new FosError('BAD_REQUEST', 'boot: fabric "sim" needs a seed (a safe integer): one seed replays one run', {
+      value: seed,
+    });
   return seed;
 }
 

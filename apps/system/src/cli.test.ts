@@ -15,7 +15,8 @@ describe('fos (built)', () => {
   it('prints its commands and options for --help', () => {
     const main = runCli('--help');
     expect(main.status).toBe(0);
-    for (const text of ['demo', 'start', '--cores', '--messages', '--fabric', '--seed']) expect(main.stdout).toContain(text);
+    for (const text of ['demo', 'start', '--cores', '--messages', '--fabric', '--seed'])
+      expect(main.stdout).toContain(text);
     const demo = runCli('demo', '--', '--help');
     expect(demo.status).toBe(0);
     expect(demo.stdout).toContain('fos demo [--cores N] [--messages N] [--fabric local|sim|worker] [--seed N]');
@@ -47,45 +48,80 @@ describe('fos (built)', () => {
     expect(runCli().status).toBe(2);
   });
 
-  it.each([['local'], ['worker']])('start (fabric %s) stays up until SIGTERM, then shuts down and exits 0', async (fabric) => {
-    const child = spawn(process.execPath, [cli, 'start', '--cores', '2', '--fabric', fabric, '--name-servers', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-    const watchdog = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    try {
-      await new Promise<void>((resolve, reject) => {
-        child.stdout.on('data', (chunk: Buffer) => {
-          stdout += chunk.toString();
-          if (stdout.includes('fos: up')) resolve();
-        });
-        child.on('exit', () => reject(new Error(`fos start ended before it was up: ${stdout}${stderr}`)));
+  it.each([['local'], ['worker']])(
+    'start (fabric %s) stays up until SIGTERM, then shuts down and exits 0',
+    async (fabric) => {
+      const child = spawn(process.execPath, [cli, 'start', '--cores', '2', '--fabric', fabric, '--name-servers', '2'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
-      expect(stdout).toMatch(new RegExp(`fos: up — fabric ${fabric}, 2 cores, 2 name server`));
-      child.kill('SIGTERM');
-      expect(await exited).toEqual({ code: 0, signal: null });
-      expect(stdout).toContain('SIGTERM: shut down');
-      expect(stderr).toBe('');
-    } finally {
-      clearTimeout(watchdog);
-    }
-  });
+      let stdout = '';
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+        child.on('exit', (code, signal) => resolve({ code, signal })),
+      );
+      const watchdog = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      try {
+        await new Promise<void>((resolve, reject) => {
+          child.stdout.on('data', (chunk: Buffer) => {
+            stdout += chunk.toString();
+            if (stdout.includes('fos: up')) resolve();
+          });
+          child.on('exit', () => reject(new Error(`fos start ended before it was up: ${stdout}${stderr}`)));
+        });
+        expect(stdout).toMatch(new RegExp(`fos: up — fabric ${fabric}, 2 cores, 2 name server`));
+        child.kill('SIGTERM');
+        expect(await exited).toEqual({ code: 0, signal: null });
+        expect(stdout).toContain('SIGTERM: shut down');
+        expect(stderr).toBe('');
+      } finally {
+        clearTimeout(watchdog);
+      }
+    },
+  );
 });
 
 describe('parseCommandLine', () => {
   it('ignores a bare -- wherever it appears', () => {
-    expect(parseCommandLine(['--', 'demo', '--', '--cores', '8', '--'])).toEqual({ kind: 'demo', cores: 8, messages: 10_000, fabric: 'local', seed: undefined, nameServers: 1 });
-    expect(parseCommandLine(['demo', '--', '--messages=20', '--fabric', 'sim'])).toEqual({ kind: 'demo', cores: 4, messages: 20, fabric: 'sim', seed: defaultDemoSeed, nameServers: 1 });
+    expect(parseCommandLine(['--', 'demo', '--', '--cores', '8', '--'])).toEqual({
+      kind: 'demo',
+      cores: 8,
+      messages: 10_000,
+      fabric: 'local',
+      seed: undefined,
+      nameServers: 1,
+    });
+    expect(parseCommandLine(['demo', '--', '--messages=20', '--fabric', 'sim'])).toEqual({
+      kind: 'demo',
+      cores: 4,
+      messages: 20,
+      fabric: 'sim',
+      seed: defaultDemoSeed,
+      nameServers: 1,
+    });
     expect(parseCommandLine(['demo', '--name-servers', '3'])).toMatchObject({ kind: 'demo', nameServers: 3 });
     expect(parseCommandLine(['start', '--', '-h'])).toMatchObject({ kind: 'help' });
   });
 
   it('defaults start to local with 4 cores', () => {
     expect(parseCommandLine(['start'])).toEqual({ kind: 'start', fabric: 'local', cores: 4, nameServers: 1 });
-    expect(parseCommandLine(['start', '--name-servers', '3'])).toEqual({ kind: 'start', fabric: 'local', cores: 4, nameServers: 3 });
-    expect(parseCommandLine(['start', '--fabric', 'worker', '--cores', '8'])).toEqual({ kind: 'start', fabric: 'worker', cores: 8, nameServers: 1 });
-    expect(parseCommandLine(['demo', '--fabric', 'worker'])).toMatchObject({ kind: 'demo', fabric: 'worker', seed: undefined });
+    expect(parseCommandLine(['start', '--name-servers', '3'])).toEqual({
+      kind: 'start',
+      fabric: 'local',
+      cores: 4,
+      nameServers: 3,
+    });
+    expect(parseCommandLine(['start', '--fabric', 'worker', '--cores', '8'])).toEqual({
+      kind: 'start',
+      fabric: 'worker',
+      cores: 8,
+      nameServers: 1,
+    });
+    expect(parseCommandLine(['demo', '--fabric', 'worker'])).toMatchObject({
+      kind: 'demo',
+      fabric: 'worker',
+      seed: undefined,
+    });
   });
 
   it('refuses what it cannot run, with the help to read', () => {

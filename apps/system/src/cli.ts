@@ -20,7 +20,13 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${command.text}\n`);
       return 0;
     case 'demo': {
-      const result = await runDemo({ cores: command.cores, messages: command.messages, fabric: command.fabric, nameServers: command.nameServers, ...(command.seed === undefined ? {} : { seed: command.seed }) });
+      const result = await runDemo({
+        cores: command.cores,
+        messages: command.messages,
+        fabric: command.fabric,
+        nameServers: command.nameServers,
+        ...(command.seed === undefined ? {} : { seed: command.seed }),
+      });
       process.stdout.write(`${formatDemoSummary(result)}\n`);
       return 0;
     }
@@ -41,7 +47,9 @@ async function start(fabric: 'local' | 'worker', cores: number, nameServers: num
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    process.stdout.write(`fos: up — fabric ${fabric}, ${cores} cores, ${nameServers} name server(s), machine ${instance.machine.name}, pid ${process.pid}; SIGINT or SIGTERM shuts it down\n`);
+    process.stdout.write(
+      `fos: up — fabric ${fabric}, ${cores} cores, ${nameServers} name server(s), machine ${instance.machine.name}, pid ${process.pid}; SIGINT or SIGTERM shuts it down\n`,
+    );
   });
   clearInterval(keepAlive);
   await instance.shutdown();

@@ -10,7 +10,15 @@ describe('runDemo', () => {
     const startedMs = performance.now();
     const result = await runDemo({ fabric: 'local', messages: 100, processesModule });
     const wallMs = performance.now() - startedMs;
-    expect(result).toMatchObject({ fabric: 'local', cores: 4, seed: undefined, refused: 0, roundTrips: 100, verified: 100, payloadBytes: 64 });
+    expect(result).toMatchObject({
+      fabric: 'local',
+      cores: 4,
+      seed: undefined,
+      refused: 0,
+      roundTrips: 100,
+      verified: 100,
+      payloadBytes: 64,
+    });
     // Both members answered (Lookups pick by weight; the cache keeps one pick per TTL, so only the
     // first call is guaranteed to be counted; the total is what matters).
     expect(Object.values(result.byMember).reduce((sum, count) => sum + count, 0)).toBe(100);
@@ -32,7 +40,20 @@ describe('runDemo', () => {
       ]),
     );
     const summary = formatDemoSummary(result);
-    for (const label of ['fabric', 'cores', 'processes', 'mailboxes', 'messages delivered', 'round trips', 'answered by', 'lookups', 'elapsed', 'round trips/s', 'name space']) expect(summary).toContain(label);
+    for (const label of [
+      'fabric',
+      'cores',
+      'processes',
+      'mailboxes',
+      'messages delivered',
+      'round trips',
+      'answered by',
+      'lookups',
+      'elapsed',
+      'round trips/s',
+      'name space',
+    ])
+      expect(summary).toContain(label);
     expect(summary).toMatch(/\/sys\/echo\s+indirect\s+→ \/sys\/echo\/1 \(weight 1\), \/sys\/echo\/2 \(weight 1\)/);
     expect(summary).toMatch(/\/sys\/echo\/1\s+direct\s+→ mailbox m0\/1\/\d+/);
   });
@@ -44,7 +65,11 @@ describe('runDemo', () => {
     expect(formatDemoSummary(result)).toContain('answered by name-service member ns00');
     // One seed replays one run: the same answers, the same name space.
     const again = await runDemo({ fabric: 'sim', seed: 7, cores: 3, messages: 50, processesModule });
-    expect({ ...again, elapsedMs: 0, roundTripsPerSecond: 0 }).toEqual({ ...result, elapsedMs: 0, roundTripsPerSecond: 0 });
+    expect({ ...again, elapsedMs: 0, roundTripsPerSecond: 0 }).toEqual({
+      ...result,
+      elapsedMs: 0,
+      roundTripsPerSecond: 0,
+    });
   });
 
   it('runs with a fleet of three name servers, and says which member answered the listing', async () => {
@@ -56,16 +81,31 @@ describe('runDemo', () => {
 
   it('runs on worker threads, one per core, with a fleet of two name servers', async () => {
     const result = await runDemo({ fabric: 'worker', cores: 4, messages: 200, nameServers: 2, processesModule });
-    expect(result).toMatchObject({ fabric: 'worker', cores: 4, seed: undefined, refused: 0, roundTrips: 200, verified: 200 });
+    expect(result).toMatchObject({
+      fabric: 'worker',
+      cores: 4,
+      seed: undefined,
+      refused: 0,
+      roundTrips: 200,
+      verified: 200,
+    });
     expect(Object.values(result.byMember).reduce((sum, count) => sum + count, 0)).toBe(200);
     expect(result.delivered).toBeGreaterThanOrEqual(400);
     expect(result.nameSpace.member).toMatch(/^ns0[01]$/);
-    expect(result.nameSpace.names.map((entry) => entry.name)).toEqual(expect.arrayContaining(['/sys/echo', '/sys/echo/1', '/sys/echo/2']));
+    expect(result.nameSpace.names.map((entry) => entry.name)).toEqual(
+      expect.arrayContaining(['/sys/echo', '/sys/echo/1', '/sys/echo/2']),
+    );
   });
 
   it('refuses options it cannot run with BAD_REQUEST', async () => {
-    await expect(runDemo({ cores: 2, processesModule })).rejects.toSatisfy((error) => hasFosErrorCode(error, 'BAD_REQUEST') && /cores = 2/.test(String(error)));
-    await expect(runDemo({ messages: 0, processesModule })).rejects.toSatisfy((error) => hasFosErrorCode(error, 'BAD_REQUEST') && /messages = 0/.test(String(error)));
-    await expect(runDemo({ fabric: 'sim', processesModule })).rejects.toSatisfy((error) => hasFosErrorCode(error, 'BAD_REQUEST') && /seed/.test(String(error)));
+    await expect(runDemo({ cores: 2, processesModule })).rejects.toSatisfy(
+      (error) => hasFosErrorCode(error, 'BAD_REQUEST') && /cores = 2/.test(String(error)),
+    );
+    await expect(runDemo({ messages: 0, processesModule })).rejects.toSatisfy(
+      (error) => hasFosErrorCode(error, 'BAD_REQUEST') && /messages = 0/.test(String(error)),
+    );
+    await expect(runDemo({ fabric: 'sim', processesModule })).rejects.toSatisfy(
+      (error) => hasFosErrorCode(error, 'BAD_REQUEST') && /seed/.test(String(error)),
+    );
   });
 });

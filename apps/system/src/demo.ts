@@ -104,32 +104,66 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const key = String(issue?.path[0] ?? 'options');
-    throw new FosError('BAD_REQUEST', `demo: ${key} = ${String((options as Record<string, unknown>)[key])} is invalid: ${issue?.message ?? 'invalid'}`, { value: (options as Record<string, unknown>)[key] });
+    throw new FosError(
+      'BAD_REQUEST',
+      `demo: ${key} = ${String((options as Record<string, unknown>)[key])} is invalid: ${issue?.message ?? 'invalid'}`,
+      { value: (options as Record<string, unknown>)[key] },
+    );
   }
   const cores = options.cores ?? 4;
   const messages = options.messages ?? defaultDemoMessages;
   const fabric = options.fabric ?? 'local';
   const module = options.processesModule ?? new URL('./processes.js', import.meta.url);
   const wallClock = options.wallClock ?? new SystemClock();
-  if (fabric === 'sim' && options.seed === undefined) throw new FosError('BAD_REQUEST', 'demo: fabric "sim" needs a seed: one seed replays one run', { value: options.seed });
+  if (fabric === 'sim' && options.seed === undefined)
+    throw new FosError('BAD_REQUEST', 'demo: fabric "sim" needs a seed: one seed replays one run', {
+      value: options.seed,
+    });
   const nameServers = options.nameServers ?? 1;
-  const instance = fabric === 'sim' && options.seed !== undefined ? await boot({ fabric: 'sim', cores, seed: options.seed, nameServers }) : await boot({ fabric: fabric === 'worker' ? 'worker' : 'local', cores, nameServers });
+  const instance =
+    fabric === 'sim' && options.seed !== undefined
+      ? await boot({ fabric: 'sim', cores, seed: options.seed, nameServers })
+      : await boot({ fabric: fabric === 'worker' ? 'worker' : 'local', cores, nameServers });
   try {
     const nameService = instance.nameService;
     assert(nameService !== undefined, 'the demo boots with a name service');
-    const sys = await instance.spawn({ core: 1, module, entry: 'reserveDomain', name: 'reserve-sys', args: { domain: '/sys/*', capability: nameService.rootCapability } });
+    const sys = await instance.spawn({
+      core: 1,
+      module,
+      entry: 'reserveDomain',
+      name: 'reserve-sys',
+      args: { domain: '/sys/*', capability: nameService.rootCapability },
+    });
     const sysCapability = (sys.result as { capability: string }).capability;
     for (let index = 1; index <= demoFleetMembers; index++) {
       const core = 1 + ((index - 1) % (cores - 1));
-      await instance.spawn({ core, module, entry: 'echoMember', name: `echo-${index}`, args: { name: `${echoFleetName}/${index}`, fleet: echoFleetName, capability: sysCapability, weight: 1 } });
+      await instance.spawn({
+        core,
+        module,
+        entry: 'echoMember',
+        name: `echo-${index}`,
+        args: { name: `${echoFleetName}/${index}`, fleet: echoFleetName, capability: sysCapability, weight: 1 },
+      });
     }
     const startedMs = wallClock.now();
-    const client = await instance.spawn({ core: cores - 1, module, entry: 'demoClient', name: 'client', args: { fleet: echoFleetName, messages, payloadBytes: demoPayloadBytes } });
+    const client = await instance.spawn({
+      core: cores - 1,
+      module,
+      entry: 'demoClient',
+      name: 'client',
+      args: { fleet: echoFleetName, messages, payloadBytes: demoPayloadBytes },
+    });
     const elapsedMs = wallClock.now() - startedMs;
     const clientResult = parseResult('the client', clientResultSchema, client.result);
     const stats = instance.stats();
     // Listed from the client's core: with a fleet, whichever member that core reaches answers.
-    const listing = await instance.spawn({ core: cores - 1, module, entry: 'nameSpaceListing', name: 'list', args: { capability: nameService.managementCapability } });
+    const listing = await instance.spawn({
+      core: cores - 1,
+      module,
+      entry: 'nameSpaceListing',
+      name: 'list',
+      args: { capability: nameService.managementCapability },
+    });
     return {
       fabric,
       cores,
@@ -154,7 +188,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
 
 function parseResult<T>(who: string, schema: z.ZodType<T>, result: MessageBody): T {
   const parsed = schema.safeParse(result);
-  if (!parsed.success) throw new FosError('BAD_REQUEST', `demo: ${who} returned ${JSON.stringify(result)}, not what the demo expects`, { value: result });
+  if (!parsed.success)
+    throw new FosError('BAD_REQUEST', `demo: ${who} returned ${JSON.stringify(result)}, not what the demo expects`, {
+      value: result,
+    });
   return parsed.data;
 }
 
@@ -164,11 +201,15 @@ function parseResult<T>(who: string, schema: z.ZodType<T>, result: MessageBody):
  */
 export function formatNameTree(listing: ListResult): string {
   const rows = listing.names.map((entry) => {
-    const depth = entry.name.split('/').filter((segment) => segment !== '' && segment !== '*').length - (entry.name.endsWith('/*') ? 0 : 1);
+    const depth =
+      entry.name.split('/').filter((segment) => segment !== '' && segment !== '*').length -
+      (entry.name.endsWith('/*') ? 0 : 1);
     const label = `${'  '.repeat(Math.max(depth, 0))}${entry.name}`;
     let detail: string = entry.type;
-    if (entry.type === 'direct' && entry.location !== undefined) detail = `direct    → mailbox ${formatLocation(entry.location)}`;
-    if (entry.type === 'indirect') detail = `indirect  → ${(entry.destinations ?? []).map((destination) => `${destination.name} (weight ${destination.weight})`).join(', ')}`;
+    if (entry.type === 'direct' && entry.location !== undefined)
+      detail = `direct    → mailbox ${formatLocation(entry.location)}`;
+    if (entry.type === 'indirect')
+      detail = `indirect  → ${(entry.destinations ?? []).map((destination) => `${destination.name} (weight ${destination.weight})`).join(', ')}`;
     return [label, entry.active ? detail : `${detail} [inactive]`] as const;
   });
   const width = Math.max(...rows.map(([label]) => label.length));
@@ -185,11 +226,23 @@ export function formatDemoSummary(result: DemoResult): string {
     ['processes', String(result.processes)],
     ['mailboxes', String(result.mailboxes)],
     ['messages delivered', String(result.delivered)],
-    ['round trips', `${result.roundTrips} (${result.verified} verified, ${result.payloadBytes}-byte payloads, one in flight)`],
-    ['answered by', Object.entries(result.byMember).sort(([left], [right]) => left.localeCompare(right)).map(([member, count]) => `${member} ${count}`).join(', ')],
+    [
+      'round trips',
+      `${result.roundTrips} (${result.verified} verified, ${result.payloadBytes}-byte payloads, one in flight)`,
+    ],
+    [
+      'answered by',
+      Object.entries(result.byMember)
+        .sort(([left], [right]) => left.localeCompare(right))
+        .map(([member, count]) => `${member} ${count}`)
+        .join(', '),
+    ],
     ['lookups', `${result.lookups} (the name cache answered the other sends)`],
     ['elapsed', `${result.elapsedMs.toFixed(1)} ms`],
-    ['round trips/s', Number.isFinite(result.roundTripsPerSecond) ? String(Math.round(result.roundTripsPerSecond)) : 'n/a'],
+    [
+      'round trips/s',
+      Number.isFinite(result.roundTripsPerSecond) ? String(Math.round(result.roundTripsPerSecond)) : 'n/a',
+    ],
   ];
   const width = Math.max(...rows.map(([label]) => label.length));
   return [

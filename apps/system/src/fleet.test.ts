@@ -23,7 +23,8 @@ async function fleetScenario(instance: Instance, members: number): Promise<void>
   // One client per core (an agent, @fos/system/testing): each finds the member on its own core
   // (ukNameServiceLookup prefers it).
   const clients: RemoteAgent[] = [];
-  for (let core = 0; core < instance.cores; core++) clients.push(await RemoteAgent.spawn(instance, core, `client-${core}`));
+  for (let core = 0; core < instance.cores; core++)
+    clients.push(await RemoteAgent.spawn(instance, core, `client-${core}`));
   for (const [index, client] of clients.entries()) {
     const mailbox = await client.createMailbox(String(index));
     await client.aliasRegisterDirect(`/fleet/${index}`, mailbox, service.rootCapability);
@@ -31,7 +32,8 @@ async function fleetScenario(instance: Instance, members: number): Promise<void>
   }
   // Every client reaches every other by name: each Lookup is answered by the member on its core.
   for (const client of clients) {
-    for (let index = 0; index < clients.length; index++) expect(await client.call(`/fleet/${index}`, 'hi')).toEqual({ from: String(index), echo: 'hi' });
+    for (let index = 0; index < clients.length; index++)
+      expect(await client.call(`/fleet/${index}`, 'hi')).toEqual({ from: String(index), echo: 'hi' });
   }
   // The same table at every member: one listing through each client's member.
   const hashes = new Set<string>();
@@ -41,15 +43,30 @@ async function fleetScenario(instance: Instance, members: number): Promise<void>
   expect(listing.names.find((entry) => entry.name === '/fleet/all')?.destinations).toHaveLength(clients.length);
 }
 
-describe.each(['local', 'sim', 'worker'] as const)('the name-service fleet through boot() on the %s fabric', (fabric) => {
-  it(fabric === 'sim' ? `serves one name space from 2 to 4 members for every seed (${nameSpaceSeeds})` : 'serves one name space from 3 members', async () => {
-    if (fabric === 'sim') {
-      await runSeeds((seed) => withInstance({ fabric, cores: 4, seed, nameServers: 2 + (seed % 3) }, (instance) => fleetScenario(instance, 2 + (seed % 3))), { seeds: nameSpaceSeeds, seedStart: 1 });
-    } else {
-      await withInstance({ fabric, cores: 4, nameServers: 3 }, (instance) => fleetScenario(instance, 3));
-    }
-  }, sweepTimeoutMs);
-});
+describe.each(['local', 'sim', 'worker'] as const)(
+  'the name-service fleet through boot() on the %s fabric',
+  (fabric) => {
+    it(
+      fabric === 'sim'
+        ? `serves one name space from 2 to 4 members for every seed (${nameSpaceSeeds})`
+        : 'serves one name space from 3 members',
+      async () => {
+        if (fabric === 'sim') {
+          await runSeeds(
+            (seed) =>
+              withInstance({ fabric, cores: 4, seed, nameServers: 2 + (seed % 3) }, (instance) =>
+                fleetScenario(instance, 2 + (seed % 3)),
+              ),
+            { seeds: nameSpaceSeeds, seedStart: 1 },
+          );
+        } else {
+          await withInstance({ fabric, cores: 4, nameServers: 3 }, (instance) => fleetScenario(instance, 3));
+        }
+      },
+      sweepTimeoutMs,
+    );
+  },
+);
 
 /**
  * growFleet and shrinkFleet (Table 4.3) with clients on agents: a fleet of 2 grows to 4 (each newcomer
@@ -60,7 +77,8 @@ async function growAndShrink(instance: Instance): Promise<void> {
   const service = instance.nameService;
   if (service === undefined) throw new Error('booted without a name service');
   const clients: RemoteAgent[] = [];
-  for (let core = 0; core < instance.cores; core++) clients.push(await RemoteAgent.spawn(instance, core, `client-${core}`));
+  for (let core = 0; core < instance.cores; core++)
+    clients.push(await RemoteAgent.spawn(instance, core, `client-${core}`));
   const writer = clients[1]!;
   const reader = clients[3]!; // core 3: the fourth member's core
   const mailbox = await writer.createMailbox('writer');
@@ -92,12 +110,25 @@ async function growAndShrink(instance: Instance): Promise<void> {
   expect(await reader.call('/grow/shrunk', 'last')).toEqual({ from: 'writer', echo: 'last' });
 }
 
-describe.each(['local', 'sim', 'worker'] as const)('growFleet and shrinkFleet (Table 4.3) through boot() and agents on the %s fabric', (fabric) => {
-  it(fabric === 'sim' ? `grows a fleet of 2 to 4 and shrinks it to 1 for every seed (${growShrinkSeeds})` : 'grows a fleet of 2 to 4 and shrinks it to 1', async () => {
-    if (fabric === 'sim') await runSeeds((seed) => withInstance({ fabric, cores: 4, seed, nameServers: 2 }, growAndShrink), { seeds: growShrinkSeeds, seedStart: 1 });
-    else await withInstance({ fabric, cores: 4, nameServers: 2 }, growAndShrink);
-  }, sweepTimeoutMs);
-});
+describe.each(['local', 'sim', 'worker'] as const)(
+  'growFleet and shrinkFleet (Table 4.3) through boot() and agents on the %s fabric',
+  (fabric) => {
+    it(
+      fabric === 'sim'
+        ? `grows a fleet of 2 to 4 and shrinks it to 1 for every seed (${growShrinkSeeds})`
+        : 'grows a fleet of 2 to 4 and shrinks it to 1',
+      async () => {
+        if (fabric === 'sim')
+          await runSeeds((seed) => withInstance({ fabric, cores: 4, seed, nameServers: 2 }, growAndShrink), {
+            seeds: growShrinkSeeds,
+            seedStart: 1,
+          });
+        else await withInstance({ fabric, cores: 4, nameServers: 2 }, growAndShrink);
+      },
+      sweepTimeoutMs,
+    );
+  },
+);
 
 /**
  * A newcomer joins a fleet whose name table is larger than one message: 800 entries whose names alone
@@ -110,14 +141,21 @@ async function growOverLargeTable(instance: Instance): Promise<void> {
   const names: string[] = [];
   for (let box = 0; box < 4; box++) {
     const mailbox = await writer.createQueueMailbox();
-    const batch = Array.from({ length: 200 }, (_, index) => `/big/mailbox-${box}/${'x'.repeat(56)}-${index}/${'y'.repeat(60)}`);
+    const batch = Array.from(
+      { length: 200 },
+      (_, index) => `/big/mailbox-${box}/${'x'.repeat(56)}-${index}/${'y'.repeat(60)}`,
+    );
     expect(await writer.aliasRegisterDirectMany(batch, mailbox, service.rootCapability)).toBe(batch.length);
     names.push(...batch);
   }
   expect(names.join('').length).toBeGreaterThan(messageBytesMax);
   await service.growFleet(service.managementCapability);
   expect(service.members).toHaveLength(3);
-  const readers = [writer, await RemoteAgent.spawn(instance, 1, 'reader-1'), await RemoteAgent.spawn(instance, 2, 'reader-2')];
+  const readers = [
+    writer,
+    await RemoteAgent.spawn(instance, 1, 'reader-1'),
+    await RemoteAgent.spawn(instance, 2, 'reader-2'),
+  ];
   const listings = [];
   for (const reader of readers) {
     for (const name of [names[0]!, names[399]!, names[799]!]) expect((await reader.lookup(name)).type).toBe('direct');
@@ -128,15 +166,27 @@ async function growOverLargeTable(instance: Instance): Promise<void> {
   expect(new Set(listings.map((listing) => listing.tableHash)).size).toBe(1);
 }
 
-describe.each(['local', 'sim', 'worker'] as const)('growFleet over a name table larger than messageBytesMax (the table travels in parts) on the %s fabric', (fabric) => {
-  it(fabric === 'sim' ? `grows a fleet of 2 to 3 over 800 names for every seed (${largeTableSeeds})` : 'grows a fleet of 2 to 3 over 800 names', async () => {
-    if (fabric === 'sim') await runSeeds((seed) => withInstance({ fabric, cores: 3, seed, nameServers: 2 }, growOverLargeTable), { seeds: largeTableSeeds, seedStart: 1 });
-    else await withInstance({ fabric, cores: 3, nameServers: 2 }, growOverLargeTable);
-  }, sweepTimeoutMs);
-});
+describe.each(['local', 'sim', 'worker'] as const)(
+  'growFleet over a name table larger than messageBytesMax (the table travels in parts) on the %s fabric',
+  (fabric) => {
+    it(
+      fabric === 'sim'
+        ? `grows a fleet of 2 to 3 over 800 names for every seed (${largeTableSeeds})`
+        : 'grows a fleet of 2 to 3 over 800 names',
+      async () => {
+        if (fabric === 'sim')
+          await runSeeds((seed) => withInstance({ fabric, cores: 3, seed, nameServers: 2 }, growOverLargeTable), {
+            seeds: largeTableSeeds,
+            seedStart: 1,
+          });
+        else await withInstance({ fabric, cores: 3, nameServers: 2 }, growOverLargeTable);
+      },
+      sweepTimeoutMs,
+    );
+  },
+);
 
 describe('growFleet through boot() refuses a single member', () => {
-
   it('refuses to grow a single member over a local store', async () => {
     await withInstance({ fabric: 'local', cores: 2 }, async (instance) => {
       const service = instance.nameService;
@@ -145,73 +195,91 @@ describe('growFleet through boot() refuses a single member', () => {
   });
 });
 
-describe.each(['local', 'sim', 'worker'] as const)('the fleet changes under traffic (the scenario of the fleet issue) on the %s fabric', (fabric) => {
-  const clientsCount = 8;
-  const operationsPerClient = 12;
-  const simSeeds = tierCount({ fast: 10, long: 200 });
+describe.each(['local', 'sim', 'worker'] as const)(
+  'the fleet changes under traffic (the scenario of the fleet issue) on the %s fabric',
+  (fabric) => {
+    const clientsCount = 8;
+    const operationsPerClient = 12;
+    const simSeeds = tierCount({ fast: 10, long: 200 });
 
-  /**
-   * 4 members; 8 clients (agents, @fos/system/testing) register, unregister and look up while the
-   * fleet grows to 6 and shrinks to 3. The agents are spawned before the traffic starts.
-   */
-  async function trafficDuringChanges(instance: Instance): Promise<void> {
-    const service = instance.nameService;
-    if (service === undefined) throw new Error('booted without a name service');
-    const unexpected: string[] = [];
-    let changing = false;
-    let duringChanges = 0;
-    const allowed = (operation: keyof typeof nameServiceApiErrors, error: unknown): boolean =>
-      isFosError(error) && ((nameServiceApiErrors[operation] as readonly string[]).includes(error.code) || error.code === 'TIMEOUT');
-    const agents: RemoteAgent[] = [];
-    for (let index = 0; index < clientsCount; index++) agents.push(await RemoteAgent.spawn(instance, 6 + (index % 2), `client-${index}`));
-    const client = async (index: number): Promise<{ agent: RemoteAgent; held: string[] }> => {
-      const agent = agents[index]!;
-      const mailbox = await agent.createMailbox();
-      const held: string[] = [];
-      for (let step = 0; step < operationsPerClient; step++) {
-        const name = `/load/c${index}/n${step}`;
-        try {
-          const capability = await agent.aliasRegisterDirect(name, mailbox, service.rootCapability);
-          held.push(name);
-          if (changing) duringChanges++;
-          // Acknowledged: every member must know it, whichever this client reaches now.
-          const found = await agent.lookup(name).catch((error: unknown) => error);
-          if (isFosError(found) && found.code === 'NO_SUCH_NAME') unexpected.push(`${name} acknowledged, then NO_SUCH_NAME`);
-          if (step % 3 === 2) {
-            await agent.unregisterDirect(name, mailbox.location, capability);
-            held.pop();
+    /**
+     * 4 members; 8 clients (agents, @fos/system/testing) register, unregister and look up while the
+     * fleet grows to 6 and shrinks to 3. The agents are spawned before the traffic starts.
+     */
+    async function trafficDuringChanges(instance: Instance): Promise<void> {
+      const service = instance.nameService;
+      if (service === undefined) throw new Error('booted without a name service');
+      const unexpected: string[] = [];
+      let changing = false;
+      let duringChanges = 0;
+      const allowed = (operation: keyof typeof nameServiceApiErrors, error: unknown): boolean =>
+        isFosError(error) &&
+        ((nameServiceApiErrors[operation] as readonly string[]).includes(error.code) || error.code === 'TIMEOUT');
+      const agents: RemoteAgent[] = [];
+      for (let index = 0; index < clientsCount; index++)
+        agents.push(await RemoteAgent.spawn(instance, 6 + (index % 2), `client-${index}`));
+      const client = async (index: number): Promise<{ agent: RemoteAgent; held: string[] }> => {
+        const agent = agents[index]!;
+        const mailbox = await agent.createMailbox();
+        const held: string[] = [];
+        for (let step = 0; step < operationsPerClient; step++) {
+          const name = `/load/c${index}/n${step}`;
+          try {
+            const capability = await agent.aliasRegisterDirect(name, mailbox, service.rootCapability);
+            held.push(name);
+            if (changing) duringChanges++;
+            // Acknowledged: every member must know it, whichever this client reaches now.
+            const found = await agent.lookup(name).catch((error: unknown) => error);
+            if (isFosError(found) && found.code === 'NO_SUCH_NAME')
+              unexpected.push(`${name} acknowledged, then NO_SUCH_NAME`);
+            if (step % 3 === 2) {
+              await agent.unregisterDirect(name, mailbox.location, capability);
+              held.pop();
+            }
+          } catch (error) {
+            if (!allowed('register', error) && !allowed('unregister', error) && !allowed('lookup', error))
+              unexpected.push(`${name}: ${String(error)}`);
           }
-        } catch (error) {
-          if (!allowed('register', error) && !allowed('unregister', error) && !allowed('lookup', error)) unexpected.push(`${name}: ${String(error)}`);
         }
+        return { agent, held };
+      };
+      const changes = (async () => {
+        changing = true;
+        await service.growFleet(service.managementCapability);
+        await service.growFleet(service.managementCapability);
+        for (let index = 0; index < 3; index++) await service.shrinkFleet(service.managementCapability);
+        changing = false;
+      })();
+      const results = await Promise.all(Array.from({ length: clientsCount }, (_, index) => client(index)));
+      await changes;
+      expect(unexpected).toEqual([]);
+      expect(duringChanges, 'registrations acknowledged while the fleet changed').toBeGreaterThan(0);
+      expect(service.members).toHaveLength(3);
+      // No acknowledged registration is lost, and every member holds the same table.
+      const checker = results[0]!.agent;
+      for (const { held } of results)
+        for (const name of held) expect((await checker.lookup(name)).type, name).toBe('direct');
+      const hashes = new Set<string>();
+      for (let core = 0; core < 3; core++) {
+        const probe = await RemoteAgent.spawn(instance, core, `probe-${core}`);
+        hashes.add((await probe.list(service.managementCapability)).tableHash);
       }
-      return { agent, held };
-    };
-    const changes = (async () => {
-      changing = true;
-      await service.growFleet(service.managementCapability);
-      await service.growFleet(service.managementCapability);
-      for (let index = 0; index < 3; index++) await service.shrinkFleet(service.managementCapability);
-      changing = false;
-    })();
-    const results = await Promise.all(Array.from({ length: clientsCount }, (_, index) => client(index)));
-    await changes;
-    expect(unexpected).toEqual([]);
-    expect(duringChanges, 'registrations acknowledged while the fleet changed').toBeGreaterThan(0);
-    expect(service.members).toHaveLength(3);
-    // No acknowledged registration is lost, and every member holds the same table.
-    const checker = results[0]!.agent;
-    for (const { held } of results) for (const name of held) expect((await checker.lookup(name)).type, name).toBe('direct');
-    const hashes = new Set<string>();
-    for (let core = 0; core < 3; core++) {
-      const probe = await RemoteAgent.spawn(instance, core, `probe-${core}`);
-      hashes.add((await probe.list(service.managementCapability)).tableHash);
+      expect(hashes.size).toBe(1);
     }
-    expect(hashes.size).toBe(1);
-  }
 
-  it(fabric === 'sim' ? `keeps every acknowledged registration for every seed (${simSeeds})` : 'keeps every acknowledged registration', async () => {
-    if (fabric === 'sim') await runSeeds((seed) => withInstance({ fabric, cores: 8, seed, nameServers: 4 }, trafficDuringChanges), { seeds: simSeeds, seedStart: 1 });
-    else await withInstance({ fabric, cores: 8, nameServers: 4 }, trafficDuringChanges);
-  }, sweepTimeoutMs);
-});
+    it(
+      fabric === 'sim'
+        ? `keeps every acknowledged registration for every seed (${simSeeds})`
+        : 'keeps every acknowledged registration',
+      async () => {
+        if (fabric === 'sim')
+          await runSeeds((seed) => withInstance({ fabric, cores: 8, seed, nameServers: 4 }, trafficDuringChanges), {
+            seeds: simSeeds,
+            seedStart: 1,
+          });
+        else await withInstance({ fabric, cores: 8, nameServers: 4 }, trafficDuringChanges);
+      },
+      sweepTimeoutMs,
+    );
+  },
+);

@@ -15,7 +15,12 @@ import {
 export const nameServerCore = 0;
 
 /** One running member, as the booter knows it. */
-type RunningMember = { readonly index: number; readonly location: MailboxLocation; readonly capability: Capability; readonly store: StoreAddress | undefined };
+type RunningMember = {
+  readonly index: number;
+  readonly location: MailboxLocation;
+  readonly capability: Capability;
+  readonly store: StoreAddress | undefined;
+};
 
 function memberName(index: number): string {
   return `ns${String(index).padStart(2, '0')}`;
@@ -39,11 +44,18 @@ export class NameServiceFleet {
 
   private constructor(machine: Machine, limits: Partial<NameServiceLimits> | undefined) {
     this.#machine = machine;
-    this.#base = limits === undefined ? { kernelCapability: machine.kernelCapability } : { kernelCapability: machine.kernelCapability, limits };
+    this.#base =
+      limits === undefined
+        ? { kernelCapability: machine.kernelCapability }
+        : { kernelCapability: machine.kernelCapability, limits };
   }
 
   /** Starts `members` members (2 or more: a fleet over the replicated store). */
-  static async start(machine: Machine, members: number, limits: Partial<NameServiceLimits> | undefined): Promise<NameServiceFleet> {
+  static async start(
+    machine: Machine,
+    members: number,
+    limits: Partial<NameServiceLimits> | undefined,
+  ): Promise<NameServiceFleet> {
     const fleet = new NameServiceFleet(machine, limits);
     const first = await fleet.#spawn(members > 1 ? { ...fleet.#base, fleet: { member: memberName(0) } } : fleet.#base);
     fleet.rootCapability = first.rootCapability as Capability;
@@ -71,7 +83,12 @@ export class NameServiceFleet {
    */
   async growFleet(managementCapability: string): Promise<MailboxLocation> {
     this.#authorize(managementCapability);
-    if (this.#fleetCapabilities === undefined) throw new FosError('BAD_REQUEST', 'growFleet: this name service is one member over a local store; boot with nameServers >= 2 for a fleet', { value: this.#members.length });
+    if (this.#fleetCapabilities === undefined)
+      throw new FosError(
+        'BAD_REQUEST',
+        'growFleet: this name service is one member over a local store; boot with nameServers >= 2 for a fleet',
+        { value: this.#members.length },
+      );
     return this.#serialized(() => this.#join());
   }
 
@@ -84,13 +101,27 @@ export class NameServiceFleet {
   async shrinkFleet(managementCapability: string): Promise<void> {
     this.#authorize(managementCapability);
     if (this.#fleetCapabilities === undefined || this.#members.length <= 1) {
-      throw new FosError('BAD_REQUEST', `shrinkFleet: a name service keeps at least one member (it has ${this.#members.length})`, { value: this.#members.length });
+      throw new FosError(
+        'BAD_REQUEST',
+        `shrinkFleet: a name service keeps at least one member (it has ${this.#members.length})`,
+        { value: this.#members.length },
+      );
     }
     return this.#serialized(async () => {
       const leaving = this.#members[this.#members.length - 1] as RunningMember;
       // A one-shot process asks the member to leave (a process module: the same on every fabric).
-      const args: LeaveFleetMemberArgs = { location: leaving.location, capability: leaving.capability, managementCapability: this.managementCapability };
-      await this.#machine.spawn({ core: nameServerCore, name: 'fleet-shrink', module: nameServiceProcessModule, entry: 'leaveFleetMember', args: { ...args } });
+      const args: LeaveFleetMemberArgs = {
+        location: leaving.location,
+        capability: leaving.capability,
+        managementCapability: this.managementCapability,
+      };
+      await this.#machine.spawn({
+        core: nameServerCore,
+        name: 'fleet-shrink',
+        module: nameServiceProcessModule,
+        entry: 'leaveFleetMember',
+        args: { ...args },
+      });
       this.#members.splice(this.#members.indexOf(leaving), 1);
     });
   }
@@ -98,7 +129,10 @@ export class NameServiceFleet {
   async #join(): Promise<MailboxLocation> {
     const sponsor = this.#members.find((member) => member.store !== undefined)?.store;
     assert(sponsor !== undefined && this.#fleetCapabilities !== undefined, 'a fleet has a member to join through');
-    const member = await this.#spawn({ ...this.#base, fleet: { member: memberName(this.#nextIndex), sponsor, capabilities: this.#fleetCapabilities } });
+    const member = await this.#spawn({
+      ...this.#base,
+      fleet: { member: memberName(this.#nextIndex), sponsor, capabilities: this.#fleetCapabilities },
+    });
     return member.location;
   }
 
@@ -117,7 +151,10 @@ export class NameServiceFleet {
   }
 
   #authorize(managementCapability: string): void {
-    if (validateCapability(managementCapability) !== this.managementCapability) throw new FosError('PERMISSION_DENIED', 'fleet changes need the management capability returned by start', { value: 'management capability' });
+    if (validateCapability(managementCapability) !== this.managementCapability)
+      throw new FosError('PERMISSION_DENIED', 'fleet changes need the management capability returned by start', {
+        value: 'management capability',
+      });
   }
 
   /** One fleet change at a time. */

@@ -7,7 +7,12 @@
 import { tierCount } from '@fos/sim';
 import { spawnLibfos } from '@fos/libfos-messaging';
 import { formatLocation, type Capability, type MailboxLocation, type ProcessContext } from '@fos/microkernel';
-import { nameServiceCommands, newModelRun, type ExpectFunction, type NameSpaceUnderTest } from '@fos/name-service/testing';
+import {
+  nameServiceCommands,
+  newModelRun,
+  type ExpectFunction,
+  type NameSpaceUnderTest,
+} from '@fos/name-service/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BootOptions, Instance } from './index.js';
@@ -28,14 +33,18 @@ const mailboxesPerOwner = 4;
 let aliasPairsSeen = 0;
 
 /** Four mailboxes of one process on `core`, and a way to read their names (the kernel's aliases). */
-async function mailboxesOn(instance: Instance, core: number): Promise<{ locations: MailboxLocation[]; context: ProcessContext }> {
+async function mailboxesOn(
+  instance: Instance,
+  core: number,
+): Promise<{ locations: MailboxLocation[]; context: ProcessContext }> {
   let made: { locations: MailboxLocation[]; context: ProcessContext } | undefined;
   await instance.spawn({
     core,
     name: `mailboxes-${core}`,
     function: async (context) => {
       const locations: MailboxLocation[] = [];
-      for (let index = 0; index < mailboxesPerOwner; index++) locations.push((await context.kernel.createMailbox()).location);
+      for (let index = 0; index < mailboxesPerOwner; index++)
+        locations.push((await context.kernel.createMailbox()).location);
       made = { locations, context };
     },
   });
@@ -57,7 +66,9 @@ async function underTest(instance: Instance): Promise<NameSpaceUnderTest> {
     aliases: async () => {
       const pairs: string[] = [];
       for (const owner of owners) {
-        for (const location of owner.locations) for (const name of await owner.context.kernel.mailboxNames(location)) pairs.push(`${formatLocation(location)} ${name}`);
+        for (const location of owner.locations)
+          for (const name of await owner.context.kernel.mailboxNames(location))
+            pairs.push(`${formatLocation(location)} ${name}`);
       }
       aliasPairsSeen += pairs.length;
       return pairs.sort();
@@ -104,22 +115,29 @@ async function underTestThroughAgents(instance: Instance): Promise<NameSpaceUnde
 }
 
 describe('scenario model-based through boot() and agents on the worker fabric with 1 name server', () => {
-  it(`agrees with the model of the name space on ${workerRuns} random command sequences`, async () => {
-    const pairsBefore = aliasPairsSeen;
-    const commands = fc.commands(nameServiceCommands(expect as unknown as ExpectFunction), { maxCommands: 30, size: 'max' });
-    await fc.assert(
-      fc.asyncProperty(commands, async (sequence) => {
-        await withInstance({ fabric: 'worker', cores: 4, nameServers: 1 }, async (instance) => {
-          const real = await underTestThroughAgents(instance);
-          const run = newModelRun(real.root);
-          run.trace.push('(worker)');
-          await fc.asyncModelRun(() => ({ model: run, real }), sequence);
-        });
-      }),
-      { numRuns: workerRuns, seed: Number(process.env.MODEL_SEED ?? 4) },
-    );
-    expect(aliasPairsSeen).toBeGreaterThan(pairsBefore);
-  }, tierCount({ fast: 300_000, long: 3_000_000 }));
+  it(
+    `agrees with the model of the name space on ${workerRuns} random command sequences`,
+    async () => {
+      const pairsBefore = aliasPairsSeen;
+      const commands = fc.commands(nameServiceCommands(expect as unknown as ExpectFunction), {
+        maxCommands: 30,
+        size: 'max',
+      });
+      await fc.assert(
+        fc.asyncProperty(commands, async (sequence) => {
+          await withInstance({ fabric: 'worker', cores: 4, nameServers: 1 }, async (instance) => {
+            const real = await underTestThroughAgents(instance);
+            const run = newModelRun(real.root);
+            run.trace.push('(worker)');
+            await fc.asyncModelRun(() => ({ model: run, real }), sequence);
+          });
+        }),
+        { numRuns: workerRuns, seed: Number(process.env.MODEL_SEED ?? 4) },
+      );
+      expect(aliasPairsSeen).toBeGreaterThan(pairsBefore);
+    },
+    tierCount({ fast: 300_000, long: 3_000_000 }),
+  );
 });
 
 describe.each([
@@ -127,22 +145,32 @@ describe.each([
   ['sim', 1],
   ['sim', 3],
 ] as const)('scenario model-based through boot() on the %s fabric with %i name server(s)', (fabric, nameServers) => {
-  it(`agrees with the model of the name space on ${runs} random command sequences`, async () => {
-    let bootSeed = 0;
-    const commands = fc.commands(nameServiceCommands(expect as unknown as ExpectFunction), { maxCommands: 30, size: 'max' });
-    await fc.assert(
-      fc.asyncProperty(commands, async (sequence) => {
-        bootSeed++;
-        const options: BootOptions = fabric === 'sim' ? { fabric: 'sim', cores: 4, seed: bootSeed, nameServers } : { fabric: 'local', cores: 4, nameServers };
-        await withInstance(options, async (instance) => {
-          const real = await underTest(instance);
-          const run = newModelRun(real.root);
-          run.trace.push(fabric === 'sim' ? `(sim seed=${bootSeed}, ${nameServers} name server(s))` : '(local)');
-          await fc.asyncModelRun(() => ({ model: run, real }), sequence);
-        });
-      }),
-      { numRuns: runs, seed: Number(process.env.MODEL_SEED ?? 4) },
-    );
-    expect(aliasPairsSeen).toBeGreaterThan(0);
-  }, tierCount({ fast: 300_000, long: 3_000_000 }));
+  it(
+    `agrees with the model of the name space on ${runs} random command sequences`,
+    async () => {
+      let bootSeed = 0;
+      const commands = fc.commands(nameServiceCommands(expect as unknown as ExpectFunction), {
+        maxCommands: 30,
+        size: 'max',
+      });
+      await fc.assert(
+        fc.asyncProperty(commands, async (sequence) => {
+          bootSeed++;
+          const options: BootOptions =
+            fabric === 'sim'
+              ? { fabric: 'sim', cores: 4, seed: bootSeed, nameServers }
+              : { fabric: 'local', cores: 4, nameServers };
+          await withInstance(options, async (instance) => {
+            const real = await underTest(instance);
+            const run = newModelRun(real.root);
+            run.trace.push(fabric === 'sim' ? `(sim seed=${bootSeed}, ${nameServers} name server(s))` : '(local)');
+            await fc.asyncModelRun(() => ({ model: run, real }), sequence);
+          });
+        }),
+        { numRuns: runs, seed: Number(process.env.MODEL_SEED ?? 4) },
+      );
+      expect(aliasPairsSeen).toBeGreaterThan(0);
+    },
+    tierCount({ fast: 300_000, long: 3_000_000 }),
+  );
 });

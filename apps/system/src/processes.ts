@@ -18,7 +18,12 @@ const nameSchema = z.string().min(1).max(255);
 
 function parseArgs<T>(entry: string, schema: z.ZodType<T>, args: MessageBody): T {
   const parsed = schema.safeParse(args);
-  if (!parsed.success) throw new FosError('BAD_REQUEST', `${entry}: bad args: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`, { value: args });
+  if (!parsed.success)
+    throw new FosError(
+      'BAD_REQUEST',
+      `${entry}: bad args: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+      { value: args },
+    );
   return parsed.data;
 }
 
@@ -34,7 +39,12 @@ export async function reserveDomain(context: ProcessContext, args: MessageBody):
   return { domain, capability: reserved };
 }
 
-const memberArgsSchema = z.object({ name: nameSchema, fleet: nameSchema, capability: capabilitySchema, weight: z.number().int().min(1).max(1000) });
+const memberArgsSchema = z.object({
+  name: nameSchema,
+  fleet: nameSchema,
+  capability: capabilitySchema,
+  weight: z.number().int().min(1).max(1000),
+});
 
 /**
  * A member of an echo fleet: serves a mailbox registered as `args.name`, added to the indirect name
@@ -57,7 +67,10 @@ const clientArgsSchema = z.object({
   payloadBytes: z.number().int().min(1).max(demoPayloadBytesMax),
 });
 
-const echoSchema = z.object({ member: z.string(), echo: z.object({ sequence: z.number().int(), payload: z.instanceof(Uint8Array) }) });
+const echoSchema = z.object({
+  member: z.string(),
+  echo: z.object({ sequence: z.number().int(), payload: z.instanceof(Uint8Array) }),
+});
 
 /** What the demo client returns to its spawner. */
 export type DemoClientResult = {
@@ -89,12 +102,22 @@ export async function demoClient(context: ProcessContext, args: MessageBody): Pr
     fillPayload(payload, sequence);
     const answer = echoSchema.safeParse((await libfos.call(fleet, { sequence, payload })).body);
     assert(answer.success, `the answer to request ${sequence} has the shape of an echo`);
-    assert(answer.data.echo.sequence === sequence, `the answer to request ${sequence} carries its sequence number (got ${answer.data.echo.sequence})`);
+    assert(
+      answer.data.echo.sequence === sequence,
+      `the answer to request ${sequence} carries its sequence number (got ${answer.data.echo.sequence})`,
+    );
     assert(sameBytes(answer.data.echo.payload, payload), `the answer to request ${sequence} carries its payload`);
     byMember[answer.data.member] = (byMember[answer.data.member] ?? 0) + 1;
     verified++;
   }
-  const result: DemoClientResult = { roundTrips: messages, payloadBytes, verified, byMember, lookups: libfos.stats().lookups, machineElapsedMs: context.clock.now() - startedMs };
+  const result: DemoClientResult = {
+    roundTrips: messages,
+    payloadBytes,
+    verified,
+    byMember,
+    lookups: libfos.stats().lookups,
+    machineElapsedMs: context.clock.now() - startedMs,
+  };
   await libfos.close();
   return { ...result };
 }
@@ -105,7 +128,9 @@ const listArgsSchema = z.object({ capability: capabilitySchema, under: nameSchem
 export async function nameSpaceListing(context: ProcessContext, args: MessageBody): Promise<MessageBody> {
   const { capability, under } = parseArgs('nameSpaceListing', listArgsSchema, args);
   const libfos = await createLibfos(context);
-  const listing: ListResult = await libfos.run(() => libfos.nameService.list(under === undefined ? { capability } : { capability, under }));
+  const listing: ListResult = await libfos.run(() =>
+    libfos.nameService.list(under === undefined ? { capability } : { capability, under }),
+  );
   await libfos.close();
   context.exit();
   return { ...listing };

@@ -134,7 +134,12 @@ async function migration(instance: Instance, channelAfterSends: number | undefin
   const mailbox = await old.createMailbox('old');
   const nameCapability = await old.aliasRegisterDirect('/svc/member', mailbox, root);
   await old.aliasRegisterIndirect('/svc/fleet', '/svc/member', root);
-  const client = await RemoteAgent.spawn(instance, 2, 'client', channelAfterSends === undefined ? {} : { channelAfterSends });
+  const client = await RemoteAgent.spawn(
+    instance,
+    2,
+    'client',
+    channelAfterSends === undefined ? {} : { channelAfterSends },
+  );
   await client.streamStart('/svc/member', { window: migrationWindow, intervalMs: migrationIntervalMs });
   await client.streamWait(migrationBefore);
   // The move, while the stream goes on.
@@ -171,7 +176,10 @@ function expectShares(counts: Map<string, number>, weights: Record<string, numbe
   const total = Object.values(weights).reduce((sum, weight) => sum + weight, 0);
   for (const [name, weight] of Object.entries(weights)) {
     const expected = (lookups * weight) / total;
-    expect(Math.abs((counts.get(name) ?? 0) - expected), `${name}: ${counts.get(name) ?? 0} of ${lookups}, expected ${expected} ±10%`).toBeLessThanOrEqual(expected * 0.1);
+    expect(
+      Math.abs((counts.get(name) ?? 0) - expected),
+      `${name}: ${counts.get(name) ?? 0} of ${lookups}, expected ${expected} ±10%`,
+    ).toBeLessThanOrEqual(expected * 0.1);
   }
 }
 
@@ -189,13 +197,21 @@ async function loadBalancing(instance: Instance): Promise<void> {
     await memberAgent.aliasRegisterIndirect('/lb/svc', `/lb/${index}`, root, { weight: index });
   }
   const client = await RemoteAgent.spawn(instance, 1, 'client');
-  expectShares(await client.lookupShares('/lb/svc', balancingLookups, balancingConcurrency), { '/lb/1': 1, '/lb/2': 2, '/lb/3': 3, '/lb/4': 4 }, balancingLookups);
+  expectShares(
+    await client.lookupShares('/lb/svc', balancingLookups, balancingConcurrency),
+    { '/lb/1': 1, '/lb/2': 2, '/lb/3': 3, '/lb/4': 4 },
+    balancingLookups,
+  );
   const moved = await RemoteAgent.spawn(instance, 1, 'lb-1-moved');
   const mailbox = await moved.createQueueMailbox();
   await moved.aliasRegisterDirect('/lb/1', mailbox, nameCapabilities[0] as Capability);
   const lookedUp = await client.lookup('/lb/1');
   expect(lookedUp.type === 'direct' && lookedUp).toMatchObject({ location: mailbox.location });
-  expectShares(await client.lookupShares('/lb/svc', balancingLookups, balancingConcurrency), { '/lb/1': 1 * 4, '/lb/2': 2 * 2, '/lb/3': 3 * 2, '/lb/4': 4 * 2 }, balancingLookups);
+  expectShares(
+    await client.lookupShares('/lb/svc', balancingLookups, balancingConcurrency),
+    { '/lb/1': 1 * 4, '/lb/2': 2 * 2, '/lb/3': 3 * 2, '/lb/4': 4 * 2 },
+    balancingLookups,
+  );
 }
 
 /** The fabrics the portable scenarios run on, and the seeds of each scenario on `sim`. */
@@ -211,8 +227,13 @@ describe.each(fabrics)('scenario loadBalancing through boot() and agents on the 
 });
 
 describe.each(fabrics)('the scenarios through boot() and agents on the %s fabric', (fabric) => {
-  it.each(Object.entries(scenarios))(fabric === 'sim' ? `scenario %s holds for every seed (${simSeeds})` : 'scenario %s holds', async (_, scenario) => {
-    if (fabric === 'sim') await runSeeds((seed) => withInstance({ fabric, cores: 4, seed }, scenario), { seeds: simSeeds, seedStart: 1 });
-    else await withInstance({ fabric, cores: 4 }, scenario);
-  }, sweepTimeoutMs);
+  it.each(Object.entries(scenarios))(
+    fabric === 'sim' ? `scenario %s holds for every seed (${simSeeds})` : 'scenario %s holds',
+    async (_, scenario) => {
+      if (fabric === 'sim')
+        await runSeeds((seed) => withInstance({ fabric, cores: 4, seed }, scenario), { seeds: simSeeds, seedStart: 1 });
+      else await withInstance({ fabric, cores: 4 }, scenario);
+    },
+    sweepTimeoutMs,
+  );
 });

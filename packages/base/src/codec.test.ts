@@ -8,7 +8,11 @@ function refusal(body: unknown, bytesMax?: number): string | undefined {
     encodeBody(body, bytesMax);
     return undefined;
   } catch (error) {
-    return hasFosErrorCode(error, 'BAD_REQUEST') ? 'BAD_REQUEST' : hasFosErrorCode(error, 'MESSAGE_TOO_LARGE') ? 'MESSAGE_TOO_LARGE' : String(error);
+    return hasFosErrorCode(error, 'BAD_REQUEST')
+      ? 'BAD_REQUEST'
+      : hasFosErrorCode(error, 'MESSAGE_TOO_LARGE')
+        ? 'MESSAGE_TOO_LARGE'
+        : String(error);
   }
 }
 
@@ -48,7 +52,12 @@ describe('message bodies', () => {
     ['a function', { f: () => 1 }],
     ['a symbol', Symbol('s')],
     ['a Map', new Map()],
-    ['a class instance', new (class Point { x = 1; })()],
+    [
+      'a class instance',
+      new (class Point {
+        x = 1;
+      })(),
+    ],
     ['NaN', Number.NaN],
     ['Infinity', [Infinity]],
     ['a bigint beyond 64 bits', 2n ** 64n],
@@ -100,10 +109,33 @@ describe('the fast body check', () => {
   // Values a body may hold and values it may not, nested anywhere.
   const leaf = fc.oneof(
     fc.anything(),
-    fc.constantFrom<unknown>(Number.NaN, Number.POSITIVE_INFINITY, -0, 2n ** 64n, -(2n ** 63n) - 1n, 2n ** 64n - 1n, new Date(Number.NaN), new Date(5), new Map(), new Set(), new Point(), () => 1, Symbol('s'), Object.create(null), new Uint8Array(3), [undefined], sparseArray()),
+    fc.constantFrom<unknown>(
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      -0,
+      2n ** 64n,
+      -(2n ** 63n) - 1n,
+      2n ** 64n - 1n,
+      new Date(Number.NaN),
+      new Date(5),
+      new Map(),
+      new Set(),
+      new Point(),
+      () => 1,
+      Symbol('s'),
+      Object.create(null),
+      new Uint8Array(3),
+      [undefined],
+      sparseArray(),
+    ),
   );
   const value = fc.letrec<{ tree: unknown }>((tie) => ({
-    tree: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('tree'), { maxLength: 4 }), fc.dictionary(fc.string({ maxLength: 4 }), tie('tree'), { maxKeys: 4 })),
+    tree: fc.oneof(
+      { depthSize: 'small' },
+      leaf,
+      fc.array(tie('tree'), { maxLength: 4 }),
+      fc.dictionary(fc.string({ maxLength: 4 }), tie('tree'), { maxKeys: 4 }),
+    ),
   })).tree;
 
   it('never accepts what the full check refuses, and accepts every plain body the full check accepts', () => {
@@ -113,7 +145,13 @@ describe('the fast body check', () => {
       }),
       { numRuns: 5_000 },
     );
-    for (const plain of [{ a: [1, 'x', { b: null }], c: 2n, d: new Uint8Array(2), e: new Date(1), f: undefined }, [true, false], 'text', 1.5]) expect(plainBody(plain, 0)).toBe(true);
+    for (const plain of [
+      { a: [1, 'x', { b: null }], c: 2n, d: new Uint8Array(2), e: new Date(1), f: undefined },
+      [true, false],
+      'text',
+      1.5,
+    ])
+      expect(plainBody(plain, 0)).toBe(true);
   });
 
   it('leaves depth to the full check at bodyDepthMax + 1', () => {

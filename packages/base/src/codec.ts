@@ -33,7 +33,7 @@ const copyingUnpackr = new Packr({ ...codecOptions, copyBuffers: true });
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
-  if (typeof value === 'object') return (value).constructor?.name ?? 'object without prototype';
+  if (typeof value === 'object') return value.constructor?.name ?? 'object without prototype';
   return typeof value;
 }
 
@@ -106,7 +106,8 @@ function checkBody(value: unknown, path: string, depth: number): void {
         return;
       }
       const prototype: unknown = Object.getPrototypeOf(value);
-      if (prototype !== Object.prototype && prototype !== null) refuse(path, `is a ${describe(value)}, not a plain object`, value);
+      if (prototype !== Object.prototype && prototype !== null)
+        refuse(path, `is a ${describe(value)}, not a plain object`, value);
       for (const [key, item] of Object.entries(value)) checkBody(item, `${path}.${key}`, depth + 1);
       return;
     }
@@ -133,7 +134,11 @@ export function encodeBodyTransient(body: unknown, bytesMax: number = messageByt
   if (!plainBody(body, 0)) checkBody(body, 'body', 0);
   const packed = packr.pack(body, RESET_BUFFER_MODE);
   if (packed.length > bytesMax) {
-    throw new FosError('MESSAGE_TOO_LARGE', `message body of ${packed.length} bytes exceeds messageBytesMax (${bytesMax})`, { value: packed.length });
+    throw new FosError(
+      'MESSAGE_TOO_LARGE',
+      `message body of ${packed.length} bytes exceeds messageBytesMax (${bytesMax})`,
+      { value: packed.length },
+    );
   }
   return packed;
 }

@@ -44,7 +44,11 @@ export class FosError extends Error {
   /** Machine-readable extras. */
   readonly details: FosErrorDetails;
 
-  constructor(code: FosErrorCode, message: string, options: { value?: unknown; details?: FosErrorDetails; cause?: unknown } = {}) {
+  constructor(
+    code: FosErrorCode,
+    message: string,
+    options: { value?: unknown; details?: FosErrorDetails; cause?: unknown } = {},
+  ) {
     super(`${code}: ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'FosError';
     this.code = code;

@@ -9,7 +9,17 @@ export { assert, AssertionError } from './assert.js';
 export { copyBody, decodeBody, encodeBody, encodeBodyTransient, type MessageBody } from './codec.js';
 
 // Names: parsing, validation, the well-known names and domains, aliases.
-export { aliasOf, isUnderSubdomain, nameServiceName, parentDomain, parseName, rootDomain, temporaryDomain, validateName, validateSubdomain } from './names.js';
+export {
+  aliasOf,
+  isUnderSubdomain,
+  nameServiceName,
+  parentDomain,
+  parseName,
+  rootDomain,
+  temporaryDomain,
+  validateName,
+  validateSubdomain,
+} from './names.js';
 
 // The limits of names and bodies.
 export { bodyDepthMax, messageBytesMax, nameCharactersMax, nameDepthMax, nameSegmentCharactersMax } from './limits.js';
@@ -17,4 +27,11 @@ export { bodyDepthMax, messageBytesMax, nameCharactersMax, nameDepthMax, nameSeg
 // Time and chance, injected: the interfaces, and the real implementations (a simulation brings its own).
 export type { Clock, Timer } from './clock.js';
 export { Uint32RandomSource, type RandomSource } from './random.js';
-export { CryptoRandom, nextTurn, SystemClock, systemTimerDelayMsMax, writeErrorLine, type SystemClockOptions } from './real.js';
+export {
+  CryptoRandom,
+  nextTurn,
+  SystemClock,
+  systemTimerDelayMsMax,
+  writeErrorLine,
+  type SystemClockOptions,
+} from './real.js';

@@ -44,7 +44,8 @@ export function parseName(text: unknown): ParsedName {
       throw invalid(text, `has a segment longer than nameSegmentCharactersMax (${nameSegmentCharactersMax})`);
     }
     if (segment === '.' || segment === '..') throw invalid(text, `has a "${segment}" segment`);
-    if (!segmentPattern.test(segment)) throw invalid(text, `has a segment with a character outside [A-Za-z0-9_.-]: "${segment}"`);
+    if (!segmentPattern.test(segment))
+      throw invalid(text, `has a segment with a character outside [A-Za-z0-9_.-]: "${segment}"`);
   }
   return { text, segments, isSubdomain };
 }

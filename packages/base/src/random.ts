@@ -40,7 +40,9 @@ export abstract class Uint32RandomSource implements RandomSource {
    */
   nextInt(maxExclusive: number): number {
     if (!Number.isSafeInteger(maxExclusive) || maxExclusive < 1) {
-      throw new RangeError(`RandomSource.nextInt: maxExclusive must be an integer in [1, ${Number.MAX_SAFE_INTEGER}], got ${String(maxExclusive)}`);
+      throw new RangeError(
+        `RandomSource.nextInt: maxExclusive must be an integer in [1, ${Number.MAX_SAFE_INTEGER}], got ${String(maxExclusive)}`,
+      );
     }
     if (maxExclusive <= twoPow32) {
       const limit = twoPow32 - (twoPow32 % maxExclusive);

@@ -104,7 +104,8 @@ export class CryptoRandom extends Uint32RandomSource {
   /** Uniform integer in [0, maxExclusive): `node:crypto.randomInt` below 2^48, rejection sampling above. */
   override nextInt(maxExclusive: number): number {
     // Larger ranges, and bad bounds (which the shared sampler words as a RangeError), go to the sampler.
-    if (Number.isSafeInteger(maxExclusive) && maxExclusive >= 1 && maxExclusive <= cryptoRandomIntRangeMax) return randomInt(maxExclusive);
+    if (Number.isSafeInteger(maxExclusive) && maxExclusive >= 1 && maxExclusive <= cryptoRandomIntRangeMax)
+      return randomInt(maxExclusive);
     return super.nextInt(maxExclusive);
   }
 

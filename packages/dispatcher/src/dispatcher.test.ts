@@ -4,7 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { dispatcherProcess, testMachine, type DispatcherProcess, type TestFabricKind } from './internal/testing.js';
 import type { Machine } from '@fos/microkernel';
 
-async function withMachine(kind: TestFabricKind, run: (machine: Machine, crashes: string[]) => Promise<void>, seed = 1): Promise<void> {
+async function withMachine(
+  kind: TestFabricKind,
+  run: (machine: Machine, crashes: string[]) => Promise<void>,
+  seed = 1,
+): Promise<void> {
   const { machine, crashes } = testMachine(kind, seed);
   try {
     await run(machine, crashes);
@@ -13,14 +17,22 @@ async function withMachine(kind: TestFabricKind, run: (machine: Machine, crashes
   }
 }
 
-
 describe.each(['local', 'sim'] as const)('dispatcher on %s fabric', (kind) => {
   it('runs each request in its own thread and answers the caller', () =>
     withMachine(kind, async (machine) => {
       const server = await dispatcherProcess(machine, 1, 'server');
-      const echo = await server.serve('/svc/echo', { handler: (request, thread) => ({ echoed: request.body, from: request.sender.process, same: thread.request === request }) });
+      const echo = await server.serve('/svc/echo', {
+        handler: (request, thread) => ({
+          echoed: request.body,
+          from: request.sender.process,
+          same: thread.request === request,
+        }),
+      });
       const client = await dispatcherProcess(machine, 2, 'client');
-      const answer = await client.dispatcher.spawnThread('main', async (thread) => (await thread.call(echo, 'hello')).body);
+      const answer = await client.dispatcher.spawnThread(
+        'main',
+        async (thread) => (await thread.call(echo, 'hello')).body,
+      );
       expect(answer).toEqual({ echoed: 'hello', from: client.context.process, same: true });
       expect(await client.dispatcher.spawnThread('no request', async (thread) => thread.request)).toBeUndefined();
       // The server's thread ends once the kernel has accepted its answer, which may come after the caller has it.
@@ -57,11 +69,25 @@ describe.each(['local', 'sim'] as const)('dispatcher on %s fabric', (kind) => {
       const handled: unknown[] = [];
       const service = await server.serve('/svc/strict', { handler: (request) => void handled.push(request.body) });
       const client = await dispatcherProcess(machine, 2, 'client');
-      const garbage = [{ fos: 'request', token: -1, replyTo: client.dispatcher.replyAddress, budget: 5, body: 1 }, { fos: 'request', token: 1, body: 2 }, { nothing: true }, 'plain text', { fos: 'message' }];
-      for (const body of garbage) await client.context.kernel.ukSend(service.name!, service.location, service.capability, body);
+      const garbage = [
+        { fos: 'request', token: -1, replyTo: client.dispatcher.replyAddress, budget: 5, body: 1 },
+        { fos: 'request', token: 1, body: 2 },
+        { nothing: true },
+        'plain text',
+        { fos: 'message' },
+      ];
+      for (const body of garbage)
+        await client.context.kernel.ukSend(service.name!, service.location, service.capability, body);
       const reply = server.dispatcher.replyAddress;
-      await client.context.kernel.ukSend('/test/server/reply', reply.location, reply.capability, { fos: 'response', token: 'x', ok: true });
-      await client.context.kernel.ukSend(service.name!, service.location, service.capability, { fos: 'message', body: 'fine' });
+      await client.context.kernel.ukSend('/test/server/reply', reply.location, reply.capability, {
+        fos: 'response',
+        token: 'x',
+        ok: true,
+      });
+      await client.context.kernel.ukSend(service.name!, service.location, service.capability, {
+        fos: 'message',
+        body: 'fine',
+      });
       await until(client, () => handled.length === 1);
       await server.dispatcher.whenIdle();
       expect(handled).toEqual(['fine']);
@@ -86,8 +112,14 @@ describe.each(['local', 'sim'] as const)('dispatcher on %s fabric', (kind) => {
         for (let index = 0; index < 3; index++) await thread.send(high, index);
       });
       // Both mailboxes hold messages before the dispatcher serves either.
-      server.dispatcher.register(low.location, { priority: 0, handler: (request) => void order.push(`low ${JSON.stringify(request.body)}`) });
-      server.dispatcher.register(high.location, { priority: 10, handler: (request) => void order.push(`high ${JSON.stringify(request.body)}`) });
+      server.dispatcher.register(low.location, {
+        priority: 0,
+        handler: (request) => void order.push(`low ${JSON.stringify(request.body)}`),
+      });
+      server.dispatcher.register(high.location, {
+        priority: 10,
+        handler: (request) => void order.push(`high ${JSON.stringify(request.body)}`),
+      });
       await server.dispatcher.whenIdle();
       expect(order).toEqual(['high 0', 'high 1', 'high 2', 'low 0', 'low 1', 'low 2']);
     }));
@@ -169,10 +201,18 @@ describe.each(['local', 'sim'] as const)('dispatcher operations on %s fabric', (
       });
       const clients = await Promise.all([0, 2].map((core) => dispatcherProcess(machine, core, `client${core}`)));
       const answers = clients.flatMap((client, clientIndex) =>
-        Array.from({ length: 12 }, (_, index) => client.dispatcher.spawnThread(`caller${index}`, async (thread) => (await thread.call(bounded, clientIndex * 100 + index)).body)),
+        Array.from({ length: 12 }, (_, index) =>
+          client.dispatcher.spawnThread(
+            `caller${index}`,
+            async (thread) => (await thread.call(bounded, clientIndex * 100 + index)).body,
+          ),
+        ),
       );
       const results = (await Promise.all(answers)) as number[];
-      expect(results.sort((left, right) => left - right)).toEqual([...Array.from({ length: 12 }, (_, index) => index), ...Array.from({ length: 12 }, (_, index) => 100 + index)]);
+      expect(results.sort((left, right) => left - right)).toEqual([
+        ...Array.from({ length: 12 }, (_, index) => index),
+        ...Array.from({ length: 12 }, (_, index) => 100 + index),
+      ]);
       expect(server.dispatcher.stats().mailboxes[0]?.liveThreadsPeak).toBe(4);
       expect(server.dispatcher.stats().requestsHandled).toBe(24);
       expect(clients.reduce((sum, client) => sum + client.sendCounters.wouldBlock, 0)).toBeGreaterThan(0);
@@ -194,7 +234,12 @@ describe.each(['local', 'sim'] as const)('dispatcher operations on %s fabric', (
         handler: async (request, thread) => {
           const startedMs = server.context.clock.now();
           const outcome = await thread.call(slow, 'x', { timeoutMs: 10_000 }).catch((error: unknown) => error);
-          nested.push({ code: isFosError(outcome) ? outcome.code : 'answered', startedMs, endedMs: server.context.clock.now(), deadlineMs: request.deadlineMs });
+          nested.push({
+            code: isFosError(outcome) ? outcome.code : 'answered',
+            startedMs,
+            endedMs: server.context.clock.now(),
+            deadlineMs: request.deadlineMs,
+          });
           // Past the deadline (whole milliseconds of a timer may end it a fraction early): answer late.
           await thread.sleep(20);
           return 'too late to matter';
@@ -202,7 +247,9 @@ describe.each(['local', 'sim'] as const)('dispatcher operations on %s fabric', (
       });
       const client = await dispatcherProcess(machine, 2, 'client');
       const callerStartedMs = client.context.clock.now();
-      expect(await client.dispatcher.spawnThread('main', (thread) => codeOf(thread.call(middle, 'go', { timeoutMs: 50 })))).toBe('TIMEOUT');
+      expect(
+        await client.dispatcher.spawnThread('main', (thread) => codeOf(thread.call(middle, 'go', { timeoutMs: 50 }))),
+      ).toBe('TIMEOUT');
       await until(client, () => nested.length === 1);
       const seen = nested[0]!;
       expect(seen.deadlineMs).toBeTypeOf('number');
@@ -218,7 +265,11 @@ describe.each(['local', 'sim'] as const)('dispatcher operations on %s fabric', (
       await until(client, () => server.dispatcher.stats().responsesLate === 1);
       // A caller that gives up before its request is even taken: the request is dropped as expired.
       backend.dispatcher.pause();
-      expect(await client.dispatcher.spawnThread('main', (thread) => codeOf(thread.call(slow, 'too late', { timeoutMs: 20 })))).toBe('TIMEOUT');
+      expect(
+        await client.dispatcher.spawnThread('main', (thread) =>
+          codeOf(thread.call(slow, 'too late', { timeoutMs: 20 })),
+        ),
+      ).toBe('TIMEOUT');
       await client.dispatcher.spawnThread('wait', (thread) => thread.sleep(30));
       backend.dispatcher.resume();
       await until(client, () => backend.dispatcher.stats().requestsExpired === 1);
@@ -236,7 +287,10 @@ describe.each(['local', 'sim'] as const)('dispatcher operations on %s fabric', (
         },
       });
       const client = await dispatcherProcess(machine, 2, 'client', { callTimeoutMsDefault: 100 });
-      const body = await client.dispatcher.spawnThread('main', async (thread) => (await thread.call(slow, 'x', { deadline: 'none' })).body);
+      const body = await client.dispatcher.spawnThread(
+        'main',
+        async (thread) => (await thread.call(slow, 'x', { deadline: 'none' })).body,
+      );
       expect(body).toBe('eventually');
       expect(seen).toEqual([undefined]);
       expect(await client.dispatcher.spawnThread('main', (thread) => codeOf(thread.call(slow, 'y')))).toBe('TIMEOUT');
@@ -288,7 +342,11 @@ describe.each(['local', 'sim'] as const)('dispatcher operations on %s fabric', (
           { timeoutMs: 100 },
         ),
       );
-      expect(outcomes.map((outcome) => (outcome.ok ? outcome.body : outcome.error.code))).toEqual(['member0:"v"', 'CONFLICT', 'TIMEOUT']);
+      expect(outcomes.map((outcome) => (outcome.ok ? outcome.body : outcome.error.code))).toEqual([
+        'member0:"v"',
+        'CONFLICT',
+        'TIMEOUT',
+      ]);
       expect(await originator.dispatcher.spawnThread('none', (thread) => thread.callAll([]))).toEqual([]);
     }));
 
@@ -312,7 +370,9 @@ describe.each(['local', 'sim'] as const)('dispatcher operations on %s fabric', (
       });
       await Promise.all(waiters);
       expect(order).toEqual(['signal returned', 'broadcast returned', 'a', 'b', 'c']);
-      const timedOut = await process.dispatcher.spawnThread('late', (thread) => codeOf(thread.wait(condition, { timeoutMs: 5 })));
+      const timedOut = await process.dispatcher.spawnThread('late', (thread) =>
+        codeOf(thread.wait(condition, { timeoutMs: 5 })),
+      );
       expect(timedOut).toBe('TIMEOUT');
       expect(condition.waiting).toBe(0);
     }));
@@ -320,9 +380,15 @@ describe.each(['local', 'sim'] as const)('dispatcher operations on %s fabric', (
   it('waits for any Promise with waitFor, and crashes a thread that awaits one without it, naming it', () =>
     withMachine(kind, async (machine, crashes) => {
       const process = await dispatcherProcess(machine, 1, 'solo');
-      const mailbox = await process.dispatcher.spawnThread('syscall', (thread) => thread.waitFor(process.context.kernel.createMailbox()));
+      const mailbox = await process.dispatcher.spawnThread('syscall', (thread) =>
+        thread.waitFor(process.context.kernel.createMailbox()),
+      );
       expect(mailbox.location.core).toBe(1);
-      expect(await process.dispatcher.spawnThread('rejects', (thread) => codeOf(thread.waitFor(Promise.reject(new FosError('CONFLICT', 'x')))))).toBe('CONFLICT');
+      expect(
+        await process.dispatcher.spawnThread('rejects', (thread) =>
+          codeOf(thread.waitFor(Promise.reject(new FosError('CONFLICT', 'x')))),
+        ),
+      ).toBe('CONFLICT');
       const broken = await dispatcherProcess(machine, 2, 'broken');
       void broken.dispatcher.spawnThread('stray', async () => {
         await new Promise((resolve) => setTimeout(resolve, 20));
@@ -349,8 +415,12 @@ describe.each(['local', 'sim'] as const)('dispatcher operations on %s fabric', (
       await until(server, () => server.dispatcher.stats().repliesUndeliverable === 1);
       expect(server.logs.join('\n')).toMatch(/could not be delivered/);
       const client = await dispatcherProcess(machine, 3, 'client');
-      expect(await client.dispatcher.spawnThread('again', async (thread) => (await thread.call(service, 'y')).body)).toBe('late answer');
-      void client.dispatcher.spawnThread('bug', (thread) => thread.call(service, 'bug', { timeoutMs: 1000 }).catch(() => undefined));
+      expect(
+        await client.dispatcher.spawnThread('again', async (thread) => (await thread.call(service, 'y')).body),
+      ).toBe('late answer');
+      void client.dispatcher.spawnThread('bug', (thread) =>
+        thread.call(service, 'bug', { timeoutMs: 1000 }).catch(() => undefined),
+      );
       expect((await server.context.exited).crashed).toBe(true);
       expect(crashes.join('\n')).toMatch(/handler bug/);
     }));
@@ -372,7 +442,13 @@ describe('dispatcher under SimFabric', () => {
           },
         });
         const clients = await Promise.all([0, 2, 3].map((core) => dispatcherProcess(machine, core, `c${core}`)));
-        await Promise.all(clients.flatMap((client, index) => [0, 1, 2].map((call) => client.dispatcher.spawnThread('call', (thread) => thread.call(service, `${index}.${call}`)))));
+        await Promise.all(
+          clients.flatMap((client, index) =>
+            [0, 1, 2].map((call) =>
+              client.dispatcher.spawnThread('call', (thread) => thread.call(service, `${index}.${call}`)),
+            ),
+          ),
+        );
       } finally {
         await machine.shutdown();
       }

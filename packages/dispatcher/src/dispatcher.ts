@@ -1,12 +1,4 @@
-import {
-  assert,
-  AssertionError,
-  FosError,
-  isFosError,
-  nextTurn,
-  type Clock,
-  type MessageBody,
-} from '@fos/base';
+import { assert, AssertionError, FosError, isFosError, nextTurn, type Clock, type MessageBody } from '@fos/base';
 import {
   formatLocation,
   sameLocation,
@@ -15,7 +7,17 @@ import {
   type ReceivedMessage,
   type SystemCalls,
 } from '@fos/microkernel';
-import { asError, createCondition as newCondition, deferred, responseOutcome, threadScope, ThreadImpl, type Outcome, type PendingCall, type ThreadHost } from './internal/threads.js';
+import {
+  asError,
+  createCondition as newCondition,
+  deferred,
+  responseOutcome,
+  threadScope,
+  ThreadImpl,
+  type Outcome,
+  type PendingCall,
+  type ThreadHost,
+} from './internal/threads.js';
 import { callTimeoutMsMax, defaultDispatcherLimits, dispatcherMailboxesMax, type DispatcherLimits } from './limits.js';
 import type { Condition, Thread } from './thread.js';
 import type { CallOptions, IncomingRequest, ReplyAddress, RequestHandler, SendFunction } from './types.js';
@@ -69,7 +71,11 @@ export interface DispatcherStats {
   readonly repliesUndeliverable: number;
   readonly envelopesMalformed: number;
   /** Per served mailbox: live request threads now and at most. */
-  readonly mailboxes: ReadonlyArray<{ readonly location: MailboxLocation; readonly liveThreads: number; readonly liveThreadsPeak: number }>;
+  readonly mailboxes: ReadonlyArray<{
+    readonly location: MailboxLocation;
+    readonly liveThreads: number;
+    readonly liveThreadsPeak: number;
+  }>;
 }
 
 interface ServedMailbox {
@@ -115,7 +121,14 @@ export class Dispatcher implements ThreadHost {
   private stopped = false;
   private current: ThreadImpl | undefined;
   private threadsLive = 0;
-  private counters = { requestsHandled: 0, requestsExpired: 0, responsesLate: 0, followUpsDropped: 0, repliesUndeliverable: 0, envelopesMalformed: 0 };
+  private counters = {
+    requestsHandled: 0,
+    requestsExpired: 0,
+    responsesLate: 0,
+    followUpsDropped: 0,
+    repliesUndeliverable: 0,
+    envelopesMalformed: 0,
+  };
 
   constructor(options: DispatcherOptions) {
     this.kernel = options.kernel;
@@ -135,13 +148,32 @@ export class Dispatcher implements ThreadHost {
   register(location: MailboxLocation, options: RegisterOptions): void {
     assert(!this.stopped, 'register on a running dispatcher');
     if (this.served.length >= dispatcherMailboxesMax) {
-      throw new FosError('LIMIT_EXCEEDED', `a dispatcher serves at most dispatcherMailboxesMax (${dispatcherMailboxesMax}) mailboxes`, { value: this.served.length });
+      throw new FosError(
+        'LIMIT_EXCEEDED',
+        `a dispatcher serves at most dispatcherMailboxesMax (${dispatcherMailboxesMax}) mailboxes`,
+        { value: this.served.length },
+      );
     }
     const liveThreadsMax = options.liveThreadsMax ?? this.limits.liveThreadsPerMailboxMax;
-    if (!Number.isInteger(liveThreadsMax) || liveThreadsMax < 1 || liveThreadsMax > this.limits.liveThreadsPerMailboxMax) {
-      throw new FosError('BAD_REQUEST', `liveThreadsMax ${liveThreadsMax} is not an integer in 1..${this.limits.liveThreadsPerMailboxMax}`, { value: liveThreadsMax });
+    if (
+      !Number.isInteger(liveThreadsMax) ||
+      liveThreadsMax < 1 ||
+      liveThreadsMax > this.limits.liveThreadsPerMailboxMax
+    ) {
+      throw new FosError(
+        'BAD_REQUEST',
+        `liveThreadsMax ${liveThreadsMax} is not an integer in 1..${this.limits.liveThreadsPerMailboxMax}`,
+        { value: liveThreadsMax },
+      );
     }
-    const mailbox: ServedMailbox = { location, handler: options.handler, priority: options.priority ?? 0, liveThreadsMax, liveThreads: 0, liveThreadsPeak: 0 };
+    const mailbox: ServedMailbox = {
+      location,
+      handler: options.handler,
+      priority: options.priority ?? 0,
+      liveThreadsMax,
+      liveThreads: 0,
+      liveThreadsPeak: 0,
+    };
     this.served.push(mailbox);
     this.served.sort((left, right) => right.priority - left.priority);
     this.kernel.onReadable(location, () => this.schedulePump());
@@ -153,7 +185,10 @@ export class Dispatcher implements ThreadHost {
    */
   unregister(location: MailboxLocation): void {
     const index = this.served.findIndex((mailbox) => sameLocation(mailbox.location, location));
-    if (index < 0) throw new FosError('BAD_REQUEST', `the dispatcher does not serve ${formatLocation(location)}`, { value: location });
+    if (index < 0)
+      throw new FosError('BAD_REQUEST', `the dispatcher does not serve ${formatLocation(location)}`, {
+        value: location,
+      });
     this.served.splice(index, 1);
     this.kernel.onReadable(location, null);
   }
@@ -203,7 +238,9 @@ export class Dispatcher implements ThreadHost {
    */
   get currentThread(): Thread | undefined {
     const current = this.current;
-    return current !== undefined && current.state === 'running' && threadScope.getStore() === current ? current : undefined;
+    return current !== undefined && current.state === 'running' && threadScope.getStore() === current
+      ? current
+      : undefined;
   }
 
   /** Resolves once every thread is parked (or done) and no message is ready to be handled. */
@@ -217,7 +254,11 @@ export class Dispatcher implements ThreadHost {
     return {
       threadsLive: this.threadsLive,
       ...this.counters,
-      mailboxes: this.served.map((mailbox) => ({ location: mailbox.location, liveThreads: mailbox.liveThreads, liveThreadsPeak: mailbox.liveThreadsPeak })),
+      mailboxes: this.served.map((mailbox) => ({
+        location: mailbox.location,
+        liveThreads: mailbox.liveThreads,
+        liveThreadsPeak: mailbox.liveThreadsPeak,
+      })),
     };
   }
 
@@ -313,7 +354,9 @@ export class Dispatcher implements ThreadHost {
       const thread = this.current;
       if (thread !== undefined && thread.state === 'running' && !this.stopped) {
         this.crash(
-          new AssertionError(`thread ${thread.name} was woken and stopped without parking in a dispatcher operation (await only call, callAll, send, respond, respondAndAwait, sleep, wait or waitFor)`),
+          new AssertionError(
+            `thread ${thread.name} was woken and stopped without parking in a dispatcher operation (await only call, callAll, send, respond, respondAndAwait, sleep, wait or waitFor)`,
+          ),
         );
       }
     });
@@ -362,17 +405,32 @@ export class Dispatcher implements ThreadHost {
     const envelope = parseInbound(message.body);
     if (envelope === undefined) {
       this.counters.envelopesMalformed++;
-      this.log(`dispatcher: dropped a malformed message to ${message.destinationName ?? 'an unnamed mailbox'} from ${message.sender.process}`);
+      this.log(
+        `dispatcher: dropped a malformed message to ${message.destinationName ?? 'an unnamed mailbox'} from ${message.sender.process}`,
+      );
       return;
     }
     const request = envelope.fos === 'request' ? envelope : undefined;
-    const deadlineMs = request !== undefined && request.budget !== 'none' ? message.enqueuedAtMs + request.budget : undefined;
+    const deadlineMs =
+      request !== undefined && request.budget !== 'none' ? message.enqueuedAtMs + request.budget : undefined;
     if (deadlineMs !== undefined && deadlineMs <= this.clock.now()) {
       this.counters.requestsExpired++;
       return;
     }
-    const incoming: IncomingRequest = { body: envelope.body, sender: message.sender, destinationName: message.destinationName, expectsReply: request !== undefined, deadlineMs };
-    const thread = new ThreadImpl(this, `${request ? `request#${request.token}` : 'message'} on ${message.destinationName ?? 'mailbox'}`, deadlineMs, request, incoming);
+    const incoming: IncomingRequest = {
+      body: envelope.body,
+      sender: message.sender,
+      destinationName: message.destinationName,
+      expectsReply: request !== undefined,
+      deadlineMs,
+    };
+    const thread = new ThreadImpl(
+      this,
+      `${request ? `request#${request.token}` : 'message'} on ${message.destinationName ?? 'mailbox'}`,
+      deadlineMs,
+      request,
+      incoming,
+    );
     mailbox.liveThreads++;
     mailbox.liveThreadsPeak = Math.max(mailbox.liveThreadsPeak, mailbox.liveThreads);
     this.threadsLive++;
@@ -395,7 +453,8 @@ export class Dispatcher implements ThreadHost {
       result = await mailbox.handler(incoming, thread);
     } catch (error) {
       if (!isFosError(error)) throw error;
-      if (incoming.expectsReply && !thread.responded) await thread.respondWith({ ok: false, error: { code: error.code, message: error.message } });
+      if (incoming.expectsReply && !thread.responded)
+        await thread.respondWith({ ok: false, error: { code: error.code, message: error.message } });
       return;
     }
     if (incoming.expectsReply && !thread.responded) await thread.respond(result ?? null);
@@ -405,7 +464,9 @@ export class Dispatcher implements ThreadHost {
     if (this.stopped) return true;
     if (this.pumping || this.ready.length > 0) return false;
     if (this.kernel.pendingMessages(this.replyAddress.location) > 0) return false;
-    return this.served.every((mailbox) => mailbox.liveThreads >= mailbox.liveThreadsMax || this.kernel.pendingMessages(mailbox.location) === 0);
+    return this.served.every(
+      (mailbox) => mailbox.liveThreads >= mailbox.liveThreadsMax || this.kernel.pendingMessages(mailbox.location) === 0,
+    );
   }
 
   // ---- operations on behalf of threads ------------------------------------------------------------------
@@ -418,9 +479,13 @@ export class Dispatcher implements ThreadHost {
   /** @internal A new token for a call or a follow-up wait. */
   registerPending(kind: 'call' | 'followUp', pending: PendingCall): number {
     if (this.pendingCalls.size + this.pendingFollowUps.size >= this.limits.pendingOperationsMax) {
-      throw new FosError('LIMIT_EXCEEDED', `a process may have pendingOperationsMax (${this.limits.pendingOperationsMax}) calls and follow-up waits pending`, {
-        value: this.pendingCalls.size + this.pendingFollowUps.size,
-      });
+      throw new FosError(
+        'LIMIT_EXCEEDED',
+        `a process may have pendingOperationsMax (${this.limits.pendingOperationsMax}) calls and follow-up waits pending`,
+        {
+          value: this.pendingCalls.size + this.pendingFollowUps.size,
+        },
+      );
     }
     const token = this.nextToken++;
     (kind === 'call' ? this.pendingCalls : this.pendingFollowUps).set(token, pending);
@@ -437,7 +502,9 @@ export class Dispatcher implements ThreadHost {
     if (options.deadline === 'none') return 'none';
     const own = options.timeoutMs ?? this.limits.callTimeoutMsDefault;
     if (!Number.isFinite(own) || own < 0 || own > callTimeoutMsMax) {
-      throw new FosError('BAD_REQUEST', `timeoutMs ${own} is outside 0..callTimeoutMsMax (${callTimeoutMsMax})`, { value: own });
+      throw new FosError('BAD_REQUEST', `timeoutMs ${own} is outside 0..callTimeoutMsMax (${callTimeoutMsMax})`, {
+        value: own,
+      });
     }
     return thread.deadlineMs === undefined ? own : Math.min(own, Math.max(0, thread.deadlineMs - this.clock.now()));
   }
@@ -445,7 +512,9 @@ export class Dispatcher implements ThreadHost {
   /** @internal */
   replyUndeliverable(thread: ThreadImpl, error: unknown): void {
     this.counters.repliesUndeliverable++;
-    this.log(`dispatcher: the reply of ${thread.name} could not be delivered: ${error instanceof Error ? error.message : String(error)}`);
+    this.log(
+      `dispatcher: the reply of ${thread.name} could not be delivered: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 
   /** @internal */

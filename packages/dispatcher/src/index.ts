@@ -1,4 +1,10 @@
-export { createDispatcher, Dispatcher, type DispatcherOptions, type DispatcherStats, type RegisterOptions } from './dispatcher.js';
+export {
+  createDispatcher,
+  Dispatcher,
+  type DispatcherOptions,
+  type DispatcherStats,
+  type RegisterOptions,
+} from './dispatcher.js';
 export {
   callAllCallsMax,
   callTimeoutMsDefault,
@@ -22,4 +28,12 @@ export {
   type RpcTransport,
 } from './rpc.js';
 export type { CallOutcome, CallResult, CallSpec, Condition, Exchange, Thread } from './thread.js';
-export type { Budget, CallOptions, Destination, IncomingRequest, ReplyAddress, RequestHandler, SendFunction } from './types.js';
+export type {
+  Budget,
+  CallOptions,
+  Destination,
+  IncomingRequest,
+  ReplyAddress,
+  RequestHandler,
+  SendFunction,
+} from './types.js';

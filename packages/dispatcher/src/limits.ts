@@ -19,4 +19,8 @@ export interface DispatcherLimits {
 }
 
 /** The default {@link DispatcherLimits}. */
-export const defaultDispatcherLimits: DispatcherLimits = Object.freeze({ liveThreadsPerMailboxMax, callTimeoutMsDefault, pendingOperationsMax });
+export const defaultDispatcherLimits: DispatcherLimits = Object.freeze({
+  liveThreadsPerMailboxMax,
+  callTimeoutMsDefault,
+  pendingOperationsMax,
+});

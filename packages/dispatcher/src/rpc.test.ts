@@ -2,7 +2,15 @@ import { FosError, hasFosErrorCode, isFosError } from '@fos/base';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { dispatcherProcess, testMachine } from './internal/testing.js';
-import { defineRpcService, dispatchRpc, dispatcherTransport, loopbackTransport, methodOrdinal, rpcHandler, type RpcService } from './rpc.js';
+import {
+  defineRpcService,
+  dispatchRpc,
+  dispatcherTransport,
+  loopbackTransport,
+  methodOrdinal,
+  rpcHandler,
+  type RpcService,
+} from './rpc.js';
 
 interface CounterApi {
   add(amount: number, label?: string): Promise<number>;
@@ -24,8 +32,18 @@ function counterService(calls: string[] = []): RpcService<CounterApi> {
     },
   };
   return defineRpcService('CounterApi', impl, [
-    { name: 'add', ordinal: methodOrdinal('CounterApi', 'add'), args: z.object({ amount: z.number(), label: z.string().optional() }), invoke: (target, args) => target.add(args.amount as number, args.label as string | undefined) },
-    { name: 'reset', ordinal: methodOrdinal('CounterApi', 'reset'), args: z.object({}), invoke: (target) => target.reset() },
+    {
+      name: 'add',
+      ordinal: methodOrdinal('CounterApi', 'add'),
+      args: z.object({ amount: z.number(), label: z.string().optional() }),
+      invoke: (target, args) => target.add(args.amount as number, args.label as string | undefined),
+    },
+    {
+      name: 'reset',
+      ordinal: methodOrdinal('CounterApi', 'reset'),
+      args: z.object({}),
+      invoke: (target) => target.reset(),
+    },
   ]);
 }
 
@@ -50,7 +68,9 @@ describe('the RPC runtime', () => {
     const calls: string[] = [];
     const service = counterService(calls);
     const add = methodOrdinal('CounterApi', 'add');
-    expect(await refusal(dispatchRpc(service, { rpc: add, args: { amount: 'one' } }))).toMatch(/^BAD_REQUEST: CounterApi\.add: argument amount: /);
+    expect(await refusal(dispatchRpc(service, { rpc: add, args: { amount: 'one' } }))).toMatch(
+      /^BAD_REQUEST: CounterApi\.add: argument amount: /,
+    );
     expect(await refusal(dispatchRpc(service, { rpc: add, args: {} }))).toMatch(/CounterApi\.add: argument amount/);
     expect(await refusal(dispatchRpc(service, { rpc: 12345, args: {} }))).toMatch(/has no method with ordinal 12345/);
     expect(await refusal(dispatchRpc(service, 'not a request'))).toMatch(/not an RPC request/);
@@ -72,7 +92,9 @@ describe('the RPC runtime', () => {
     const transport = loopbackTransport(counterService());
     expect(await transport.invoke(methodOrdinal('CounterApi', 'add'), 'CounterApi.add', { amount: 5 })).toBe(5);
     expect(await transport.invoke(methodOrdinal('CounterApi', 'reset'), 'CounterApi.reset', {})).toBeNull();
-    const error = await transport.invoke(methodOrdinal('CounterApi', 'add'), 'CounterApi.add', { amount: -1 }).catch((caught: unknown) => caught);
+    const error = await transport
+      .invoke(methodOrdinal('CounterApi', 'add'), 'CounterApi.add', { amount: -1 })
+      .catch((caught: unknown) => caught);
     expect(isFosError(error) && error.code).toBe('CONFLICT');
   });
 
@@ -84,9 +106,14 @@ describe('the RPC runtime', () => {
       const client = await dispatcherProcess(machine, 2, 'client');
       const results = await client.dispatcher.spawnThread('main', async (thread) => {
         const transport = dispatcherTransport(() => thread, address);
-        const first = await transport.invoke(methodOrdinal('CounterApi', 'add'), 'CounterApi.add', { amount: 3, label: 'x' });
+        const first = await transport.invoke(methodOrdinal('CounterApi', 'add'), 'CounterApi.add', {
+          amount: 3,
+          label: 'x',
+        });
         const second = await transport.invoke(methodOrdinal('CounterApi', 'add'), 'CounterApi.add', { amount: 4 });
-        const bad = await transport.invoke(methodOrdinal('CounterApi', 'add'), 'CounterApi.add', { amount: 'x' }).catch((error: unknown) => error);
+        const bad = await transport
+          .invoke(methodOrdinal('CounterApi', 'add'), 'CounterApi.add', { amount: 'x' })
+          .catch((error: unknown) => error);
         return [first, second, isFosError(bad) ? bad.code : 'no error'];
       });
       expect(results).toEqual([3, 7, 'BAD_REQUEST']);

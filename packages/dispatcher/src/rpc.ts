@@ -31,7 +31,10 @@ export interface RpcService<Impl> {
 }
 
 /** The wire form of an RPC request body. */
-export const rpcRequestSchema = z.object({ rpc: z.number().int().min(0).max(0xffffffff), args: z.record(z.string(), z.unknown()) });
+export const rpcRequestSchema = z.object({
+  rpc: z.number().int().min(0).max(0xffffffff),
+  args: z.record(z.string(), z.unknown()),
+});
 
 /**
  * The ordinal of a method on the wire: FNV-1a 32-bit of `Interface.method`, so that adding a method
@@ -47,11 +50,20 @@ export function methodOrdinal(interfaceName: string, methodName: string): number
 }
 
 /** Bundles a generated service; refuses two methods with one ordinal (a hash collision). */
-export function defineRpcService<Impl>(interfaceName: string, impl: Impl, methods: readonly RpcMethod<Impl>[]): RpcService<Impl> {
+export function defineRpcService<Impl>(
+  interfaceName: string,
+  impl: Impl,
+  methods: readonly RpcMethod<Impl>[],
+): RpcService<Impl> {
   const byOrdinal = new Map<number, RpcMethod<Impl>>();
   for (const method of methods) {
     const clash = byOrdinal.get(method.ordinal);
-    if (clash !== undefined) throw new FosError('CONFLICT', `${interfaceName}.${method.name} and ${interfaceName}.${clash.name} share ordinal ${method.ordinal}: rename one`, { value: method.ordinal });
+    if (clash !== undefined)
+      throw new FosError(
+        'CONFLICT',
+        `${interfaceName}.${method.name} and ${interfaceName}.${clash.name} share ordinal ${method.ordinal}: rename one`,
+        { value: method.ordinal },
+      );
     byOrdinal.set(method.ordinal, method);
   }
   return { interfaceName, impl, methods: byOrdinal };
@@ -68,15 +80,30 @@ function describePath(path: readonly PropertyKey[]): string {
  */
 export async function dispatchRpc<Impl>(service: RpcService<Impl>, body: unknown): Promise<MessageBody> {
   const request = rpcRequestSchema.safeParse(body);
-  if (!request.success) throw new FosError('BAD_REQUEST', `${service.interfaceName}: not an RPC request (${request.error.issues[0]?.message ?? 'invalid'})`, { value: body });
+  if (!request.success)
+    throw new FosError(
+      'BAD_REQUEST',
+      `${service.interfaceName}: not an RPC request (${request.error.issues[0]?.message ?? 'invalid'})`,
+      { value: body },
+    );
   const method = service.methods.get(request.data.rpc);
-  if (method === undefined) throw new FosError('BAD_REQUEST', `${service.interfaceName} has no method with ordinal ${request.data.rpc}`, { value: request.data.rpc });
+  if (method === undefined)
+    throw new FosError('BAD_REQUEST', `${service.interfaceName} has no method with ordinal ${request.data.rpc}`, {
+      value: request.data.rpc,
+    });
   const args = method.args.safeParse(request.data.args);
   if (!args.success) {
     const issue = args.error.issues[0];
     const [argument, ...inside] = issue?.path ?? [];
-    const where = argument === undefined ? 'its arguments' : `argument ${String(argument)}${inside.length > 0 ? ` at ${String(argument)}${describePath(inside)}` : ''}`;
-    throw new FosError('BAD_REQUEST', `${service.interfaceName}.${method.name}: ${where}: ${issue?.message ?? 'invalid'}`, { value: argument });
+    const where =
+      argument === undefined
+        ? 'its arguments'
+        : `argument ${String(argument)}${inside.length > 0 ? ` at ${String(argument)}${describePath(inside)}` : ''}`;
+    throw new FosError(
+      'BAD_REQUEST',
+      `${service.interfaceName}.${method.name}: ${where}: ${issue?.message ?? 'invalid'}`,
+      { value: argument },
+    );
   }
   const result = await method.invoke(service.impl, args.data);
   return (result ?? null) as MessageBody;
@@ -88,9 +115,14 @@ export function rpcHandler<Impl>(service: RpcService<Impl>): RequestHandler {
 }
 
 /** A transport over dispatcher calls: each invocation is `thread.call(destination, request)` on the thread that makes it. */
-export function dispatcherTransport(currentThread: () => Thread, destination: Destination, options: CallOptions = {}): RpcTransport {
+export function dispatcherTransport(
+  currentThread: () => Thread,
+  destination: Destination,
+  options: CallOptions = {},
+): RpcTransport {
   return {
-    invoke: async (ordinal, _method, args) => (await currentThread().call(destination, { rpc: ordinal, args }, options)).body,
+    invoke: async (ordinal, _method, args) =>
+      (await currentThread().call(destination, { rpc: ordinal, args }, options)).body,
   };
 }
 
@@ -104,7 +136,8 @@ export function loopbackTransport<Impl>(service: RpcService<Impl>): RpcTransport
       try {
         return copyBody(await dispatchRpc(service, copyBody({ rpc: ordinal, args })));
       } catch (error) {
-        if (isFosError(error)) throw new FosError(error.code, error.message.slice(error.code.length + 2), { value: error.value });
+        if (isFosError(error))
+          throw new FosError(error.code, error.message.slice(error.code.length + 2), { value: error.value });
         throw error;
       }
     },

@@ -22,11 +22,23 @@ export interface RawSendCounters {
  * {@link rawSendRetriesMax} times; any other refusal abandons the message (the stream moves on) and
  * rejects with it.
  */
-export function rawSendFunction(kernel: SystemCalls, clock: Clock, counters: RawSendCounters = { wouldBlock: 0, abandoned: 0 }): SendFunction {
-  const attempt = async (destination: Destination, body: MessageBody, resendOf: number | undefined, retries: number): Promise<void> => {
+export function rawSendFunction(
+  kernel: SystemCalls,
+  clock: Clock,
+  counters: RawSendCounters = { wouldBlock: 0, abandoned: 0 },
+): SendFunction {
+  const attempt = async (
+    destination: Destination,
+    body: MessageBody,
+    resendOf: number | undefined,
+    retries: number,
+  ): Promise<void> => {
     const { name, location, capability } = destination;
     assert(name !== null, 'rawSendFunction sends under a name');
-    assert(location !== undefined && capability !== undefined, `rawSendFunction needs the location and capability of ${name}`);
+    assert(
+      location !== undefined && capability !== undefined,
+      `rawSendFunction needs the location and capability of ${name}`,
+    );
     try {
       await kernel.ukSend(name, location, capability, body, resendOf === undefined ? {} : { resendOf });
     } catch (error) {

@@ -22,7 +22,9 @@ export interface CallSpec {
 }
 
 /** The outcome of one call of `callAll`. */
-export type CallOutcome = { readonly ok: true; readonly body: MessageBody; readonly exchange: Exchange } | { readonly ok: false; readonly error: FosError };
+export type CallOutcome =
+  | { readonly ok: true; readonly body: MessageBody; readonly exchange: Exchange }
+  | { readonly ok: false; readonly error: FosError };
 
 /** A condition variable: `signal` and `broadcast` do not yield; woken threads run in FIFO order before the next message. */
 export interface Condition {

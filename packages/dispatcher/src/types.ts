@@ -63,4 +63,7 @@ export interface IncomingRequest {
  * responded already); a `FosError` it throws is answered as that error; anything else it throws is a
  * bug and crashes the process.
  */
-export type RequestHandler = (request: IncomingRequest, thread: Thread) => Promise<MessageBody | void> | MessageBody | void;
+export type RequestHandler = (
+  request: IncomingRequest,
+  thread: Thread,
+) => Promise<MessageBody | void> | MessageBody | void;

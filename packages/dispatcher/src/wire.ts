@@ -55,7 +55,13 @@ function isReplyAddress(value: unknown): boolean {
   if (!isObject(value)) return false;
   const { name, location, capability } = value;
   if (name !== null && (typeof name !== 'string' || name.length === 0 || name.length > 255)) return false;
-  if (!isObject(location) || typeof location.machine !== 'string' || !Number.isInteger(location.core) || !Number.isInteger(location.mailbox)) return false;
+  if (
+    !isObject(location) ||
+    typeof location.machine !== 'string' ||
+    !Number.isInteger(location.core) ||
+    !Number.isInteger(location.mailbox)
+  )
+    return false;
   return isCapability(capability);
 }
 
@@ -66,7 +72,12 @@ type ReplyEnvelope = z.infer<typeof replyEnvelopeSchema>;
 export function parseInbound(body: unknown): InboundEnvelope | undefined {
   if (isObject(body) && 'body' in body) {
     if (body.fos === 'message') return body as InboundEnvelope;
-    if (body.fos === 'request' && isToken(body.token) && isReplyAddress(body.replyTo) && (body.budget === 'none' || (typeof body.budget === 'number' && body.budget >= 0))) {
+    if (
+      body.fos === 'request' &&
+      isToken(body.token) &&
+      isReplyAddress(body.replyTo) &&
+      (body.budget === 'none' || (typeof body.budget === 'number' && body.budget >= 0))
+    ) {
       return body as InboundEnvelope;
     }
   }
@@ -78,7 +89,13 @@ export function parseInbound(body: unknown): InboundEnvelope | undefined {
 export function parseReply(body: unknown): ReplyEnvelope | undefined {
   if (isObject(body) && isToken(body.token)) {
     if (body.fos === 'followUp' && 'body' in body) return body as ReplyEnvelope;
-    if (body.fos === 'response' && body.ok === true && body.error === undefined && (body.awaiting === undefined || (isObject(body.awaiting) && isToken(body.awaiting.token) && isReplyAddress(body.awaiting.replyTo)))) {
+    if (
+      body.fos === 'response' &&
+      body.ok === true &&
+      body.error === undefined &&
+      (body.awaiting === undefined ||
+        (isObject(body.awaiting) && isToken(body.awaiting.token) && isReplyAddress(body.awaiting.replyTo)))
+    ) {
       return body as ReplyEnvelope;
     }
   }

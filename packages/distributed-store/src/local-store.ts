@@ -14,14 +14,20 @@ function checkKey(key: unknown): string {
     throw new FosError('BAD_REQUEST', `store key ${JSON.stringify(key)} is not a non-empty string`, { value: key });
   }
   if (key.length > storeKeyCharactersMax) {
-    throw new FosError('BAD_REQUEST', `store key of ${key.length} characters exceeds storeKeyCharactersMax (${storeKeyCharactersMax})`, { value: key });
+    throw new FosError(
+      'BAD_REQUEST',
+      `store key of ${key.length} characters exceeds storeKeyCharactersMax (${storeKeyCharactersMax})`,
+      { value: key },
+    );
   }
   return key;
 }
 
 function checkVersion(version: unknown): number {
   if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) {
-    throw new FosError('BAD_REQUEST', `expected version ${String(version)} is not a positive integer`, { value: version });
+    throw new FosError('BAD_REQUEST', `expected version ${String(version)} is not a positive integer`, {
+      value: version,
+    });
   }
   return version;
 }
@@ -40,7 +46,9 @@ export class LocalStore<V extends MessageBody> implements Store<V> {
   constructor(options: LocalStoreOptions = {}) {
     const entriesMax = options.entriesMax ?? storeEntriesMax;
     if (!Number.isSafeInteger(entriesMax) || entriesMax < 1) {
-      throw new FosError('BAD_REQUEST', `entriesMax ${String(entriesMax)} is not a positive integer`, { value: entriesMax });
+      throw new FosError('BAD_REQUEST', `entriesMax ${String(entriesMax)} is not a positive integer`, {
+        value: entriesMax,
+      });
     }
     this.#entriesMax = entriesMax;
   }
@@ -49,9 +57,14 @@ export class LocalStore<V extends MessageBody> implements Store<V> {
   async insert(key: string, value: V): Promise<void> {
     checkKey(key);
     const copy = copyBody(value, storeValueBytesMax);
-    if (this.#entries.has(key)) throw new FosError('CONFLICT', `store key ${JSON.stringify(key)} exists already`, { value: key });
+    if (this.#entries.has(key))
+      throw new FosError('CONFLICT', `store key ${JSON.stringify(key)} exists already`, { value: key });
     if (this.#entries.size >= this.#entriesMax) {
-      throw new FosError('LIMIT_EXCEEDED', `store holds entriesMax (${this.#entriesMax}) entries already; cannot insert ${JSON.stringify(key)}`, { value: key });
+      throw new FosError(
+        'LIMIT_EXCEEDED',
+        `store holds entriesMax (${this.#entriesMax}) entries already; cannot insert ${JSON.stringify(key)}`,
+        { value: key },
+      );
     }
     this.#entries.set(key, { value: copy, version: 1 });
   }
@@ -111,10 +124,18 @@ export class LocalStore<V extends MessageBody> implements Store<V> {
 
   #checkExpected(key: string, entry: { readonly version: number } | undefined, expectedVersion: number): void {
     if (entry === undefined) {
-      throw new FosError('CONFLICT', `store key ${JSON.stringify(key)} is absent (expected version ${expectedVersion})`, { value: key });
+      throw new FosError(
+        'CONFLICT',
+        `store key ${JSON.stringify(key)} is absent (expected version ${expectedVersion})`,
+        { value: key },
+      );
     }
     if (entry.version !== expectedVersion) {
-      throw new FosError('CONFLICT', `store key ${JSON.stringify(key)} is at version ${entry.version}, not ${expectedVersion}`, { value: key });
+      throw new FosError(
+        'CONFLICT',
+        `store key ${JSON.stringify(key)} is at version ${entry.version}, not ${expectedVersion}`,
+        { value: key },
+      );
     }
   }
 }

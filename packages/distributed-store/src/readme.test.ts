@@ -9,14 +9,20 @@ import { describe, expect, it, vi } from 'vitest';
 import * as library from './index.js';
 import * as testing from './testing.js';
 
-const modules: Record<string, object> = { '@fos/base': base, '@fos/distributed-store': library, '@fos/distributed-store/testing': testing };
+const modules: Record<string, object> = {
+  '@fos/base': base,
+  '@fos/distributed-store': library,
+  '@fos/distributed-store/testing': testing,
+};
 
 const readme = readFileSync(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8');
 const examples = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1] as string);
 
 /** The example as the body of an async function: imports become reads of the modules above. */
 function runnable(source: string): string {
-  const javascript = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false } }).outputText;
+  const javascript = ts.transpileModule(source, {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false },
+  }).outputText;
   return javascript.replace(/import\s*\{([^}]*)\}\s*from\s*'([^']+)';/g, (_, names: string, specifier: string) => {
     expect(Object.keys(modules), `the README imports ${specifier}`).toContain(specifier);
     const bindings = names
@@ -28,22 +34,31 @@ function runnable(source: string): string {
   });
 }
 
-const AsyncFunction = (Object.getPrototypeOf(async () => undefined) as { constructor: new (...parameters: string[]) => (modules: Record<string, object>) => Promise<void> }).constructor;
+const AsyncFunction = (
+  Object.getPrototypeOf(async () => undefined) as {
+    constructor: new (...parameters: string[]) => (modules: Record<string, object>) => Promise<void>;
+  }
+).constructor;
 
 describe('the README', () => {
   it('has the examples this test runs', () => {
     expect(examples.length).toBeGreaterThanOrEqual(4);
   });
 
-  it.each(examples.map((source, index) => [index + 1, source] as const))('runs example %i and prints what its comments say', async (_, source) => {
-    const expected = [...source.matchAll(/\/\/ → (.*)$/gm)].map((match) => match[1] as string);
-    const printed: string[] = [];
-    const log = vi.spyOn(console, 'log').mockImplementation((...values: unknown[]) => void printed.push(format(...values)));
-    try {
-      await new AsyncFunction('modules', runnable(source))(modules);
-    } finally {
-      log.mockRestore();
-    }
-    expect(printed).toEqual(expected);
-  });
+  it.each(examples.map((source, index) => [index + 1, source] as const))(
+    'runs example %i and prints what its comments say',
+    async (_, source) => {
+      const expected = [...source.matchAll(/\/\/ → (.*)$/gm)].map((match) => match[1] as string);
+      const printed: string[] = [];
+      const log = vi
+        .spyOn(console, 'log')
+        .mockImplementation((...values: unknown[]) => void printed.push(format(...values)));
+      try {
+        await new AsyncFunction('modules', runnable(source))(modules);
+      } finally {
+        log.mockRestore();
+      }
+      expect(printed).toEqual(expected);
+    },
+  );
 });

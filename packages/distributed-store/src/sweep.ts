@@ -10,13 +10,16 @@ import { plantedBugNames, type PlantedBugs } from './simulation/planted-bugs.js'
 import type { SimulationWorkload } from './simulation/simulation.js';
 import { sweepSeeds } from './simulation/sweep-seeds.js';
 
-type WorkerMessage = { readonly kind: 'failure'; readonly seed: number; readonly reasons: string } | { readonly kind: 'done'; readonly seeds: number };
+type WorkerMessage =
+  | { readonly kind: 'failure'; readonly seed: number; readonly reasons: string }
+  | { readonly kind: 'done'; readonly seeds: number };
 
 function integerFromEnv(name: string, fallback: number, minimum: number): number {
   const text = process.env[name];
   if (text === undefined || text === '') return fallback;
   const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < minimum) throw new Error(`${name}=${text} is not an integer >= ${minimum}`);
+  if (!Number.isSafeInteger(value) || value < minimum)
+    throw new Error(`${name}=${text} is not an integer >= ${minimum}`);
   return value;
 }
 
@@ -38,8 +41,18 @@ function workloads(): SimulationWorkload[] {
 /** Sweeps its share of the seeds and reports to the parent; disconnects once every report has left. */
 function worker(start: number, count: number): void {
   const bugs = plantedBugs();
-  const failures = sweepSeeds({ first: start, count, workloads: workloads(), ...(bugs === undefined ? {} : { plantedBugs: bugs }) });
-  for (const { seed, workload, reasons } of failures) process.send?.({ kind: 'failure', seed, reasons: `workload ${workload}\n${reasons.join('\n')}` } satisfies WorkerMessage);
+  const failures = sweepSeeds({
+    first: start,
+    count,
+    workloads: workloads(),
+    ...(bugs === undefined ? {} : { plantedBugs: bugs }),
+  });
+  for (const { seed, workload, reasons } of failures)
+    process.send?.({
+      kind: 'failure',
+      seed,
+      reasons: `workload ${workload}\n${reasons.join('\n')}`,
+    } satisfies WorkerMessage);
   // Messages leave in order, so once the last one has left every failure has too.
   process.send?.({ kind: 'done', seeds: count } satisfies WorkerMessage, () => process.disconnect?.());
 }
@@ -61,14 +74,20 @@ async function main(): Promise<number> {
     if (count <= 0) break;
     runs.push(
       new Promise<void>((resolve, reject) => {
-        const child = fork(script, ['--worker', String(start), String(count)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+        const child = fork(script, ['--worker', String(start), String(count)], {
+          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        });
         child.on('message', (message: WorkerMessage) => {
           if (message.kind === 'failure') {
             failures.push(message);
             process.stdout.write(`FAIL seed=${message.seed}\n${message.reasons}\n`);
           }
         });
-        child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`the worker for seeds ${start}..${start + count - 1} exited with ${String(code)}`))));
+        child.on('exit', (code) =>
+          code === 0
+            ? resolve()
+            : reject(new Error(`the worker for seeds ${start}..${start + count - 1} exited with ${String(code)}`)),
+        );
       }),
     );
   }
@@ -77,7 +96,13 @@ async function main(): Promise<number> {
   process.stdout.write(
     `sweep: seeds ${first}..${first + seeds - 1} (${seeds}), workload ${workloadNames}, ${workers} worker(s), ${failures.length} failing, ${seconds.toFixed(1)} s, ${(seeds / seconds).toFixed(0)} seeds/s${process.env.SIM_BUG ? `, planted bug ${process.env.SIM_BUG}` : ''}\n`,
   );
-  if (failures.length > 0) process.stdout.write(`failing seeds: ${failures.map((failure) => failure.seed).sort((left, right) => left - right).join(' ')}\n`);
+  if (failures.length > 0)
+    process.stdout.write(
+      `failing seeds: ${failures
+        .map((failure) => failure.seed)
+        .sort((left, right) => left - right)
+        .join(' ')}\n`,
+    );
   return failures.length > 0 ? 1 : 0;
 }
 

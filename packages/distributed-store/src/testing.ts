@@ -25,7 +25,13 @@ export {
   type StoreState,
   type StoreUnknownOutput,
 } from './linearizability/index.js';
-export { waitDieRules, withStoreRules, type ArbiterDecision, type ArbiterHolder, type StoreRules } from './internal/rules.js';
+export {
+  waitDieRules,
+  withStoreRules,
+  type ArbiterDecision,
+  type ArbiterHolder,
+  type StoreRules,
+} from './internal/rules.js';
 export { plantedBugRules, type PlantedBugs } from './simulation/planted-bugs.js';
 export {
   contendedRetriesMax,

@@ -6,7 +6,13 @@
 // order across the two paths. This table is the one owner of a process's channels; the send path
 // (send-path.ts) decides, message by message, which path a message takes.
 import { FosError, isFosError, nameServiceName, type MessageBody } from '@fos/base';
-import { formatLocation, type Capability, type Channel, type MailboxLocation, type SystemCalls } from '@fos/microkernel';
+import {
+  formatLocation,
+  type Capability,
+  type Channel,
+  type MailboxLocation,
+  type SystemCalls,
+} from '@fos/microkernel';
 
 /** What the channel layer counts. */
 export type ChannelCounters = {
@@ -54,7 +60,8 @@ export class ChannelTable {
     private readonly replyNamed: () => boolean,
   ) {
     for (const [key, value] of Object.entries(policy)) {
-      if (!Number.isSafeInteger(value) || value < 0) throw new FosError('BAD_REQUEST', `libfos limit ${key} is not a non-negative integer`, { value });
+      if (!Number.isSafeInteger(value) || value < 0)
+        throw new FosError('BAD_REQUEST', `libfos limit ${key} is not a non-negative integer`, { value });
     }
   }
 
@@ -76,13 +83,19 @@ export class ChannelTable {
       this.open.delete(key);
       return undefined;
     }
-    if (this.opening.has(key) || this.refused.has(key) || this.open.size + this.opening.size >= this.policy.channelsPerProcessMax) return undefined;
+    if (
+      this.opening.has(key) ||
+      this.refused.has(key) ||
+      this.open.size + this.opening.size >= this.policy.channelsPerProcessMax
+    )
+      return undefined;
     const count = (this.counts.get(key) ?? 0) + 1;
     if (count >= this.policy.channelAfterSends) {
       this.counts.delete(key);
       this.startOpening(key, name, location, capability);
     } else {
-      if (!this.counts.has(key) && this.counts.size >= channelCandidatesMax) this.counts.delete(this.counts.keys().next().value as string);
+      if (!this.counts.has(key) && this.counts.size >= channelCandidatesMax)
+        this.counts.delete(this.counts.keys().next().value as string);
       this.counts.set(key, count);
     }
     return undefined;

@@ -1,4 +1,14 @@
-export { createLibfos, Libfos, spawnLibfos, withLibfos, type LibfosOptions, type LibfosStats, type ProcessSpawner, type ResolvedName, type SendOptions } from './libfos.js';
+export {
+  createLibfos,
+  Libfos,
+  spawnLibfos,
+  withLibfos,
+  type LibfosOptions,
+  type LibfosStats,
+  type ProcessSpawner,
+  type ResolvedName,
+  type SendOptions,
+} from './libfos.js';
 export { channelCandidatesMax, type ChannelCounters } from './channels.js';
 export { ukSendFunction, type UkSendCounters } from './send-path.js';
 export {

@@ -5,7 +5,6 @@ import { libfosProcess, toyMachine } from './internal/testing.js';
 
 const anyCapability = 'AAAAAAAAAAAAAAAAAAAAAA' as Capability;
 
-
 /** Two members `/sys/fs/1` (core 1) and `/sys/fs/2` (core 2) under `/sys/fs`, recording `fsN:body`. */
 async function fsFleet(machine: Awaited<ReturnType<typeof toyMachine>>['machine']) {
   const received: string[] = [];
@@ -13,7 +12,9 @@ async function fsFleet(machine: Awaited<ReturnType<typeof toyMachine>>['machine'
   for (const index of [1, 2]) {
     const member = await libfosProcess(machine, index, `fs${index}`);
     const mailbox = await member.createMailbox();
-    member.serve(mailbox.location, { handler: (request) => void received.push(`fs${index}:${JSON.stringify(request.body)}`) });
+    member.serve(mailbox.location, {
+      handler: (request) => void received.push(`fs${index}:${JSON.stringify(request.body)}`),
+    });
     await member.aliasRegisterDirect(`/sys/fs/${index}`, mailbox, anyCapability);
     await member.aliasRegisterIndirect('/sys/fs', `/sys/fs/${index}`, anyCapability);
     members.push(member);
@@ -37,7 +38,9 @@ describe.each(['local', 'sim'] as const)('libfos on %s fabric', (kind) => {
       expect(body).toEqual({ echo: 'hello', from: client.context.process });
       // The first reply of the name service reached a nameless mailbox; then libfos took a canonical alias.
       expect(client.dispatcher.replyAddress.name).toMatch(/^\/tmp\/toy\d+$/);
-      expect(await client.context.kernel.mailboxNames(client.dispatcher.replyAddress.location)).toEqual([client.dispatcher.replyAddress.name]);
+      expect(await client.context.kernel.mailboxNames(client.dispatcher.replyAddress.location)).toEqual([
+        client.dispatcher.replyAddress.name,
+      ]);
       expect(await client.getCanonicalAlias()).toBe(client.dispatcher.replyAddress.name);
       // The cache now answers: a second call needs no Lookup.
       const lookups = names.lookups;
@@ -157,7 +160,8 @@ describe.each(['local', 'sim'] as const)('libfos on %s fabric', (kind) => {
       const named = await libfosProcess(machine, 3, 'named');
       await named.getCanonicalAlias();
       const lookups = names.lookups;
-      for (let index = 0; index < 30; index++) expect((await named.run(() => named.nameService.lookup('/svc/looked-up'))).type).toBe('direct');
+      for (let index = 0; index < 30; index++)
+        expect((await named.run(() => named.nameService.lookup('/svc/looked-up'))).type).toBe('direct');
       expect(names.lookups - lookups).toBe(30);
       expect(named.stats().channels.opened).toBe(1);
       expect(named.stats().channels.channelSends).toBeGreaterThan(0);

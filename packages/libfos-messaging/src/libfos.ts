@@ -1,4 +1,12 @@
-import { Dispatcher, type CallOptions, type CallResult, type Destination, type RegisterOptions, type RpcTransport, type Thread } from '@fos/dispatcher';
+import {
+  Dispatcher,
+  type CallOptions,
+  type CallResult,
+  type Destination,
+  type RegisterOptions,
+  type RpcTransport,
+  type Thread,
+} from '@fos/dispatcher';
 import { NameCache } from '@fos/libfos-namecache';
 import {
   assert,
@@ -100,7 +108,14 @@ export class Libfos {
   private readonly sendOrders = new Map<string, SendOrder>();
 
   /** @internal Use {@link createLibfos}. */
-  constructor(context: ProcessContext, dispatcher: Dispatcher, replyMailbox: CreatedMailbox, sendPath: SendPath, limits: LibfosLimits, options: LibfosOptions) {
+  constructor(
+    context: ProcessContext,
+    dispatcher: Dispatcher,
+    replyMailbox: CreatedMailbox,
+    sendPath: SendPath,
+    limits: LibfosLimits,
+    options: LibfosOptions,
+  ) {
     this.context = context;
     this.kernel = context.kernel;
     this.dispatcher = dispatcher;
@@ -137,7 +152,11 @@ export class Libfos {
    * than fail; the successor then re-registers them with their name capabilities
    * ({@link aliasRegisterDirect}), which reactivates them at the new location.
    */
-  handOverMailbox(mailbox: MailboxLocation, successor: MailboxLocation, successorCapability: Capability): Promise<MovedMailbox> {
+  handOverMailbox(
+    mailbox: MailboxLocation,
+    successor: MailboxLocation,
+    successorCapability: Capability,
+  ): Promise<MovedMailbox> {
     return this.run(async (thread) => {
       if (this.served.delete(formatLocation(mailbox))) this.dispatcher.unregister(mailbox);
       return thread.waitFor(this.kernel.moveMailbox(mailbox, successor, successorCapability));
@@ -171,7 +190,12 @@ export class Libfos {
    * capability unless `publish` is false. The name is valid on the mailbox before the name service
    * hands it out, and removed again if the registration fails. Returns the name capability.
    */
-  aliasRegisterDirect(name: string, mailbox: CreatedMailbox, namespaceCapability: Capability, options: { publish?: boolean; active?: boolean } = {}): Promise<Capability> {
+  aliasRegisterDirect(
+    name: string,
+    mailbox: CreatedMailbox,
+    namespaceCapability: Capability,
+    options: { publish?: boolean; active?: boolean } = {},
+  ): Promise<Capability> {
     return this.run(async (thread) => {
       const validName = validateName(name);
       // A name the mailbox holds already (a migration moved it in) is not taken away if this fails.
@@ -181,7 +205,10 @@ export class Libfos {
         const result = await this.nameService.register({
           name: validName,
           capability: namespaceCapability,
-          destination: options.publish === false ? { type: 'direct', location: mailbox.location } : { type: 'direct', location: mailbox.location, publishedCapability: mailbox.capability },
+          destination:
+            options.publish === false
+              ? { type: 'direct', location: mailbox.location }
+              : { type: 'direct', location: mailbox.location, publishedCapability: mailbox.capability },
           ...(options.active === undefined ? {} : { active: options.active }),
         });
         return result.nameCapability as Capability;
@@ -193,12 +220,20 @@ export class Libfos {
   }
 
   /** `AliasRegisterIndirect`: adds `destinationName` (weight 1..1000) to the indirect name `name`. Returns the name capability. */
-  aliasRegisterIndirect(name: string, destinationName: string, capability: Capability, options: { weight?: number; loadBalancer?: LoadBalancerRef } = {}): Promise<Capability> {
+  aliasRegisterIndirect(
+    name: string,
+    destinationName: string,
+    capability: Capability,
+    options: { weight?: number; loadBalancer?: LoadBalancerRef } = {},
+  ): Promise<Capability> {
     return this.run(async () => {
       const result = await this.nameService.register({
         name,
         capability,
-        destination: options.weight === undefined ? { type: 'indirect', name: destinationName } : { type: 'indirect', name: destinationName, weight: options.weight },
+        destination:
+          options.weight === undefined
+            ? { type: 'indirect', name: destinationName }
+            : { type: 'indirect', name: destinationName, weight: options.weight },
         ...(options.loadBalancer === undefined ? {} : { loadBalancer: options.loadBalancer }),
       });
       return result.nameCapability as Capability;
@@ -207,7 +242,10 @@ export class Libfos {
 
   /** `ReserveNamespace`: reserves a sub-domain (`/sys/fs/*`); returns its namespace capability. */
   reserveNamespace(domain: string, capability: Capability): Promise<Capability> {
-    return this.run(async () => (await this.nameService.reserve({ domain: validateSubdomain(domain), capability })).capability as Capability);
+    return this.run(
+      async () =>
+        (await this.nameService.reserve({ domain: validateSubdomain(domain), capability })).capability as Capability,
+    );
   }
 
   /** `UnregisterDirect`: unregisters `name` and removes it from the mailbox. */
@@ -263,7 +301,9 @@ export class Libfos {
 
   /** A request to `name` and its response, with the recovery of {@link send}. */
   call(name: string, body: MessageBody, options: SendOptions & CallOptions = {}): Promise<CallResult> {
-    return this.run((thread) => this.deliver(thread, name, options, (destination) => thread.call(destination, body, options)));
+    return this.run((thread) =>
+      this.deliver(thread, name, options, (destination) => thread.call(destination, body, options)),
+    );
   }
 
   /** Unregisters the canonical alias and stops the dispatcher: call before the process exits. */
@@ -271,7 +311,8 @@ export class Libfos {
     return this.run(async () => {
       const alias = this.canonicalAlias;
       this.canonicalAlias = undefined;
-      if (alias !== undefined) await this.nameService.unregister({ name: alias.name, capability: alias.capability }).catch(() => undefined);
+      if (alias !== undefined)
+        await this.nameService.unregister({ name: alias.name, capability: alias.capability }).catch(() => undefined);
       this.cache.clear();
       this.sendPath.close();
       this.dispatcher.stop();
@@ -280,7 +321,11 @@ export class Libfos {
 
   /** Counters. */
   stats(): LibfosStats {
-    return { ...this.counters, send: { ...this.sendPath.counters.send }, channels: { ...this.sendPath.counters.channels } };
+    return {
+      ...this.counters,
+      send: { ...this.sendPath.counters.send },
+      channels: { ...this.sendPath.counters.channels },
+    };
   }
 
   // ---- delivery and resolution ---------------------------------------------------------------------------
@@ -292,7 +337,12 @@ export class Libfos {
    * retries, and while any send to the name is recovering, later ones wait their turn too: a fleet
    * member that moved (or left) then receives the retried messages in the order they were sent.
    */
-  private async deliver<T>(thread: Thread, name: string, options: SendOptions, attempt: (destination: Destination) => Promise<T>): Promise<T> {
+  private async deliver<T>(
+    thread: Thread,
+    name: string,
+    options: SendOptions,
+    attempt: (destination: Destination) => Promise<T>,
+  ): Promise<T> {
     const intended = validateName(name);
     const capability = options.capability === undefined ? undefined : validateCapability(options.capability);
     // The ticket is taken before the first await, so tickets follow the order of the calls.
@@ -316,7 +366,8 @@ export class Libfos {
       // earlier sends have settled.
       if (earlier !== undefined && !earlier.issued) await thread.waitFor(earlier.whenIssued());
       ticket.location = formatLocation(resolved.location);
-      if (earlier !== undefined && (order.recovering > 0 || earlier.location !== ticket.location)) await thread.waitFor(earlier.whenSettled());
+      if (earlier !== undefined && (order.recovering > 0 || earlier.location !== ticket.location))
+        await thread.waitFor(earlier.whenSettled());
       let pending: Promise<T>;
       try {
         pending = attempt(this.destination(resolved, capability));
@@ -348,7 +399,11 @@ export class Libfos {
   private destination(resolved: ResolvedName, capability: Capability | undefined): Destination {
     const sendCapability = capability ?? resolved.publishedCapability;
     if (sendCapability === null) {
-      throw new FosError('PERMISSION_DENIED', `${resolved.name} publishes no send capability (${resolved.chain.join(' → ')}); pass one`, { value: resolved.name });
+      throw new FosError(
+        'PERMISSION_DENIED',
+        `${resolved.name} publishes no send capability (${resolved.chain.join(' → ')}); pass one`,
+        { value: resolved.name },
+      );
     }
     return { name: resolved.name, location: resolved.location, capability: sendCapability };
   }
@@ -357,7 +412,9 @@ export class Libfos {
    * Follows the cached hops from `name`: the resolution when every hop is cached, else the chain up
    * to the first name that is not (its cache miss already counted).
    */
-  private walkCache(name: string): { readonly resolved: ResolvedName } | { readonly chain: string[]; readonly current: string } {
+  private walkCache(
+    name: string,
+  ): { readonly resolved: ResolvedName } | { readonly chain: string[]; readonly current: string } {
     const chain: string[] = [];
     let current = name;
     for (;;) {
@@ -371,7 +428,11 @@ export class Libfos {
 
   private pushHop(chain: string[], name: string, current: string): void {
     if (chain.length > this.limits.indirectionHopsMax) {
-      throw new FosError('CYCLE', `${name} did not resolve within indirectionHopsMax (${this.limits.indirectionHopsMax}) hops: ${chain.join(' → ')}`, { value: name });
+      throw new FosError(
+        'CYCLE',
+        `${name} did not resolve within indirectionHopsMax (${this.limits.indirectionHopsMax}) hops: ${chain.join(' → ')}`,
+        { value: name },
+      );
     }
     chain.push(current);
   }
@@ -380,7 +441,12 @@ export class Libfos {
    * Resolves `name` through the cache and the name service (`refresh`: the name service only);
    * `walked`: the cache walk already made for it.
    */
-  private async resolve(thread: Thread, name: string, refresh: boolean, walked?: { readonly chain: string[]; readonly current: string }): Promise<ResolvedName> {
+  private async resolve(
+    thread: Thread,
+    name: string,
+    refresh: boolean,
+    walked?: { readonly chain: string[]; readonly current: string },
+  ): Promise<ResolvedName> {
     const walk = refresh ? undefined : (walked ?? this.walkCache(name));
     if (walk !== undefined && 'resolved' in walk) return walk.resolved;
     const chain = walk?.chain ?? [];
@@ -399,7 +465,12 @@ export class Libfos {
   }
 
   private resolved(name: string, chain: readonly string[], result: DirectResult): ResolvedName {
-    return { name, chain, location: result.location, publishedCapability: result.publishedCapability === null ? null : (result.publishedCapability as Capability) };
+    return {
+      name,
+      chain,
+      location: result.location,
+      publishedCapability: result.publishedCapability === null ? null : (result.publishedCapability as Capability),
+    };
   }
 
   /** A Lookup; an inactive name (migrating) is looked up again, backing off, up to `inactiveWaitMsMax`. */
@@ -414,7 +485,11 @@ export class Libfos {
         if (!hasFosErrorCode(error, 'INACTIVE')) throw error;
         const waitedMs = this.context.clock.now() - startedMs;
         if (waitedMs >= this.limits.inactiveWaitMsMax) {
-          throw new FosError('TIMEOUT', `${name} stayed inactive for inactiveWaitMsMax (${this.limits.inactiveWaitMsMax} ms)`, { value: name, cause: error });
+          throw new FosError(
+            'TIMEOUT',
+            `${name} stayed inactive for inactiveWaitMsMax (${this.limits.inactiveWaitMsMax} ms)`,
+            { value: name, cause: error },
+          );
         }
         this.counters.inactiveWaits++;
         await thread.sleep(Math.min(backoffMs, this.limits.inactiveWaitMsMax - waitedMs));
@@ -452,7 +527,11 @@ export class Libfos {
 
 /** A refusal by the microkernel (the message was not delivered), as opposed to an error the responder answered. */
 function isDeliveryRefusal(error: unknown): boolean {
-  return isFosError(error) && error.details.sequence !== undefined && (error.code === 'NO_SUCH_NAME' || error.code === 'PERMISSION_DENIED' || error.code === 'UNREACHABLE');
+  return (
+    isFosError(error) &&
+    error.details.sequence !== undefined &&
+    (error.code === 'NO_SUCH_NAME' || error.code === 'PERMISSION_DENIED' || error.code === 'UNREACHABLE')
+  );
 }
 
 /**
@@ -486,7 +565,10 @@ export async function createLibfos(context: ProcessContext, options: LibfosOptio
 }
 
 /** An entry function that receives its process's libfos instead of the bare context. */
-export function withLibfos<A extends MessageBody, R>(entry: (libfos: Libfos, args: A) => Promise<R>, options: LibfosOptions = {}): (context: ProcessContext, args: MessageBody) => Promise<R> {
+export function withLibfos<A extends MessageBody, R>(
+  entry: (libfos: Libfos, args: A) => Promise<R>,
+  options: LibfosOptions = {},
+): (context: ProcessContext, args: MessageBody) => Promise<R> {
   return async (context, args) => entry(await createLibfos(context, options), args as A);
 }
 
@@ -500,7 +582,12 @@ export interface ProcessSpawner {
  * fabrics that run every core in the caller's thread (`local`, `sim`: tests, benchmarks, demos): the
  * object returned is the process's own. `UNREACHABLE` when the entry crashed.
  */
-export async function spawnLibfos(spawner: ProcessSpawner, core: number, name: string, options: LibfosOptions = {}): Promise<Libfos> {
+export async function spawnLibfos(
+  spawner: ProcessSpawner,
+  core: number,
+  name: string,
+  options: LibfosOptions = {},
+): Promise<Libfos> {
   let made: Libfos | undefined;
   await spawner.spawn({
     core,

@@ -26,4 +26,10 @@ export interface LibfosLimits {
 }
 
 /** The default {@link LibfosLimits}. */
-export const defaultLibfosLimits: LibfosLimits = Object.freeze({ indirectionHopsMax, inactiveWaitMsMax, nameServiceCallTimeoutMs, channelAfterSends, channelsPerProcessMax });
+export const defaultLibfosLimits: LibfosLimits = Object.freeze({
+  indirectionHopsMax,
+  inactiveWaitMsMax,
+  nameServiceCallTimeoutMs,
+  channelAfterSends,
+  channelsPerProcessMax,
+});

@@ -28,7 +28,13 @@ export type RegisterDestination =
 
 /** What Lookup answers: a mailbox for a direct name, one destination name for an indirect one. */
 export type LookupResult =
-  | { readonly type: 'direct'; readonly name: string; readonly location: NameLocation; readonly publishedCapability: string | null; readonly ttlMs: number }
+  | {
+      readonly type: 'direct';
+      readonly name: string;
+      readonly location: NameLocation;
+      readonly publishedCapability: string | null;
+      readonly ttlMs: number;
+    }
   | { readonly type: 'indirect'; readonly name: string; readonly next: string; readonly ttlMs: number };
 
 /** Register's arguments. */

@@ -12,7 +12,10 @@ async function contextOn(machine: Machine, core: number, name: string): Promise<
 
 describe.each(['local', 'sim'] as const)('the send path on %s fabric', (kind) => {
   async function withParties(run: (server: ProcessContext, client: ProcessContext) => Promise<void>): Promise<void> {
-    const machine = new Machine({ fabric: kind === 'local' ? new LocalFabric({ cores: 3 }) : new SimFabric({ cores: 3, seed: 5 }), log: () => undefined });
+    const machine = new Machine({
+      fabric: kind === 'local' ? new LocalFabric({ cores: 3 }) : new SimFabric({ cores: 3, seed: 5 }),
+      log: () => undefined,
+    });
     try {
       await run(await contextOn(machine, 1, 'server'), await contextOn(machine, 2, 'client'));
     } finally {
@@ -43,8 +46,15 @@ describe.each(['local', 'sim'] as const)('the send path on %s fabric', (kind) =>
   it('refuses with BAD_REQUEST a reply to a nameless mailbox without the kernel capability, and a name without a location', () =>
     withParties(async (server, client) => {
       const mailbox = await server.kernel.createMailbox();
-      const path = createSendPath(client.kernel, client.clock, { kernelCapability: undefined, channelAfterSends: 8, channelsPerProcessMax: 16, replyNamed: () => false });
-      expect(await codeOf(path.send({ name: null, location: mailbox.location, capability: mailbox.capability }, 'reply'))).toBe('BAD_REQUEST');
+      const path = createSendPath(client.kernel, client.clock, {
+        kernelCapability: undefined,
+        channelAfterSends: 8,
+        channelsPerProcessMax: 16,
+        replyNamed: () => false,
+      });
+      expect(
+        await codeOf(path.send({ name: null, location: mailbox.location, capability: mailbox.capability }, 'reply')),
+      ).toBe('BAD_REQUEST');
       expect(await codeOf(path.send({ name: '/svc/anything' }, 'message'))).toBe('BAD_REQUEST');
       expect(path.counters.send).toEqual({ wouldBlock: 0, abandoned: 0 });
     }));

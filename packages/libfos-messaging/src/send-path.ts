@@ -8,14 +8,7 @@
 //      abandoned on any other refusal, so that the stream moves on.
 // Resolving names and recovering from refusals (§4.2.4) happen above, in `Libfos`: a refusal reaches
 // it with the kernel's sequence number.
-import {
-  assert,
-  FosError,
-  hasFosErrorCode,
-  isFosError,
-  type Clock,
-  type MessageBody,
-} from '@fos/base';
+import { assert, FosError, hasFosErrorCode, isFosError, type Clock, type MessageBody } from '@fos/base';
 import type { Destination, SendFunction } from '@fos/dispatcher';
 import type { Capability, SystemCalls } from '@fos/microkernel';
 import { ChannelTable, type ChannelCounters, type ChannelPolicy, type OpenChannel } from './channels.js';
@@ -37,12 +30,25 @@ export interface UkSendCounters {
  * or {@link sendRetriesMax} re-sends, abandons the message so the stream moves on, and rejects with
  * the refusal.
  */
-export function ukSendFunction(kernel: SystemCalls, clock: Clock, counters: UkSendCounters = { wouldBlock: 0, abandoned: 0 }): SendFunction {
+export function ukSendFunction(
+  kernel: SystemCalls,
+  clock: Clock,
+  counters: UkSendCounters = { wouldBlock: 0, abandoned: 0 },
+): SendFunction {
   return async (destination, body) => {
     const { name, location, capability } = destination;
-    if (name === null) throw new FosError('BAD_REQUEST', 'ukSendFunction cannot answer a mailbox that has no name yet (only a name server can, unchecked)', { value: location });
+    if (name === null)
+      throw new FosError(
+        'BAD_REQUEST',
+        'ukSendFunction cannot answer a mailbox that has no name yet (only a name server can, unchecked)',
+        { value: location },
+      );
     if (location === undefined || capability === undefined) {
-      throw new FosError('BAD_REQUEST', `ukSendFunction needs a location and a capability for ${name} (name resolution is libfos's)`, { value: name });
+      throw new FosError(
+        'BAD_REQUEST',
+        `ukSendFunction needs a location and a capability for ${name} (name resolution is libfos's)`,
+        { value: name },
+      );
     }
     let resendOf: number | undefined;
     let backoffMs = 1;
@@ -86,7 +92,11 @@ export interface SendPath {
 export function createSendPath(kernel: SystemCalls, clock: Clock, options: SendPathOptions): SendPath {
   const sendCounters: UkSendCounters = { wouldBlock: 0, abandoned: 0 };
   const kernelPath = ukSendFunction(kernel, clock, sendCounters);
-  const channels = new ChannelTable(kernel, { channelAfterSends: options.channelAfterSends, channelsPerProcessMax: options.channelsPerProcessMax }, options.replyNamed);
+  const channels = new ChannelTable(
+    kernel,
+    { channelAfterSends: options.channelAfterSends, channelsPerProcessMax: options.channelsPerProcessMax },
+    options.replyNamed,
+  );
   const kernelCapability = options.kernelCapability;
   const throughChannel = async (entry: OpenChannel, destination: Destination, body: MessageBody): Promise<void> => {
     if (await channels.trySend(entry, body)) return;

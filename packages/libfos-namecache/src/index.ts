@@ -1,1 +1,7 @@
-export { NameCache, nameCacheEntriesMax, nameCacheTtlMsMax, type NameCacheOptions, type NameCacheStats } from './name-cache.js';
+export {
+  NameCache,
+  nameCacheEntriesMax,
+  nameCacheTtlMsMax,
+  type NameCacheOptions,
+  type NameCacheStats,
+} from './name-cache.js';

@@ -111,6 +111,7 @@ export class NameCache<R> {
 }
 
 function checkBound(value: number, what: string): number {
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`NameCache ${what} must be a positive integer, got ${value}`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new RangeError(`NameCache ${what} must be a positive integer, got ${value}`);
   return value;
 }

@@ -1,7 +1,14 @@
 import { SeededRandom } from '@fos/sim';
 import { describe, expect, it } from 'vitest';
 import { hasFosErrorCode } from '@fos/base';
-import { capabilityEquals, hashCapability, isCapability, mintCapability, validateCapability, type Capability } from './capability.js';
+import {
+  capabilityEquals,
+  hashCapability,
+  isCapability,
+  mintCapability,
+  validateCapability,
+  type Capability,
+} from './capability.js';
 
 function flipOneBit(capability: Capability, bit: number): Capability {
   const bytes = Buffer.from(capability, 'base64url');

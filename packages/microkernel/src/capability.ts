@@ -23,7 +23,9 @@ export function isCapability(value: unknown): value is Capability {
 /** Validates a capability given at a boundary; `PERMISSION_DENIED` when it is not one. */
 export function validateCapability(value: unknown): Capability {
   if (!isCapability(value)) {
-    throw new FosError('PERMISSION_DENIED', `${JSON.stringify(value)} is not a capability (22 base64url characters)`, { value });
+    throw new FosError('PERMISSION_DENIED', `${JSON.stringify(value)} is not a capability (22 base64url characters)`, {
+      value,
+    });
   }
   return value;
 }

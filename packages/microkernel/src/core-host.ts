@@ -46,20 +46,28 @@ export function moduleHref(module: string | URL): string {
 /** @internal Loads the entry function a spec names. */
 export async function resolveEntry(spec: ProcessSpec): Promise<EntryFunction> {
   if (spec.function !== undefined) {
-    if (spec.module !== undefined) throw new FosError('BAD_REQUEST', 'spawn takes a module or a function, not both', { value: spec.module });
+    if (spec.module !== undefined)
+      throw new FosError('BAD_REQUEST', 'spawn takes a module or a function, not both', { value: spec.module });
     return spec.function;
   }
-  if (spec.module === undefined) throw new FosError('BAD_REQUEST', 'spawn needs a module (and entry) or a function', { value: spec.name ?? null });
+  if (spec.module === undefined)
+    throw new FosError('BAD_REQUEST', 'spawn needs a module (and entry) or a function', { value: spec.name ?? null });
   const url = moduleHref(spec.module);
   let loaded: Record<string, unknown>;
   try {
     loaded = (await import(url)) as Record<string, unknown>;
   } catch (error) {
-    throw new FosError('BAD_REQUEST', `module ${url} cannot be loaded: ${errorText(error)}`, { value: url, cause: error });
+    throw new FosError('BAD_REQUEST', `module ${url} cannot be loaded: ${errorText(error)}`, {
+      value: url,
+      cause: error,
+    });
   }
   const entryName = spec.entry ?? 'main';
   const entry = loaded[entryName];
-  if (typeof entry !== 'function') throw new FosError('BAD_REQUEST', `module ${url} has no exported function ${JSON.stringify(entryName)}`, { value: entryName });
+  if (typeof entry !== 'function')
+    throw new FosError('BAD_REQUEST', `module ${url} has no exported function ${JSON.stringify(entryName)}`, {
+      value: entryName,
+    });
   return entry as EntryFunction;
 }
 
@@ -77,16 +85,31 @@ export async function startProcess(kernel: Kernel, spec: ProcessSpec): Promise<S
     returned = await entry(context, spec.args);
   } catch (error) {
     kernel.endProcess(record, { crashed: true, error });
-    throw new FosError('UNREACHABLE', `process ${record.name} (${record.id}) crashed in its entry function: ${errorText(error)}`, { value: record.id, cause: error });
+    throw new FosError(
+      'UNREACHABLE',
+      `process ${record.name} (${record.id}) crashed in its entry function: ${errorText(error)}`,
+      { value: record.id, cause: error },
+    );
   }
   let result: MessageBody;
   try {
     result = copyBody((returned ?? null) as MessageBody, kernel.limits.messageBytesMax);
   } catch (error) {
     kernel.endProcess(record, { crashed: true, error });
-    throw isFosError(error) ? error : new FosError('BAD_REQUEST', `process ${record.name} returned a value that cannot be copied`, { value: record.id, cause: error });
+    throw isFosError(error)
+      ? error
+      : new FosError('BAD_REQUEST', `process ${record.name} returned a value that cannot be copied`, {
+          value: record.id,
+          cause: error,
+        });
   }
-  return { process: record.id, name: record.name, result, exited: context.exited, kill: () => kernel.endProcess(record, { crashed: false }) };
+  return {
+    process: record.id,
+    name: record.name,
+    result,
+    exited: context.exited,
+    kill: () => kernel.endProcess(record, { crashed: false }),
+  };
 }
 
 /** @internal A core in the machine's own thread. */

@@ -37,7 +37,13 @@ export type KernelMessage =
       /** A dry run: check the consent and the limits, change nothing. */
       readonly check?: boolean;
     }
-  | { readonly kind: 'skip'; readonly fromCore: number; readonly sender: SenderIdentity; readonly location: MailboxLocation; readonly sequence: number }
+  | {
+      readonly kind: 'skip';
+      readonly fromCore: number;
+      readonly sender: SenderIdentity;
+      readonly location: MailboxLocation;
+      readonly sequence: number;
+    }
   | {
       readonly kind: 'alias';
       readonly fromCore: number;
@@ -67,8 +73,18 @@ export type KernelMessage =
       readonly capability: string;
       readonly ring: SharedArrayBuffer;
     }
-  | { readonly kind: 'channelClose'; readonly fromCore: number; readonly channelId: string; readonly location: MailboxLocation }
-  | { readonly kind: 'doorbell'; readonly fromCore: number; readonly channelId: string; readonly location: MailboxLocation }
+  | {
+      readonly kind: 'channelClose';
+      readonly fromCore: number;
+      readonly channelId: string;
+      readonly location: MailboxLocation;
+    }
+  | {
+      readonly kind: 'doorbell';
+      readonly fromCore: number;
+      readonly channelId: string;
+      readonly location: MailboxLocation;
+    }
   | { readonly kind: 'drained'; readonly fromCore: number; readonly channelId: string }
   | { readonly kind: 'processEnded'; readonly fromCore: number; readonly process: string }
   | {

@@ -18,4 +18,10 @@ export { coresMax, defaultKernelLimits, type KernelLimits } from './limits.js';
 
 // The kernel's types: capabilities and mailbox locations.
 export { hashCapability, isCapability, mintCapability, validateCapability, type Capability } from './capability.js';
-export { formatLocation, mailboxLocationSchema, sameLocation, type MailboxLocation, type SenderIdentity } from './location.js';
+export {
+  formatLocation,
+  mailboxLocationSchema,
+  sameLocation,
+  type MailboxLocation,
+  type SenderIdentity,
+} from './location.js';

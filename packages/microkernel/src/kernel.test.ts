@@ -12,7 +12,11 @@ function flipOneBit(capability: Capability): Capability {
   return bytes.toString('base64url') as Capability;
 }
 
-async function withMachine(kind: TestFabricKind, run: (machine: Machine, crashes: string[]) => Promise<void>, options: Parameters<typeof testMachine>[1] = {}): Promise<void> {
+async function withMachine(
+  kind: TestFabricKind,
+  run: (machine: Machine, crashes: string[]) => Promise<void>,
+  options: Parameters<typeof testMachine>[1] = {},
+): Promise<void> {
   const { machine, crashes } = testMachine(kind, options);
   try {
     await run(machine, crashes);
@@ -56,7 +60,8 @@ describe.each(['local', 'sim'] as const)('microkernel on %s fabric', (kind) => {
       const send = (name: string, location: MailboxLocation, capability: Capability, body: unknown = 1) =>
         codeOf(
           client.kernel.ukSend(name, location, capability, body as never).catch((error: unknown) => {
-            if (isFosError(error) && error.details.sequence !== undefined) client.kernel.abandonSend(location, error.details.sequence);
+            if (isFosError(error) && error.details.sequence !== undefined)
+              client.kernel.abandonSend(location, error.details.sequence);
             throw error;
           }),
         );
@@ -86,18 +91,28 @@ describe.each(['local', 'sim'] as const)('microkernel on %s fabric', (kind) => {
       const wrong = flipOneBit(capability);
       const refused = await client.kernel.ukSend('/svc/seq', location, wrong, 'first').catch((error: unknown) => error);
       expect(hasFosErrorCode(refused, 'PERMISSION_DENIED') && refused.details.sequence).toBe(0);
-      const blocked = await client.kernel.ukSend('/svc/seq', location, capability, 'second').catch((error: unknown) => error);
+      const blocked = await client.kernel
+        .ukSend('/svc/seq', location, capability, 'second')
+        .catch((error: unknown) => error);
       expect(hasFosErrorCode(blocked, 'WOULD_BLOCK') && blocked.details.sequence).toBe(1);
       expect(server.kernel.tryReceive(location)).toBeUndefined();
       await client.kernel.ukSend('/svc/seq', location, capability, 'first again', { resendOf: 0 });
       await client.kernel.ukSend('/svc/seq', location, capability, 'second again', { resendOf: 1 });
-      expect(await codeOf(client.kernel.ukSend('/svc/seq', location, capability, 'x', { resendOf: 1 }))).toBe('BAD_REQUEST');
-      const refusedAgain = await client.kernel.ukSend('/svc/seq', location, wrong, 'third').catch((error: unknown) => error);
+      expect(await codeOf(client.kernel.ukSend('/svc/seq', location, capability, 'x', { resendOf: 1 }))).toBe(
+        'BAD_REQUEST',
+      );
+      const refusedAgain = await client.kernel
+        .ukSend('/svc/seq', location, wrong, 'third')
+        .catch((error: unknown) => error);
       expect(hasFosErrorCode(refusedAgain, 'PERMISSION_DENIED')).toBe(true);
       client.kernel.abandonSend(location, 2);
       expect(() => client.kernel.abandonSend(location, 2)).toThrow(/BAD_REQUEST/);
       await client.kernel.ukSend('/svc/seq', location, capability, 'fourth');
-      const bodies = [server.kernel.tryReceive(location), server.kernel.tryReceive(location), server.kernel.tryReceive(location)].map((message) => message?.body);
+      const bodies = [
+        server.kernel.tryReceive(location),
+        server.kernel.tryReceive(location),
+        server.kernel.tryReceive(location),
+      ].map((message) => message?.body);
       expect(bodies).toEqual(['first again', 'second again', 'fourth']);
     }));
 
@@ -107,7 +122,9 @@ describe.each(['local', 'sim'] as const)('microkernel on %s fabric', (kind) => {
       const client = await processOn(machine, 2);
       const { location, capability } = await namedMailbox(server.kernel, '/svc/slow', { queueMessagesMax: 4 });
       const count = 60;
-      const sends = Array.from({ length: count }, (_, index) => sendWithRetry(client.kernel, client.clock, '/svc/slow', location, capability, index));
+      const sends = Array.from({ length: count }, (_, index) =>
+        sendWithRetry(client.kernel, client.clock, '/svc/slow', location, capability, index),
+      );
       const received: number[] = [];
       while (received.length < count) {
         const message = server.kernel.tryReceive(location);
@@ -166,8 +183,12 @@ describe.each(['local', 'sim'] as const)('microkernel on %s fabric', (kind) => {
       expect((await server.kernel.receive(location)).destinationName).toBe('/sys/fs');
       await nameServer.kernel.ukRemoveAlias(machine.kernelCapability, location, '/sys/fs');
       expect(await codeOf(client.kernel.ukSend('/sys/fs', location, capability, 'stale'))).toBe('NO_SUCH_NAME');
-      expect(await codeOf(nameServer.kernel.ukRemoveAlias(machine.kernelCapability, location, '/sys/fs'))).toBe('NO_SUCH_NAME');
-      expect(await codeOf(nameServer.kernel.ukAddAlias(machine.kernelCapability, { ...location, mailbox: 999 }, '/x'))).toBe('UNREACHABLE');
+      expect(await codeOf(nameServer.kernel.ukRemoveAlias(machine.kernelCapability, location, '/sys/fs'))).toBe(
+        'NO_SUCH_NAME',
+      );
+      expect(
+        await codeOf(nameServer.kernel.ukAddAlias(machine.kernelCapability, { ...location, mailbox: 999 }, '/x')),
+      ).toBe('UNREACHABLE');
     }));
 
   it('registers name servers and lets one answer a nameless mailbox once per request (§5.2)', () =>
@@ -176,24 +197,34 @@ describe.each(['local', 'sim'] as const)('microkernel on %s fabric', (kind) => {
       const client = await processOn(machine, 2, 'client');
       expect(await codeOf(client.kernel.ukNameServiceLookup())).toBe('NO_SUCH_NAME');
       const service = await nameServer.kernel.createMailbox();
-      expect(await codeOf(nameServer.kernel.ukNameServiceRegister(service.location, service.capability, service.capability))).toBe('PERMISSION_DENIED');
+      expect(
+        await codeOf(nameServer.kernel.ukNameServiceRegister(service.location, service.capability, service.capability)),
+      ).toBe('PERMISSION_DENIED');
       await nameServer.kernel.ukNameServiceRegister(service.location, machine.kernelCapability, service.capability);
       const found = await client.kernel.ukNameServiceLookup();
       expect(found).toEqual({ location: service.location, capability: service.capability });
       const reply = await client.kernel.createMailbox();
       // No request delivered yet: no unchecked reply allowed.
-      expect(await codeOf(nameServer.kernel.ukUncheckedSend(machine.kernelCapability, reply.location, 'unasked'))).toBe('PERMISSION_DENIED');
+      expect(await codeOf(nameServer.kernel.ukUncheckedSend(machine.kernelCapability, reply.location, 'unasked'))).toBe(
+        'PERMISSION_DENIED',
+      );
       // A name server is addressed as /sys/name, a name no mailbox holds and the table never stores.
       await client.kernel.ukSend('/sys/name', found.location, found.capability, { replyTo: reply.location });
       await nameServer.kernel.receive(service.location);
-      expect(await codeOf(nameServer.kernel.ukUncheckedSend(reply.capability, reply.location, 'wrong capability'))).toBe('PERMISSION_DENIED');
+      expect(
+        await codeOf(nameServer.kernel.ukUncheckedSend(reply.capability, reply.location, 'wrong capability')),
+      ).toBe('PERMISSION_DENIED');
       await nameServer.kernel.ukUncheckedSend(machine.kernelCapability, reply.location, 'your first reply');
       const received = await client.kernel.receive(reply.location);
       expect(received).toMatchObject({ body: 'your first reply', destinationName: null, via: 'unchecked' });
-      expect(await codeOf(nameServer.kernel.ukUncheckedSend(machine.kernelCapability, reply.location, 'a second one'))).toBe('PERMISSION_DENIED');
+      expect(
+        await codeOf(nameServer.kernel.ukUncheckedSend(machine.kernelCapability, reply.location, 'a second one')),
+      ).toBe('PERMISSION_DENIED');
       await nameServer.kernel.ukNameServiceUnregister(service.location, machine.kernelCapability);
       expect(await codeOf(client.kernel.ukNameServiceLookup())).toBe('NO_SUCH_NAME');
-      expect(await codeOf(nameServer.kernel.ukNameServiceUnregister(service.location, machine.kernelCapability))).toBe('NO_SUCH_NAME');
+      expect(await codeOf(nameServer.kernel.ukNameServiceUnregister(service.location, machine.kernelCapability))).toBe(
+        'NO_SUCH_NAME',
+      );
     }));
 
   it('takes a channel under /sys/name to a name server, grants no unchecked reply through it, and shoots it down when the server unregisters', () =>
@@ -201,14 +232,18 @@ describe.each(['local', 'sim'] as const)('microkernel on %s fabric', (kind) => {
       const nameServer = await processOn(machine, 1, 'name-server');
       const client = await processOn(machine, 2, 'client');
       const service = await nameServer.kernel.createMailbox();
-      expect(await codeOf(client.kernel.createChannel('/sys/name', service.location, service.capability))).toBe('NO_SUCH_NAME');
+      expect(await codeOf(client.kernel.createChannel('/sys/name', service.location, service.capability))).toBe(
+        'NO_SUCH_NAME',
+      );
       await nameServer.kernel.ukNameServiceRegister(service.location, machine.kernelCapability, service.capability);
       const channel = await client.kernel.createChannel('/sys/name', service.location, service.capability);
       const reply = await client.kernel.createMailbox();
       await channel.send({ request: 1 });
       expect((await nameServer.kernel.receive(service.location)).via).toBe('channel');
       // A ring delivery grants no unchecked reply (a client with a nameless reply address stays on the kernel path).
-      expect(await codeOf(nameServer.kernel.ukUncheckedSend(machine.kernelCapability, reply.location, 'unasked'))).toBe('PERMISSION_DENIED');
+      expect(await codeOf(nameServer.kernel.ukUncheckedSend(machine.kernelCapability, reply.location, 'unasked'))).toBe(
+        'PERMISSION_DENIED',
+      );
       await channel.send({ request: 2 });
       await nameServer.kernel.ukNameServiceUnregister(service.location, machine.kernelCapability);
       // What the ring held before is delivered; the next write meets the shot-down channel.
@@ -235,10 +270,15 @@ describe.each(['local', 'sim'] as const)('microkernel on %s fabric', (kind) => {
       const moved = await owner.kernel.moveMailbox(location, target.location, target.capability);
       expect(moved).toEqual({ location: target.location, messages: 4, names: ['/svc/moving'] });
       expect(await codeOf(writer.send('late'))).toBe('UNREACHABLE');
-      expect(await codeOf(client.kernel.ukSend('/svc/moving', location, capability, 'late').catch((error: unknown) => {
-        if (isFosError(error) && error.details.sequence !== undefined) client.kernel.abandonSend(location, error.details.sequence);
-        throw error;
-      }))).toBe('UNREACHABLE');
+      expect(
+        await codeOf(
+          client.kernel.ukSend('/svc/moving', location, capability, 'late').catch((error: unknown) => {
+            if (isFosError(error) && error.details.sequence !== undefined)
+              client.kernel.abandonSend(location, error.details.sequence);
+            throw error;
+          }),
+        ),
+      ).toBe('UNREACHABLE');
       expect(() => owner.kernel.pendingMessages(location)).toThrow(/UNREACHABLE/);
       // The successor holds the name and both capabilities; a fresh stream to it starts after the moved queue.
       expect(await successor.kernel.mailboxNames(target.location)).toEqual(['/svc/moving']);
@@ -259,7 +299,9 @@ describe.each(['local', 'sim'] as const)('microkernel on %s fabric', (kind) => {
       const server = await processOn(machine, 1);
       const client = await processOn(machine, 2);
       const { location, capability } = await namedMailbox(server.kernel, '/svc/ring');
-      expect(await codeOf(client.kernel.createChannel('/svc/ring', location, flipOneBit(capability)))).toBe('PERMISSION_DENIED');
+      expect(await codeOf(client.kernel.createChannel('/svc/ring', location, flipOneBit(capability)))).toBe(
+        'PERMISSION_DENIED',
+      );
       expect(await codeOf(client.kernel.createChannel('/svc/nope', location, capability))).toBe('NO_SUCH_NAME');
       const channelCapability = await server.kernel.addCapability(location);
       const channel = await client.kernel.createChannel('/svc/ring', location, channelCapability);
@@ -268,8 +310,14 @@ describe.each(['local', 'sim'] as const)('microkernel on %s fabric', (kind) => {
       await server.kernel.removeCapability(location, channelCapability);
       expect(await codeOf(channel.send(99))).toBe('PERMISSION_DENIED');
       expect(channel.closed).toBe(true);
-      const received = [await server.kernel.receive(location), await server.kernel.receive(location), await server.kernel.receive(location)];
-      expect(received.map((message) => [message.body, message.via, message.destinationName, message.sender.process])).toEqual([
+      const received = [
+        await server.kernel.receive(location),
+        await server.kernel.receive(location),
+        await server.kernel.receive(location),
+      ];
+      expect(
+        received.map((message) => [message.body, message.via, message.destinationName, message.sender.process]),
+      ).toEqual([
         [0, 'channel', '/svc/ring', client.process],
         [1, 'channel', '/svc/ring', client.process],
         [2, 'channel', '/svc/ring', client.process],
@@ -284,7 +332,8 @@ describe.each(['local', 'sim'] as const)('microkernel on %s fabric', (kind) => {
       const channel = await client.kernel.createChannel('/svc/sizes', location, capability);
       // Sizes around the on-heap limit (64 bytes) and the slab's largest piece (2 KiB), and beyond.
       const sizes = [1, 40, 64, 65, 100, 500, 2000, 2048, 3000, 20_000];
-      const payload = (size: number, seed: number) => Uint8Array.from({ length: size }, (_, index) => (index * 7 + seed) & 0xff);
+      const payload = (size: number, seed: number) =>
+        Uint8Array.from({ length: size }, (_, index) => (index * 7 + seed) & 0xff);
       for (const [seed, size] of sizes.entries()) await channel.send({ seed, payload: payload(size, seed) });
       const first = [];
       for (let index = 0; index < 5; index++) first.push(await owner.kernel.receive(location));
@@ -297,7 +346,9 @@ describe.each(['local', 'sim'] as const)('microkernel on %s fabric', (kind) => {
       }
       // The rest move with the mailbox (still in the ring or already in the queue) and arrive whole.
       const target = await successor.kernel.createMailbox();
-      expect((await owner.kernel.moveMailbox(location, target.location, target.capability)).messages).toBe(sizes.length - 5);
+      expect((await owner.kernel.moveMailbox(location, target.location, target.capability)).messages).toBe(
+        sizes.length - 5,
+      );
       for (let seed = 5; seed < sizes.length; seed++) {
         const message = await successor.kernel.receive(target.location);
         expect(message.body).toEqual({ seed, payload: payload(sizes[seed]!, seed) });
@@ -323,7 +374,7 @@ describe.each(['local', 'sim'] as const)('microkernel on %s fabric', (kind) => {
       expect(server.kernel.tryReceive(mailbox.location)).toBeUndefined();
     }));
 
-  it('delivers a new channel\'s first message into an idle mailbox with nothing else happening', () =>
+  it("delivers a new channel's first message into an idle mailbox with nothing else happening", () =>
     withMachine(kind, async (machine) => {
       const server = await processOn(machine, 1);
       const client = await processOn(machine, 2);
@@ -345,7 +396,8 @@ describe.each(['local', 'sim'] as const)('microkernel on %s fabric', (kind) => {
       const sends: Array<Promise<unknown>> = [];
       let next = 0;
       for (let round = 0; round < 5; round++) {
-        for (let index = 0; index < 3; index++) sends.push(client.kernel.ukSend('/svc/mixed', location, capability, next++));
+        for (let index = 0; index < 3; index++)
+          sends.push(client.kernel.ukSend('/svc/mixed', location, capability, next++));
         for (let index = 0; index < 3; index++) sends.push(channel.send(next++));
       }
       const received: number[] = [];
@@ -376,7 +428,9 @@ describe.each(['local', 'sim'] as const)('microkernel on %s fabric', (kind) => {
       const exit = await fragile.exited;
       expect(exit.crashed).toBe(true);
       expect(crashes.join('\n')).toMatch(/process fragile .* crashed: Error: handler bug/);
-      expect(await codeOf(client.kernel.ukSend('/svc/fragile', bad.location, bad.capability, 'again'))).toBe('UNREACHABLE');
+      expect(await codeOf(client.kernel.ukSend('/svc/fragile', bad.location, bad.capability, 'again'))).toBe(
+        'UNREACHABLE',
+      );
       expect(await codeOf(fragile.kernel.createMailbox())).toBe('SHUTDOWN');
       await client.kernel.ukSend('/svc/steady', good.location, good.capability, 'still here');
       expect((await steady.kernel.receive(good.location)).body).toBe('still here');
@@ -386,16 +440,26 @@ describe.each(['local', 'sim'] as const)('microkernel on %s fabric', (kind) => {
     withMachine(kind, async (machine) => {
       const module = new URL('./fixtures/echo-process.ts', import.meta.url);
       const server = await machine.spawn({ core: 1, module, entry: 'echoServer', args: { name: '/svc/echo' } });
-      const { location, capability } = server.result as unknown as { location: MailboxLocation; capability: Capability };
+      const { location, capability } = server.result as unknown as {
+        location: MailboxLocation;
+        capability: Capability;
+      };
       const client = await processOn(machine, 2);
       const reply = await namedMailbox(client.kernel, '/client/reply');
-      await client.kernel.ukSend('/svc/echo', location, capability, { replyName: '/client/reply', replyLocation: reply.location as never, replyCapability: reply.capability, payload: 'ping' });
+      await client.kernel.ukSend('/svc/echo', location, capability, {
+        replyName: '/client/reply',
+        replyLocation: reply.location as never,
+        replyCapability: reply.capability,
+        payload: 'ping',
+      });
       expect((await client.kernel.receive(reply.location)).body).toEqual({ echo: 'ping', from: client.process });
       expect(await codeOf(machine.spawn({ core: 1, module, entry: 'throwsAtOnce' }))).toBe('UNREACHABLE');
       expect(await codeOf(machine.spawn({ core: 1, module, entry: 'missing' }))).toBe('BAD_REQUEST');
       expect(await codeOf(machine.spawn({ core: 9, function: () => 1 }))).toBe('BAD_REQUEST');
       expect(await codeOf(machine.spawn({ core: 1, function: () => () => 1 }))).toBe('BAD_REQUEST');
-      expect(await codeOf(machine.spawn({ core: 1, function: () => 1, args: { f: Symbol('x') } as never }))).toBe('BAD_REQUEST');
+      expect(await codeOf(machine.spawn({ core: 1, function: () => 1, args: { f: Symbol('x') } as never }))).toBe(
+        'BAD_REQUEST',
+      );
       const copied = await machine.spawn({ core: 0, function: (_context, args) => args, args: { list: [1, 2] } });
       expect(copied.result).toEqual({ list: [1, 2] });
       server.kill();

@@ -126,7 +126,12 @@ export class Kernel {
   /** Counters for summaries and tests. */
   stats(): KernelStats {
     const state = this.#state;
-    return { processes: state.processes.size, mailboxes: state.mailboxes.size, delivered: state.delivered, refused: state.refused };
+    return {
+      processes: state.processes.size,
+      mailboxes: state.mailboxes.size,
+      delivered: state.delivered,
+      refused: state.refused,
+    };
   }
 
   // ---- processes (lifecycle.ts) ---------------------------------------------------------------------
@@ -209,14 +214,26 @@ export class Kernel {
   }
 
   /** Hands an own mailbox over to a successor's mailbox (migration.ts). */
-  moveMailbox(caller: ProcessRecord, location: unknown, successor: unknown, successorCapability: unknown): Promise<MovedMailbox> {
+  moveMailbox(
+    caller: ProcessRecord,
+    location: unknown,
+    successor: unknown,
+    successorCapability: unknown,
+  ): Promise<MovedMailbox> {
     return moveMailbox(this.#state, caller, location, successor, successorCapability);
   }
 
   // ---- sending (streams.ts) ----------------------------------------------------------------------------
 
   /** `ukSend` (thesis §4.2.4): delivers `body` if the name and the capability are valid for the mailbox. */
-  ukSend(caller: ProcessRecord, destinationName: unknown, location: unknown, capability: unknown, body: unknown, options: SendOptions = {}): Promise<void> {
+  ukSend(
+    caller: ProcessRecord,
+    destinationName: unknown,
+    location: unknown,
+    capability: unknown,
+    body: unknown,
+    options: SendOptions = {},
+  ): Promise<void> {
     return streams.ukSend(this.#state, caller, destinationName, location, capability, body, options);
   }
 
@@ -243,7 +260,12 @@ export class Kernel {
   }
 
   /** `ukNameServiceRegister` (§5.2): makes an own mailbox a name server of the machine. */
-  ukNameServiceRegister(caller: ProcessRecord, location: unknown, kernelCapability: unknown, sendCapability: unknown): Promise<void> {
+  ukNameServiceRegister(
+    caller: ProcessRecord,
+    location: unknown,
+    kernelCapability: unknown,
+    sendCapability: unknown,
+  ): Promise<void> {
     return registry.ukNameServiceRegister(this.#state, caller, location, kernelCapability, sendCapability);
   }
 
@@ -260,7 +282,12 @@ export class Kernel {
   // ---- user-space channels (channels.ts) -----------------------------------------------------------------
 
   /** A user-space channel to a mailbox (thesis §2.2, §4.2.4), made with the checks of `ukSend`. */
-  createChannel(caller: ProcessRecord, destinationName: unknown, location: unknown, capability: unknown): Promise<ChannelWriter> {
+  createChannel(
+    caller: ProcessRecord,
+    destinationName: unknown,
+    location: unknown,
+    capability: unknown,
+  ): Promise<ChannelWriter> {
     return channels.createChannel(this.#state, caller, destinationName, location, capability);
   }
 

@@ -17,7 +17,11 @@ describe('kernel limits', () => {
   it('fills in the defaults', () => {
     expect(validateKernelLimits()).toEqual(defaultKernelLimits);
     expect(validateKernelLimits({ queueMessagesMax: 8 })).toEqual({ ...defaultKernelLimits, queueMessagesMax: 8 });
-    expect(defaultKernelLimits).toMatchObject({ messageBytesMax: 65_536, queueMessagesMax: 1024, channelRingBytes: 262_144 });
+    expect(defaultKernelLimits).toMatchObject({
+      messageBytesMax: 65_536,
+      queueMessagesMax: 1024,
+      channelRingBytes: 262_144,
+    });
   });
 
   it('refuses bad overrides with BAD_REQUEST naming them', () => {
@@ -30,6 +34,8 @@ describe('kernel limits', () => {
   });
 
   it('are checked when a machine is made', () => {
-    expect(() => new Machine({ fabric: new LocalFabric({ cores: 1 }), limits: { queueMessagesMax: 0 } })).toThrow(/BAD_REQUEST/);
+    expect(() => new Machine({ fabric: new LocalFabric({ cores: 1 }), limits: { queueMessagesMax: 0 } })).toThrow(
+      /BAD_REQUEST/,
+    );
   });
 });

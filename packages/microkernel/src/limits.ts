@@ -52,7 +52,11 @@ export const defaultKernelLimits: KernelLimits = Object.freeze({
   unacknowledgedSendsPerProcessMax,
 });
 
-const limitValue = z.number().int().min(1).max(2 ** 30);
+const limitValue = z
+  .number()
+  .int()
+  .min(1)
+  .max(2 ** 30);
 const kernelLimitsSchema = z.strictObject({
   messageBytesMax: limitValue.optional(),
   queueMessagesMax: limitValue.optional(),
@@ -73,13 +77,23 @@ export function validateKernelLimits(overrides: unknown = {}): KernelLimits {
   const parsed = kernelLimitsSchema.safeParse(overrides);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const where = issue?.code === 'unrecognized_keys' ? `unknown limit ${JSON.stringify(issue.keys[0])}` : `limit ${issue?.path.join('.') ?? '?'}`;
+    const where =
+      issue?.code === 'unrecognized_keys'
+        ? `unknown limit ${JSON.stringify(issue.keys[0])}`
+        : `limit ${issue?.path.join('.') ?? '?'}`;
     throw new FosError('BAD_REQUEST', `${where} is invalid: ${issue?.message ?? 'invalid'}`, { value: overrides });
   }
-  const limits: KernelLimits = { ...defaultKernelLimits, ...Object.fromEntries(Object.entries(parsed.data).filter(([, value]) => value !== undefined)) };
+  const limits: KernelLimits = {
+    ...defaultKernelLimits,
+    ...Object.fromEntries(Object.entries(parsed.data).filter(([, value]) => value !== undefined)),
+  };
   const ring = limits.channelRingBytes;
   if ((ring & (ring - 1)) !== 0 || ring < 2 * (limits.messageBytesMax + 8)) {
-    throw new FosError('BAD_REQUEST', `channelRingBytes ${ring} must be a power of two holding two of the largest messages (messageBytesMax ${limits.messageBytesMax})`, { value: ring });
+    throw new FosError(
+      'BAD_REQUEST',
+      `channelRingBytes ${ring} must be a power of two holding two of the largest messages (messageBytesMax ${limits.messageBytesMax})`,
+      { value: ring },
+    );
   }
   return limits;
 }

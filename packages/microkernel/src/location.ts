@@ -30,13 +30,25 @@ export function validateLocation(value: unknown): MailboxLocation {
   // does not accept goes to the schema, which decides and words the error.
   if (typeof value === 'object' && value !== null) {
     const { machine, core, mailbox } = value as { machine?: unknown; core?: unknown; mailbox?: unknown };
-    if (typeof machine === 'string' && machine.length >= 1 && machine.length <= 64 && Number.isSafeInteger(core) && (core as number) >= 0 && Number.isSafeInteger(mailbox) && (mailbox as number) >= 1) {
+    if (
+      typeof machine === 'string' &&
+      machine.length >= 1 &&
+      machine.length <= 64 &&
+      Number.isSafeInteger(core) &&
+      (core as number) >= 0 &&
+      Number.isSafeInteger(mailbox) &&
+      (mailbox as number) >= 1
+    ) {
       return { machine, core: core as number, mailbox: mailbox as number };
     }
   }
   const parsed = mailboxLocationSchema.safeParse(value);
   if (!parsed.success) {
-    throw new FosError('BAD_REQUEST', `${safeText(value)} is not a mailbox location: ${parsed.error.issues[0]?.message ?? 'invalid'}`, { value });
+    throw new FosError(
+      'BAD_REQUEST',
+      `${safeText(value)} is not a mailbox location: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+      { value },
+    );
   }
   return parsed.data;
 }

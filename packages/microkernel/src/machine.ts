@@ -76,9 +76,13 @@ export class Machine {
 
   constructor(options: MachineOptions) {
     const name = options.machine ?? 'm0';
-    if (!machineNameSchema.safeParse(name).success) throw new FosError('BAD_REQUEST', `machine name ${JSON.stringify(name)} is not 1..64 of [A-Za-z0-9_-]`, { value: name });
+    if (!machineNameSchema.safeParse(name).success)
+      throw new FosError('BAD_REQUEST', `machine name ${JSON.stringify(name)} is not 1..64 of [A-Za-z0-9_-]`, {
+        value: name,
+      });
     const cores = options.fabric.coreCount;
-    if (!Number.isInteger(cores) || cores < 1 || cores > coresMax) throw new FosError('LIMIT_EXCEEDED', `${cores} cores is outside 1..coresMax (${coresMax})`, { value: cores });
+    if (!Number.isInteger(cores) || cores < 1 || cores > coresMax)
+      throw new FosError('LIMIT_EXCEEDED', `${cores} cores is outside 1..coresMax (${coresMax})`, { value: cores });
     this.name = name;
     this.fabric = options.fabric;
     this.kernelCapability = mintCapability(options.fabric.random);
@@ -89,7 +93,10 @@ export class Machine {
     const config = { machine: name, limits, kernelCapabilityHash, log };
     this.links =
       options.fabric.startCores?.(config) ??
-      Array.from({ length: cores }, (_, core) => new InThreadCoreLink(new Kernel({ ...config, core, fabric: options.fabric })));
+      Array.from(
+        { length: cores },
+        (_, core) => new InThreadCoreLink(new Kernel({ ...config, core, fabric: options.fabric })),
+      );
   }
 
   /** Cores of the machine. */
@@ -105,12 +112,26 @@ export class Machine {
    */
   async spawn(options: SpawnOptions): Promise<ProcessHandle> {
     const parsed = spawnOptionsSchema.safeParse(options);
-    if (!parsed.success) throw new FosError('BAD_REQUEST', `spawn options are invalid: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`, { value: options });
+    if (!parsed.success)
+      throw new FosError(
+        'BAD_REQUEST',
+        `spawn options are invalid: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+        { value: options },
+      );
     const link = this.links[options.core];
-    if (link === undefined) throw new FosError('BAD_REQUEST', `core ${options.core} does not exist (machine ${this.name} has ${this.links.length})`, { value: options.core });
+    if (link === undefined)
+      throw new FosError(
+        'BAD_REQUEST',
+        `core ${options.core} does not exist (machine ${this.name} has ${this.links.length})`,
+        { value: options.core },
+      );
     if (this.stopped) throw new FosError('SHUTDOWN', `machine ${this.name} is shut down`, { value: this.name });
     if (options.function !== undefined && !link.inThread) {
-      throw new FosError('BAD_REQUEST', `core ${options.core} runs on a worker thread: spawn from a module and an entry, not a plain function (not portable)`, { value: options.core });
+      throw new FosError(
+        'BAD_REQUEST',
+        `core ${options.core} runs on a worker thread: spawn from a module and an entry, not a plain function (not portable)`,
+        { value: options.core },
+      );
     }
     const args = copyBody(options.args ?? null, this.limits.messageBytesMax);
     const started = await link.spawn({

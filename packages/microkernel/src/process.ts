@@ -36,7 +36,11 @@ export interface SystemCalls {
    * successor's mailbox is its owner's consent; a refusal found before the move leaves the old mailbox
    * as it was. Senders start a new stream to the new location.
    */
-  moveMailbox(location: MailboxLocation, successor: MailboxLocation, successorCapability: Capability): Promise<MovedMailbox>;
+  moveMailbox(
+    location: MailboxLocation,
+    successor: MailboxLocation,
+    successorCapability: Capability,
+  ): Promise<MovedMailbox>;
   /** Mints one more send capability of an own mailbox. */
   addCapability(location: MailboxLocation): Promise<Capability>;
   /** Revokes a send capability of an own mailbox; channels created under it are shot down. */
@@ -62,7 +66,13 @@ export interface SystemCalls {
    * are accepted only in sequence: a refusal carries `details.sequence`, and the stream waits until
    * that message is re-sent (`resendOf`) or given up ({@link SystemCalls.abandonSend}).
    */
-  ukSend(destinationName: string, location: MailboxLocation, capability: Capability, body: MessageBody, options?: SendOptions): Promise<void>;
+  ukSend(
+    destinationName: string,
+    location: MailboxLocation,
+    capability: Capability,
+    body: MessageBody,
+    options?: SendOptions,
+  ): Promise<void>;
   /** Gives up a refused send for good, so the stream moves on. */
   abandonSend(location: MailboxLocation, sequence: number): void;
   /** `ukUncheckedSend` (§5.2): a name server's first reply; kernel capability only. */
@@ -72,7 +82,11 @@ export interface SystemCalls {
   /** `ukRemoveAlias` (Table 4.5). */
   ukRemoveAlias(kernelCapability: Capability, location: MailboxLocation, name: string): Promise<void>;
   /** `ukNameServiceRegister` (§5.2). */
-  ukNameServiceRegister(mailbox: MailboxLocation, kernelCapability: Capability, sendCapability: Capability): Promise<void>;
+  ukNameServiceRegister(
+    mailbox: MailboxLocation,
+    kernelCapability: Capability,
+    sendCapability: Capability,
+  ): Promise<void>;
   /** `ukNameServiceUnregister` (§5.2). */
   ukNameServiceUnregister(mailbox: MailboxLocation, kernelCapability: Capability): Promise<void>;
   /** `ukNameServiceLookup` (§5.2): a name server of this machine. */
@@ -124,7 +138,8 @@ export function bindSystemCalls(kernel: Kernel, record: ProcessRecord): SystemCa
   return {
     createMailbox: async (options) => kernel.createMailbox(record, options),
     destroyMailbox: async (location) => kernel.destroyMailbox(record, location),
-    moveMailbox: (location, successor, successorCapability) => kernel.moveMailbox(record, location, successor, successorCapability),
+    moveMailbox: (location, successor, successorCapability) =>
+      kernel.moveMailbox(record, location, successor, successorCapability),
     addCapability: async (location) => kernel.addCapability(record, location),
     removeCapability: async (location, capability) => kernel.removeCapability(record, location, capability),
     addName: async (location, name) => kernel.addName(record, location, name),
@@ -134,15 +149,20 @@ export function bindSystemCalls(kernel: Kernel, record: ProcessRecord): SystemCa
     tryReceive: (location) => kernel.tryReceive(record, location),
     pendingMessages: (location) => kernel.pendingMessages(record, location),
     onReadable: (location, callback) => kernel.onReadable(record, location, callback),
-    ukSend: (destinationName, location, capability, body, options) => kernel.ukSend(record, destinationName, location, capability, body, options),
+    ukSend: (destinationName, location, capability, body, options) =>
+      kernel.ukSend(record, destinationName, location, capability, body, options),
     abandonSend: (location, sequence) => kernel.abandonSend(record, location, sequence),
-    ukUncheckedSend: (kernelCapability, location, body) => kernel.ukUncheckedSend(record, kernelCapability, location, body),
+    ukUncheckedSend: (kernelCapability, location, body) =>
+      kernel.ukUncheckedSend(record, kernelCapability, location, body),
     ukAddAlias: (kernelCapability, location, name) => kernel.ukAddAlias(kernelCapability, location, name),
     ukRemoveAlias: (kernelCapability, location, name) => kernel.ukRemoveAlias(kernelCapability, location, name),
-    ukNameServiceRegister: (mailbox, kernelCapability, sendCapability) => kernel.ukNameServiceRegister(record, mailbox, kernelCapability, sendCapability),
-    ukNameServiceUnregister: (mailbox, kernelCapability) => kernel.ukNameServiceUnregister(record, mailbox, kernelCapability),
+    ukNameServiceRegister: (mailbox, kernelCapability, sendCapability) =>
+      kernel.ukNameServiceRegister(record, mailbox, kernelCapability, sendCapability),
+    ukNameServiceUnregister: (mailbox, kernelCapability) =>
+      kernel.ukNameServiceUnregister(record, mailbox, kernelCapability),
     ukNameServiceLookup: async () => kernel.ukNameServiceLookup(),
-    createChannel: async (destinationName, location, capability) => channel(await kernel.createChannel(record, destinationName, location, capability)),
+    createChannel: async (destinationName, location, capability) =>
+      channel(await kernel.createChannel(record, destinationName, location, capability)),
   };
 }
 

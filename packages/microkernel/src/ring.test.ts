@@ -12,7 +12,13 @@ describe('ChannelRing', () => {
   it('matches a FIFO array model under random writes and reads, across wrap-around', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.oneof(fc.record({ write: fc.integer({ min: 0, max: 500 }) }), fc.record({ read: fc.integer({ min: 1, max: 4 }) })), { maxLength: 300 }),
+        fc.array(
+          fc.oneof(
+            fc.record({ write: fc.integer({ min: 0, max: 500 }) }),
+            fc.record({ read: fc.integer({ min: 1, max: 4 }) }),
+          ),
+          { maxLength: 300 },
+        ),
         (operations) => {
           const ring = ChannelRing.create(1024);
           const model: Uint8Array[] = [];
@@ -63,7 +69,8 @@ describe('ChannelRing', () => {
     expect(ring.tryWrite(message(9, 10))).toEqual({ kind: 'closed', reason: 'revoked' });
     const reader = ChannelRing.attach(ring.buffer);
     const delivered: Uint8Array[] = [];
-    for (let bytes = reader.readNext(cutoff); bytes !== undefined; bytes = reader.readNext(cutoff)) delivered.push(bytes);
+    for (let bytes = reader.readNext(cutoff); bytes !== undefined; bytes = reader.readNext(cutoff))
+      delivered.push(bytes);
     expect(delivered).toEqual([message(0, 10), message(1, 10), message(2, 10)]);
     expect(reader.closed).toBe(true);
     expect(reader.closeReason).toBe('revoked');
@@ -107,12 +114,14 @@ describe('ChannelRing', () => {
         if (result.kind === 'written') written.push(id);
         if (cutoff !== undefined && result.kind === 'written') refusedAfterClose = false;
         if (result.kind === 'full' || id % 3 === round % 3) {
-          for (let bytes = reader.readNext(cutoff); bytes !== undefined; bytes = reader.readNext(cutoff)) delivered.push(bytes[0]!);
+          for (let bytes = reader.readNext(cutoff); bytes !== undefined; bytes = reader.readNext(cutoff))
+            delivered.push(bytes[0]!);
         }
         races++;
       }
       cutoff ??= ring.close('revoked');
-      for (let bytes = reader.readNext(cutoff); bytes !== undefined; bytes = reader.readNext(cutoff)) delivered.push(bytes[0]!);
+      for (let bytes = reader.readNext(cutoff); bytes !== undefined; bytes = reader.readNext(cutoff))
+        delivered.push(bytes[0]!);
       expect(refusedAfterClose).toBe(true);
       expect(delivered).toEqual(written);
     }

@@ -47,7 +47,10 @@ export class ChannelRing {
   private constructor(buffer: SharedArrayBuffer) {
     this.buffer = buffer;
     this.capacityBytes = buffer.byteLength - headerBytes;
-    assert(this.capacityBytes > 0 && (this.capacityBytes & (this.capacityBytes - 1)) === 0, 'ring capacity is a power of two');
+    assert(
+      this.capacityBytes > 0 && (this.capacityBytes & (this.capacityBytes - 1)) === 0,
+      'ring capacity is a power of two',
+    );
     this.header = new Int32Array(buffer, 0, headerSlots);
     this.data = new Uint8Array(buffer, headerBytes);
     this.view = new DataView(buffer, headerBytes);

@@ -18,10 +18,12 @@ async function manySendersRun(seed: number): Promise<{ arrivals: Delivery[][]; e
   const machine = new Machine({ fabric, log: () => undefined });
   const choices = new SeededRandom(seed).fork('scenario');
   try {
-    const receivers = await Promise.all([0, 3].map(async (core, index) => {
-      const process = await processOn(machine, core, `receiver-${index}`);
-      return { process, ...(await namedMailbox(process.kernel, `/svc/receiver${index}`, { queueMessagesMax: 3 })) };
-    }));
+    const receivers = await Promise.all(
+      [0, 3].map(async (core, index) => {
+        const process = await processOn(machine, core, `receiver-${index}`);
+        return { process, ...(await namedMailbox(process.kernel, `/svc/receiver${index}`, { queueMessagesMax: 3 })) };
+      }),
+    );
     const senderCount = 5;
     const messagesPerReceiver = 6;
     const sends: Array<Promise<number>> = [];
@@ -29,7 +31,17 @@ async function manySendersRun(seed: number): Promise<{ arrivals: Delivery[][]; e
       const process = await processOn(machine, choices.nextInt(4), `sender-${sender}`);
       for (let index = 0; index < messagesPerReceiver; index++) {
         receivers.forEach((receiver, receiverIndex) => {
-          sends.push(sendWithRetry(process.kernel, process.clock, `/svc/receiver${receiverIndex}`, receiver.location, receiver.capability, { sender: process.process, index }, choices));
+          sends.push(
+            sendWithRetry(
+              process.kernel,
+              process.clock,
+              `/svc/receiver${receiverIndex}`,
+              receiver.location,
+              receiver.capability,
+              { sender: process.process, index },
+              choices,
+            ),
+          );
         });
       }
     }
@@ -57,23 +69,27 @@ async function manySendersRun(seed: number): Promise<{ arrivals: Delivery[][]; e
 const manySendersSeeds = tierCount({ fast: 1_000, long: 10_000 });
 
 describe('SimFabric', () => {
-  it(`keeps single-stream order across cores for many senders under ${manySendersSeeds} seeds`, async () => {
-    const count = await runSeeds(
-      async (seed) => {
-        const { arrivals, expected } = await manySendersRun(seed);
-        for (const got of arrivals) {
-          expect(got).toHaveLength(expected);
-          const lastIndex = new Map<string, number>();
-          for (const delivery of got) {
-            expect(delivery.index).toBe((lastIndex.get(delivery.sender) ?? -1) + 1);
-            lastIndex.set(delivery.sender, delivery.index);
+  it(
+    `keeps single-stream order across cores for many senders under ${manySendersSeeds} seeds`,
+    async () => {
+      const count = await runSeeds(
+        async (seed) => {
+          const { arrivals, expected } = await manySendersRun(seed);
+          for (const got of arrivals) {
+            expect(got).toHaveLength(expected);
+            const lastIndex = new Map<string, number>();
+            for (const delivery of got) {
+              expect(delivery.index).toBe((lastIndex.get(delivery.sender) ?? -1) + 1);
+              lastIndex.set(delivery.sender, delivery.index);
+            }
           }
-        }
-      },
-      { seeds: manySendersSeeds },
-    );
-    expect(count).toBeGreaterThanOrEqual(1);
-  }, tierCount({ fast: 120_000, long: 1_200_000 }));
+        },
+        { seeds: manySendersSeeds },
+      );
+      expect(count).toBeGreaterThanOrEqual(1);
+    },
+    tierCount({ fast: 120_000, long: 1_200_000 }),
+  );
 
   it('replays a seed exactly and shuffles differently under another seed', async () => {
     const first = await manySendersRun(42);

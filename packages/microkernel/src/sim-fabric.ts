@@ -51,7 +51,11 @@ export class SimFabric implements Fabric {
     this.stepsMax = options.stepsMax ?? simStepsMax;
     this.random = new SeededRandom(options.seed);
     this.virtualClock = new VirtualClock();
-    this.network = new SimNetwork<KernelMessage>({ random: this.random.fork('network'), clock: this.virtualClock, describe: describeMessage });
+    this.network = new SimNetwork<KernelMessage>({
+      random: this.random.fork('network'),
+      clock: this.virtualClock,
+      describe: describeMessage,
+    });
     const virtualClock = this.virtualClock;
     this.clock = {
       now: () => virtualClock.now(),

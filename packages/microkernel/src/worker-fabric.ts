@@ -65,12 +65,18 @@ export class WorkerFabric implements Fabric {
 
   constructor(options: WorkerFabricOptions) {
     if (!Number.isInteger(options.cores) || options.cores < 1 || options.cores > workerCoresMax) {
-      throw new FosError('LIMIT_EXCEEDED', `${options.cores} cores is outside 1..workerCoresMax (${workerCoresMax})`, { value: options.cores });
+      throw new FosError('LIMIT_EXCEEDED', `${options.cores} cores is outside 1..workerCoresMax (${workerCoresMax})`, {
+        value: options.cores,
+      });
     }
     this.coreCount = options.cores;
     const spinMicros = options.spinMicros ?? workerSpinMicros;
     if (!Number.isInteger(spinMicros) || spinMicros < 0 || spinMicros > workerSpinMicrosMax) {
-      throw new FosError('BAD_REQUEST', `spinMicros ${spinMicros} is not an integer in 0..workerSpinMicrosMax (${workerSpinMicrosMax})`, { value: spinMicros });
+      throw new FosError(
+        'BAD_REQUEST',
+        `spinMicros ${spinMicros} is not an integer in 0..workerSpinMicrosMax (${workerSpinMicrosMax})`,
+        { value: spinMicros },
+      );
     }
     this.#spinMicros = spinMicros;
     const hostModule = options.hostModule ?? defaultHostModule();
@@ -79,13 +85,20 @@ export class WorkerFabric implements Fabric {
 
   /** The kernels of a worker fabric run on its workers: nothing connects in the spawner's thread. */
   connect(core: number, _receive: (message: KernelMessage) => void): FabricPort {
-    throw new FosError('BAD_REQUEST', `the kernel of core ${core} runs on its worker thread; a worker fabric serves one Machine`, { value: core });
+    throw new FosError(
+      'BAD_REQUEST',
+      `the kernel of core ${core} runs on its worker thread; a worker fabric serves one Machine`,
+      { value: core },
+    );
   }
 
   /** @internal Starts a worker per core, with a port between every two. */
   startCores(config: CoreConfig): CoreLink[] {
-    if (this.#links.length > 0 || this.#closed) throw new FosError('BAD_REQUEST', 'a worker fabric serves one Machine', { value: this.coreCount });
-    const peers: Array<Array<MessagePort | null>> = Array.from({ length: this.coreCount }, () => Array.from({ length: this.coreCount }, () => null));
+    if (this.#links.length > 0 || this.#closed)
+      throw new FosError('BAD_REQUEST', 'a worker fabric serves one Machine', { value: this.coreCount });
+    const peers: Array<Array<MessagePort | null>> = Array.from({ length: this.coreCount }, () =>
+      Array.from({ length: this.coreCount }, () => null),
+    );
     for (let low = 0; low < this.coreCount; low++) {
       for (let high = low + 1; high < this.coreCount; high++) {
         const channel = new MessageChannel();
@@ -109,7 +122,11 @@ export class WorkerFabric implements Fabric {
         doorbells,
         spinMicros: this.#spinMicros,
       };
-      const worker = new Worker(this.#hostModule, { workerData: data, transferList: ports.filter((port): port is MessagePort => port !== null), name: `fos ${config.machine} core ${core}` });
+      const worker = new Worker(this.#hostModule, {
+        workerData: data,
+        transferList: ports.filter((port): port is MessagePort => port !== null),
+        name: `fos ${config.machine} core ${core}`,
+      });
       this.#links.push(new WorkerCoreLink(core, worker, new Float64Array(stats), config.log));
     }
     return [...this.#links];
@@ -148,7 +165,9 @@ class WorkerCoreLink implements CoreLink {
     this.#log = log;
     worker.on('message', (message: FromHost) => this.#onMessage(message));
     worker.on('error', (error) => {
-      log(`core ${core}: its worker thread failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      log(
+        `core ${core}: its worker thread failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
       this.#lost(`its worker thread failed: ${error instanceof Error ? error.message : String(error)}`);
     });
     this.#exited = new Promise<void>((resolve) =>
@@ -160,10 +179,24 @@ class WorkerCoreLink implements CoreLink {
   }
 
   spawn(spec: ProcessSpec): Promise<StartedProcess> {
-    if (this.#gone !== undefined) return Promise.reject(new FosError('UNREACHABLE', `core ${this.core} is gone: ${this.#gone}`, { value: this.core }));
-    if (spec.module === undefined) return Promise.reject(new FosError('BAD_REQUEST', `core ${this.core} runs on a worker thread: spawn from a module and an entry`, { value: this.core }));
+    if (this.#gone !== undefined)
+      return Promise.reject(
+        new FosError('UNREACHABLE', `core ${this.core} is gone: ${this.#gone}`, { value: this.core }),
+      );
+    if (spec.module === undefined)
+      return Promise.reject(
+        new FosError('BAD_REQUEST', `core ${this.core} runs on a worker thread: spawn from a module and an entry`, {
+          value: this.core,
+        }),
+      );
     if (this.#spawns.size >= workerSpawnsInFlightMax) {
-      return Promise.reject(new FosError('LIMIT_EXCEEDED', `core ${this.core} already starts workerSpawnsInFlightMax (${workerSpawnsInFlightMax}) processes`, { value: this.#spawns.size }));
+      return Promise.reject(
+        new FosError(
+          'LIMIT_EXCEEDED',
+          `core ${this.core} already starts workerSpawnsInFlightMax (${workerSpawnsInFlightMax}) processes`,
+          { value: this.#spawns.size },
+        ),
+      );
     }
     const id = this.#nextSpawn++;
     return new Promise<StartedProcess>((resolve, reject) => {
@@ -215,7 +248,13 @@ class WorkerCoreLink implements CoreLink {
         const waiter = this.#spawns.get(message.id);
         this.#spawns.delete(message.id);
         const exited = new Promise<ProcessExit>((resolve) => this.#exits.set(message.process, resolve));
-        waiter?.resolve({ process: message.process, name: message.name, result: message.result, exited, kill: () => this.#kill(message.process) });
+        waiter?.resolve({
+          process: message.process,
+          name: message.name,
+          result: message.result,
+          exited,
+          kill: () => this.#kill(message.process),
+        });
         return;
       }
       case 'spawnFailed': {
@@ -225,7 +264,11 @@ class WorkerCoreLink implements CoreLink {
         return;
       }
       case 'exited':
-        this.#exits.get(message.process)?.({ process: message.process, crashed: message.crashed, ...(message.error === undefined ? {} : { error: message.error }) });
+        this.#exits.get(message.process)?.({
+          process: message.process,
+          crashed: message.crashed,
+          ...(message.error === undefined ? {} : { error: message.error }),
+        });
         this.#exits.delete(message.process);
         return;
       case 'log':
@@ -245,10 +288,12 @@ class WorkerCoreLink implements CoreLink {
   #lost(reason: string): void {
     if (this.#gone !== undefined) return;
     this.#gone = reason;
-    for (const waiter of this.#spawns.values()) waiter.reject(new FosError('UNREACHABLE', `core ${this.core} is gone: ${reason}`, { value: this.core }));
+    for (const waiter of this.#spawns.values())
+      waiter.reject(new FosError('UNREACHABLE', `core ${this.core} is gone: ${reason}`, { value: this.core }));
     this.#spawns.clear();
     const crashed = this.#shutdown === undefined;
-    for (const [process, resolve] of this.#exits) resolve({ process, crashed, ...(crashed ? { error: `core ${this.core}: ${reason}` } : {}) });
+    for (const [process, resolve] of this.#exits)
+      resolve({ process, crashed, ...(crashed ? { error: `core ${this.core}: ${reason}` } : {}) });
     this.#exits.clear();
   }
 }

@@ -41,7 +41,8 @@ class PeerFabric implements Fabric {
       post: (toCore, message) => {
         if (this.#closed) return;
         const port = toCore === core ? this.#self.port2 : this.#peers[toCore];
-        if (port === undefined || port === null) throw new RangeError(`core ${toCore} is outside 0..${this.coreCount - 1}`);
+        if (port === undefined || port === null)
+          throw new RangeError(`core ${toCore} is outside 0..${this.coreCount - 1}`);
         // The encoded body is a standalone buffer no one reads again: move it instead of copying it.
         if (message.kind === 'deliver') port.postMessage(message, [message.bytes.buffer as ArrayBuffer]);
         else port.postMessage(message);
@@ -68,7 +69,9 @@ function host(port: NonNullable<typeof parentPort>, data: WorkerHostData): void 
   const post = (message: FromHost): void => port.postMessage(message);
   const log = (line: string): void => post({ kind: 'log', line });
   if (data.protocol !== workerProtocolVersion) {
-    throw new Error(`worker host speaks protocol ${workerProtocolVersion}, the machine ${data.protocol}: rebuild @fos/microkernel`);
+    throw new Error(
+      `worker host speaks protocol ${workerProtocolVersion}, the machine ${data.protocol}: rebuild @fos/microkernel`,
+    );
   }
   const doorbells = new Int32Array(data.doorbells);
   const fabric = new PeerFabric(data.coreCount, data.peers, doorbells);
@@ -83,7 +86,9 @@ function host(port: NonNullable<typeof parentPort>, data: WorkerHostData): void 
   });
   const processes = new Map<string, StartedProcess>();
   // A stray rejection in one process's code must not end the whole core: report it, and go on.
-  process.on('unhandledRejection', (reason) => log(`core ${data.core}: unhandled rejection in a process: ${errorText(reason)}`));
+  process.on('unhandledRejection', (reason) =>
+    log(`core ${data.core}: unhandled rejection in a process: ${errorText(reason)}`),
+  );
 
   const spawn = async (request: Extract<ToHost, { kind: 'spawn' }>): Promise<void> => {
     try {
@@ -97,10 +102,17 @@ function host(port: NonNullable<typeof parentPort>, data: WorkerHostData): void 
       post({ kind: 'spawned', id: request.id, process: started.process, name: started.name, result: started.result });
       void started.exited.then((exit) => {
         processes.delete(started.process);
-        post({ kind: 'exited', process: exit.process, crashed: exit.crashed, ...(exit.error === undefined ? {} : { error: errorText(exit.error) }) });
+        post({
+          kind: 'exited',
+          process: exit.process,
+          crashed: exit.crashed,
+          ...(exit.error === undefined ? {} : { error: errorText(exit.error) }),
+        });
       });
     } catch (error) {
-      const fosError = isFosError(error) ? error : new FosError('UNREACHABLE', `spawn on core ${data.core} failed: ${errorText(error)}`, { value: data.core });
+      const fosError = isFosError(error)
+        ? error
+        : new FosError('UNREACHABLE', `spawn on core ${data.core} failed: ${errorText(error)}`, { value: data.core });
       post({ kind: 'spawnFailed', id: request.id, error: serializeFosError(fosError) });
     }
   };
@@ -131,7 +143,11 @@ function host(port: NonNullable<typeof parentPort>, data: WorkerHostData): void 
 }
 
 /** `Atomics.waitAsync` (Node 16+, ES2024; not in this project's TypeScript lib). */
-type WaitAsync = (array: Int32Array, index: number, value: number) => { readonly async: boolean; readonly value: Promise<string> | string };
+type WaitAsync = (
+  array: Int32Array,
+  index: number,
+  value: number,
+) => { readonly async: boolean; readonly value: Promise<string> | string };
 const waitAsync = (Atomics as unknown as { readonly waitAsync: WaitAsync }).waitAsync;
 
 /** Awaiting it lets the promise jobs queued so far run, and nothing else. */
@@ -151,7 +167,13 @@ const threadClock = new SystemClock();
  * {@link workerTurnMicros} it takes a full turn, so port messages (the kernel path), timers and I/O
  * still get in under a steady stream of ring traffic.
  */
-async function ringLoop(kernel: Kernel, doorbells: Int32Array, bell: number, spinMicros: number, stopped: () => boolean): Promise<void> {
+async function ringLoop(
+  kernel: Kernel,
+  doorbells: Int32Array,
+  bell: number,
+  spinMicros: number,
+  stopped: () => boolean,
+): Promise<void> {
   let lastTurn = threadClock.now();
   // The clock costs more than a load: read it every few rounds and every few spins only.
   for (let rounds = 1; !stopped(); rounds++) {

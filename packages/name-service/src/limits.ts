@@ -58,7 +58,11 @@ export function resolveNameServiceLimits(limits: Partial<NameServiceLimits> = {}
   for (const [key, value] of Object.entries(resolved)) {
     const minimum = key === 'conflictRetriesMax' || key === 'lookupTtlMs' ? 0 : 1;
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < minimum) {
-      throw new FosError('BAD_REQUEST', `name-service limit ${key} = ${String(value)} is not an integer >= ${minimum}`, { value });
+      throw new FosError(
+        'BAD_REQUEST',
+        `name-service limit ${key} = ${String(value)} is not an integer >= ${minimum}`,
+        { value },
+      );
     }
   }
   return Object.freeze(resolved);

@@ -1,8 +1,22 @@
 import { LocalStore } from '@fos/distributed-store';
 import { dispatcherTransport, rpcHandler } from '@fos/dispatcher';
-import { createLibfos, createNameServiceApiClient, serveNameServiceApi, type Libfos, type LoadBalancerRef, type NameServiceApi, type WeightedName } from '@fos/libfos-messaging';
+import {
+  createLibfos,
+  createNameServiceApiClient,
+  serveNameServiceApi,
+  type Libfos,
+  type LoadBalancerRef,
+  type NameServiceApi,
+  type WeightedName,
+} from '@fos/libfos-messaging';
 import { FosError, nameServiceName, writeErrorLine, type MessageBody } from '@fos/base';
-import { isCapability, mailboxLocationSchema, type Capability, type MailboxLocation, type ProcessContext } from '@fos/microkernel';
+import {
+  isCapability,
+  mailboxLocationSchema,
+  type Capability,
+  type MailboxLocation,
+  type ProcessContext,
+} from '@fos/microkernel';
 import { z } from 'zod';
 import type { NameEntry } from './entry.js';
 import type { NameServiceLimits } from './limits.js';
@@ -51,8 +65,17 @@ const memberArgsSchema = z.strictObject({
   fleet: z
     .strictObject({
       member: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1..32 of [A-Za-z0-9_-]'),
-      sponsor: z.strictObject({ member: z.string(), name: z.string(), location: mailboxLocationSchema, capability: capabilitySchema }).optional(),
-      capabilities: z.strictObject({ managementCapability: capabilitySchema, temporaryCapability: capabilitySchema }).optional(),
+      sponsor: z
+        .strictObject({
+          member: z.string(),
+          name: z.string(),
+          location: mailboxLocationSchema,
+          capability: capabilitySchema,
+        })
+        .optional(),
+      capabilities: z
+        .strictObject({ managementCapability: capabilitySchema, temporaryCapability: capabilitySchema })
+        .optional(),
     })
     .optional(),
 });
@@ -69,7 +92,11 @@ export type NameServerFleetArgs = {
 };
 
 /** The arguments of {@link nameServerMember}. */
-export type NameServerMemberArgs = { readonly kernelCapability: string; readonly limits?: Partial<NameServiceLimits>; readonly fleet?: NameServerFleetArgs };
+export type NameServerMemberArgs = {
+  readonly kernelCapability: string;
+  readonly limits?: Partial<NameServiceLimits>;
+  readonly fleet?: NameServerFleetArgs;
+};
 
 const answerSchema = z.object({ destination: z.string() });
 
@@ -105,7 +132,8 @@ export async function nameServerMember(context: ProcessContext, args: MessageBod
   const created: { server?: NameServer } = {};
   const libfos = await createLibfos(context, { nameService: localLinkage(created), kernelCapability });
   const log = writeErrorLine;
-  const bound = fleet === undefined ? undefined : await bindReplicatedStore(libfos, fleet.member, fleet.sponsor !== undefined, log);
+  const bound =
+    fleet === undefined ? undefined : await bindReplicatedStore(libfos, fleet.member, fleet.sponsor !== undefined, log);
   const parts: MemberParts = { context, libfos, kernelCapability, limits, fleet, bound, registered: {} };
   const running = new NameServer(serverOptions(parts));
   created.server = running;
@@ -123,14 +151,23 @@ export async function nameServerMember(context: ProcessContext, args: MessageBod
   return { ...result };
 }
 
-function parseMemberArgs(args: MessageBody): { readonly kernelCapability: Capability; readonly fleet: MemberArgs['fleet']; readonly limits: Partial<NameServiceLimits> | undefined } {
+function parseMemberArgs(args: MessageBody): {
+  readonly kernelCapability: Capability;
+  readonly fleet: MemberArgs['fleet'];
+  readonly limits: Partial<NameServiceLimits> | undefined;
+} {
   const parsed = memberArgsSchema.safeParse(args);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new FosError('BAD_REQUEST', `nameServerMember: bad args: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`, { value: args });
+    throw new FosError(
+      'BAD_REQUEST',
+      `nameServerMember: bad args: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
+      { value: args },
+    );
   }
   const { kernelCapability, fleet } = parsed.data;
-  if (fleet?.sponsor !== undefined && fleet.capabilities === undefined) badFleet('a joining member needs the fleet capabilities', fleet);
+  if (fleet?.sponsor !== undefined && fleet.capabilities === undefined)
+    badFleet('a joining member needs the fleet capabilities', fleet);
   return { kernelCapability, fleet, limits: parsed.data.limits as Partial<NameServiceLimits> | undefined };
 }
 
@@ -156,7 +193,8 @@ function serverOptions(parts: MemberParts): NameServerOptions {
   const { context, libfos, kernelCapability, limits, fleet, bound } = parts;
   const thread = () => {
     const current = libfos.dispatcher.currentThread;
-    if (current === undefined) throw new FosError('BAD_REQUEST', 'the name server runs its operations in dispatcher threads of its own process');
+    if (current === undefined)
+      throw new FosError('BAD_REQUEST', 'the name server runs its operations in dispatcher threads of its own process');
     return current;
   };
   const loadBalancer: LoadBalancerFunction = async (ref: LoadBalancerRef, name, candidates, timeoutMs) => {
@@ -179,9 +217,17 @@ function serverOptions(parts: MemberParts): NameServerOptions {
       ? {}
       : {
           leaveFleet: async () => {
-            if (bound.member.peers.length === 0) throw new FosError('BAD_REQUEST', `name-service member ${bound.address.member} is the last of its fleet`, { value: bound.address.member });
+            if (bound.member.peers.length === 0)
+              throw new FosError(
+                'BAD_REQUEST',
+                `name-service member ${bound.address.member} is the last of its fleet`,
+                { value: bound.address.member },
+              );
             // Stop being found first, then leave the store (which waits until nothing is pending).
-            if (parts.registered.location !== undefined) await thread().waitFor(context.kernel.ukNameServiceUnregister(parts.registered.location, kernelCapability));
+            if (parts.registered.location !== undefined)
+              await thread().waitFor(
+                context.kernel.ukNameServiceUnregister(parts.registered.location, kernelCapability),
+              );
             await bound.member.leave();
           },
         }),
@@ -190,7 +236,10 @@ function serverOptions(parts: MemberParts): NameServerOptions {
 }
 
 /** A joining member joins the store and adopts the fleet's capabilities; any other member starts the service. */
-async function startOrAdopt(parts: MemberParts, running: NameServer): Promise<{ rootCapability: string; managementCapability: string }> {
+async function startOrAdopt(
+  parts: MemberParts,
+  running: NameServer,
+): Promise<{ rootCapability: string; managementCapability: string }> {
   const { bound, fleet } = parts;
   if (bound !== undefined && fleet?.sponsor !== undefined && fleet.capabilities !== undefined) {
     bound.learn(fleet.sponsor);
@@ -207,9 +256,17 @@ function requesterPlace(libfos: Libfos): RequesterPlace | undefined {
 }
 
 /** What {@link leaveFleetMember} takes: the member that leaves, and the management capability. */
-export type LeaveFleetMemberArgs = { readonly location: MailboxLocation; readonly capability: string; readonly managementCapability: string };
+export type LeaveFleetMemberArgs = {
+  readonly location: MailboxLocation;
+  readonly capability: string;
+  readonly managementCapability: string;
+};
 
-const leaveArgsSchema = z.object({ location: mailboxLocationSchema, capability: z.string(), managementCapability: z.string() });
+const leaveArgsSchema = z.object({
+  location: mailboxLocationSchema,
+  capability: z.string(),
+  managementCapability: z.string(),
+});
 
 /**
  * A one-shot process entry (Table 4.3's `shrinkFleet`, as the booter runs it): asks the member at
@@ -218,12 +275,17 @@ const leaveArgsSchema = z.object({ location: mailboxLocationSchema, capability: 
  */
 export async function leaveFleetMember(context: ProcessContext, args: MessageBody): Promise<MessageBody> {
   const parsed = leaveArgsSchema.safeParse(args);
-  if (!parsed.success) throw new FosError('BAD_REQUEST', `leaveFleetMember: bad args: ${parsed.error.issues[0]?.message ?? 'invalid'}`, { value: args });
+  if (!parsed.success)
+    throw new FosError('BAD_REQUEST', `leaveFleetMember: bad args: ${parsed.error.issues[0]?.message ?? 'invalid'}`, {
+      value: args,
+    });
   const { location, capability, managementCapability } = parsed.data;
   const libfos = await createLibfos(context);
   try {
     await libfos.run(async (thread) => {
-      const client = createNameServiceApiClient(dispatcherTransport(() => thread, { name: nameServiceName, location, capability: capability as Capability }));
+      const client = createNameServiceApiClient(
+        dispatcherTransport(() => thread, { name: nameServiceName, location, capability: capability as Capability }),
+      );
       await client.leaveFleet({ capability: managementCapability });
     });
   } finally {

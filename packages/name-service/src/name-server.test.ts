@@ -9,7 +9,13 @@ import { listNamesMax, lookupTtlMs, NameServer } from './index.js';
 
 const bogus = mintCapability(new SeededRandom(999));
 
-async function direct(fixture: Fixture, name: string, mailbox: number, capability = fixture.root, extra: { core?: number; machine?: string; active?: boolean } = {}): Promise<string> {
+async function direct(
+  fixture: Fixture,
+  name: string,
+  mailbox: number,
+  capability = fixture.root,
+  extra: { core?: number; machine?: string; active?: boolean } = {},
+): Promise<string> {
   const result = await fixture.server.register({
     name,
     capability,
@@ -19,8 +25,17 @@ async function direct(fixture: Fixture, name: string, mailbox: number, capabilit
   return result.nameCapability;
 }
 
-async function indirect(fixture: Fixture, name: string, target: string, capability = fixture.root, weight?: number): Promise<string> {
-  const destination = weight === undefined ? { type: 'indirect' as const, name: target } : { type: 'indirect' as const, name: target, weight };
+async function indirect(
+  fixture: Fixture,
+  name: string,
+  target: string,
+  capability = fixture.root,
+  weight?: number,
+): Promise<string> {
+  const destination =
+    weight === undefined
+      ? { type: 'indirect' as const, name: target }
+      : { type: 'indirect' as const, name: target, weight };
   return (await fixture.server.register({ name, capability, destination })).nameCapability;
 }
 
@@ -44,13 +59,23 @@ describe('start and stop', () => {
 
   it('answers NAME_EXISTS when the store holds /* already (another member started it)', async () => {
     const store = new LocalStore<NameEntry>();
-    const options = { store, random: new SeededRandom(3), aliases: { add: async () => {}, remove: async () => {} }, requester: () => undefined };
+    const options = {
+      store,
+      random: new SeededRandom(3),
+      aliases: { add: async () => {}, remove: async () => {} },
+      requester: () => undefined,
+    };
     await new NameServer(options).start();
     expect(await codeOf(new NameServer(options).start())).toBe('NAME_EXISTS');
   });
 
   it('answers SHUTDOWN before start and after stop; stop needs the management capability', async () => {
-    const server = new NameServer({ store: new LocalStore<NameEntry>(), random: new SeededRandom(3), aliases: { add: async () => {}, remove: async () => {} }, requester: () => undefined });
+    const server = new NameServer({
+      store: new LocalStore<NameEntry>(),
+      random: new SeededRandom(3),
+      aliases: { add: async () => {}, remove: async () => {} },
+      requester: () => undefined,
+    });
     expect(await codeOf(server.lookup('/a'))).toBe('SHUTDOWN');
     const fixture = await startFixture();
     expect(await codeOf(fixture.server.stop(fixture.root))).toBe('PERMISSION_DENIED');
@@ -63,7 +88,16 @@ describe('start and stop', () => {
   });
 
   it('refuses bad limits', () => {
-    expect(() => new NameServer({ store: new LocalStore<NameEntry>(), random: new SeededRandom(3), aliases: { add: async () => {}, remove: async () => {} }, requester: () => undefined, limits: { indirectionHopsMax: 0 } })).toThrow(/indirectionHopsMax/);
+    expect(
+      () =>
+        new NameServer({
+          store: new LocalStore<NameEntry>(),
+          random: new SeededRandom(3),
+          aliases: { add: async () => {}, remove: async () => {} },
+          requester: () => undefined,
+          limits: { indirectionHopsMax: 0 },
+        }),
+    ).toThrow(/indirectionHopsMax/);
   });
 });
 
@@ -71,8 +105,18 @@ describe('register and lookup of direct names', () => {
   it('registers, looks up with the TTL and the published capability, keeps only hashes', async () => {
     const fixture = await startFixture();
     const published = mintCapability(fixture.random);
-    const { nameCapability } = await fixture.server.register({ name: '/sys/fs/1', capability: fixture.root, destination: { type: 'direct', location: at(5), publishedCapability: published } });
-    expect(await fixture.server.lookup('/sys/fs/1')).toEqual({ type: 'direct', name: '/sys/fs/1', location: at(5), publishedCapability: published, ttlMs: lookupTtlMs });
+    const { nameCapability } = await fixture.server.register({
+      name: '/sys/fs/1',
+      capability: fixture.root,
+      destination: { type: 'direct', location: at(5), publishedCapability: published },
+    });
+    expect(await fixture.server.lookup('/sys/fs/1')).toEqual({
+      type: 'direct',
+      name: '/sys/fs/1',
+      location: at(5),
+      publishedCapability: published,
+      ttlMs: lookupTtlMs,
+    });
     await direct(fixture, '/plain', 6);
     expect(await fixture.server.lookup('/plain')).toMatchObject({ publishedCapability: null });
     const stored = JSON.stringify(fixture.store.inner.snapshot());
@@ -92,23 +136,100 @@ describe('register and lookup of direct names', () => {
     await direct(fixture, '/a', 1);
     const register = (request: unknown): Promise<unknown> => fixture.server.register(request as never);
     const location = at(2);
-    expect(await unchanged(fixture, () => register({ name: 'a', capability: fixture.root, destination: { type: 'direct', location } }))).toBe('INVALID_NAME');
-    expect(await unchanged(fixture, () => register({ name: '/b/*', capability: fixture.root, destination: { type: 'direct', location } }))).toBe('INVALID_NAME');
-    expect(await unchanged(fixture, () => register({ name: '/sys/name', capability: fixture.root, destination: { type: 'direct', location } }))).toBe('INVALID_NAME');
-    expect(await unchanged(fixture, () => register({ name: '/tmp/x', capability: fixture.root, destination: { type: 'direct', location } }))).toBe('INVALID_NAME');
-    expect(await unchanged(fixture, () => register({ name: '/b', capability: fixture.root, destination: { type: 'indirect', name: '/sys/name' } }))).toBe('INVALID_NAME');
-    expect(await unchanged(fixture, () => register({ name: '/b', capability: fixture.root, destination: { type: 'indirect', name: '/a', weight: 0 } }))).toBe('BAD_REQUEST');
-    expect(await unchanged(fixture, () => register({ name: '/b', capability: fixture.root, destination: { type: 'indirect', name: '/a', weight: 1001 } }))).toBe('BAD_REQUEST');
-    expect(await unchanged(fixture, () => register({ name: '/b', capability: fixture.root, destination: { type: 'direct', location: { machine: 'm', core: -1, mailbox: 1 } } }))).toBe('BAD_REQUEST');
-    expect(await unchanged(fixture, () => register({ name: '/b', capability: fixture.root, destination: { type: 'direct', location, publishedCapability: 'short' } }))).toBe('BAD_REQUEST');
-    expect(await unchanged(fixture, () => register({ name: '/b', capability: fixture.root, destination: { type: 'carrier-pigeon' } }))).toBe('BAD_REQUEST');
+    expect(
+      await unchanged(fixture, () =>
+        register({ name: 'a', capability: fixture.root, destination: { type: 'direct', location } }),
+      ),
+    ).toBe('INVALID_NAME');
+    expect(
+      await unchanged(fixture, () =>
+        register({ name: '/b/*', capability: fixture.root, destination: { type: 'direct', location } }),
+      ),
+    ).toBe('INVALID_NAME');
+    expect(
+      await unchanged(fixture, () =>
+        register({ name: '/sys/name', capability: fixture.root, destination: { type: 'direct', location } }),
+      ),
+    ).toBe('INVALID_NAME');
+    expect(
+      await unchanged(fixture, () =>
+        register({ name: '/tmp/x', capability: fixture.root, destination: { type: 'direct', location } }),
+      ),
+    ).toBe('INVALID_NAME');
+    expect(
+      await unchanged(fixture, () =>
+        register({ name: '/b', capability: fixture.root, destination: { type: 'indirect', name: '/sys/name' } }),
+      ),
+    ).toBe('INVALID_NAME');
+    expect(
+      await unchanged(fixture, () =>
+        register({ name: '/b', capability: fixture.root, destination: { type: 'indirect', name: '/a', weight: 0 } }),
+      ),
+    ).toBe('BAD_REQUEST');
+    expect(
+      await unchanged(fixture, () =>
+        register({ name: '/b', capability: fixture.root, destination: { type: 'indirect', name: '/a', weight: 1001 } }),
+      ),
+    ).toBe('BAD_REQUEST');
+    expect(
+      await unchanged(fixture, () =>
+        register({
+          name: '/b',
+          capability: fixture.root,
+          destination: { type: 'direct', location: { machine: 'm', core: -1, mailbox: 1 } },
+        }),
+      ),
+    ).toBe('BAD_REQUEST');
+    expect(
+      await unchanged(fixture, () =>
+        register({
+          name: '/b',
+          capability: fixture.root,
+          destination: { type: 'direct', location, publishedCapability: 'short' },
+        }),
+      ),
+    ).toBe('BAD_REQUEST');
+    expect(
+      await unchanged(fixture, () =>
+        register({ name: '/b', capability: fixture.root, destination: { type: 'carrier-pigeon' } }),
+      ),
+    ).toBe('BAD_REQUEST');
     expect(await unchanged(fixture, () => register(null))).toBe('BAD_REQUEST');
-    expect(await unchanged(fixture, () => register({ name: '/b', capability: fixture.root, destination: { type: 'direct', location }, loadBalancer: { name: '/lb', capability: bogus } }))).toBe('BAD_REQUEST');
-    expect(await unchanged(fixture, () => register({ name: '/b', capability: 'not a capability', destination: { type: 'direct', location } }))).toBe('PERMISSION_DENIED');
-    expect(await unchanged(fixture, () => register({ name: '/b', capability: bogus, destination: { type: 'direct', location } }))).toBe('PERMISSION_DENIED');
-    expect(await unchanged(fixture, () => register({ name: '/a', capability: fixture.root, destination: { type: 'direct', location } }))).toBe('NAME_EXISTS');
-    expect(await unchanged(fixture, () => register({ name: '/a', capability: fixture.root, destination: { type: 'indirect', name: '/a' } }))).toBe('NAME_EXISTS');
-    expect(await unchanged(fixture, () => register({ name: '/b', capability: fixture.root, destination: { type: 'indirect', name: '/nothing' } }))).toBe('NO_SUCH_NAME');
+    expect(
+      await unchanged(fixture, () =>
+        register({
+          name: '/b',
+          capability: fixture.root,
+          destination: { type: 'direct', location },
+          loadBalancer: { name: '/lb', capability: bogus },
+        }),
+      ),
+    ).toBe('BAD_REQUEST');
+    expect(
+      await unchanged(fixture, () =>
+        register({ name: '/b', capability: 'not a capability', destination: { type: 'direct', location } }),
+      ),
+    ).toBe('PERMISSION_DENIED');
+    expect(
+      await unchanged(fixture, () =>
+        register({ name: '/b', capability: bogus, destination: { type: 'direct', location } }),
+      ),
+    ).toBe('PERMISSION_DENIED');
+    expect(
+      await unchanged(fixture, () =>
+        register({ name: '/a', capability: fixture.root, destination: { type: 'direct', location } }),
+      ),
+    ).toBe('NAME_EXISTS');
+    expect(
+      await unchanged(fixture, () =>
+        register({ name: '/a', capability: fixture.root, destination: { type: 'indirect', name: '/a' } }),
+      ),
+    ).toBe('NAME_EXISTS');
+    expect(
+      await unchanged(fixture, () =>
+        register({ name: '/b', capability: fixture.root, destination: { type: 'indirect', name: '/nothing' } }),
+      ),
+    ).toBe('NO_SUCH_NAME');
   });
 
   it('looks up: NO_SUCH_NAME for absent names, sub-domains and reservations; INVALID_NAME for bad names', async () => {
@@ -134,9 +255,15 @@ describe('capability scoping', () => {
     expect(await unchanged(fixture, () => direct(fixture, '/sys/net', 4, fs))).toBe('PERMISSION_DENIED');
     expect(await unchanged(fixture, () => direct(fixture, '/sys', 4, fs))).toBe('PERMISSION_DENIED');
     expect(await unchanged(fixture, () => direct(fixture, '/other', 4, sys))).toBe('PERMISSION_DENIED');
-    expect(await unchanged(fixture, () => fixture.server.reserve({ domain: '/sys/*', capability: fs }))).toBe('PERMISSION_DENIED');
-    expect(await unchanged(fixture, () => fixture.server.reserve({ domain: '/sys/net/*', capability: fs }))).toBe('PERMISSION_DENIED');
-    expect(await unchanged(fixture, () => fixture.server.unregister({ name: '/sys/*', capability: fs }))).toBe('PERMISSION_DENIED');
+    expect(await unchanged(fixture, () => fixture.server.reserve({ domain: '/sys/*', capability: fs }))).toBe(
+      'PERMISSION_DENIED',
+    );
+    expect(await unchanged(fixture, () => fixture.server.reserve({ domain: '/sys/net/*', capability: fs }))).toBe(
+      'PERMISSION_DENIED',
+    );
+    expect(await unchanged(fixture, () => fixture.server.unregister({ name: '/sys/*', capability: fs }))).toBe(
+      'PERMISSION_DENIED',
+    );
     await fixture.server.reserve({ domain: '/sys/fs/deep/*', capability: fs });
     await fixture.server.unregister({ name: '/sys/fs/*', capability: fs });
     expect(await codeOf(direct(fixture, '/sys/fs/4', 4, fs))).toBe('PERMISSION_DENIED');
@@ -145,7 +272,8 @@ describe('capability scoping', () => {
 
   it('reserves and releases sub-domains with every error', async () => {
     const fixture = await startFixture();
-    const reserve = (domain: unknown, capability: unknown = fixture.root): Promise<unknown> => fixture.server.reserve({ domain, capability } as never);
+    const reserve = (domain: unknown, capability: unknown = fixture.root): Promise<unknown> =>
+      fixture.server.reserve({ domain, capability } as never);
     const app = (await fixture.server.reserve({ domain: '/app/*', capability: fixture.root })).capability;
     expect(await unchanged(fixture, () => reserve('/app/*'))).toBe('NAME_EXISTS');
     expect(await unchanged(fixture, () => reserve('/*'))).toBe('NAME_EXISTS');
@@ -156,10 +284,20 @@ describe('capability scoping', () => {
     expect(await unchanged(fixture, () => reserve(7))).toBe('BAD_REQUEST');
     expect(await unchanged(fixture, () => reserve('/b/*', 'x'))).toBe('PERMISSION_DENIED');
     expect(await unchanged(fixture, () => reserve('/b/*', bogus))).toBe('PERMISSION_DENIED');
-    expect(await unchanged(fixture, () => fixture.server.unregister({ name: '/*', capability: fixture.root }))).toBe('PERMISSION_DENIED');
-    expect(await unchanged(fixture, () => fixture.server.unregister({ name: '/tmp/*', capability: fixture.root }))).toBe('PERMISSION_DENIED');
-    expect(await unchanged(fixture, () => fixture.server.unregister({ name: '/none/*', capability: fixture.root }))).toBe('NO_SUCH_NAME');
-    expect(await unchanged(fixture, () => fixture.server.unregister({ name: '/app/*', capability: fixture.root, deactivate: true }))).toBe('BAD_REQUEST');
+    expect(await unchanged(fixture, () => fixture.server.unregister({ name: '/*', capability: fixture.root }))).toBe(
+      'PERMISSION_DENIED',
+    );
+    expect(
+      await unchanged(fixture, () => fixture.server.unregister({ name: '/tmp/*', capability: fixture.root })),
+    ).toBe('PERMISSION_DENIED');
+    expect(
+      await unchanged(fixture, () => fixture.server.unregister({ name: '/none/*', capability: fixture.root })),
+    ).toBe('NO_SUCH_NAME');
+    expect(
+      await unchanged(fixture, () =>
+        fixture.server.unregister({ name: '/app/*', capability: fixture.root, deactivate: true }),
+      ),
+    ).toBe('BAD_REQUEST');
     await fixture.server.unregister({ name: '/app/*', capability: app });
     expect(await codeOf(reserve('/app/*'))).toBe('ok');
   });
@@ -172,13 +310,31 @@ describe('unregister', () => {
     const one = await direct(fixture, '/sys/1', 1, sys);
     await direct(fixture, '/sys/2', 2, sys);
     const other = await direct(fixture, '/other', 3);
-    expect(await unchanged(fixture, () => fixture.server.unregister({ name: '/sys/2', capability: one }))).toBe('PERMISSION_DENIED');
-    expect(await unchanged(fixture, () => fixture.server.unregister({ name: '/sys/2', capability: other }))).toBe('PERMISSION_DENIED');
-    expect(await unchanged(fixture, () => fixture.server.unregister({ name: '/sys/3', capability: sys }))).toBe('NO_SUCH_NAME');
-    expect(await unchanged(fixture, () => fixture.server.unregister({ name: '/sys/name', capability: sys }))).toBe('INVALID_NAME');
-    expect(await unchanged(fixture, () => fixture.server.unregister({ name: '/sys/1', capability: sys, destination: '/x', deactivate: true }))).toBe('BAD_REQUEST');
-    expect(await unchanged(fixture, () => fixture.server.unregister({ name: '/sys/1', capability: sys, destination: '/x' }))).toBe('NO_SUCH_NAME');
-    expect(await unchanged(fixture, () => fixture.server.unregister({ name: '/sys/1', capability: sys, destination: 'bad' }))).toBe('INVALID_NAME');
+    expect(await unchanged(fixture, () => fixture.server.unregister({ name: '/sys/2', capability: one }))).toBe(
+      'PERMISSION_DENIED',
+    );
+    expect(await unchanged(fixture, () => fixture.server.unregister({ name: '/sys/2', capability: other }))).toBe(
+      'PERMISSION_DENIED',
+    );
+    expect(await unchanged(fixture, () => fixture.server.unregister({ name: '/sys/3', capability: sys }))).toBe(
+      'NO_SUCH_NAME',
+    );
+    expect(await unchanged(fixture, () => fixture.server.unregister({ name: '/sys/name', capability: sys }))).toBe(
+      'INVALID_NAME',
+    );
+    expect(
+      await unchanged(fixture, () =>
+        fixture.server.unregister({ name: '/sys/1', capability: sys, destination: '/x', deactivate: true }),
+      ),
+    ).toBe('BAD_REQUEST');
+    expect(
+      await unchanged(fixture, () => fixture.server.unregister({ name: '/sys/1', capability: sys, destination: '/x' })),
+    ).toBe('NO_SUCH_NAME');
+    expect(
+      await unchanged(fixture, () =>
+        fixture.server.unregister({ name: '/sys/1', capability: sys, destination: 'bad' }),
+      ),
+    ).toBe('INVALID_NAME');
     expect(await unchanged(fixture, () => fixture.server.unregister({ name: '/sys/1' } as never))).toBe('BAD_REQUEST');
     await fixture.server.unregister({ name: '/sys/1', capability: one });
     await fixture.server.unregister({ name: '/sys/2', capability: sys });
@@ -214,7 +370,11 @@ describe('indirect names, chains and cycles', () => {
     // The destination's own capability removes that destination alone; /top still reaches /leaf through /left.
     await fixture.server.unregister({ name: '/top', capability: rightEdge, destination: '/right' });
     expect(fixture.aliases.takeCalls()).toEqual([]);
-    expect(await unchanged(fixture, () => fixture.server.unregister({ name: '/top', capability: rightEdge, destination: '/left' }))).toBe('PERMISSION_DENIED');
+    expect(
+      await unchanged(fixture, () =>
+        fixture.server.unregister({ name: '/top', capability: rightEdge, destination: '/left' }),
+      ),
+    ).toBe('PERMISSION_DENIED');
     await fixture.server.unregister({ name: '/top', capability: topCapability, destination: '/left' });
     expect(fixture.aliases.takeCalls()).toEqual(['-m/0/1 /top']);
     expect(await codeOf(fixture.server.lookup('/top'))).toBe('NO_SUCH_NAME');
@@ -247,7 +407,12 @@ describe('indirect names, chains and cycles', () => {
     expect(fixture.aliases.takeCalls()).toEqual([]);
     expect(await unchanged(fixture, () => direct(fixture, '/member', 9))).toBe('NAME_EXISTS');
     await direct(fixture, '/member', 9, capability, { core: 3 });
-    expect(fixture.aliases.takeCalls()).toEqual(['+m/3/9 /front', '+m/3/9 /service', '-m/0/1 /front', '-m/0/1 /service']);
+    expect(fixture.aliases.takeCalls()).toEqual([
+      '+m/3/9 /front',
+      '+m/3/9 /service',
+      '-m/0/1 /front',
+      '-m/0/1 /service',
+    ]);
     expect(await fixture.server.lookup('/member')).toMatchObject({ location: at(9, 3) });
   });
 
@@ -301,7 +466,8 @@ describe('indirect names, chains and cycles', () => {
     await direct(fixture, '/d2', 2);
     await indirect(fixture, '/i', '/d1');
     await indirect(fixture, '/top', '/i');
-    fixture.aliases.failAdd = (location, name) => (location.mailbox === 2 && name === '/top' ? new FosError('LIMIT_EXCEEDED', 'names per mailbox') : undefined);
+    fixture.aliases.failAdd = (location, name) =>
+      location.mailbox === 2 && name === '/top' ? new FosError('LIMIT_EXCEEDED', 'names per mailbox') : undefined;
     expect(await unchanged(fixture, () => indirect(fixture, '/i', '/d2'))).toBe('LIMIT_EXCEEDED');
   });
 
@@ -310,7 +476,16 @@ describe('indirect names, chains and cycles', () => {
     await direct(fixture, '/d', 1);
     await direct(fixture, '/e', 2);
     await indirect(fixture, '/i', '/d');
-    expect(await unchanged(fixture, () => fixture.server.register({ name: '/i', capability: fixture.root, destination: { type: 'indirect', name: '/e' }, loadBalancer: { name: '/lb', capability: bogus } }))).toBe('BAD_REQUEST');
+    expect(
+      await unchanged(fixture, () =>
+        fixture.server.register({
+          name: '/i',
+          capability: fixture.root,
+          destination: { type: 'indirect', name: '/e' },
+          loadBalancer: { name: '/lb', capability: bogus },
+        }),
+      ),
+    ).toBe('BAD_REQUEST');
   });
 });
 
@@ -322,7 +497,8 @@ describe('inactive names', () => {
     expect(await codeOf(fixture.server.lookup('/off'))).toBe('INACTIVE');
     await indirect(fixture, '/svc', '/off', fixture.root, 1000);
     await indirect(fixture, '/svc', '/on', fixture.root, 1);
-    for (let index = 0; index < 50; index += 1) expect(await fixture.server.lookup('/svc')).toMatchObject({ next: '/on' });
+    for (let index = 0; index < 50; index += 1)
+      expect(await fixture.server.lookup('/svc')).toMatchObject({ next: '/on' });
     await fixture.server.unregister({ name: '/on', capability: fixture.root, deactivate: true });
     // No active destination left: the pick goes among all of them (the sender then waits out INACTIVE).
     expect(await fixture.server.lookup('/svc')).toMatchObject({ type: 'indirect', next: '/off' });
@@ -373,7 +549,8 @@ describe('weighted, locality-aware picks', () => {
     const counts = await shares(fixture, '/svc', 40_000);
     // Weights 4 : 2 : 1 : 1 (an indirect destination counts as elsewhere).
     const expected = { '/core': 20_000, '/machine': 10_000, '/far': 5_000, '/via': 5_000 };
-    for (const [name, share] of Object.entries(expected)) expect(Math.abs((counts.get(name) ?? 0) - share)).toBeLessThan(share * 0.1);
+    for (const [name, share] of Object.entries(expected))
+      expect(Math.abs((counts.get(name) ?? 0) - share)).toBeLessThan(share * 0.1);
     fixture.requester = undefined;
     const flat = await shares(fixture, '/svc', 8_000);
     for (const name of Object.keys(expected)) expect(Math.abs((flat.get(name) ?? 0) - 2_000)).toBeLessThan(200);
@@ -396,14 +573,29 @@ describe('weighted, locality-aware picks', () => {
     await direct(fixture, '/a', 1);
     await direct(fixture, '/b', 2);
     const lb = { name: '/lb', capability: bogus };
-    await fixture.server.register({ name: '/svc', capability: fixture.root, destination: { type: 'indirect', name: '/a', weight: 1000 }, loadBalancer: lb });
+    await fixture.server.register({
+      name: '/svc',
+      capability: fixture.root,
+      destination: { type: 'indirect', name: '/a', weight: 1000 },
+      loadBalancer: lb,
+    });
     await indirect(fixture, '/svc', '/b', fixture.root, 1);
-    for (let index = 0; index < 20; index += 1) expect(await fixture.server.lookup('/svc')).toMatchObject({ next: '/b' });
-    expect(seen[0]).toEqual({ ref: lb, name: '/svc', candidates: [{ name: '/a', weight: 1000 }, { name: '/b', weight: 1 }], timeoutMs: 100 });
+    for (let index = 0; index < 20; index += 1)
+      expect(await fixture.server.lookup('/svc')).toMatchObject({ next: '/b' });
+    expect(seen[0]).toEqual({
+      ref: lb,
+      name: '/svc',
+      candidates: [
+        { name: '/a', weight: 1000 },
+        { name: '/b', weight: 1 },
+      ],
+      timeoutMs: 100,
+    });
     for (const mode of ['undefined', 'throw', 'stranger', 'timeout'] as const) {
       answer = mode;
       const picks = new Set<string>();
-      for (let index = 0; index < 20; index += 1) picks.add(((await fixture.server.lookup('/svc')) as { next: string }).next);
+      for (let index = 0; index < 20; index += 1)
+        picks.add(((await fixture.server.lookup('/svc')) as { next: string }).next);
       expect(picks.has('/a')).toBe(true);
     }
   });
@@ -433,7 +625,9 @@ describe('registerTemporary', () => {
     };
     const fixture = await startFixture({ random, limits: { temporaryNameAttemptsMax: 3 } });
     expect((await fixture.server.registerTemporary({ location: at(1) })).name).toBe('/tmp/aaaaaaaaaaaaaaaa');
-    expect(await unchanged(fixture, () => fixture.server.registerTemporary({ location: at(2) }))).toBe('LIMIT_EXCEEDED');
+    expect(await unchanged(fixture, () => fixture.server.registerTemporary({ location: at(2) }))).toBe(
+      'LIMIT_EXCEEDED',
+    );
   });
 });
 
@@ -448,7 +642,13 @@ describe('CONFLICT from the store', () => {
     fixture.store.failWhen = (_index, operation, key) => operation === 'update' && key === '/i' && failures++ < 2;
     await indirect(fixture, '/top', '/i');
     expect(failures).toBe(3);
-    expect(fixture.aliases.takeCalls()).toEqual(['+m/0/1 /top', '-m/0/1 /top', '+m/0/1 /top', '-m/0/1 /top', '+m/0/1 /top']);
+    expect(fixture.aliases.takeCalls()).toEqual([
+      '+m/0/1 /top',
+      '-m/0/1 /top',
+      '+m/0/1 /top',
+      '-m/0/1 /top',
+      '+m/0/1 /top',
+    ]);
     expect(fixture.store.inner.keys()).toEqual(['/*', '/d', '/i', '/tmp/*', '/top']);
     expect(await fixture.server.lookup('/top')).toMatchObject({ next: '/i' });
     expect((await fixture.store.get('/i'))?.value.referrers).toEqual(['/top']);
@@ -459,7 +659,9 @@ describe('CONFLICT from the store', () => {
     await direct(fixture, '/d', 1);
     fixture.store.failWhen = () => true;
     const modificationsBefore = fixture.store.modifications;
-    expect(await unchanged(fixture, () => fixture.server.reserve({ domain: '/r/*', capability: fixture.root }))).toBe('CONFLICT');
+    expect(await unchanged(fixture, () => fixture.server.reserve({ domain: '/r/*', capability: fixture.root }))).toBe(
+      'CONFLICT',
+    );
     expect(fixture.store.modifications - modificationsBefore).toBe(4);
     expect(await unchanged(fixture, () => indirect(fixture, '/i', '/d'))).toBe('CONFLICT');
     // Rewinds re-insert what a failed multi-key commit wrote; with every rewind refused too the
@@ -498,7 +700,15 @@ describe('list (management)', () => {
     const listed = await fixture.server.list({ capability: fixture.management, under: '/sys/*' });
     expect(listed.names).toEqual([
       { name: '/sys/*', type: 'reservation', active: true },
-      { name: '/sys/fs', type: 'indirect', active: true, destinations: [{ name: '/sys/fs/1', weight: 3 }, { name: '/sys/fs/2', weight: 1 }] },
+      {
+        name: '/sys/fs',
+        type: 'indirect',
+        active: true,
+        destinations: [
+          { name: '/sys/fs/1', weight: 3 },
+          { name: '/sys/fs/2', weight: 1 },
+        ],
+      },
       { name: '/sys/fs/1', type: 'direct', active: true, location: at(1) },
       { name: '/sys/fs/2', type: 'direct', active: false, location: at(2) },
     ]);
@@ -507,19 +717,30 @@ describe('list (management)', () => {
     expect(listed.tableHash).toBe(await fixture.server.tableHash());
     expect(JSON.stringify(listed)).not.toContain(fixture.root);
     const all = await fixture.server.list({ capability: fixture.management });
-    expect(all.names.map((entry) => entry.name)).toEqual(['/*', '/other', '/sys/*', '/sys/fs', '/sys/fs/1', '/sys/fs/2', '/tmp/*']);
+    expect(all.names.map((entry) => entry.name)).toEqual([
+      '/*',
+      '/other',
+      '/sys/*',
+      '/sys/fs',
+      '/sys/fs/1',
+      '/sys/fs/2',
+      '/tmp/*',
+    ]);
   });
 
   it('refuses anyone without the management capability, and malformed requests, changing nothing', async () => {
     const fixture = await startFixture();
     expect(await unchanged(fixture, () => fixture.server.list({ capability: fixture.root }))).toBe('PERMISSION_DENIED');
-    expect(await unchanged(fixture, () => fixture.server.list({ capability: fixture.management, under: '/sys' }))).toBe('INVALID_NAME');
+    expect(await unchanged(fixture, () => fixture.server.list({ capability: fixture.management, under: '/sys' }))).toBe(
+      'INVALID_NAME',
+    );
     expect(await unchanged(fixture, () => fixture.server.list({ under: '/*' } as never))).toBe('BAD_REQUEST');
   });
 
   it('answers at most listNamesMax entries and says so', async () => {
     const fixture = await startFixture();
-    for (let index = 0; index < listNamesMax + 5; index += 1) await direct(fixture, `/n/${String(index).padStart(4, '0')}`, 1);
+    for (let index = 0; index < listNamesMax + 5; index += 1)
+      await direct(fixture, `/n/${String(index).padStart(4, '0')}`, 1);
     const listed = await fixture.server.list({ capability: fixture.management, under: '/n/*' });
     expect(listed.names).toHaveLength(listNamesMax);
     expect(listed.truncated).toBe(true);
@@ -529,9 +750,15 @@ describe('list (management)', () => {
 describe('leaveFleet (management)', () => {
   it('needs the management capability, and a fleet to leave', async () => {
     const fixture = await startFixture();
-    expect(await unchanged(fixture, () => fixture.server.leaveFleet({ capability: fixture.root }))).toBe('PERMISSION_DENIED');
-    expect(await unchanged(fixture, () => fixture.server.leaveFleet({ capability: fixture.management }))).toBe('BAD_REQUEST');
+    expect(await unchanged(fixture, () => fixture.server.leaveFleet({ capability: fixture.root }))).toBe(
+      'PERMISSION_DENIED',
+    );
+    expect(await unchanged(fixture, () => fixture.server.leaveFleet({ capability: fixture.management }))).toBe(
+      'BAD_REQUEST',
+    );
     expect(await unchanged(fixture, () => fixture.server.leaveFleet({} as never))).toBe('BAD_REQUEST');
-    expect(await fixture.server.lookup('/tmp/*').catch((error: unknown) => (error as { code: string }).code)).toBe('NO_SUCH_NAME');
+    expect(await fixture.server.lookup('/tmp/*').catch((error: unknown) => (error as { code: string }).code)).toBe(
+      'NO_SUCH_NAME',
+    );
   });
 });

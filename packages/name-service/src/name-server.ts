@@ -41,7 +41,15 @@ import {
 import type { NameEntry, StoredDestination } from './entry.js';
 import { commitPlan } from './internal/commit.js';
 import { hashesEqual, temporaryName, withReferrers } from './internal/helpers.js';
-import { leaveFleetRequestSchema, listRequestSchema, parseRequest, registerRequestSchema, reserveRequestSchema, temporaryRequestSchema, unregisterRequestSchema } from './internal/schemas.js';
+import {
+  leaveFleetRequestSchema,
+  listRequestSchema,
+  parseRequest,
+  registerRequestSchema,
+  reserveRequestSchema,
+  temporaryRequestSchema,
+  unregisterRequestSchema,
+} from './internal/schemas.js';
 import { Workspace } from './internal/workspace.js';
 import { destinationWeightDefault, listNamesMax, resolveNameServiceLimits, type NameServiceLimits } from './limits.js';
 
@@ -62,7 +70,12 @@ export interface RequesterPlace {
  * pick. It must settle within `timeoutMs` (the member's asks with a dispatcher call of that deadline):
  * the server waits for it, and takes a rejection, including `TIMEOUT`, as "no answer".
  */
-export type LoadBalancerFunction = (ref: LoadBalancerRef, name: string, candidates: WeightedName[], timeoutMs: number) => Promise<string | undefined>;
+export type LoadBalancerFunction = (
+  ref: LoadBalancerRef,
+  name: string,
+  candidates: WeightedName[],
+  timeoutMs: number,
+) => Promise<string | undefined>;
 
 /** Options of {@link NameServer}: its store and every piece of I/O, injected. */
 export interface NameServerOptions {
@@ -105,18 +118,46 @@ const sameCoreFactor = 4;
 const sameMachineFactor = 2;
 const elsewhereFactor = 1;
 
-function refuse(code: 'INVALID_NAME' | 'PERMISSION_DENIED' | 'NAME_EXISTS' | 'NO_SUCH_NAME' | 'CYCLE' | 'LIMIT_EXCEEDED' | 'BAD_REQUEST' | 'INACTIVE', message: string, value: unknown): never {
+function refuse(
+  code:
+    | 'INVALID_NAME'
+    | 'PERMISSION_DENIED'
+    | 'NAME_EXISTS'
+    | 'NO_SUCH_NAME'
+    | 'CYCLE'
+    | 'LIMIT_EXCEEDED'
+    | 'BAD_REQUEST'
+    | 'INACTIVE',
+  message: string,
+  value: unknown,
+): never {
   throw new FosError(code, message, { value });
 }
 
 function listedName(name: string, entry: NameEntry): ListedName {
-  if (entry.type === 'direct' && entry.location !== undefined) return { name, type: 'direct', active: entry.active, location: entry.location };
-  if (entry.type === 'indirect') return { name, type: 'indirect', active: entry.active, destinations: (entry.destinations ?? []).map(({ name: to, weight }) => ({ name: to, weight })) };
+  if (entry.type === 'direct' && entry.location !== undefined)
+    return { name, type: 'direct', active: entry.active, location: entry.location };
+  if (entry.type === 'indirect')
+    return {
+      name,
+      type: 'indirect',
+      active: entry.active,
+      destinations: (entry.destinations ?? []).map(({ name: to, weight }) => ({ name: to, weight })),
+    };
   return { name, type: entry.type, active: entry.active };
 }
 
-function directEntry(capabilityHash: string, location: MailboxLocation, publishedCapability: string | undefined, active: boolean, referrers: readonly string[] = []): NameEntry {
-  const entry: NameEntry = publishedCapability === undefined ? { type: 'direct', capabilityHash, location, active } : { type: 'direct', capabilityHash, location, publishedCapability, active };
+function directEntry(
+  capabilityHash: string,
+  location: MailboxLocation,
+  publishedCapability: string | undefined,
+  active: boolean,
+  referrers: readonly string[] = [],
+): NameEntry {
+  const entry: NameEntry =
+    publishedCapability === undefined
+      ? { type: 'direct', capabilityHash, location, active }
+      : { type: 'direct', capabilityHash, location, publishedCapability, active };
   return withReferrers(entry, referrers);
 }
 
@@ -162,7 +203,12 @@ export class NameServer implements NameServiceApi {
    * store that holds `/*` already (another member started it), answers `NAME_EXISTS`.
    */
   async start(): Promise<NameServiceCapabilities> {
-    if (this.#state !== 'new') refuse('NAME_EXISTS', `the name service was started already (state ${this.#state}); start succeeds once only`, this.#state);
+    if (this.#state !== 'new')
+      refuse(
+        'NAME_EXISTS',
+        `the name service was started already (state ${this.#state}); start succeeds once only`,
+        this.#state,
+      );
     this.#state = 'starting';
     try {
       const rootCapability = mintCapability(this.#random);
@@ -170,10 +216,19 @@ export class NameServer implements NameServiceApi {
       const temporaryCapability = mintCapability(this.#random);
       await this.#modify('start', async (workspace) => {
         for (const domain of [rootDomain, temporaryDomain]) {
-          if ((await workspace.load(domain)) !== undefined) refuse('NAME_EXISTS', `${domain} is reserved already: the name service was started`, domain);
+          if ((await workspace.load(domain)) !== undefined)
+            refuse('NAME_EXISTS', `${domain} is reserved already: the name service was started`, domain);
         }
-        workspace.set(rootDomain, { type: 'reservation', capabilityHash: hashCapability(rootCapability), active: true });
-        workspace.set(temporaryDomain, { type: 'reservation', capabilityHash: hashCapability(temporaryCapability), active: true });
+        workspace.set(rootDomain, {
+          type: 'reservation',
+          capabilityHash: hashCapability(rootCapability),
+          active: true,
+        });
+        workspace.set(temporaryDomain, {
+          type: 'reservation',
+          capabilityHash: hashCapability(temporaryCapability),
+          active: true,
+        });
       });
       this.#managementHash = hashCapability(managementCapability);
       this.#managementCapability = managementCapability;
@@ -193,7 +248,10 @@ export class NameServer implements NameServiceApi {
    */
   fleetCapabilities(): { readonly managementCapability: string; readonly temporaryCapability: string } {
     this.#checkRunning('fleetCapabilities');
-    assert(this.#temporaryCapability !== undefined && this.#managementCapability !== undefined, 'a running server holds its capabilities');
+    assert(
+      this.#temporaryCapability !== undefined && this.#managementCapability !== undefined,
+      'a running server holds its capabilities',
+    );
     return { managementCapability: this.#managementCapability, temporaryCapability: this.#temporaryCapability };
   }
 
@@ -203,13 +261,21 @@ export class NameServer implements NameServiceApi {
    * from the member that started the service. `NAME_EXISTS` when this server was started already;
    * `PERMISSION_DENIED` when the capabilities do not match the table.
    */
-  async adopt(capabilities: { readonly managementCapability: string; readonly temporaryCapability: string }): Promise<void> {
-    if (this.#state !== 'new') refuse('NAME_EXISTS', `the name server was started already (state ${this.#state})`, this.#state);
+  async adopt(capabilities: {
+    readonly managementCapability: string;
+    readonly temporaryCapability: string;
+  }): Promise<void> {
+    if (this.#state !== 'new')
+      refuse('NAME_EXISTS', `the name server was started already (state ${this.#state})`, this.#state);
     const management = validateCapability(capabilities.managementCapability);
     const temporary = validateCapability(capabilities.temporaryCapability);
     const tmp = (await this.#store.get(temporaryDomain))?.value;
     if (tmp?.type !== 'reservation' || !hashesEqual(tmp.capabilityHash, hashCapability(temporary))) {
-      refuse('PERMISSION_DENIED', `the /tmp/* capability does not match the table: this store holds no started name service`, undefined);
+      refuse(
+        'PERMISSION_DENIED',
+        `the /tmp/* capability does not match the table: this store holds no started name service`,
+        undefined,
+      );
     }
     this.#managementHash = hashCapability(management);
     this.#managementCapability = management;
@@ -225,14 +291,16 @@ export class NameServer implements NameServiceApi {
   async stop(managementCapability: string): Promise<void> {
     this.#checkRunning('stop');
     const capability = validateCapability(managementCapability);
-    if (!hashesEqual(hashCapability(capability), this.#managementHash)) refuse('PERMISSION_DENIED', 'stop needs the management capability returned by start', undefined);
+    if (!hashesEqual(hashCapability(capability), this.#managementHash))
+      refuse('PERMISSION_DENIED', 'stop needs the management capability returned by start', undefined);
     this.#state = 'stopped';
   }
 
   /** The store's table hash (for tests); `BAD_REQUEST` when the store has no `hash()`. */
   async tableHash(): Promise<string> {
     const hashable = this.#store as Partial<{ hash(): string | Promise<string> }>;
-    if (typeof hashable.hash !== 'function') refuse('BAD_REQUEST', 'the store of this name server has no hash()', undefined);
+    if (typeof hashable.hash !== 'function')
+      refuse('BAD_REQUEST', 'the store of this name server has no hash()', undefined);
     return hashable.hash();
   }
 
@@ -243,10 +311,16 @@ export class NameServer implements NameServiceApi {
   async list(request: ListRequest): Promise<ListResult> {
     this.#checkRunning('list');
     const valid = parseRequest('list', listRequestSchema, request);
-    if (!hashesEqual(hashCapability(validateCapability(valid.capability)), this.#managementHash)) refuse('PERMISSION_DENIED', 'list needs the management capability returned by start', undefined);
+    if (!hashesEqual(hashCapability(validateCapability(valid.capability)), this.#managementHash))
+      refuse('PERMISSION_DENIED', 'list needs the management capability returned by start', undefined);
     const under = valid.under === undefined ? rootDomain : validateSubdomain(valid.under);
-    const listable = this.#store as Partial<{ snapshot(): Array<{ readonly key: string; readonly value: NameEntry }> | Promise<Array<{ readonly key: string; readonly value: NameEntry }>> }>;
-    if (typeof listable.snapshot !== 'function') refuse('BAD_REQUEST', 'the store of this name server cannot list itself (no snapshot())', undefined);
+    const listable = this.#store as Partial<{
+      snapshot():
+        | Array<{ readonly key: string; readonly value: NameEntry }>
+        | Promise<Array<{ readonly key: string; readonly value: NameEntry }>>;
+    }>;
+    if (typeof listable.snapshot !== 'function')
+      refuse('BAD_REQUEST', 'the store of this name server cannot list itself (no snapshot())', undefined);
     const tableHash = await this.tableHash();
     const names: ListedName[] = [];
     let truncated = false;
@@ -265,8 +339,10 @@ export class NameServer implements NameServiceApi {
   async leaveFleet(request: LeaveFleetRequest): Promise<void> {
     this.#checkRunning('leaveFleet');
     const valid = parseRequest('leaveFleet', leaveFleetRequestSchema, request);
-    if (!hashesEqual(hashCapability(validateCapability(valid.capability)), this.#managementHash)) refuse('PERMISSION_DENIED', 'leaveFleet needs the management capability returned by start', undefined);
-    if (this.#leaveFleet === undefined) refuse('BAD_REQUEST', `name-service member ${this.member} is not part of a fleet`, this.member);
+    if (!hashesEqual(hashCapability(validateCapability(valid.capability)), this.#managementHash))
+      refuse('PERMISSION_DENIED', 'leaveFleet needs the management capability returned by start', undefined);
+    if (this.#leaveFleet === undefined)
+      refuse('BAD_REQUEST', `name-service member ${this.member} is not part of a fleet`, this.member);
     await this.#leaveFleet();
     this.#state = 'stopped';
   }
@@ -275,7 +351,8 @@ export class NameServer implements NameServiceApi {
   async lookup(name: string): Promise<LookupResult> {
     this.#checkRunning('lookup');
     const parsed = parseName(name);
-    if (parsed.text === nameServiceName) refuse('INVALID_NAME', `${nameServiceName} is the name service's own name and is never stored (§5.2)`, name);
+    if (parsed.text === nameServiceName)
+      refuse('INVALID_NAME', `${nameServiceName} is the name service's own name and is never stored (§5.2)`, name);
     if (parsed.isSubdomain) refuse('NO_SUCH_NAME', `${name} is a sub-domain: no message is ever sent to one`, name);
     const entry = (await this.#store.get(name))?.value;
     if (entry === undefined || entry.type === 'reservation') refuse('NO_SUCH_NAME', `${name} is not registered`, name);
@@ -283,7 +360,13 @@ export class NameServer implements NameServiceApi {
     const ttlMs = this.limits.lookupTtlMs;
     if (entry.type === 'direct') {
       assert(entry.location !== undefined, `direct name ${name} has a location`);
-      return { type: 'direct', name, location: entry.location, publishedCapability: entry.publishedCapability ?? null, ttlMs };
+      return {
+        type: 'direct',
+        name,
+        location: entry.location,
+        publishedCapability: entry.publishedCapability ?? null,
+        ttlMs,
+      };
     }
     return { type: 'indirect', name, next: await this.#pickDestination(name, entry), ttlMs };
   }
@@ -300,18 +383,26 @@ export class NameServer implements NameServiceApi {
     this.#checkRunning('unregister');
     const parsedRequest = parseRequest('unregister', unregisterRequestSchema, request);
     const parsed = parseName(parsedRequest.name);
-    if (parsed.text === nameServiceName) refuse('INVALID_NAME', `${nameServiceName} is never stored (§5.2)`, parsed.text);
+    if (parsed.text === nameServiceName)
+      refuse('INVALID_NAME', `${nameServiceName} is never stored (§5.2)`, parsed.text);
     const destination = parsedRequest.destination === undefined ? undefined : validateName(parsedRequest.destination);
     const deactivate = parsedRequest.deactivate ?? false;
     if (parsed.isSubdomain && (destination !== undefined || deactivate)) {
-      refuse('BAD_REQUEST', `unregister: ${parsed.text} is a sub-domain; destination and deactivate apply to names only`, request);
+      refuse(
+        'BAD_REQUEST',
+        `unregister: ${parsed.text} is a sub-domain; destination and deactivate apply to names only`,
+        request,
+      );
     }
-    if (destination !== undefined && deactivate) refuse('BAD_REQUEST', 'unregister: deactivate applies to a whole name, not to one destination', request);
+    if (destination !== undefined && deactivate)
+      refuse('BAD_REQUEST', 'unregister: deactivate applies to a whole name, not to one destination', request);
     const capability = validateCapability(parsedRequest.capability);
     if (parsed.text === rootDomain || parsed.text === temporaryDomain) {
       refuse('PERMISSION_DENIED', `${parsed.text} belongs to the name service and is never released`, parsed.text);
     }
-    await this.#modify('unregister', (workspace) => this.#planUnregister(workspace, parsed.text, capability, destination, deactivate));
+    await this.#modify('unregister', (workspace) =>
+      this.#planUnregister(workspace, parsed.text, capability, destination, deactivate),
+    );
   }
 
   /** See {@link NameServiceApi.registerTemporary}. */
@@ -322,7 +413,11 @@ export class NameServer implements NameServiceApi {
     assert(capability !== undefined, 'a running server holds the capability of /tmp/*');
     for (let attempt = 0; attempt < this.limits.temporaryNameAttemptsMax; attempt += 1) {
       const name = temporaryName(this.#random);
-      const destination = { type: 'direct' as const, location: valid.location, publishedCapability: valid.publishedCapability };
+      const destination = {
+        type: 'direct' as const,
+        location: valid.location,
+        publishedCapability: valid.publishedCapability,
+      };
       try {
         const result = await this.#modify('registerTemporary', (workspace) =>
           this.#planRegister(workspace, { name, capability, destination, active: true, loadBalancer: undefined }),
@@ -332,7 +427,11 @@ export class NameServer implements NameServiceApi {
         if (!hasFosErrorCode(error, 'NAME_EXISTS')) throw error;
       }
     }
-    return refuse('LIMIT_EXCEEDED', `no free name under ${temporaryDomain} in temporaryNameAttemptsMax (${this.limits.temporaryNameAttemptsMax}) attempts`, undefined);
+    return refuse(
+      'LIMIT_EXCEEDED',
+      `no free name under ${temporaryDomain} in temporaryNameAttemptsMax (${this.limits.temporaryNameAttemptsMax}) attempts`,
+      undefined,
+    );
   }
 
   /** See {@link NameServiceApi.reserve}. */
@@ -340,7 +439,12 @@ export class NameServer implements NameServiceApi {
     this.#checkRunning('reserve');
     const valid = parseRequest('reserve', reserveRequestSchema, request);
     const domain = validateSubdomain(valid.domain);
-    if (isUnderSubdomain(temporaryDomain, domain)) refuse('INVALID_NAME', `${domain} lies under ${temporaryDomain}, where only registerTemporary makes names`, domain);
+    if (isUnderSubdomain(temporaryDomain, domain))
+      refuse(
+        'INVALID_NAME',
+        `${domain} lies under ${temporaryDomain}, where only registerTemporary makes names`,
+        domain,
+      );
     if (domain === rootDomain) refuse('NAME_EXISTS', `${rootDomain} is reserved by start`, domain);
     const capability = validateCapability(valid.capability);
     return this.#modify('reserve', async (workspace) => {
@@ -354,25 +458,42 @@ export class NameServer implements NameServiceApi {
 
   #checkRunning(operation: string): void {
     if (this.#state !== 'running') {
-      throw new FosError('SHUTDOWN', `${operation}: the name server is not running (${this.#state === 'stopped' ? 'stopped' : 'not started'})`);
+      throw new FosError(
+        'SHUTDOWN',
+        `${operation}: the name server is not running (${this.#state === 'stopped' ? 'stopped' : 'not started'})`,
+      );
     }
   }
 
   #validateRegister(request: RegisterRequest): ValidRegister {
     const valid = parseRequest('register', registerRequestSchema, request);
     const name = validateName(valid.name);
-    if (name === nameServiceName) refuse('INVALID_NAME', `${nameServiceName} is the name service's own name and is never stored (§5.2)`, name);
-    if (isUnderSubdomain(temporaryDomain, name)) refuse('INVALID_NAME', `${name} lies under ${temporaryDomain}, where only registerTemporary makes names`, name);
+    if (name === nameServiceName)
+      refuse('INVALID_NAME', `${nameServiceName} is the name service's own name and is never stored (§5.2)`, name);
+    if (isUnderSubdomain(temporaryDomain, name))
+      refuse('INVALID_NAME', `${name} lies under ${temporaryDomain}, where only registerTemporary makes names`, name);
     let destination: ValidRegister['destination'];
     if (valid.destination.type === 'indirect') {
       const target = validateName(valid.destination.name);
       if (target === nameServiceName) refuse('INVALID_NAME', `${nameServiceName} cannot be a destination`, target);
       destination = { type: 'indirect', name: target, weight: valid.destination.weight ?? destinationWeightDefault };
     } else {
-      if (valid.loadBalancer !== undefined) refuse('BAD_REQUEST', `register: a load balancer belongs to an indirect name, not to the direct name ${name}`, request);
-      destination = { type: 'direct', location: valid.destination.location, publishedCapability: valid.destination.publishedCapability };
+      if (valid.loadBalancer !== undefined)
+        refuse(
+          'BAD_REQUEST',
+          `register: a load balancer belongs to an indirect name, not to the direct name ${name}`,
+          request,
+        );
+      destination = {
+        type: 'direct',
+        location: valid.destination.location,
+        publishedCapability: valid.destination.publishedCapability,
+      };
     }
-    const loadBalancer = valid.loadBalancer === undefined ? undefined : { name: validateName(valid.loadBalancer.name), capability: valid.loadBalancer.capability };
+    const loadBalancer =
+      valid.loadBalancer === undefined
+        ? undefined
+        : { name: validateName(valid.loadBalancer.name), capability: valid.loadBalancer.capability };
     const capability = validateCapability(valid.capability);
     return { name, capability, destination, active: valid.active ?? true, loadBalancer };
   }
@@ -386,25 +507,49 @@ export class NameServer implements NameServiceApi {
     if (existing === undefined) return this.#planNewName(workspace, request);
     assert(existing.type !== 'reservation', `the key of a name (${name}) never holds a reservation`);
     if (existing.type === 'direct' && destination.type === 'direct') {
-      if (!ownsName) refuse('NAME_EXISTS', `${name} is registered; present its name capability to reactivate or move it`, name);
-      workspace.set(name, directEntry(existing.capabilityHash, destination.location, destination.publishedCapability, request.active, existing.referrers));
+      if (!ownsName)
+        refuse('NAME_EXISTS', `${name} is registered; present its name capability to reactivate or move it`, name);
+      workspace.set(
+        name,
+        directEntry(
+          existing.capabilityHash,
+          destination.location,
+          destination.publishedCapability,
+          request.active,
+          existing.referrers,
+        ),
+      );
       return { nameCapability: request.capability };
     }
-    if (existing.type === 'indirect' && destination.type === 'indirect') return this.#planAddDestination(workspace, request, destination, existing);
-    return refuse('NAME_EXISTS', `${name} is registered as a ${existing.type} name; it cannot take a ${destination.type} destination`, name);
+    if (existing.type === 'indirect' && destination.type === 'indirect')
+      return this.#planAddDestination(workspace, request, destination, existing);
+    return refuse(
+      'NAME_EXISTS',
+      `${name} is registered as a ${existing.type} name; it cannot take a ${destination.type} destination`,
+      name,
+    );
   }
 
   async #planNewName(workspace: Workspace, request: ValidRegister): Promise<RegisterResult> {
     const { name, destination } = request;
-    if (destination.type === 'indirect' && destination.name === name) refuse('CYCLE', `${name} cannot be its own destination`, name);
+    if (destination.type === 'indirect' && destination.name === name)
+      refuse('CYCLE', `${name} cannot be its own destination`, name);
     const nameCapability = mintCapability(this.#random);
     const capabilityHash = hashCapability(nameCapability);
     if (destination.type === 'direct') {
-      workspace.set(name, directEntry(capabilityHash, destination.location, destination.publishedCapability, request.active));
+      workspace.set(
+        name,
+        directEntry(capabilityHash, destination.location, destination.publishedCapability, request.active),
+      );
       return { nameCapability };
     }
     await this.#linkReferrer(workspace, destination.name, name);
-    const entry: NameEntry = { type: 'indirect', capabilityHash, destinations: [{ name: destination.name, weight: destination.weight, capabilityHash }], active: request.active };
+    const entry: NameEntry = {
+      type: 'indirect',
+      capabilityHash,
+      destinations: [{ name: destination.name, weight: destination.weight, capabilityHash }],
+      active: request.active,
+    };
     workspace.set(name, request.loadBalancer === undefined ? entry : { ...entry, loadBalancer: request.loadBalancer });
     return { nameCapability };
   }
@@ -416,16 +561,30 @@ export class NameServer implements NameServiceApi {
     existing: NameEntry,
   ): Promise<RegisterResult> {
     const { name } = request;
-    if (request.loadBalancer !== undefined) refuse('BAD_REQUEST', `register: ${name} exists; a load balancer is given only with a new indirect name`, request);
+    if (request.loadBalancer !== undefined)
+      refuse(
+        'BAD_REQUEST',
+        `register: ${name} exists; a load balancer is given only with a new indirect name`,
+        request,
+      );
     if (destination.name === name) refuse('CYCLE', `${name} cannot be its own destination`, name);
     const destinations = existing.destinations ?? [];
-    if (destinations.some((item) => item.name === destination.name)) refuse('NAME_EXISTS', `${destination.name} is a destination of ${name} already`, destination.name);
+    if (destinations.some((item) => item.name === destination.name))
+      refuse('NAME_EXISTS', `${destination.name} is a destination of ${name} already`, destination.name);
     if (destinations.length >= this.limits.destinationsPerNameMax) {
-      refuse('LIMIT_EXCEEDED', `${name} has destinationsPerNameMax (${this.limits.destinationsPerNameMax}) destinations already`, name);
+      refuse(
+        'LIMIT_EXCEEDED',
+        `${name} has destinationsPerNameMax (${this.limits.destinationsPerNameMax}) destinations already`,
+        name,
+      );
     }
     await this.#linkReferrer(workspace, destination.name, name);
     const destinationCapability = mintCapability(this.#random);
-    const added: StoredDestination = { name: destination.name, weight: destination.weight, capabilityHash: hashCapability(destinationCapability) };
+    const added: StoredDestination = {
+      name: destination.name,
+      weight: destination.weight,
+      capabilityHash: hashCapability(destinationCapability),
+    };
     workspace.set(name, { ...existing, destinations: [...destinations, added], active: request.active });
     return { nameCapability: destinationCapability };
   }
@@ -436,7 +595,11 @@ export class NameServer implements NameServiceApi {
     if (entry === undefined) refuse('NO_SUCH_NAME', `destination ${target} is not registered`, target);
     const referrers = entry.referrers ?? [];
     if (referrers.length >= this.limits.referrersPerNameMax) {
-      refuse('LIMIT_EXCEEDED', `${target} is a destination of referrersPerNameMax (${this.limits.referrersPerNameMax}) names already`, target);
+      refuse(
+        'LIMIT_EXCEEDED',
+        `${target} is a destination of referrersPerNameMax (${this.limits.referrersPerNameMax}) names already`,
+        target,
+      );
     }
     workspace.set(target, withReferrers(entry, [...referrers, referrer]));
   }
@@ -445,15 +608,30 @@ export class NameServer implements NameServiceApi {
   async #unlinkReferrer(workspace: Workspace, target: string, referrer: string): Promise<void> {
     const entry = await workspace.load(target);
     if (entry === undefined) return;
-    workspace.set(target, withReferrers(entry, (entry.referrers ?? []).filter((item) => item !== referrer)));
+    workspace.set(
+      target,
+      withReferrers(
+        entry,
+        (entry.referrers ?? []).filter((item) => item !== referrer),
+      ),
+    );
   }
 
-  async #planUnregister(workspace: Workspace, name: string, capability: Capability, destination: string | undefined, deactivate: boolean): Promise<void> {
+  async #planUnregister(
+    workspace: Workspace,
+    name: string,
+    capability: Capability,
+    destination: string | undefined,
+    deactivate: boolean,
+  ): Promise<void> {
     const existing = await workspace.load(name);
     if (existing === undefined) refuse('NO_SUCH_NAME', `${name} is not registered`, name);
     const capabilityHash = hashCapability(capability);
     const ownsName = hashesEqual(existing.capabilityHash, capabilityHash);
-    const ownsDestination = existing.destinations?.some((item) => item.name === destination && hashesEqual(item.capabilityHash, capabilityHash)) ?? false;
+    const ownsDestination =
+      existing.destinations?.some(
+        (item) => item.name === destination && hashesEqual(item.capabilityHash, capabilityHash),
+      ) ?? false;
     if (!ownsName && !ownsDestination) await this.#authorizeNamespace(workspace, name, capabilityHash);
     if (existing.type === 'reservation') {
       workspace.set(name, undefined);
@@ -468,7 +646,8 @@ export class NameServer implements NameServiceApi {
       return;
     }
     const destinations = existing.destinations ?? [];
-    if (!destinations.some((item) => item.name === destination)) refuse('NO_SUCH_NAME', `${destination} is not a destination of ${name}`, destination);
+    if (!destinations.some((item) => item.name === destination))
+      refuse('NO_SUCH_NAME', `${destination} is not a destination of ${name}`, destination);
     const remaining = destinations.filter((item) => item.name !== destination);
     if (remaining.length === 0) {
       await this.#planRemoveName(workspace, name);
@@ -537,7 +716,9 @@ export class NameServer implements NameServiceApi {
       if (chosen !== undefined && weighted.some((item) => item.name === chosen)) return chosen;
     }
     const requester = this.#requester();
-    const weights = pool.map(({ destination, entry: target }) => destination.weight * this.#locality(requester, target));
+    const weights = pool.map(
+      ({ destination, entry: target }) => destination.weight * this.#locality(requester, target),
+    );
     let draw = this.#random.nextInt(weights.reduce((sum, weight) => sum + weight, 0));
     for (const [index, weight] of weights.entries()) {
       if (draw < weight) return (pool[index] as (typeof pool)[number]).destination.name;
@@ -553,7 +734,12 @@ export class NameServer implements NameServiceApi {
   }
 
   /** The load balancer's answer, or undefined on its own undefined, a rejection (a timeout included) or a stranger. */
-  async #askLoadBalancer(balance: LoadBalancerFunction, ref: LoadBalancerRef, name: string, candidates: WeightedName[]): Promise<string | undefined> {
+  async #askLoadBalancer(
+    balance: LoadBalancerFunction,
+    ref: LoadBalancerRef,
+    name: string,
+    candidates: WeightedName[],
+  ): Promise<string | undefined> {
     try {
       const answer = await balance(ref, name, candidates, this.limits.loadBalancerTimeoutMs);
       return typeof answer === 'string' ? answer : undefined;

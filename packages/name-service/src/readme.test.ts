@@ -13,8 +13,21 @@ it('runs the README example', async () => {
   });
   const { rootCapability } = await server.start();
   const { capability: fs } = await server.reserve({ domain: '/sys/fs/*', capability: rootCapability });
-  await server.register({ name: '/sys/fs/1', capability: fs, destination: { type: 'direct', location: { machine: 'm0', core: 2, mailbox: 7 } } });
-  await server.register({ name: '/sys/fs/entry', capability: fs, destination: { type: 'indirect', name: '/sys/fs/1', weight: 10 } });
-  expect(await server.lookup('/sys/fs/entry')).toEqual({ type: 'indirect', name: '/sys/fs/entry', next: '/sys/fs/1', ttlMs: 10_000 });
+  await server.register({
+    name: '/sys/fs/1',
+    capability: fs,
+    destination: { type: 'direct', location: { machine: 'm0', core: 2, mailbox: 7 } },
+  });
+  await server.register({
+    name: '/sys/fs/entry',
+    capability: fs,
+    destination: { type: 'indirect', name: '/sys/fs/1', weight: 10 },
+  });
+  expect(await server.lookup('/sys/fs/entry')).toEqual({
+    type: 'indirect',
+    name: '/sys/fs/entry',
+    next: '/sys/fs/1',
+    ttlMs: 10_000,
+  });
   expect(added).toEqual(['7 /sys/fs/entry']);
 });

@@ -10,10 +10,19 @@ import type { Capability, MailboxLocation } from '@fos/microkernel';
 import type { NameEntry } from './entry.js';
 
 /** Where a member's store mailbox is: what the other members send store messages to. */
-export type StoreAddress = { readonly member: MemberName; readonly name: string; readonly location: MailboxLocation; readonly capability: string };
+export type StoreAddress = {
+  readonly member: MemberName;
+  readonly name: string;
+  readonly location: MailboxLocation;
+  readonly capability: string;
+};
 
 /** A store message as it travels: the sender's address, and on membership messages every address known. */
-type StoreEnvelope = { readonly store: StoreMessage<NameEntry>; readonly from: StoreAddress; readonly book?: StoreAddress[] };
+type StoreEnvelope = {
+  readonly store: StoreMessage<NameEntry>;
+  readonly from: StoreAddress;
+  readonly book?: StoreAddress[];
+};
 
 /** The kernel name of a member's store mailbox. */
 export function storeMailboxName(member: MemberName): string {
@@ -21,7 +30,11 @@ export function storeMailboxName(member: MemberName): string {
 }
 
 /** A bound member: its replicated store, and the address of its store mailbox. */
-export type BoundStore = { readonly member: ReplicatedMember<NameEntry>; readonly address: StoreAddress; learn(address: StoreAddress): void };
+export type BoundStore = {
+  readonly member: ReplicatedMember<NameEntry>;
+  readonly address: StoreAddress;
+  learn(address: StoreAddress): void;
+};
 
 /**
  * Creates the store mailbox of member `name` in `libfos`'s process, serves it, and returns the
@@ -29,11 +42,21 @@ export type BoundStore = { readonly member: ReplicatedMember<NameEntry>; readonl
  * operations park the calling dispatcher thread while they wait (outside a thread, they are plain
  * promises).
  */
-export async function bindReplicatedStore(libfos: Libfos, name: MemberName, joining: boolean, log: (line: string) => void): Promise<BoundStore> {
+export async function bindReplicatedStore(
+  libfos: Libfos,
+  name: MemberName,
+  joining: boolean,
+  log: (line: string) => void,
+): Promise<BoundStore> {
   const mailbox = await libfos.createMailbox();
   const mailboxName = storeMailboxName(name);
   await libfos.context.kernel.addName(mailbox.location, mailboxName);
-  const own: StoreAddress = { member: name, name: mailboxName, location: mailbox.location, capability: mailbox.capability };
+  const own: StoreAddress = {
+    member: name,
+    name: mailboxName,
+    location: mailbox.location,
+    capability: mailbox.capability,
+  };
   const book = new Map<MemberName, StoreAddress>();
   const learn = (address: StoreAddress): void => {
     if (address.member !== name) book.set(address.member, address);
@@ -49,15 +72,24 @@ export async function bindReplicatedStore(libfos: Libfos, name: MemberName, join
       send: (to, message) => {
         const address = book.get(to);
         assert(address !== undefined, `member ${name} knows the store mailbox of ${to}`);
-        const carriesBook = message.kind === 'install' || message.kind === 'members' || message.kind === 'membershipRequest';
-        send(address, carriesBook ? { store: message, from: own, book: [...book.values()] } : { store: message, from: own });
+        const carriesBook =
+          message.kind === 'install' || message.kind === 'members' || message.kind === 'membershipRequest';
+        send(
+          address,
+          carriesBook ? { store: message, from: own, book: [...book.values()] } : { store: message, from: own },
+        );
       },
     },
   });
   libfos.serve(mailbox.location, {
     handler: (request) => {
       const envelope = request.body as unknown as StoreEnvelope;
-      if (typeof envelope !== 'object' || envelope === null || typeof envelope.from?.member !== 'string' || typeof envelope.store?.kind !== 'string') {
+      if (
+        typeof envelope !== 'object' ||
+        envelope === null ||
+        typeof envelope.from?.member !== 'string' ||
+        typeof envelope.store?.kind !== 'string'
+      ) {
         log(`name-service store ${name}: dropped a malformed store message from ${request.sender.process}`);
         return undefined;
       }
@@ -76,7 +108,11 @@ export async function bindReplicatedStore(libfos: Libfos, name: MemberName, join
  * queue fills, ended when it is empty) sends in order: the per-pair order the protocol needs, without a
  * thread per message, and a slow peer holds up no other.
  */
-function outbox(libfos: Libfos, name: MemberName, log: (line: string) => void): (address: StoreAddress, envelope: StoreEnvelope) => void {
+function outbox(
+  libfos: Libfos,
+  name: MemberName,
+  log: (line: string) => void,
+): (address: StoreAddress, envelope: StoreEnvelope) => void {
   type Outgoing = { readonly address: StoreAddress; readonly envelope: StoreEnvelope };
   const queues = new Map<MemberName, Outgoing[]>();
   const drain = (member: MemberName, queue: Outgoing[]): void => {
@@ -88,17 +124,24 @@ function outbox(libfos: Libfos, name: MemberName, log: (line: string) => void): 
         for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
           const { address, envelope } = next;
           try {
-            await thread.send({ name: address.name, location: address.location, capability: address.capability as Capability }, envelope);
+            await thread.send(
+              { name: address.name, location: address.location, capability: address.capability as Capability },
+              envelope,
+            );
           } catch (error) {
             // At shutdown, what is still in flight goes nowhere; anything else is worth a line.
-            if (!hasFosErrorCode(error, 'SHUTDOWN')) log(`name-service store ${name}: a ${envelope.store.kind} to ${member} was not delivered: ${String(error)}`);
+            if (!hasFosErrorCode(error, 'SHUTDOWN'))
+              log(
+                `name-service store ${name}: a ${envelope.store.kind} to ${member} was not delivered: ${String(error)}`,
+              );
           }
         }
         done();
       })
       .catch((error: unknown) => {
         done();
-        if (!hasFosErrorCode(error, 'SHUTDOWN')) log(`name-service store ${name}: the sender to ${member} stopped: ${String(error)}`);
+        if (!hasFosErrorCode(error, 'SHUTDOWN'))
+          log(`name-service store ${name}: the sender to ${member} stopped: ${String(error)}`);
       });
   };
   return (address, envelope) => {

@@ -38,7 +38,9 @@ describe('fos-rpcgen', () => {
     expect(missing.stderr).toContain(`missing: ${generated}`);
 
     expect(run('--', input, '--out', outDir).status).toBe(0);
-    expect(readFileSync(generated, 'utf8')).toContain('export function createSampleApiClient(transport: RpcTransport): SampleApi');
+    expect(readFileSync(generated, 'utf8')).toContain(
+      'export function createSampleApiClient(transport: RpcTransport): SampleApi',
+    );
     expect(run(input, '--out', outDir, '--check').status).toBe(0);
 
     writeFileSync(generated, `${readFileSync(generated, 'utf8')}// edited\n`);

@@ -8,13 +8,23 @@ import { describe, expect, it } from 'vitest';
 import { createSampleApiClient, serveSampleApi } from './fixtures/generated/sample-api.rpc.js';
 import { createSampleImpl } from './test/sample-impl.js';
 
-async function dispatcherOn(machine: Machine, core: number, name: string): Promise<{ context: ProcessContext; dispatcher: Dispatcher }> {
+async function dispatcherOn(
+  machine: Machine,
+  core: number,
+  name: string,
+): Promise<{ context: ProcessContext; dispatcher: Dispatcher }> {
   let made: { context: ProcessContext; dispatcher: Dispatcher } | undefined;
   await machine.spawn({
     core,
     name,
     function: async (context) => {
-      made = { context, dispatcher: await createDispatcher(context, { send: ukSendFunction(context.kernel, context.clock), replyName: `/rpc/${name}/reply` }) };
+      made = {
+        context,
+        dispatcher: await createDispatcher(context, {
+          send: ukSendFunction(context.kernel, context.clock),
+          replyName: `/rpc/${name}/reply`,
+        }),
+      };
     },
   });
   if (made === undefined) throw new Error('the entry did not run');
@@ -23,7 +33,10 @@ async function dispatcherOn(machine: Machine, core: number, name: string): Promi
 
 describe.each(['local', 'sim'] as const)('generated stubs through the dispatcher on %s fabric', (kind) => {
   it('round-trips every kind of argument and result, and re-raises FosError codes', async () => {
-    const machine = new Machine({ fabric: kind === 'local' ? new LocalFabric({ cores: 3 }) : new SimFabric({ cores: 3, seed: 9 }), log: () => undefined });
+    const machine = new Machine({
+      fabric: kind === 'local' ? new LocalFabric({ cores: 3 }) : new SimFabric({ cores: 3, seed: 9 }),
+      log: () => undefined,
+    });
     try {
       const server = await dispatcherOn(machine, 1, 'server');
       const impl = createSampleImpl();

@@ -16,7 +16,10 @@ describe('golden files', () => {
 
   it('regenerates the compatibility pair byte for byte from one program', () => {
     const outDir = join(fixtures, 'compat', 'generated');
-    const files = generate({ input: [join(fixtures, 'compat', 'store-v1.ts'), join(fixtures, 'compat', 'store-v2.ts')], outDir });
+    const files = generate({
+      input: [join(fixtures, 'compat', 'store-v1.ts'), join(fixtures, 'compat', 'store-v2.ts')],
+      outDir,
+    });
     expect(files.map((file) => file.path)).toEqual([join(outDir, 'store-v1.rpc.ts'), join(outDir, 'store-v2.rpc.ts')]);
     for (const file of files) expect(file.contents).toBe(readFileSync(file.path, 'utf8'));
   });
@@ -38,24 +41,34 @@ describe('generateSource', () => {
     expect(file.contents).toContain("import type { EchoApi } from './echo-api.js';");
     expect(file.contents).toContain('echo: z.object({ text: z.string(), times: z.number().optional() }),');
     expect(file.contents).toContain('/** Echoes. @throws NO_SUCH_NAME when nobody listens */');
-    for (const name of ['createEchoApiClient', 'serveEchoApi', 'createEchoApiLocal']) expect(file.contents).toContain(`export function ${name}(`);
-    for (const name of ['echoApiOrdinals', 'echoApiErrors', 'echoApiArguments']) expect(file.contents).toContain(`export const ${name} = {`);
+    for (const name of ['createEchoApiClient', 'serveEchoApi', 'createEchoApiLocal'])
+      expect(file.contents).toContain(`export function ${name}(`);
+    for (const name of ['echoApiOrdinals', 'echoApiErrors', 'echoApiArguments'])
+      expect(file.contents).toContain(`export const ${name} = {`);
   });
 
   it('takes an import path, and generates the same text twice', () => {
     const first = generateSource(join(fixtures, 'echo-api.ts'), echo, { importPath: '../api/echo-api.js' });
     expect(first.contents).toContain("from '../api/echo-api.js';");
-    expect(generateSource(join(fixtures, 'echo-api.ts'), echo, { importPath: '../api/echo-api.js' }).contents).toBe(first.contents);
+    expect(generateSource(join(fixtures, 'echo-api.ts'), echo, { importPath: '../api/echo-api.js' }).contents).toBe(
+      first.contents,
+    );
   });
 
   it('refuses a @throws code outside fosErrorCodes, at the method', () => {
     const source = 'export interface A {\n  /** @throws NOT_A_CODE sometimes */\n  f(): Promise<void>;\n}\n';
-    expect(() => generateSource(join(fixtures, 'bad-throws.ts'), source)).toThrow(/bad-throws\.ts:3:3: A\.f: @throws NOT_A_CODE is not a FosError code/);
+    expect(() => generateSource(join(fixtures, 'bad-throws.ts'), source)).toThrow(
+      /bad-throws\.ts:3:3: A\.f: @throws NOT_A_CODE is not a FosError code/,
+    );
   });
 
   it('refuses input that does not compile, and a file with no API interface', () => {
-    expect(() => generateSource(join(fixtures, 'broken.ts'), 'export interface A { f(): Promise<Missing>; }\n')).toThrow(/broken\.ts:1:\d+: the input does not compile: Cannot find name 'Missing'/);
-    expect(() => generateSource(join(fixtures, 'data.ts'), 'export interface Point { x: number }\n')).toThrow(/data\.ts:1:1: declares no exported API interface/);
+    expect(() =>
+      generateSource(join(fixtures, 'broken.ts'), 'export interface A { f(): Promise<Missing>; }\n'),
+    ).toThrow(/broken\.ts:1:\d+: the input does not compile: Cannot find name 'Missing'/);
+    expect(() => generateSource(join(fixtures, 'data.ts'), 'export interface Point { x: number }\n')).toThrow(
+      /data\.ts:1:1: declares no exported API interface/,
+    );
   });
 
   it('refuses inputs that are not .ts files and inputs that do not exist, as RpcGenError', () => {

@@ -42,13 +42,19 @@ function locate(node: ts.Node, position?: number): RpcGenLocation {
 
 function stem(fileName: string): string {
   const extension = extname(fileName);
-  if (extension !== '.ts' && extension !== '.mts') throw new RpcGenError(`${fileName}: an input must be a .ts or .mts file`);
-  if (fileName.endsWith('.d.ts') || fileName.endsWith('.d.mts')) throw new RpcGenError(`${fileName}: a declaration file cannot be imported for its interfaces; use a .ts file`);
+  if (extension !== '.ts' && extension !== '.mts')
+    throw new RpcGenError(`${fileName}: an input must be a .ts or .mts file`);
+  if (fileName.endsWith('.d.ts') || fileName.endsWith('.d.mts'))
+    throw new RpcGenError(`${fileName}: a declaration file cannot be imported for its interfaces; use a .ts file`);
   return basename(fileName, extension);
 }
 
 function jsSpecifier(fromDirectory: string, file: string): string {
-  const path = relative(fromDirectory, file).split(sep).join('/').replace(/\.ts$/, '.js').replace(/\.mts$/, '.mjs');
+  const path = relative(fromDirectory, file)
+    .split(sep)
+    .join('/')
+    .replace(/\.ts$/, '.js')
+    .replace(/\.mts$/, '.mjs');
   return path.startsWith('.') ? path : `./${path}`;
 }
 
@@ -74,7 +80,8 @@ export function generate(options: GenerateOptions): GeneratedFile[] {
     const name = stem(input);
     if (!existsSync(input)) throw new RpcGenError(`${displayPath(input)}: no such file`);
     const other = stems.get(name);
-    if (other !== undefined && other !== input) throw new RpcGenError(`${displayPath(other)} and ${displayPath(input)} would both generate ${name}.rpc.ts`);
+    if (other !== undefined && other !== input)
+      throw new RpcGenError(`${displayPath(other)} and ${displayPath(input)} would both generate ${name}.rpc.ts`);
     stems.set(name, input);
   }
   const program = createAnalysisProgram([...stems.values()]);
@@ -85,7 +92,11 @@ export function generate(options: GenerateOptions): GeneratedFile[] {
 }
 
 /** Generates the stubs of one input given as text (its imports resolve relative to `fileName`). */
-export function generateSource(fileName: string, sourceText: string, options: GenerateSourceOptions = {}): GeneratedFile {
+export function generateSource(
+  fileName: string,
+  sourceText: string,
+  options: GenerateSourceOptions = {},
+): GeneratedFile {
   const name = stem(fileName);
   const absolute = resolve(fileName);
   const program = createAnalysisProgram([absolute], [{ fileName: absolute, text: sourceText }]);
@@ -93,7 +104,10 @@ export function generateSource(fileName: string, sourceText: string, options: Ge
 }
 
 /** The input's generated file paths that differ from what is on disk: `missing` or `stale`. */
-export function staleFiles(files: readonly GeneratedFile[], read: (path: string) => string | undefined): { path: string; state: 'missing' | 'stale' }[] {
+export function staleFiles(
+  files: readonly GeneratedFile[],
+  read: (path: string) => string | undefined,
+): { path: string; state: 'missing' | 'stale' }[] {
   const outdated: { path: string; state: 'missing' | 'stale' }[] = [];
   for (const file of files) {
     const current = read(file.path);
@@ -102,4 +116,3 @@ export function staleFiles(files: readonly GeneratedFile[], read: (path: string)
   }
   return outdated;
 }
-

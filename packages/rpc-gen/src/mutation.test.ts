@@ -10,7 +10,8 @@ import { serveSampleApi } from './fixtures/generated/sample-api.rpc.js';
 // checks); a Record<string, T> wants a plain object; numbers must be finite (a message carries no
 // NaN); members and arguments not in the interface are ignored (they are stripped).
 type Judge = (value: unknown) => boolean;
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 const isPlainRecord = (value: unknown): value is Record<string, unknown> =>
   isObject(value) && (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null);
 const isString: Judge = (value) => typeof value === 'string';
@@ -18,11 +19,26 @@ const isNumber: Judge = (value) => typeof value === 'number' && Number.isFinite(
 const isBoolean: Judge = (value) => typeof value === 'boolean';
 const isBytes: Judge = (value) => value instanceof Uint8Array;
 const isDate: Judge = (value) => value instanceof Date && !Number.isNaN(value.getTime());
-const optional = (judge: Judge): Judge => (value) => value === undefined || judge(value);
-const nullable = (judge: Judge): Judge => (value) => value === null || judge(value);
-const arrayOf = (judge: Judge): Judge => (value) => Array.isArray(value) && value.every((item) => judge(item));
-const recordOf = (judge: Judge): Judge => (value) => isPlainRecord(value) && Object.values(value).every((item) => judge(item));
-const oneOf = (...allowed: unknown[]): Judge => (value) => allowed.some((candidate) => Object.is(candidate, value));
+const optional =
+  (judge: Judge): Judge =>
+  (value) =>
+    value === undefined || judge(value);
+const nullable =
+  (judge: Judge): Judge =>
+  (value) =>
+    value === null || judge(value);
+const arrayOf =
+  (judge: Judge): Judge =>
+  (value) =>
+    Array.isArray(value) && value.every((item) => judge(item));
+const recordOf =
+  (judge: Judge): Judge =>
+  (value) =>
+    isPlainRecord(value) && Object.values(value).every((item) => judge(item));
+const oneOf =
+  (...allowed: unknown[]): Judge =>
+  (value) =>
+    allowed.some((candidate) => Object.is(candidate, value));
 const isPoint: Judge = (value) => isObject(value) && isNumber(value.x) && isNumber(value.y);
 const isLevel = oneOf(1, 2, 3);
 const isColor = oneOf('red', 'green', 'blue');
@@ -48,10 +64,21 @@ const isDrawing: Judge = (value) =>
   recordOf(isNumber)(value.weights) &&
   optional(isBytes)(value.thumbnail) &&
   isDate(value.created) &&
-  Array.isArray(value.layers) && value.layers.length === 2 && isString(value.layers[0]) && isNumber(value.layers[1]);
+  Array.isArray(value.layers) &&
+  value.layers.length === 2 &&
+  isString(value.layers[0]) &&
+  isNumber(value.layers[1]);
 const isPair: Judge = (value) => Array.isArray(value) && value.length === 2 && isNumber(value[0]) && isNumber(value[1]);
-const isLabel: Judge = (value) => Array.isArray(value) && (value.length === 1 || value.length === 2) && isString(value[0]) && optional(isNumber)(value[1]);
-const isQuery: Judge = (value) => isObject(value) && recordOf(isNumber)(value.counts) && arrayOf(isLevel)(value.levels) && optional(nullable(isNumber))(value.limit);
+const isLabel: Judge = (value) =>
+  Array.isArray(value) &&
+  (value.length === 1 || value.length === 2) &&
+  isString(value[0]) &&
+  optional(isNumber)(value[1]);
+const isQuery: Judge = (value) =>
+  isObject(value) &&
+  recordOf(isNumber)(value.counts) &&
+  arrayOf(isLevel)(value.levels) &&
+  optional(nullable(isNumber))(value.limit);
 
 /** Per method: its arguments by name with their judges. */
 const oracle: Record<string, Record<string, Judge>> = {
@@ -60,7 +87,12 @@ const oracle: Record<string, Record<string, Judge>> = {
   put: { name: isString, bytes: isBytes, overwrite: optional(isBoolean) },
   draw: { drawing: isDrawing },
   move: { from: isPoint, by: isPair, label: optional(isLabel) },
-  classify: { level: isLevel, mode: oneOf('fast', 'exact', false), key: (value) => isString(value) || isNumber(value), flag: nullable(isBoolean) },
+  classify: {
+    level: isLevel,
+    mode: oneOf('fast', 'exact', false),
+    key: (value) => isString(value) || isNumber(value),
+    flag: nullable(isBoolean),
+  },
   handle: { event: isEvent },
   tally: { query: isQuery },
   later: { at: isDate },
@@ -76,52 +108,132 @@ const point = fc.record({ x: finite, y: finite });
 const level = fc.constantFrom(1, 2, 3);
 const shape = fc.oneof(
   fc.record({ type: fc.constant('circle'), center: point, radius: finite }),
-  fc.record({ type: fc.constant('polygon'), points: fc.array(point, { maxLength: 3 }), closed: fc.boolean() }, { requiredKeys: ['type', 'points'] }),
+  fc.record(
+    { type: fc.constant('polygon'), points: fc.array(point, { maxLength: 3 }), closed: fc.boolean() },
+    { requiredKeys: ['type', 'points'] },
+  ),
 );
 const validCalls: fc.Arbitrary<{ method: string; args: Record<string, unknown> }> = fc.oneof(
-  fc.record({ text: fc.string(), times: fc.nat(5) }, { requiredKeys: ['text'] }).map((args) => ({ method: 'echo', args })),
-  fc.record({ a: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), b: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }) }).map((args) => ({ method: 'add', args })),
-  fc.record({ name: fc.string(), bytes: fc.uint8Array({ maxLength: 8 }), overwrite: fc.boolean() }, { requiredKeys: ['name', 'bytes'] }).map((args) => ({ method: 'put', args })),
-  fc.record({
-    drawing: fc.record({
-      title: fc.string(),
-      shapes: fc.array(shape, { maxLength: 3 }),
-      color: fc.constantFrom('red', 'green', 'blue'),
-      tags: fc.array(fc.string(), { maxLength: 3 }),
-      origin: fc.option(point, { nil: null }),
-      weights: fc.dictionary(fc.string(), finite, { maxKeys: 3 }),
-      thumbnail: fc.uint8Array({ maxLength: 4 }),
-      created: fc.date({ noInvalidDate: true }),
-      layers: fc.tuple(fc.string(), finite),
-    }, { requiredKeys: ['title', 'shapes', 'tags', 'origin', 'weights', 'created', 'layers'] }),
-  }).map((args) => ({ method: 'draw', args })),
-  fc.record({ from: point, by: fc.tuple(finite, finite), label: fc.oneof(fc.tuple(fc.string()), fc.tuple(fc.string(), finite)) }, { requiredKeys: ['from', 'by'] }).map((args) => ({ method: 'move', args })),
-  fc.record({ level, mode: fc.constantFrom('fast', 'exact', false), key: fc.oneof(fc.string(), finite), flag: fc.option(fc.boolean(), { nil: null }) }).map((args) => ({ method: 'classify', args })),
-  fc.record({
-    event: fc.oneof(
-      fc.record({ type: fc.constant('start'), at: finite }),
-      fc.record({ type: fc.constant('stop'), reason: fc.string(), code: fc.option(finite, { nil: null }) }, { requiredKeys: ['type', 'code'] }),
-    ),
-  }).map((args) => ({ method: 'handle', args })),
-  fc.record({
-    query: fc.record({ counts: fc.dictionary(fc.string(), finite, { maxKeys: 3 }), levels: fc.array(level, { maxLength: 3 }), limit: fc.option(finite, { nil: null }) }, { requiredKeys: ['counts', 'levels'] }),
-  }).map((args) => ({ method: 'tally', args })),
+  fc
+    .record({ text: fc.string(), times: fc.nat(5) }, { requiredKeys: ['text'] })
+    .map((args) => ({ method: 'echo', args })),
+  fc
+    .record({
+      a: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+      b: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+    })
+    .map((args) => ({ method: 'add', args })),
+  fc
+    .record(
+      { name: fc.string(), bytes: fc.uint8Array({ maxLength: 8 }), overwrite: fc.boolean() },
+      { requiredKeys: ['name', 'bytes'] },
+    )
+    .map((args) => ({ method: 'put', args })),
+  fc
+    .record({
+      drawing: fc.record(
+        {
+          title: fc.string(),
+          shapes: fc.array(shape, { maxLength: 3 }),
+          color: fc.constantFrom('red', 'green', 'blue'),
+          tags: fc.array(fc.string(), { maxLength: 3 }),
+          origin: fc.option(point, { nil: null }),
+          weights: fc.dictionary(fc.string(), finite, { maxKeys: 3 }),
+          thumbnail: fc.uint8Array({ maxLength: 4 }),
+          created: fc.date({ noInvalidDate: true }),
+          layers: fc.tuple(fc.string(), finite),
+        },
+        { requiredKeys: ['title', 'shapes', 'tags', 'origin', 'weights', 'created', 'layers'] },
+      ),
+    })
+    .map((args) => ({ method: 'draw', args })),
+  fc
+    .record(
+      {
+        from: point,
+        by: fc.tuple(finite, finite),
+        label: fc.oneof(fc.tuple(fc.string()), fc.tuple(fc.string(), finite)),
+      },
+      { requiredKeys: ['from', 'by'] },
+    )
+    .map((args) => ({ method: 'move', args })),
+  fc
+    .record({
+      level,
+      mode: fc.constantFrom('fast', 'exact', false),
+      key: fc.oneof(fc.string(), finite),
+      flag: fc.option(fc.boolean(), { nil: null }),
+    })
+    .map((args) => ({ method: 'classify', args })),
+  fc
+    .record({
+      event: fc.oneof(
+        fc.record({ type: fc.constant('start'), at: finite }),
+        fc.record(
+          { type: fc.constant('stop'), reason: fc.string(), code: fc.option(finite, { nil: null }) },
+          { requiredKeys: ['type', 'code'] },
+        ),
+      ),
+    })
+    .map((args) => ({ method: 'handle', args })),
+  fc
+    .record({
+      query: fc.record(
+        {
+          counts: fc.dictionary(fc.string(), finite, { maxKeys: 3 }),
+          levels: fc.array(level, { maxLength: 3 }),
+          limit: fc.option(finite, { nil: null }),
+        },
+        { requiredKeys: ['counts', 'levels'] },
+      ),
+    })
+    .map((args) => ({ method: 'tally', args })),
   fc.record({ at: fc.date({ noInvalidDate: true }) }).map((args) => ({ method: 'later', args })),
 );
 
 // Values a mutation puts in place of a field: other types, near-miss literals, broken nested values.
 const replacements: readonly (() => unknown)[] = [
-  () => 'text', () => '', () => 'circle', () => 'polygon', () => 'stop', () => 'red', () => 'purple', () => 'fast', () => 'slow',
-  () => 0, () => 2, () => 4, () => -1.5, () => Number.NaN, () => Number.POSITIVE_INFINITY, () => 7n, () => true, () => false,
-  () => null, () => undefined, () => [], () => [1, 2], () => ['x'], () => ['x', 'y'], () => ({}), () => ({ x: 1 }), () => ({ x: 1, y: 2 }),
-  () => ({ type: 'circle' }), () => ({ type: 'start', at: '1' }), () => new Uint8Array([1]), () => new Date(0), () => new Date(Number.NaN),
+  () => 'text',
+  () => '',
+  () => 'circle',
+  () => 'polygon',
+  () => 'stop',
+  () => 'red',
+  () => 'purple',
+  () => 'fast',
+  () => 'slow',
+  () => 0,
+  () => 2,
+  () => 4,
+  () => -1.5,
+  () => Number.NaN,
+  () => Number.POSITIVE_INFINITY,
+  () => 7n,
+  () => true,
+  () => false,
+  () => null,
+  () => undefined,
+  () => [],
+  () => [1, 2],
+  () => ['x'],
+  () => ['x', 'y'],
+  () => ({}),
+  () => ({ x: 1 }),
+  () => ({ x: 1, y: 2 }),
+  () => ({ type: 'circle' }),
+  () => ({ type: 'start', at: '1' }),
+  () => new Uint8Array([1]),
+  () => new Date(0),
+  () => new Date(Number.NaN),
 ];
 
 type PathKey = string | number;
 
 function paths(value: unknown, prefix: PathKey[] = []): PathKey[][] {
-  if (Array.isArray(value)) return value.flatMap((item: unknown, index) => [[...prefix, index], ...paths(item, [...prefix, index])]);
-  if (isPlainRecord(value)) return Object.entries(value).flatMap(([key, item]) => [[...prefix, key], ...paths(item, [...prefix, key])]);
+  if (Array.isArray(value))
+    return value.flatMap((item: unknown, index) => [[...prefix, index], ...paths(item, [...prefix, index])]);
+  if (isPlainRecord(value))
+    return Object.entries(value).flatMap(([key, item]) => [[...prefix, key], ...paths(item, [...prefix, key])]);
   return [];
 }
 
@@ -131,10 +243,15 @@ function parentOf(root: unknown, path: readonly PathKey[]): Record<PathKey, unkn
   return node as Record<PathKey, unknown>;
 }
 
-type Mutation = { readonly kind: 'none' } | { readonly kind: 'drop' | 'replace' | 'extra'; readonly pick: number; readonly replacement: number };
+type Mutation =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'drop' | 'replace' | 'extra'; readonly pick: number; readonly replacement: number };
 
 /** Applies `mutation` to a copy of `args`; answers the copy and the argument it touched (if any). */
-function mutate(args: Record<string, unknown>, mutation: Mutation): { args: Record<string, unknown>; argument: string | undefined } {
+function mutate(
+  args: Record<string, unknown>,
+  mutation: Mutation,
+): { args: Record<string, unknown>; argument: string | undefined } {
   const copy = structuredClone(args);
   const all = paths(copy);
   if (mutation.kind === 'none' || all.length === 0) return { args: copy, argument: undefined };
@@ -156,12 +273,40 @@ function mutate(args: Record<string, unknown>, mutation: Mutation): { args: Reco
 
 const mutations: fc.Arbitrary<Mutation> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'none' } as const) },
-  { weight: 8, arbitrary: fc.record({ kind: fc.constantFrom('drop', 'replace', 'replace', 'extra'), pick: fc.nat(), replacement: fc.nat() }) },
+  {
+    weight: 8,
+    arbitrary: fc.record({
+      kind: fc.constantFrom('drop', 'replace', 'replace', 'extra'),
+      pick: fc.nat(),
+      replacement: fc.nat(),
+    }),
+  },
 );
 
 function countingImpl(calls: string[]): SampleApi {
-  const names = ['echo', 'add', 'put', 'get', 'draw', 'move', 'classify', 'handle', 'tally', 'later', 'ping', 'nothing'];
-  return Object.fromEntries(names.map((name) => [name, async () => { calls.push(name); return null; }])) as unknown as SampleApi;
+  const names = [
+    'echo',
+    'add',
+    'put',
+    'get',
+    'draw',
+    'move',
+    'classify',
+    'handle',
+    'tally',
+    'later',
+    'ping',
+    'nothing',
+  ];
+  return Object.fromEntries(
+    names.map((name) => [
+      name,
+      async () => {
+        calls.push(name);
+        return null;
+      },
+    ]),
+  ) as unknown as SampleApi;
 }
 
 describe('dispatchRpc with the generated schemas', () => {
@@ -200,8 +345,15 @@ describe('dispatchRpc with the generated schemas', () => {
   it('answers BAD_REQUEST to an unknown ordinal and to a body that is not a request', async () => {
     const calls: string[] = [];
     const service = serveSampleApi(countingImpl(calls));
-    for (const body of [{ rpc: methodOrdinal('SampleApi', 'missing'), args: {} }, { rpc: -1, args: {} }, { rpc: methodOrdinal('SampleApi', 'ping') }, 'ping']) {
-      await expect(dispatchRpc(service, body)).rejects.toSatisfy((error) => isFosError(error) && error.code === 'BAD_REQUEST');
+    for (const body of [
+      { rpc: methodOrdinal('SampleApi', 'missing'), args: {} },
+      { rpc: -1, args: {} },
+      { rpc: methodOrdinal('SampleApi', 'ping') },
+      'ping',
+    ]) {
+      await expect(dispatchRpc(service, body)).rejects.toSatisfy(
+        (error) => isFosError(error) && error.code === 'BAD_REQUEST',
+      );
     }
     expect(calls).toEqual([]);
   });

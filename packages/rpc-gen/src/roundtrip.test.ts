@@ -2,7 +2,13 @@ import { loopbackTransport, methodOrdinal } from '@fos/dispatcher';
 import { isFosError } from '@fos/base';
 import { describe, expect, it } from 'vitest';
 import type { SampleApi } from './fixtures/sample-api.js';
-import { createSampleApiClient, createSampleApiLocal, sampleApiErrors, sampleApiOrdinals, serveSampleApi } from './fixtures/generated/sample-api.rpc.js';
+import {
+  createSampleApiClient,
+  createSampleApiLocal,
+  sampleApiErrors,
+  sampleApiOrdinals,
+  serveSampleApi,
+} from './fixtures/generated/sample-api.rpc.js';
 import { createSampleImpl } from './test/sample-impl.js';
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -15,7 +21,10 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 }
 
 const linkages: readonly [string, (impl: SampleApi) => SampleApi][] = [
-  ['the generated client over loopbackTransport', (impl) => createSampleApiClient(loopbackTransport(serveSampleApi(impl)))],
+  [
+    'the generated client over loopbackTransport',
+    (impl) => createSampleApiClient(loopbackTransport(serveSampleApi(impl))),
+  ],
   ['the local linkage', (impl) => createSampleApiLocal(impl)],
 ];
 
@@ -36,7 +45,15 @@ describe.each(linkages)('%s', (_name, link) => {
       title: 'two shapes',
       shapes: [
         { type: 'circle', center: { x: 0, y: 0 }, radius: 3 },
-        { type: 'polygon', points: [{ x: 0, y: 0 }, { x: 1, y: 0 }, { x: 0, y: 1 }], closed: true },
+        {
+          type: 'polygon',
+          points: [
+            { x: 0, y: 0 },
+            { x: 1, y: 0 },
+            { x: 0, y: 1 },
+          ],
+          closed: true,
+        },
       ],
       tags: ['a'],
       origin: null,
@@ -45,8 +62,20 @@ describe.each(linkages)('%s', (_name, link) => {
       created: new Date(0),
       layers: ['base', 1],
     } as const;
-    expect(await api.draw({ ...drawing, shapes: [...drawing.shapes], tags: [...drawing.tags], layers: [...drawing.layers], color: 'green' })).toEqual({ area: 12, shapes: 2, color: 'green' });
-    expect(await api.draw({ ...drawing, shapes: [], tags: [], layers: ['x', 0], origin: { x: 1, y: 1 } })).toEqual({ area: 0, shapes: 0, color: null });
+    expect(
+      await api.draw({
+        ...drawing,
+        shapes: [...drawing.shapes],
+        tags: [...drawing.tags],
+        layers: [...drawing.layers],
+        color: 'green',
+      }),
+    ).toEqual({ area: 12, shapes: 2, color: 'green' });
+    expect(await api.draw({ ...drawing, shapes: [], tags: [], layers: ['x', 0], origin: { x: 1, y: 1 } })).toEqual({
+      area: 0,
+      shapes: 0,
+      color: null,
+    });
     expect(await api.move({ x: 1, y: 2 }, [3, 4])).toEqual({ x: 4, y: 6 });
     expect(await api.move({ x: 1, y: 2 }, [3, 4], ['double', 2])).toEqual({ x: 7, y: 10 });
     expect(await api.move({ x: 1, y: 2 }, [3, 4], ['plain'])).toEqual({ x: 4, y: 6 });

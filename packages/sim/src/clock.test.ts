@@ -30,7 +30,9 @@ describe('VirtualClock', () => {
         const fired: number[] = [];
         delays.forEach((delayMs, index) => clock.setTimer(delayMs, () => fired.push(index)));
         while (clock.fireNext());
-        const expected = delays.map((_, index) => index).sort((left, right) => delays[left]! - delays[right]! || left - right);
+        const expected = delays
+          .map((_, index) => index)
+          .sort((left, right) => delays[left]! - delays[right]! || left - right);
         expect(fired).toEqual(expected);
       }),
     );

@@ -39,9 +39,16 @@ export class VirtualClock implements Clock {
   setTimer(delayMs: number, callback: () => void): Timer {
     checkDelayMs(delayMs, 'VirtualClock.setTimer');
     if (this.#pendingCount >= virtualTimersPendingMax) {
-      throw new Error(`VirtualClock.setTimer: more than virtualTimersPendingMax=${virtualTimersPendingMax} timers pending`);
+      throw new Error(
+        `VirtualClock.setTimer: more than virtualTimersPendingMax=${virtualTimersPendingMax} timers pending`,
+      );
     }
-    const entry: VirtualTimerEntry = { timeMs: this.#nowMs + delayMs, sequence: this.#sequence++, callback, finished: false };
+    const entry: VirtualTimerEntry = {
+      timeMs: this.#nowMs + delayMs,
+      sequence: this.#sequence++,
+      callback,
+      finished: false,
+    };
     this.#heap.push(entry);
     this.#pendingCount++;
     return { cancel: () => this.#cancel(entry) };
@@ -82,14 +89,18 @@ export class VirtualClock implements Clock {
   /** Advances time to `timeMs` (>= now), firing in order every timer due up to then, including ones those timers schedule. */
   advanceTo(timeMs: number): void {
     if (typeof timeMs !== 'number' || !Number.isFinite(timeMs) || timeMs < this.#nowMs) {
-      throw new RangeError(`VirtualClock.advanceTo: timeMs must be a finite number >= now (${this.#nowMs}), got ${String(timeMs)}`);
+      throw new RangeError(
+        `VirtualClock.advanceTo: timeMs must be a finite number >= now (${this.#nowMs}), got ${String(timeMs)}`,
+      );
     }
     let rounds = 0;
     for (;;) {
       const nextAtMs = this.nextTimerAt();
       if (nextAtMs === undefined || nextAtMs > timeMs) break;
       if (++rounds > virtualClockAdvanceRoundsMax) {
-        throw new Error(`VirtualClock.advanceTo(${timeMs}): more than virtualClockAdvanceRoundsMax=${virtualClockAdvanceRoundsMax} firing rounds; a timer keeps re-arming itself`);
+        throw new Error(
+          `VirtualClock.advanceTo(${timeMs}): more than virtualClockAdvanceRoundsMax=${virtualClockAdvanceRoundsMax} firing rounds; a timer keeps re-arming itself`,
+        );
       }
       this.fireNext();
     }

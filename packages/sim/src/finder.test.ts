@@ -19,7 +19,10 @@ type Message =
  * messages arrive in order; they travel on different streams (C->A and C->B, then B->A), so B's
  * question can reach A before C's write. The correct client waits for A's acknowledgement first.
  */
-async function runReadYourWrites(seed: number, variant: 'racy' | 'correct'): Promise<{ valueRead: number | undefined; traceHash: string }> {
+async function runReadYourWrites(
+  seed: number,
+  variant: 'racy' | 'correct',
+): Promise<{ valueRead: number | undefined; traceHash: string }> {
   const network = new SimNetwork<Message>({ random: new SeededRandom(seed), clock: new VirtualClock() });
   let storedValue = 0;
   let valueRead: number | undefined;
@@ -79,7 +82,9 @@ describe('finding an order-sensitive bug by seed sweep', () => {
   });
 
   it('a sweep over seeds 0..999 finds a failing seed, and that seed replays identically', async () => {
-    const sweep = await runSeeds((seed) => checkReadYourWrites(seed, 'racy'), { seeds: 1_000, seedStart: 0 }).catch((error: unknown) => error);
+    const sweep = await runSeeds((seed) => checkReadYourWrites(seed, 'racy'), { seeds: 1_000, seedStart: 0 }).catch(
+      (error: unknown) => error,
+    );
     expect(sweep).toBeInstanceOf(Error);
     const message = (sweep as Error).message;
     expect(message).toMatch(/^seed=\d+: read-your-writes violated: C wrote x=1 and then read x=0$/);
@@ -88,7 +93,9 @@ describe('finding an order-sensitive bug by seed sweep', () => {
     expect(console.error).toHaveBeenCalledWith(expect.stringContaining(`seed=${failingSeed}`), expect.any(Error));
 
     process.env.SIM_SEED = String(failingSeed);
-    const replay = await runSeeds((seed) => checkReadYourWrites(seed, 'racy'), { seeds: 1_000 }).catch((error: unknown) => error);
+    const replay = await runSeeds((seed) => checkReadYourWrites(seed, 'racy'), { seeds: 1_000 }).catch(
+      (error: unknown) => error,
+    );
     expect((replay as Error).message).toBe(message);
     expect(lastTraceHash).toBe(failingHash);
   });

@@ -11,5 +11,14 @@ export {
   type SimNetworkOptions,
 } from './network.js';
 export { SeededRandom } from './random.js';
-export { runSeeds, seedCountMax, seedsDefault, seedsFromEnv, testTier, tierCount, type SeedRunOptions, type TestTier } from './seeds.js';
+export {
+  runSeeds,
+  seedCountMax,
+  seedsDefault,
+  seedsFromEnv,
+  testTier,
+  tierCount,
+  type SeedRunOptions,
+  type TestTier,
+} from './seeds.js';
 export { traceDescriptionCharsMax, traceFormatEntriesDefault, type SimTrace, type SimTraceEntry } from './trace.js';

@@ -16,7 +16,9 @@ interface Numbered {
 }
 
 /** Three senders each send 15 numbered messages to each of three receivers on two finer streams and the default one. */
-async function runFifoScenario(seed: number): Promise<{ network: SimNetwork<Numbered>; outOfOrder: string[]; deliveries: string[] }> {
+async function runFifoScenario(
+  seed: number,
+): Promise<{ network: SimNetwork<Numbered>; outOfOrder: string[]; deliveries: string[] }> {
   const { network } = createNetwork<Numbered>(seed);
   const lastIndex = new Map<string, number>();
   const outOfOrder: string[] = [];
@@ -51,7 +53,13 @@ describe('SimNetwork ordering and determinism', () => {
       expect(network.delivered).toBe(405);
       expect(network.inFlight).toBe(0);
       // The global order is not the send order: streams interleave.
-      expect(deliveries.slice(0, 5)).not.toEqual(['s0->r0#a:0', 's0->r0#b:0', 's0->r0#default:0', 's0->r1#a:0', 's0->r1#b:0']);
+      expect(deliveries.slice(0, 5)).not.toEqual([
+        's0->r0#a:0',
+        's0->r0#b:0',
+        's0->r0#default:0',
+        's0->r1#a:0',
+        's0->r1#b:0',
+      ]);
       hashes.add(network.trace.hash());
     }
     expect(hashes.size).toBe(20);
@@ -77,7 +85,14 @@ describe('SimNetwork ordering and determinism', () => {
     expect(network.trace.entries.map((entry) => entry.description)).toEqual(['7', '8', '9']);
     expect(network.trace.entries[0]).toMatchObject({ step: 8, timeMs: 0, from: 'a', to: 'b', stream: 'a->b' });
     expect(network.trace.hash()).toBe(full.trace.hash());
-    expect(network.trace.format(2)).toBe(['... 8 earlier deliveries not shown', '#9 t=0ms a->b: 8', '#10 t=0ms a->b: 9', `trace hash ${network.trace.hash()}`].join('\n'));
+    expect(network.trace.format(2)).toBe(
+      [
+        '... 8 earlier deliveries not shown',
+        '#9 t=0ms a->b: 8',
+        '#10 t=0ms a->b: 9',
+        `trace hash ${network.trace.hash()}`,
+      ].join('\n'),
+    );
   });
 
   it('describes bigint and Uint8Array messages by default, and uses a custom describe', async () => {
@@ -85,8 +100,15 @@ describe('SimNetwork ordering and determinism', () => {
     network.addEndpoint('b', () => undefined);
     network.send('a', 'b', { big: 12n, bytes: new Uint8Array([1, 255]) }, 'k');
     await network.runUntilQuiet(10);
-    expect(network.trace.entries[0]).toMatchObject({ stream: 'a->b#k', description: '{"big":"12n","bytes":"Uint8Array(01ff)"}' });
-    const custom = new SimNetwork<number>({ random: new SeededRandom(1), clock: new VirtualClock(), describe: (value) => `n=${value}` });
+    expect(network.trace.entries[0]).toMatchObject({
+      stream: 'a->b#k',
+      description: '{"big":"12n","bytes":"Uint8Array(01ff)"}',
+    });
+    const custom = new SimNetwork<number>({
+      random: new SeededRandom(1),
+      clock: new VirtualClock(),
+      describe: (value) => `n=${value}`,
+    });
     custom.addEndpoint('b', () => undefined);
     custom.send('a', 'b', 3);
     custom.step();
@@ -102,7 +124,9 @@ describe('SimNetwork endpoints and faults', () => {
     expect(() => network.send('a', 'nobody', 'hi')).toThrow(/unknown endpoint "nobody"/);
     expect(() => network.crash('nobody')).toThrow(/crash.*"nobody"/);
     expect(() => network.partition([['a'], ['a']])).toThrow(/"a".*groups 0 and 1/);
-    expect(() => new SimNetwork({ random: new SeededRandom(1), clock: new VirtualClock(), traceEntriesMax: -1 })).toThrow(/traceEntriesMax.*-1/);
+    expect(
+      () => new SimNetwork({ random: new SeededRandom(1), clock: new VirtualClock(), traceEntriesMax: -1 }),
+    ).toThrow(/traceEntriesMax.*-1/);
   });
 
   it('crash: the endpoint neither receives nor sends and its in-flight messages are dropped', async () => {
@@ -157,7 +181,13 @@ describe('SimNetwork endpoints and faults', () => {
     expect(network.inFlight).toBe(6);
     network.resume('b');
     await network.runUntilQuiet(100);
-    expect(received.filter((line) => line.startsWith('a->b'))).toEqual(['a->b:0', 'a->b:1', 'a->b:2', 'a->b:3', 'a->b:4']);
+    expect(received.filter((line) => line.startsWith('a->b'))).toEqual([
+      'a->b:0',
+      'a->b:1',
+      'a->b:2',
+      'a->b:3',
+      'a->b:4',
+    ]);
     expect(received).toContain('b->a:99');
     expect(network.dropped).toBe(0);
   });
@@ -185,7 +215,8 @@ describe('SimNetwork endpoints and faults', () => {
   it('partition drops messages across groups, in flight too; heal restores', async () => {
     const { network } = createNetwork<string>();
     const received: string[] = [];
-    for (const id of ['a', 'b', 'c', 'd', 'e']) network.addEndpoint(id, (from, message) => void received.push(`${from}->${id}:${message}`));
+    for (const id of ['a', 'b', 'c', 'd', 'e'])
+      network.addEndpoint(id, (from, message) => void received.push(`${from}->${id}:${message}`));
     network.send('a', 'b', 'in flight across');
     network.send('b', 'c', 'in flight within');
     network.partition([['a'], ['b', 'c']]);
@@ -212,10 +243,12 @@ describe('SimNetwork.runUntilQuiet', () => {
       log.push(`timer@${clock.now()}`);
       network.send('timer', 'a', -1);
     });
-    const bounce = (self: string, other: string) => (_from: string, count: number): void => {
-      log.push(`${self}:${count}@${clock.now()}`);
-      if (count > 0 && count < 20) network.send(self, other, count + 1);
-    };
+    const bounce =
+      (self: string, other: string) =>
+      (_from: string, count: number): void => {
+        log.push(`${self}:${count}@${clock.now()}`);
+        if (count > 0 && count < 20) network.send(self, other, count + 1);
+      };
     network.addEndpoint('a', bounce('a', 'b'));
     network.addEndpoint('b', bounce('b', 'a'));
     network.send('b', 'a', 1);

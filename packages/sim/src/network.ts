@@ -123,7 +123,8 @@ export class SimNetwork<M> {
 
   /** Registers endpoint `id`; messages sent to it go to `deliver`. Throws if `id` is taken. */
   addEndpoint(id: string, deliver: DeliverFunction<M>): void {
-    if (typeof id !== 'string' || id.length === 0) throw new RangeError(`SimNetwork.addEndpoint: id must be a non-empty string, got ${String(id)}`);
+    if (typeof id !== 'string' || id.length === 0)
+      throw new RangeError(`SimNetwork.addEndpoint: id must be a non-empty string, got ${String(id)}`);
     if (this.#endpoints.has(id)) throw new Error(`SimNetwork.addEndpoint: endpoint "${id}" exists already`);
     this.#endpoints.set(id, deliver);
   }
@@ -153,7 +154,9 @@ export class SimNetwork<M> {
       return;
     }
     if (this.#inFlightCount >= this.#inFlightMax) {
-      throw new Error(`SimNetwork.send: more than inFlightMessagesMax=${this.#inFlightMax} messages in flight (${from} -> ${to})`);
+      throw new Error(
+        `SimNetwork.send: more than inFlightMessagesMax=${this.#inFlightMax} messages in flight (${from} -> ${to})`,
+      );
     }
     const delayMs = this.#delaysMs.get(from)?.get(to) ?? 0;
     // A delayed message needs the clock to reach its time even when nothing else is scheduled;
@@ -185,7 +188,8 @@ export class SimNetwork<M> {
     this.#inFlightCount--;
     this.#deliveredCount++;
     const deliver = this.#endpoints.get(stream.to);
-    if (deliver === undefined) throw new Error(`SimNetwork: internal error, stream ${stream.name} outlived its endpoint`);
+    if (deliver === undefined)
+      throw new Error(`SimNetwork: internal error, stream ${stream.name} outlived its endpoint`);
     this.#trace.record({
       step: this.#deliveredCount,
       timeMs: this.#clock.now(),

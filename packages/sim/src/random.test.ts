@@ -58,7 +58,9 @@ describe('SeededRandom', () => {
 
   it('gives the same sequence for the same seed and different ones for different seeds', () => {
     expect(take(new SeededRandom(7), 100)).toEqual(take(new SeededRandom(7), 100));
-    const sequences = new Set([0, 1, 2, 3, -1, 2 ** 40, Number.MAX_SAFE_INTEGER].map((seed) => take(new SeededRandom(seed), 8).join()));
+    const sequences = new Set(
+      [0, 1, 2, 3, -1, 2 ** 40, Number.MAX_SAFE_INTEGER].map((seed) => take(new SeededRandom(seed), 8).join()),
+    );
     expect(sequences.size).toBe(7);
   });
 
@@ -114,7 +116,9 @@ describe('SeededRandom', () => {
     const bytes = new Uint8Array(7);
     new SeededRandom(9).fillBytes(bytes);
     const [first, second] = take(new SeededRandom(9), 2) as [number, number];
-    const expected = [0, 1, 2, 3].map((offset) => (first >>> (8 * offset)) & 0xff).concat([0, 1, 2].map((offset) => (second >>> (8 * offset)) & 0xff));
+    const expected = [0, 1, 2, 3]
+      .map((offset) => (first >>> (8 * offset)) & 0xff)
+      .concat([0, 1, 2].map((offset) => (second >>> (8 * offset)) & 0xff));
     expect([...bytes]).toEqual(expected);
   });
 
@@ -127,7 +131,8 @@ describe('SeededRandom', () => {
     const parentOutputs = take(parent, 50);
     expect(parentOutputs).toEqual(take(new SeededRandom(1), 50));
     // Independent streams agree on a 32-bit value with probability 2^-32 per position.
-    const agreements = (left: number[], right: number[]): number => left.filter((value, index) => value === right[index]).length;
+    const agreements = (left: number[], right: number[]): number =>
+      left.filter((value, index) => value === right[index]).length;
     expect(agreements(forkA, forkB)).toBe(0);
     expect(agreements(forkA, parentOutputs)).toBe(0);
     expect(take(parent.fork('a'), 50)).not.toEqual(forkA);

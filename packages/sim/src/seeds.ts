@@ -35,7 +35,12 @@ export function seedsFromEnv(defaults: { seeds: number; seedStart?: number }): {
   const count = readIntegerVariable('SIM_SEEDS') ?? defaults.seeds;
   const start = readIntegerVariable('SIM_SEED_START') ?? defaults.seedStart ?? 0;
   checkSafeInteger(count, 'seed count (SIM_SEEDS or seeds)', 0, seedCountMax);
-  checkSafeInteger(start, 'first seed (SIM_SEED_START or seedStart)', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER - count);
+  checkSafeInteger(
+    start,
+    'first seed (SIM_SEED_START or seedStart)',
+    Number.MIN_SAFE_INTEGER,
+    Number.MAX_SAFE_INTEGER - count,
+  );
   return { seeds: Array.from({ length: count }, (_, index) => start + index) };
 }
 
@@ -46,7 +51,10 @@ export function seedsFromEnv(defaults: { seeds: number; seedStart?: number }): {
  * (console.error) with the error, and rejects with an Error whose message starts with `seed=N: `
  * and whose `cause` is the original error.
  */
-export async function runSeeds(run: (seed: number) => void | Promise<void>, options: SeedRunOptions = {}): Promise<number> {
+export async function runSeeds(
+  run: (seed: number) => void | Promise<void>,
+  options: SeedRunOptions = {},
+): Promise<number> {
   const { seeds } = seedsFromEnv({ seeds: options.seeds ?? seedsDefault, seedStart: options.seedStart ?? 0 });
   for (const seed of seeds) {
     try {

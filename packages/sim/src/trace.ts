@@ -64,7 +64,14 @@ export class TraceRecorder implements SimTrace {
   record(entry: SimTraceEntry): void {
     this.#recordedCount++;
     // A zero byte ends each field, so that ("ab", "c") and ("a", "bc") hash differently.
-    for (const field of [String(entry.step), String(entry.timeMs), entry.from, entry.to, entry.stream, entry.description]) {
+    for (const field of [
+      String(entry.step),
+      String(entry.timeMs),
+      entry.from,
+      entry.to,
+      entry.stream,
+      entry.description,
+    ]) {
       this.#hash.updateText(field);
       this.#hash.updateByte(0);
     }
@@ -75,6 +82,7 @@ export class TraceRecorder implements SimTrace {
         : entry;
     this.#entries.push(kept);
     // Trim in batches, so that keeping the last entriesMax entries costs O(1) per delivery on average.
-    if (this.#entries.length >= 2 * this.#entriesMax) this.#entries = this.#entries.slice(this.#entries.length - this.#entriesMax);
+    if (this.#entries.length >= 2 * this.#entriesMax)
+      this.#entries = this.#entries.slice(this.#entries.length - this.#entriesMax);
   }
 }

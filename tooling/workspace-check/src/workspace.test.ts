@@ -4,7 +4,11 @@ import { layeringViolations, packageShapeViolations, readWorkspace, type Workspa
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 
-function fake(name: string, dependencies: Record<string, string> = {}, peerDependencies: Record<string, string> = {}): WorkspacePackage {
+function fake(
+  name: string,
+  dependencies: Record<string, string> = {},
+  peerDependencies: Record<string, string> = {},
+): WorkspacePackage {
   return { directory: `/nowhere/${name}`, group: 'packages', manifest: { name, dependencies, peerDependencies } };
 }
 
@@ -28,7 +32,11 @@ describe('the workspace', () => {
 
 describe('the layering check', () => {
   it('accepts dependencies on packages below', () => {
-    expect(layeringViolations([fake('@fos/name-service', { '@fos/distributed-store': 'workspace:^', '@fos/sim': 'workspace:^', zod: '^4' })])).toEqual([]);
+    expect(
+      layeringViolations([
+        fake('@fos/name-service', { '@fos/distributed-store': 'workspace:^', '@fos/sim': 'workspace:^', zod: '^4' }),
+      ]),
+    ).toEqual([]);
   });
 
   it('refuses a dependency on a package above', () => {
@@ -38,23 +46,38 @@ describe('the layering check', () => {
   });
 
   it('puts @fos/base below everything: any package may depend on it, it on no other', () => {
-    expect(layeringViolations([fake('@fos/sim', { '@fos/base': 'workspace:^' }), fake('@fos/system', { '@fos/base': 'workspace:^' })])).toEqual([]);
-    expect(layeringViolations([fake('@fos/base', { '@fos/sim': 'workspace:^' })])).toEqual(['@fos/base depends on @fos/sim, a package above it']);
+    expect(
+      layeringViolations([
+        fake('@fos/sim', { '@fos/base': 'workspace:^' }),
+        fake('@fos/system', { '@fos/base': 'workspace:^' }),
+      ]),
+    ).toEqual([]);
+    expect(layeringViolations([fake('@fos/base', { '@fos/sim': 'workspace:^' })])).toEqual([
+      '@fos/base depends on @fos/sim, a package above it',
+    ]);
   });
 
   it('refuses a peerDependency on a package of the same line', () => {
-    expect(layeringViolations([fake('@fos/fs', {}, { '@fos/netstack': 'workspace:^' })])).toEqual(['@fos/fs depends on @fos/netstack, a package of its own line']);
+    expect(layeringViolations([fake('@fos/fs', {}, { '@fos/netstack': 'workspace:^' })])).toEqual([
+      '@fos/fs depends on @fos/netstack, a package of its own line',
+    ]);
   });
 
   it('refuses a runtime dependency on rpc-gen but not a devDependency', () => {
     expect(layeringViolations([fake('@fos/name-service', { '@fos/rpc-gen': 'workspace:^' })])).toEqual([
       '@fos/name-service has a runtime dependency on @fos/rpc-gen, a build-time tool (make it a devDependency)',
     ]);
-    const withDevDependency: WorkspacePackage = { directory: '/x', group: 'packages', manifest: { name: '@fos/name-service', devDependencies: { '@fos/rpc-gen': 'workspace:*' } } };
+    const withDevDependency: WorkspacePackage = {
+      directory: '/x',
+      group: 'packages',
+      manifest: { name: '@fos/name-service', devDependencies: { '@fos/rpc-gen': 'workspace:*' } },
+    };
     expect(layeringViolations([withDevDependency])).toEqual([]);
   });
 
   it('refuses a package with no place in the layering', () => {
-    expect(layeringViolations([fake('@fos/mystery')])).toEqual(['@fos/mystery has no place in the layering (docs/rules.md)']);
+    expect(layeringViolations([fake('@fos/mystery')])).toEqual([
+      '@fos/mystery has no place in the layering (docs/rules.md)',
+    ]);
   });
 });

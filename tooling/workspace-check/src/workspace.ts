@@ -52,7 +52,11 @@ export function readWorkspace(root: string): WorkspacePackage[] {
     for (const name of readdirSync(groupDirectory).sort()) {
       const manifestPath = join(groupDirectory, name, 'package.json');
       if (!existsSync(manifestPath)) continue;
-      found.push({ directory: join(groupDirectory, name), group, manifest: JSON.parse(readFileSync(manifestPath, 'utf8')) as PackageJson });
+      found.push({
+        directory: join(groupDirectory, name),
+        group,
+        manifest: JSON.parse(readFileSync(manifestPath, 'utf8')) as PackageJson,
+      });
     }
   }
   return found;
@@ -75,13 +79,18 @@ export function layeringViolations(packages: readonly WorkspacePackage[]): strin
     const runtime = { ...manifest.dependencies, ...manifest.peerDependencies };
     for (const dependency of Object.keys(runtime).filter((name) => name.startsWith('@fos/'))) {
       if (buildTimeOnly.includes(dependency)) {
-        violations.push(`${manifest.name} has a runtime dependency on ${dependency}, a build-time tool (make it a devDependency)`);
+        violations.push(
+          `${manifest.name} has a runtime dependency on ${dependency}, a build-time tool (make it a devDependency)`,
+        );
         continue;
       }
       const dependencyLayer = layerOf(dependency);
-      if (dependencyLayer < 0) violations.push(`${manifest.name} depends on ${dependency}, which has no place in the layering`);
-      else if (dependencyLayer === ownLayer) violations.push(`${manifest.name} depends on ${dependency}, a package of its own line`);
-      else if (dependencyLayer > ownLayer) violations.push(`${manifest.name} depends on ${dependency}, a package above it`);
+      if (dependencyLayer < 0)
+        violations.push(`${manifest.name} depends on ${dependency}, which has no place in the layering`);
+      else if (dependencyLayer === ownLayer)
+        violations.push(`${manifest.name} depends on ${dependency}, a package of its own line`);
+      else if (dependencyLayer > ownLayer)
+        violations.push(`${manifest.name} depends on ${dependency}, a package above it`);
     }
   }
   return violations;
@@ -99,13 +108,18 @@ export function packageShapeViolations(root: string, packages: readonly Workspac
     if (!name.startsWith('@fos/')) violations.push(`${name} is not named @fos/<folder>`);
     if (!existsSync(join(directory, 'README.md'))) violations.push(`${name} has no README.md`);
     if (manifest.sideEffects !== false) violations.push(`${name} does not declare "sideEffects": false`);
-    if (JSON.stringify(manifest.files) !== JSON.stringify(['dist'])) violations.push(`${name} does not publish exactly ["dist"]`);
+    if (JSON.stringify(manifest.files) !== JSON.stringify(['dist']))
+      violations.push(`${name} does not publish exactly ["dist"]`);
     const main = manifest.exports?.['.'] as Record<string, { types?: string }> | undefined;
     for (const condition of ['import', 'require']) {
-      if (main?.[condition]?.types === undefined) violations.push(`${name} has no "types" under exports["."].${condition}`);
+      if (main?.[condition]?.types === undefined)
+        violations.push(`${name} has no "types" under exports["."].${condition}`);
     }
-    if (manifest.exports?.['./internal/*'] !== null) violations.push(`${name} does not block "./internal/*" in its exports map`);
-    const mentioned = changesets.some((text) => new RegExp(`^["']?${name.replace('/', '\\/')}["']?:\\s*(minor|major|patch)`, 'm').test(text));
+    if (manifest.exports?.['./internal/*'] !== null)
+      violations.push(`${name} does not block "./internal/*" in its exports map`);
+    const mentioned = changesets.some((text) =>
+      new RegExp(`^["']?${name.replace('/', '\\/')}["']?:\\s*(minor|major|patch)`, 'm').test(text),
+    );
     if (!mentioned) violations.push(`${name} has no changeset`);
   }
   return violations;

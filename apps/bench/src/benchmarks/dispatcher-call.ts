@@ -17,7 +17,13 @@ export interface DispatcherCallSettings {
 }
 
 /** The defaults. */
-export const dispatcherCallDefaults: DispatcherCallSettings = Object.freeze({ roundTrips: 20_000, bodyBytes: 64, core: 1, rounds: 5, warmupRounds: 1 });
+export const dispatcherCallDefaults: DispatcherCallSettings = Object.freeze({
+  roundTrips: 20_000,
+  bodyBytes: 64,
+  core: 1,
+  rounds: 5,
+  warmupRounds: 1,
+});
 
 /** The call timeout both sides carry as the request budget (the dispatcher's default). */
 const budgetMs = 30_000;
@@ -65,9 +71,21 @@ async function openSession(settings: DispatcherCallSettings): Promise<BenchmarkS
       baseline: async () => {
         const startedMs = clock.now();
         for (let token = 1; token <= settings.roundTrips; token++) {
-          await raw.client.kernel.ukSend(raw.server.name, raw.server.location, raw.server.capability, { fos: 'request', token, replyTo: raw.reply, budget: budgetMs, body: payload });
-          const answer = (await raw.client.kernel.receive(raw.reply.location)).body as { token: number; body: Uint8Array };
-          assert(answer.token === token && answer.body.length === settings.bodyBytes, 'the answer carries the token and the payload');
+          await raw.client.kernel.ukSend(raw.server.name, raw.server.location, raw.server.capability, {
+            fos: 'request',
+            token,
+            replyTo: raw.reply,
+            budget: budgetMs,
+            body: payload,
+          });
+          const answer = (await raw.client.kernel.receive(raw.reply.location)).body as {
+            token: number;
+            body: Uint8Array;
+          };
+          assert(
+            answer.token === token && answer.body.length === settings.bodyBytes,
+            'the answer carries the token and the payload',
+          );
         }
         return perSecond(startedMs);
       },
@@ -92,7 +110,13 @@ export async function dispatcherProcess(machine: Machine, core: number, name: st
     core,
     name,
     function: async (context: ProcessContext) => {
-      made = { context, dispatcher: await createDispatcher(context, { send: ukSendFunction(context.kernel, context.clock), replyName: `/bench/${name}/reply` }) };
+      made = {
+        context,
+        dispatcher: await createDispatcher(context, {
+          send: ukSendFunction(context.kernel, context.clock),
+          replyName: `/bench/${name}/reply`,
+        }),
+      };
     },
   });
   assert(made !== undefined, 'the process entry ran');
@@ -100,7 +124,11 @@ export async function dispatcherProcess(machine: Machine, core: number, name: st
 }
 
 /** A mailbox named `name`, served by `handler` (default: answer the request's body). */
-export async function serve(process: BenchProcess, name: string, handler: RequestHandler = (request) => request.body): Promise<ReplyAddress> {
+export async function serve(
+  process: BenchProcess,
+  name: string,
+  handler: RequestHandler = (request) => request.body,
+): Promise<ReplyAddress> {
   const mailbox = await process.context.kernel.createMailbox();
   await process.context.kernel.addName(mailbox.location, name);
   process.dispatcher.register(mailbox.location, { handler });
@@ -111,7 +139,10 @@ export async function serve(process: BenchProcess, name: string, handler: Reques
 type RawAddress = ReplyAddress & { readonly name: string };
 
 /** The hand-written pair: a server answering from its readable callback, and a client with a reply mailbox. */
-async function rawPair(machine: Machine, core: number): Promise<{ client: ProcessContext; reply: RawAddress; server: RawAddress }> {
+async function rawPair(
+  machine: Machine,
+  core: number,
+): Promise<{ client: ProcessContext; reply: RawAddress; server: RawAddress }> {
   let server: RawAddress | undefined;
   await machine.spawn({
     core,
@@ -120,9 +151,18 @@ async function rawPair(machine: Machine, core: number): Promise<{ client: Proces
       const mailbox = await kernel.createMailbox();
       await kernel.addName(mailbox.location, '/bench/raw');
       kernel.onReadable(mailbox.location, async () => {
-        for (let message = kernel.tryReceive(mailbox.location); message !== undefined; message = kernel.tryReceive(mailbox.location)) {
+        for (
+          let message = kernel.tryReceive(mailbox.location);
+          message !== undefined;
+          message = kernel.tryReceive(mailbox.location)
+        ) {
           const request = message.body as { token: number; replyTo: RawAddress; body: Uint8Array };
-          await kernel.ukSend(request.replyTo.name, request.replyTo.location, request.replyTo.capability, { fos: 'response', token: request.token, ok: true, body: request.body });
+          await kernel.ukSend(request.replyTo.name, request.replyTo.location, request.replyTo.capability, {
+            fos: 'response',
+            token: request.token,
+            ok: true,
+            body: request.body,
+          });
         }
       });
       server = { name: '/bench/raw', location: mailbox.location, capability: mailbox.capability };
@@ -135,7 +175,10 @@ async function rawPair(machine: Machine, core: number): Promise<{ client: Proces
     function: async (context: ProcessContext) => {
       const mailbox = await context.kernel.createMailbox();
       await context.kernel.addName(mailbox.location, '/bench/raw-client/reply');
-      client = { context, reply: { name: '/bench/raw-client/reply', location: mailbox.location, capability: mailbox.capability } };
+      client = {
+        context,
+        reply: { name: '/bench/raw-client/reply', location: mailbox.location, capability: mailbox.capability },
+      };
     },
   });
   assert(server !== undefined && client !== undefined, 'both raw processes started');

@@ -12,5 +12,19 @@ import { ukSendRoundtrip } from './uksend-roundtrip.js';
 
 /** Every benchmark of `pnpm bench`, in the order they run. */
 export function allBenchmarks(): Benchmark[] {
-  return [ukSendRoundtrip(), dispatcherCall(), rpcStub(), lookupRpc(), sendCached(), register(), nsLookup(), nsRegister(), nsRegisterContended(), messaging(), messagingVsRing(), nsLookupWorkers(), sendByName()];
+  return [
+    ukSendRoundtrip(),
+    dispatcherCall(),
+    rpcStub(),
+    lookupRpc(),
+    sendCached(),
+    register(),
+    nsLookup(),
+    nsRegister(),
+    nsRegisterContended(),
+    messaging(),
+    messagingVsRing(),
+    nsLookupWorkers(),
+    sendByName(),
+  ];
 }

@@ -15,7 +15,13 @@ export interface LookupRpcSettings {
 }
 
 /** The defaults: about 150–250 ms a round on a 2-core machine. */
-export const lookupRpcDefaults: LookupRpcSettings = Object.freeze({ lookups: 2_000, cores: 4, clientCore: 1, rounds: 5, warmupRounds: 1 });
+export const lookupRpcDefaults: LookupRpcSettings = Object.freeze({
+  lookups: 2_000,
+  cores: 4,
+  clientCore: 1,
+  rounds: 5,
+  warmupRounds: 1,
+});
 
 /** The name every Lookup asks for (a direct name of a mailbox of the client). */
 export const lookupTarget = '/bench/target';
@@ -42,7 +48,15 @@ export function lookupRpc(overrides: Partial<LookupRpcSettings> = {}): Benchmark
     name: 'lookup-rpc',
     unit: 'lookups/s',
     baselineName: 'dispatcher-call',
-    settings: { fabric: 'local', ...settings, serverCore: nameServerCore, name: lookupTarget, requestBytes: encodeBody(lookupRequest).length, inFlight: 1, cached: false },
+    settings: {
+      fabric: 'local',
+      ...settings,
+      serverCore: nameServerCore,
+      name: lookupTarget,
+      requestBytes: encodeBody(lookupRequest).length,
+      inFlight: 1,
+      cached: false,
+    },
     rounds: settings.rounds,
     warmupRounds: settings.warmupRounds,
     run: () => openSession(settings),
@@ -84,7 +98,13 @@ async function openSession(settings: LookupRpcSettings): Promise<BenchmarkSessio
     const plainMailbox = await plainServer.createMailbox();
     await plainServer.kernel.addName(plainMailbox.location, '/bench/plain');
     // A fresh answer per request, as the name server builds one: the Lookup result's fields and values.
-    const answer = (): LookupResult => ({ type: 'direct', name: lookupTarget, location: sample.location, publishedCapability: sample.publishedCapability, ttlMs: sample.ttlMs });
+    const answer = (): LookupResult => ({
+      type: 'direct',
+      name: lookupTarget,
+      location: sample.location,
+      publishedCapability: sample.publishedCapability,
+      ttlMs: sample.ttlMs,
+    });
     assert(sameBytes(answer(), sample), 'the plain answer is as big as a Lookup result');
     plainServer.serve(plainMailbox.location, { handler: answer });
     const plain = { name: '/bench/plain', location: plainMailbox.location, capability: plainMailbox.capability };

@@ -50,7 +50,9 @@ export interface MessagingOptions {
 export function defaultProcessesModule(): URL {
   const here = import.meta.url;
   // From the built command (dist/cli.js) the module lies beside it; from the sources, in dist/.
-  return here.endsWith('.ts') ? new URL('../../dist/worker-processes.js', here) : new URL('./worker-processes.js', here);
+  return here.endsWith('.ts')
+    ? new URL('../../dist/worker-processes.js', here)
+    : new URL('./worker-processes.js', here);
 }
 
 /**
@@ -68,7 +70,13 @@ export function messagingVsRing(overrides: Partial<MessagingSettings> = {}, opti
   return messagingBenchmark('messaging-vs-ring', 'raw-ring', { ...messagingDefaults, ...overrides }, options, false);
 }
 
-function messagingBenchmark(name: string, baselineName: 'postMessage' | 'raw-ring', settings: MessagingSettings, options: MessagingOptions, withGrid: boolean): Benchmark {
+function messagingBenchmark(
+  name: string,
+  baselineName: 'postMessage' | 'raw-ring',
+  settings: MessagingSettings,
+  options: MessagingOptions,
+  withGrid: boolean,
+): Benchmark {
   return {
     name,
     unit: 'roundtrips/s',
@@ -85,7 +93,11 @@ function messagingBenchmark(name: string, baselineName: 'postMessage' | 'raw-rin
       roundTrips: settings.roundTrips,
       warmupRoundTrips: settings.warmupRoundTrips,
       spinMicros: workerSpinMicros,
-      ...(withGrid ? { grid: `clients ${settings.gridClients.join(',')} x servers ${settings.gridServers.join(',')} x kernel,channel, median of ${settings.gridRounds} rounds` } : {}),
+      ...(withGrid
+        ? {
+            grid: `clients ${settings.gridClients.join(',')} x servers ${settings.gridServers.join(',')} x kernel,channel, median of ${settings.gridRounds} rounds`,
+          }
+        : {}),
     },
     rounds: settings.rounds,
     warmupRounds: settings.warmupRounds,
@@ -95,8 +107,16 @@ function messagingBenchmark(name: string, baselineName: 'postMessage' | 'raw-rin
         const grid = await measureGrid(settings, module);
         const directory = options.gridDirectory === undefined ? defaultGridDirectory : options.gridDirectory;
         if (directory !== null) {
-          const points = grid.map((point) => ({ ...point, value: Number(point.value.toPrecision(3)), perClient: point.perClient.map((rate) => Number(rate.toPrecision(3))), rounds: point.rounds.map((rate) => Number(rate.toPrecision(3))) }));
-          await writeGrid(directory, 'messaging', { settings: { ...settings, messageBytes: requestBytes(settings.payloadBytes), cpus: availableParallelism() }, points });
+          const points = grid.map((point) => ({
+            ...point,
+            value: Number(point.value.toPrecision(3)),
+            perClient: point.perClient.map((rate) => Number(rate.toPrecision(3))),
+            rounds: point.rounds.map((rate) => Number(rate.toPrecision(3))),
+          }));
+          await writeGrid(directory, 'messaging', {
+            settings: { ...settings, messageBytes: requestBytes(settings.payloadBytes), cpus: availableParallelism() },
+            points,
+          });
         }
       }
       return openSession(settings, module, baselineName);
@@ -107,20 +127,32 @@ function messagingBenchmark(name: string, baselineName: 'postMessage' | 'raw-rin
 /** The encoded size of one request (what the baselines post, byte for byte). */
 function requestBytes(payloadBytes: number): number {
   const location = { machine: 'm0', core: 0, mailbox: 1 };
-  return encodeBody({ replyName: '/bench/reply/m0.1.1', replyLocation: location, replyCapability: 'A'.repeat(22), payload: new Uint8Array(payloadBytes) }).length;
+  return encodeBody({
+    replyName: '/bench/reply/m0.1.1',
+    replyLocation: location,
+    replyCapability: 'A'.repeat(22),
+    payload: new Uint8Array(payloadBytes),
+  }).length;
 }
 
-async function openSession(settings: MessagingSettings, module: string | URL, baselineName: 'postMessage' | 'raw-ring'): Promise<BenchmarkSession> {
+async function openSession(
+  settings: MessagingSettings,
+  module: string | URL,
+  baselineName: 'postMessage' | 'raw-ring',
+): Promise<BenchmarkSession> {
   const point = await openPoint(module, 1, 1);
   let baseline: RawEcho;
   try {
-    baseline = await (baselineName === 'postMessage' ? openPostMessageEcho : openRingEcho)(requestBytes(settings.payloadBytes));
+    baseline = await (baselineName === 'postMessage' ? openPostMessageEcho : openRingEcho)(
+      requestBytes(settings.payloadBytes),
+    );
   } catch (error) {
     await point.close();
     throw error;
   }
   return {
-    measured: async () => (await point.round('channel', settings.roundTrips, settings.warmupRoundTrips, settings.payloadBytes)).total,
+    measured: async () =>
+      (await point.round('channel', settings.roundTrips, settings.warmupRoundTrips, settings.payloadBytes)).total,
     baseline: () => baseline.round(settings.roundTrips, settings.warmupRoundTrips),
     close: async () => {
       await baseline.close();
@@ -135,7 +167,13 @@ async function openPoint(module: string | URL, clients: number, servers: number)
   try {
     const addresses: EchoAddress[] = [];
     for (let server = 0; server < servers; server++) {
-      const handle = await machine.spawn({ core: server, module, entry: 'echoServer', name: `echo-${server}`, args: { name: `/bench/echo/${server}` } });
+      const handle = await machine.spawn({
+        core: server,
+        module,
+        entry: 'echoServer',
+        name: `echo-${server}`,
+        args: { name: `/bench/echo/${server}` },
+      });
       addresses.push(handle.result as unknown as EchoAddress);
     }
     return {
@@ -143,8 +181,20 @@ async function openPoint(module: string | URL, clients: number, servers: number)
       round: async (path: MessagingPath, roundTrips: number, warmupRoundTrips: number, payloadBytes: number) => {
         const rates = await Promise.all(
           Array.from({ length: clients }, async (_, client) => {
-            const args: ClientArgs = { servers: rotate(addresses, client), path, roundTrips, warmupRoundTrips, payloadBytes };
-            const handle = await machine.spawn({ core: servers + client, module, entry: 'echoClient', name: `client-${client}`, args });
+            const args: ClientArgs = {
+              servers: rotate(addresses, client),
+              path,
+              roundTrips,
+              warmupRoundTrips,
+              payloadBytes,
+            };
+            const handle = await machine.spawn({
+              core: servers + client,
+              module,
+              entry: 'echoClient',
+              name: `client-${client}`,
+              args,
+            });
             return (handle.result as { perSecond: number }).perSecond;
           }),
         );
@@ -188,9 +238,23 @@ async function measureGrid(settings: MessagingSettings, module: string | URL): P
       const point = await openPoint(module, clients, servers);
       try {
         for (const path of ['kernel', 'channel'] as const) {
-          const { value, rounds } = await gridPointRounds(() => point.round(path, settings.gridRoundTrips, settings.warmupRoundTrips, settings.payloadBytes), (round) => round.total, 1, settings.gridRounds);
+          const { value, rounds } = await gridPointRounds(
+            () => point.round(path, settings.gridRoundTrips, settings.warmupRoundTrips, settings.payloadBytes),
+            (round) => round.total,
+            1,
+            settings.gridRounds,
+          );
           const chosen = rounds.find((round) => round.total === value) ?? rounds[0]!;
-          grid.push({ path, clients, servers, threads: clients + servers, oversubscribed: clients + servers > cpus, value, perClient: chosen.rates, rounds: rounds.map((round) => round.total) });
+          grid.push({
+            path,
+            clients,
+            servers,
+            threads: clients + servers,
+            oversubscribed: clients + servers > cpus,
+            value,
+            perClient: chosen.rates,
+            rounds: rounds.map((round) => round.total),
+          });
         }
       } finally {
         await point.close();
@@ -249,8 +313,15 @@ ${clientRounds}`;
 async function openPostMessageEcho(messageBytes: number): Promise<RawEcho> {
   const { port1, port2 } = new MessageChannel();
   const server = new Worker(postMessageServer, { eval: true, workerData: { port: port2 }, transferList: [port2] });
-  const client = new Worker(postMessageClient, { eval: true, workerData: { port: port1, messageBytes }, transferList: [port1] });
-  return { round: (roundTrips, warmupRoundTrips) => askRound(client, roundTrips, warmupRoundTrips), close: () => closeWorkers([client, server]) };
+  const client = new Worker(postMessageClient, {
+    eval: true,
+    workerData: { port: port1, messageBytes },
+    transferList: [port1],
+  });
+  return {
+    round: (roundTrips, warmupRoundTrips) => askRound(client, roundTrips, warmupRoundTrips),
+    close: () => closeWorkers([client, server]),
+  };
 }
 
 // A bare single-writer, single-reader ring per direction (length-prefixed frames, write and read
@@ -319,7 +390,16 @@ async function openRingEcho(messageBytes: number): Promise<RawEcho> {
   const serverBell = new SharedArrayBuffer(8);
   const clientBell = new SharedArrayBuffer(8);
   const common = { spinMicros: workerSpinMicros, messageBytes };
-  const server = new Worker(ringServer, { eval: true, workerData: { ...common, inbox: requests, outbox: answers, myBell: serverBell, peerBell: clientBell } });
-  const client = new Worker(ringClient, { eval: true, workerData: { ...common, inbox: answers, outbox: requests, myBell: clientBell, peerBell: serverBell } });
-  return { round: (roundTrips, warmupRoundTrips) => askRound(client, roundTrips, warmupRoundTrips), close: () => closeWorkers([client, server]) };
+  const server = new Worker(ringServer, {
+    eval: true,
+    workerData: { ...common, inbox: requests, outbox: answers, myBell: serverBell, peerBell: clientBell },
+  });
+  const client = new Worker(ringClient, {
+    eval: true,
+    workerData: { ...common, inbox: answers, outbox: requests, myBell: clientBell, peerBell: serverBell },
+  });
+  return {
+    round: (roundTrips, warmupRoundTrips) => askRound(client, roundTrips, warmupRoundTrips),
+    close: () => closeWorkers([client, server]),
+  };
 }

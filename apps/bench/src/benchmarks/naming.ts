@@ -30,7 +30,12 @@ export function libfosOn(instance: Instance, core: number, name: string): Promis
  * A served mailbox of `libfos`'s process, registered under `name` (`AliasRegisterDirect`, publishing
  * its send capability); `handler` answers each request (default: its body).
  */
-export async function serveNamed(libfos: Libfos, name: string, root: Capability, handler: (body: MessageBody) => MessageBody = (body) => body): Promise<CreatedMailbox> {
+export async function serveNamed(
+  libfos: Libfos,
+  name: string,
+  root: Capability,
+  handler: (body: MessageBody) => MessageBody = (body) => body,
+): Promise<CreatedMailbox> {
   const mailbox = await libfos.createMailbox();
   libfos.serve(mailbox.location, { handler: (request) => handler(request.body) });
   await libfos.aliasRegisterDirect(name, mailbox, root);

@@ -90,13 +90,30 @@ export function nsRegister(overrides: Partial<FleetSettings> = {}, options: Flee
  * Measured: the most clients on one member; baseline: 1 client, 1 member.
  */
 export function nsRegisterContended(overrides: Partial<FleetSettings> = {}, options: FleetOptions = {}): Benchmark {
-  return fleetBenchmark('ns-register-contended', 'register-contended', 'pairs/s', { ...contendedDefaults, ...overrides }, options, 'most-clients-one-member');
+  return fleetBenchmark(
+    'ns-register-contended',
+    'register-contended',
+    'pairs/s',
+    { ...contendedDefaults, ...overrides },
+    options,
+    'most-clients-one-member',
+  );
 }
 
 type PointChoice = 'best' | 'most-clients-one-member';
 
-function fleetBenchmark(name: string, workload: FleetWorkload, unit: string, settings: FleetSettings, options: FleetOptions, pick: PointChoice): Benchmark {
-  assert(settings.clients.includes(1) && settings.fleetSizes.includes(1), 'the grid holds the baseline point (1 client, 1 member)');
+function fleetBenchmark(
+  name: string,
+  workload: FleetWorkload,
+  unit: string,
+  settings: FleetSettings,
+  options: FleetOptions,
+  pick: PointChoice,
+): Benchmark {
+  assert(
+    settings.clients.includes(1) && settings.fleetSizes.includes(1),
+    'the grid holds the baseline point (1 client, 1 member)',
+  );
   const baselineName = `${name}-1c-1m`;
   return {
     name,
@@ -131,11 +148,21 @@ interface OpenPoint {
   close(): Promise<void>;
 }
 
-async function openSession(name: string, workload: FleetWorkload, settings: FleetSettings, options: FleetOptions, pick: PointChoice): Promise<BenchmarkSession> {
+async function openSession(
+  name: string,
+  workload: FleetWorkload,
+  settings: FleetSettings,
+  options: FleetOptions,
+  pick: PointChoice,
+): Promise<BenchmarkSession> {
   const grid = await measureGrid(workload, settings);
   const directory = options.gridDirectory === undefined ? defaultGridDirectory : options.gridDirectory;
   if (directory !== null) {
-    const points = grid.map((point) => ({ ...point, value: Number(point.value.toPrecision(3)), rounds: point.rounds.map((value) => Number(value.toPrecision(3))) }));
+    const points = grid.map((point) => ({
+      ...point,
+      value: Number(point.value.toPrecision(3)),
+      rounds: point.rounds.map((value) => Number(value.toPrecision(3))),
+    }));
     await writeGrid(directory, name, { workload, settings, points });
   }
   const chosen =
@@ -174,12 +201,29 @@ export async function measureGrid(workload: FleetWorkload, settings: FleetSettin
     for (const clients of settings.clients) {
       const point = await openPoint(workload, clients, fleet, settings);
       try {
-        const { value, rounds } = await gridPointRounds(() => point.round(), (result) => result.value, settings.warmupRounds, settings.gridRounds);
+        const { value, rounds } = await gridPointRounds(
+          () => point.round(),
+          (result) => result.value,
+          settings.warmupRounds,
+          settings.gridRounds,
+        );
         // Figure 6-3: every fleet size must make progress under contention, in every round.
-        for (const result of rounds) assert(result.successes > 0 && result.value > 0, `${workload}: ${clients} clients on ${fleet} members made no progress`);
+        for (const result of rounds)
+          assert(
+            result.successes > 0 && result.value > 0,
+            `${workload}: ${clients} clients on ${fleet} members made no progress`,
+          );
         const successes = rounds.reduce((total, result) => total + result.successes, 0);
         const attempts = rounds.reduce((total, result) => total + result.attempts, 0);
-        grid.push({ clients, fleet, cores: point.cores, value, rounds: rounds.map((result) => result.value), successes, attempts });
+        grid.push({
+          clients,
+          fleet,
+          cores: point.cores,
+          value,
+          rounds: rounds.map((result) => result.value),
+          successes,
+          attempts,
+        });
       } finally {
         await point.close();
       }
@@ -193,7 +237,12 @@ function clientCore(index: number, clients: number, cores: number): number {
   return Math.floor((index * cores) / clients);
 }
 
-async function openPoint(workload: FleetWorkload, clients: number, fleet: number, settings: FleetSettings): Promise<OpenPoint> {
+async function openPoint(
+  workload: FleetWorkload,
+  clients: number,
+  fleet: number,
+  settings: FleetSettings,
+): Promise<OpenPoint> {
   const cores = Math.max(settings.minCores, fleet);
   const instance: Instance<LocalFabric> = await boot({ fabric: 'local', cores, nameServers: fleet });
   try {
@@ -216,7 +265,11 @@ async function openPoint(workload: FleetWorkload, clients: number, fleet: number
       cores,
       round: async () => {
         const startedMs = clock.now();
-        const counts = await Promise.all(libfoses.map((client, index) => client.dispatcher.spawnThread(`fleet-${workload}-${index}`, () => run(client, index))));
+        const counts = await Promise.all(
+          libfoses.map((client, index) =>
+            client.dispatcher.spawnThread(`fleet-${workload}-${index}`, () => run(client, index)),
+          ),
+        );
         const elapsedMs = clock.now() - startedMs;
         const successes = counts.reduce((sum, count) => sum + count, 0);
         return { value: perSecond(successes, elapsedMs), successes, attempts: clients * perClient };
@@ -232,12 +285,18 @@ async function openPoint(workload: FleetWorkload, clients: number, fleet: number
 /** One client's loop of a round; answers its successful operations. */
 type ClientLoop = (client: Libfos, index: number) => Promise<number>;
 
-async function workloadOf(workload: FleetWorkload, clients: readonly Libfos[], root: Capability, operations: number): Promise<ClientLoop> {
+async function workloadOf(
+  workload: FleetWorkload,
+  clients: readonly Libfos[],
+  root: Capability,
+  operations: number,
+): Promise<ClientLoop> {
   const first = clients[0] as Libfos;
   if (workload === 'lookup') {
     await serveNamed(first, lookupTarget, root);
     // Agreed by every member before the first round: each answers from its own replica.
-    for (const client of clients) assert((await client.nameService.lookup(lookupTarget)).type === 'direct', 'the target is registered');
+    for (const client of clients)
+      assert((await client.nameService.lookup(lookupTarget)).type === 'direct', 'the target is registered');
     return async (client) => {
       for (let n = 0; n < operations; n++) {
         const result = await client.nameService.lookup(lookupTarget);

@@ -23,7 +23,14 @@ export interface NsLookupWorkersSettings {
   readonly gridRounds: number;
 }
 
-export const nsLookupWorkersDefaults: NsLookupWorkersSettings = Object.freeze({ fleetSizes: [1, 2, 4, 8], lookups: 5_000, warmupLookups: 500, rounds: 3, warmupRounds: 1, gridRounds: 3 });
+export const nsLookupWorkersDefaults: NsLookupWorkersSettings = Object.freeze({
+  fleetSizes: [1, 2, 4, 8],
+  lookups: 5_000,
+  warmupLookups: 500,
+  rounds: 3,
+  warmupRounds: 1,
+  gridRounds: 3,
+});
 
 /** Where the grid goes (`<directory>/ns-lookup-workers-grid.json`; null: nowhere) and the process module. */
 export interface NsLookupWorkersOptions {
@@ -38,7 +45,10 @@ export interface NsLookupWorkersOptions {
  * on a core of its own, each reaching a member on another core); baseline `ns-lookup-workers-1m`: one
  * member, one client. The grid (every fleet size, once) goes to JSON.
  */
-export function nsLookupWorkers(overrides: Partial<NsLookupWorkersSettings> = {}, options: NsLookupWorkersOptions = {}): Benchmark {
+export function nsLookupWorkers(
+  overrides: Partial<NsLookupWorkersSettings> = {},
+  options: NsLookupWorkersOptions = {},
+): Benchmark {
   const settings = { ...nsLookupWorkersDefaults, ...overrides };
   const cpus = options.cpus ?? availableParallelism();
   const fitting = settings.fleetSizes.filter((k) => 2 * k <= cpus);
@@ -62,24 +72,41 @@ export function nsLookupWorkers(overrides: Partial<NsLookupWorkersSettings> = {}
     warmupRounds: settings.warmupRounds,
     run: async () => {
       const module = options.processesModule ?? defaultProcessesModule();
-      const grid: Array<{ fleet: number; clients: number; threads: number; oversubscribed: boolean; value: number; rounds: number[] }> = [];
+      const grid: Array<{
+        fleet: number;
+        clients: number;
+        threads: number;
+        oversubscribed: boolean;
+        value: number;
+        rounds: number[];
+      }> = [];
       for (const fleet of settings.fleetSizes) {
         const point = await openPoint(module, fleet);
         try {
-          const { value, rounds } = await gridPointRounds(() => point.round(settings.lookups, settings.warmupLookups), (rate) => rate, 1, settings.gridRounds);
+          const { value, rounds } = await gridPointRounds(
+            () => point.round(settings.lookups, settings.warmupLookups),
+            (rate) => rate,
+            1,
+            settings.gridRounds,
+          );
           grid.push({ fleet, clients: fleet, threads: 2 * fleet, oversubscribed: 2 * fleet > cpus, value, rounds });
         } finally {
           await point.close();
         }
       }
       const directory = options.gridDirectory === undefined ? defaultGridDirectory : options.gridDirectory;
-      if (directory !== null) await writeGrid(directory, 'ns-lookup-workers', { settings, cpus, measuredFleet, points: grid });
+      if (directory !== null)
+        await writeGrid(directory, 'ns-lookup-workers', { settings, cpus, measuredFleet, points: grid });
       return openSession(module, measuredFleet, settings);
     },
   };
 }
 
-async function openSession(module: string | URL, fleet: number, settings: NsLookupWorkersSettings): Promise<BenchmarkSession> {
+async function openSession(
+  module: string | URL,
+  fleet: number,
+  settings: NsLookupWorkersSettings,
+): Promise<BenchmarkSession> {
   const measured = await openPoint(module, fleet);
   let baseline: Awaited<ReturnType<typeof openPoint>>;
   try {
@@ -100,17 +127,33 @@ async function openSession(module: string | URL, fleet: number, settings: NsLook
 
 /** A worker instance of 2k cores: members on cores 0..k-1, the target registered, clients on k..2k-1. */
 async function openPoint(module: string | URL, fleet: number) {
-  const instance: Instance<WorkerFabric> = await boot({ fabric: 'worker', cores: Math.max(2, 2 * fleet), nameServers: fleet });
+  const instance: Instance<WorkerFabric> = await boot({
+    fabric: 'worker',
+    cores: Math.max(2, 2 * fleet),
+    nameServers: fleet,
+  });
   try {
     const service = instance.nameService;
     if (service === undefined) throw new Error('boot started no name service');
-    await instance.spawn({ core: 0, module, entry: 'lookupTarget', name: 'lookup-target', args: { name: lookupTarget, capability: service.rootCapability } });
+    await instance.spawn({
+      core: 0,
+      module,
+      entry: 'lookupTarget',
+      name: 'lookup-target',
+      args: { name: lookupTarget, capability: service.rootCapability },
+    });
     return {
       /** Every client's Lookups at once; the sum of their rates. */
       round: async (lookups: number, warmupLookups: number): Promise<number> => {
         const rates = await Promise.all(
           Array.from({ length: fleet }, async (_, client) => {
-            const handle = await instance.spawn({ core: fleet + client, module, entry: 'lookupClient', name: `lookup-client-${client}`, args: { name: lookupTarget, lookups, warmupLookups } });
+            const handle = await instance.spawn({
+              core: fleet + client,
+              module,
+              entry: 'lookupClient',
+              name: `lookup-client-${client}`,
+              args: { name: lookupTarget, lookups, warmupLookups },
+            });
             return (handle.result as { perSecond: number }).perSecond;
           }),
         );

@@ -18,7 +18,14 @@ export interface RegisterSettings {
 }
 
 /** The defaults: about 150–250 ms a round on a 2-core machine. */
-export const registerDefaults: RegisterSettings = Object.freeze({ pairs: 600, lookups: 2_000, cores: 4, clientCore: 1, rounds: 5, warmupRounds: 1 });
+export const registerDefaults: RegisterSettings = Object.freeze({
+  pairs: 600,
+  lookups: 2_000,
+  cores: 4,
+  clientCore: 1,
+  rounds: 5,
+  warmupRounds: 1,
+});
 
 /**
  * `register` (thesis Figure 6-2, one name-service member): a client process on core 1 registers the
@@ -48,7 +55,11 @@ async function openSession(settings: RegisterSettings): Promise<BenchmarkSession
   try {
     const client = await lookupClient(booted, settings.clientCore);
     const mailbox = await client.createMailbox();
-    const destination: RegisterRequest['destination'] = { type: 'direct', location: mailbox.location, publishedCapability: mailbox.capability };
+    const destination: RegisterRequest['destination'] = {
+      type: 'direct',
+      location: mailbox.location,
+      publishedCapability: mailbox.capability,
+    };
     let next = 0;
     return {
       measured: () =>
@@ -56,7 +67,11 @@ async function openSession(settings: RegisterSettings): Promise<BenchmarkSession
           const startedMs = clock.now();
           for (let index = 0; index < settings.pairs; index++) {
             const name = `/bench/r/${next++}`;
-            const { nameCapability } = await client.nameService.register({ name, capability: booted.root, destination });
+            const { nameCapability } = await client.nameService.register({
+              name,
+              capability: booted.root,
+              destination,
+            });
             assert(typeof nameCapability === 'string', 'a registration answers the name capability');
             await client.nameService.unregister({ name, capability: nameCapability });
           }

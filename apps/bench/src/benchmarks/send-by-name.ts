@@ -15,7 +15,13 @@ export interface SendByNameSettings {
   readonly warmupRounds: number;
 }
 
-export const sendByNameDefaults: SendByNameSettings = Object.freeze({ calls: 10_000, warmupCalls: 1_000, payloadBytes: 32, rounds: 11, warmupRounds: 1 });
+export const sendByNameDefaults: SendByNameSettings = Object.freeze({
+  calls: 10_000,
+  warmupCalls: 1_000,
+  payloadBytes: 32,
+  rounds: 11,
+  warmupRounds: 1,
+});
 
 /** The fleet name the clients call. */
 export const sendByNameFleet = '/bench/echo';
@@ -25,7 +31,10 @@ export const sendByNameFleet = '/bench/echo';
  * name service on core 0, a client on core 2 making calls of `payloadBytes`, one in flight, by name;
  * baseline `send-to-location`: the same calls to the resolved location.
  */
-export function sendByName(overrides: Partial<SendByNameSettings> = {}, options: { readonly processesModule?: string | URL } = {}): Benchmark {
+export function sendByName(
+  overrides: Partial<SendByNameSettings> = {},
+  options: { readonly processesModule?: string | URL } = {},
+): Benchmark {
   const settings = { ...sendByNameDefaults, ...overrides };
   return {
     name: 'send-by-name',
@@ -43,10 +52,28 @@ async function openSession(settings: SendByNameSettings, module: string | URL): 
   try {
     const service = instance.nameService;
     if (service === undefined) throw new Error('boot started no name service');
-    await instance.spawn({ core: 1, module, entry: 'echoMember', name: 'echo-1', args: { name: `${sendByNameFleet}/1`, fleet: sendByNameFleet, capability: service.rootCapability } });
+    await instance.spawn({
+      core: 1,
+      module,
+      entry: 'echoMember',
+      name: 'echo-1',
+      args: { name: `${sendByNameFleet}/1`, fleet: sendByNameFleet, capability: service.rootCapability },
+    });
     const round = async (byName: boolean): Promise<number> => {
-      const args = { name: sendByNameFleet, calls: settings.calls, warmupCalls: settings.warmupCalls, byName, payloadBytes: settings.payloadBytes };
-      const handle = await instance.spawn({ core: 2, module, entry: 'sendByNameClient', name: byName ? 'by-name' : 'to-location', args });
+      const args = {
+        name: sendByNameFleet,
+        calls: settings.calls,
+        warmupCalls: settings.warmupCalls,
+        byName,
+        payloadBytes: settings.payloadBytes,
+      };
+      const handle = await instance.spawn({
+        core: 2,
+        module,
+        entry: 'sendByNameClient',
+        name: byName ? 'by-name' : 'to-location',
+        args,
+      });
       return (handle.result as { perSecond: number }).perSecond;
     };
     return { measured: () => round(true), baseline: () => round(false), close: () => instance.shutdown() };

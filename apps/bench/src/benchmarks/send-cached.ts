@@ -18,7 +18,16 @@ export interface SendCachedSettings {
 }
 
 /** The defaults: about 150–250 ms a round on a 2-core machine. */
-export const sendCachedDefaults: SendCachedSettings = Object.freeze({ roundTrips: 2_000, bodyBytes: 64, cores: 4, clientCore: 1, echoCore: 2, warmCalls: 10, rounds: 5, warmupRounds: 1 });
+export const sendCachedDefaults: SendCachedSettings = Object.freeze({
+  roundTrips: 2_000,
+  bodyBytes: 64,
+  cores: 4,
+  clientCore: 1,
+  echoCore: 2,
+  warmCalls: 10,
+  rounds: 5,
+  warmupRounds: 1,
+});
 
 /** The ratio `send-cached` aims at (the cost of sending by name over a warm cache: at most 15 %). */
 export const sendCachedGoal = 0.85;
@@ -58,7 +67,8 @@ async function openSession(settings: SendCachedSettings): Promise<BenchmarkSessi
     // Fills the cache (one Lookup) and registers the client's canonical alias for replies.
     for (let index = 0; index < settings.warmCalls; index++) await client.call(echoName, payload);
     const direct = { name: echoName, location: mailbox.location, capability: mailbox.capability };
-    const check = (body: unknown): void => assert(body instanceof Uint8Array && body.length === settings.bodyBytes, 'the echo answers the payload');
+    const check = (body: unknown): void =>
+      assert(body instanceof Uint8Array && body.length === settings.bodyBytes, 'the echo answers the payload');
     return {
       measured: () =>
         client.dispatcher.spawnThread('send-cached', async () => {

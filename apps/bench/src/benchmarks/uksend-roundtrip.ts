@@ -17,7 +17,15 @@ export interface UkSendRoundtripSettings {
 }
 
 /** The defaults: about 10 s on a laptop core. */
-export const ukSendRoundtripDefaults: UkSendRoundtripSettings = Object.freeze({ roundTrips: 20_000, bodyBytes: 64, cores: 4, clientCore: 1, echoCore: 2, rounds: 5, warmupRounds: 1 });
+export const ukSendRoundtripDefaults: UkSendRoundtripSettings = Object.freeze({
+  roundTrips: 20_000,
+  bodyBytes: 64,
+  cores: 4,
+  clientCore: 1,
+  echoCore: 2,
+  rounds: 5,
+  warmupRounds: 1,
+});
 
 interface Address {
   readonly name: string;
@@ -62,7 +70,10 @@ async function openSession(settings: UkSendRoundtripSettings): Promise<Benchmark
         for (let index = 0; index < settings.roundTrips; index++) {
           await kernel.ukSend(echo.name, echo.location, echo.capability as never, body);
           const answer = await kernel.receive(reply.location);
-          assert(answer.body instanceof Uint8Array && answer.body.length === settings.bodyBytes, 'the echo carries the body back');
+          assert(
+            answer.body instanceof Uint8Array && answer.body.length === settings.bodyBytes,
+            'the echo carries the body back',
+          );
         }
         return perSecond(startedMs);
       },
@@ -113,7 +124,11 @@ async function spawnEcho(machine: Machine, core: number, reply: Address): Promis
       await kernel.addName(mailbox.location, '/bench/echo');
       // The kernel runs this callback one run at a time, so replies leave in arrival order.
       kernel.onReadable(mailbox.location, async () => {
-        for (let message = kernel.tryReceive(mailbox.location); message !== undefined; message = kernel.tryReceive(mailbox.location)) {
+        for (
+          let message = kernel.tryReceive(mailbox.location);
+          message !== undefined;
+          message = kernel.tryReceive(mailbox.location)
+        ) {
           await kernel.ukSend(reply.name, reply.location, reply.capability as never, message.body);
         }
       });

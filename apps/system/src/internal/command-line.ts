@@ -10,8 +10,20 @@ export const defaultDemoSeed = 1;
 /** What the command line asks for. */
 export type Command =
   | { readonly kind: 'help'; readonly text: string }
-  | { readonly kind: 'demo'; readonly cores: number; readonly messages: number; readonly fabric: BootFabric; readonly seed: number | undefined; readonly nameServers: number }
-  | { readonly kind: 'start'; readonly cores: number; readonly fabric: 'local' | 'worker'; readonly nameServers: number };
+  | {
+      readonly kind: 'demo';
+      readonly cores: number;
+      readonly messages: number;
+      readonly fabric: BootFabric;
+      readonly seed: number | undefined;
+      readonly nameServers: number;
+    }
+  | {
+      readonly kind: 'start';
+      readonly cores: number;
+      readonly fabric: 'local' | 'worker';
+      readonly nameServers: number;
+    };
 
 /** A command line the `fos` command cannot run: printed on stderr, exit status 2. */
 export class UsageError extends Error {
@@ -97,7 +109,12 @@ export function parseCommandLine(argv: readonly string[]): Command {
     case 'start':
       return parseStart(rest);
     default:
-      throw new UsageError(first.startsWith('-') ? `unknown option ${first} (options follow a command)` : `unknown command ${JSON.stringify(first)}`, mainHelp);
+      throw new UsageError(
+        first.startsWith('-')
+          ? `unknown option ${first} (options follow a command)`
+          : `unknown command ${JSON.stringify(first)}`,
+        mainHelp,
+      );
   }
 }
 
@@ -105,13 +122,22 @@ function parseDemo(args: string[]): Command {
   const values = parseOptions(args, demoOptions, 'demo', demoHelp);
   if (values.help === true) return { kind: 'help', text: demoHelp };
   const fabric = parseFabric(values.fabric ?? 'local', ['local', 'sim', 'worker'], demoHelp) as BootFabric;
-  if (values.seed !== undefined && fabric !== 'sim') throw new UsageError('--seed applies to --fabric sim only', demoHelp);
+  if (values.seed !== undefined && fabric !== 'sim')
+    throw new UsageError('--seed applies to --fabric sim only', demoHelp);
   return {
     kind: 'demo',
     cores: values.cores === undefined ? 4 : parseInteger('--cores', values.cores, demoCoresMin, coresMax, demoHelp),
-    messages: values.messages === undefined ? defaultDemoMessages : parseInteger('--messages', values.messages, 1, demoMessagesMax, demoHelp),
+    messages:
+      values.messages === undefined
+        ? defaultDemoMessages
+        : parseInteger('--messages', values.messages, 1, demoMessagesMax, demoHelp),
     fabric,
-    seed: fabric === 'sim' ? (values.seed === undefined ? defaultDemoSeed : parseInteger('--seed', values.seed, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, demoHelp)) : undefined,
+    seed:
+      fabric === 'sim'
+        ? values.seed === undefined
+          ? defaultDemoSeed
+          : parseInteger('--seed', values.seed, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, demoHelp)
+        : undefined,
     nameServers: nameServersOption(values, 1, demoHelp),
   };
 }
@@ -134,7 +160,13 @@ function nameServersOption(values: OptionValues, minimum: number, help: string):
 }
 
 type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
-type OptionValues = Partial<Record<string, string | boolean>> & { help?: boolean; fabric?: string; cores?: string; messages?: string; seed?: string };
+type OptionValues = Partial<Record<string, string | boolean>> & {
+  help?: boolean;
+  fabric?: string;
+  cores?: string;
+  messages?: string;
+  seed?: string;
+};
 
 function parseOptions(args: string[], options: OptionSpec, command: string, help: string): OptionValues {
   try {
@@ -144,8 +176,10 @@ function parseOptions(args: string[], options: OptionSpec, command: string, help
     const message = error instanceof Error ? error.message : String(error);
     const code = (error as { code?: unknown }).code;
     // Node's own text suggests `--` to pass such an argument on, which fos ignores: say it plainly.
-    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`${command}: unknown option ${/'([^']*)'/.exec(message)?.[1] ?? message}`, help);
-    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new UsageError(`${command}: unexpected argument ${/'([^']*)'/.exec(message)?.[1] ?? message}`, help);
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
+      throw new UsageError(`${command}: unknown option ${/'([^']*)'/.exec(message)?.[1] ?? message}`, help);
+    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL')
+      throw new UsageError(`${command}: unexpected argument ${/'([^']*)'/.exec(message)?.[1] ?? message}`, help);
     throw new UsageError(`${command}: ${message}`, help);
   }
 }
@@ -157,6 +191,7 @@ function parseFabric(value: string, allowed: readonly string[], help: string): s
 
 function parseInteger(option: string, text: string, min: number, max: number, help: string): number {
   const value = /^-?\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(value) || value < min || value > max) throw new UsageError(`${option} ${JSON.stringify(text)} is not an integer in ${min}..${max}`, help);
+  if (!Number.isSafeInteger(value) || value < min || value > max)
+    throw new UsageError(`${option} ${JSON.stringify(text)} is not an integer in ${min}..${max}`, help);
   return value;
 }

@@ -1,12 +1,7 @@
 // What the test side and an agent say to each other: the closed set of commands (checked with zod on
 // arrival), their answers, the agent's limits, and the helpers both sides share.
 import { FosError, isFosError, type MessageBody } from '@fos/base';
-import {
-  isCapability,
-  mailboxLocationSchema,
-  type Capability,
-  type MailboxLocation,
-} from '@fos/microkernel';
+import { isCapability, mailboxLocationSchema, type Capability, type MailboxLocation } from '@fos/microkernel';
 import { z } from 'zod';
 
 /** The kernel name of an agent's control mailbox (never registered with the name service). */
@@ -52,13 +47,45 @@ export const agentCommandSchema = z.discriminatedUnion('op', [
    * A new mailbox. `record`: served; every message is recorded as `label:JSON(body)` and a request is
    * answered with `{ from: label, echo: body }`. `queue`: not served; read it with `receive`.
    */
-  z.object({ op: z.literal('createMailbox'), behaviour: z.enum(['record', 'queue']), label: z.string().min(1).max(255).optional() }),
-  z.object({ op: z.literal('aliasRegisterDirect'), name: nameSchema, mailbox: mailboxSchema, capability: capabilitySchema, publish: z.boolean().optional(), active: z.boolean().optional() }),
+  z.object({
+    op: z.literal('createMailbox'),
+    behaviour: z.enum(['record', 'queue']),
+    label: z.string().min(1).max(255).optional(),
+  }),
+  z.object({
+    op: z.literal('aliasRegisterDirect'),
+    name: nameSchema,
+    mailbox: mailboxSchema,
+    capability: capabilitySchema,
+    publish: z.boolean().optional(),
+    active: z.boolean().optional(),
+  }),
   /** Registers each name for one mailbox, one after another; answers how many it registered. */
-  z.object({ op: z.literal('aliasRegisterDirectMany'), names: z.array(nameSchema).min(1).max(agentBulkNamesMax), mailbox: mailboxSchema, capability: capabilitySchema }),
-  z.object({ op: z.literal('aliasRegisterIndirect'), name: nameSchema, destination: nameSchema, capability: capabilitySchema, weight: z.number().int().min(1).max(1000).optional() }),
-  z.object({ op: z.literal('unregisterDirect'), name: nameSchema, location: locationSchema, capability: capabilitySchema }),
-  z.object({ op: z.literal('unregisterIndirect'), name: nameSchema, destination: nameSchema, capability: capabilitySchema }),
+  z.object({
+    op: z.literal('aliasRegisterDirectMany'),
+    names: z.array(nameSchema).min(1).max(agentBulkNamesMax),
+    mailbox: mailboxSchema,
+    capability: capabilitySchema,
+  }),
+  z.object({
+    op: z.literal('aliasRegisterIndirect'),
+    name: nameSchema,
+    destination: nameSchema,
+    capability: capabilitySchema,
+    weight: z.number().int().min(1).max(1000).optional(),
+  }),
+  z.object({
+    op: z.literal('unregisterDirect'),
+    name: nameSchema,
+    location: locationSchema,
+    capability: capabilitySchema,
+  }),
+  z.object({
+    op: z.literal('unregisterIndirect'),
+    name: nameSchema,
+    destination: nameSchema,
+    capability: capabilitySchema,
+  }),
   z.object({ op: z.literal('send'), name: nameSchema, body: bodySchema, capability: capabilitySchema.optional() }),
   z.object({ op: z.literal('call'), name: nameSchema, body: bodySchema, capability: capabilitySchema.optional() }),
   z.object({ op: z.literal('aliasResolve'), name: nameSchema }),
@@ -67,7 +94,12 @@ export const agentCommandSchema = z.discriminatedUnion('op', [
    * `lookups` uncached Lookups of `name`, `concurrency` at a time (each on a dispatcher thread of its
    * own); answers how many led to each destination (`next` of an indirect answer, else the name).
    */
-  z.object({ op: z.literal('lookupShares'), name: nameSchema, lookups: z.number().int().min(1).max(agentLookupSharesMax), concurrency: z.number().int().min(1).max(agentLookupConcurrencyMax) }),
+  z.object({
+    op: z.literal('lookupShares'),
+    name: nameSchema,
+    lookups: z.number().int().min(1).max(agentLookupSharesMax),
+    concurrency: z.number().int().min(1).max(agentLookupConcurrencyMax),
+  }),
   z.object({ op: z.literal('list'), capability: capabilitySchema, under: nameSchema.optional() }),
   // Name-service calls forwarded as they are (the service checks the request: a malformed one must
   // reach it and be refused there, which the model-based test relies on).
@@ -85,7 +117,12 @@ export const agentCommandSchema = z.discriminatedUnion('op', [
   // Raw kernel calls, for the scenarios about capabilities and channels.
   z.object({ op: z.literal('addCapability'), location: locationSchema }),
   z.object({ op: z.literal('removeCapability'), location: locationSchema, capability: capabilitySchema }),
-  z.object({ op: z.literal('createChannel'), name: nameSchema, location: locationSchema, capability: capabilitySchema }),
+  z.object({
+    op: z.literal('createChannel'),
+    name: nameSchema,
+    location: locationSchema,
+    capability: capabilitySchema,
+  }),
   z.object({ op: z.literal('channelSend'), channel: z.number().int().min(0), body: bodySchema }),
   z.object({ op: z.literal('channelClosed'), channel: z.number().int().min(0) }),
   z.object({ op: z.literal('receive'), location: locationSchema }),
@@ -99,7 +136,12 @@ export const agentCommandSchema = z.discriminatedUnion('op', [
    * `window` outstanding, pausing `intervalMs` (machine clock) after each send begins, until
    * `streamStop` (or {@link agentStreamMessagesMax} messages). `BAD_REQUEST` while a stream runs.
    */
-  z.object({ op: z.literal('streamStart'), name: nameSchema, window: z.number().int().min(1).max(agentStreamWindowMax), intervalMs: z.number().int().min(1).max(agentStreamIntervalMsMax) }),
+  z.object({
+    op: z.literal('streamStart'),
+    name: nameSchema,
+    window: z.number().int().min(1).max(agentStreamWindowMax),
+    intervalMs: z.number().int().min(1).max(agentStreamIntervalMsMax),
+  }),
   /** Waits until the stream has `completed` sends done (or has ended); answers how many are done. */
   z.object({ op: z.literal('streamWait'), completed: z.number().int().min(0).max(agentStreamMessagesMax) }),
   /** Stops the stream, waits for its outstanding sends, answers `{ sent, failures, failed }`. */
@@ -110,7 +152,8 @@ export const agentCommandSchema = z.discriminatedUnion('op', [
 export type AgentCommand = z.infer<typeof agentCommandSchema>;
 
 /** An agent's answer: a value, or the error the command met. */
-export type AgentAnswer = { readonly ok: MessageBody } | { readonly error: { readonly code: string; readonly message: string } };
+export type AgentAnswer =
+  { readonly ok: MessageBody } | { readonly error: { readonly code: string; readonly message: string } };
 
 /** What an agent's `stats` command answers. */
 export type AgentStats = {
@@ -131,9 +174,12 @@ export type AgentStats = {
 /** What `streamStop` answers: how many messages the stream sent (sequences 0..sent-1) and what failed. */
 export type AgentStreamResult = { readonly sent: number; readonly failures: string[]; readonly failed: number };
 
-
 /** What the `agent` entry returns: where its control mailbox is, and a capability to send there. */
-export type AgentAddress = { readonly name: string; readonly location: MailboxLocation; readonly capability: Capability };
+export type AgentAddress = {
+  readonly name: string;
+  readonly location: MailboxLocation;
+  readonly capability: Capability;
+};
 
 /** A command as it reaches an agent's control mailbox: the command and where to answer. */
 export const controlMessageSchema = z.object({ command: z.unknown(), reply: mailboxSchema });
@@ -150,7 +196,8 @@ export const commandArgsSchema = z.object({ control: mailboxSchema, command: z.u
 
 export function parseArgs<T>(entry: string, schema: z.ZodType<T>, args: unknown): T {
   const parsed = schema.safeParse(args);
-  if (!parsed.success) throw new FosError('BAD_REQUEST', `${entry}: bad args: ${describeIssues(parsed.error)}`, { value: args });
+  if (!parsed.success)
+    throw new FosError('BAD_REQUEST', `${entry}: bad args: ${describeIssues(parsed.error)}`, { value: args });
   return parsed.data;
 }
 
@@ -160,10 +207,17 @@ export function describeIssues(error: z.ZodError): string {
 
 export function errorAnswer(error: unknown): AgentAnswer {
   if (isFosError(error)) {
-    const message = error.message.startsWith(`${error.code}: `) ? error.message.slice(error.code.length + 2) : error.message;
+    const message = error.message.startsWith(`${error.code}: `)
+      ? error.message.slice(error.code.length + 2)
+      : error.message;
     return { error: { code: error.code, message } };
   }
-  return { error: { code: 'UNREACHABLE', message: `the agent failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}` } };
+  return {
+    error: {
+      code: 'UNREACHABLE',
+      message: `the agent failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    },
+  };
 }
 
 /** `JSON.stringify` that copes with what a message body may hold (bigints). */
@@ -175,4 +229,3 @@ export function describeBody(body: MessageBody): string {
 export function errorText(error: unknown): string {
   return isFosError(error) ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
 }
-

@@ -47,7 +47,8 @@ export class Stream {
 
   /** Resolves once `completed` sends are done (or the stream ended); answers how many are done. */
   async waitCompleted(completed: number): Promise<number> {
-    if (this.#completed < completed && !this.#ended) await new Promise<void>((resolve) => this.#waiters.push({ completed, resolve }));
+    if (this.#completed < completed && !this.#ended)
+      await new Promise<void>((resolve) => this.#waiters.push({ completed, resolve }));
     return this.#completed;
   }
 
@@ -67,4 +68,3 @@ export class Stream {
     }
   }
 }
-

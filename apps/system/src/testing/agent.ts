@@ -62,7 +62,9 @@ export async function agent(context: ProcessContext, args: MessageBody): Promise
         } catch (error) {
           // An answer that cannot go (too large, say) goes back as the error it met; a command process
           // that is gone has nobody to answer to.
-          await context.kernel.ukSend(agentReplyName, reply.location, reply.capability, errorAnswer(error)).catch(() => undefined);
+          await context.kernel
+            .ukSend(agentReplyName, reply.location, reply.capability, errorAnswer(error))
+            .catch(() => undefined);
         }
       });
     }
@@ -72,8 +74,33 @@ export async function agent(context: ProcessContext, args: MessageBody): Promise
 }
 
 /** Which handler of {@link AgentState} takes which command. */
-const namingOps: ReadonlySet<AgentCommand['op']> = new Set(['aliasRegisterDirect', 'aliasRegisterDirectMany', 'aliasRegisterIndirect', 'unregisterDirect', 'unregisterIndirect', 'aliasResolve', 'lookup', 'lookupShares', 'list', 'nsRegister', 'nsUnregister', 'nsRegisterTemporary', 'nsReserve', 'canonicalAlias', 'deactivate']);
-const kernelOps: ReadonlySet<AgentCommand['op']> = new Set(['mailboxNames', 'addCapability', 'removeCapability', 'createChannel', 'channelSend', 'channelClosed', 'receive', 'tryReceive']);
+const namingOps: ReadonlySet<AgentCommand['op']> = new Set([
+  'aliasRegisterDirect',
+  'aliasRegisterDirectMany',
+  'aliasRegisterIndirect',
+  'unregisterDirect',
+  'unregisterIndirect',
+  'aliasResolve',
+  'lookup',
+  'lookupShares',
+  'list',
+  'nsRegister',
+  'nsUnregister',
+  'nsRegisterTemporary',
+  'nsReserve',
+  'canonicalAlias',
+  'deactivate',
+]);
+const kernelOps: ReadonlySet<AgentCommand['op']> = new Set([
+  'mailboxNames',
+  'addCapability',
+  'removeCapability',
+  'createChannel',
+  'channelSend',
+  'channelClosed',
+  'receive',
+  'tryReceive',
+]);
 const streamOps: ReadonlySet<AgentCommand['op']> = new Set(['streamStart', 'streamWait', 'streamStop']);
 
 /** What one agent holds between commands. */
@@ -98,7 +125,10 @@ class AgentState {
 
   async execute(raw: unknown): Promise<AgentAnswer> {
     const parsed = agentCommandSchema.safeParse(raw);
-    if (!parsed.success) return { error: { code: 'BAD_REQUEST', message: `agent ${this.#name}: bad command: ${describeIssues(parsed.error)}` } };
+    if (!parsed.success)
+      return {
+        error: { code: 'BAD_REQUEST', message: `agent ${this.#name}: bad command: ${describeIssues(parsed.error)}` },
+      };
     try {
       const value = await this.#run(parsed.data);
       return { ok: value };
@@ -120,7 +150,10 @@ class AgentState {
     const libfos = this.#libfos;
     switch (command.op) {
       case 'aliasRegisterDirect': {
-        const options = { ...(command.publish === undefined ? {} : { publish: command.publish }), ...(command.active === undefined ? {} : { active: command.active }) };
+        const options = {
+          ...(command.publish === undefined ? {} : { publish: command.publish }),
+          ...(command.active === undefined ? {} : { active: command.active }),
+        };
         return libfos.aliasRegisterDirect(command.name, command.mailbox, command.capability, options);
       }
       case 'aliasRegisterDirectMany': {
@@ -128,7 +161,12 @@ class AgentState {
         return command.names.length;
       }
       case 'aliasRegisterIndirect':
-        return libfos.aliasRegisterIndirect(command.name, command.destination, command.capability, command.weight === undefined ? {} : { weight: command.weight });
+        return libfos.aliasRegisterIndirect(
+          command.name,
+          command.destination,
+          command.capability,
+          command.weight === undefined ? {} : { weight: command.weight },
+        );
       case 'unregisterDirect':
         await libfos.unregisterDirect(command.name, command.location, command.capability);
         return null;
@@ -137,14 +175,25 @@ class AgentState {
         return null;
       case 'aliasResolve': {
         const resolved = await libfos.aliasResolve(command.name);
-        return { name: resolved.name, chain: [...resolved.chain], location: resolved.location, publishedCapability: resolved.publishedCapability };
+        return {
+          name: resolved.name,
+          chain: [...resolved.chain],
+          location: resolved.location,
+          publishedCapability: resolved.publishedCapability,
+        };
       }
       case 'lookup':
         return { ...(await libfos.run(() => libfos.nameService.lookup(command.name))) };
       case 'lookupShares':
         return this.#lookupShares(command.name, command.lookups, command.concurrency);
       case 'list': {
-        const listing = await libfos.run(() => libfos.nameService.list(command.under === undefined ? { capability: command.capability } : { capability: command.capability, under: command.under }));
+        const listing = await libfos.run(() =>
+          libfos.nameService.list(
+            command.under === undefined
+              ? { capability: command.capability }
+              : { capability: command.capability, under: command.under },
+          ),
+        );
         return { ...listing };
       }
       case 'nsRegister':
@@ -162,7 +211,9 @@ class AgentState {
         await libfos.deactivate(command.name, command.capability);
         return null;
       default:
-        throw new FosError('BAD_REQUEST', `agent ${this.#name}: ${command.op} is not a naming command`, { value: command.op });
+        throw new FosError('BAD_REQUEST', `agent ${this.#name}: ${command.op} is not a naming command`, {
+          value: command.op,
+        });
     }
   }
 
@@ -171,7 +222,12 @@ class AgentState {
     const libfos = this.#libfos;
     switch (command.op) {
       case 'createMailbox': {
-        if (this.#mailboxes.size >= agentMailboxesMax) throw new FosError('LIMIT_EXCEEDED', `agent ${this.#name} has agentMailboxesMax (${agentMailboxesMax}) mailboxes`, { value: this.#mailboxes.size });
+        if (this.#mailboxes.size >= agentMailboxesMax)
+          throw new FosError(
+            'LIMIT_EXCEEDED',
+            `agent ${this.#name} has agentMailboxesMax (${agentMailboxesMax}) mailboxes`,
+            { value: this.#mailboxes.size },
+          );
         const mailbox = await libfos.createMailbox();
         this.#mailboxes.set(formatLocation(mailbox.location), mailbox);
         if (command.behaviour === 'record') {
@@ -186,10 +242,20 @@ class AgentState {
         return { location: mailbox.location, capability: mailbox.capability };
       }
       case 'send':
-        await libfos.send(command.name, command.body, command.capability === undefined ? {} : { capability: command.capability });
+        await libfos.send(
+          command.name,
+          command.body,
+          command.capability === undefined ? {} : { capability: command.capability },
+        );
         return null;
       case 'call':
-        return (await libfos.call(command.name, command.body, command.capability === undefined ? {} : { capability: command.capability })).body;
+        return (
+          await libfos.call(
+            command.name,
+            command.body,
+            command.capability === undefined ? {} : { capability: command.capability },
+          )
+        ).body;
       case 'received':
         return [...this.#recorded];
       case 'stats': {
@@ -214,13 +280,22 @@ class AgentState {
         return null;
       case 'handOverMailbox': {
         const key = formatLocation(command.location);
-        if (!this.#mailboxes.has(key)) throw new FosError('BAD_REQUEST', `agent ${this.#name} did not create mailbox ${key}`, { value: command.location });
-        const moved = await libfos.handOverMailbox(command.location, command.successor.location, command.successor.capability);
+        if (!this.#mailboxes.has(key))
+          throw new FosError('BAD_REQUEST', `agent ${this.#name} did not create mailbox ${key}`, {
+            value: command.location,
+          });
+        const moved = await libfos.handOverMailbox(
+          command.location,
+          command.successor.location,
+          command.successor.capability,
+        );
         this.#mailboxes.delete(key);
         return { names: [...moved.names] };
       }
       default:
-        throw new FosError('BAD_REQUEST', `agent ${this.#name}: ${command.op} is not a messaging command`, { value: command.op });
+        throw new FosError('BAD_REQUEST', `agent ${this.#name}: ${command.op} is not a messaging command`, {
+          value: command.op,
+        });
     }
   }
 
@@ -239,7 +314,12 @@ class AgentState {
         await kernel.removeCapability(command.location, command.capability);
         return null;
       case 'createChannel': {
-        if (this.#channels.length >= agentChannelsMax) throw new FosError('LIMIT_EXCEEDED', `agent ${this.#name} has agentChannelsMax (${agentChannelsMax}) channels`, { value: this.#channels.length });
+        if (this.#channels.length >= agentChannelsMax)
+          throw new FosError(
+            'LIMIT_EXCEEDED',
+            `agent ${this.#name} has agentChannelsMax (${agentChannelsMax}) channels`,
+            { value: this.#channels.length },
+          );
         this.#channels.push(await kernel.createChannel(command.name, command.location, command.capability));
         return this.#channels.length - 1;
       }
@@ -255,7 +335,9 @@ class AgentState {
         return message === undefined ? { received: false } : { received: true, body: message.body };
       }
       default:
-        throw new FosError('BAD_REQUEST', `agent ${this.#name}: ${command.op} is not a kernel command`, { value: command.op });
+        throw new FosError('BAD_REQUEST', `agent ${this.#name}: ${command.op} is not a kernel command`, {
+          value: command.op,
+        });
     }
   }
 
@@ -264,7 +346,8 @@ class AgentState {
     const libfos = this.#libfos;
     switch (command.op) {
       case 'streamStart':
-        if (this.#stream !== undefined) throw new FosError('BAD_REQUEST', `agent ${this.#name} already runs a stream`, { value: command.name });
+        if (this.#stream !== undefined)
+          throw new FosError('BAD_REQUEST', `agent ${this.#name} already runs a stream`, { value: command.name });
         this.#stream = new Stream(libfos, this.#context, command.name, command.window, command.intervalMs);
         return null;
       case 'streamWait':
@@ -275,12 +358,15 @@ class AgentState {
         return { ...result, failures: [...result.failures] };
       }
       default:
-        throw new FosError('BAD_REQUEST', `agent ${this.#name}: ${command.op} is not a stream command`, { value: command.op });
+        throw new FosError('BAD_REQUEST', `agent ${this.#name}: ${command.op} is not a stream command`, {
+          value: command.op,
+        });
     }
   }
 
   #runningStream(): Stream {
-    if (this.#stream === undefined) throw new FosError('BAD_REQUEST', `agent ${this.#name} runs no stream`, { value: null });
+    if (this.#stream === undefined)
+      throw new FosError('BAD_REQUEST', `agent ${this.#name} runs no stream`, { value: null });
     return this.#stream;
   }
 
@@ -296,7 +382,11 @@ class AgentState {
           const result = await libfos.nameService.lookup(name);
           const next = result.type === 'indirect' ? result.next : result.name;
           if (!counts.has(next) && counts.size >= agentLookupDestinationsMax) {
-            throw new FosError('LIMIT_EXCEEDED', `agent ${this.#name}: lookupShares met more than agentLookupDestinationsMax (${agentLookupDestinationsMax}) destinations`, { value: name });
+            throw new FosError(
+              'LIMIT_EXCEEDED',
+              `agent ${this.#name}: lookupShares met more than agentLookupDestinationsMax (${agentLookupDestinationsMax}) destinations`,
+              { value: name },
+            );
           }
           counts.set(next, (counts.get(next) ?? 0) + 1);
         }
@@ -307,7 +397,8 @@ class AgentState {
 
   #channel(index: number): Channel {
     const channel = this.#channels[index];
-    if (channel === undefined) throw new FosError('BAD_REQUEST', `agent ${this.#name} has no channel ${index}`, { value: index });
+    if (channel === undefined)
+      throw new FosError('BAD_REQUEST', `agent ${this.#name} has no channel ${index}`, { value: index });
     return channel;
   }
 
@@ -327,11 +418,22 @@ export async function agentCommand(context: ProcessContext, args: MessageBody): 
   try {
     const reply = await context.kernel.createMailbox();
     await context.kernel.addName(reply.location, agentReplyName);
-    const message: MessageBody = { command: command as MessageBody, reply: { location: reply.location, capability: reply.capability } };
+    const message: MessageBody = {
+      command: command as MessageBody,
+      reply: { location: reply.location, capability: reply.capability },
+    };
     await context.kernel.ukSend(agentControlName, control.location, control.capability, message);
     let timer: { cancel(): void } | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = context.clock.setTimer(agentCommandTimeoutMs, () => reject(new FosError('TIMEOUT', `no answer from the agent at ${formatLocation(control.location)} in ${agentCommandTimeoutMs} ms`, { value: command })));
+      timer = context.clock.setTimer(agentCommandTimeoutMs, () =>
+        reject(
+          new FosError(
+            'TIMEOUT',
+            `no answer from the agent at ${formatLocation(control.location)} in ${agentCommandTimeoutMs} ms`,
+            { value: command },
+          ),
+        ),
+      );
     });
     try {
       const answer = await Promise.race([context.kernel.receive(reply.location), timeout]);

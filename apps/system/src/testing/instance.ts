@@ -16,6 +16,7 @@ export async function withInstance<T>(options: BootOptions, body: (instance: Ins
 /** The root namespace capability of a booted instance's name service. */
 export function rootOf(instance: Instance): Capability {
   const service = instance.nameService;
-  if (service === undefined) throw new FosError('BAD_REQUEST', 'the instance was booted without a name service (nameServers: 0)', { value: 0 });
+  if (service === undefined)
+    throw new FosError('BAD_REQUEST', 'the instance was booted without a name service (nameServers: 0)', { value: 0 });
   return service.rootCapability;
 }

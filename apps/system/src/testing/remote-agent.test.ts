@@ -3,7 +3,15 @@
 import { describe, expect, it } from 'vitest';
 import type { BootOptions, Instance } from '../index.js';
 import { codeOf } from '@fos/base/testing';
-import { agentBulkNamesMax, agentRecordedMax, agentSettleMsMax, agentStreamWindowMax, RemoteAgent, rootOf, withInstance } from '../testing.js';
+import {
+  agentBulkNamesMax,
+  agentRecordedMax,
+  agentSettleMsMax,
+  agentStreamWindowMax,
+  RemoteAgent,
+  rootOf,
+  withInstance,
+} from '../testing.js';
 
 const options: Record<'local' | 'sim' | 'worker', BootOptions> = {
   local: { fabric: 'local', cores: 2 },
@@ -12,7 +20,12 @@ const options: Record<'local' | 'sim' | 'worker', BootOptions> = {
 };
 
 /** A server agent whose recording mailbox (labelled `label`) is registered as `name`, and a client agent. */
-async function serverAndClient(instance: Instance, name: string, label: string, clientCore = 0): Promise<{ server: RemoteAgent; client: RemoteAgent }> {
+async function serverAndClient(
+  instance: Instance,
+  name: string,
+  label: string,
+  clientCore = 0,
+): Promise<{ server: RemoteAgent; client: RemoteAgent }> {
   const server = await RemoteAgent.spawn(instance, 1, 'server');
   const client = await RemoteAgent.spawn(instance, clientCore, 'client');
   await server.aliasRegisterDirect(name, await server.createMailbox(label), rootOf(instance));
@@ -23,7 +36,10 @@ describe.each(['local', 'sim', 'worker'] as const)('RemoteAgent on the %s fabric
   it('runs commands in an agent and records what its mailboxes get', async () => {
     await withInstance(options[fabric], async (instance) => {
       const { server, client } = await serverAndClient(instance, '/t/echo', '/t/echo');
-      expect(await client.call('/t/echo', { n: 1n, bytes: new Uint8Array([1, 2]) })).toMatchObject({ from: '/t/echo', echo: { n: 1n } });
+      expect(await client.call('/t/echo', { n: 1n, bytes: new Uint8Array([1, 2]) })).toMatchObject({
+        from: '/t/echo',
+        echo: { n: 1n },
+      });
       await client.send('/t/echo', 'one-way');
       await client.settle();
       expect(await server.received()).toEqual(['/t/echo:{"n":"1n","bytes":{"0":1,"1":2}}', '/t/echo:"one-way"']);
@@ -41,7 +57,9 @@ describe.each(['local', 'sim', 'worker'] as const)('RemoteAgent on the %s fabric
       await client.settle();
       expect(await server.received()).toEqual(['few:0', 'few:1', 'few:2']);
       expect((await server.stats()).unrecorded).toBe(2);
-      expect(await codeOf(RemoteAgent.spawn(instance, 1, 'greedy', { recordedMax: agentRecordedMax + 1 }))).toBe('BAD_REQUEST');
+      expect(await codeOf(RemoteAgent.spawn(instance, 1, 'greedy', { recordedMax: agentRecordedMax + 1 }))).toBe(
+        'BAD_REQUEST',
+      );
     });
   });
 
@@ -55,9 +73,21 @@ describe.each(['local', 'sim', 'worker'] as const)('RemoteAgent on the %s fabric
       expect(await codeOf(agent.channelSend(0, 'x'))).toBe('BAD_REQUEST');
       expect(await codeOf(agent.streamWait(1))).toBe('BAD_REQUEST');
       expect(await codeOf(agent.streamStop())).toBe('BAD_REQUEST');
-      expect(await codeOf(agent.streamStart('/t/x', { window: agentStreamWindowMax + 1, intervalMs: 1 }))).toBe('BAD_REQUEST');
-      expect(await codeOf(agent.aliasRegisterDirectMany(Array.from({ length: agentBulkNamesMax + 1 }, (_, index) => `/t/n${index}`), await agent.createQueueMailbox(), rootOf(instance)))).toBe('BAD_REQUEST');
-      expect(await codeOf(agent.handOverMailbox({ machine: 'm0', core: 1, mailbox: 999 }, await agent.createQueueMailbox()))).toBe('BAD_REQUEST');
+      expect(await codeOf(agent.streamStart('/t/x', { window: agentStreamWindowMax + 1, intervalMs: 1 }))).toBe(
+        'BAD_REQUEST',
+      );
+      expect(
+        await codeOf(
+          agent.aliasRegisterDirectMany(
+            Array.from({ length: agentBulkNamesMax + 1 }, (_, index) => `/t/n${index}`),
+            await agent.createQueueMailbox(),
+            rootOf(instance),
+          ),
+        ),
+      ).toBe('BAD_REQUEST');
+      expect(
+        await codeOf(agent.handOverMailbox({ machine: 'm0', core: 1, mailbox: 999 }, await agent.createQueueMailbox())),
+      ).toBe('BAD_REQUEST');
       // The agent still answers after all that.
       expect(await agent.received()).toEqual([]);
       // An answer too large for one message comes back as the error it met, not as silence.
@@ -78,7 +108,9 @@ describe.each(['local', 'sim', 'worker'] as const)('RemoteAgent on the %s fabric
       const { sent, failures, failed } = await client.streamStop();
       expect([failures, failed]).toEqual([[], 0]);
       await client.settle(10);
-      expect(await server.received()).toEqual(Array.from({ length: sent }, (_, sequence) => `s:{"sequence":${sequence}}`));
+      expect(await server.received()).toEqual(
+        Array.from({ length: sent }, (_, sequence) => `s:{"sequence":${sequence}}`),
+      );
       // A stream to a name nobody registered fails every send, and says so.
       await client.streamStart('/t/nobody', { window: 2, intervalMs: 1 });
       await client.streamWait(3);

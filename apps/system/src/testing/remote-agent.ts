@@ -4,9 +4,27 @@
 // the FosError it was.
 import { FosError, isFosErrorCode, type MessageBody } from '@fos/base';
 import type { Capability, MailboxLocation } from '@fos/microkernel';
-import type { ListResult, LookupResult, RegisterRequest, RegisterResult, ReserveRequest, ReserveResult, TemporaryRequest, TemporaryResult, UnregisterRequest } from '@fos/libfos-messaging';
+import type {
+  ListResult,
+  LookupResult,
+  RegisterRequest,
+  RegisterResult,
+  ReserveRequest,
+  ReserveResult,
+  TemporaryRequest,
+  TemporaryResult,
+  UnregisterRequest,
+} from '@fos/libfos-messaging';
 import type { Instance } from '../boot.js';
-import { agentArgsSchema, parseArgs, type AgentAddress, type AgentAnswer, type AgentCommand, type AgentStats, type AgentStreamResult } from './agent-protocol.js';
+import {
+  agentArgsSchema,
+  parseArgs,
+  type AgentAddress,
+  type AgentAnswer,
+  type AgentCommand,
+  type AgentStats,
+  type AgentStreamResult,
+} from './agent-protocol.js';
 
 /**
  * The built agent process module (`dist/testing/agent.js` of this package): worker threads load built
@@ -14,19 +32,31 @@ import { agentArgsSchema, parseArgs, type AgentAddress, type AgentAnswer, type A
  * it is the build, and in the package's `dist/` when it runs from the TypeScript sources (under a test
  * runner, which builds the package first).
  */
-export const agentModule: URL = import.meta.url.endsWith('.ts') ? new URL('../../dist/testing/agent.js', import.meta.url) : new URL('./testing/agent.js', import.meta.url);
+export const agentModule: URL = import.meta.url.endsWith('.ts')
+  ? new URL('../../dist/testing/agent.js', import.meta.url)
+  : new URL('./testing/agent.js', import.meta.url);
 
 /** A mailbox of an agent, as the test holds it (what `aliasRegisterDirect` takes back). */
 export type AgentMailbox = { readonly location: MailboxLocation; readonly capability: Capability };
 
 /** What `aliasResolve` answers. */
-export type AgentResolved = { readonly name: string; readonly chain: string[]; readonly location: MailboxLocation; readonly publishedCapability: Capability | null };
+export type AgentResolved = {
+  readonly name: string;
+  readonly chain: string[];
+  readonly location: MailboxLocation;
+  readonly publishedCapability: Capability | null;
+};
 
 function isAnswer(value: unknown): value is AgentAnswer {
   if (typeof value !== 'object' || value === null) return false;
   if ('ok' in value) return true;
   const error = (value as { error?: unknown }).error;
-  return typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string' && typeof (error as { message?: unknown }).message === 'string';
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    typeof (error as { code?: unknown }).code === 'string' &&
+    typeof (error as { message?: unknown }).message === 'string'
+  );
 }
 
 /** One agent process on one core of an instance, driven by commands. */
@@ -49,7 +79,12 @@ export class RemoteAgent {
    * `recordedMax`: messages its served mailboxes record before they only count them
    * (`agentRecordedMax` when absent).
    */
-  static async spawn(instance: Instance, core: number, name: string, options: { channelAfterSends?: number; recordedMax?: number } = {}): Promise<RemoteAgent> {
+  static async spawn(
+    instance: Instance,
+    core: number,
+    name: string,
+    options: { channelAfterSends?: number; recordedMax?: number } = {},
+  ): Promise<RemoteAgent> {
     // Checked here too, so that bad options are BAD_REQUEST here rather than a crashed agent.
     const args = parseArgs('RemoteAgent.spawn', agentArgsSchema, { name, ...options });
     const handle = await instance.spawn({ core, name: `agent ${name}`, module: agentModule, entry: 'agent', args });
@@ -59,19 +94,32 @@ export class RemoteAgent {
   /** Sends one command and returns the agent's answer; rethrows an error answer as a FosError. */
   async command(command: AgentCommand): Promise<MessageBody> {
     const control = { location: this.#address.location, capability: this.#address.capability };
-    const handle = await this.instance.spawn({ core: this.core, name: `agent ${this.name}: ${command.op}`, module: agentModule, entry: 'agentCommand', args: { control, command: command as MessageBody } });
+    const handle = await this.instance.spawn({
+      core: this.core,
+      name: `agent ${this.name}: ${command.op}`,
+      module: agentModule,
+      entry: 'agentCommand',
+      args: { control, command: command as MessageBody },
+    });
     const answer = handle.result;
-    if (!isAnswer(answer)) throw new Error(`agent ${this.name}: ${command.op}: not an answer: ${JSON.stringify(answer)}`);
+    if (!isAnswer(answer))
+      throw new Error(`agent ${this.name}: ${command.op}: not an answer: ${JSON.stringify(answer)}`);
     if ('error' in answer) {
       const { code, message } = answer.error;
-      throw isFosErrorCode(code) ? new FosError(code, `agent ${this.name}: ${command.op}: ${message}`) : new Error(`agent ${this.name}: ${command.op}: ${code}: ${message}`);
+      throw isFosErrorCode(code)
+        ? new FosError(code, `agent ${this.name}: ${command.op}: ${message}`)
+        : new Error(`agent ${this.name}: ${command.op}: ${code}: ${message}`);
     }
     return answer.ok;
   }
 
   /** A served mailbox that records what it gets (as `label:JSON(body)`) and answers requests with `{ from: label, echo }`. */
   async createMailbox(label?: string): Promise<AgentMailbox> {
-    return (await this.command(label === undefined ? { op: 'createMailbox', behaviour: 'record' } : { op: 'createMailbox', behaviour: 'record', label })) as AgentMailbox;
+    return (await this.command(
+      label === undefined
+        ? { op: 'createMailbox', behaviour: 'record' }
+        : { op: 'createMailbox', behaviour: 'record', label },
+    )) as AgentMailbox;
   }
 
   /** A mailbox nobody serves: read it with {@link receive} and {@link tryReceive}. */
@@ -79,17 +127,48 @@ export class RemoteAgent {
     return (await this.command({ op: 'createMailbox', behaviour: 'queue' })) as AgentMailbox;
   }
 
-  async aliasRegisterDirect(name: string, mailbox: AgentMailbox, capability: Capability, options: { publish?: boolean; active?: boolean } = {}): Promise<Capability> {
-    return (await this.command({ op: 'aliasRegisterDirect', name, mailbox: { location: mailbox.location, capability: mailbox.capability }, capability, ...options })) as Capability;
+  async aliasRegisterDirect(
+    name: string,
+    mailbox: AgentMailbox,
+    capability: Capability,
+    options: { publish?: boolean; active?: boolean } = {},
+  ): Promise<Capability> {
+    return (await this.command({
+      op: 'aliasRegisterDirect',
+      name,
+      mailbox: { location: mailbox.location, capability: mailbox.capability },
+      capability,
+      ...options,
+    })) as Capability;
   }
 
   /** Registers each name for `mailbox` (at most `agentBulkNamesMax` per call); answers how many. */
-  async aliasRegisterDirectMany(names: readonly string[], mailbox: AgentMailbox, capability: Capability): Promise<number> {
-    return (await this.command({ op: 'aliasRegisterDirectMany', names: [...names], mailbox: { location: mailbox.location, capability: mailbox.capability }, capability })) as number;
+  async aliasRegisterDirectMany(
+    names: readonly string[],
+    mailbox: AgentMailbox,
+    capability: Capability,
+  ): Promise<number> {
+    return (await this.command({
+      op: 'aliasRegisterDirectMany',
+      names: [...names],
+      mailbox: { location: mailbox.location, capability: mailbox.capability },
+      capability,
+    })) as number;
   }
 
-  async aliasRegisterIndirect(name: string, destination: string, capability: Capability, options: { weight?: number } = {}): Promise<Capability> {
-    return (await this.command({ op: 'aliasRegisterIndirect', name, destination, capability, ...options })) as Capability;
+  async aliasRegisterIndirect(
+    name: string,
+    destination: string,
+    capability: Capability,
+    options: { weight?: number } = {},
+  ): Promise<Capability> {
+    return (await this.command({
+      op: 'aliasRegisterIndirect',
+      name,
+      destination,
+      capability,
+      ...options,
+    })) as Capability;
   }
 
   async unregisterDirect(name: string, location: MailboxLocation, capability: Capability): Promise<void> {
@@ -129,7 +208,9 @@ export class RemoteAgent {
 
   /** The name service's listing (management capability). */
   async list(capability: Capability, under?: string): Promise<ListResult> {
-    return (await this.command(under === undefined ? { op: 'list', capability } : { op: 'list', capability, under })) as ListResult;
+    return (await this.command(
+      under === undefined ? { op: 'list', capability } : { op: 'list', capability, under },
+    )) as ListResult;
   }
 
   /** The name-service calls, forwarded as they are (a malformed request reaches the service). */
@@ -216,7 +297,11 @@ export class RemoteAgent {
 
   /** Hands one of the agent's mailboxes (queue, names, capabilities) to `successor`; the names moved. */
   async handOverMailbox(location: MailboxLocation, successor: AgentMailbox): Promise<string[]> {
-    const moved = (await this.command({ op: 'handOverMailbox', location, successor: { location: successor.location, capability: successor.capability } })) as { names: string[] };
+    const moved = (await this.command({
+      op: 'handOverMailbox',
+      location,
+      successor: { location: successor.location, capability: successor.capability },
+    })) as { names: string[] };
     return moved.names;
   }
 

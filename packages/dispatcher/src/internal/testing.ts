@@ -25,7 +25,13 @@ export interface DispatcherProcess {
 }
 
 /** Spawns a process on `core` with a dispatcher whose reply mailbox is `/test/<name>/reply`. */
-export async function dispatcherProcess(machine: Machine, core: number, name: string, limits?: Partial<DispatcherLimits>, plant?: { skipParkWait?: boolean }): Promise<DispatcherProcess> {
+export async function dispatcherProcess(
+  machine: Machine,
+  core: number,
+  name: string,
+  limits?: Partial<DispatcherLimits>,
+  plant?: { skipParkWait?: boolean },
+): Promise<DispatcherProcess> {
   let made: DispatcherProcess | undefined;
   await machine.spawn({
     core,
@@ -46,7 +52,9 @@ export async function dispatcherProcess(machine: Machine, core: number, name: st
         sendCounters,
         logs,
         serve: async (serviceName, options) => {
-          const mailbox = await context.kernel.createMailbox(options.queueMessagesMax === undefined ? {} : { queueMessagesMax: options.queueMessagesMax });
+          const mailbox = await context.kernel.createMailbox(
+            options.queueMessagesMax === undefined ? {} : { queueMessagesMax: options.queueMessagesMax },
+          );
           await context.kernel.addName(mailbox.location, serviceName);
           dispatcher.register(mailbox.location, options);
           return { name: serviceName, location: mailbox.location, capability: mailbox.capability };
@@ -57,4 +65,3 @@ export async function dispatcherProcess(machine: Machine, core: number, name: st
   if (made === undefined) throw new Error('the entry did not run');
   return made;
 }
-

@@ -81,7 +81,13 @@ export function createCondition(): Condition {
 export function responseOutcome(host: ThreadHost, thread: ThreadImpl, response: ResponseEnvelope): Outcome {
   if (!response.ok) {
     const error = response.error ?? { code: 'BAD_REQUEST' as const, message: 'error response without an error' };
-    return { ok: false, error: new FosError(error.code, error.message.startsWith(`${error.code}: `) ? error.message.slice(error.code.length + 2) : error.message) };
+    return {
+      ok: false,
+      error: new FosError(
+        error.code,
+        error.message.startsWith(`${error.code}: `) ? error.message.slice(error.code.length + 2) : error.message,
+      ),
+    };
   }
   const awaiting = response.awaiting;
   const exchange: Exchange = {
@@ -116,7 +122,10 @@ export class ThreadImpl implements Thread {
   ) {}
 
   beginRun(parked: () => void): void {
-    assert(this.state === 'ready' || this.state === 'parked', `thread ${this.name} is run only when ready or parked (it is ${this.state})`);
+    assert(
+      this.state === 'ready' || this.state === 'parked',
+      `thread ${this.name} is run only when ready or parked (it is ${this.state})`,
+    );
     this.state = 'running';
     this.parkedSignal = parked;
   }
@@ -142,7 +151,10 @@ export class ThreadImpl implements Thread {
 
   /** Parks this thread; `arm` gets the function that, called once, queues the wake-up. */
   private park<T>(operation: string, arm: (settle: (outcome: Outcome) => void) => void): Promise<T> {
-    assert(this.state === 'running', `thread ${this.name} calls ${operation} while ${this.state}: a thread awaits one dispatcher operation at a time`);
+    assert(
+      this.state === 'running',
+      `thread ${this.name} calls ${operation} while ${this.state}: a thread awaits one dispatcher operation at a time`,
+    );
     return new Promise<T>((resolve, reject) => {
       this.state = 'parked';
       this.wakeParked = (outcome) => (outcome.ok ? resolve(outcome.value as T) : reject(outcome.error));
@@ -165,7 +177,10 @@ export class ThreadImpl implements Thread {
    * A wait that settles once, cancelling its timer: by its wake-up, or by `TIMEOUT` after `timeout` ms
    * when `withdraw` still finds it pending (and takes it out).
    */
-  private timed(timeout: number | 'none', settle: (outcome: Outcome) => void): { settle: (outcome: Outcome) => void; arm: (withdraw: () => boolean, what: string) => void } {
+  private timed(
+    timeout: number | 'none',
+    settle: (outcome: Outcome) => void,
+  ): { settle: (outcome: Outcome) => void; arm: (withdraw: () => boolean, what: string) => void } {
     let timer: { cancel(): void } | undefined;
     return {
       settle: (outcome) => {
@@ -175,7 +190,11 @@ export class ThreadImpl implements Thread {
       arm: (withdraw, what) => {
         if (timeout === 'none') return;
         timer = this.host.clock.setTimer(timeout, () => {
-          if (withdraw()) settle({ ok: false, error: new FosError('TIMEOUT', `${this.name}: ${what} in ${timeout} ms`, { value: this.name }) });
+          if (withdraw())
+            settle({
+              ok: false,
+              error: new FosError('TIMEOUT', `${this.name}: ${what} in ${timeout} ms`, { value: this.name }),
+            });
         });
       },
     };
@@ -186,14 +205,19 @@ export class ThreadImpl implements Thread {
   }
 
   callAll(calls: readonly CallSpec[], options: CallOptions = {}): Promise<CallOutcome[]> {
-    if (calls.length > callAllCallsMax) throw new FosError('LIMIT_EXCEEDED', `callAll takes at most callAllCallsMax (${callAllCallsMax}) calls`, { value: calls.length });
+    if (calls.length > callAllCallsMax)
+      throw new FosError('LIMIT_EXCEEDED', `callAll takes at most callAllCallsMax (${callAllCallsMax}) calls`, {
+        value: calls.length,
+      });
     return this.park('callAll', (settle) => {
       const outcomes: CallOutcome[] = new Array<CallOutcome>(calls.length);
       let remaining = calls.length;
       if (remaining === 0) settle({ ok: true, value: outcomes });
       calls.forEach((spec, index) => {
         this.issueCall(spec.destination, spec.body, options, (outcome) => {
-          outcomes[index] = outcome.ok ? { ok: true, ...(outcome.value as CallResult) } : { ok: false, error: toFosError(outcome.error) };
+          outcomes[index] = outcome.ok
+            ? { ok: true, ...(outcome.value as CallResult) }
+            : { ok: false, error: toFosError(outcome.error) };
           if (--remaining === 0) settle({ ok: true, value: outcomes });
         });
       });
@@ -201,19 +225,36 @@ export class ThreadImpl implements Thread {
   }
 
   /** Sends a request and settles with its response, its send failure, or `TIMEOUT`. */
-  private issueCall(destination: Destination, body: MessageBody, options: CallOptions, settle: (outcome: Outcome) => void): void {
+  private issueCall(
+    destination: Destination,
+    body: MessageBody,
+    options: CallOptions,
+    settle: (outcome: Outcome) => void,
+  ): void {
     const timeout = this.host.timeoutFor(this, options);
     if (timeout === 0) {
-      settle({ ok: false, error: new FosError('TIMEOUT', `${this.name}: no time left for a call to ${destination.name ?? 'an unnamed mailbox'}`, { value: destination.name }) });
+      settle({
+        ok: false,
+        error: new FosError(
+          'TIMEOUT',
+          `${this.name}: no time left for a call to ${destination.name ?? 'an unnamed mailbox'}`,
+          { value: destination.name },
+        ),
+      });
       return;
     }
     const timed = this.timed(timeout, settle);
     const token = this.host.registerPending('call', { thread: this, settle: timed.settle });
     const budget: Budget = timeout;
-    timed.arm(() => this.host.dropPending('call', token), `call to ${destination.name ?? 'an unnamed mailbox'} got no answer`);
-    this.host.sendFunction(destination, { fos: 'request', token, replyTo: this.host.replyAddress, budget, body }).catch((error: unknown) => {
-      if (this.host.dropPending('call', token)) timed.settle({ ok: false, error: toFosError(error) });
-    });
+    timed.arm(
+      () => this.host.dropPending('call', token),
+      `call to ${destination.name ?? 'an unnamed mailbox'} got no answer`,
+    );
+    this.host
+      .sendFunction(destination, { fos: 'request', token, replyTo: this.host.replyAddress, budget, body })
+      .catch((error: unknown) => {
+        if (this.host.dropPending('call', token)) timed.settle({ ok: false, error: toFosError(error) });
+      });
   }
 
   send(destination: Destination, body: MessageBody): Promise<void> {
@@ -235,7 +276,9 @@ export class ThreadImpl implements Thread {
   }
 
   /** Answers the request this thread handles; an undeliverable answer is logged and counted. */
-  respondWith(answer: { ok: true; body: MessageBody } | { ok: false; error: { code: string; message: string } }): Promise<void> {
+  respondWith(
+    answer: { ok: true; body: MessageBody } | { ok: false; error: { code: string; message: string } },
+  ): Promise<void> {
     const request = this.takeRequestToAnswer();
     return this.park('respond', (settle) => {
       this.host.sendFunction(request.replyTo, { fos: 'response', token: request.token, ...answer }).then(
@@ -255,7 +298,13 @@ export class ThreadImpl implements Thread {
       const timed = this.timed(timeout, settle);
       const token = this.host.registerPending('followUp', { thread: this, settle: timed.settle });
       timed.arm(() => this.host.dropPending('followUp', token), 'no follow-up');
-      const response = { fos: 'response', token: request.token, ok: true, body, awaiting: { token, replyTo: this.host.replyAddress } } as const;
+      const response = {
+        fos: 'response',
+        token: request.token,
+        ok: true,
+        body,
+        awaiting: { token, replyTo: this.host.replyAddress },
+      } as const;
       this.host.sendFunction(request.replyTo, response).catch((error: unknown) => {
         if (!this.host.dropPending('followUp', token)) return;
         this.host.replyUndeliverable(this, error);
@@ -274,7 +323,10 @@ export class ThreadImpl implements Thread {
   }
 
   sleep(delayMs: number): Promise<void> {
-    if (!Number.isFinite(delayMs) || delayMs < 0 || delayMs > callTimeoutMsMax) throw new FosError('BAD_REQUEST', `sleep ${delayMs} ms is outside 0..callTimeoutMsMax (${callTimeoutMsMax})`, { value: delayMs });
+    if (!Number.isFinite(delayMs) || delayMs < 0 || delayMs > callTimeoutMsMax)
+      throw new FosError('BAD_REQUEST', `sleep ${delayMs} ms is outside 0..callTimeoutMsMax (${callTimeoutMsMax})`, {
+        value: delayMs,
+      });
     return this.park('sleep', (settle) => {
       this.host.clock.setTimer(delayMs, () => settle({ ok: true, value: undefined }));
     });

@@ -19,11 +19,14 @@ export function canonicalText(value: MessageBody): string {
     default:
       break;
   }
-  if (value instanceof Uint8Array) return `b'${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64')}'`;
+  if (value instanceof Uint8Array)
+    return `b'${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64')}'`;
   if (value instanceof Date) return `d'${value.toISOString()}'`;
   if (Array.isArray(value)) return `[${(value as readonly MessageBody[]).map(canonicalText).join(',')}]`;
   assert(typeof value === 'object', 'a message body is an object here');
   const record = value as { readonly [key: string]: MessageBody };
-  const keys = Object.keys(record).filter((key) => record[key] !== undefined).sort();
+  const keys = Object.keys(record)
+    .filter((key) => record[key] !== undefined)
+    .sort();
   return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalText(record[key])}`).join(',')}}`;
 }

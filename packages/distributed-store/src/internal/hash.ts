@@ -22,6 +22,10 @@ export function fnv1a64Hex(text: string): string {
 }
 
 /** The hash of a table given as sorted `{ key, value, version }` entries: equal tables, equal hashes. */
-export function tableHash(entries: ReadonlyArray<{ readonly key: string; readonly value: MessageBody; readonly version: number }>): string {
-  return fnv1a64Hex(entries.map(({ key, value, version }) => `${JSON.stringify(key)}@${version}=${canonicalText(value)}`).join('\n'));
+export function tableHash(
+  entries: ReadonlyArray<{ readonly key: string; readonly value: MessageBody; readonly version: number }>,
+): string {
+  return fnv1a64Hex(
+    entries.map(({ key, value, version }) => `${JSON.stringify(key)}@${version}=${canonicalText(value)}`).join('\n'),
+  );
 }

@@ -6,7 +6,17 @@
 import { assert, encodeBody, FosError } from '@fos/base';
 import { storePeersMax } from '../limits.js';
 import type { MembershipChange, MemberName, StoreMessage, TableEntry } from '../replicated/messages.js';
-import { blockingRelease, complete, fail, installedOrWait, isIdle, sendMessage, type CoreState, type Coordination, type PendingMembership } from './store-state.js';
+import {
+  blockingRelease,
+  complete,
+  fail,
+  installedOrWait,
+  isIdle,
+  sendMessage,
+  type CoreState,
+  type Coordination,
+  type PendingMembership,
+} from './store-state.js';
 
 /** A join or a leave of this member, from wherever it stopped last. */
 export function advanceMembership<V>(state: CoreState<V>, pending: PendingMembership): void {
@@ -14,25 +24,43 @@ export function advanceMembership<V>(state: CoreState<V>, pending: PendingMember
   if (pending.stage === 'start') {
     if (operation.op === 'join') {
       if (state.stage !== 'joining') {
-        fail(state, pending.id, new FosError('BAD_REQUEST', `member ${state.name} is ${state.stage}, not joining`, { value: state.name }));
+        fail(
+          state,
+          pending.id,
+          new FosError('BAD_REQUEST', `member ${state.name} is ${state.stage}, not joining`, { value: state.name }),
+        );
         return;
       }
     } else {
       if (!installedOrWait(state, pending.id, 'leave')) return;
       if (state.peers.length === 0) {
-        fail(state, pending.id, new FosError('BAD_REQUEST', `member ${state.name} is the last one: a store keeps at least one member`, { value: state.name }));
+        fail(
+          state,
+          pending.id,
+          new FosError('BAD_REQUEST', `member ${state.name} is the last one: a store keeps at least one member`, {
+            value: state.name,
+          }),
+        );
         return;
       }
     }
-    const change: MembershipChange = { change: `${state.name}:${state.nextChange++}`, op: operation.op, member: state.name };
+    const change: MembershipChange = {
+      change: `${state.name}:${state.nextChange++}`,
+      op: operation.op,
+      member: state.name,
+    };
     pending.stage = 'change';
     pending.change = change;
     state.membershipReplies.set(change.change, pending.id);
-    if (operation.op === 'join') sendMessage(state, operation.sponsor, { kind: 'membershipRequest', change, replyTo: state.name });
+    if (operation.op === 'join')
+      sendMessage(state, operation.sponsor, { kind: 'membershipRequest', change, replyTo: state.name });
     else onMembershipRequest(state, change, state.name);
     return;
   }
-  assert(pending.stage === 'afterChange', `a membership operation is woken only before or after its change (it is at ${pending.stage})`);
+  assert(
+    pending.stage === 'afterChange',
+    `a membership operation is woken only before or after its change (it is at ${pending.stage})`,
+  );
   // A joining member serves once the table is installed (the coordinator installs it before it answers).
   if (operation.op === 'join' && !installedOrWait(state, pending.id, 'join')) return;
   complete(state, pending.id, { ok: true, entry: undefined });
@@ -46,7 +74,13 @@ export function onMembershipDone<V>(state: CoreState<V>, change: string, error: 
   const pending = state.operations.get(id) as PendingMembership | undefined;
   assert(pending?.change !== undefined, `change ${change} belongs to a join or leave waiting for it`);
   if (error !== undefined) {
-    fail(state, id, new FosError('BAD_REQUEST', `${pending.change.op} of ${pending.change.member}: ${error}`, { value: pending.change.member }));
+    fail(
+      state,
+      id,
+      new FosError('BAD_REQUEST', `${pending.change.op} of ${pending.change.member}: ${error}`, {
+        value: pending.change.member,
+      }),
+    );
     return;
   }
   pending.stage = 'afterChange';
@@ -74,7 +108,8 @@ function refusal<V>(state: CoreState<V>, change: MembershipChange): string | und
   if (change.op === 'join' && members.includes(change.member)) return `${change.member} is a member already`;
   if (change.op === 'leave' && !members.includes(change.member)) return `${change.member} is not a member`;
   if (change.op === 'leave' && members.length === 1) return 'a store keeps at least one member';
-  if (change.op === 'join' && members.length > storePeersMax) return `a store has at most storePeersMax + 1 (${storePeersMax + 1}) members`;
+  if (change.op === 'join' && members.length > storePeersMax)
+    return `a store has at most storePeersMax + 1 (${storePeersMax + 1}) members`;
   return undefined;
 }
 
@@ -96,8 +131,16 @@ function startChange<V>(state: CoreState<V>): void {
     return;
   }
   const members = [state.name, ...state.peers];
-  const next = change.op === 'join' ? [...members, change.member] : members.filter((member) => member !== change.member);
-  state.coordination = { change, replyTo, peers: [...state.peers], next, phase: 'block', waiting: new Set(state.peers) };
+  const next =
+    change.op === 'join' ? [...members, change.member] : members.filter((member) => member !== change.member);
+  state.coordination = {
+    change,
+    replyTo,
+    peers: [...state.peers],
+    next,
+    phase: 'block',
+    waiting: new Set(state.peers),
+  };
   for (const peer of state.peers) sendMessage(state, peer, { kind: 'block', change: change.change });
 }
 
@@ -161,14 +204,28 @@ function finishChange<V>(state: CoreState<V>, coordination: Coordination): void 
 
 function reply<V>(state: CoreState<V>, change: MembershipChange, replyTo: MemberName, error: string | undefined): void {
   if (replyTo === state.name) onMembershipDone(state, change.change, error);
-  else sendMessage(state, replyTo, error === undefined ? { kind: 'membershipDone', change: change.change } : { kind: 'membershipDone', change: change.change, error });
+  else
+    sendMessage(
+      state,
+      replyTo,
+      error === undefined
+        ? { kind: 'membershipDone', change: change.change }
+        : { kind: 'membershipDone', change: change.change, error },
+    );
 }
 
 /** An answer to the current phase (`blocked`, `installed` or `membersApplied`). */
-export function onPhaseReply<V>(state: CoreState<V>, kind: 'blocked' | 'installed' | 'membersApplied', change: string, from: MemberName): void {
+export function onPhaseReply<V>(
+  state: CoreState<V>,
+  kind: 'blocked' | 'installed' | 'membersApplied',
+  change: string,
+  from: MemberName,
+): void {
   const coordination = state.coordination;
   if (coordination === undefined || coordination.change.change !== change) return;
-  const expected = { block: 'blocked', blockingLock: undefined, install: 'installed', leaverAck: 'membersApplied' }[coordination.phase];
+  const expected = { block: 'blocked', blockingLock: undefined, install: 'installed', leaverAck: 'membersApplied' }[
+    coordination.phase
+  ];
   if (kind !== expected || !coordination.waiting.delete(from)) return;
   if (coordination.waiting.size === 0) state.runQueue.push({ kind: 'coordinate' });
 }
@@ -189,7 +246,11 @@ export function answerBlocked<V>(state: CoreState<V>, to: MemberName, change: st
 }
 
 /** From the coordinator: the members from now on; releases the blocking lock. */
-export function onMembers<V>(state: CoreState<V>, from: MemberName, message: Extract<StoreMessage<V>, { kind: 'members' }>): void {
+export function onMembers<V>(
+  state: CoreState<V>,
+  from: MemberName,
+  message: Extract<StoreMessage<V>, { kind: 'members' }>,
+): void {
   applyMembers(state, message.members);
   blockingRelease(state);
   if (message.ack === true) sendMessage(state, from, { kind: 'membersApplied', change: message.change });
@@ -212,11 +273,23 @@ function sendInstallParts<V>(state: CoreState<V>, coordination: Coordination): v
     }
   }
   coordination.waiting.add(change.member);
-  parts.forEach((table, part) => sendMessage(state, change.member, { kind: 'install', change: change.change, part, table, ...(part === parts.length - 1 ? { members: next } : {}) }));
+  parts.forEach((table, part) =>
+    sendMessage(state, change.member, {
+      kind: 'install',
+      change: change.change,
+      part,
+      table,
+      ...(part === parts.length - 1 ? { members: next } : {}),
+    }),
+  );
 }
 
 /** A newcomer collects the parts of the table; the last one (it carries the members) installs it. */
-export function onInstallPart<V>(state: CoreState<V>, from: MemberName, message: Extract<StoreMessage<V>, { kind: 'install' }>): void {
+export function onInstallPart<V>(
+  state: CoreState<V>,
+  from: MemberName,
+  message: Extract<StoreMessage<V>, { kind: 'install' }>,
+): void {
   if (state.stage !== 'joining') return;
   const { change, part, table, members } = message;
   if (part === 0) state.installing = { change, nextPart: 0, entries: [] };
@@ -228,7 +301,8 @@ export function onInstallPart<V>(state: CoreState<V>, from: MemberName, message:
   if (members === undefined) return;
   state.installing = undefined;
   state.keys.clear();
-  for (const { key, value, version } of installing.entries) state.keys.set(key, { committed: { value, version }, holder: undefined, sleepers: [] });
+  for (const { key, value, version } of installing.entries)
+    state.keys.set(key, { committed: { value, version }, holder: undefined, sleepers: [] });
   applyMembers(state, members);
   sendMessage(state, from, { kind: 'installed', change });
 }
@@ -249,6 +323,8 @@ function applyMembers<V>(state: CoreState<V>, members: readonly MemberName[]): v
 /** Every committed entry, sorted by key. */
 export function tableSnapshot<V>(state: CoreState<V>): Array<TableEntry<V>> {
   const entries: Array<TableEntry<V>> = [];
-  for (const [key, entry] of state.keys) if (entry.committed !== undefined) entries.push({ key, value: entry.committed.value, version: entry.committed.version });
+  for (const [key, entry] of state.keys)
+    if (entry.committed !== undefined)
+      entries.push({ key, value: entry.committed.value, version: entry.committed.version });
   return entries.sort((left, right) => (left.key < right.key ? -1 : left.key > right.key ? 1 : 0));
 }

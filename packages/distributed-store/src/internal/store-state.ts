@@ -5,7 +5,13 @@
 // arbiter or releases the lock puts the sleepers back on the run queue, which the core drains before it
 // returns to its host.
 import { FosError } from '@fos/base';
-import type { CompletedOperation, OperationId, OperationResult, OutgoingMessage, StoreCoreStats } from '../replicated/core-types.js';
+import type {
+  CompletedOperation,
+  OperationId,
+  OperationResult,
+  OutgoingMessage,
+  StoreCoreStats,
+} from '../replicated/core-types.js';
 import type { MembershipChange, MemberName, Modification, StoreMessage, TableEntry } from '../replicated/messages.js';
 import type { Versioned } from '../store.js';
 import type { ArbiterHolder, StoreRules } from './rules.js';
@@ -15,7 +21,13 @@ export type Wakeup<V> =
   /** A local operation continues from its stage. */
   | { readonly kind: 'operation'; readonly id: OperationId }
   /** A vote request that slept on an arbiter asks it again (Figure 4-2 (b)). */
-  | { readonly kind: 'voteRequest'; readonly from: MemberName; readonly request: string; readonly originator: MemberName; readonly modification: Modification<V> }
+  | {
+      readonly kind: 'voteRequest';
+      readonly from: MemberName;
+      readonly request: string;
+      readonly originator: MemberName;
+      readonly modification: Modification<V>;
+    }
   /** The coordinator's current membership change goes on, or the next one starts. */
   | { readonly kind: 'coordinate' }
   /** A member blocked by a coordinator answers `blocked` once it is idle. */
@@ -28,13 +40,27 @@ export type ArbiterSleeper<V> = Extract<Wakeup<V>, { kind: 'operation' | 'voteRe
 export type IdleWaiter<V> = Extract<Wakeup<V>, { kind: 'coordinate' | 'blocked' }>;
 
 /** One entry: its committed value, its arbiter, and what sleeps on the arbiter. */
-export type KeyState<V> = { committed: Versioned<V> | undefined; holder: ArbiterHolder | undefined; readonly sleepers: Array<ArbiterSleeper<V>> };
+export type KeyState<V> = {
+  committed: Versioned<V> | undefined;
+  holder: ArbiterHolder | undefined;
+  readonly sleepers: Array<ArbiterSleeper<V>>;
+};
 
 /** A modification this member originates, from Table 4.7's modify lock to its outcome. */
-export type PendingModification<V> = { readonly id: OperationId; readonly operation: Modification<V>; stage: 'install' | 'modifyLock' | 'arbiter' | 'votes'; request: string | undefined };
+export type PendingModification<V> = {
+  readonly id: OperationId;
+  readonly operation: Modification<V>;
+  stage: 'install' | 'modifyLock' | 'arbiter' | 'votes';
+  request: string | undefined;
+};
 
 /** A Get, waiting for installation or for a pending entry's outcome (until `deadlineMs`). */
-export type PendingGet = { readonly id: OperationId; readonly operation: { readonly op: 'get'; readonly key: string }; stage: 'install' | 'pending'; deadlineMs: number | undefined };
+export type PendingGet = {
+  readonly id: OperationId;
+  readonly operation: { readonly op: 'get'; readonly key: string };
+  stage: 'install' | 'pending';
+  deadlineMs: number | undefined;
+};
 
 /** A join or a leave, asked of the coordinator and waiting for its answer. */
 export type PendingMembership = {
@@ -56,7 +82,12 @@ export function isGet<V>(pending: PendingOperation<V>): pending is PendingGet {
 }
 
 /** The originator's tally of one request's votes. */
-export type Voting = { readonly id: OperationId; readonly waiting: Set<MemberName>; readonly yes: MemberName[]; no: number };
+export type Voting = {
+  readonly id: OperationId;
+  readonly waiting: Set<MemberName>;
+  readonly yes: MemberName[];
+  no: number;
+};
 
 /** A yes vote this member gave, waiting for its outcome. */
 export type HeldVote<V> = { readonly key: string; readonly modification: Modification<V> };
@@ -133,7 +164,12 @@ export function fail<V>(state: CoreState<V>, id: OperationId, error: FosError): 
 export function installedOrWait<V>(state: CoreState<V>, id: OperationId, operation: string): boolean {
   if (state.stage === 'installed') return true;
   if (state.stage === 'joining') state.installWaiters.push(id);
-  else fail(state, id, new FosError('SHUTDOWN', `${operation}: member ${state.name} has left the store`, { value: state.name }));
+  else
+    fail(
+      state,
+      id,
+      new FosError('SHUTDOWN', `${operation}: member ${state.name} has left the store`, { value: state.name }),
+    );
   return false;
 }
 
@@ -191,7 +227,10 @@ export function meetsPrecondition<V>(committed: Versioned<V> | undefined, modifi
   return committed !== undefined && committed.version === modification.expectedVersion;
 }
 
-export function applyModification<V>(committed: Versioned<V> | undefined, modification: Modification<V>): Versioned<V> | undefined {
+export function applyModification<V>(
+  committed: Versioned<V> | undefined,
+  modification: Modification<V>,
+): Versioned<V> | undefined {
   switch (modification.op) {
     case 'insert':
       return { value: modification.value, version: 1 };
@@ -203,5 +242,7 @@ export function applyModification<V>(committed: Versioned<V> | undefined, modifi
 }
 
 export function conflict<V>(modification: Modification<V>, why: string): FosError {
-  return new FosError('CONFLICT', `${modification.op} of store key ${JSON.stringify(modification.key)}: ${why}`, { value: modification.key });
+  return new FosError('CONFLICT', `${modification.op} of store key ${JSON.stringify(modification.key)}: ${why}`, {
+    value: modification.key,
+  });
 }

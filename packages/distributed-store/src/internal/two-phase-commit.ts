@@ -41,7 +41,10 @@ export function advanceModification<V>(state: CoreState<V>, pending: PendingModi
     }
     pending.stage = 'arbiter';
   }
-  assert(pending.stage === 'arbiter', `a modification is woken only before it asked for votes (it is at ${pending.stage})`);
+  assert(
+    pending.stage === 'arbiter',
+    `a modification is woken only before it asked for votes (it is at ${pending.stage})`,
+  );
   originate(state, pending);
 }
 
@@ -68,13 +71,18 @@ function originate<V>(state: CoreState<V>, pending: PendingModification<V>): voi
     return;
   }
   if (state.votings.size >= requestsInFlightMax) {
-    const error = new FosError('LIMIT_EXCEEDED', `requestsInFlightMax (${requestsInFlightMax}) modifications are in flight at ${state.name}`, { value: state.votings.size });
+    const error = new FosError(
+      'LIMIT_EXCEEDED',
+      `requestsInFlightMax (${requestsInFlightMax}) modifications are in flight at ${state.name}`,
+      { value: state.votings.size },
+    );
     finishModification(state, pending, entry, error);
     return;
   }
   state.votings.set(request, { id: pending.id, waiting: new Set(state.peers), yes: [], no: 0 });
   pending.stage = 'votes';
-  for (const peer of state.peers) sendMessage(state, peer, { kind: 'voteRequest', request, originator: state.name, modification: operation });
+  for (const peer of state.peers)
+    sendMessage(state, peer, { kind: 'voteRequest', request, originator: state.name, modification: operation });
 }
 
 /** A vote for a request this member originated; the last one decides. */
@@ -86,10 +94,14 @@ export function onVote<V>(state: CoreState<V>, from: MemberName, request: string
   if (voting.waiting.size > 0) return;
   state.votings.delete(request);
   const pending = state.operations.get(voting.id);
-  assert(pending !== undefined && isModification(pending) && pending.stage === 'votes', `request ${request} belongs to a modification waiting for votes`);
+  assert(
+    pending !== undefined && isModification(pending) && pending.stage === 'votes',
+    `request ${request} belongs to a modification waiting for votes`,
+  );
   const modification = pending.operation;
   const commitNow = voting.no === 0;
-  for (const peer of voting.yes) sendMessage(state, peer, { kind: 'outcome', request, key: modification.key, commit: commitNow });
+  for (const peer of voting.yes)
+    sendMessage(state, peer, { kind: 'outcome', request, key: modification.key, commit: commitNow });
   const entry = keyState(state, modification.key);
   if (!commitNow) {
     state.counters.conflicts++;
@@ -106,7 +118,12 @@ function commit<V>(state: CoreState<V>, entry: KeyState<V>, modification: Modifi
 }
 
 /** The arbiter cleared, the modify lock released, and the operation answered (`error` undefined: committed). */
-function finishModification<V>(state: CoreState<V>, pending: PendingModification<V>, entry: KeyState<V>, error: FosError | undefined): void {
+function finishModification<V>(
+  state: CoreState<V>,
+  pending: PendingModification<V>,
+  entry: KeyState<V>,
+  error: FosError | undefined,
+): void {
   assert(pending.request !== undefined, 'a modification that finishes has claimed the arbiter');
   clearArbiter(state, entry, pending.request);
   modifyRelease(state);
@@ -115,7 +132,13 @@ function finishModification<V>(state: CoreState<V>, pending: PendingModification
 }
 
 /** Figure 4-2 (b), remote code: claim the arbiter and vote, sleep on it, or refuse, as the rules say. */
-export function onVoteRequest<V>(state: CoreState<V>, from: MemberName, request: string, originator: MemberName, modification: Modification<V>): void {
+export function onVoteRequest<V>(
+  state: CoreState<V>,
+  from: MemberName,
+  request: string,
+  originator: MemberName,
+  modification: Modification<V>,
+): void {
   const entry = keyState(state, modification.key);
   const decision = state.rules.arbitrate(entry.holder, originator);
   if (decision === 'sleep') {
@@ -123,7 +146,10 @@ export function onVoteRequest<V>(state: CoreState<V>, from: MemberName, request:
     entry.sleepers.push({ kind: 'voteRequest', from, request, originator, modification });
     return;
   }
-  if (decision === 'refuse' || (state.rules.voterChecksPrecondition && !meetsPrecondition(entry.committed, modification))) {
+  if (
+    decision === 'refuse' ||
+    (state.rules.voterChecksPrecondition && !meetsPrecondition(entry.committed, modification))
+  ) {
     state.counters.votesNo++;
     sendMessage(state, from, { kind: 'vote', request, yes: false });
     return;
@@ -140,7 +166,8 @@ export function onOutcome<V>(state: CoreState<V>, request: string, commitNow: bo
   if (held === undefined) return;
   state.heldVotes.delete(request);
   const entry = keyState(state, held.key);
-  if (commitNow && (!state.rules.applyOnlyIfOwner || entry.holder?.request === request)) commit(state, entry, held.modification);
+  if (commitNow && (!state.rules.applyOnlyIfOwner || entry.holder?.request === request))
+    commit(state, entry, held.modification);
   clearArbiter(state, entry, request);
 }
 
@@ -161,7 +188,10 @@ export function advanceGet<V>(state: CoreState<V>, pending: PendingGet): void {
   }
   const entry = state.keys.get(key);
   if (entry?.holder === undefined) {
-    complete(state, pending.id, { ok: true, entry: entry?.committed === undefined ? undefined : { ...entry.committed } });
+    complete(state, pending.id, {
+      ok: true,
+      entry: entry?.committed === undefined ? undefined : { ...entry.committed },
+    });
     return;
   }
   assert(pending.deadlineMs !== undefined, 'a Get that waits has a deadline');
@@ -199,5 +229,9 @@ export function nextDeadlineMs<V>(state: CoreState<V>): number | undefined {
 }
 
 function getTimeout(key: string): FosError {
-  return new FosError('TIMEOUT', `store key ${JSON.stringify(key)} stayed pending for pendingGetWaitMsMax (${pendingGetWaitMsMax} ms)`, { value: key });
+  return new FosError(
+    'TIMEOUT',
+    `store key ${JSON.stringify(key)} stayed pending for pendingGetWaitMsMax (${pendingGetWaitMsMax} ms)`,
+    { value: key },
+  );
 }

@@ -9,14 +9,28 @@ type RegisterOperation = Operation<RegisterInput, RegisterOutput>;
 
 const registerModel: Model<number, RegisterInput, RegisterOutput> = {
   init: () => 0,
-  step: (state, input, output) => (input.kind === 'write' ? { ok: true, state: input.value } : { ok: output === state, state }),
+  step: (state, input, output) =>
+    input.kind === 'write' ? { ok: true, state: input.value } : { ok: output === state, state },
   equal: (a, b) => a === b,
-  describeOperation: (input, output) => (input.kind === 'write' ? `write(${input.value})` : `read() → ${String(output)}`),
+  describeOperation: (input, output) =>
+    input.kind === 'write' ? `write(${input.value})` : `read() → ${String(output)}`,
   describeState: (state) => `register = ${state}`,
 };
 
-const write = (client: number, call: number, ret: number, value: number): RegisterOperation => ({ client, input: { kind: 'write', value }, output: undefined, call, return: ret });
-const read = (client: number, call: number, ret: number, value: number): RegisterOperation => ({ client, input: { kind: 'read' }, output: value, call, return: ret });
+const write = (client: number, call: number, ret: number, value: number): RegisterOperation => ({
+  client,
+  input: { kind: 'write', value },
+  output: undefined,
+  call,
+  return: ret,
+});
+const read = (client: number, call: number, ret: number, value: number): RegisterOperation => ({
+  client,
+  input: { kind: 'read' },
+  output: value,
+  call,
+  return: ret,
+});
 
 function codeOf(run: () => unknown): string | undefined {
   try {
@@ -51,7 +65,11 @@ describe('checkOperations over a register (the algorithm is generic)', () => {
 
   it('accepts a sequential history and an empty one', () => {
     const history = [write(0, 0, 1, 1), read(1, 2, 3, 1), write(1, 4, 5, 2), read(0, 6, 7, 2)];
-    expect(checkOperations(registerModel, history)).toEqual({ result: 'ok', steps: expect.any(Number) as number, partitions: 1 });
+    expect(checkOperations(registerModel, history)).toEqual({
+      result: 'ok',
+      steps: expect.any(Number) as number,
+      partitions: 1,
+    });
     expect(checkOperations(registerModel, [])).toEqual({ result: 'ok', steps: 0, partitions: 1 });
   });
 
@@ -96,7 +114,8 @@ describe('checkOperations over a register (the algorithm is generic)', () => {
     // Registers named by the client: client n only touches register n.
     const perClient: Model<number, RegisterInput, RegisterOutput> = {
       ...registerModel,
-      partition: (operations) => [0, 1, 2].map((client) => operations.filter((operation) => operation.client === client)),
+      partition: (operations) =>
+        [0, 1, 2].map((client) => operations.filter((operation) => operation.client === client)),
       partitionKey: (operations) => `r${String(operations[0]?.client)}`,
     };
     const history = [write(0, 0, 1, 5), read(0, 2, 3, 5), write(1, 0, 1, 6), read(1, 2, 3, 6), read(2, 0, 1, 0)];
@@ -112,7 +131,9 @@ describe('checkOperations over a register (the algorithm is generic)', () => {
   it('refuses malformed operations and options with BAD_REQUEST', () => {
     expect(codeOf(() => checkOperations(registerModel, [read(0, 5, 4, 0)]))).toBe('BAD_REQUEST');
     expect(codeOf(() => checkOperations(registerModel, [read(0, Number.NaN, 4, 0)]))).toBe('BAD_REQUEST');
-    expect(codeOf(() => checkOperations(registerModel, [read(0, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, 0)]))).toBe('BAD_REQUEST');
+    expect(
+      codeOf(() => checkOperations(registerModel, [read(0, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, 0)])),
+    ).toBe('BAD_REQUEST');
     expect(codeOf(() => checkOperations(registerModel, [read(0, 0, Number.NaN, 0)]))).toBe('BAD_REQUEST');
     expect(codeOf(() => checkOperations(registerModel, [null as unknown as RegisterOperation]))).toBe('BAD_REQUEST');
     expect(codeOf(() => checkOperations(registerModel, [], { stepsMax: -1 }))).toBe('BAD_REQUEST');

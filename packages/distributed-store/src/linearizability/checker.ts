@@ -1,5 +1,10 @@
 import { FosError } from '@fos/base';
-import { explanationOperationsMax, historyOperationsMax, linearizabilityCacheBytesMax, linearizabilityStepsMax } from './limits.js';
+import {
+  explanationOperationsMax,
+  historyOperationsMax,
+  linearizabilityCacheBytesMax,
+  linearizabilityStepsMax,
+} from './limits.js';
 import type { Model, Operation } from './model.js';
 
 /** Options of {@link checkOperations}. */
@@ -86,7 +91,8 @@ function validateOperations<I, O>(operations: readonly Operation<I, O>[]): void 
     );
   }
   operations.forEach((operation: unknown, index) => {
-    if (typeof operation !== 'object' || operation === null) throw badRequest(`operation ${index} is not an object`, operation);
+    if (typeof operation !== 'object' || operation === null)
+      throw badRequest(`operation ${index} is not an object`, operation);
     const { call, return: ret } = operation as { call?: unknown; return?: unknown };
     if (typeof call !== 'number' || !Number.isFinite(call)) {
       throw badRequest(`operation ${index}: call time ${String(call)} is not a finite number`, operation);
@@ -94,7 +100,8 @@ function validateOperations<I, O>(operations: readonly Operation<I, O>[]): void 
     if (typeof ret !== 'number' || Number.isNaN(ret)) {
       throw badRequest(`operation ${index}: return time ${String(ret)} is not a number`, operation);
     }
-    if (ret < call) throw badRequest(`operation ${index}: return time ${ret} is before its call time ${call}`, operation);
+    if (ret < call)
+      throw badRequest(`operation ${index}: return time ${ret} is before its call time ${call}`, operation);
   });
 }
 
@@ -196,7 +203,9 @@ class Memo<S, I, O> {
       }
     });
     this.#answered = answered;
-    this.#words = new Uint16Array(Math.ceil(Math.max(answered, 1) / 16) + Math.ceil((operations.length - answered) / 16));
+    this.#words = new Uint16Array(
+      Math.ceil(Math.max(answered, 1) / 16) + Math.ceil((operations.length - answered) / 16),
+    );
   }
 
   #has(bit: number): boolean {
@@ -205,7 +214,9 @@ class Memo<S, I, O> {
 
   /** The word of an unanswered operation's bit: they start on a word of their own. */
   #word(bit: number): number {
-    return bit < this.#answered ? bit >>> 4 : Math.ceil(Math.max(this.#answered, 1) / 16) + ((bit - this.#answered) >>> 4);
+    return bit < this.#answered
+      ? bit >>> 4
+      : Math.ceil(Math.max(this.#answered, 1) / 16) + ((bit - this.#answered) >>> 4);
   }
 
   #shift(bit: number): number {
@@ -257,7 +268,8 @@ class Memo<S, I, O> {
 
   #text(from: number, to: number): string {
     let text = '';
-    for (let start = from; start < to; start += 4096) text += String.fromCharCode(...this.#words.subarray(start, Math.min(to, start + 4096)));
+    for (let start = from; start < to; start += 4096)
+      text += String.fromCharCode(...this.#words.subarray(start, Math.min(to, start + 4096)));
     return text;
   }
 }
@@ -295,7 +307,8 @@ function search<S, I, O>(model: Model<S, I, O>, operations: readonly Operation<I
           state = next.state;
           lift(entry);
           if (stack.length > prefix.length) {
-            for (let depth = stable; depth < stack.length; depth += 1) prefix[depth] = (stack[depth] as Frame<S>).entry.op;
+            for (let depth = stable; depth < stack.length; depth += 1)
+              prefix[depth] = (stack[depth] as Frame<S>).entry.op;
             stable = stack.length;
           }
           entry = head.next;
@@ -329,22 +342,32 @@ function timeText(time: number): string {
   return time === Number.POSITIVE_INFINITY ? '∞' : String(time);
 }
 
-function describeReport<S, I, O>(model: Model<S, I, O>, report: PartitionReport<I, O>, verdict: CheckVerdict, steps: number): string {
+function describeReport<S, I, O>(
+  model: Model<S, I, O>,
+  report: PartitionReport<I, O>,
+  verdict: CheckVerdict,
+  steps: number,
+): string {
   const describeOperation = (operation: Operation<I, O>): string =>
     `client ${String(operation.client)} [${operation.call}, ${timeText(operation.return)}] ${
       model.describeOperation === undefined
         ? `${jsonText(operation.input)} → ${jsonText(operation.output)}`
         : model.describeOperation(operation.input, operation.output)
     }`;
-  const describeState = (state: S): string => (model.describeState === undefined ? jsonText(state) : model.describeState(state));
+  const describeState = (state: S): string =>
+    model.describeState === undefined ? jsonText(state) : model.describeState(state);
   const where = report.key === undefined ? `part ${report.index} of the history` : `key ${JSON.stringify(report.key)}`;
   const lines: string[] = [];
   if (verdict === 'illegal') {
     lines.push(`${where}: not linearizable (${report.operations.length} operations).`);
   } else {
-    lines.push(`${where}: undecided: the search gave up after ${steps} steps (${report.operations.length} operations).`);
+    lines.push(
+      `${where}: undecided: the search gave up after ${steps} steps (${report.operations.length} operations).`,
+    );
   }
-  lines.push(`Longest linearizable prefix found: ${report.linearizedPrefix.length} of ${report.operations.length} operations${report.linearizedPrefix.length === 0 ? '.' : ':'}`);
+  lines.push(
+    `Longest linearizable prefix found: ${report.linearizedPrefix.length} of ${report.operations.length} operations${report.linearizedPrefix.length === 0 ? '.' : ':'}`,
+  );
   let state = model.init();
   const shownFrom = Math.max(0, report.linearizedPrefix.length - explanationOperationsMax);
   if (shownFrom > 0) lines.push(`  … ${shownFrom} earlier operations`);
@@ -355,8 +378,10 @@ function describeReport<S, I, O>(model: Model<S, I, O>, report: PartitionReport<
   lines.push(`State after the prefix: ${describeState(state)}`);
   const list = (title: string, operations: readonly Operation<I, O>[]): void => {
     lines.push(`${title} (${operations.length}):`);
-    for (const operation of operations.slice(0, explanationOperationsMax)) lines.push(`  - ${describeOperation(operation)}`);
-    if (operations.length > explanationOperationsMax) lines.push(`  … ${operations.length - explanationOperationsMax} more`);
+    for (const operation of operations.slice(0, explanationOperationsMax))
+      lines.push(`  - ${describeOperation(operation)}`);
+    if (operations.length > explanationOperationsMax)
+      lines.push(`  … ${operations.length - explanationOperationsMax} more`);
   };
   if (verdict === 'illegal') {
     list('None of these pending operations can be linearized next from that state', report.candidates);
@@ -367,7 +392,12 @@ function describeReport<S, I, O>(model: Model<S, I, O>, report: PartitionReport<
   return lines.join('\n');
 }
 
-function buildReport<I, O>(index: number, key: string | undefined, operations: readonly Operation<I, O>[], outcome: SearchOutcome): PartitionReport<I, O> {
+function buildReport<I, O>(
+  index: number,
+  key: string | undefined,
+  operations: readonly Operation<I, O>[],
+  outcome: SearchOutcome,
+): PartitionReport<I, O> {
   const placed = new Set(outcome.prefix);
   const unplaced = operations.filter((_, op) => !placed.has(op));
   let earliestReturn = Number.POSITIVE_INFINITY;
@@ -405,9 +435,14 @@ function byCallThenReturn<I, O>(a: Operation<I, O>, b: Operation<I, O>): number 
  * @throws FosError `BAD_REQUEST` for a malformed operation (a call time that is not finite, a return
  *   before the call) or option; `LIMIT_EXCEEDED` for more than {@link historyOperationsMax} operations
  */
-export function checkOperations<S, I, O>(model: Model<S, I, O>, operations: readonly Operation<I, O>[], options: CheckOptions = {}): CheckResult<I, O> {
+export function checkOperations<S, I, O>(
+  model: Model<S, I, O>,
+  operations: readonly Operation<I, O>[],
+  options: CheckOptions = {},
+): CheckResult<I, O> {
   const stepsMax = options.stepsMax ?? linearizabilityStepsMax;
-  if (!Number.isSafeInteger(stepsMax) || stepsMax < 0) throw badRequest(`stepsMax ${String(stepsMax)} is not a non-negative integer`, stepsMax);
+  if (!Number.isSafeInteger(stepsMax) || stepsMax < 0)
+    throw badRequest(`stepsMax ${String(stepsMax)} is not a non-negative integer`, stepsMax);
   validateOperations(operations);
   const parts = model.partition === undefined ? [operations.slice()] : model.partition(operations);
   let steps = 0;

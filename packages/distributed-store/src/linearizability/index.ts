@@ -1,5 +1,16 @@
-export { checkOperations, type CheckOptions, type CheckResult, type CheckVerdict, type PartitionReport } from './checker.js';
-export { explanationOperationsMax, historyOperationsMax, linearizabilityCacheBytesMax, linearizabilityStepsMax } from './limits.js';
+export {
+  checkOperations,
+  type CheckOptions,
+  type CheckResult,
+  type CheckVerdict,
+  type PartitionReport,
+} from './checker.js';
+export {
+  explanationOperationsMax,
+  historyOperationsMax,
+  linearizabilityCacheBytesMax,
+  linearizabilityStepsMax,
+} from './limits.js';
 export type { Model, Operation, StepResult } from './model.js';
 export {
   createStoreModel,

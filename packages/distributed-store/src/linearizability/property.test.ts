@@ -35,14 +35,22 @@ interface HistoryShape {
 }
 
 /** Runs random operations one at a time on a LocalStore and records what it answered, at points 10, 20, 30… */
-async function sequentialExecution(random: Random, shape: HistoryShape): Promise<Array<{ input: StoreInput; output: StoreOutput }>> {
+async function sequentialExecution(
+  random: Random,
+  shape: HistoryShape,
+): Promise<Array<{ input: StoreInput; output: StoreOutput }>> {
   const store = new LocalStore<MessageBody>();
   const executed: Array<{ input: StoreInput; output: StoreOutput }> = [];
   for (let index = 0; index < shape.operations; index += 1) {
     const key = `k${random(shape.keys)}`;
     const current = await store.get(key);
     // Mostly the version the key is at, so that modifications mostly succeed; sometimes a stale one.
-    const version = current === undefined ? 1 + random(2) : random(5) === 0 ? Math.max(1, current.version + random(3) - 1) : current.version;
+    const version =
+      current === undefined
+        ? 1 + random(2)
+        : random(5) === 0
+          ? Math.max(1, current.version + random(3) - 1)
+          : current.version;
     const value = values[random(values.length)] ?? 0;
     const roll = random(10);
     const input: StoreInput =
@@ -76,7 +84,12 @@ async function sequentialExecution(random: Random, shape: HistoryShape): Promise
  * (10 × (index+1)) without letting one client's operations overlap. The points stay inside the
  * intervals, so the sequential order is still a valid linearization: the history stays linearizable.
  */
-function widen(random: Random, executed: ReadonlyArray<{ input: StoreInput; output: StoreOutput }>, shape: HistoryShape, roundRobin: boolean): StoreOperation[] {
+function widen(
+  random: Random,
+  executed: ReadonlyArray<{ input: StoreInput; output: StoreOutput }>,
+  shape: HistoryShape,
+  roundRobin: boolean,
+): StoreOperation[] {
   const clients = executed.map((_, index) => (roundRobin ? index % shape.clients : random(shape.clients)));
   const point = (index: number): number => 10 * (index + 1);
   const lastReturn = new Map<number, number>();
@@ -96,7 +109,10 @@ function widen(random: Random, executed: ReadonlyArray<{ input: StoreInput; outp
 }
 
 /** Replaces one get's output by a value nobody ever wrote; undefined when the history has no get. */
-function corruptOneGet(random: Random, history: readonly StoreOperation[]): { history: StoreOperation[]; key: string } | undefined {
+function corruptOneGet(
+  random: Random,
+  history: readonly StoreOperation[],
+): { history: StoreOperation[]; key: string } | undefined {
   const gets = history.flatMap((operation, index) => (operation.input.op === 'get' ? [index] : []));
   if (gets.length === 0) return undefined;
   const target = gets[random(gets.length)] ?? 0;
@@ -110,10 +126,20 @@ describe('checkOperations over histories of LocalStore (seeded properties)', () 
   it('answers ok for any widening of a sequential execution, unanswered operations included', async () => {
     for (let seed = 1; seed <= 300; seed += 1) {
       const random = xorshift(seed);
-      const shape: HistoryShape = { operations: 5 + random(60), keys: 1 + random(3), clients: 1 + random(6), widening: random(6), unansweredPercent: random(3) * 5 };
+      const shape: HistoryShape = {
+        operations: 5 + random(60),
+        keys: 1 + random(3),
+        clients: 1 + random(6),
+        widening: random(6),
+        unansweredPercent: random(3) * 5,
+      };
       const history = widen(random, await sequentialExecution(random, shape), shape, false);
       const result = checkOperations(storeModel, history);
-      expect({ seed, result: result.result, explanation: result.explanation }).toEqual({ seed, result: 'ok', explanation: undefined });
+      expect({ seed, result: result.result, explanation: result.explanation }).toEqual({
+        seed,
+        result: 'ok',
+        explanation: undefined,
+      });
     }
   });
 
@@ -121,12 +147,22 @@ describe('checkOperations over histories of LocalStore (seeded properties)', () 
     let checked = 0;
     for (let seed = 1; seed <= 300; seed += 1) {
       const random = xorshift(seed);
-      const shape: HistoryShape = { operations: 5 + random(60), keys: 1 + random(3), clients: 1 + random(6), widening: random(6), unansweredPercent: random(3) * 5 };
+      const shape: HistoryShape = {
+        operations: 5 + random(60),
+        keys: 1 + random(3),
+        clients: 1 + random(6),
+        widening: random(6),
+        unansweredPercent: random(3) * 5,
+      };
       const corrupted = corruptOneGet(random, widen(random, await sequentialExecution(random, shape), shape, false));
       if (corrupted === undefined) continue;
       checked += 1;
       const result = checkOperations(storeModel, corrupted.history);
-      expect({ seed, result: result.result, key: result.partition?.key }).toEqual({ seed, result: 'illegal', key: corrupted.key });
+      expect({ seed, result: result.result, key: result.partition?.key }).toEqual({
+        seed,
+        result: 'illegal',
+        key: corrupted.key,
+      });
     }
     expect(checked).toBeGreaterThan(250);
   });
@@ -137,7 +173,9 @@ describe('checkOperations over histories of LocalStore (seeded properties)', () 
       const shape: HistoryShape = { operations: 800, keys: 3, clients: 8, widening: 7, unansweredPercent: 1 };
       const history = widen(random, await sequentialExecution(random, shape), shape, true);
       // The widening really makes the clients concurrent: most operations overlap another one.
-      const overlapping = history.filter((a) => history.some((b) => a !== b && a.call <= b.return && b.call <= a.return)).length;
+      const overlapping = history.filter((a) =>
+        history.some((b) => a !== b && a.call <= b.return && b.call <= a.return),
+      ).length;
       expect(overlapping).toBeGreaterThan(700);
       const started = performance.now();
       const ok = checkOperations(storeModel, history);

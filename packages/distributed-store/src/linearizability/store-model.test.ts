@@ -1,6 +1,14 @@
 import { isFosError } from '@fos/base';
 import { describe, expect, it } from 'vitest';
-import { checkOperations, createStoreModel, historyOperationsMax, storeModel, type StoreInput, type StoreOperation, type StoreOutput } from './index.js';
+import {
+  checkOperations,
+  createStoreModel,
+  historyOperationsMax,
+  storeModel,
+  type StoreInput,
+  type StoreOperation,
+  type StoreOutput,
+} from './index.js';
 
 const never = Number.POSITIVE_INFINITY;
 const OK: StoreOutput = { ok: true };
@@ -10,14 +18,38 @@ const UNKNOWN: StoreOutput = { unknown: true };
 function op(client: number, call: number, ret: number, input: StoreInput, output: StoreOutput): StoreOperation {
   return { client, call, return: ret, input, output };
 }
-const insert = (client: number, call: number, ret: number, key: string, value: unknown, output: StoreOutput = OK): StoreOperation =>
-  op(client, call, ret, { op: 'insert', key, value }, output);
-const update = (client: number, call: number, ret: number, key: string, value: unknown, expectedVersion: number, output: StoreOutput = OK): StoreOperation =>
-  op(client, call, ret, { op: 'update', key, value, expectedVersion }, output);
-const remove = (client: number, call: number, ret: number, key: string, expectedVersion: number, output: StoreOutput = OK): StoreOperation =>
-  op(client, call, ret, { op: 'delete', key, expectedVersion }, output);
-const get = (client: number, call: number, ret: number, key: string, seen: { value: unknown; version: number } | undefined): StoreOperation =>
-  op(client, call, ret, { op: 'get', key }, seen);
+const insert = (
+  client: number,
+  call: number,
+  ret: number,
+  key: string,
+  value: unknown,
+  output: StoreOutput = OK,
+): StoreOperation => op(client, call, ret, { op: 'insert', key, value }, output);
+const update = (
+  client: number,
+  call: number,
+  ret: number,
+  key: string,
+  value: unknown,
+  expectedVersion: number,
+  output: StoreOutput = OK,
+): StoreOperation => op(client, call, ret, { op: 'update', key, value, expectedVersion }, output);
+const remove = (
+  client: number,
+  call: number,
+  ret: number,
+  key: string,
+  expectedVersion: number,
+  output: StoreOutput = OK,
+): StoreOperation => op(client, call, ret, { op: 'delete', key, expectedVersion }, output);
+const get = (
+  client: number,
+  call: number,
+  ret: number,
+  key: string,
+  seen: { value: unknown; version: number } | undefined,
+): StoreOperation => op(client, call, ret, { op: 'get', key }, seen);
 
 function check(history: readonly StoreOperation[]): string {
   return checkOperations(storeModel, history).result;
@@ -52,7 +84,11 @@ describe('storeModel', () => {
   });
 
   it('rejects a stale read after a completed update', () => {
-    const history = [insert(0, 0, 1, 'a', 'v1'), update(0, 2, 3, 'a', 'v2', 1), get(1, 4, 5, 'a', { value: 'v1', version: 1 })];
+    const history = [
+      insert(0, 0, 1, 'a', 'v1'),
+      update(0, 2, 3, 'a', 'v2', 1),
+      get(1, 4, 5, 'a', { value: 'v1', version: 1 }),
+    ];
     const result = checkOperations(storeModel, history);
     expect(result.result).toBe('illegal');
     expect(result.partition?.key).toBe('a');
@@ -75,42 +111,94 @@ describe('storeModel', () => {
     expect(check([insert(0, 0, 10, 'a', 'x'), insert(1, 1, 9, 'a', 'y', CONFLICT)])).toBe('ok');
     expect(check([insert(0, 0, 10, 'a', 'x', CONFLICT), insert(1, 1, 9, 'a', 'y')])).toBe('ok');
     // …but then a later read must see the winner.
-    expect(check([insert(0, 0, 10, 'a', 'x', CONFLICT), insert(1, 1, 9, 'a', 'y'), get(2, 11, 12, 'a', { value: 'x', version: 1 })])).toBe('illegal');
+    expect(
+      check([
+        insert(0, 0, 10, 'a', 'x', CONFLICT),
+        insert(1, 1, 9, 'a', 'y'),
+        get(2, 11, 12, 'a', { value: 'x', version: 1 }),
+      ]),
+    ).toBe('illegal');
   });
 
   it('rejects a CONFLICT whose precondition held throughout, unless conflicts may be spurious', () => {
-    const history = [insert(0, 0, 1, 'a', 'v1'), update(1, 2, 3, 'a', 'v2', 1, CONFLICT), get(1, 4, 5, 'a', { value: 'v1', version: 1 })];
+    const history = [
+      insert(0, 0, 1, 'a', 'v1'),
+      update(1, 2, 3, 'a', 'v2', 1, CONFLICT),
+      get(1, 4, 5, 'a', { value: 'v1', version: 1 }),
+    ];
     expect(check(history)).toBe('illegal');
     expect(check([insert(0, 0, 1, 'a', 'v1'), remove(1, 2, 3, 'a', 1, CONFLICT)])).toBe('illegal');
     expect(check([insert(0, 0, 1, 'a', 'v1'), insert(1, 2, 3, 'b', 'v1', CONFLICT)])).toBe('illegal');
     // Explainable when a concurrent update moved the version first.
-    expect(check([insert(0, 0, 1, 'a', 'v1'), update(1, 2, 10, 'a', 'v2', 1, CONFLICT), update(2, 3, 9, 'a', 'v3', 1)])).toBe('ok');
+    expect(
+      check([insert(0, 0, 1, 'a', 'v1'), update(1, 2, 10, 'a', 'v2', 1, CONFLICT), update(2, 3, 9, 'a', 'v3', 1)]),
+    ).toBe('ok');
     const spurious = createStoreModel({ conflictsMayBeSpurious: true });
     expect(checkOperations(spurious, history).result).toBe('ok');
     // A spurious CONFLICT still has no effect.
-    expect(checkOperations(spurious, [...history.slice(0, 2), get(1, 4, 5, 'a', { value: 'v2', version: 2 })]).result).toBe('illegal');
+    expect(
+      checkOperations(spurious, [...history.slice(0, 2), get(1, 4, 5, 'a', { value: 'v2', version: 2 })]).result,
+    ).toBe('illegal');
   });
 
   it('restarts versions at 1 after a delete and an insert', () => {
-    const history = [insert(0, 0, 1, 'a', 'v1'), update(0, 2, 3, 'a', 'v2', 1), remove(0, 4, 5, 'a', 2), insert(0, 6, 7, 'a', 'w1')];
-    expect(check([...history, get(1, 8, 9, 'a', { value: 'w1', version: 1 }), update(1, 10, 11, 'a', 'w2', 1), get(1, 12, 13, 'a', { value: 'w2', version: 2 })])).toBe('ok');
+    const history = [
+      insert(0, 0, 1, 'a', 'v1'),
+      update(0, 2, 3, 'a', 'v2', 1),
+      remove(0, 4, 5, 'a', 2),
+      insert(0, 6, 7, 'a', 'w1'),
+    ];
+    expect(
+      check([
+        ...history,
+        get(1, 8, 9, 'a', { value: 'w1', version: 1 }),
+        update(1, 10, 11, 'a', 'w2', 1),
+        get(1, 12, 13, 'a', { value: 'w2', version: 2 }),
+      ]),
+    ).toBe('ok');
     expect(check([...history, update(1, 8, 9, 'a', 'w2', 3)])).toBe('illegal'); // the old numbering is gone
-    expect(check([...history, update(1, 8, 9, 'a', 'w2', 3, CONFLICT), get(1, 10, 11, 'a', { value: 'w1', version: 1 })])).toBe('ok');
+    expect(
+      check([...history, update(1, 8, 9, 'a', 'w2', 3, CONFLICT), get(1, 10, 11, 'a', { value: 'w1', version: 1 })]),
+    ).toBe('ok');
   });
 
   it('assumes an unanswered operation happened when a later read needs it', () => {
-    const history = [insert(0, 0, 1, 'a', 'v1'), update(0, 2, never, 'a', 'v2', 1, UNKNOWN), get(1, 5, 6, 'a', { value: 'v2', version: 2 })];
+    const history = [
+      insert(0, 0, 1, 'a', 'v1'),
+      update(0, 2, never, 'a', 'v2', 1, UNKNOWN),
+      get(1, 5, 6, 'a', { value: 'v2', version: 2 }),
+    ];
     expect(check(history)).toBe('ok');
     // Even long after the reads that did not see it yet.
-    expect(check([insert(0, 0, 1, 'a', 'v1'), update(0, 2, never, 'a', 'v2', 1, UNKNOWN), get(1, 5, 6, 'a', { value: 'v1', version: 1 }), get(1, 50, 51, 'a', { value: 'v2', version: 2 })])).toBe('ok');
+    expect(
+      check([
+        insert(0, 0, 1, 'a', 'v1'),
+        update(0, 2, never, 'a', 'v2', 1, UNKNOWN),
+        get(1, 5, 6, 'a', { value: 'v1', version: 1 }),
+        get(1, 50, 51, 'a', { value: 'v2', version: 2 }),
+      ]),
+    ).toBe('ok');
     // But not before it was invoked.
-    expect(check([insert(0, 0, 1, 'a', 'v1'), get(1, 2, 3, 'a', { value: 'v2', version: 2 }), update(0, 4, never, 'a', 'v2', 1, UNKNOWN)])).toBe('illegal');
+    expect(
+      check([
+        insert(0, 0, 1, 'a', 'v1'),
+        get(1, 2, 3, 'a', { value: 'v2', version: 2 }),
+        update(0, 4, never, 'a', 'v2', 1, UNKNOWN),
+      ]),
+    ).toBe('illegal');
   });
 
   it('assumes an unanswered operation did not happen when the reads say so, but not both', () => {
     const lost = insert(0, 0, never, 'b', 'x', UNKNOWN);
     expect(check([lost, get(1, 5, 6, 'b', undefined), get(1, 7, 8, 'b', undefined)])).toBe('ok');
-    expect(check([lost, get(1, 5, 6, 'b', undefined), insert(1, 7, 8, 'b', 'y'), get(1, 9, 10, 'b', { value: 'y', version: 1 })])).toBe('ok');
+    expect(
+      check([
+        lost,
+        get(1, 5, 6, 'b', undefined),
+        insert(1, 7, 8, 'b', 'y'),
+        get(1, 9, 10, 'b', { value: 'y', version: 1 }),
+      ]),
+    ).toBe('ok');
     expect(check([lost, get(1, 1, 2, 'b', { value: 'x', version: 1 }), get(1, 3, 4, 'b', undefined)])).toBe('illegal'); // seen, then gone
     // A get that timed out says nothing.
     expect(check([insert(0, 0, 1, 'a', 'v1'), op(1, 2, never, { op: 'get', key: 'a' }, UNKNOWN)])).toBe('ok');
@@ -141,14 +229,24 @@ describe('storeModel', () => {
   });
 
   it("answers 'unknown' when stepsMax is tiny", () => {
-    const history = [insert(0, 0, 10, 'a', 'x', CONFLICT), insert(1, 1, 9, 'a', 'y'), get(2, 11, 12, 'a', { value: 'y', version: 1 })];
-    expect(checkOperations(storeModel, history, { stepsMax: 1 })).toMatchObject({ result: 'unknown', steps: 1, partition: { key: 'a' } });
+    const history = [
+      insert(0, 0, 10, 'a', 'x', CONFLICT),
+      insert(1, 1, 9, 'a', 'y'),
+      get(2, 11, 12, 'a', { value: 'y', version: 1 }),
+    ];
+    expect(checkOperations(storeModel, history, { stepsMax: 1 })).toMatchObject({
+      result: 'unknown',
+      steps: 1,
+      partition: { key: 'a' },
+    });
     expect(checkOperations(storeModel, history, { stepsMax: 0 }).result).toBe('unknown');
     expect(checkOperations(storeModel, history).result).toBe('ok');
   });
 
   it('refuses a history longer than historyOperationsMax with LIMIT_EXCEEDED', () => {
-    const history = Array.from({ length: historyOperationsMax + 1 }, (_, index) => get(0, index, index, `k${index % 7}`, undefined));
+    const history = Array.from({ length: historyOperationsMax + 1 }, (_, index) =>
+      get(0, index, index, `k${index % 7}`, undefined),
+    );
     expect(codeOf(() => checkOperations(storeModel, history))).toBe('LIMIT_EXCEEDED');
   });
 
@@ -166,6 +264,7 @@ describe('storeModel', () => {
       insert(0, 0, 1, 'a', 'x', { value: 'x', version: 1 }),
       insert(0, 3, 1, 'a', 'x'),
     ];
-    for (const operation of bad) expect(codeOf(() => checkOperations(storeModel, [operation as StoreOperation]))).toBe('BAD_REQUEST');
+    for (const operation of bad)
+      expect(codeOf(() => checkOperations(storeModel, [operation as StoreOperation]))).toBe('BAD_REQUEST');
   });
 });

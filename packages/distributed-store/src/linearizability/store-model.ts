@@ -75,31 +75,51 @@ function validateStoreOperation(operation: StoreOperation, index: number): void 
   const input = operation.input as unknown;
   if (typeof input !== 'object' || input === null) throw badOperation(index, operation, 'the input is not an object');
   const { op, key, expectedVersion } = input as { op?: unknown; key?: unknown; expectedVersion?: unknown };
-  if (typeof key !== 'string' || key.length === 0) throw badOperation(index, operation, `key ${jsonText(key)} is not a non-empty string`);
+  if (typeof key !== 'string' || key.length === 0)
+    throw badOperation(index, operation, `key ${jsonText(key)} is not a non-empty string`);
   if (op !== 'insert' && op !== 'update' && op !== 'delete' && op !== 'get') {
     throw badOperation(index, operation, `op ${jsonText(op)} is not insert, update, delete or get`);
   }
-  if ((op === 'insert' || op === 'update') && !('value' in input)) throw badOperation(index, operation, `an ${op} has no value`);
+  if ((op === 'insert' || op === 'update') && !('value' in input))
+    throw badOperation(index, operation, `an ${op} has no value`);
   if ((op === 'update' || op === 'delete') && !isPositiveInteger(expectedVersion)) {
     throw badOperation(index, operation, `expectedVersion ${jsonText(expectedVersion)} is not a positive integer`);
   }
   const output = operation.output as unknown;
   if (isUnknown(output)) {
     if (operation.return !== Number.POSITIVE_INFINITY) {
-      throw badOperation(index, operation, 'an unknown outcome must be recorded with return: Number.POSITIVE_INFINITY (its effect may come at any later time)');
+      throw badOperation(
+        index,
+        operation,
+        'an unknown outcome must be recorded with return: Number.POSITIVE_INFINITY (its effect may come at any later time)',
+      );
     }
     return;
   }
   if (op === 'get') {
     if (output === undefined) return;
-    if (typeof output === 'object' && output !== null && 'value' in output && isPositiveInteger((output as { version?: unknown }).version)) return;
-    throw badOperation(index, operation, `a get's output ${jsonText(output)} is neither undefined nor { value, version }`);
+    if (
+      typeof output === 'object' &&
+      output !== null &&
+      'value' in output &&
+      isPositiveInteger((output as { version?: unknown }).version)
+    )
+      return;
+    throw badOperation(
+      index,
+      operation,
+      `a get's output ${jsonText(output)} is neither undefined nor { value, version }`,
+    );
   }
   if (typeof output === 'object' && output !== null) {
     const { ok, code } = output as { ok?: unknown; code?: unknown };
     if (ok === true || (ok === false && code === 'CONFLICT')) return;
   }
-  throw badOperation(index, operation, `a modification's output ${jsonText(output)} is neither { ok: true } nor { ok: false, code: 'CONFLICT' }`);
+  throw badOperation(
+    index,
+    operation,
+    `a modification's output ${jsonText(output)} is neither { ok: true } nor { ok: false, code: 'CONFLICT' }`,
+  );
 }
 
 function jsonText(value: unknown): string {
@@ -149,7 +169,12 @@ function describeInput(input: StoreInput): string {
  */
 export function createStoreModel(options: StoreModelOptions = {}): Model<StoreState, StoreInput, StoreOutput> {
   const spurious = options.conflictsMayBeSpurious ?? false;
-  const modify = (state: StoreState, holds: boolean, after: () => StoreState, output: StoreOutput): StepResult<StoreState> => {
+  const modify = (
+    state: StoreState,
+    holds: boolean,
+    after: () => StoreState,
+    output: StoreOutput,
+  ): StepResult<StoreState> => {
     if (isUnknown(output)) return { ok: true, state: holds ? after() : state };
     if ((output as StoreModificationOutput).ok) return holds ? { ok: true, state: after() } : { ok: false, state };
     return { ok: !holds || spurious, state };
@@ -161,7 +186,12 @@ export function createStoreModel(options: StoreModelOptions = {}): Model<StoreSt
         case 'insert':
           return modify(state, state === undefined, () => ({ value: input.value, version: 1 }), output);
         case 'update':
-          return modify(state, state?.version === input.expectedVersion, () => ({ value: input.value, version: input.expectedVersion + 1 }), output);
+          return modify(
+            state,
+            state?.version === input.expectedVersion,
+            () => ({ value: input.value, version: input.expectedVersion + 1 }),
+            output,
+          );
         case 'delete':
           return modify(state, state?.version === input.expectedVersion, () => undefined, output);
         case 'get': {

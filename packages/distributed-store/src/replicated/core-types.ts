@@ -17,7 +17,8 @@ export type ProposedOperation<V> =
   | { readonly op: 'leave' };
 
 /** How an operation ended: `entry` is a Get's answer (undefined for everything else), `error` an operating error. */
-export type OperationResult<V> = { readonly ok: true; readonly entry: Versioned<V> | undefined } | { readonly ok: false; readonly error: FosError };
+export type OperationResult<V> =
+  { readonly ok: true; readonly entry: Versioned<V> | undefined } | { readonly ok: false; readonly error: FosError };
 
 /** An operation that completed, with its id. */
 export type CompletedOperation<V> = { readonly id: OperationId; readonly result: OperationResult<V> };

@@ -10,7 +10,9 @@ import { StoreCore } from './core.js';
 import type { MemberName, StoreMessage } from './messages.js';
 
 function fleet(names: readonly MemberName[]): Map<MemberName, StoreCore<string>> {
-  return new Map(names.map((name) => [name, new StoreCore<string>({ name, peers: names.filter((other) => other !== name) })]));
+  return new Map(
+    names.map((name) => [name, new StoreCore<string>({ name, peers: names.filter((other) => other !== name) })]),
+  );
 }
 
 function core(cores: Map<MemberName, StoreCore<string>>, name: MemberName): StoreCore<string> {
@@ -25,8 +27,14 @@ function outcome(ready: StoreReady<string>, id: OperationId): string | undefined
 }
 
 /** Delivers every message, oldest first, until none is left; returns every core's completions. */
-function settle(cores: Map<MemberName, StoreCore<string>>, first: { readonly from: MemberName; readonly ready: StoreReady<string> }, nowMs = 0): Array<StoreReady<string>['completed'][number] & { member: MemberName }> {
-  const inFlight: Array<{ from: MemberName; to: MemberName; message: StoreMessage<string> }> = first.ready.messages.map(({ to, message }) => ({ from: first.from, to, message }));
+function settle(
+  cores: Map<MemberName, StoreCore<string>>,
+  first: { readonly from: MemberName; readonly ready: StoreReady<string> },
+  nowMs = 0,
+): Array<StoreReady<string>['completed'][number] & { member: MemberName }> {
+  const inFlight: Array<{ from: MemberName; to: MemberName; message: StoreMessage<string> }> = first.ready.messages.map(
+    ({ to, message }) => ({ from: first.from, to, message }),
+  );
   const completed = first.ready.completed.map((item) => ({ ...item, member: first.from }));
   for (let next = inFlight.shift(); next !== undefined; next = inFlight.shift()) {
     const receiver = core(cores, next.to);
@@ -40,12 +48,24 @@ function settle(cores: Map<MemberName, StoreCore<string>>, first: { readonly fro
 
 describe('StoreCore', () => {
   it('has no async code, promise or timer in it: time comes only as an input', () => {
-    const files = ['replicated/core.ts', 'replicated/core-types.ts', 'internal/store-state.ts', 'internal/two-phase-commit.ts', 'internal/membership.ts', 'internal/rules.ts'];
+    const files = [
+      'replicated/core.ts',
+      'replicated/core-types.ts',
+      'internal/store-state.ts',
+      'internal/two-phase-commit.ts',
+      'internal/membership.ts',
+      'internal/rules.ts',
+    ];
     for (const file of files) {
       const code = readFileSync(fileURLToPath(new URL(`../${file}`, import.meta.url)), 'utf8')
         .replace(/\/\*[\s\S]*?\*\//g, '')
         .replace(/\/\/.*$/gm, '');
-      expect(code.match(/\basync\b|\bawait\b|Promise|\.then\(|setTimeout|setImmediate|setInterval|setTimer|queueMicrotask|Date\.now|performance|Math\.random|Clock/g), file).toBeNull();
+      expect(
+        code.match(
+          /\basync\b|\bawait\b|Promise|\.then\(|setTimeout|setImmediate|setInterval|setTimer|queueMicrotask|Date\.now|performance|Math\.random|Clock/g,
+        ),
+        file,
+      ).toBeNull();
     }
   });
 
@@ -63,7 +83,10 @@ describe('StoreCore', () => {
     const a = core(cores, 'a');
     const id = a.propose({ op: 'insert', key: 'k', value: 'v' }, 0);
     const ready = a.ready();
-    expect(ready.messages.map(({ to, message }) => `${message.kind}→${to}`)).toEqual(['voteRequest→b', 'voteRequest→c']);
+    expect(ready.messages.map(({ to, message }) => `${message.kind}→${to}`)).toEqual([
+      'voteRequest→b',
+      'voteRequest→c',
+    ]);
     expect(settle(cores, { from: 'a', ready })).toEqual([{ id, result: { ok: true, entry: undefined }, member: 'a' }]);
     for (const member of cores.values()) expect(member.snapshot()).toEqual([{ key: 'k', value: 'v', version: 1 }]);
     for (const member of cores.values()) expect(member.quiet).toBe(true);
@@ -138,11 +161,24 @@ describe('StoreCore', () => {
 
   it('runs the rules a test gives it with withStoreRules, and wait-die otherwise', () => {
     const voteOn = (voter: StoreCore<string>) => {
-      voter.step('a', { kind: 'voteRequest', request: 'a#1', originator: 'a', modification: { op: 'update', key: 'k', value: 'v', expectedVersion: 7 } }, 0);
+      voter.step(
+        'a',
+        {
+          kind: 'voteRequest',
+          request: 'a#1',
+          originator: 'a',
+          modification: { op: 'update', key: 'k', value: 'v', expectedVersion: 7 },
+        },
+        0,
+      );
       return voter.ready().messages;
     };
-    expect(voteOn(new StoreCore<string>({ name: 'b', peers: ['a'] }))).toEqual([{ to: 'a', message: { kind: 'vote', request: 'a#1', yes: false } }]);
-    const careless = new StoreCore<string>(withStoreRules({ name: 'b', peers: ['a'] }, { ...waitDieRules, voterChecksPrecondition: false }));
+    expect(voteOn(new StoreCore<string>({ name: 'b', peers: ['a'] }))).toEqual([
+      { to: 'a', message: { kind: 'vote', request: 'a#1', yes: false } },
+    ]);
+    const careless = new StoreCore<string>(
+      withStoreRules({ name: 'b', peers: ['a'] }, { ...waitDieRules, voterChecksPrecondition: false }),
+    );
     expect(voteOn(careless)).toEqual([{ to: 'a', message: { kind: 'vote', request: 'a#1', yes: true } }]);
   });
 });

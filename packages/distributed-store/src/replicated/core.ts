@@ -1,9 +1,28 @@
 import { assert, FosError, type MessageBody } from '@fos/base';
 import { tableHash } from '../internal/hash.js';
-import { advanceMembership, answerBlocked, coordinate, onBlock, onInstallPart, onMembershipDone, onMembershipRequest, onMembers, onPhaseReply, tableSnapshot } from '../internal/membership.js';
+import {
+  advanceMembership,
+  answerBlocked,
+  coordinate,
+  onBlock,
+  onInstallPart,
+  onMembershipDone,
+  onMembershipRequest,
+  onMembers,
+  onPhaseReply,
+  tableSnapshot,
+} from '../internal/membership.js';
 import { rulesOf } from '../internal/rules.js';
 import { isGet, isModification, type CoreState, type PendingOperation, type Wakeup } from '../internal/store-state.js';
-import { advanceGet, advanceModification, expireGets, nextDeadlineMs, onOutcome, onVote, onVoteRequest } from '../internal/two-phase-commit.js';
+import {
+  advanceGet,
+  advanceModification,
+  expireGets,
+  nextDeadlineMs,
+  onOutcome,
+  onVote,
+  onVoteRequest,
+} from '../internal/two-phase-commit.js';
 import { installChunkBytesDefault, storePeersMax } from '../limits.js';
 import type { OperationId, ProposedOperation, StoreCoreOptions, StoreCoreStats, StoreReady } from './core-types.js';
 import type { MemberName, StoreMessage, TableEntry } from './messages.js';
@@ -33,10 +52,17 @@ export class StoreCore<V extends MessageBody> {
    * @throws BAD_REQUEST when `installChunkBytesMax` is not a positive integer, or the member is among its own peers
    */
   constructor(options: StoreCoreOptions) {
-    if (options.peers.length > storePeersMax) throw new FosError('LIMIT_EXCEEDED', `a member has at most storePeersMax (${storePeersMax}) peers`, { value: options.peers.length });
+    if (options.peers.length > storePeersMax)
+      throw new FosError('LIMIT_EXCEEDED', `a member has at most storePeersMax (${storePeersMax}) peers`, {
+        value: options.peers.length,
+      });
     const chunkBytes = options.installChunkBytesMax ?? installChunkBytesDefault;
-    if (!Number.isInteger(chunkBytes) || chunkBytes < 1) throw new FosError('BAD_REQUEST', 'installChunkBytesMax is a positive integer', { value: chunkBytes });
-    if (options.peers.includes(options.name)) throw new FosError('BAD_REQUEST', `member ${options.name} is listed among its own peers`, { value: options.name });
+    if (!Number.isInteger(chunkBytes) || chunkBytes < 1)
+      throw new FosError('BAD_REQUEST', 'installChunkBytesMax is a positive integer', { value: chunkBytes });
+    if (options.peers.includes(options.name))
+      throw new FosError('BAD_REQUEST', `member ${options.name} is listed among its own peers`, {
+        value: options.name,
+      });
     const joining = options.joining === true;
     this.#state = {
       name: options.name,
@@ -219,9 +245,22 @@ export class StoreCore<V extends MessageBody> {
   /** True when no operation is pending, no arbiter is held, no vote, outcome or membership reply is awaited, and nothing sleeps. */
   get quiet(): boolean {
     const state = this.#state;
-    if (state.operations.size > 0 || state.votings.size > 0 || state.heldVotes.size > 0 || state.membershipReplies.size > 0) return false;
+    if (
+      state.operations.size > 0 ||
+      state.votings.size > 0 ||
+      state.heldVotes.size > 0 ||
+      state.membershipReplies.size > 0
+    )
+      return false;
     if (state.coordination !== undefined || state.changes.length > 0 || state.installing !== undefined) return false;
-    if (state.blocking || state.modifying > 0 || state.unblockWaiters.length > 0 || state.idleWaiters.length > 0 || state.installWaiters.length > 0) return false;
+    if (
+      state.blocking ||
+      state.modifying > 0 ||
+      state.unblockWaiters.length > 0 ||
+      state.idleWaiters.length > 0 ||
+      state.installWaiters.length > 0
+    )
+      return false;
     for (const entry of state.keys.values()) if (entry.holder !== undefined || entry.sleepers.length > 0) return false;
     return true;
   }

@@ -58,7 +58,12 @@ function fleet(options: { readonly installChunkBytesMax?: number } = {}) {
 }
 
 /** Fills the store through `member` with `count` entries of about `valueBytes` each. */
-async function fill(run: ReturnType<typeof fleet>, member: ReplicatedMember<string>, count: number, valueBytes: number): Promise<void> {
+async function fill(
+  run: ReturnType<typeof fleet>,
+  member: ReplicatedMember<string>,
+  count: number,
+  valueBytes: number,
+): Promise<void> {
   for (let index = 0; index < count; index++) {
     const inserted = member.insert(`/key/${String(index).padStart(5, '0')}`, `${index}:`.padEnd(valueBytes, 'x'));
     await run.deliverAll();
@@ -81,7 +86,9 @@ describe('join with a large table', () => {
     const parts = run.sent.filter((item) => item.message.kind === 'install');
     expect(parts.length).toBeGreaterThan(tableBytes / installChunkBytesDefault - 1);
     for (const part of parts) expect(encodeBody(part.message).length).toBeLessThan(messageBytesMax / 2);
-    expect(parts.map((part) => (part.message.kind === 'install' ? part.message.part : -1))).toEqual(parts.map((_, index) => index));
+    expect(parts.map((part) => (part.message.kind === 'install' ? part.message.part : -1))).toEqual(
+      parts.map((_, index) => index),
+    );
     expect(newcomer.hash()).toBe(m1.hash());
     expect(newcomer.peers).toEqual(['m1', 'm2']);
     expect(newcomer.quiet).toBe(true);
@@ -119,6 +126,15 @@ describe('join with a large table', () => {
   });
 
   it('refuses a chunk bound that is not a positive integer', () => {
-    expect(() => new ReplicatedMember<string>({ name: 'm1', peers: [], clock: new VirtualClock(), transport: { send: () => undefined }, installChunkBytesMax: 0 })).toThrow(/installChunkBytesMax/);
+    expect(
+      () =>
+        new ReplicatedMember<string>({
+          name: 'm1',
+          peers: [],
+          clock: new VirtualClock(),
+          transport: { send: () => undefined },
+          installChunkBytesMax: 0,
+        }),
+    ).toThrow(/installChunkBytesMax/);
   });
 });

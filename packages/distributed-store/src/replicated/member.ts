@@ -19,7 +19,10 @@ export interface ReplicatedMemberOptions<V> extends StoreCoreOptions {
 /** Counters of a member. */
 export type ReplicatedMemberStats = StoreCoreStats;
 
-type Waiter<V> = { readonly resolve: (entry: Versioned<V> | undefined) => void; readonly reject: (error: FosError) => void };
+type Waiter<V> = {
+  readonly resolve: (entry: Versioned<V> | undefined) => void;
+  readonly reject: (error: FosError) => void;
+};
 
 /**
  * One member of the fully replicated store, bound to a transport and a clock: a thin adapter over its

@@ -19,7 +19,12 @@ export type MembershipChange = { readonly change: string; readonly op: 'join' | 
 
 /** The messages of the protocol: modifications (Figure 4-2) and membership changes (§4.4.4, Table 4.7). */
 export type StoreMessage<V> =
-  | { readonly kind: 'voteRequest'; readonly request: string; readonly originator: MemberName; readonly modification: Modification<V> }
+  | {
+      readonly kind: 'voteRequest';
+      readonly request: string;
+      readonly originator: MemberName;
+      readonly modification: Modification<V>;
+    }
   | { readonly kind: 'vote'; readonly request: string; readonly yes: boolean }
   | { readonly kind: 'outcome'; readonly request: string; readonly key: string; readonly commit: boolean }
   /** To the coordinator (the lowest-named member): please carry out this change. */
@@ -43,7 +48,12 @@ export type StoreMessage<V> =
     }
   | { readonly kind: 'installed'; readonly change: string }
   /** From the coordinator: the members from now on; releases the blocking lock. `ack`: answer `membersApplied`. */
-  | { readonly kind: 'members'; readonly change: string; readonly members: readonly MemberName[]; readonly ack?: boolean }
+  | {
+      readonly kind: 'members';
+      readonly change: string;
+      readonly members: readonly MemberName[];
+      readonly ack?: boolean;
+    }
   | { readonly kind: 'membersApplied'; readonly change: string };
 
 /** How a member reaches its peers: reliable, and in order per (sender, receiver) pair, nothing more. */

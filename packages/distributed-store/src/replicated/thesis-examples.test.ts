@@ -25,7 +25,15 @@ function fleet(names: readonly MemberName[]) {
   const queued: Envelope[] = [];
   const members = new Map<MemberName, ReplicatedMember<string>>();
   for (const name of names) {
-    members.set(name, new ReplicatedMember<string>({ name, peers: names.filter((other) => other !== name), clock, transport: { send: (to, message) => queued.push({ from: name, to, message }) } }));
+    members.set(
+      name,
+      new ReplicatedMember<string>({
+        name,
+        peers: names.filter((other) => other !== name),
+        clock,
+        transport: { send: (to, message) => queued.push({ from: name, to, message }) },
+      }),
+    );
   }
   const member = (name: MemberName) => members.get(name) as ReplicatedMember<string>;
   const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -36,7 +44,10 @@ function fleet(names: readonly MemberName[]) {
     async deliver(from: MemberName, to: MemberName, kind: StoreMessage<string>['kind']): Promise<void> {
       await settle();
       const index = queued.findIndex((item) => item.from === from && item.to === to && item.message.kind === kind);
-      expect(index, `a ${kind} from ${from} to ${to} is queued (queued: ${queued.map((item) => `${item.message.kind} ${item.from}→${item.to}`).join(', ')})`).toBeGreaterThanOrEqual(0);
+      expect(
+        index,
+        `a ${kind} from ${from} to ${to} is queued (queued: ${queued.map((item) => `${item.message.kind} ${item.from}→${item.to}`).join(', ')})`,
+      ).toBeGreaterThanOrEqual(0);
       const [item] = queued.splice(index, 1) as [Envelope];
       member(item.to).receive(item.from, item.message);
       await settle();

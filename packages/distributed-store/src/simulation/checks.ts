@@ -18,7 +18,11 @@ export function checkerOperations(history: readonly HistoryOperation[]): StoreOp
     const base = { client: operation.client, call: operation.call, return: operation.return };
     if (input.op === 'get') {
       if (!('entry' in output)) continue;
-      operations.push({ ...base, input: { op: 'get', key }, output: output.entry === null ? undefined : { value: output.entry.value, version: output.entry.version } });
+      operations.push({
+        ...base,
+        input: { op: 'get', key },
+        output: output.entry === null ? undefined : { value: output.entry.value, version: output.entry.version },
+      });
       continue;
     }
     const result = 'ok' in output ? ({ ok: true } as const) : ({ ok: false, code: 'CONFLICT' } as const);
@@ -31,16 +35,28 @@ export function checkerOperations(history: readonly HistoryOperation[]): StoreOp
 export function runFailures(run: SimulationRun): string[] {
   const failures: string[] = [];
   const verdict = checkOperations(replicatedStoreModel, checkerOperations(run.history));
-  if (verdict.result !== 'ok') failures.push(`the history is ${verdict.result === 'illegal' ? 'not linearizable' : 'too hard to check (unknown)'}:\n${verdict.explanation ?? ''}`);
+  if (verdict.result !== 'ok')
+    failures.push(
+      `the history is ${verdict.result === 'illegal' ? 'not linearizable' : 'too hard to check (unknown)'}:\n${verdict.explanation ?? ''}`,
+    );
   failures.push(...progressFailures(run.logical));
   if (run.stuckClients > 0) failures.push(`${run.stuckClients} client(s) never got all their answers`);
   failures.push(...run.membershipFailures);
   const serving = run.members.filter((member) => member.serving);
   const tables = serving.map((member) => JSON.stringify(member.snapshot()));
-  if (new Set(tables).size > 1) failures.push(`replicas differ:\n${serving.map((member, index) => `  ${member.name}: ${tables[index]}`).join('\n')}`);
+  if (new Set(tables).size > 1)
+    failures.push(
+      `replicas differ:\n${serving.map((member, index) => `  ${member.name}: ${tables[index]}`).join('\n')}`,
+    );
   const names = JSON.stringify(serving.map((member) => member.name).sort());
-  for (const member of serving) if (JSON.stringify([member.name, ...member.peers].sort()) !== names) failures.push(`${member.name} knows ${JSON.stringify(member.peers)}, the serving members are ${names}`);
-  for (const member of run.members) if (!member.quiet) failures.push(`${member.name} is not quiet (an operation pending, an arbiter held, a vote, outcome or membership reply awaited, or a sleeper)`);
+  for (const member of serving)
+    if (JSON.stringify([member.name, ...member.peers].sort()) !== names)
+      failures.push(`${member.name} knows ${JSON.stringify(member.peers)}, the serving members are ${names}`);
+  for (const member of run.members)
+    if (!member.quiet)
+      failures.push(
+        `${member.name} is not quiet (an operation pending, an arbiter held, a vote, outcome or membership reply awaited, or a sleeper)`,
+      );
   return failures;
 }
 
@@ -62,8 +78,15 @@ export function progressFailures(logical: readonly LogicalOperation[]): string[]
     let groupEnd = -1;
     const close = () => {
       if (group.length > 0 && !group.some((operation) => operation.outcome === 'ok')) {
-        const who = group.map((operation) => `client ${operation.client} ${operation.op} [${operation.call}, ${operation.return}] ${operation.attempts} attempt(s)`).join('; ');
-        failures.push(`no progress on ${JSON.stringify(key)}: ${group.length} contending read-modify-write(s), none committed: ${who}`);
+        const who = group
+          .map(
+            (operation) =>
+              `client ${operation.client} ${operation.op} [${operation.call}, ${operation.return}] ${operation.attempts} attempt(s)`,
+          )
+          .join('; ');
+        failures.push(
+          `no progress on ${JSON.stringify(key)}: ${group.length} contending read-modify-write(s), none committed: ${who}`,
+        );
       }
     };
     for (const operation of operations) {

@@ -31,19 +31,42 @@ function* sleep(ms: number): Generator<SimulationRequest, void, unknown> {
   yield { kind: 'sleep', ms };
 }
 
-function* propose(request: Extract<SimulationRequest, { kind: 'propose' }>): Generator<SimulationRequest, OperationResult<string>, unknown> {
+function* propose(
+  request: Extract<SimulationRequest, { kind: 'propose' }>,
+): Generator<SimulationRequest, OperationResult<string>, unknown> {
   return (yield request) as OperationResult<string>;
 }
 
 /** One operation of `client` at `member`, recorded in the history. */
-function* record(workers: Workers, client: number, member: StoreCore<string>, key: string, input: HistoryOperation['input']): Generator<SimulationRequest, HistoryOperation, unknown> {
+function* record(
+  workers: Workers,
+  client: number,
+  member: StoreCore<string>,
+  key: string,
+  input: HistoryOperation['input'],
+): Generator<SimulationRequest, HistoryOperation, unknown> {
   const call = ++workers.logicalTime;
-  const result = yield* propose({ kind: 'propose', member, operation: input.op === 'get' ? { op: 'get', key } : { ...input, key } });
+  const result = yield* propose({
+    kind: 'propose',
+    member,
+    operation: input.op === 'get' ? { op: 'get', key } : { ...input, key },
+  });
   let output: HistoryOperation['output'];
   if (!result.ok) output = { error: result.error.code, message: result.error.message };
-  else if (input.op === 'get') output = { entry: result.entry === undefined ? null : { value: result.entry.value, version: result.entry.version } };
+  else if (input.op === 'get')
+    output = {
+      entry: result.entry === undefined ? null : { value: result.entry.value, version: result.entry.version },
+    };
   else output = { ok: true };
-  const operation: HistoryOperation = { client, member: member.name, key, input, output, call, return: ++workers.logicalTime };
+  const operation: HistoryOperation = {
+    client,
+    member: member.name,
+    key,
+    input,
+    output,
+    call,
+    return: ++workers.logicalTime,
+  };
   workers.history.push(operation);
   return operation;
 }
@@ -60,7 +83,13 @@ export function* mixedClient(workers: Workers, id: number): SimulationProcess {
     const known = versions.get(key) ?? 1 + random.nextInt(2);
     const value = `c${id}.${index}`;
     const input: HistoryOperation['input'] =
-      kind < 3 ? { op: 'insert', value } : kind < 6 ? { op: 'update', value, expectedVersion: known } : kind < 7 ? { op: 'delete', expectedVersion: known } : { op: 'get' };
+      kind < 3
+        ? { op: 'insert', value }
+        : kind < 6
+          ? { op: 'update', value, expectedVersion: known }
+          : kind < 7
+            ? { op: 'delete', expectedVersion: known }
+            : { op: 'get' };
     const done = yield* record(workers, id, member, key, input);
     if ('entry' in done.output) versions.set(key, done.output.entry?.version ?? 1);
     if (input.op !== 'get') {
@@ -93,7 +122,11 @@ export function* contendedClient(workers: Workers, id: number): SimulationProces
         break;
       }
       const input: HistoryOperation['input'] =
-        op === 'remove' ? { op: 'delete', expectedVersion: (entry as { version: number }).version } : entry === null ? { op: 'insert', value } : { op: 'update', value, expectedVersion: entry.version };
+        op === 'remove'
+          ? { op: 'delete', expectedVersion: (entry as { version: number }).version }
+          : entry === null
+            ? { op: 'insert', value }
+            : { op: 'update', value, expectedVersion: entry.version };
       if ('ok' in (yield* record(workers, id, member, key, input)).output) outcome = 'ok';
     }
     workers.logical.push({ client: id, key, op, call, return: ++workers.logicalTime, attempts, outcome });
@@ -101,7 +134,11 @@ export function* contendedClient(workers: Workers, id: number): SimulationProces
 }
 
 /** Joins and leaves in the middle of the traffic, one after the other; `addMember` makes a newcomer (undefined when the run is full). */
-export function* changer(workers: Workers, changes: number, addMember: () => StoreCore<string> | undefined): SimulationProcess {
+export function* changer(
+  workers: Workers,
+  changes: number,
+  addMember: () => StoreCore<string> | undefined,
+): SimulationProcess {
   const { random } = workers;
   for (let index = 0; index < changes; index++) {
     yield* sleep(1 + random.nextInt(20));
@@ -116,7 +153,11 @@ export function* changer(workers: Workers, changes: number, addMember: () => Sto
     const newcomer = addMember();
     if (newcomer === undefined) continue;
     workers.membership.push(`+${newcomer.name}`);
-    const joined = yield* propose({ kind: 'propose', member: newcomer, operation: { op: 'join', sponsor: pick(random, current).name } });
+    const joined = yield* propose({
+      kind: 'propose',
+      member: newcomer,
+      operation: { op: 'join', sponsor: pick(random, current).name },
+    });
     if (!joined.ok) workers.membershipFailures.push(`join ${newcomer.name}: ${String(joined.error)}`);
   }
 }

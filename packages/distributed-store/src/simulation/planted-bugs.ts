@@ -19,7 +19,12 @@ export type PlantedBugs = {
 };
 
 /** The names of the planted bugs. */
-export const plantedBugNames = ['originateWhileHolding', 'voteWithoutPrecondition', 'modifyDuringJoin', 'thesisPreemption'] as const;
+export const plantedBugNames = [
+  'originateWhileHolding',
+  'voteWithoutPrecondition',
+  'modifyDuringJoin',
+  'thesisPreemption',
+] as const;
 
 /** The rules of this package with `bugs` planted in them (pass them to a core with `withStoreRules`). */
 export function plantedBugRules(bugs: PlantedBugs): StoreRules {
@@ -31,7 +36,9 @@ export function plantedBugRules(bugs: PlantedBugs): StoreRules {
     originatorChecksPrecondition: !withoutPrecondition,
     voterChecksPrecondition: !withoutPrecondition && !thesis,
     // hasPriority as the thesis has it: a free arbiter, or a holder whose originator's name is higher; else sleep on it.
-    arbitrate: thesis ? (holder, originator) => (holder === undefined || originator < holder.originator ? 'claim' : 'sleep') : waitDieRules.arbitrate,
+    arbitrate: thesis
+      ? (holder, originator) => (holder === undefined || originator < holder.originator ? 'claim' : 'sleep')
+      : waitDieRules.arbitrate,
     applyOnlyIfOwner: thesis,
   };
 }

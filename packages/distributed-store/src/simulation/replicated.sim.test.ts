@@ -19,49 +19,75 @@ function seeds(defaultCount: number): number[] {
 }
 
 describe('replicated store under simulation', () => {
-  it('is linearizable, converges and quiesces on every seed', () => {
-    let operations = 0;
-    let committed = 0;
-    for (const seed of seeds(seedsPerWorkload)) {
-      const run = simulateStore(seed);
-      const failures = runFailures(run);
-      expect(failures, `seed=${seed} membership ${run.membership.join(' ')}\n${failures.join('\n')}\nlast deliveries:\n${run.trace}`).toEqual([]);
-      operations += run.history.length;
-      committed += run.history.filter((operation) => 'ok' in operation.output).length;
-    }
-    expect(operations).toBeGreaterThan(0);
-    expect(committed).toBeGreaterThan(0);
-  }, sweepTimeoutMs);
+  it(
+    'is linearizable, converges and quiesces on every seed',
+    () => {
+      let operations = 0;
+      let committed = 0;
+      for (const seed of seeds(seedsPerWorkload)) {
+        const run = simulateStore(seed);
+        const failures = runFailures(run);
+        expect(
+          failures,
+          `seed=${seed} membership ${run.membership.join(' ')}\n${failures.join('\n')}\nlast deliveries:\n${run.trace}`,
+        ).toEqual([]);
+        operations += run.history.length;
+        committed += run.history.filter((operation) => 'ok' in operation.output).length;
+      }
+      expect(operations).toBeGreaterThan(0);
+      expect(committed).toBeGreaterThan(0);
+    },
+    sweepTimeoutMs,
+  );
 });
 
 describe('progress under contention (no livelock)', () => {
-  it('commits one of every group of contending read-modify-writes, retried on CONFLICT, on every seed', () => {
-    let retried = 0;
-    for (const seed of seeds(seedsPerWorkload)) {
-      const run = simulateStore(seed, { workload: 'contended' });
-      const failures = runFailures(run);
-      expect(failures, `seed=${seed} membership ${run.membership.join(' ')}\n${failures.join('\n')}\nlast deliveries:\n${run.trace}`).toEqual([]);
-      retried += run.logical.filter((operation) => operation.attempts > 1).length;
-    }
-    expect(retried).toBeGreaterThan(0);
-  }, sweepTimeoutMs);
+  it(
+    'commits one of every group of contending read-modify-writes, retried on CONFLICT, on every seed',
+    () => {
+      let retried = 0;
+      for (const seed of seeds(seedsPerWorkload)) {
+        const run = simulateStore(seed, { workload: 'contended' });
+        const failures = runFailures(run);
+        expect(
+          failures,
+          `seed=${seed} membership ${run.membership.join(' ')}\n${failures.join('\n')}\nlast deliveries:\n${run.trace}`,
+        ).toEqual([]);
+        retried += run.logical.filter((operation) => operation.attempts > 1).length;
+      }
+      expect(retried).toBeGreaterThan(0);
+    },
+    sweepTimeoutMs,
+  );
 
   it('reports a group in which nothing committed: without retries, wait-die refusals leave groups empty-handed', () => {
     let found: string | undefined;
     for (let seed = 1; seed <= 100 && found === undefined; seed++) {
-      found = runFailures(simulateStore(seed, { workload: 'contended', retries: 0 })).find((failure) => failure.startsWith('no progress'));
+      found = runFailures(simulateStore(seed, { workload: 'contended', retries: 0 })).find((failure) =>
+        failure.startsWith('no progress'),
+      );
     }
     expect(found).toMatch(/^no progress on "h[12]": \d+ contending read-modify-write\(s\), none committed/);
   });
 
   it('groups read-modify-writes of one key that overlap in time, directly or through others', () => {
-    const op = (client: number, key: string, call: number, ret: number, outcome: LogicalOperation['outcome']): LogicalOperation => ({ client, key, op: 'set', call, return: ret, attempts: 1, outcome });
+    const op = (
+      client: number,
+      key: string,
+      call: number,
+      ret: number,
+      outcome: LogicalOperation['outcome'],
+    ): LogicalOperation => ({ client, key, op: 'set', call, return: ret, attempts: 1, outcome });
     // [1,4] and [3,8] overlap, [6,9] overlaps the second: one group, and its one commit is enough.
-    expect(progressFailures([op(0, 'k', 1, 4, 'exhausted'), op(1, 'k', 3, 8, 'exhausted'), op(2, 'k', 6, 9, 'ok')])).toEqual([]);
+    expect(
+      progressFailures([op(0, 'k', 1, 4, 'exhausted'), op(1, 'k', 3, 8, 'exhausted'), op(2, 'k', 6, 9, 'ok')]),
+    ).toEqual([]);
     // [10,12] starts after the group ended: a group of its own, with nothing committed.
     expect(progressFailures([op(0, 'k', 1, 4, 'ok'), op(1, 'k', 10, 12, 'exhausted')])).toHaveLength(1);
     // Another key is another group; an unneeded remove contends with nothing.
-    expect(progressFailures([op(0, 'k', 1, 4, 'ok'), op(1, 'j', 2, 3, 'exhausted'), op(2, 'k', 2, 3, 'unneeded')])).toEqual([
+    expect(
+      progressFailures([op(0, 'k', 1, 4, 'ok'), op(1, 'j', 2, 3, 'exhausted'), op(2, 'k', 2, 3, 'unneeded')]),
+    ).toEqual([
       'no progress on "j": 1 contending read-modify-write(s), none committed: client 1 set [2, 3] 1 attempt(s)',
     ]);
   });
@@ -69,13 +95,17 @@ describe('progress under contention (no livelock)', () => {
 
 describe('the simulation finds planted bugs', () => {
   const bugs: Array<keyof PlantedBugs> = ['originateWhileHolding', 'voteWithoutPrecondition', 'modifyDuringJoin'];
-  it.each(bugs)('finds %s within 1,000 seeds', (bug) => {
-    let found: number | undefined;
-    for (let seed = 1; seed <= 1000 && found === undefined; seed++) {
-      if (runFailures(simulateStore(seed, { plantedBugs: { [bug]: true } })).length > 0) found = seed;
-    }
-    expect(found, `no seed in 1..1000 caught ${bug}`).toBeDefined();
-  }, sweepTimeoutMs);
+  it.each(bugs)(
+    'finds %s within 1,000 seeds',
+    (bug) => {
+      let found: number | undefined;
+      for (let seed = 1; seed <= 1000 && found === undefined; seed++) {
+        if (runFailures(simulateStore(seed, { plantedBugs: { [bug]: true } })).length > 0) found = seed;
+      }
+      expect(found, `no seed in 1..1000 caught ${bug}`).toBeDefined();
+    },
+    sweepTimeoutMs,
+  );
 });
 
 describe('experiment (b): the thesis’s own preemption rule', () => {

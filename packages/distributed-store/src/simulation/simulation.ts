@@ -34,7 +34,10 @@ export type HistoryOperation = {
     | { readonly op: 'delete'; readonly expectedVersion: number }
     | { readonly op: 'get' };
   /** `ok` or an error code for a modification; the entry (or null) for a Get. */
-  readonly output: { readonly ok: true } | { readonly error: string; readonly message: string } | { readonly entry: { readonly value: string; readonly version: number } | null };
+  readonly output:
+    | { readonly ok: true }
+    | { readonly error: string; readonly message: string }
+    | { readonly entry: { readonly value: string; readonly version: number } | null };
   readonly call: number;
   readonly return: number;
 };
@@ -94,7 +97,9 @@ export type SimulationRun = {
 };
 
 /** What a simulated process asks for: time to pass, or an operation of a member's core. */
-export type SimulationRequest = { readonly kind: 'sleep'; readonly ms: number } | { readonly kind: 'propose'; readonly member: StoreCore<string>; readonly operation: ProposedOperation<string> };
+export type SimulationRequest =
+  | { readonly kind: 'sleep'; readonly ms: number }
+  | { readonly kind: 'propose'; readonly member: StoreCore<string>; readonly operation: ProposedOperation<string> };
 
 /**
  * A client or the membership changer, written as a generator so that it reads as sequential code but
@@ -103,7 +108,11 @@ export type SimulationRequest = { readonly kind: 'sleep'; readonly ms: number } 
  */
 export type SimulationProcess = Generator<SimulationRequest, void, unknown>;
 
-type Host = { readonly core: StoreCore<string>; readonly callbacks: Map<OperationId, (result: OperationResult<string>) => void>; timer: { readonly atMs: number; readonly timer: Timer } | undefined };
+type Host = {
+  readonly core: StoreCore<string>;
+  readonly callbacks: Map<OperationId, (result: OperationResult<string>) => void>;
+  timer: { readonly atMs: number; readonly timer: Timer } | undefined;
+};
 
 /** The members of one run over one network: each core is stepped on delivery, and its effects go out at once. */
 class SimulatedFleet {
@@ -119,7 +128,9 @@ class SimulatedFleet {
   add(name: MemberName, peers: readonly MemberName[], joining: boolean): StoreCore<string> {
     const coreOptions = { name, peers, joining, installChunkBytesMax: this.options.installChunkBytesMax };
     const bugs = this.options.plantedBugs;
-    const core = new StoreCore<string>(bugs === undefined ? coreOptions : withStoreRules(coreOptions, plantedBugRules(bugs)));
+    const core = new StoreCore<string>(
+      bugs === undefined ? coreOptions : withStoreRules(coreOptions, plantedBugRules(bugs)),
+    );
     const host: Host = { core, callbacks: new Map(), timer: undefined };
     this.cores.push(core);
     this.#hosts.set(core, host);
@@ -130,7 +141,11 @@ class SimulatedFleet {
     return core;
   }
 
-  propose(core: StoreCore<string>, operation: ProposedOperation<string>, then: (result: OperationResult<string>) => void): void {
+  propose(
+    core: StoreCore<string>,
+    operation: ProposedOperation<string>,
+    then: (result: OperationResult<string>) => void,
+  ): void {
     const host = this.#hosts.get(core) as Host;
     host.callbacks.set(core.propose(operation, this.clock.now()), then);
     this.#flush(host);
@@ -190,12 +205,25 @@ class SimulatedFleet {
 export function simulateStore(seed: number, options: SimulationOptions = {}): SimulationRun {
   const random = new SeededRandom(seed);
   const clock = new VirtualClock();
-  const network = new SimNetwork<StoreMessage<string>>({ random, clock, traceEntriesMax: 200, describe: describeStoreMessage });
+  const network = new SimNetwork<StoreMessage<string>>({
+    random,
+    clock,
+    traceEntriesMax: 200,
+    describe: describeStoreMessage,
+  });
   // Small parts, so every join in the sweep carries its table in several install messages.
-  const fleet = new SimulatedFleet(clock, network, { installChunkBytesMax: 8 + (seed % 97), plantedBugs: options.plantedBugs });
+  const fleet = new SimulatedFleet(clock, network, {
+    installChunkBytesMax: 8 + (seed % 97),
+    plantedBugs: options.plantedBugs,
+  });
   const memberCount = options.members ?? 1 + random.nextInt(8);
   const names = Array.from({ length: memberCount }, (_, index) => memberName(index + 1));
-  for (const name of names) fleet.add(name, names.filter((other) => other !== name), false);
+  for (const name of names)
+    fleet.add(
+      name,
+      names.filter((other) => other !== name),
+      false,
+    );
   const workers: Workers = {
     random,
     serving: () => fleet.cores.filter((core) => core.serving),
@@ -214,13 +242,24 @@ export function simulateStore(seed: number, options: SimulationOptions = {}): Si
   let changerDone = false;
   const changes = options.membershipChanges ?? random.nextInt(4);
   let nextIndex = memberCount + 1;
-  const addMember = (): StoreCore<string> | undefined => (fleet.cores.length < simulationMembersMax ? fleet.add(memberName(nextIndex++), [], true) : undefined);
+  const addMember = (): StoreCore<string> | undefined =>
+    fleet.cores.length < simulationMembersMax ? fleet.add(memberName(nextIndex++), [], true) : undefined;
   fleet.start(changer(workers, changes, addMember), () => (changerDone = true));
   const steps = runUntilQuiet(seed, network, clock);
   // Everything a process waits for is a message or a timer: once quiet, every process has returned.
   if (!changerDone) workers.membershipFailures.push('the membership changes never all returned');
   const { history, logical, membership, membershipFailures } = workers;
-  return { seed, members: fleet.cores, history, logical, stuckClients: clientCount - finished, membershipFailures, membership, steps, trace: network.trace.format(30) };
+  return {
+    seed,
+    members: fleet.cores,
+    history,
+    logical,
+    stuckClients: clientCount - finished,
+    membershipFailures,
+    membership,
+    steps,
+    trace: network.trace.format(30),
+  };
 }
 
 /** A delivery as the trace shows it: the kind and what it is about, never a whole table. */
@@ -228,7 +267,12 @@ export function describeStoreMessage(message: StoreMessage<string>): string {
   switch (message.kind) {
     case 'voteRequest': {
       const { modification } = message;
-      const detail = modification.op === 'insert' ? JSON.stringify(modification.value) : modification.op === 'update' ? `${JSON.stringify(modification.value)} v${modification.expectedVersion}` : `v${modification.expectedVersion}`;
+      const detail =
+        modification.op === 'insert'
+          ? JSON.stringify(modification.value)
+          : modification.op === 'update'
+            ? `${JSON.stringify(modification.value)} v${modification.expectedVersion}`
+            : `v${modification.expectedVersion}`;
       return `voteRequest ${message.request} ${modification.op} ${JSON.stringify(modification.key)} ${detail}`;
     }
     case 'vote':
@@ -256,7 +300,10 @@ function memberName(index: number): MemberName {
 function runUntilQuiet<M extends MessageBody>(seed: number, network: SimNetwork<M>, clock: VirtualClock): number {
   let steps = 0;
   for (; network.hasWork(); steps++) {
-    if (steps >= simulationStepsMax) throw new Error(`seed=${seed}: more than simulationStepsMax (${simulationStepsMax}) deliveries and timer firings (a livelock); last deliveries:\n${network.trace.format(10)}`);
+    if (steps >= simulationStepsMax)
+      throw new Error(
+        `seed=${seed}: more than simulationStepsMax (${simulationStepsMax}) deliveries and timer firings (a livelock); last deliveries:\n${network.trace.format(10)}`,
+      );
     // Virtual time moves only when no message can be delivered now, so timeouts never fire early.
     if (!network.step()) clock.fireNext();
   }

@@ -3,7 +3,11 @@ import type { PlantedBugs } from './planted-bugs.js';
 import { simulateStore, type SimulationWorkload } from './simulation.js';
 
 /** A seed that failed under one workload, with its reasons. */
-export type SweepFailure = { readonly seed: number; readonly workload: SimulationWorkload; readonly reasons: readonly string[] };
+export type SweepFailure = {
+  readonly seed: number;
+  readonly workload: SimulationWorkload;
+  readonly reasons: readonly string[];
+};
 
 /** Options of {@link sweepSeeds}. */
 export type SweepOptions = {
@@ -19,7 +23,12 @@ export function sweepSeeds(options: SweepOptions): SweepFailure[] {
   const failures: SweepFailure[] = [];
   for (let seed = options.first; seed < options.first + options.count; seed++) {
     for (const workload of options.workloads) {
-      const reasons = runFailures(simulateStore(seed, { workload, ...(options.plantedBugs === undefined ? {} : { plantedBugs: options.plantedBugs }) }));
+      const reasons = runFailures(
+        simulateStore(seed, {
+          workload,
+          ...(options.plantedBugs === undefined ? {} : { plantedBugs: options.plantedBugs }),
+        }),
+      );
       if (reasons.length > 0) failures.push({ seed, workload, reasons });
     }
   }

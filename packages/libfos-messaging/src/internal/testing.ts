@@ -4,12 +4,21 @@
 // @fos/system.
 import { rpcHandler } from '@fos/dispatcher';
 import { FosError } from '@fos/base';
-import { LocalFabric, Machine, SimFabric, type Capability, type MailboxLocation, type ProcessContext } from '@fos/microkernel';
+import {
+  LocalFabric,
+  Machine,
+  SimFabric,
+  type Capability,
+  type MailboxLocation,
+  type ProcessContext,
+} from '@fos/microkernel';
 import { serveNameServiceApi } from '../generated/name-service-api.rpc.js';
 import { createLibfos, spawnLibfos, type Libfos } from '../libfos.js';
 import type { LookupResult, NameServiceApi, RegisterRequest, UnregisterRequest } from '../name-service-api.js';
 
-type Entry = { type: 'direct'; location: MailboxLocation; published: string | null; active: boolean } | { type: 'indirect'; destinations: string[] };
+type Entry =
+  | { type: 'direct'; location: MailboxLocation; published: string | null; active: boolean }
+  | { type: 'indirect'; destinations: string[] };
 
 /** The toy name service's table, open to the test. */
 export class ToyNameService implements NameServiceApi {
@@ -40,14 +49,20 @@ export class ToyNameService implements NameServiceApi {
   async register(request: RegisterRequest): Promise<{ nameCapability: string }> {
     const destination = request.destination;
     if (destination.type === 'direct') {
-      this.table.set(request.name, { type: 'direct', location: destination.location, published: destination.publishedCapability ?? null, active: request.active ?? true });
+      this.table.set(request.name, {
+        type: 'direct',
+        location: destination.location,
+        published: destination.publishedCapability ?? null,
+        active: request.active ?? true,
+      });
     } else {
       const entry = this.table.get(request.name);
       const destinations = entry?.type === 'indirect' ? entry.destinations : [];
       destinations.push(destination.name);
       this.table.set(request.name, { type: 'indirect', destinations });
       const leaf = this.table.get(destination.name);
-      if (leaf?.type === 'direct') await this.park(this.kernel.ukAddAlias(this.kernelCapability, leaf.location, request.name));
+      if (leaf?.type === 'direct')
+        await this.park(this.kernel.ukAddAlias(this.kernelCapability, leaf.location, request.name));
     }
     return { nameCapability: 'AAAAAAAAAAAAAAAAAAAAAA' };
   }
@@ -57,7 +72,8 @@ export class ToyNameService implements NameServiceApi {
     if (entry?.type === 'indirect' && request.destination !== undefined) {
       entry.destinations.splice(entry.destinations.indexOf(request.destination), 1);
       const leaf = this.table.get(request.destination);
-      if (leaf?.type === 'direct') await this.park(this.kernel.ukRemoveAlias(this.kernelCapability, leaf.location, request.name));
+      if (leaf?.type === 'direct')
+        await this.park(this.kernel.ukRemoveAlias(this.kernelCapability, leaf.location, request.name));
       return;
     }
     this.table.delete(request.name);
@@ -83,8 +99,14 @@ export class ToyNameService implements NameServiceApi {
 }
 
 /** A machine with the toy name service as its name server on core 0. */
-export async function toyMachine(kind: 'local' | 'sim', seed = 1): Promise<{ machine: Machine; names: ToyNameService }> {
-  const machine = new Machine({ fabric: kind === 'local' ? new LocalFabric({ cores: 4 }) : new SimFabric({ cores: 4, seed }), log: () => undefined });
+export async function toyMachine(
+  kind: 'local' | 'sim',
+  seed = 1,
+): Promise<{ machine: Machine; names: ToyNameService }> {
+  const machine = new Machine({
+    fabric: kind === 'local' ? new LocalFabric({ cores: 4 }) : new SimFabric({ cores: 4, seed }),
+    log: () => undefined,
+  });
   let names: ToyNameService | undefined;
   await machine.spawn({
     core: 0,

@@ -8,7 +8,11 @@ import { FosError, nameServiceName, validateName } from '@fos/base';
 export function validateMailboxName(text: unknown): string {
   const name = validateName(text);
   if (name === nameServiceName) {
-    throw new FosError('INVALID_NAME', `${JSON.stringify(text)} is reserved for the name service and is never a mailbox name`, { value: text });
+    throw new FosError(
+      'INVALID_NAME',
+      `${JSON.stringify(text)} is reserved for the name service and is never a mailbox name`,
+      { value: text },
+    );
   }
   return name;
 }

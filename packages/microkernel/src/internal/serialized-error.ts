@@ -12,11 +12,19 @@ export interface SerializedFosError {
 
 /** Turns an error into its copyable form; the message loses the `CODE: ` prefix the constructor adds again. */
 export function serializeFosError(error: FosError): SerializedFosError {
-  const message = error.message.startsWith(`${error.code}: `) ? error.message.slice(error.code.length + 2) : error.message;
-  return error.details.sequence === undefined ? { code: error.code, message } : { code: error.code, message, sequence: error.details.sequence };
+  const message = error.message.startsWith(`${error.code}: `)
+    ? error.message.slice(error.code.length + 2)
+    : error.message;
+  return error.details.sequence === undefined
+    ? { code: error.code, message }
+    : { code: error.code, message, sequence: error.details.sequence };
 }
 
 /** The inverse of {@link serializeFosError}: a `FosError` with the same code, message and sequence number. */
 export function deserializeFosError(serialized: SerializedFosError): FosError {
-  return new FosError(serialized.code, serialized.message, serialized.sequence === undefined ? {} : { details: { sequence: serialized.sequence } });
+  return new FosError(
+    serialized.code,
+    serialized.message,
+    serialized.sequence === undefined ? {} : { details: { sequence: serialized.sequence } },
+  );
 }

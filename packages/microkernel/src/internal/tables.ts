@@ -40,7 +40,10 @@ export interface Mailbox {
   readonly capabilityHashes: Set<string>;
   readonly streams: Map<string, ReceiveStream>;
   readonly channels: Map<string, ChannelReader>;
-  readonly receivers: Array<{ readonly deliver: (message: QueuedMessage) => void; readonly fail: (error: Error) => void }>;
+  readonly receivers: Array<{
+    readonly deliver: (message: QueuedMessage) => void;
+    readonly fail: (error: Error) => void;
+  }>;
   readable: (() => void) | undefined;
   /** Messages taken by the owner so far (drives the readable callback's re-runs). */
   taken: number;

@@ -1,10 +1,4 @@
-import {
-  FosError,
-  hasFosErrorCode,
-  type Clock,
-  type MessageBody,
-  type RandomSource,
-} from '@fos/base';
+import { FosError, hasFosErrorCode, type Clock, type MessageBody, type RandomSource } from '@fos/base';
 import type { Capability } from '../capability.js';
 import type { KernelLimits } from '../limits.js';
 import { LocalFabric } from '../local-fabric.js';
@@ -17,11 +11,18 @@ import { SimFabric } from '../sim-fabric.js';
 export type TestFabricKind = 'local' | 'sim';
 
 /** A machine for a test, on either fabric; crashes are collected instead of printed. */
-export function testMachine(kind: TestFabricKind, options: { cores?: number; seed?: number; limits?: Partial<KernelLimits> } = {}): { machine: Machine; crashes: string[] } {
+export function testMachine(
+  kind: TestFabricKind,
+  options: { cores?: number; seed?: number; limits?: Partial<KernelLimits> } = {},
+): { machine: Machine; crashes: string[] } {
   const cores = options.cores ?? 4;
   const fabric = kind === 'local' ? new LocalFabric({ cores }) : new SimFabric({ cores, seed: options.seed ?? 1 });
   const crashes: string[] = [];
-  const machine = new Machine({ fabric, log: (line) => crashes.push(line), ...(options.limits ? { limits: options.limits } : {}) });
+  const machine = new Machine({
+    fabric,
+    log: (line) => crashes.push(line),
+    ...(options.limits ? { limits: options.limits } : {}),
+  });
   return { machine, crashes };
 }
 
@@ -34,7 +35,11 @@ export async function processOn(machine: Machine, core: number, name = `test-${c
 }
 
 /** A mailbox with one name, ready to receive. */
-export async function namedMailbox(kernel: SystemCalls, name: string, options: { queueMessagesMax?: number } = {}): Promise<{ location: MailboxLocation; capability: Capability }> {
+export async function namedMailbox(
+  kernel: SystemCalls,
+  name: string,
+  options: { queueMessagesMax?: number } = {},
+): Promise<{ location: MailboxLocation; capability: Capability }> {
   const created = await kernel.createMailbox(options);
   await kernel.addName(created.location, name);
   return created;

@@ -27,14 +27,27 @@ export interface WorkerHostData {
 
 /** Machine → host. */
 export type ToHost =
-  | { readonly kind: 'spawn'; readonly id: number; readonly module: string; readonly entry?: string; readonly args: MessageBody; readonly name?: string }
+  | {
+      readonly kind: 'spawn';
+      readonly id: number;
+      readonly module: string;
+      readonly entry?: string;
+      readonly args: MessageBody;
+      readonly name?: string;
+    }
   | { readonly kind: 'kill'; readonly process: string }
   | { readonly kind: 'shutdown' };
 
 /** Host → machine. */
 export type FromHost =
   | { readonly kind: 'ready' }
-  | { readonly kind: 'spawned'; readonly id: number; readonly process: string; readonly name: string; readonly result: MessageBody }
+  | {
+      readonly kind: 'spawned';
+      readonly id: number;
+      readonly process: string;
+      readonly name: string;
+      readonly result: MessageBody;
+    }
   | { readonly kind: 'spawnFailed'; readonly id: number; readonly error: SerializedFosError }
   | { readonly kind: 'exited'; readonly process: string; readonly crashed: boolean; readonly error?: string }
   | { readonly kind: 'log'; readonly line: string }

@@ -9,7 +9,12 @@ import { sameEntry } from './helpers.js';
 import type { AliasPair, PlannedWrite, Workspace } from './workspace.js';
 
 /** Applies a plan; false when a store write met `CONFLICT` (everything done was rewound). */
-export async function commitPlan(store: Store<NameEntry>, aliases: NameServerAliases, conflictRetriesMax: number, workspace: Workspace): Promise<boolean> {
+export async function commitPlan(
+  store: Store<NameEntry>,
+  aliases: NameServerAliases,
+  conflictRetriesMax: number,
+  workspace: Workspace,
+): Promise<boolean> {
   const writes = workspace.writes();
   const { adds, removes } = await workspace.aliasDiff();
   const added: AliasPair[] = [];

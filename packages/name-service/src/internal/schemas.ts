@@ -12,8 +12,16 @@ export const registerRequestSchema = z.object({
   name: z.string(),
   capability: z.string(),
   destination: z.discriminatedUnion('type', [
-    z.object({ type: z.literal('direct'), location: mailboxLocationSchema, publishedCapability: capabilityShaped.optional() }),
-    z.object({ type: z.literal('indirect'), name: z.string(), weight: z.number().int().min(destinationWeightMin).max(destinationWeightMax).optional() }),
+    z.object({
+      type: z.literal('direct'),
+      location: mailboxLocationSchema,
+      publishedCapability: capabilityShaped.optional(),
+    }),
+    z.object({
+      type: z.literal('indirect'),
+      name: z.string(),
+      weight: z.number().int().min(destinationWeightMin).max(destinationWeightMax).optional(),
+    }),
   ]),
   active: z.boolean().optional(),
   loadBalancer: z.object({ name: z.string(), capability: capabilityShaped }).optional(),
@@ -37,7 +45,10 @@ export const leaveFleetRequestSchema = z.object({ capability: z.string() });
 export const listRequestSchema = z.object({ capability: z.string(), under: z.string().optional() });
 
 /** RegisterTemporary's request. */
-export const temporaryRequestSchema = z.object({ location: mailboxLocationSchema, publishedCapability: capabilityShaped.optional() });
+export const temporaryRequestSchema = z.object({
+  location: mailboxLocationSchema,
+  publishedCapability: capabilityShaped.optional(),
+});
 
 function describe(value: unknown): string {
   try {
@@ -53,5 +64,7 @@ export function parseRequest<T>(operation: string, schema: z.ZodType<T>, value: 
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const where = issue === undefined || issue.path.length === 0 ? 'request' : issue.path.join('.');
-  throw new FosError('BAD_REQUEST', `${operation}: ${where} ${issue?.message ?? 'is invalid'} in ${describe(value)}`, { value });
+  throw new FosError('BAD_REQUEST', `${operation}: ${where} ${issue?.message ?? 'is invalid'} in ${describe(value)}`, {
+    value,
+  });
 }

@@ -49,7 +49,8 @@ export class ConflictingStore implements Store<NameEntry> {
   #check(operation: 'insert' | 'update' | 'delete', key: string): void {
     const index = this.modifications;
     this.modifications += 1;
-    if (this.failWhen(index, operation, key)) throw new FosError('CONFLICT', `injected conflict on ${operation} ${key} (#${index})`);
+    if (this.failWhen(index, operation, key))
+      throw new FosError('CONFLICT', `injected conflict on ${operation} ${key} (#${index})`);
   }
 
   async insert(key: string, value: NameEntry): Promise<void> {
@@ -93,7 +94,12 @@ export interface Fixture {
 
 /** Starts a name server over a LocalStore with fakes around it. */
 export async function startFixture(
-  options: { seed?: number; random?: RandomSource; limits?: Partial<NameServiceLimits>; loadBalancer?: LoadBalancerFunction } = {},
+  options: {
+    seed?: number;
+    random?: RandomSource;
+    limits?: Partial<NameServiceLimits>;
+    loadBalancer?: LoadBalancerFunction;
+  } = {},
 ): Promise<Fixture> {
   const random = options.random ?? new SeededRandom(options.seed ?? 1);
   const store = new ConflictingStore(new LocalStore<NameEntry>());

@@ -80,7 +80,11 @@ export class Workspace {
   async #loadCommitted(key: string): Promise<Versioned<NameEntry> | undefined> {
     if (!this.#read.has(key)) {
       if (this.#read.size >= this.#limits.graphNamesVisitedMax) {
-        throw new FosError('LIMIT_EXCEEDED', `the operation reads more than graphNamesVisitedMax (${this.#limits.graphNamesVisitedMax}) names (at ${key})`, { value: key });
+        throw new FosError(
+          'LIMIT_EXCEEDED',
+          `the operation reads more than graphNamesVisitedMax (${this.#limits.graphNamesVisitedMax}) names (at ${key})`,
+          { value: key },
+        );
       }
       this.#read.set(key, await this.#store.get(key));
     }

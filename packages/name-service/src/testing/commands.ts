@@ -34,7 +34,10 @@ export interface ModelRun {
 }
 
 /** The assertion function of the test framework (vitest's or jest's `expect`). */
-export type ExpectFunction = (value: unknown, message?: string) => { toBe(expected: unknown): void; toEqual(expected: unknown): void };
+export type ExpectFunction = (
+  value: unknown,
+  message?: string,
+) => { toBe(expected: unknown): void; toEqual(expected: unknown): void };
 
 const nameChoices = ['/a', '/b', '/c', '/d', '/a/b', '/a/c', '/a/d', '/b/a', '/b/c', '/c/c/c'];
 const invalidNameChoices = ['/sys/name', 'bad', '/a/*', '/tmp/x', '/a/../b'];
@@ -42,7 +45,11 @@ const domainChoices = ['/a/*', '/b/*', '/a/b/*', '/c/c/*', '/*', '/tmp/*', '/tmp
 
 /** A name drawn when the command runs: mostly registered ones, sometimes fixed or invalid ones. */
 type NamePick = { readonly registered: boolean; readonly index: number; readonly invalid: boolean };
-const namePick: fc.Arbitrary<NamePick> = fc.record({ registered: fc.boolean(), index: fc.nat(1000), invalid: fc.integer({ min: 0, max: 99 }).map((value) => value < 8) });
+const namePick: fc.Arbitrary<NamePick> = fc.record({
+  registered: fc.boolean(),
+  index: fc.nat(1000),
+  invalid: fc.integer({ min: 0, max: 99 }).map((value) => value < 8),
+});
 /** A capability drawn when the command runs: the root most of all, else any capability met so far. */
 const capPick = fc.oneof({ weight: 35, arbitrary: fc.constant(0) }, { weight: 65, arbitrary: fc.nat(1000) });
 
@@ -93,16 +100,23 @@ async function step<T>(
   const actual = await outcome(request());
   const context = run.trace.join('\n');
   const operation = label.split(' ')[0] ?? '';
-  run.seen.set(`${operation} ${'error' in actual ? actual.error : 'ok'}`, (run.seen.get(`${operation} ${'error' in actual ? actual.error : 'ok'}`) ?? 0) + 1);
+  run.seen.set(
+    `${operation} ${'error' in actual ? actual.error : 'ok'}`,
+    (run.seen.get(`${operation} ${'error' in actual ? actual.error : 'ok'}`) ?? 0) + 1,
+  );
   expect('error' in actual ? actual.error : 'ok', context).toBe('error' in predicted ? predicted.error : 'ok');
-  if ('error' in predicted) expect(await real.tableHash(), `${context}\n(the refused request changed the table)`).toBe(hashBefore);
+  if ('error' in predicted)
+    expect(await real.tableHash(), `${context}\n(the refused request changed the table)`).toBe(hashBefore);
   if ('value' in actual) onSuccess(actual.value);
   expect(await real.aliases(), `${context}\n(kernel aliases)`).toEqual(run.model.aliases());
 }
 
 type NameServiceCommand = fc.AsyncCommand<ModelRun, NameSpaceUnderTest>;
 
-function command(describe: string, run: (model: ModelRun, real: NameSpaceUnderTest) => Promise<void>): NameServiceCommand {
+function command(
+  describe: string,
+  run: (model: ModelRun, real: NameSpaceUnderTest) => Promise<void>,
+): NameServiceCommand {
   return { check: () => true, run, toString: () => describe };
 }
 
@@ -112,10 +126,18 @@ function reserveCommand(expect: ExpectFunction): fc.Arbitrary<NameServiceCommand
     command(`reserve ${domain} cap#${cap}`, async (run, real) => {
       const capability = pickCap(run, cap);
       const plan = expectation(() => modelReserve(run.model, domain, capability));
-      await step(run, real, expect, `reserve ${domain}`, 'error' in plan ? plan : { ok: true }, () => real.service.reserve({ domain, capability }), (value) => {
-        if ('apply' in plan) plan.apply(value.capability);
-        run.caps.push(value.capability);
-      });
+      await step(
+        run,
+        real,
+        expect,
+        `reserve ${domain}`,
+        'error' in plan ? plan : { ok: true },
+        () => real.service.reserve({ domain, capability }),
+        (value) => {
+          if ('apply' in plan) plan.apply(value.capability);
+          run.caps.push(value.capability);
+        },
+      );
     }),
   );
 }
@@ -123,20 +145,46 @@ function reserveCommand(expect: ExpectFunction): fc.Arbitrary<NameServiceCommand
 /** `register` of a direct or an indirect name, with or without `active`. */
 function registerCommand(expect: ExpectFunction): fc.Arbitrary<NameServiceCommand> {
   return fc
-    .record({ name: namePick, cap: capPick, indirect: fc.boolean(), target: namePick, weight: fc.integer({ min: 1, max: 1000 }), location: fc.nat(1000), active: fc.constantFrom(undefined, undefined, undefined, false, true) })
+    .record({
+      name: namePick,
+      cap: capPick,
+      indirect: fc.boolean(),
+      target: namePick,
+      weight: fc.integer({ min: 1, max: 1000 }),
+      location: fc.nat(1000),
+      active: fc.constantFrom(undefined, undefined, undefined, false, true),
+    })
     .map((spec) =>
       command(`register ${JSON.stringify(spec)}`, async (run, real) => {
         const name = pickName(run, spec.name);
         const capability = pickCap(run, spec.cap);
         const destination = spec.indirect
           ? { type: 'indirect' as const, name: pickName(run, spec.target), weight: spec.weight }
-          : { type: 'direct' as const, location: real.locations[spec.location % real.locations.length] as MailboxLocation };
-        const plan = expectation(() => modelRegister(run.model, { name, cap: capability, destination, active: spec.active }));
-        const request = { name, capability, destination, ...(spec.active === undefined ? {} : { active: spec.active }) };
-        await step(run, real, expect, `register ${name} ${JSON.stringify(destination)}${spec.active === undefined ? '' : ` active=${spec.active}`}`, 'error' in plan ? plan : { ok: true }, () => real.service.register(request), (value) => {
-          if ('apply' in plan) plan.apply(value.nameCapability);
-          run.caps.push(value.nameCapability);
-        });
+          : {
+              type: 'direct' as const,
+              location: real.locations[spec.location % real.locations.length] as MailboxLocation,
+            };
+        const plan = expectation(() =>
+          modelRegister(run.model, { name, cap: capability, destination, active: spec.active }),
+        );
+        const request = {
+          name,
+          capability,
+          destination,
+          ...(spec.active === undefined ? {} : { active: spec.active }),
+        };
+        await step(
+          run,
+          real,
+          expect,
+          `register ${name} ${JSON.stringify(destination)}${spec.active === undefined ? '' : ` active=${spec.active}`}`,
+          'error' in plan ? plan : { ok: true },
+          () => real.service.register(request),
+          (value) => {
+            if ('apply' in plan) plan.apply(value.nameCapability);
+            run.caps.push(value.nameCapability);
+          },
+        );
       }),
     );
 }
@@ -144,20 +192,45 @@ function registerCommand(expect: ExpectFunction): fc.Arbitrary<NameServiceComman
 /** `unregister` of a name, a sub-domain or one destination, or `deactivate`. */
 function unregisterCommand(expect: ExpectFunction): fc.Arbitrary<NameServiceCommand> {
   return fc
-    .record({ name: namePick, domain: fc.option(fc.constantFrom(...domainChoices), { freq: 6 }), cap: capPick, destination: fc.option(namePick, { freq: 2 }), deactivate: fc.constantFrom(undefined, undefined, undefined, undefined, true) })
+    .record({
+      name: namePick,
+      domain: fc.option(fc.constantFrom(...domainChoices), { freq: 6 }),
+      cap: capPick,
+      destination: fc.option(namePick, { freq: 2 }),
+      deactivate: fc.constantFrom(undefined, undefined, undefined, undefined, true),
+    })
     .map((spec) =>
       command(`unregister ${JSON.stringify(spec)}`, async (run, real) => {
         const name = spec.domain ?? pickName(run, spec.name);
         const entry = run.model.names.get(name);
         // A destination of the name itself most of the time, when it has some.
         const destination =
-          spec.destination === null ? undefined : entry?.type === 'indirect' && !spec.destination.invalid ? ([...entry.destinations.keys()][spec.destination.index % entry.destinations.size] as string) : pickName(run, spec.destination);
+          spec.destination === null
+            ? undefined
+            : entry?.type === 'indirect' && !spec.destination.invalid
+              ? ([...entry.destinations.keys()][spec.destination.index % entry.destinations.size] as string)
+              : pickName(run, spec.destination);
         const capability = pickCap(run, spec.cap);
-        const plan = expectation(() => modelUnregister(run.model, { name, cap: capability, destination, deactivate: spec.deactivate }));
-        const request = { name, capability, ...(destination === undefined ? {} : { destination }), ...(spec.deactivate === undefined ? {} : { deactivate: spec.deactivate }) };
-        await step(run, real, expect, `unregister ${name} ${destination ?? ''}${spec.deactivate === true ? ' deactivate' : ''}`, 'error' in plan ? plan : { ok: true }, () => real.service.unregister(request), () => {
-          if ('apply' in plan) plan.apply();
-        });
+        const plan = expectation(() =>
+          modelUnregister(run.model, { name, cap: capability, destination, deactivate: spec.deactivate }),
+        );
+        const request = {
+          name,
+          capability,
+          ...(destination === undefined ? {} : { destination }),
+          ...(spec.deactivate === undefined ? {} : { deactivate: spec.deactivate }),
+        };
+        await step(
+          run,
+          real,
+          expect,
+          `unregister ${name} ${destination ?? ''}${spec.deactivate === true ? ' deactivate' : ''}`,
+          'error' in plan ? plan : { ok: true },
+          () => real.service.unregister(request),
+          () => {
+            if ('apply' in plan) plan.apply();
+          },
+        );
       }),
     );
 }
@@ -168,14 +241,29 @@ function lookupCommand(expect: ExpectFunction): fc.Arbitrary<NameServiceCommand>
     command(`lookup ${JSON.stringify(spec)}`, async (run, real) => {
       const name = spec.domain ?? pickName(run, spec.name);
       const predicted = modelLookup(run.model, name);
-      await step(run, real, expect, `lookup ${name}`, 'error' in predicted ? predicted : { ok: true }, () => real.service.lookup(name), (value) => {
-        const context = run.trace.join('\n');
-        if ('direct' in predicted) expect(value, context).toEqual({ type: 'direct', name, location: predicted.direct.location, publishedCapability: null, ttlMs: lookupTtlMs });
-        if ('possible' in predicted) {
-          expect(value.type, context).toBe('indirect');
-          expect(predicted.possible.has((value as { next: string }).next), context).toBe(true);
-        }
-      });
+      await step(
+        run,
+        real,
+        expect,
+        `lookup ${name}`,
+        'error' in predicted ? predicted : { ok: true },
+        () => real.service.lookup(name),
+        (value) => {
+          const context = run.trace.join('\n');
+          if ('direct' in predicted)
+            expect(value, context).toEqual({
+              type: 'direct',
+              name,
+              location: predicted.direct.location,
+              publishedCapability: null,
+              ttlMs: lookupTtlMs,
+            });
+          if ('possible' in predicted) {
+            expect(value.type, context).toBe('indirect');
+            expect(predicted.possible.has((value as { next: string }).next), context).toBe(true);
+          }
+        },
+      );
     }),
   );
 }
@@ -185,12 +273,26 @@ function temporaryCommand(expect: ExpectFunction): fc.Arbitrary<NameServiceComma
   return fc.nat(1000).map((location) =>
     command('registerTemporary', async (run, real) => {
       const at = real.locations[location % real.locations.length] as MailboxLocation;
-      await step(run, real, expect, 'registerTemporary', { ok: true }, () => real.service.registerTemporary({ location: at }), (value) => {
-        expect(/^\/tmp\/[a-z2-7]{16}$/.test(value.name), value.name).toBe(true);
-        expect(run.model.names.has(value.name), value.name).toBe(false);
-        run.model.names.set(value.name, { type: 'direct', cap: value.nameCapability, location: at, published: undefined, active: true });
-        run.caps.push(value.nameCapability);
-      });
+      await step(
+        run,
+        real,
+        expect,
+        'registerTemporary',
+        { ok: true },
+        () => real.service.registerTemporary({ location: at }),
+        (value) => {
+          expect(/^\/tmp\/[a-z2-7]{16}$/.test(value.name), value.name).toBe(true);
+          expect(run.model.names.has(value.name), value.name).toBe(false);
+          run.model.names.set(value.name, {
+            type: 'direct',
+            cap: value.nameCapability,
+            location: at,
+            published: undefined,
+            active: true,
+          });
+          run.caps.push(value.nameCapability);
+        },
+      );
     }),
   );
 }
@@ -199,7 +301,8 @@ function temporaryCommand(expect: ExpectFunction): fc.Arbitrary<NameServiceComma
 function malformedCommand(expect: ExpectFunction): fc.Arbitrary<NameServiceCommand> {
   const malformedRequests: Array<(real: NameSpaceUnderTest, cap: string) => Promise<unknown>> = [
     (real, cap) => real.service.register({ name: '/a', capability: cap } as never),
-    (real, cap) => real.service.register({ name: '/a', capability: cap, destination: { type: 'indirect', name: '/b', weight: 0 } }),
+    (real, cap) =>
+      real.service.register({ name: '/a', capability: cap, destination: { type: 'indirect', name: '/b', weight: 0 } }),
     (real) => real.service.register(null as never),
     (real, cap) => real.service.unregister({ name: 5, capability: cap } as never),
     (real) => real.service.reserve({ domain: '/q/*' } as never),
@@ -208,7 +311,9 @@ function malformedCommand(expect: ExpectFunction): fc.Arbitrary<NameServiceComma
   return fc.record({ which: fc.nat(malformedRequests.length - 1), cap: capPick }).map(({ which, cap }) =>
     command(`malformed #${which}`, async (run, real) => {
       const send = malformedRequests[which] as (typeof malformedRequests)[number];
-      await step(run, real, expect, `malformed #${which}`, { error: 'BAD_REQUEST' }, () => send(real, pickCap(run, cap)));
+      await step(run, real, expect, `malformed #${which}`, { error: 'BAD_REQUEST' }, () =>
+        send(real, pickCap(run, cap)),
+      );
     }),
   );
 }
@@ -224,20 +329,56 @@ export function nameServiceCommands(expect: ExpectFunction): Array<fc.Arbitrary<
   const lookup = lookupCommand(expect);
   const temporary = temporaryCommand(expect);
   const malformed = malformedCommand(expect);
-  return [reserve, reserve, register, register, register, register, register, unregister, unregister, lookup, lookup, lookup, temporary, malformed];
+  return [
+    reserve,
+    reserve,
+    register,
+    register,
+    register,
+    register,
+    register,
+    unregister,
+    unregister,
+    lookup,
+    lookup,
+    lookup,
+    temporary,
+    malformed,
+  ];
 }
 
 /** The model side of a fresh run against a service started with `root`. */
 export function newModelRun(root: string, seen: Map<string, number> = new Map()): ModelRun {
   // The capabilities a run starts with: the root, a well-formed stranger, and a malformed one.
-  return { model: new Model(root), caps: [root, mintCapability(new SeededRandom(7)), 'malformed-capability'], trace: [], seen };
+  return {
+    model: new Model(root),
+    caps: [root, mintCapability(new SeededRandom(7)), 'malformed-capability'],
+    trace: [],
+    seen,
+  };
 }
 
 /** Answers a model-based run should reach over many runs (not each one). */
 export const expectedAnswers = [
-  'reserve ok', 'reserve NAME_EXISTS', 'reserve PERMISSION_DENIED', 'reserve INVALID_NAME',
-  'register ok', 'register NAME_EXISTS', 'register PERMISSION_DENIED', 'register INVALID_NAME', 'register CYCLE', 'register NO_SUCH_NAME',
-  'unregister ok', 'unregister NO_SUCH_NAME', 'unregister PERMISSION_DENIED', 'unregister INVALID_NAME', 'unregister BAD_REQUEST',
-  'lookup ok', 'lookup NO_SUCH_NAME', 'lookup INACTIVE', 'lookup INVALID_NAME',
-  'registerTemporary ok', 'malformed BAD_REQUEST',
+  'reserve ok',
+  'reserve NAME_EXISTS',
+  'reserve PERMISSION_DENIED',
+  'reserve INVALID_NAME',
+  'register ok',
+  'register NAME_EXISTS',
+  'register PERMISSION_DENIED',
+  'register INVALID_NAME',
+  'register CYCLE',
+  'register NO_SUCH_NAME',
+  'unregister ok',
+  'unregister NO_SUCH_NAME',
+  'unregister PERMISSION_DENIED',
+  'unregister INVALID_NAME',
+  'unregister BAD_REQUEST',
+  'lookup ok',
+  'lookup NO_SUCH_NAME',
+  'lookup INACTIVE',
+  'lookup INVALID_NAME',
+  'registerTemporary ok',
+  'malformed BAD_REQUEST',
 ] as const;

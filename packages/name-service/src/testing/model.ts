@@ -7,9 +7,20 @@ import { formatLocation, type MailboxLocation } from '@fos/microkernel';
 import { indirectionHopsMax } from '../limits.js';
 
 /** A direct name as the model keeps it. */
-export type ModelDirect = { type: 'direct'; cap: string; location: MailboxLocation; published: string | undefined; active: boolean };
+export type ModelDirect = {
+  type: 'direct';
+  cap: string;
+  location: MailboxLocation;
+  published: string | undefined;
+  active: boolean;
+};
 /** An indirect name as the model keeps it. */
-export type ModelIndirect = { type: 'indirect'; cap: string; destinations: Map<string, { weight: number; cap: string }>; active: boolean };
+export type ModelIndirect = {
+  type: 'indirect';
+  cap: string;
+  destinations: Map<string, { weight: number; cap: string }>;
+  active: boolean;
+};
 /** A name as the model keeps it. */
 export type ModelName = ModelDirect | ModelIndirect;
 
@@ -59,7 +70,8 @@ export class Model {
   enclosing(name: string): string[] {
     const segments = name.split('/').filter((segment) => segment !== '' && segment !== '*');
     const domains: string[] = [];
-    for (let length = segments.length - 1; length >= 0; length -= 1) domains.push(length === 0 ? '/*' : `/${segments.slice(0, length).join('/')}/*`);
+    for (let length = segments.length - 1; length >= 0; length -= 1)
+      domains.push(length === 0 ? '/*' : `/${segments.slice(0, length).join('/')}/*`);
     return domains;
   }
 
@@ -77,7 +89,8 @@ export class Model {
     const entry = this.names.get(name);
     if (entry?.type !== 'indirect') return 0;
     let deepest = 0;
-    for (const destination of entry.destinations.keys()) deepest = Math.max(deepest, this.depth(destination, [...path, name]));
+    for (const destination of entry.destinations.keys())
+      deepest = Math.max(deepest, this.depth(destination, [...path, name]));
     if (path.length + deepest + 1 > indirectionHopsMax) refuse('CYCLE');
     return deepest + 1;
   }
@@ -93,7 +106,8 @@ export class Model {
 
   aliases(): string[] {
     const pairs: string[] = [];
-    for (const [name, entry] of this.names) if (entry.type === 'indirect') for (const leaf of this.leaves(name)) pairs.push(`${leaf} ${name}`);
+    for (const [name, entry] of this.names)
+      if (entry.type === 'indirect') for (const leaf of this.leaves(name)) pairs.push(`${leaf} ${name}`);
     return pairs.sort();
   }
 
@@ -111,7 +125,12 @@ export class Model {
     copy.reservations.clear();
     for (const [key, value] of this.reservations) copy.reservations.set(key, value);
     for (const [key, value] of this.names) {
-      copy.names.set(key, value.type === 'direct' ? { ...value } : { ...value, destinations: new Map([...value.destinations].map(([name, item]) => [name, { ...item }])) });
+      copy.names.set(
+        key,
+        value.type === 'direct'
+          ? { ...value }
+          : { ...value, destinations: new Map([...value.destinations].map(([name, item]) => [name, { ...item }])) },
+      );
     }
     return copy;
   }
@@ -121,7 +140,8 @@ export class Model {
 export interface ModelRegister {
   readonly name: string;
   readonly cap: string;
-  readonly destination: { type: 'direct'; location: MailboxLocation } | { type: 'indirect'; name: string; weight: number };
+  readonly destination:
+    { type: 'direct'; location: MailboxLocation } | { type: 'indirect'; name: string; weight: number };
   readonly active: boolean | undefined;
 }
 
@@ -129,18 +149,33 @@ export interface ModelRegister {
 export function modelRegister(model: Model, command: ModelRegister): (nameCapability: string) => void {
   const { name, cap, destination } = command;
   if (!isName(name) || name === '/sys/name' || model.underTmp(name)) refuse('INVALID_NAME');
-  if (destination.type === 'indirect' && (!isName(destination.name) || destination.name === '/sys/name')) refuse('INVALID_NAME');
+  if (destination.type === 'indirect' && (!isName(destination.name) || destination.name === '/sys/name'))
+    refuse('INVALID_NAME');
   if (!capabilityPattern.test(cap)) refuse('PERMISSION_DENIED');
   const existing = model.names.get(name);
   const ownsName = existing !== undefined && existing.cap === cap;
   if (!ownsName && !model.covered(name, cap)) refuse('PERMISSION_DENIED');
   const active = command.active ?? true;
   if (existing === undefined) {
-    if (destination.type === 'direct') return (nameCapability) => model.names.set(name, { type: 'direct', cap: nameCapability, location: destination.location, published: undefined, active });
+    if (destination.type === 'direct')
+      return (nameCapability) =>
+        model.names.set(name, {
+          type: 'direct',
+          cap: nameCapability,
+          location: destination.location,
+          published: undefined,
+          active,
+        });
     if (destination.name === name) refuse('CYCLE');
     if (!model.names.has(destination.name)) refuse('NO_SUCH_NAME');
     model.depth(destination.name, [name]);
-    return (nameCapability) => model.names.set(name, { type: 'indirect', cap: nameCapability, destinations: new Map([[destination.name, { weight: destination.weight, cap: nameCapability }]]), active });
+    return (nameCapability) =>
+      model.names.set(name, {
+        type: 'indirect',
+        cap: nameCapability,
+        destinations: new Map([[destination.name, { weight: destination.weight, cap: nameCapability }]]),
+        active,
+      });
   }
   if (existing.type === 'direct' && destination.type === 'direct') {
     if (!ownsName) refuse('NAME_EXISTS');
@@ -151,7 +186,10 @@ export function modelRegister(model: Model, command: ModelRegister): (nameCapabi
     if (existing.destinations.has(destination.name)) refuse('NAME_EXISTS');
     if (!model.names.has(destination.name)) refuse('NO_SUCH_NAME');
     const trial = model.clone();
-    (trial.names.get(name) as ModelIndirect).destinations.set(destination.name, { weight: destination.weight, cap: '' });
+    (trial.names.get(name) as ModelIndirect).destinations.set(destination.name, {
+      weight: destination.weight,
+      cap: '',
+    });
     for (const other of trial.names.keys()) trial.depth(other);
     return (destinationCapability) => {
       existing.destinations.set(destination.name, { weight: destination.weight, cap: destinationCapability });
@@ -188,7 +226,8 @@ export function modelUnregister(model: Model, command: ModelUnregister): () => v
   }
   const entry = model.names.get(name);
   if (entry === undefined) refuse('NO_SUCH_NAME');
-  const ownsDestination = entry.type === 'indirect' && destination !== undefined && entry.destinations.get(destination)?.cap === cap;
+  const ownsDestination =
+    entry.type === 'indirect' && destination !== undefined && entry.destinations.get(destination)?.cap === cap;
   if (entry.cap !== cap && !ownsDestination && !model.covered(name, cap)) refuse('PERMISSION_DENIED');
   if (deactivate) return () => (entry.active = false);
   if (destination === undefined) return () => model.removeCascade(name);
@@ -211,7 +250,10 @@ export function modelReserve(model: Model, domain: string, cap: string): (capabi
 
 /** The destinations a Lookup of an indirect name may answer, or the error / direct answer. */
 /** What a Lookup must answer: an error, the direct entry, or the destinations it may pick from. */
-export function modelLookup(model: Model, name: string): { error: FosErrorCode } | { direct: ModelDirect } | { possible: Set<string> } {
+export function modelLookup(
+  model: Model,
+  name: string,
+): { error: FosErrorCode } | { direct: ModelDirect } | { possible: Set<string> } {
   if (!isName(name) && !isSubdomain(name)) return { error: 'INVALID_NAME' };
   if (name === '/sys/name') return { error: 'INVALID_NAME' };
   const entry = isSubdomain(name) ? undefined : model.names.get(name);
@@ -222,4 +264,3 @@ export function modelLookup(model: Model, name: string): { error: FosErrorCode }
   const active = existing.filter((destination) => model.names.get(destination)?.active === true);
   return { possible: new Set(active.length > 0 ? active : existing) };
 }
-

@@ -41,12 +41,19 @@ const identifier = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
 /** Reads the API interfaces of `sourceFile`; every refusal is an {@link RpcGenError} at its place. */
 export function analyzeFile(program: ts.Program, sourceFile: ts.SourceFile, locate: Locate): ApiModel {
-  const firstDiagnostic = [...program.getSyntacticDiagnostics(sourceFile), ...program.getSemanticDiagnostics(sourceFile)][0];
+  const firstDiagnostic = [
+    ...program.getSyntacticDiagnostics(sourceFile),
+    ...program.getSemanticDiagnostics(sourceFile),
+  ][0];
   if (firstDiagnostic !== undefined) {
-    const where = firstDiagnostic.file !== undefined && firstDiagnostic.start !== undefined
-      ? locate(firstDiagnostic.file, firstDiagnostic.start)
-      : undefined;
-    throw new RpcGenError(`the input does not compile: ${ts.flattenDiagnosticMessageText(firstDiagnostic.messageText, ' ')}`, where);
+    const where =
+      firstDiagnostic.file !== undefined && firstDiagnostic.start !== undefined
+        ? locate(firstDiagnostic.file, firstDiagnostic.start)
+        : undefined;
+    throw new RpcGenError(
+      `the input does not compile: ${ts.flattenDiagnosticMessageText(firstDiagnostic.messageText, ' ')}`,
+      where,
+    );
   }
   const checker = program.getTypeChecker();
   const schemas = new SchemaBuilder(program, checker, locate);
@@ -58,11 +65,20 @@ export function analyzeFile(program: ts.Program, sourceFile: ts.SourceFile, loca
     const declarations = (symbol.declarations ?? []).filter(ts.isInterfaceDeclaration);
     const [first] = declarations;
     if (first === undefined || !isApiInterface(checker, checker.getDeclaredTypeOfSymbol(symbol))) continue;
-    if (exportSymbol.name !== symbol.name) throw new RpcGenError(`API interface ${symbol.name} is exported as ${exportSymbol.name}; export it under its own name`, locate(first.name));
-    if (interfaces.length === interfacesMax) throw new RpcGenError(`more than interfacesMax (${interfacesMax}) API interfaces`, locate(first.name));
+    if (exportSymbol.name !== symbol.name)
+      throw new RpcGenError(
+        `API interface ${symbol.name} is exported as ${exportSymbol.name}; export it under its own name`,
+        locate(first.name),
+      );
+    if (interfaces.length === interfacesMax)
+      throw new RpcGenError(`more than interfacesMax (${interfacesMax}) API interfaces`, locate(first.name));
     interfaces.push(analyzeInterface(checker, schemas, symbol, first, locate));
   }
-  if (interfaces.length === 0) throw new RpcGenError('declares no exported API interface (an interface of methods returning Promises)', locate(sourceFile));
+  if (interfaces.length === 0)
+    throw new RpcGenError(
+      'declares no exported API interface (an interface of methods returning Promises)',
+      locate(sourceFile),
+    );
   return { interfaces, namedSchemas: schemas.named };
 }
 
@@ -71,43 +87,91 @@ function isApiInterface(checker: ts.TypeChecker, type: ts.Type): boolean {
   return checker.getPropertiesOfType(type).some((property) => (property.declarations ?? []).some(ts.isMethodSignature));
 }
 
-function analyzeInterface(checker: ts.TypeChecker, schemas: SchemaBuilder, symbol: ts.Symbol, declaration: ts.InterfaceDeclaration, locate: Locate): ApiInterface {
+function analyzeInterface(
+  checker: ts.TypeChecker,
+  schemas: SchemaBuilder,
+  symbol: ts.Symbol,
+  declaration: ts.InterfaceDeclaration,
+  locate: Locate,
+): ApiInterface {
   const name = symbol.name;
   const type = checker.getDeclaredTypeOfSymbol(symbol);
-  if ((declaration.typeParameters ?? []).length > 0) schemas.unsupported(type, declaration.name, 'generic API interfaces are not supported');
+  if ((declaration.typeParameters ?? []).length > 0)
+    schemas.unsupported(type, declaration.name, 'generic API interfaces are not supported');
   const properties = checker.getPropertiesOfType(type);
-  if (properties.length > methodsMax) throw new RpcGenError(`${name} has more than methodsMax (${methodsMax}) methods`, locate(declaration.name));
+  if (properties.length > methodsMax)
+    throw new RpcGenError(`${name} has more than methodsMax (${methodsMax}) methods`, locate(declaration.name));
   const methods: ApiMethod[] = [];
   const byOrdinal = new Map<number, string>();
   for (const property of properties) {
     const [member, ...overloads] = property.declarations ?? [];
     if (member === undefined || !ts.isMethodSignature(member)) {
       const site = member ?? declaration.name;
-      return schemas.unsupported(checker.getTypeOfSymbol(property), site, `${name}.${property.name} is a property; an API interface has only methods`);
+      return schemas.unsupported(
+        checker.getTypeOfSymbol(property),
+        site,
+        `${name}.${property.name} is a property; an API interface has only methods`,
+      );
     }
-    if (overloads.length > 0) throw new RpcGenError(`${name}.${property.name} is overloaded; give each signature its own name`, locate(member.name));
-    if (member.questionToken !== undefined) throw new RpcGenError(`${name}.${property.name} is optional; every method of an API is served`, locate(member.name));
-    if (!identifier.test(property.name) || property.name === '__proto__') throw new RpcGenError(`${name}: method name ${property.name} is not a plain identifier`, locate(member.name));
+    if (overloads.length > 0)
+      throw new RpcGenError(
+        `${name}.${property.name} is overloaded; give each signature its own name`,
+        locate(member.name),
+      );
+    if (member.questionToken !== undefined)
+      throw new RpcGenError(
+        `${name}.${property.name} is optional; every method of an API is served`,
+        locate(member.name),
+      );
+    if (!identifier.test(property.name) || property.name === '__proto__')
+      throw new RpcGenError(`${name}: method name ${property.name} is not a plain identifier`, locate(member.name));
     const method = analyzeMethod(checker, schemas, name, member, locate);
     const clash = byOrdinal.get(method.ordinal);
-    if (clash !== undefined) throw new RpcGenError(`${name}.${method.name} and ${name}.${clash} share ordinal ${method.ordinal}; rename one`, locate(member.name));
+    if (clash !== undefined)
+      throw new RpcGenError(
+        `${name}.${method.name} and ${name}.${clash} share ordinal ${method.ordinal}; rename one`,
+        locate(member.name),
+      );
     byOrdinal.set(method.ordinal, method.name);
     methods.push(method);
   }
   return { name, methods };
 }
 
-function analyzeMethod(checker: ts.TypeChecker, schemas: SchemaBuilder, interfaceName: string, member: ts.MethodSignature, locate: Locate): ApiMethod {
+function analyzeMethod(
+  checker: ts.TypeChecker,
+  schemas: SchemaBuilder,
+  interfaceName: string,
+  member: ts.MethodSignature,
+  locate: Locate,
+): ApiMethod {
   const name = member.name.getText();
   const signature = checker.getSignatureFromDeclaration(member);
   if (signature === undefined) throw new RpcGenError(`${interfaceName}.${name} has no signature`, locate(member));
-  if ((member.typeParameters ?? []).length > 0) throw new RpcGenError(`${interfaceName}.${name} is generic; generic methods are not supported`, locate(member.name));
-  if (member.parameters.length > parametersMax) throw new RpcGenError(`${interfaceName}.${name} takes more than parametersMax (${parametersMax}) parameters`, locate(member.name));
+  if ((member.typeParameters ?? []).length > 0)
+    throw new RpcGenError(
+      `${interfaceName}.${name} is generic; generic methods are not supported`,
+      locate(member.name),
+    );
+  if (member.parameters.length > parametersMax)
+    throw new RpcGenError(
+      `${interfaceName}.${name} takes more than parametersMax (${parametersMax}) parameters`,
+      locate(member.name),
+    );
   const parameters = member.parameters.map((parameter): ApiParameter => {
-    if (!ts.isIdentifier(parameter.name)) throw new RpcGenError(`${interfaceName}.${name}: a destructured parameter has no name to carry it under; name it`, locate(parameter));
+    if (!ts.isIdentifier(parameter.name))
+      throw new RpcGenError(
+        `${interfaceName}.${name}: a destructured parameter has no name to carry it under; name it`,
+        locate(parameter),
+      );
     const parameterName = parameter.name.text;
-    if (parameterName === 'this') throw new RpcGenError(`${interfaceName}.${name}: a this parameter is not supported`, locate(parameter));
-    if (parameter.dotDotDotToken !== undefined) throw new RpcGenError(`${interfaceName}.${name}: rest parameter ${parameterName} is not supported; take an array`, locate(parameter));
+    if (parameterName === 'this')
+      throw new RpcGenError(`${interfaceName}.${name}: a this parameter is not supported`, locate(parameter));
+    if (parameter.dotDotDotToken !== undefined)
+      throw new RpcGenError(
+        `${interfaceName}.${name}: rest parameter ${parameterName} is not supported; take an array`,
+        locate(parameter),
+      );
     const type = checker.getTypeAtLocation(parameter);
     const schema = schemas.schemaOf(type, parameter.type ?? parameter, true);
     const optional = checker.isOptionalParameter(parameter) || schema.includesUndefined;
@@ -115,28 +179,58 @@ function analyzeMethod(checker: ts.TypeChecker, schemas: SchemaBuilder, interfac
   });
   const returnType = signature.getReturnType();
   const returnSite = member.type ?? member.name;
-  const promised = returnType.getSymbol()?.name === 'Promise' ? checker.getTypeArguments(returnType as ts.TypeReference)[0] : undefined;
-  if (promised === undefined) return schemas.unsupported(returnType, returnSite, `${interfaceName}.${name} must return Promise<T> (a call crosses a message)`);
+  const promised =
+    returnType.getSymbol()?.name === 'Promise'
+      ? checker.getTypeArguments(returnType as ts.TypeReference)[0]
+      : undefined;
+  if (promised === undefined)
+    return schemas.unsupported(
+      returnType,
+      returnSite,
+      `${interfaceName}.${name} must return Promise<T> (a call crosses a message)`,
+    );
   const returnsVoid = (promised.flags & ts.TypeFlags.Void) !== 0;
   if (!returnsVoid) schemas.schemaOf(promised, returnSite, false);
   const doc = docComment(member);
-  return { name, ordinal: methodOrdinal(interfaceName, name), doc, throws: throwsCodes(doc, interfaceName, name, member, locate), parameters, returnsVoid };
+  return {
+    name,
+    ordinal: methodOrdinal(interfaceName, name),
+    doc,
+    throws: throwsCodes(doc, interfaceName, name, member, locate),
+    parameters,
+    returnsVoid,
+  };
 }
 
 /** The last TSDoc comment (`/** ... *\/`) before `node`, as written. */
 function docComment(node: ts.Node): string | undefined {
   const text = node.getSourceFile().text;
   const ranges = ts.getLeadingCommentRanges(text, node.getFullStart()) ?? [];
-  const docs = ranges.filter((range) => range.kind === ts.SyntaxKind.MultiLineCommentTrivia && text.startsWith('/**', range.pos) && !text.startsWith('/**/', range.pos));
+  const docs = ranges.filter(
+    (range) =>
+      range.kind === ts.SyntaxKind.MultiLineCommentTrivia &&
+      text.startsWith('/**', range.pos) &&
+      !text.startsWith('/**/', range.pos),
+  );
   const last = docs[docs.length - 1];
   return last === undefined ? undefined : text.slice(last.pos, last.end);
 }
 
-function throwsCodes(doc: string | undefined, interfaceName: string, methodName: string, member: ts.Node, locate: Locate): string[] {
+function throwsCodes(
+  doc: string | undefined,
+  interfaceName: string,
+  methodName: string,
+  member: ts.Node,
+  locate: Locate,
+): string[] {
   const codes: string[] = [];
   for (const match of (doc ?? '').matchAll(/@throws(?:[ \t]+([^\s*]+))?/g)) {
     const code = (match[1] ?? '').replace(/^\{/, '').replace(/\}$/, '');
-    if (!isFosErrorCode(code)) throw new RpcGenError(`${interfaceName}.${methodName}: @throws ${code === '' ? 'without a code' : `${code} is not a FosError code`} (one of fosErrorCodes)`, locate(member));
+    if (!isFosErrorCode(code))
+      throw new RpcGenError(
+        `${interfaceName}.${methodName}: @throws ${code === '' ? 'without a code' : `${code} is not a FosError code`} (one of fosErrorCodes)`,
+        locate(member),
+      );
     if (!codes.includes(code)) codes.push(code);
   }
   return codes;

@@ -15,19 +15,31 @@ function reindent(doc: string, indent: number): string {
 function checkNames(model: ApiModel): void {
   const moduleNames = new Set<string>(['z', 'defineRpcService', 'toWire', 'WireArguments']);
   const claim = (name: string): void => {
-    if (moduleNames.has(name)) throw new RpcGenError(`the generated module would declare ${name} twice; rename a type or interface`);
+    if (moduleNames.has(name))
+      throw new RpcGenError(`the generated module would declare ${name} twice; rename a type or interface`);
     moduleNames.add(name);
   };
   for (const schema of model.namedSchemas) claim(schema.constName);
   for (const api of model.interfaces) {
     const base = lowerFirst(api.name);
-    for (const name of [api.name, `${base}Ordinals`, `${base}Errors`, `${base}Arguments`, `create${api.name}Client`, `serve${api.name}`, `create${api.name}Local`]) claim(name);
+    for (const name of [
+      api.name,
+      `${base}Ordinals`,
+      `${base}Errors`,
+      `${base}Arguments`,
+      `create${api.name}Client`,
+      `serve${api.name}`,
+      `create${api.name}Local`,
+    ])
+      claim(name);
   }
   for (const api of model.interfaces) {
     for (const method of api.methods) {
       for (const parameter of method.parameters) {
         if (bodyNames.includes(parameter.name) || moduleNames.has(parameter.name)) {
-          throw new RpcGenError(`${api.name}.${method.name}: parameter name ${parameter.name} is taken by the generated code; rename it`);
+          throw new RpcGenError(
+            `${api.name}.${method.name}: parameter name ${parameter.name} is taken by the generated code; rename it`,
+          );
         }
       }
     }
@@ -56,7 +68,9 @@ function tables(api: ApiInterface): string[] {
   ];
   for (const method of api.methods) {
     const members = method.parameters.map((parameter) => [`${propertyKey(parameter.name)}: `, parameter.schema]);
-    lines.push(`  ${method.name}: ${layout(['z.object(', group('{', members, '}', true), ')'], 2, method.name.length + 2)},`);
+    lines.push(
+      `  ${method.name}: ${layout(['z.object(', group('{', members, '}', true), ')'], 2, method.name.length + 2)},`,
+    );
   }
   lines.push('};', '');
   return lines;
@@ -74,7 +88,8 @@ function client(api: ApiInterface): string[] {
     const call = `transport.invoke(${base}Ordinals.${method.name}, ${quote(`${api.name}.${method.name}`)}, toWire({${names.length > 0 ? ` ${names.join(', ')} ` : ''}}))`;
     lines.push(...methodDoc(method, 4), `    async ${method.name}(${names.join(', ')}) {`);
     if (method.returnsVoid) lines.push(`      await ${call};`);
-    else lines.push(`      return (await ${call}) as unknown as Awaited<ReturnType<${api.name}[${quote(method.name)}]>>;`);
+    else
+      lines.push(`      return (await ${call}) as unknown as Awaited<ReturnType<${api.name}[${quote(method.name)}]>>;`);
     lines.push('    },');
   }
   lines.push('  };', '}', '');
@@ -112,7 +127,12 @@ function local(api: ApiInterface): string[] {
   ];
   for (const method of api.methods) {
     const names = method.parameters.map((parameter) => parameter.name).join(', ');
-    lines.push(...methodDoc(method, 4), `    ${method.name}(${names}) {`, `      return impl.${method.name}(${names});`, '    },');
+    lines.push(
+      ...methodDoc(method, 4),
+      `    ${method.name}(${names}) {`,
+      `      return impl.${method.name}(${names});`,
+      '    },',
+    );
   }
   lines.push('  };', '}', '');
   return lines;
@@ -137,7 +157,11 @@ export function emitModule(model: ApiModel, sourceLabel: string, importPath: str
     '',
   ];
   for (const schema of model.namedSchemas) {
-    lines.push(`/** Schema of ${schema.typeName} (${schema.declaredIn}). */`, `export const ${schema.constName} = ${layout(schema.code, 0, schema.constName.length + 16)};`, '');
+    lines.push(
+      `/** Schema of ${schema.typeName} (${schema.declaredIn}). */`,
+      `export const ${schema.constName} = ${layout(schema.code, 0, schema.constName.length + 16)};`,
+      '',
+    );
   }
   for (const api of model.interfaces) lines.push(...tables(api), ...client(api), ...server(api), ...local(api));
   return `${lines.join('\n').trimEnd()}\n`;

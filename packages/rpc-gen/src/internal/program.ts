@@ -40,7 +40,8 @@ export function createAnalysisProgram(rootNames: readonly string[], virtual: rea
   host.getSourceFile = (fileName, languageVersion, onError, shouldCreate) => {
     const text = inMemory.get(resolve(fileName));
     if (text !== undefined) return ts.createSourceFile(fileName, text, languageVersion, true);
-    if (!resolve(fileName).startsWith(libraryDirectory)) return readSourceFile(fileName, languageVersion, onError, shouldCreate);
+    if (!resolve(fileName).startsWith(libraryDirectory))
+      return readSourceFile(fileName, languageVersion, onError, shouldCreate);
     const cached = libraryFiles.get(fileName);
     if (cached !== undefined) return cached;
     const parsed = readSourceFile(fileName, languageVersion, onError, shouldCreate);

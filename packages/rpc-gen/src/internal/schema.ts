@@ -53,24 +53,30 @@ export class SchemaBuilder {
   schemaOf(type: ts.Type, site: ts.Node, slot: boolean): Schema {
     const named = this.namedSymbol(type, site);
     const schema = named === undefined ? this.structural(type, site, slot) : this.reference(named, type);
-    if (schema.height > typeDepthMax) this.unsupported(type, site, `values nest deeper than typeDepthMax (${typeDepthMax})`);
+    if (schema.height > typeDepthMax)
+      this.unsupported(type, site, `values nest deeper than typeDepthMax (${typeDepthMax})`);
     return schema;
   }
 
   private isLibrary(symbol: ts.Symbol): boolean {
-    return (symbol.declarations ?? []).some((declaration) => this.program.isSourceFileDefaultLibrary(declaration.getSourceFile()));
+    return (symbol.declarations ?? []).some((declaration) =>
+      this.program.isSourceFileDefaultLibrary(declaration.getSourceFile()),
+    );
   }
 
   private namedSymbol(type: ts.Type, site: ts.Node): ts.Symbol | undefined {
     if (type.flags & ts.TypeFlags.EnumLike) return undefined;
     const alias = type.aliasSymbol;
     if (alias !== undefined && !this.isLibrary(alias)) {
-      if ((type.aliasTypeArguments ?? []).length > 0) this.unsupported(type, site, 'generic types are not supported (write the instantiation out as its own type)');
+      if ((type.aliasTypeArguments ?? []).length > 0)
+        this.unsupported(type, site, 'generic types are not supported (write the instantiation out as its own type)');
       return alias;
     }
     const symbol = type.getSymbol();
     if (symbol === undefined || !(type.flags & ts.TypeFlags.Object)) return undefined;
-    const isInterface = ((type as ts.ObjectType).objectFlags & ts.ObjectFlags.Interface) !== 0 && (symbol.flags & ts.SymbolFlags.Interface) !== 0;
+    const isInterface =
+      ((type as ts.ObjectType).objectFlags & ts.ObjectFlags.Interface) !== 0 &&
+      (symbol.flags & ts.SymbolFlags.Interface) !== 0;
     return isInterface && !this.isLibrary(symbol) && (symbol.flags & ts.SymbolFlags.Class) === 0 ? symbol : undefined;
   }
 
@@ -79,16 +85,27 @@ export class SchemaBuilder {
     const declaration = symbol.declarations?.[0];
     if (declaration === undefined) throw new RpcGenError(`type ${symbol.name} has no declaration`);
     if (known !== undefined) return { code: known.constName, includesUndefined: false, height: known.height };
-    if (this.visiting.has(symbol)) this.unsupported(type, ts.getNameOfDeclaration(declaration) ?? declaration, `recursive types are not supported (${symbol.name} refers to itself)`);
+    if (this.visiting.has(symbol))
+      this.unsupported(
+        type,
+        ts.getNameOfDeclaration(declaration) ?? declaration,
+        `recursive types are not supported (${symbol.name} refers to itself)`,
+      );
     const constName = `${lowerFirst(symbol.name)}Schema`;
     const clash = this.symbolOf.get(constName);
-    if (clash !== undefined && clash !== symbol) throw new RpcGenError(`two types are named ${symbol.name}; rename one`, this.locate(declaration));
+    if (clash !== undefined && clash !== symbol)
+      throw new RpcGenError(`two types are named ${symbol.name}; rename one`, this.locate(declaration));
     this.visiting.add(symbol);
     const schema = this.structural(type, declaration, false);
     this.visiting.delete(symbol);
     this.symbolOf.set(constName, symbol);
     this.nameOf.set(symbol, { constName, height: schema.height });
-    this.named.push({ constName, typeName: symbol.name, declaredIn: basename(declaration.getSourceFile().fileName), code: schema.code });
+    this.named.push({
+      constName,
+      typeName: symbol.name,
+      declaredIn: basename(declaration.getSourceFile().fileName),
+      code: schema.code,
+    });
     return { code: constName, includesUndefined: false, height: schema.height };
   }
 
@@ -99,13 +116,23 @@ export class SchemaBuilder {
     if (flags & ts.TypeFlags.Unknown) this.unsupported(type, site, 'unknown says nothing to validate; name the type');
     if (flags & ts.TypeFlags.Never) this.unsupported(type, site, 'never has no values');
     if (flags & ts.TypeFlags.Void) this.unsupported(type, site, 'void is only a method result (Promise<void>)');
-    if (flags & ts.TypeFlags.Undefined) this.unsupported(type, site, 'undefined alone is not a value; make the parameter or member optional');
+    if (flags & ts.TypeFlags.Undefined)
+      this.unsupported(type, site, 'undefined alone is not a value; make the parameter or member optional');
     if (flags & ts.TypeFlags.ESSymbolLike) this.unsupported(type, site, 'symbols cannot cross a message');
-    if (flags & ts.TypeFlags.EnumLike) this.unsupported(type, site, 'enums are not supported; use a union of string literals');
-    if (flags & (ts.TypeFlags.TypeParameter | ts.TypeFlags.Index | ts.TypeFlags.IndexedAccess | ts.TypeFlags.Conditional | ts.TypeFlags.Substitution)) {
+    if (flags & ts.TypeFlags.EnumLike)
+      this.unsupported(type, site, 'enums are not supported; use a union of string literals');
+    if (
+      flags &
+      (ts.TypeFlags.TypeParameter |
+        ts.TypeFlags.Index |
+        ts.TypeFlags.IndexedAccess |
+        ts.TypeFlags.Conditional |
+        ts.TypeFlags.Substitution)
+    ) {
       this.unsupported(type, site, 'generic types are not supported');
     }
-    if (flags & (ts.TypeFlags.TemplateLiteral | ts.TypeFlags.StringMapping)) this.unsupported(type, site, 'template literal types are not supported');
+    if (flags & (ts.TypeFlags.TemplateLiteral | ts.TypeFlags.StringMapping))
+      this.unsupported(type, site, 'template literal types are not supported');
     if (flags & ts.TypeFlags.BigIntLiteral) this.unsupported(type, site, 'bigint literal types are not supported');
     if (flags & ts.TypeFlags.String) return leaf('z.string()');
     if (flags & ts.TypeFlags.Number) return leaf('z.number()');
@@ -114,8 +141,10 @@ export class SchemaBuilder {
     if (flags & ts.TypeFlags.Null) return leaf('z.null()');
     if (flags & literalFlags) return leaf(`z.literal(${this.literalText(type)})`);
     if (type.isUnion()) return this.union(type, site, slot);
-    if (flags & ts.TypeFlags.Intersection) this.unsupported(type, site, 'intersections are not supported; declare one interface (extends works)');
-    if (flags & ts.TypeFlags.NonPrimitive) this.unsupported(type, site, 'object says nothing to validate; name the type');
+    if (flags & ts.TypeFlags.Intersection)
+      this.unsupported(type, site, 'intersections are not supported; declare one interface (extends works)');
+    if (flags & ts.TypeFlags.NonPrimitive)
+      this.unsupported(type, site, 'object says nothing to validate; name the type');
     if (flags & ts.TypeFlags.Object) return this.object(type as ts.ObjectType, site);
     return this.unsupported(type, site, 'this kind of type is not supported');
   }
@@ -135,7 +164,12 @@ export class SchemaBuilder {
       else if (member.flags & ts.TypeFlags.Undefined) includesUndefined = true;
       else parts.push(member);
     }
-    if (includesUndefined && !slot) this.unsupported(type, site, 'undefined may appear only in an optional parameter or member (a message cannot carry it elsewhere)');
+    if (includesUndefined && !slot)
+      this.unsupported(
+        type,
+        site,
+        'undefined may appear only in an optional parameter or member (a message cannot carry it elsewhere)',
+      );
     const booleans = parts.filter((part) => part.flags & ts.TypeFlags.BooleanLiteral);
     const others = parts.filter((part) => !(part.flags & ts.TypeFlags.BooleanLiteral));
     const wholeBoolean = booleans.length === 2;
@@ -145,7 +179,11 @@ export class SchemaBuilder {
       nullable = false;
     } else if (parts.every((part) => part.flags & literalFlags) && !wholeBoolean) {
       const literals = parts.map((part) => this.literalText(part));
-      inner = { code: literals.length === 1 ? `z.literal(${literals[0]})` : ['z.literal(', group('[', literals, ']'), ')'], includesUndefined: false, height: 0 };
+      inner = {
+        code: literals.length === 1 ? `z.literal(${literals[0]})` : ['z.literal(', group('[', literals, ']'), ')'],
+        includesUndefined: false,
+        height: 0,
+      };
     } else if (wholeBoolean && others.length === 0) {
       inner = { code: 'z.boolean()', includesUndefined: false, height: 0 };
     } else {
@@ -156,11 +194,38 @@ export class SchemaBuilder {
       const height = Math.max(...options.map((option) => option.height));
       if (options.length === 1 && options[0] !== undefined) inner = options[0];
       else if (objects.length > 0) {
-        if (objects.length !== options.length) this.unsupported(type, site, 'a union may not mix object types with other types');
+        if (objects.length !== options.length)
+          this.unsupported(type, site, 'a union may not mix object types with other types');
         this.checkDiscriminants(type, objects, site);
-        inner = { code: ['z.discriminatedUnion(', quote('type'), ', ', group('[', options.map((option) => option.code), ']'), ')'], includesUndefined: false, height };
+        inner = {
+          code: [
+            'z.discriminatedUnion(',
+            quote('type'),
+            ', ',
+            group(
+              '[',
+              options.map((option) => option.code),
+              ']',
+            ),
+            ')',
+          ],
+          includesUndefined: false,
+          height,
+        };
       } else {
-        inner = { code: ['z.union(', group('[', options.map((option) => option.code), ']'), ')'], includesUndefined: false, height };
+        inner = {
+          code: [
+            'z.union(',
+            group(
+              '[',
+              options.map((option) => option.code),
+              ']',
+            ),
+            ')',
+          ],
+          includesUndefined: false,
+          height,
+        };
       }
     }
     return { code: nullable ? [inner.code, '.nullable()'] : inner.code, includesUndefined, height: inner.height };
@@ -171,13 +236,24 @@ export class SchemaBuilder {
     for (const object of objects) {
       const discriminant = object.getProperty('type');
       const discriminantType = discriminant === undefined ? undefined : this.checker.getTypeOfSymbol(discriminant);
-      const values = discriminantType === undefined ? [] : discriminantType.isUnion() ? discriminantType.types : [discriminantType];
-      if (values.length === 0 || values.some((value) => !(value.flags & literalFlags)) || discriminant === undefined || discriminant.flags & ts.SymbolFlags.Optional) {
-        this.unsupported(type, site, `a union of object types must be discriminated on a required literal 'type' member, and ${this.checker.typeToString(object)} has none`);
+      const values =
+        discriminantType === undefined ? [] : discriminantType.isUnion() ? discriminantType.types : [discriminantType];
+      if (
+        values.length === 0 ||
+        values.some((value) => !(value.flags & literalFlags)) ||
+        discriminant === undefined ||
+        discriminant.flags & ts.SymbolFlags.Optional
+      ) {
+        this.unsupported(
+          type,
+          site,
+          `a union of object types must be discriminated on a required literal 'type' member, and ${this.checker.typeToString(object)} has none`,
+        );
       }
       for (const value of values) {
         const text = this.literalText(value);
-        if (seen.has(text)) this.unsupported(type, site, `two members of the union share the discriminant type: ${text}`);
+        if (seen.has(text))
+          this.unsupported(type, site, `two members of the union share the discriminant type: ${text}`);
         seen.add(text);
       }
     }
@@ -193,21 +269,41 @@ export class SchemaBuilder {
     }
     const symbol = type.getSymbol();
     if (symbol !== undefined && this.isLibrary(symbol)) {
-      if (symbol.name === 'Uint8Array') return { code: 'z.instanceof(Uint8Array)', includesUndefined: false, height: 0 };
+      if (symbol.name === 'Uint8Array')
+        return { code: 'z.instanceof(Uint8Array)', includesUndefined: false, height: 0 };
       if (symbol.name === 'Date') return { code: 'z.date()', includesUndefined: false, height: 0 };
-      if (symbol.name !== '__type' && symbol.name !== '__object') this.unsupported(type, site, `${symbol.name} is not supported (a message carries plain data, Uint8Array and Date)`);
+      if (symbol.name !== '__type' && symbol.name !== '__object')
+        this.unsupported(
+          type,
+          site,
+          `${symbol.name} is not supported (a message carries plain data, Uint8Array and Date)`,
+        );
     }
-    if (symbol !== undefined && symbol.flags & ts.SymbolFlags.Class) this.unsupported(type, site, 'class instances cannot cross a message; declare an interface');
-    if (type.objectFlags & ts.ObjectFlags.Reference && this.checker.getTypeArguments(type as ts.TypeReference).length > 0) {
+    if (symbol !== undefined && symbol.flags & ts.SymbolFlags.Class)
+      this.unsupported(type, site, 'class instances cannot cross a message; declare an interface');
+    if (
+      type.objectFlags & ts.ObjectFlags.Reference &&
+      this.checker.getTypeArguments(type as ts.TypeReference).length > 0
+    ) {
       this.unsupported(type, site, 'generic types are not supported (write the instantiation out as its own type)');
     }
-    if (type.getCallSignatures().length > 0 || type.getConstructSignatures().length > 0) this.unsupported(type, site, 'functions cannot cross a message');
+    if (type.getCallSignatures().length > 0 || type.getConstructSignatures().length > 0)
+      this.unsupported(type, site, 'functions cannot cross a message');
     const properties = this.checker.getPropertiesOfType(type);
     const indexes = this.checker.getIndexInfosOfType(type);
     if (indexes.length > 0) {
       const [index] = indexes;
-      if (indexes.length > 1 || index === undefined || !(index.keyType.flags & ts.TypeFlags.String) || properties.length > 0) {
-        this.unsupported(type, site, 'the only index signature supported is a string index on a type with no other members (Record<string, T>)');
+      if (
+        indexes.length > 1 ||
+        index === undefined ||
+        !(index.keyType.flags & ts.TypeFlags.String) ||
+        properties.length > 0
+      ) {
+        this.unsupported(
+          type,
+          site,
+          'the only index signature supported is a string index on a type with no other members (Record<string, T>)',
+        );
       }
       const value = this.schemaOf(index.type, index.declaration ?? site, false);
       return { code: ['z.record(z.string(), ', value.code, ')'], includesUndefined: false, height: value.height + 1 };
@@ -218,11 +314,24 @@ export class SchemaBuilder {
     let height = 0;
     for (const property of properties) {
       const declaration = property.valueDeclaration ?? property.declarations?.[0] ?? site;
-      if (!ts.isPropertySignature(declaration) && !ts.isPropertyAssignment(declaration) && !ts.isShorthandPropertyAssignment(declaration)) {
-        this.unsupported(type, declaration, `member ${property.name} is not a data property (a message carries no methods)`);
+      if (
+        !ts.isPropertySignature(declaration) &&
+        !ts.isPropertyAssignment(declaration) &&
+        !ts.isShorthandPropertyAssignment(declaration)
+      ) {
+        this.unsupported(
+          type,
+          declaration,
+          `member ${property.name} is not a data property (a message carries no methods)`,
+        );
       }
-      if (property.name === '__proto__') this.unsupported(type, declaration, 'a member named __proto__ cannot be validated safely');
-      const schema = this.schemaOf(this.checker.getTypeOfSymbol(property), ts.isPropertySignature(declaration) && declaration.type !== undefined ? declaration.type : declaration, true);
+      if (property.name === '__proto__')
+        this.unsupported(type, declaration, 'a member named __proto__ cannot be validated safely');
+      const schema = this.schemaOf(
+        this.checker.getTypeOfSymbol(property),
+        ts.isPropertySignature(declaration) && declaration.type !== undefined ? declaration.type : declaration,
+        true,
+      );
       const optional = (property.flags & ts.SymbolFlags.Optional) !== 0 || schema.includesUndefined;
       height = Math.max(height, schema.height + 1);
       members.push([`${propertyKey(property.name)}: `, schema.code, optional ? '.optional()' : '']);
@@ -237,7 +346,8 @@ export class SchemaBuilder {
     let height = 1;
     elements.forEach((element, position) => {
       const elementFlags = target.elementFlags[position] ?? ts.ElementFlags.Required;
-      if (elementFlags & ts.ElementFlags.Variable) this.unsupported(type, site, 'rest elements in tuples are not supported');
+      if (elementFlags & ts.ElementFlags.Variable)
+        this.unsupported(type, site, 'rest elements in tuples are not supported');
       const optional = (elementFlags & ts.ElementFlags.Optional) !== 0;
       const schema = this.schemaOf(element, site, optional);
       height = Math.max(height, schema.height + 1);

@@ -27,12 +27,16 @@ export function createSampleImpl(): SampleApi & { readonly calls: Map<string, nu
     async get(name, strict) {
       count('get');
       const bytes = store.get(name);
-      if (bytes === undefined && strict === true) throw new FosError('NO_SUCH_NAME', `${name} is not stored`, { value: name });
+      if (bytes === undefined && strict === true)
+        throw new FosError('NO_SUCH_NAME', `${name} is not stored`, { value: name });
       return bytes ?? null;
     },
     async draw(drawing) {
       count('draw');
-      const area = drawing.shapes.reduce((sum, shape) => sum + (shape.type === 'circle' ? shape.radius * shape.radius : shape.points.length), 0);
+      const area = drawing.shapes.reduce(
+        (sum, shape) => sum + (shape.type === 'circle' ? shape.radius * shape.radius : shape.points.length),
+        0,
+      );
       return { area, shapes: drawing.shapes.length, color: drawing.color ?? null };
     },
     async move(from, by, label) {

@@ -53,6 +53,8 @@ export class Fnv1a64 {
 
   /** The current hash as 16 lowercase hex characters. */
   digestHex(): string {
-    return [this.#limb3, this.#limb2, this.#limb1, this.#limb0].map((limb) => limb.toString(16).padStart(4, '0')).join('');
+    return [this.#limb3, this.#limb2, this.#limb1, this.#limb0]
+      .map((limb) => limb.toString(16).padStart(4, '0'))
+      .join('');
   }
 }

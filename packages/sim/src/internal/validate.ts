@@ -9,7 +9,12 @@ export function checkDelayMs(delayMs: number, where: string): void {
 }
 
 /** Throws unless `value` is a safe integer in [minimum, maximum]. */
-export function checkSafeInteger(value: number, name: string, minimum: number, maximum = Number.MAX_SAFE_INTEGER): void {
+export function checkSafeInteger(
+  value: number,
+  name: string,
+  minimum: number,
+  maximum = Number.MAX_SAFE_INTEGER,
+): void {
   if (!Number.isSafeInteger(value) || value < minimum || value > maximum) {
     throw new RangeError(`${name} must be an integer in [${minimum}, ${maximum}], got ${String(value)}`);
   }

@@ -9,24 +9,55 @@ import { formatLocation } from '../../location.js';
 import { validateMailboxName } from '../mailbox-name.js';
 import type { Mailbox } from '../tables.js';
 import { shootDown } from './channels.js';
-import { checkKernelCapability, checkRunning, request, targetMailbox, validateTarget, type KernelState } from './state.js';
+import {
+  checkKernelCapability,
+  checkRunning,
+  request,
+  targetMailbox,
+  validateTarget,
+  type KernelState,
+} from './state.js';
 
 /** `ukAddAlias` (Table 4.5): adds a valid name to any mailbox of the machine; kernel capability only. */
-export async function ukAddAlias(state: KernelState, kernelCapability: unknown, location: unknown, name: unknown): Promise<void> {
+export async function ukAddAlias(
+  state: KernelState,
+  kernelCapability: unknown,
+  location: unknown,
+  name: unknown,
+): Promise<void> {
   await aliasRequest(state, 'add', kernelCapability, location, validateMailboxName(name));
 }
 
 /** `ukRemoveAlias` (Table 4.5): removes a valid name from any mailbox; shoots down its channels. */
-export async function ukRemoveAlias(state: KernelState, kernelCapability: unknown, location: unknown, name: unknown): Promise<void> {
+export async function ukRemoveAlias(
+  state: KernelState,
+  kernelCapability: unknown,
+  location: unknown,
+  name: unknown,
+): Promise<void> {
   await aliasRequest(state, 'remove', kernelCapability, location, validateName(name));
 }
 
-async function aliasRequest(state: KernelState, operation: 'add' | 'remove', kernelCapability: unknown, location: unknown, name: string): Promise<void> {
+async function aliasRequest(
+  state: KernelState,
+  operation: 'add' | 'remove',
+  kernelCapability: unknown,
+  location: unknown,
+  name: string,
+): Promise<void> {
   checkRunning(state);
   const capability = validateCapability(kernelCapability);
   checkKernelCapability(state, capability);
   const target = validateTarget(state, location);
-  await request(state, target.core, (requestId) => ({ kind: 'alias', fromCore: state.core, requestId, operation, kernelCapability: capability, location: target, name }));
+  await request(state, target.core, (requestId) => ({
+    kind: 'alias',
+    fromCore: state.core,
+    requestId,
+    operation,
+    kernelCapability: capability,
+    location: target,
+    name,
+  }));
 }
 
 /** The owner's side of `ukAddAlias` and `ukRemoveAlias` (`alias`): checked again where the mailbox is. */
@@ -42,9 +73,13 @@ export function applyAlias(state: KernelState, message: Extract<KernelMessage, {
 export function addNameTo(state: KernelState, mailbox: Mailbox, name: string): void {
   if (mailbox.names.has(name)) return;
   if (mailbox.names.size >= state.limits.namesPerMailboxMax) {
-    throw new FosError('LIMIT_EXCEEDED', `mailbox ${formatLocation(mailbox.location)} already has namesPerMailboxMax (${state.limits.namesPerMailboxMax}) names`, {
-      value: mailbox.names.size,
-    });
+    throw new FosError(
+      'LIMIT_EXCEEDED',
+      `mailbox ${formatLocation(mailbox.location)} already has namesPerMailboxMax (${state.limits.namesPerMailboxMax}) names`,
+      {
+        value: mailbox.names.size,
+      },
+    );
   }
   mailbox.names.add(name);
 }
@@ -52,7 +87,9 @@ export function addNameTo(state: KernelState, mailbox: Mailbox, name: string): v
 /** Removes a valid name and shoots down every channel made under it. */
 export function removeNameFrom(state: KernelState, mailbox: Mailbox, name: string): void {
   if (!mailbox.names.delete(name)) {
-    throw new FosError('NO_SUCH_NAME', `${name} is not a valid name of mailbox ${formatLocation(mailbox.location)}`, { value: name });
+    throw new FosError('NO_SUCH_NAME', `${name} is not a valid name of mailbox ${formatLocation(mailbox.location)}`, {
+      value: name,
+    });
   }
   shootDown(state, mailbox, (reader) => reader.destinationName === name, 'revoked');
 }

@@ -11,7 +11,16 @@ import { formatLocation, type MailboxLocation } from '../../location.js';
 import { ChannelRing, type ChannelCloseReason, type RingWriteResult } from '../../ring.js';
 import type { ChannelReader, ChannelWriter, Mailbox, ProcessRecord } from '../tables.js';
 import { acquirePath, releasePath, sendStream } from './send-paths.js';
-import { checkCaller, checkDeliveryRights, enqueue, identity, request, targetMailbox, validateTarget, type KernelState } from './state.js';
+import {
+  checkCaller,
+  checkDeliveryRights,
+  enqueue,
+  identity,
+  request,
+  targetMailbox,
+  validateTarget,
+  type KernelState,
+} from './state.js';
 
 // ---- the writer's side (the sender's kernel) ------------------------------------------------------
 
@@ -20,14 +29,24 @@ import { checkCaller, checkDeliveryRights, enqueue, identity, request, targetMai
  * capability, with the checks of `ukSend`. One channel per stream; removing the name or the capability
  * from the mailbox shoots it down.
  */
-export async function createChannel(state: KernelState, caller: ProcessRecord, destinationName: unknown, location: unknown, capability: unknown): Promise<ChannelWriter> {
+export async function createChannel(
+  state: KernelState,
+  caller: ProcessRecord,
+  destinationName: unknown,
+  location: unknown,
+  capability: unknown,
+): Promise<ChannelWriter> {
   checkCaller(state, caller);
   const name = validateName(destinationName);
   const target = validateTarget(state, location);
   const sendCapability = validateCapability(capability);
   const stream = sendStream(state, caller, target);
   if (stream.channel !== undefined) {
-    throw new FosError('NAME_EXISTS', `process ${caller.name} already has a channel to ${formatLocation(target)}; close it first`, { value: target });
+    throw new FosError(
+      'NAME_EXISTS',
+      `process ${caller.name} already has a channel to ${formatLocation(target)}; close it first`,
+      { value: target },
+    );
   }
   const ring = ChannelRing.create(state.limits.channelRingBytes);
   const channelId = `${state.core}.${state.nextChannelNumber++}`;
@@ -44,9 +63,23 @@ export async function createChannel(state: KernelState, caller: ProcessRecord, d
   }));
   if (stream.channel !== undefined || caller.state !== 'running') {
     state.port.post(target.core, { kind: 'channelClose', fromCore: state.core, channelId, location: target });
-    throw new FosError('NAME_EXISTS', `process ${caller.name} opened another channel to ${formatLocation(target)} meanwhile`, { value: target });
+    throw new FosError(
+      'NAME_EXISTS',
+      `process ${caller.name} opened another channel to ${formatLocation(target)} meanwhile`,
+      { value: target },
+    );
   }
-  const writer: ChannelWriter = { channelId, ring, location: target, destinationName: name, capability: sendCapability, process: caller.id, stream, drainWaiters: [], closed: false };
+  const writer: ChannelWriter = {
+    channelId,
+    ring,
+    location: target,
+    destinationName: name,
+    capability: sendCapability,
+    process: caller.id,
+    stream,
+    drainWaiters: [],
+    closed: false,
+  };
   stream.channel = writer;
   caller.channels.add(channelId);
   state.writers.set(channelId, writer);
@@ -58,17 +91,29 @@ export async function createChannel(state: KernelState, caller: ProcessRecord, d
  * `PERMISSION_DENIED` once shot down (the sender recovers through the name service), `UNREACHABLE`
  * once the mailbox is gone. Waits first until this stream's kernel-path sends are answered.
  */
-export async function channelSend(state: KernelState, caller: ProcessRecord, writer: ChannelWriter, body: unknown): Promise<void> {
+export async function channelSend(
+  state: KernelState,
+  caller: ProcessRecord,
+  writer: ChannelWriter,
+  body: unknown,
+): Promise<void> {
   checkCaller(state, caller);
   if (writer.closed) throw closedChannelError(writer, writer.ring.closeReason ?? 'closed');
   // Encoded into the codec's buffer and copied straight into the ring (no copy of its own), unless
   // this send must wait for the path first: then other encodes may run meanwhile.
-  let bytes = encodeBodyTransient(body, Math.min(state.limits.messageBytesMax, ChannelRing.messageBytesMaxFor(writer.ring.capacityBytes)));
+  let bytes = encodeBodyTransient(
+    body,
+    Math.min(state.limits.messageBytesMax, ChannelRing.messageBytesMaxFor(writer.ring.capacityBytes)),
+  );
   const stream = writer.stream;
   if (stream.refused.size > 0) {
-    throw new FosError('WOULD_BLOCK', `the stream to ${formatLocation(writer.location)} has refused sends (${[...stream.refused].join(', ')}); re-send or abandon them first`, {
-      value: writer.location,
-    });
+    throw new FosError(
+      'WOULD_BLOCK',
+      `the stream to ${formatLocation(writer.location)} has refused sends (${[...stream.refused].join(', ')}); re-send or abandon them first`,
+      {
+        value: writer.location,
+      },
+    );
   }
   const wait = acquirePath(stream, 'channel');
   if (wait !== undefined) {
@@ -82,21 +127,37 @@ export async function channelSend(state: KernelState, caller: ProcessRecord, wri
     releasePath(stream);
   }
   if (result.kind === 'full') {
-    throw new FosError('WOULD_BLOCK', `channel to ${writer.destinationName} (${formatLocation(writer.location)}) is full`, { value: writer.location });
+    throw new FosError(
+      'WOULD_BLOCK',
+      `channel to ${writer.destinationName} (${formatLocation(writer.location)}) is full`,
+      { value: writer.location },
+    );
   }
   if (result.kind === 'closed') {
     closeChannelWriter(state, writer);
     throw closedChannelError(writer, result.reason);
   }
   if (state.port.ringDoorbell !== undefined) state.port.ringDoorbell(writer.location.core);
-  else if (result.doorbell) state.port.post(writer.location.core, { kind: 'doorbell', fromCore: state.core, channelId: writer.channelId, location: writer.location });
+  else if (result.doorbell)
+    state.port.post(writer.location.core, {
+      kind: 'doorbell',
+      fromCore: state.core,
+      channelId: writer.channelId,
+      location: writer.location,
+    });
 }
 
 /** Closes a channel from the writer's side; what was written is still delivered. */
 export function closeChannelWriter(state: KernelState, writer: ChannelWriter): void {
   if (!writer.closed) {
     writer.closed = true;
-    if (!state.shutDown) state.port.post(writer.location.core, { kind: 'channelClose', fromCore: state.core, channelId: writer.channelId, location: writer.location });
+    if (!state.shutDown)
+      state.port.post(writer.location.core, {
+        kind: 'channelClose',
+        fromCore: state.core,
+        channelId: writer.channelId,
+        location: writer.location,
+      });
   }
   state.writers.delete(writer.channelId);
   state.processes.get(writer.process)?.channels.delete(writer.channelId);
@@ -115,15 +176,24 @@ export function onDrained(state: KernelState, channelId: string): void {
 
 function closedChannelError(writer: ChannelWriter, reason: ChannelCloseReason): FosError {
   const where = `${writer.destinationName} (${formatLocation(writer.location)})`;
-  if (reason === 'destroyed') return new FosError('UNREACHABLE', `channel to ${where} is gone: the mailbox was destroyed`, { value: writer.location });
-  if (reason === 'revoked') return new FosError('PERMISSION_DENIED', `channel to ${where} was shot down: its name or capability was removed`, { value: writer.location });
+  if (reason === 'destroyed')
+    return new FosError('UNREACHABLE', `channel to ${where} is gone: the mailbox was destroyed`, {
+      value: writer.location,
+    });
+  if (reason === 'revoked')
+    return new FosError('PERMISSION_DENIED', `channel to ${where} was shot down: its name or capability was removed`, {
+      value: writer.location,
+    });
   return new FosError('BAD_REQUEST', `channel to ${where} is closed`, { value: writer.location });
 }
 
 // ---- the reader's side (the owner's kernel) --------------------------------------------------------
 
 /** The owner's side of `createChannel` (`channelOpen`): the checks of `ukSend`, then the reader's end. */
-export function openChannelReader(state: KernelState, message: Extract<KernelMessage, { kind: 'channelOpen' }>): undefined {
+export function openChannelReader(
+  state: KernelState,
+  message: Extract<KernelMessage, { kind: 'channelOpen' }>,
+): undefined {
   const mailbox = targetMailbox(state, message.location);
   checkDeliveryRights(mailbox, message.destinationName, message.capability);
   const reader: ChannelReader = {
@@ -144,7 +214,12 @@ export function openChannelReader(state: KernelState, message: Extract<KernelMes
 }
 
 /** The writer closed its end (`channelClose`): deliver what it wrote, then forget the channel. */
-export function closeChannelReader(state: KernelState, location: MailboxLocation, channelId: string, reason: ChannelCloseReason): void {
+export function closeChannelReader(
+  state: KernelState,
+  location: MailboxLocation,
+  channelId: string,
+  reason: ChannelCloseReason,
+): void {
   const mailbox = state.mailboxes.get(location.mailbox);
   const reader = mailbox?.channels.get(channelId);
   if (mailbox === undefined || reader === undefined) return;
@@ -169,7 +244,13 @@ export function drainChannel(state: KernelState, mailbox: Mailbox, reader: Chann
     }
     const bytes = reader.ring.readNext(reader.cutoff);
     if (bytes !== undefined) {
-      enqueue(state, mailbox, { bytes, sender: reader.sender, destinationName: reader.destinationName, enqueuedAtMs: state.clock.now(), via: 'channel' });
+      enqueue(state, mailbox, {
+        bytes,
+        sender: reader.sender,
+        destinationName: reader.destinationName,
+        enqueuedAtMs: state.clock.now(),
+        via: 'channel',
+      });
       moved++;
       continue;
     }
@@ -179,7 +260,8 @@ export function drainChannel(state: KernelState, mailbox: Mailbox, reader: Chann
       state.port.post(reader.writerCore, { kind: 'drained', fromCore: state.core, channelId: reader.channelId });
       return moved;
     }
-    if (reader.ring.takeDrainRequest()) state.port.post(reader.writerCore, { kind: 'drained', fromCore: state.core, channelId: reader.channelId });
+    if (reader.ring.takeDrainRequest())
+      state.port.post(reader.writerCore, { kind: 'drained', fromCore: state.core, channelId: reader.channelId });
     if (reader.ring.prepareToSleep()) return moved;
   }
 }
@@ -200,7 +282,12 @@ export function pollChannels(state: KernelState): number {
  * Shoot-down (§4.2.4): closes the rings of the mailbox's channels that `matches` picks. Each reader
  * delivers up to the write index at the instant of the close and not one message more.
  */
-export function shootDown(state: KernelState, mailbox: Mailbox, matches: (reader: ChannelReader) => boolean, reason: ChannelCloseReason): void {
+export function shootDown(
+  state: KernelState,
+  mailbox: Mailbox,
+  matches: (reader: ChannelReader) => boolean,
+  reason: ChannelCloseReason,
+): void {
   for (const reader of [...mailbox.channels.values()]) {
     if (!matches(reader) || reader.cutoff !== undefined) continue;
     reader.cutoff = reader.ring.close(reason);

@@ -22,7 +22,9 @@ export function onMessage(state: KernelState, message: KernelMessage): void {
     case 'deliver': {
       const destinationName = message.destinationName;
       respond(state, message.fromCore, message.requestId, () =>
-        destinationName === null ? acceptUncheckedDelivery(state, message) : acceptDelivery(state, message, destinationName),
+        destinationName === null
+          ? acceptUncheckedDelivery(state, message)
+          : acceptDelivery(state, message, destinationName),
       );
       return;
     }
@@ -36,7 +38,9 @@ export function onMessage(state: KernelState, message: KernelMessage): void {
       respond(state, message.fromCore, message.requestId, () => applyAlias(state, message));
       return;
     case 'nameServer':
-      respond(state, message.fromCore, message.requestId, () => applyNameServer(state, message.location, message.capability as Capability | null));
+      respond(state, message.fromCore, message.requestId, () =>
+        applyNameServer(state, message.location, message.capability as Capability | null),
+      );
       return;
     case 'channelOpen':
       respond(state, message.fromCore, message.requestId, () => openChannelReader(state, message));
@@ -66,7 +70,12 @@ export function onMessage(state: KernelState, message: KernelMessage): void {
 function respond(state: KernelState, toCore: number, requestId: number, handle: () => string | undefined): void {
   try {
     const nameServerProcess = handle();
-    state.port.post(toCore, nameServerProcess === undefined ? { kind: 'result', fromCore: state.core, requestId } : { kind: 'result', fromCore: state.core, requestId, nameServerProcess });
+    state.port.post(
+      toCore,
+      nameServerProcess === undefined
+        ? { kind: 'result', fromCore: state.core, requestId }
+        : { kind: 'result', fromCore: state.core, requestId, nameServerProcess },
+    );
   } catch (error) {
     if (!isFosError(error)) throw error;
     state.refused++;

@@ -14,9 +14,13 @@ import { checkRunning, publishStats, type KernelState } from './state.js';
 export function createProcess(state: KernelState, name: string): ProcessRecord {
   checkRunning(state);
   if (state.processes.size >= state.limits.processesPerCoreMax) {
-    throw new FosError('LIMIT_EXCEEDED', `core ${state.core} already hosts processesPerCoreMax (${state.limits.processesPerCoreMax}) processes`, {
-      value: state.processes.size,
-    });
+    throw new FosError(
+      'LIMIT_EXCEEDED',
+      `core ${state.core} already hosts processesPerCoreMax (${state.limits.processesPerCoreMax}) processes`,
+      {
+        value: state.processes.size,
+      },
+    );
   }
   const id = `${state.machine}.${state.core}.${state.nextProcessNumber++}`;
   const record: ProcessRecord = {
@@ -35,11 +39,16 @@ export function createProcess(state: KernelState, name: string): ProcessRecord {
 }
 
 /** Ends a process: destroys its mailboxes, closes its channels, tells the other kernels. */
-export function endProcess(state: KernelState, record: ProcessRecord, outcome: { crashed: boolean; error?: unknown }): void {
+export function endProcess(
+  state: KernelState,
+  record: ProcessRecord,
+  outcome: { crashed: boolean; error?: unknown },
+): void {
   if (record.state !== 'running') return;
   record.state = outcome.crashed ? 'crashed' : 'exited';
   if (outcome.crashed) {
-    const reason = outcome.error instanceof Error ? (outcome.error.stack ?? outcome.error.message) : String(outcome.error);
+    const reason =
+      outcome.error instanceof Error ? (outcome.error.stack ?? outcome.error.message) : String(outcome.error);
     state.log(`fos: process ${record.name} (${record.id}) on core ${state.core} crashed: ${reason}`);
   }
   for (const mailboxId of [...record.mailboxes]) {
@@ -53,8 +62,12 @@ export function endProcess(state: KernelState, record: ProcessRecord, outcome: {
   for (const key of [...state.sendStreams.keys()]) if (key.startsWith(`${record.id}>`)) state.sendStreams.delete(key);
   state.processes.delete(record.id);
   publishStats(state);
-  if (!state.shutDown) for (let core = 0; core < state.coreCount; core++) state.port.post(core, { kind: 'processEnded', fromCore: state.core, process: record.id });
-  const exit: ProcessExit = outcome.crashed ? { process: record.id, crashed: true, error: outcome.error } : { process: record.id, crashed: false };
+  if (!state.shutDown)
+    for (let core = 0; core < state.coreCount; core++)
+      state.port.post(core, { kind: 'processEnded', fromCore: state.core, process: record.id });
+  const exit: ProcessExit = outcome.crashed
+    ? { process: record.id, crashed: true, error: outcome.error }
+    : { process: record.id, crashed: false };
   record.exit = exit;
   for (const waiter of record.exitWaiters.splice(0)) waiter(exit);
 }
@@ -66,7 +79,12 @@ export function forgetProcess(state: KernelState, process: string): void {
 }
 
 /** Runs a process's callback; a throw or a rejection crashes that process alone. */
-export function invokeCallback(state: KernelState, caller: ProcessRecord, callback: () => void | Promise<void>, settled?: () => void): void {
+export function invokeCallback(
+  state: KernelState,
+  caller: ProcessRecord,
+  callback: () => void | Promise<void>,
+  settled?: () => void,
+): void {
   try {
     const result = callback();
     if (result instanceof Promise) {
@@ -109,7 +127,10 @@ export function removeMailbox(state: KernelState, mailbox: Mailbox): void {
   mailbox.queue.length = 0;
   const gone = state.shutDown
     ? new FosError('SHUTDOWN', `kernel of core ${state.core} shut down`, { value: mailbox.location })
-    : new FosError('UNREACHABLE', `mailbox ${formatLocation(mailbox.location)} was destroyed while a receive waited`, { value: mailbox.location });
+    : new FosError('UNREACHABLE', `mailbox ${formatLocation(mailbox.location)} was destroyed while a receive waited`, {
+        value: mailbox.location,
+      });
   for (const receiver of mailbox.receivers.splice(0)) receiver.fail(gone);
-  if (mailbox.nameServer && !state.shutDown) void broadcastNameServer(state, 'unregister', mailbox.location, null).catch(() => undefined);
+  if (mailbox.nameServer && !state.shutDown)
+    void broadcastNameServer(state, 'unregister', mailbox.location, null).catch(() => undefined);
 }

@@ -17,16 +17,28 @@ import { checkCaller, ownedMailbox, publishStats, type KernelState } from './sta
 // ---- the mailbox and its capabilities and names ----------------------------------------------------
 
 /** `createMailbox`: a new mailbox of `caller`, with a fresh send capability and no name yet. */
-export function createMailbox(state: KernelState, caller: ProcessRecord, options: { queueMessagesMax?: number } = {}): CreatedMailbox {
+export function createMailbox(
+  state: KernelState,
+  caller: ProcessRecord,
+  options: { queueMessagesMax?: number } = {},
+): CreatedMailbox {
   checkCaller(state, caller);
   if (caller.mailboxes.size >= state.limits.mailboxesPerProcessMax) {
-    throw new FosError('LIMIT_EXCEEDED', `process ${caller.name} already holds mailboxesPerProcessMax (${state.limits.mailboxesPerProcessMax}) mailboxes`, {
-      value: caller.mailboxes.size,
-    });
+    throw new FosError(
+      'LIMIT_EXCEEDED',
+      `process ${caller.name} already holds mailboxesPerProcessMax (${state.limits.mailboxesPerProcessMax}) mailboxes`,
+      {
+        value: caller.mailboxes.size,
+      },
+    );
   }
   const queueMessagesMax = options.queueMessagesMax ?? state.limits.queueMessagesMax;
   if (!Number.isInteger(queueMessagesMax) || queueMessagesMax < 1 || queueMessagesMax > state.limits.queueMessagesMax) {
-    throw new FosError('BAD_REQUEST', `queueMessagesMax ${queueMessagesMax} is not an integer in 1..${state.limits.queueMessagesMax}`, { value: queueMessagesMax });
+    throw new FosError(
+      'BAD_REQUEST',
+      `queueMessagesMax ${queueMessagesMax} is not an integer in 1..${state.limits.queueMessagesMax}`,
+      { value: queueMessagesMax },
+    );
   }
   const location: MailboxLocation = { machine: state.machine, core: state.core, mailbox: state.nextMailboxId++ };
   const capability = mintCapability(state.random);
@@ -60,9 +72,13 @@ export function destroyMailbox(state: KernelState, caller: ProcessRecord, locati
 export function addCapability(state: KernelState, caller: ProcessRecord, location: unknown): Capability {
   const mailbox = ownedMailbox(state, caller, location);
   if (mailbox.capabilityHashes.size >= state.limits.capabilitiesPerMailboxMax) {
-    throw new FosError('LIMIT_EXCEEDED', `mailbox ${formatLocation(mailbox.location)} already has capabilitiesPerMailboxMax (${state.limits.capabilitiesPerMailboxMax}) capabilities`, {
-      value: mailbox.capabilityHashes.size,
-    });
+    throw new FosError(
+      'LIMIT_EXCEEDED',
+      `mailbox ${formatLocation(mailbox.location)} already has capabilitiesPerMailboxMax (${state.limits.capabilitiesPerMailboxMax}) capabilities`,
+      {
+        value: mailbox.capabilityHashes.size,
+      },
+    );
   }
   const capability = mintCapability(state.random);
   mailbox.capabilityHashes.add(hashCapability(capability));
@@ -70,11 +86,20 @@ export function addCapability(state: KernelState, caller: ProcessRecord, locatio
 }
 
 /** Removes a send capability of an own mailbox and shoots down every channel created under it. */
-export function removeCapability(state: KernelState, caller: ProcessRecord, location: unknown, capability: unknown): void {
+export function removeCapability(
+  state: KernelState,
+  caller: ProcessRecord,
+  location: unknown,
+  capability: unknown,
+): void {
   const mailbox = ownedMailbox(state, caller, location);
   const hash = hashCapability(validateCapability(capability));
   if (!mailbox.capabilityHashes.delete(hash)) {
-    throw new FosError('PERMISSION_DENIED', `the capability is not valid for mailbox ${formatLocation(mailbox.location)}`, { value: mailbox.location });
+    throw new FosError(
+      'PERMISSION_DENIED',
+      `the capability is not valid for mailbox ${formatLocation(mailbox.location)}`,
+      { value: mailbox.location },
+    );
   }
   shootDown(state, mailbox, (reader) => reader.capabilityHash === hash, 'revoked');
 }
@@ -122,12 +147,18 @@ export function receive(state: KernelState, caller: ProcessRecord, location: unk
   }
   if (mailbox.receivers.length >= receiversPerMailboxMax) {
     return Promise.reject(
-      new FosError('LIMIT_EXCEEDED', `mailbox ${formatLocation(mailbox.location)} already has receiversPerMailboxMax (${receiversPerMailboxMax}) receives waiting`, {
-        value: mailbox.location,
-      }),
+      new FosError(
+        'LIMIT_EXCEEDED',
+        `mailbox ${formatLocation(mailbox.location)} already has receiversPerMailboxMax (${receiversPerMailboxMax}) receives waiting`,
+        {
+          value: mailbox.location,
+        },
+      ),
     );
   }
-  return new Promise((resolve, reject) => mailbox.receivers.push({ deliver: (message) => resolve(toReceived(message)), fail: reject }));
+  return new Promise((resolve, reject) =>
+    mailbox.receivers.push({ deliver: (message) => resolve(toReceived(message)), fail: reject }),
+  );
 }
 
 /**
@@ -136,7 +167,12 @@ export function receive(state: KernelState, caller: ProcessRecord, location: unk
  * (async) run is still going, and again after a run that took messages while some remain; a run
  * that took none waits for the next arrival. One that throws or rejects crashes the process.
  */
-export function onReadable(state: KernelState, caller: ProcessRecord, location: unknown, callback: (() => void | Promise<void>) | null): void {
+export function onReadable(
+  state: KernelState,
+  caller: ProcessRecord,
+  location: unknown,
+  callback: (() => void | Promise<void>) | null,
+): void {
   const mailbox = ownedMailbox(state, caller, location);
   if (callback === null) {
     mailbox.readable = undefined;
@@ -181,5 +217,11 @@ function afterDequeue(state: KernelState, mailbox: Mailbox): void {
 }
 
 function toReceived(message: QueuedMessage): ReceivedMessage {
-  return { body: decodeBody(message.bytes), sender: message.sender, destinationName: message.destinationName, enqueuedAtMs: message.enqueuedAtMs, via: message.via };
+  return {
+    body: decodeBody(message.bytes),
+    sender: message.sender,
+    destinationName: message.destinationName,
+    enqueuedAtMs: message.enqueuedAtMs,
+    via: message.via,
+  };
 }

@@ -26,12 +26,26 @@ import { ownedMailbox, publishStats, request, targetMailbox, validateTarget, typ
  * restored with its queue and names (not its channels or waiting receives), and the refusal thrown.
  * Per-stream sequence state is not moved: senders start a new stream to the new location.
  */
-export async function moveMailbox(state: KernelState, caller: ProcessRecord, location: unknown, successor: unknown, successorCapability: unknown): Promise<MovedMailbox> {
+export async function moveMailbox(
+  state: KernelState,
+  caller: ProcessRecord,
+  location: unknown,
+  successor: unknown,
+  successorCapability: unknown,
+): Promise<MovedMailbox> {
   const checked = ownedMailbox(state, caller, location);
   const target = validateTarget(state, successor);
   const capability = validateCapability(successorCapability);
-  if (formatLocation(target) === formatLocation(checked.location)) throw new FosError('BAD_REQUEST', `a mailbox cannot be moved onto itself (${formatLocation(target)})`, { value: target });
-  if (checked.nameServer) throw new FosError('BAD_REQUEST', `mailbox ${formatLocation(checked.location)} is a name server's; unregister it first`, { value: checked.location });
+  if (formatLocation(target) === formatLocation(checked.location))
+    throw new FosError('BAD_REQUEST', `a mailbox cannot be moved onto itself (${formatLocation(target)})`, {
+      value: target,
+    });
+  if (checked.nameServer)
+    throw new FosError(
+      'BAD_REQUEST',
+      `mailbox ${formatLocation(checked.location)} is a name server's; unregister it first`,
+      { value: checked.location },
+    );
   // A dry run first, so that a refusal (no consent, a limit) leaves the old mailbox as it was.
   await request(state, target.core, (requestId) => ({
     kind: 'moveIn',
@@ -52,7 +66,16 @@ export async function moveMailbox(state: KernelState, caller: ProcessRecord, loc
   try {
     // Ring copies may be slab pieces: each message travels as bytes of its own.
     const moving = messages.map((message) => ({ ...message, bytes: standaloneBytes(message.bytes) }));
-    await request(state, target.core, (requestId) => ({ kind: 'moveIn', fromCore: state.core, requestId, location: target, capability, messages: moving, names, capabilityHashes }));
+    await request(state, target.core, (requestId) => ({
+      kind: 'moveIn',
+      fromCore: state.core,
+      requestId,
+      location: target,
+      capability,
+      messages: moving,
+      names,
+      capabilityHashes,
+    }));
   } catch (error) {
     if (caller.state === 'running' && !state.shutDown) restoreAfterMove(state, caller, mailbox, messages);
     throw error;
@@ -64,8 +87,18 @@ export async function moveMailbox(state: KernelState, caller: ProcessRecord, loc
 function closeForMove(state: KernelState, mailbox: Mailbox): QueuedMessage[] {
   for (const reader of [...mailbox.channels.values()]) {
     reader.cutoff ??= reader.ring.close('destroyed');
-    for (let bytes = reader.ring.readNext(reader.cutoff); bytes !== undefined; bytes = reader.ring.readNext(reader.cutoff)) {
-      mailbox.queue.push({ bytes, sender: reader.sender, destinationName: reader.destinationName, enqueuedAtMs: state.clock.now(), via: 'channel' });
+    for (
+      let bytes = reader.ring.readNext(reader.cutoff);
+      bytes !== undefined;
+      bytes = reader.ring.readNext(reader.cutoff)
+    ) {
+      mailbox.queue.push({
+        bytes,
+        sender: reader.sender,
+        destinationName: reader.destinationName,
+        enqueuedAtMs: state.clock.now(),
+        via: 'channel',
+      });
     }
   }
   return mailbox.queue.splice(0);
@@ -75,7 +108,12 @@ function closeForMove(state: KernelState, mailbox: Mailbox): QueuedMessage[] {
  * The successor changed since the dry run (its mailbox went away, a limit filled up): restores the old
  * mailbox (its channels and waiting receives are gone, the rest is as it was).
  */
-function restoreAfterMove(state: KernelState, caller: ProcessRecord, mailbox: Mailbox, messages: readonly QueuedMessage[]): void {
+function restoreAfterMove(
+  state: KernelState,
+  caller: ProcessRecord,
+  mailbox: Mailbox,
+  messages: readonly QueuedMessage[],
+): void {
   state.mailboxes.set(mailbox.location.mailbox, mailbox);
   publishStats(state);
   caller.mailboxes.add(mailbox.location.mailbox);
@@ -87,17 +125,29 @@ function restoreAfterMove(state: KernelState, caller: ProcessRecord, mailbox: Ma
 export function acceptMove(state: KernelState, message: Extract<KernelMessage, { kind: 'moveIn' }>): undefined {
   const mailbox = targetMailbox(state, message.location);
   if (!mailbox.capabilityHashes.has(hashCapability(message.capability as Capability))) {
-    throw new FosError('PERMISSION_DENIED', `the capability is not valid for mailbox ${formatLocation(mailbox.location)}: the successor did not consent`, { value: mailbox.location });
+    throw new FosError(
+      'PERMISSION_DENIED',
+      `the capability is not valid for mailbox ${formatLocation(mailbox.location)}: the successor did not consent`,
+      { value: mailbox.location },
+    );
   }
   const names = new Set([...mailbox.names, ...message.names]);
   if (names.size > state.limits.namesPerMailboxMax) {
-    throw new FosError('LIMIT_EXCEEDED', `mailbox ${formatLocation(mailbox.location)} would hold ${names.size} names (namesPerMailboxMax ${state.limits.namesPerMailboxMax})`, { value: names.size });
+    throw new FosError(
+      'LIMIT_EXCEEDED',
+      `mailbox ${formatLocation(mailbox.location)} would hold ${names.size} names (namesPerMailboxMax ${state.limits.namesPerMailboxMax})`,
+      { value: names.size },
+    );
   }
   const hashes = new Set([...mailbox.capabilityHashes, ...message.capabilityHashes]);
   if (hashes.size > state.limits.capabilitiesPerMailboxMax) {
-    throw new FosError('LIMIT_EXCEEDED', `mailbox ${formatLocation(mailbox.location)} would hold ${hashes.size} capabilities (capabilitiesPerMailboxMax ${state.limits.capabilitiesPerMailboxMax})`, {
-      value: hashes.size,
-    });
+    throw new FosError(
+      'LIMIT_EXCEEDED',
+      `mailbox ${formatLocation(mailbox.location)} would hold ${hashes.size} capabilities (capabilitiesPerMailboxMax ${state.limits.capabilitiesPerMailboxMax})`,
+      {
+        value: hashes.size,
+      },
+    );
   }
   if (message.check === true) return undefined;
   for (const name of message.names) mailbox.names.add(name);
@@ -106,7 +156,11 @@ export function acceptMove(state: KernelState, message: Extract<KernelMessage, {
   // bound if need be: each was within the old mailbox's bound, and the bound is the kernel's).
   // (They were counted as delivered when the old mailbox took them.)
   const moved: QueuedMessage[] = [...message.messages];
-  for (let receiver = mailbox.receivers[0]; receiver !== undefined && moved.length > 0 && mailbox.queue.length === 0; receiver = mailbox.receivers[0]) {
+  for (
+    let receiver = mailbox.receivers[0];
+    receiver !== undefined && moved.length > 0 && mailbox.queue.length === 0;
+    receiver = mailbox.receivers[0]
+  ) {
     mailbox.receivers.shift();
     receiver.deliver(moved.shift() as QueuedMessage);
   }

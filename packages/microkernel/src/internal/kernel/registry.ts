@@ -29,17 +29,31 @@ import {
 // ---- the name-server registry ----------------------------------------------------------------------
 
 /** `ukNameServiceRegister` (§5.2): makes an own mailbox a name server of the machine. */
-export async function ukNameServiceRegister(state: KernelState, caller: ProcessRecord, location: unknown, kernelCapability: unknown, sendCapability: unknown): Promise<void> {
+export async function ukNameServiceRegister(
+  state: KernelState,
+  caller: ProcessRecord,
+  location: unknown,
+  kernelCapability: unknown,
+  sendCapability: unknown,
+): Promise<void> {
   checkKernelCapability(state, validateCapability(kernelCapability));
   const mailbox = ownedMailbox(state, caller, location);
   const capability = validateCapability(sendCapability);
   if (!mailbox.capabilityHashes.has(hashCapability(capability))) {
-    throw new FosError('PERMISSION_DENIED', `the send capability is not valid for mailbox ${formatLocation(mailbox.location)}`, { value: mailbox.location });
+    throw new FosError(
+      'PERMISSION_DENIED',
+      `the send capability is not valid for mailbox ${formatLocation(mailbox.location)}`,
+      { value: mailbox.location },
+    );
   }
   if (state.nameServers.length >= nameServersPerMachineMax) {
-    throw new FosError('LIMIT_EXCEEDED', `machine ${state.machine} already has nameServersPerMachineMax (${nameServersPerMachineMax}) name servers`, {
-      value: state.nameServers.length,
-    });
+    throw new FosError(
+      'LIMIT_EXCEEDED',
+      `machine ${state.machine} already has nameServersPerMachineMax (${nameServersPerMachineMax}) name servers`,
+      {
+        value: state.nameServers.length,
+      },
+    );
   }
   mailbox.nameServer = true;
   await broadcastNameServer(state, 'register', mailbox.location, capability);
@@ -49,10 +63,18 @@ export async function ukNameServiceRegister(state: KernelState, caller: ProcessR
  * `ukNameServiceUnregister` (§5.2): the mailbox is no longer a name server of the machine; channels
  * into it under /sys/name are shot down.
  */
-export async function ukNameServiceUnregister(state: KernelState, caller: ProcessRecord, location: unknown, kernelCapability: unknown): Promise<void> {
+export async function ukNameServiceUnregister(
+  state: KernelState,
+  caller: ProcessRecord,
+  location: unknown,
+  kernelCapability: unknown,
+): Promise<void> {
   checkKernelCapability(state, validateCapability(kernelCapability));
   const mailbox = ownedMailbox(state, caller, location);
-  if (!mailbox.nameServer) throw new FosError('NO_SUCH_NAME', `mailbox ${formatLocation(mailbox.location)} is not a name server`, { value: mailbox.location });
+  if (!mailbox.nameServer)
+    throw new FosError('NO_SUCH_NAME', `mailbox ${formatLocation(mailbox.location)} is not a name server`, {
+      value: mailbox.location,
+    });
   mailbox.nameServer = false;
   // Channels made under /sys/name were good for a name server only: shoot them down (what they hold
   // is still delivered), so their writers meet the change and find another member.
@@ -63,7 +85,10 @@ export async function ukNameServiceUnregister(state: KernelState, caller: Proces
 /** `ukNameServiceLookup` (§5.2): a name server of this machine, preferring one on this core. */
 export function ukNameServiceLookup(state: KernelState): NameServerEntry {
   checkRunning(state);
-  if (state.nameServers.length === 0) throw new FosError('NO_SUCH_NAME', `no name server is registered on machine ${state.machine}`, { value: state.machine });
+  if (state.nameServers.length === 0)
+    throw new FosError('NO_SUCH_NAME', `no name server is registered on machine ${state.machine}`, {
+      value: state.machine,
+    });
   const local = state.nameServers.filter((entry) => entry.location.core === state.core);
   const candidates = local.length > 0 ? local : state.nameServers;
   const chosen = candidates[state.random.nextInt(candidates.length)];
@@ -72,16 +97,34 @@ export function ukNameServiceLookup(state: KernelState): NameServerEntry {
 }
 
 /** Tells every core's kernel (this one too) of a registration or an unregistration. */
-export async function broadcastNameServer(state: KernelState, operation: 'register' | 'unregister', location: MailboxLocation, capability: Capability | null): Promise<void> {
+export async function broadcastNameServer(
+  state: KernelState,
+  operation: 'register' | 'unregister',
+  location: MailboxLocation,
+  capability: Capability | null,
+): Promise<void> {
   const requests: Array<Promise<unknown>> = [];
   for (let core = 0; core < state.coreCount; core++) {
-    requests.push(request(state, core, (requestId) => ({ kind: 'nameServer', fromCore: state.core, requestId, operation, location, capability })));
+    requests.push(
+      request(state, core, (requestId) => ({
+        kind: 'nameServer',
+        fromCore: state.core,
+        requestId,
+        operation,
+        location,
+        capability,
+      })),
+    );
   }
   await Promise.all(requests);
 }
 
 /** Replaces this core's record of a name server: a capability registers it, null unregisters it. */
-export function applyNameServer(state: KernelState, location: MailboxLocation, capability: Capability | null): undefined {
+export function applyNameServer(
+  state: KernelState,
+  location: MailboxLocation,
+  capability: Capability | null,
+): undefined {
   state.nameServers = state.nameServers.filter((entry) => formatLocation(entry.location) !== formatLocation(location));
   if (capability !== null) state.nameServers.push({ location, capability });
   return undefined;
@@ -94,7 +137,13 @@ export function applyNameServer(state: KernelState, location: MailboxLocation, c
  * the kernel capability, and is allowed only while the receiving process has an unanswered message
  * delivered to a mailbox of the calling name server (each such delivery permits one).
  */
-export async function ukUncheckedSend(state: KernelState, caller: ProcessRecord, kernelCapability: unknown, location: unknown, body: unknown): Promise<void> {
+export async function ukUncheckedSend(
+  state: KernelState,
+  caller: ProcessRecord,
+  kernelCapability: unknown,
+  location: unknown,
+  body: unknown,
+): Promise<void> {
   checkCaller(state, caller);
   const capability = validateCapability(kernelCapability);
   checkKernelCapability(state, capability);
@@ -115,18 +164,31 @@ export async function ukUncheckedSend(state: KernelState, caller: ProcessRecord,
 }
 
 /** The owner's side of `ukUncheckedSend`: the kernel capability and a permit instead of name and capability. */
-export function acceptUncheckedDelivery(state: KernelState, message: Extract<KernelMessage, { kind: 'deliver' }>): undefined {
+export function acceptUncheckedDelivery(
+  state: KernelState,
+  message: Extract<KernelMessage, { kind: 'deliver' }>,
+): undefined {
   const mailbox = targetMailbox(state, message.location);
   checkKernelCapability(state, message.capability as Capability);
   const permitKey = `${message.sender.process}>${mailbox.owner}`;
   const permits = state.uncheckedPermits.get(permitKey) ?? 0;
   if (permits === 0) {
-    throw new FosError('PERMISSION_DENIED', `process ${message.sender.process} owes no reply to the owner of ${formatLocation(mailbox.location)}`, { value: mailbox.location });
+    throw new FosError(
+      'PERMISSION_DENIED',
+      `process ${message.sender.process} owes no reply to the owner of ${formatLocation(mailbox.location)}`,
+      { value: mailbox.location },
+    );
   }
   checkQueueSpace(mailbox);
   if (permits === 1) state.uncheckedPermits.delete(permitKey);
   else state.uncheckedPermits.set(permitKey, permits - 1);
-  enqueue(state, mailbox, { bytes: message.bytes, sender: message.sender, destinationName: null, enqueuedAtMs: state.clock.now(), via: 'unchecked' });
+  enqueue(state, mailbox, {
+    bytes: message.bytes,
+    sender: message.sender,
+    destinationName: null,
+    enqueuedAtMs: state.clock.now(),
+    via: 'unchecked',
+  });
   return undefined;
 }
 

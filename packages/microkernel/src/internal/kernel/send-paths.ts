@@ -11,7 +11,15 @@ export function sendStream(state: KernelState, caller: ProcessRecord, target: Ma
   const key = `${caller.id}>${formatLocation(target)}`;
   let stream = state.sendStreams.get(key);
   if (stream === undefined) {
-    stream = { nextSequence: 0, refused: new Set(), outstanding: 0, idleWaiters: [], channel: undefined, gateHeld: false, gateQueue: [] };
+    stream = {
+      nextSequence: 0,
+      refused: new Set(),
+      outstanding: 0,
+      idleWaiters: [],
+      channel: undefined,
+      gateHeld: false,
+      gateQueue: [],
+    };
     state.sendStreams.set(key, stream);
   }
   return stream;
@@ -24,7 +32,9 @@ export function sendStream(state: KernelState, caller: ProcessRecord, target: Ma
  */
 export function acquirePath(stream: SendStream, path: 'kernel' | 'channel'): Promise<void> | undefined {
   const mustWait = (): boolean =>
-    path === 'kernel' ? stream.channel !== undefined && !stream.channel.ring.empty && !stream.channel.ring.closed : stream.outstanding > 0;
+    path === 'kernel'
+      ? stream.channel !== undefined && !stream.channel.ring.empty && !stream.channel.ring.closed
+      : stream.outstanding > 0;
   if (!stream.gateHeld && stream.gateQueue.length === 0 && !mustWait()) {
     stream.gateHeld = true;
     return undefined;

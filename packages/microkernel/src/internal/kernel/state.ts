@@ -66,7 +66,10 @@ export interface KernelState {
  * The state of a new kernel. `connect` attaches it to the fabric and returns the kernel's port; it
  * gets the state, so that what the fabric hands the kernel reaches these tables.
  */
-export function createKernelState(options: KernelOptions, connect: (state: KernelState, fabric: Fabric) => FabricPort): KernelState {
+export function createKernelState(
+  options: KernelOptions,
+  connect: (state: KernelState, fabric: Fabric) => FabricPort,
+): KernelState {
   const state: { -readonly [Key in keyof KernelState]: KernelState[Key] } = {
     machine: options.machine,
     core: options.core,
@@ -120,7 +123,12 @@ export function publishStats(state: KernelState): void {
  * Posts a request to the kernel of `toCore` and resolves with its answer (rejects with the
  * `FosError` it answered with). `streamKey` as in {@link FabricPort.post}.
  */
-export function request(state: KernelState, toCore: number, build: (requestId: number) => KernelMessage, streamKey?: string): Promise<RequestResult> {
+export function request(
+  state: KernelState,
+  toCore: number,
+  build: (requestId: number) => KernelMessage,
+  streamKey?: string,
+): Promise<RequestResult> {
   if (state.lostCores.has(toCore)) return Promise.reject(lostCoreError(toCore));
   const requestId = state.nextRequestId++;
   return new Promise((resolve, reject) => {
@@ -145,7 +153,11 @@ export function identity(state: KernelState, caller: ProcessRecord): SenderIdent
 export function validateTarget(state: KernelState, location: unknown): MailboxLocation {
   const target = validateLocation(location);
   if (target.machine !== state.machine || target.core >= state.coreCount) {
-    throw new FosError('UNREACHABLE', `no mailbox at ${formatLocation(target)} on machine ${state.machine} (${state.coreCount} cores)`, { value: target });
+    throw new FosError(
+      'UNREACHABLE',
+      `no mailbox at ${formatLocation(target)} on machine ${state.machine} (${state.coreCount} cores)`,
+      { value: target },
+    );
   }
   return target;
 }
@@ -153,7 +165,10 @@ export function validateTarget(state: KernelState, location: unknown): MailboxLo
 /** A mailbox of this core that a request from another kernel names. */
 export function targetMailbox(state: KernelState, location: MailboxLocation): Mailbox {
   const mailbox = state.mailboxes.get(location.mailbox);
-  if (mailbox === undefined) throw new FosError('UNREACHABLE', `no mailbox at ${formatLocation(location)} (destroyed, or its process ended)`, { value: location });
+  if (mailbox === undefined)
+    throw new FosError('UNREACHABLE', `no mailbox at ${formatLocation(location)} (destroyed, or its process ended)`, {
+      value: location,
+    });
   return mailbox;
 }
 
@@ -161,9 +176,16 @@ export function targetMailbox(state: KernelState, location: MailboxLocation): Ma
 export function ownedMailbox(state: KernelState, caller: ProcessRecord, location: unknown): Mailbox {
   checkCaller(state, caller);
   const target = validateLocation(location);
-  const mailbox = target.machine === state.machine && target.core === state.core ? state.mailboxes.get(target.mailbox) : undefined;
-  if (mailbox === undefined) throw new FosError('UNREACHABLE', `no mailbox at ${formatLocation(target)} on core ${state.core}`, { value: target });
-  if (mailbox.owner !== caller.id) throw new FosError('PERMISSION_DENIED', `mailbox ${formatLocation(target)} belongs to another process`, { value: target });
+  const mailbox =
+    target.machine === state.machine && target.core === state.core ? state.mailboxes.get(target.mailbox) : undefined;
+  if (mailbox === undefined)
+    throw new FosError('UNREACHABLE', `no mailbox at ${formatLocation(target)} on core ${state.core}`, {
+      value: target,
+    });
+  if (mailbox.owner !== caller.id)
+    throw new FosError('PERMISSION_DENIED', `mailbox ${formatLocation(target)} belongs to another process`, {
+      value: target,
+    });
   return mailbox;
 }
 
@@ -179,12 +201,14 @@ export function checkKernelCapability(state: KernelState, capability: Capability
 /** The caller is a running process and this kernel is not shut down. */
 export function checkCaller(state: KernelState, caller: ProcessRecord): void {
   checkRunning(state);
-  if (caller.state !== 'running') throw new FosError('SHUTDOWN', `process ${caller.name} (${caller.id}) has ended`, { value: caller.id });
+  if (caller.state !== 'running')
+    throw new FosError('SHUTDOWN', `process ${caller.name} (${caller.id}) has ended`, { value: caller.id });
 }
 
 /** This kernel is not shut down. */
 export function checkRunning(state: KernelState): void {
-  if (state.shutDown) throw new FosError('SHUTDOWN', `kernel of core ${state.core} is shut down`, { value: state.core });
+  if (state.shutDown)
+    throw new FosError('SHUTDOWN', `kernel of core ${state.core} is shut down`, { value: state.core });
 }
 
 // ---- the owner's side of every delivery -----------------------------------------------------------------
@@ -195,19 +219,31 @@ export function checkRunning(state: KernelState): void {
  */
 export function checkDeliveryRights(mailbox: Mailbox, destinationName: string, capability: string): void {
   if (!mailbox.capabilityHashes.has(hashCapability(capability as Capability))) {
-    throw new FosError('PERMISSION_DENIED', `the capability is not valid for mailbox ${formatLocation(mailbox.location)}`, { value: mailbox.location });
+    throw new FosError(
+      'PERMISSION_DENIED',
+      `the capability is not valid for mailbox ${formatLocation(mailbox.location)}`,
+      { value: mailbox.location },
+    );
   }
   // A name server is reached as /sys/name, which is never stored (§5.2): the kernel accepts it for
   // the mailboxes registered with ukNameServiceRegister.
   if (!mailbox.names.has(destinationName) && !(mailbox.nameServer && destinationName === nameServiceName)) {
-    throw new FosError('NO_SUCH_NAME', `${destinationName} is not a valid name of mailbox ${formatLocation(mailbox.location)}`, { value: destinationName });
+    throw new FosError(
+      'NO_SUCH_NAME',
+      `${destinationName} is not a valid name of mailbox ${formatLocation(mailbox.location)}`,
+      { value: destinationName },
+    );
   }
 }
 
 /** `WOULD_BLOCK` when nobody waits on the mailbox and its queue is full. */
 export function checkQueueSpace(mailbox: Mailbox): void {
   if (mailbox.receivers.length === 0 && mailbox.queue.length >= mailbox.queueMessagesMax) {
-    throw new FosError('WOULD_BLOCK', `mailbox ${formatLocation(mailbox.location)} is full (queueMessagesMax ${mailbox.queueMessagesMax})`, { value: mailbox.location });
+    throw new FosError(
+      'WOULD_BLOCK',
+      `mailbox ${formatLocation(mailbox.location)} is full (queueMessagesMax ${mailbox.queueMessagesMax})`,
+      { value: mailbox.location },
+    );
   }
 }
 

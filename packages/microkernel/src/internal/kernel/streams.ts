@@ -11,7 +11,18 @@ import { formatLocation, type MailboxLocation } from '../../location.js';
 import type { Mailbox, ProcessRecord, ReceiveStream, SendStream } from '../tables.js';
 import { grantUncheckedPermit } from './registry.js';
 import { acquirePath, releasePath, sendStream } from './send-paths.js';
-import { checkCaller, checkDeliveryRights, checkQueueSpace, enqueue, identity, request, targetMailbox, validateTarget, type KernelState, type RequestResult } from './state.js';
+import {
+  checkCaller,
+  checkDeliveryRights,
+  checkQueueSpace,
+  enqueue,
+  identity,
+  request,
+  targetMailbox,
+  validateTarget,
+  type KernelState,
+  type RequestResult,
+} from './state.js';
 
 // ---- the sender's kernel -----------------------------------------------------------------------------
 
@@ -22,7 +33,15 @@ import { checkCaller, checkDeliveryRights, checkQueueSpace, enqueue, identity, r
  * → that mailbox) are accepted only in sequence: a refusal leaves a gap that only its re-send
  * (`resendOf`) or `abandonSend` fills, so pipelined sends never reorder.
  */
-export async function ukSend(state: KernelState, caller: ProcessRecord, destinationName: unknown, location: unknown, capability: unknown, body: unknown, options: SendOptions = {}): Promise<void> {
+export async function ukSend(
+  state: KernelState,
+  caller: ProcessRecord,
+  destinationName: unknown,
+  location: unknown,
+  capability: unknown,
+  body: unknown,
+  options: SendOptions = {},
+): Promise<void> {
   checkCaller(state, caller);
   const name = validateName(destinationName);
   const target = validateTarget(state, location);
@@ -39,7 +58,17 @@ export async function ukSend(state: KernelState, caller: ProcessRecord, destinat
     answer = request(
       state,
       target.core,
-      (requestId) => ({ kind: 'deliver', fromCore: state.core, requestId, sender: identity(state, caller), location: target, destinationName: name, capability: sendCapability, sequence, bytes }),
+      (requestId) => ({
+        kind: 'deliver',
+        fromCore: state.core,
+        requestId,
+        sender: identity(state, caller),
+        location: target,
+        destinationName: name,
+        capability: sendCapability,
+        sequence,
+        bytes,
+      }),
       `${caller.id}>${target.core}/${target.mailbox}`,
     );
   } finally {
@@ -51,7 +80,11 @@ export async function ukSend(state: KernelState, caller: ProcessRecord, destinat
   } catch (error) {
     if (isFosError(error) && error.code !== 'SHUTDOWN') {
       stream.refused.add(sequence);
-      throw new FosError(error.code, stripCode(error), { value: error.value ?? target, details: { sequence }, cause: error });
+      throw new FosError(error.code, stripCode(error), {
+        value: error.value ?? target,
+        details: { sequence },
+        cause: error,
+      });
     }
     throw error;
   } finally {
@@ -67,21 +100,39 @@ export function abandonSend(state: KernelState, caller: ProcessRecord, location:
   const target = validateTarget(state, location);
   const stream = sendStream(state, caller, target);
   if (!stream.refused.delete(sequence)) {
-    throw new FosError('BAD_REQUEST', `sequence ${sequence} is not a refused send to ${formatLocation(target)}`, { value: sequence });
+    throw new FosError('BAD_REQUEST', `sequence ${sequence} is not a refused send to ${formatLocation(target)}`, {
+      value: sequence,
+    });
   }
-  state.port.post(target.core, { kind: 'skip', fromCore: state.core, sender: identity(state, caller), location: target, sequence }, `${caller.id}>${target.core}/${target.mailbox}`);
+  state.port.post(
+    target.core,
+    { kind: 'skip', fromCore: state.core, sender: identity(state, caller), location: target, sequence },
+    `${caller.id}>${target.core}/${target.mailbox}`,
+  );
 }
 
 /** The sequence number of a send: the refused one it re-sends, else the stream's next. */
-function takeSequence(state: KernelState, caller: ProcessRecord, stream: SendStream, resendOf: number | undefined): number {
+function takeSequence(
+  state: KernelState,
+  caller: ProcessRecord,
+  stream: SendStream,
+  resendOf: number | undefined,
+): number {
   if (resendOf !== undefined) {
-    if (!stream.refused.delete(resendOf)) throw new FosError('BAD_REQUEST', `resendOf ${resendOf} is not a refused send of this stream`, { value: resendOf });
+    if (!stream.refused.delete(resendOf))
+      throw new FosError('BAD_REQUEST', `resendOf ${resendOf} is not a refused send of this stream`, {
+        value: resendOf,
+      });
     return resendOf;
   }
   if (caller.unacknowledgedSends >= state.limits.unacknowledgedSendsPerProcessMax) {
-    throw new FosError('LIMIT_EXCEEDED', `process ${caller.name} has unacknowledgedSendsPerProcessMax (${state.limits.unacknowledgedSendsPerProcessMax}) sends outstanding`, {
-      value: caller.unacknowledgedSends,
-    });
+    throw new FosError(
+      'LIMIT_EXCEEDED',
+      `process ${caller.name} has unacknowledgedSendsPerProcessMax (${state.limits.unacknowledgedSendsPerProcessMax}) sends outstanding`,
+      {
+        value: caller.unacknowledgedSends,
+      },
+    );
   }
   return stream.nextSequence++;
 }
@@ -97,17 +148,31 @@ function stripCode(error: FosError): string {
  * The owner's side of `ukSend` (`deliver` with a name): the checks of thesis §4.2.4, then the enqueue.
  * Returns the name server's process when the mailbox is a name server's (the sender gets a permit).
  */
-export function acceptDelivery(state: KernelState, message: Extract<KernelMessage, { kind: 'deliver' }>, destinationName: string): string | undefined {
+export function acceptDelivery(
+  state: KernelState,
+  message: Extract<KernelMessage, { kind: 'deliver' }>,
+  destinationName: string,
+): string | undefined {
   const mailbox = targetMailbox(state, message.location);
   const stream = receiveStream(mailbox, message.sender.process);
   if (message.sequence !== stream.expected) {
-    throw new FosError('WOULD_BLOCK', `message ${message.sequence} of ${message.sender.process} to ${formatLocation(mailbox.location)} is out of sequence (waiting for ${stream.expected})`, {
-      value: message.sequence,
-    });
+    throw new FosError(
+      'WOULD_BLOCK',
+      `message ${message.sequence} of ${message.sender.process} to ${formatLocation(mailbox.location)} is out of sequence (waiting for ${stream.expected})`,
+      {
+        value: message.sequence,
+      },
+    );
   }
   checkDeliveryRights(mailbox, destinationName, message.capability);
   checkQueueSpace(mailbox);
-  enqueue(state, mailbox, { bytes: message.bytes, sender: message.sender, destinationName, enqueuedAtMs: state.clock.now(), via: 'kernel' });
+  enqueue(state, mailbox, {
+    bytes: message.bytes,
+    sender: message.sender,
+    destinationName,
+    enqueuedAtMs: state.clock.now(),
+    via: 'kernel',
+  });
   stream.expected++;
   while (stream.skipped.delete(stream.expected)) stream.expected++;
   return mailbox.nameServer ? mailbox.owner : undefined;
