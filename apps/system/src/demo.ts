@@ -2,7 +2,7 @@ import type { ListResult } from '@fos/libfos-messaging';
 import { assert, FosError, SystemClock, type Clock, type MessageBody } from '@fos/base';
 import { formatLocation } from '@fos/microkernel';
 import { z } from 'zod';
-import { boot, nameServersMax, type BootFabric } from './boot.js';
+import { boot, nameServersMax, type BootFabric, type Instance } from './boot.js';
 import { demoMessagesMax, echoFleetName } from './processes.js';
 
 /** Bytes of each demo request's payload. */
@@ -100,25 +100,9 @@ const listResultSchema = z.object({
  * lists the name space, and shuts the instance down. `BAD_REQUEST` for bad options.
  */
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
-  const parsed = demoOptionsSchema.safeParse(options);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const key = String(issue?.path[0] ?? 'options');
-    throw new FosError(
-      'BAD_REQUEST',
-      `demo: ${key} = ${String((options as Record<string, unknown>)[key])} is invalid: ${issue?.message ?? 'invalid'}`,
-      { value: (options as Record<string, unknown>)[key] },
-    );
-  }
+  checkDemoOptions(options);
   const cores = options.cores ?? 4;
-  const messages = options.messages ?? defaultDemoMessages;
   const fabric = options.fabric ?? 'local';
-  const module = options.processesModule ?? new URL('./processes.js', import.meta.url);
-  const wallClock = options.wallClock ?? new SystemClock();
-  if (fabric === 'sim' && options.seed === undefined)
-    throw new FosError('BAD_REQUEST', 'demo: fabric "sim" needs a seed: one seed replays one run', {
-      value: options.seed,
-    });
   const nameServers = options.nameServers ?? 1;
   const instance =
     fabric === 'sim' && options.seed !== undefined
@@ -127,31 +111,16 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   try {
     const nameService = instance.nameService;
     assert(nameService !== undefined, 'the demo boots with a name service');
-    const sys = await instance.spawn({
-      core: 1,
-      module,
-      entry: 'reserveDomain',
-      name: 'reserve-sys',
-      args: { domain: '/sys/*', capability: nameService.rootCapability },
-    });
-    const sysCapability = (sys.result as { capability: string }).capability;
-    for (let index = 1; index <= demoFleetMembers; index++) {
-      const core = 1 + ((index - 1) % (cores - 1));
-      await instance.spawn({
-        core,
-        module,
-        entry: 'echoMember',
-        name: `echo-${index}`,
-        args: { name: `${echoFleetName}/${index}`, fleet: echoFleetName, capability: sysCapability, weight: 1 },
-      });
-    }
+    const module = options.processesModule ?? new URL('./processes.js', import.meta.url);
+    await startEchoFleet(instance, module, nameService.rootCapability, cores);
+    const wallClock = options.wallClock ?? new SystemClock();
     const startedMs = wallClock.now();
     const client = await instance.spawn({
       core: cores - 1,
       module,
       entry: 'demoClient',
       name: 'client',
-      args: { fleet: echoFleetName, messages, payloadBytes: demoPayloadBytes },
+      args: { fleet: echoFleetName, messages: options.messages ?? defaultDemoMessages, payloadBytes: demoPayloadBytes },
     });
     const elapsedMs = wallClock.now() - startedMs;
     const clientResult = parseResult('the client', clientResultSchema, client.result);
@@ -183,6 +152,51 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     };
   } finally {
     await instance.shutdown();
+  }
+}
+
+/** `BAD_REQUEST` naming the first bad option, or a sim run without its seed. */
+function checkDemoOptions(options: DemoOptions): void {
+  const parsed = demoOptionsSchema.safeParse(options);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = String(issue?.path[0] ?? 'options');
+    throw new FosError(
+      'BAD_REQUEST',
+      `demo: ${key} = ${String((options as Record<string, unknown>)[key])} is invalid: ${issue?.message ?? 'invalid'}`,
+      { value: (options as Record<string, unknown>)[key] },
+    );
+  }
+  if (options.fabric === 'sim' && options.seed === undefined)
+    throw new FosError('BAD_REQUEST', 'demo: fabric "sim" needs a seed: one seed replays one run', {
+      value: options.seed,
+    });
+}
+
+/** Reserves `/sys/*` and starts the echo fleet's members on the cores after the name service's. */
+async function startEchoFleet(
+  instance: Instance,
+  module: string | URL,
+  rootCapability: string,
+  cores: number,
+): Promise<void> {
+  const sys = await instance.spawn({
+    core: 1,
+    module,
+    entry: 'reserveDomain',
+    name: 'reserve-sys',
+    args: { domain: '/sys/*', capability: rootCapability },
+  });
+  const sysCapability = (sys.result as { capability: string }).capability;
+  for (let index = 1; index <= demoFleetMembers; index++) {
+    const core = 1 + ((index - 1) % (cores - 1));
+    await instance.spawn({
+      core,
+      module,
+      entry: 'echoMember',
+      name: `echo-${index}`,
+      args: { name: `${echoFleetName}/${index}`, fleet: echoFleetName, capability: sysCapability, weight: 1 },
+    });
   }
 }
 

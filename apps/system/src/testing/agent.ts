@@ -9,7 +9,14 @@
 // process of a thread.
 import { createLibfos, type Libfos } from '@fos/libfos-messaging';
 import { FosError, type MessageBody } from '@fos/base';
-import { formatLocation, type Channel, type CreatedMailbox, type ProcessContext } from '@fos/microkernel';
+import {
+  formatLocation,
+  type Capability,
+  type Channel,
+  type CreatedMailbox,
+  type MailboxLocation,
+  type ProcessContext,
+} from '@fos/microkernel';
 import {
   agentArgsSchema,
   agentChannelsMax,
@@ -221,26 +228,8 @@ class AgentState {
   async #messaging(command: AgentCommand): Promise<MessageBody> {
     const libfos = this.#libfos;
     switch (command.op) {
-      case 'createMailbox': {
-        if (this.#mailboxes.size >= agentMailboxesMax)
-          throw new FosError(
-            'LIMIT_EXCEEDED',
-            `agent ${this.#name} has agentMailboxesMax (${agentMailboxesMax}) mailboxes`,
-            { value: this.#mailboxes.size },
-          );
-        const mailbox = await libfos.createMailbox();
-        this.#mailboxes.set(formatLocation(mailbox.location), mailbox);
-        if (command.behaviour === 'record') {
-          const label = command.label ?? this.#name;
-          libfos.serve(mailbox.location, {
-            handler: (request) => {
-              this.#record(`${label}:${describeBody(request.body)}`);
-              return request.expectsReply ? { from: label, echo: request.body } : undefined;
-            },
-          });
-        }
-        return { location: mailbox.location, capability: mailbox.capability };
-      }
+      case 'createMailbox':
+        return this.#createMailbox(command.behaviour, command.label);
       case 'send':
         await libfos.send(
           command.name,
@@ -258,45 +247,75 @@ class AgentState {
         ).body;
       case 'received':
         return [...this.#recorded];
-      case 'stats': {
-        const { lookups, refreshes, inactiveWaits, channels } = libfos.stats();
-        const stats: AgentStats = {
-          lookups,
-          refreshes,
-          inactiveWaits,
-          cacheEntries: libfos.cache.stats().entries,
-          replyName: libfos.dispatcher.replyAddress.name,
-          replyLocation: libfos.dispatcher.replyAddress.location,
-          unrecorded: this.#unrecorded,
-          channels: { opened: channels.opened, channelSends: channels.channelSends, fallbacks: channels.fallbacks },
-        };
-        return { ...stats };
-      }
+      case 'stats':
+        return this.#stats();
       case 'settle':
         await new Promise<void>((resolve) => this.#context.clock.setTimer(command.ms, resolve));
         return null;
       case 'close':
         await libfos.close();
         return null;
-      case 'handOverMailbox': {
-        const key = formatLocation(command.location);
-        if (!this.#mailboxes.has(key))
-          throw new FosError('BAD_REQUEST', `agent ${this.#name} did not create mailbox ${key}`, {
-            value: command.location,
-          });
-        const moved = await libfos.handOverMailbox(
-          command.location,
-          command.successor.location,
-          command.successor.capability,
-        );
-        this.#mailboxes.delete(key);
-        return { names: [...moved.names] };
-      }
+      case 'handOverMailbox':
+        return this.#handOverMailbox(command.location, command.successor);
       default:
         throw new FosError('BAD_REQUEST', `agent ${this.#name}: ${command.op} is not a messaging command`, {
           value: command.op,
         });
     }
+  }
+
+  /** See the `createMailbox` command. */
+  async #createMailbox(behaviour: 'record' | 'queue', label = this.#name): Promise<MessageBody> {
+    const libfos = this.#libfos;
+    if (this.#mailboxes.size >= agentMailboxesMax)
+      throw new FosError(
+        'LIMIT_EXCEEDED',
+        `agent ${this.#name} has agentMailboxesMax (${agentMailboxesMax}) mailboxes`,
+        {
+          value: this.#mailboxes.size,
+        },
+      );
+    const mailbox = await libfos.createMailbox();
+    this.#mailboxes.set(formatLocation(mailbox.location), mailbox);
+    if (behaviour === 'record') {
+      libfos.serve(mailbox.location, {
+        handler: (request) => {
+          this.#record(`${label}:${describeBody(request.body)}`);
+          return request.expectsReply ? { from: label, echo: request.body } : undefined;
+        },
+      });
+    }
+    return { location: mailbox.location, capability: mailbox.capability };
+  }
+
+  /** See the `handOverMailbox` command. */
+  async #handOverMailbox(
+    location: MailboxLocation,
+    successor: { location: MailboxLocation; capability: Capability },
+  ): Promise<MessageBody> {
+    const key = formatLocation(location);
+    if (!this.#mailboxes.has(key))
+      throw new FosError('BAD_REQUEST', `agent ${this.#name} did not create mailbox ${key}`, { value: location });
+    const moved = await this.#libfos.handOverMailbox(location, successor.location, successor.capability);
+    this.#mailboxes.delete(key);
+    return { names: [...moved.names] };
+  }
+
+  /** See the `stats` command. */
+  #stats(): MessageBody {
+    const libfos = this.#libfos;
+    const { lookups, refreshes, inactiveWaits, channels } = libfos.stats();
+    const stats: AgentStats = {
+      lookups,
+      refreshes,
+      inactiveWaits,
+      cacheEntries: libfos.cache.stats().entries,
+      replyName: libfos.dispatcher.replyAddress.name,
+      replyLocation: libfos.dispatcher.replyAddress.location,
+      unrecorded: this.#unrecorded,
+      channels: { opened: channels.opened, channelSends: channels.channelSends, fallbacks: channels.fallbacks },
+    };
+    return { ...stats };
   }
 
   /** Raw kernel calls: capabilities, user-space channels and unserved mailboxes. */
