@@ -32,8 +32,9 @@ import {
 } from '@fos/microkernel';
 import type { ChannelCounters } from './channels.js';
 import { createNameServiceApiClient } from './generated/name-service-api.rpc.js';
+import { NameResolver } from './internal/resolution.js';
 import { newSendTicket, type SendOrder } from './internal/send-order.js';
-import { defaultLibfosLimits, inactiveBackoffMsMax, type LibfosLimits } from './limits.js';
+import { defaultLibfosLimits, type LibfosLimits } from './limits.js';
 import type { LoadBalancerRef, LookupResult, NameServiceApi } from './name-service-api.js';
 import { createSendPath, type SendPath, type UkSendCounters } from './send-path.js';
 
@@ -80,8 +81,6 @@ export interface LibfosStats {
   readonly channels: ChannelCounters;
 }
 
-type DirectResult = Extract<LookupResult, { type: 'direct' }>;
-
 /**
  * A process's libfos (thesis §2.1, Table 4.1, §4.2, §5.2): its kernel handle, its dispatcher with its
  * send path plugged in (send-path.ts), its private name cache, and the messaging API that sends by name with the
@@ -102,7 +101,9 @@ export class Libfos {
   private nameServerAddress: Destination | undefined;
   private canonicalAlias: { name: string; capability: string } | undefined;
   private canonicalAliasPending: Promise<string> | undefined;
-  private counters = { lookups: 0, refreshes: 0, inactiveWaits: 0 };
+  private readonly counters = { lookups: 0, refreshes: 0, inactiveWaits: 0 };
+  /** The walk from a name to its mailbox (internal/resolution.ts); it moves `counters` too. */
+  private readonly resolver: NameResolver;
   private readonly served = new Set<string>();
   /** Per intended name: the sends in progress, in issue order (see {@link deliver}). */
   private readonly sendOrders = new Map<string, SendOrder>();
@@ -124,6 +125,7 @@ export class Libfos {
     this.limits = limits;
     this.cache = new NameCache<LookupResult>({ clock: context.clock });
     this.nameService = options.nameService ?? createNameServiceApiClient(this.nameServiceTransport());
+    this.resolver = new NameResolver(this.cache, this.nameService, context.clock, limits, this.counters);
   }
 
   /** Runs `body` in the current dispatcher thread, or in a new one when called from outside. */
@@ -288,7 +290,7 @@ export class Libfos {
    * inactive name up to `inactiveWaitMsMax`; answers `CYCLE` past `indirectionHopsMax` hops.
    */
   aliasResolve(name: string): Promise<ResolvedName> {
-    return this.run((thread) => this.resolve(thread, validateName(name), false));
+    return this.run((thread) => this.resolver.resolve(thread, validateName(name), false));
   }
 
   /**
@@ -359,8 +361,9 @@ export class Libfos {
       // A warm process awaits neither its canonical alias nor the name service here.
       if (intended !== nameServiceName && this.canonicalAlias === undefined) await this.getCanonicalAlias();
       if (order.recovering > 0 && earlier !== undefined) await thread.waitFor(earlier.whenSettled());
-      const walked = this.walkCache(intended);
-      let resolved = 'resolved' in walked ? walked.resolved : await this.resolve(thread, intended, false, walked);
+      const walked = this.resolver.walkCache(intended);
+      let resolved =
+        'resolved' in walked ? walked.resolved : await this.resolver.resolve(thread, intended, false, walked);
       // First attempts are issued in ticket order (the kernel then keeps one stream's order), and one
       // that goes elsewhere than the one before it, or while an earlier send recovers, waits until the
       // earlier sends have settled.
@@ -383,7 +386,7 @@ export class Libfos {
           for (const followed of resolved.chain) this.cache.invalidate(followed);
           if (earlier !== undefined) await thread.waitFor(earlier.whenSettled());
           this.counters.refreshes++;
-          resolved = await this.resolve(thread, intended, true);
+          resolved = await this.resolver.resolve(thread, intended, true);
           return await attempt(this.destination(resolved, capability));
         } finally {
           order.recovering--;
@@ -406,96 +409,6 @@ export class Libfos {
       );
     }
     return { name: resolved.name, location: resolved.location, capability: sendCapability };
-  }
-
-  /**
-   * Follows the cached hops from `name`: the resolution when every hop is cached, else the chain up
-   * to the first name that is not (its cache miss already counted).
-   */
-  private walkCache(
-    name: string,
-  ): { readonly resolved: ResolvedName } | { readonly chain: string[]; readonly current: string } {
-    const chain: string[] = [];
-    let current = name;
-    for (;;) {
-      this.pushHop(chain, name, current);
-      const cached = this.cache.get(current);
-      if (cached === undefined) return { chain, current };
-      if (cached.type === 'direct') return { resolved: this.resolved(name, chain, cached) };
-      current = cached.next;
-    }
-  }
-
-  private pushHop(chain: string[], name: string, current: string): void {
-    if (chain.length > this.limits.indirectionHopsMax) {
-      throw new FosError(
-        'CYCLE',
-        `${name} did not resolve within indirectionHopsMax (${this.limits.indirectionHopsMax}) hops: ${chain.join(' → ')}`,
-        { value: name },
-      );
-    }
-    chain.push(current);
-  }
-
-  /**
-   * Resolves `name` through the cache and the name service (`refresh`: the name service only);
-   * `walked`: the cache walk already made for it.
-   */
-  private async resolve(
-    thread: Thread,
-    name: string,
-    refresh: boolean,
-    walked?: { readonly chain: string[]; readonly current: string },
-  ): Promise<ResolvedName> {
-    const walk = refresh ? undefined : (walked ?? this.walkCache(name));
-    if (walk !== undefined && 'resolved' in walk) return walk.resolved;
-    const chain = walk?.chain ?? [];
-    let current = walk?.current ?? name;
-    // True while `current` is on the chain already and known not to be cached.
-    let missed = walk !== undefined;
-    for (;;) {
-      if (!missed) this.pushHop(chain, name, current);
-      const cached = refresh || missed ? undefined : this.cache.get(current);
-      missed = false;
-      const result = cached ?? (await this.lookupWaitingOutInactive(thread, current));
-      if (cached === undefined) this.cache.put(current, result, result.ttlMs);
-      if (result.type === 'direct') return this.resolved(name, chain, result);
-      current = result.next;
-    }
-  }
-
-  private resolved(name: string, chain: readonly string[], result: DirectResult): ResolvedName {
-    return {
-      name,
-      chain,
-      location: result.location,
-      publishedCapability: result.publishedCapability === null ? null : (result.publishedCapability as Capability),
-    };
-  }
-
-  /** A Lookup; an inactive name (migrating) is looked up again, backing off, up to `inactiveWaitMsMax`. */
-  private async lookupWaitingOutInactive(thread: Thread, name: string): Promise<LookupResult> {
-    const startedMs = this.context.clock.now();
-    let backoffMs = 1;
-    for (;;) {
-      this.counters.lookups++;
-      try {
-        return await this.nameService.lookup(name);
-      } catch (error) {
-        if (!hasFosErrorCode(error, 'INACTIVE')) throw error;
-        const waitedMs = this.context.clock.now() - startedMs;
-        if (waitedMs >= this.limits.inactiveWaitMsMax) {
-          throw new FosError(
-            'TIMEOUT',
-            `${name} stayed inactive for inactiveWaitMsMax (${this.limits.inactiveWaitMsMax} ms)`,
-            { value: name, cause: error },
-          );
-        }
-        this.counters.inactiveWaits++;
-        await thread.sleep(Math.min(backoffMs, this.limits.inactiveWaitMsMax - waitedMs));
-        backoffMs = Math.min(backoffMs * 2, inactiveBackoffMsMax);
-      }
-    }
   }
 
   /** The generated client's way to the name service: a dispatcher call to a name server of this machine. */

@@ -23,11 +23,9 @@ import {
   hasFosErrorCode,
   isUnderSubdomain,
   nameServiceName,
-  parentDomain,
   parseName,
   rootDomain,
   temporaryDomain,
-  validateName,
   validateSubdomain,
   type RandomSource,
 } from '@fos/base';
@@ -40,18 +38,18 @@ import {
 } from '@fos/microkernel';
 import type { NameEntry, StoredDestination } from './entry.js';
 import { commitPlan } from './internal/commit.js';
-import { hashesEqual, temporaryName, withReferrers } from './internal/helpers.js';
+import { hashesEqual, temporaryName } from './internal/helpers.js';
+import { authorizeNamespace, planRegister, planUnregister, type RegisterPlanning } from './internal/plans.js';
+import { refuse, validateRegister, validateUnregister } from './internal/requests.js';
 import {
   leaveFleetRequestSchema,
   listRequestSchema,
   parseRequest,
-  registerRequestSchema,
   reserveRequestSchema,
   temporaryRequestSchema,
-  unregisterRequestSchema,
 } from './internal/schemas.js';
 import { Workspace } from './internal/workspace.js';
-import { destinationWeightDefault, listNamesMax, resolveNameServiceLimits, type NameServiceLimits } from './limits.js';
+import { listNamesMax, resolveNameServiceLimits, type NameServiceLimits } from './limits.js';
 
 /** The kernel's alias calls (ukAddAlias / ukRemoveAlias with the kernel capability), injected. */
 export interface NameServerAliases {
@@ -101,38 +99,12 @@ export interface NameServiceCapabilities {
   readonly managementCapability: string;
 }
 
-type ValidRegister = {
-  readonly name: string;
-  readonly capability: Capability;
-  readonly destination:
-    | { readonly type: 'direct'; readonly location: MailboxLocation; readonly publishedCapability: string | undefined }
-    | { readonly type: 'indirect'; readonly name: string; readonly weight: number };
-  readonly active: boolean;
-  readonly loadBalancer: { readonly name: string; readonly capability: string } | undefined;
-};
-
 type ServerState = 'new' | 'starting' | 'running' | 'stopped';
 
 /** Locality factors of the default policy: on the requester's core, on its machine, elsewhere. */
 const sameCoreFactor = 4;
 const sameMachineFactor = 2;
 const elsewhereFactor = 1;
-
-function refuse(
-  code:
-    | 'INVALID_NAME'
-    | 'PERMISSION_DENIED'
-    | 'NAME_EXISTS'
-    | 'NO_SUCH_NAME'
-    | 'CYCLE'
-    | 'LIMIT_EXCEEDED'
-    | 'BAD_REQUEST'
-    | 'INACTIVE',
-  message: string,
-  value: unknown,
-): never {
-  throw new FosError(code, message, { value });
-}
 
 function listedName(name: string, entry: NameEntry): ListedName {
   if (entry.type === 'direct' && entry.location !== undefined)
@@ -145,20 +117,6 @@ function listedName(name: string, entry: NameEntry): ListedName {
       destinations: (entry.destinations ?? []).map(({ name: to, weight }) => ({ name: to, weight })),
     };
   return { name, type: entry.type, active: entry.active };
-}
-
-function directEntry(
-  capabilityHash: string,
-  location: MailboxLocation,
-  publishedCapability: string | undefined,
-  active: boolean,
-  referrers: readonly string[] = [],
-): NameEntry {
-  const entry: NameEntry =
-    publishedCapability === undefined
-      ? { type: 'direct', capabilityHash, location, active }
-      : { type: 'direct', capabilityHash, location, publishedCapability, active };
-  return withReferrers(entry, referrers);
 }
 
 /**
@@ -184,6 +142,8 @@ export class NameServer implements NameServiceApi {
   #managementHash = '';
   #managementCapability: Capability | undefined;
   #temporaryCapability: Capability | undefined;
+  /** What the plans of Register need from this server (internal/plans.ts). */
+  readonly #planning: RegisterPlanning;
 
   /** @param options - see {@link NameServerOptions} */
   constructor(options: NameServerOptions) {
@@ -195,6 +155,7 @@ export class NameServer implements NameServiceApi {
     this.limits = resolveNameServiceLimits(options.limits);
     this.member = options.member ?? 'ns00';
     this.#leaveFleet = options.leaveFleet;
+    this.#planning = { random: this.#random, limits: this.limits };
   }
 
   /**
@@ -374,35 +335,15 @@ export class NameServer implements NameServiceApi {
   /** See {@link NameServiceApi.register}. */
   async register(request: RegisterRequest): Promise<RegisterResult> {
     this.#checkRunning('register');
-    const valid = this.#validateRegister(request);
-    return this.#modify('register', (workspace) => this.#planRegister(workspace, valid));
+    const valid = validateRegister(request);
+    return this.#modify('register', (workspace) => planRegister(this.#planning, workspace, valid));
   }
 
   /** See {@link NameServiceApi.unregister}. */
   async unregister(request: UnregisterRequest): Promise<void> {
     this.#checkRunning('unregister');
-    const parsedRequest = parseRequest('unregister', unregisterRequestSchema, request);
-    const parsed = parseName(parsedRequest.name);
-    if (parsed.text === nameServiceName)
-      refuse('INVALID_NAME', `${nameServiceName} is never stored (§5.2)`, parsed.text);
-    const destination = parsedRequest.destination === undefined ? undefined : validateName(parsedRequest.destination);
-    const deactivate = parsedRequest.deactivate ?? false;
-    if (parsed.isSubdomain && (destination !== undefined || deactivate)) {
-      refuse(
-        'BAD_REQUEST',
-        `unregister: ${parsed.text} is a sub-domain; destination and deactivate apply to names only`,
-        request,
-      );
-    }
-    if (destination !== undefined && deactivate)
-      refuse('BAD_REQUEST', 'unregister: deactivate applies to a whole name, not to one destination', request);
-    const capability = validateCapability(parsedRequest.capability);
-    if (parsed.text === rootDomain || parsed.text === temporaryDomain) {
-      refuse('PERMISSION_DENIED', `${parsed.text} belongs to the name service and is never released`, parsed.text);
-    }
-    await this.#modify('unregister', (workspace) =>
-      this.#planUnregister(workspace, parsed.text, capability, destination, deactivate),
-    );
+    const valid = validateUnregister(request);
+    await this.#modify('unregister', (workspace) => planUnregister(workspace, valid));
   }
 
   /** See {@link NameServiceApi.registerTemporary}. */
@@ -420,7 +361,13 @@ export class NameServer implements NameServiceApi {
       };
       try {
         const result = await this.#modify('registerTemporary', (workspace) =>
-          this.#planRegister(workspace, { name, capability, destination, active: true, loadBalancer: undefined }),
+          planRegister(this.#planning, workspace, {
+            name,
+            capability,
+            destination,
+            active: true,
+            loadBalancer: undefined,
+          }),
         );
         return { name, nameCapability: result.nameCapability };
       } catch (error) {
@@ -448,7 +395,7 @@ export class NameServer implements NameServiceApi {
     if (domain === rootDomain) refuse('NAME_EXISTS', `${rootDomain} is reserved by start`, domain);
     const capability = validateCapability(valid.capability);
     return this.#modify('reserve', async (workspace) => {
-      await this.#authorizeNamespace(workspace, domain, hashCapability(capability));
+      await authorizeNamespace(workspace, domain, hashCapability(capability));
       if ((await workspace.load(domain)) !== undefined) refuse('NAME_EXISTS', `${domain} is reserved already`, domain);
       const domainCapability = mintCapability(this.#random);
       workspace.set(domain, { type: 'reservation', capabilityHash: hashCapability(domainCapability), active: true });
@@ -463,230 +410,6 @@ export class NameServer implements NameServiceApi {
         `${operation}: the name server is not running (${this.#state === 'stopped' ? 'stopped' : 'not started'})`,
       );
     }
-  }
-
-  #validateRegister(request: RegisterRequest): ValidRegister {
-    const valid = parseRequest('register', registerRequestSchema, request);
-    const name = validateName(valid.name);
-    if (name === nameServiceName)
-      refuse('INVALID_NAME', `${nameServiceName} is the name service's own name and is never stored (§5.2)`, name);
-    if (isUnderSubdomain(temporaryDomain, name))
-      refuse('INVALID_NAME', `${name} lies under ${temporaryDomain}, where only registerTemporary makes names`, name);
-    let destination: ValidRegister['destination'];
-    if (valid.destination.type === 'indirect') {
-      const target = validateName(valid.destination.name);
-      if (target === nameServiceName) refuse('INVALID_NAME', `${nameServiceName} cannot be a destination`, target);
-      destination = { type: 'indirect', name: target, weight: valid.destination.weight ?? destinationWeightDefault };
-    } else {
-      if (valid.loadBalancer !== undefined)
-        refuse(
-          'BAD_REQUEST',
-          `register: a load balancer belongs to an indirect name, not to the direct name ${name}`,
-          request,
-        );
-      destination = {
-        type: 'direct',
-        location: valid.destination.location,
-        publishedCapability: valid.destination.publishedCapability,
-      };
-    }
-    const loadBalancer =
-      valid.loadBalancer === undefined
-        ? undefined
-        : { name: validateName(valid.loadBalancer.name), capability: valid.loadBalancer.capability };
-    const capability = validateCapability(valid.capability);
-    return { name, capability, destination, active: valid.active ?? true, loadBalancer };
-  }
-
-  async #planRegister(workspace: Workspace, request: ValidRegister): Promise<RegisterResult> {
-    const { name, destination } = request;
-    const capabilityHash = hashCapability(request.capability);
-    const existing = await workspace.load(name);
-    const ownsName = existing !== undefined && hashesEqual(existing.capabilityHash, capabilityHash);
-    if (!ownsName) await this.#authorizeNamespace(workspace, name, capabilityHash);
-    if (existing === undefined) return this.#planNewName(workspace, request);
-    assert(existing.type !== 'reservation', `the key of a name (${name}) never holds a reservation`);
-    if (existing.type === 'direct' && destination.type === 'direct') {
-      if (!ownsName)
-        refuse('NAME_EXISTS', `${name} is registered; present its name capability to reactivate or move it`, name);
-      workspace.set(
-        name,
-        directEntry(
-          existing.capabilityHash,
-          destination.location,
-          destination.publishedCapability,
-          request.active,
-          existing.referrers,
-        ),
-      );
-      return { nameCapability: request.capability };
-    }
-    if (existing.type === 'indirect' && destination.type === 'indirect')
-      return this.#planAddDestination(workspace, request, destination, existing);
-    return refuse(
-      'NAME_EXISTS',
-      `${name} is registered as a ${existing.type} name; it cannot take a ${destination.type} destination`,
-      name,
-    );
-  }
-
-  async #planNewName(workspace: Workspace, request: ValidRegister): Promise<RegisterResult> {
-    const { name, destination } = request;
-    if (destination.type === 'indirect' && destination.name === name)
-      refuse('CYCLE', `${name} cannot be its own destination`, name);
-    const nameCapability = mintCapability(this.#random);
-    const capabilityHash = hashCapability(nameCapability);
-    if (destination.type === 'direct') {
-      workspace.set(
-        name,
-        directEntry(capabilityHash, destination.location, destination.publishedCapability, request.active),
-      );
-      return { nameCapability };
-    }
-    await this.#linkReferrer(workspace, destination.name, name);
-    const entry: NameEntry = {
-      type: 'indirect',
-      capabilityHash,
-      destinations: [{ name: destination.name, weight: destination.weight, capabilityHash }],
-      active: request.active,
-    };
-    workspace.set(name, request.loadBalancer === undefined ? entry : { ...entry, loadBalancer: request.loadBalancer });
-    return { nameCapability };
-  }
-
-  async #planAddDestination(
-    workspace: Workspace,
-    request: ValidRegister,
-    destination: { readonly name: string; readonly weight: number },
-    existing: NameEntry,
-  ): Promise<RegisterResult> {
-    const { name } = request;
-    if (request.loadBalancer !== undefined)
-      refuse(
-        'BAD_REQUEST',
-        `register: ${name} exists; a load balancer is given only with a new indirect name`,
-        request,
-      );
-    if (destination.name === name) refuse('CYCLE', `${name} cannot be its own destination`, name);
-    const destinations = existing.destinations ?? [];
-    if (destinations.some((item) => item.name === destination.name))
-      refuse('NAME_EXISTS', `${destination.name} is a destination of ${name} already`, destination.name);
-    if (destinations.length >= this.limits.destinationsPerNameMax) {
-      refuse(
-        'LIMIT_EXCEEDED',
-        `${name} has destinationsPerNameMax (${this.limits.destinationsPerNameMax}) destinations already`,
-        name,
-      );
-    }
-    await this.#linkReferrer(workspace, destination.name, name);
-    const destinationCapability = mintCapability(this.#random);
-    const added: StoredDestination = {
-      name: destination.name,
-      weight: destination.weight,
-      capabilityHash: hashCapability(destinationCapability),
-    };
-    workspace.set(name, { ...existing, destinations: [...destinations, added], active: request.active });
-    return { nameCapability: destinationCapability };
-  }
-
-  /** Records `referrer` on the entry of `target`, which must exist. */
-  async #linkReferrer(workspace: Workspace, target: string, referrer: string): Promise<void> {
-    const entry = await workspace.load(target);
-    if (entry === undefined) refuse('NO_SUCH_NAME', `destination ${target} is not registered`, target);
-    const referrers = entry.referrers ?? [];
-    if (referrers.length >= this.limits.referrersPerNameMax) {
-      refuse(
-        'LIMIT_EXCEEDED',
-        `${target} is a destination of referrersPerNameMax (${this.limits.referrersPerNameMax}) names already`,
-        target,
-      );
-    }
-    workspace.set(target, withReferrers(entry, [...referrers, referrer]));
-  }
-
-  /** Removes `referrer` from the entry of `target`, if it still exists. */
-  async #unlinkReferrer(workspace: Workspace, target: string, referrer: string): Promise<void> {
-    const entry = await workspace.load(target);
-    if (entry === undefined) return;
-    workspace.set(
-      target,
-      withReferrers(
-        entry,
-        (entry.referrers ?? []).filter((item) => item !== referrer),
-      ),
-    );
-  }
-
-  async #planUnregister(
-    workspace: Workspace,
-    name: string,
-    capability: Capability,
-    destination: string | undefined,
-    deactivate: boolean,
-  ): Promise<void> {
-    const existing = await workspace.load(name);
-    if (existing === undefined) refuse('NO_SUCH_NAME', `${name} is not registered`, name);
-    const capabilityHash = hashCapability(capability);
-    const ownsName = hashesEqual(existing.capabilityHash, capabilityHash);
-    const ownsDestination =
-      existing.destinations?.some(
-        (item) => item.name === destination && hashesEqual(item.capabilityHash, capabilityHash),
-      ) ?? false;
-    if (!ownsName && !ownsDestination) await this.#authorizeNamespace(workspace, name, capabilityHash);
-    if (existing.type === 'reservation') {
-      workspace.set(name, undefined);
-      return;
-    }
-    if (deactivate) {
-      if (existing.active) workspace.set(name, { ...existing, active: false });
-      return;
-    }
-    if (destination === undefined) {
-      await this.#planRemoveName(workspace, name);
-      return;
-    }
-    const destinations = existing.destinations ?? [];
-    if (!destinations.some((item) => item.name === destination))
-      refuse('NO_SUCH_NAME', `${destination} is not a destination of ${name}`, destination);
-    const remaining = destinations.filter((item) => item.name !== destination);
-    if (remaining.length === 0) {
-      await this.#planRemoveName(workspace, name);
-      return;
-    }
-    workspace.set(name, { ...existing, destinations: remaining });
-    await this.#unlinkReferrer(workspace, destination, name);
-  }
-
-  /**
-   * Removes a name and every edge to and from it; an indirect name left without destinations goes
-   * too (a name with nowhere to lead means nothing), and so on up the graph.
-   */
-  async #planRemoveName(workspace: Workspace, name: string): Promise<void> {
-    const entry = await workspace.load(name);
-    if (entry === undefined) return;
-    workspace.set(name, undefined);
-    for (const destination of entry.destinations ?? []) await this.#unlinkReferrer(workspace, destination.name, name);
-    for (const referrer of entry.referrers ?? []) {
-      const referring = await workspace.load(referrer);
-      if (referring?.type !== 'indirect') continue;
-      const remaining = (referring.destinations ?? []).filter((item) => item.name !== name);
-      if (remaining.length === 0) await this.#planRemoveName(workspace, referrer);
-      else workspace.set(referrer, { ...referring, destinations: remaining });
-    }
-  }
-
-  /**
-   * Accepts a namespace capability of any reserved sub-domain enclosing `name`, nearest first, up to
-   * the root; `PERMISSION_DENIED` otherwise (never a parent's or a sibling's capability).
-   */
-  async #authorizeNamespace(workspace: Workspace, name: string, capabilityHash: string): Promise<void> {
-    let domain: string | undefined = name === rootDomain ? undefined : parentDomain(name);
-    while (domain !== undefined) {
-      const entry = await workspace.load(domain);
-      if (entry?.type === 'reservation' && hashesEqual(entry.capabilityHash, capabilityHash)) return;
-      domain = domain === rootDomain ? undefined : parentDomain(domain);
-    }
-    refuse('PERMISSION_DENIED', `the capability covers neither ${name} nor a sub-domain enclosing it`, name);
   }
 
   async #modify<T>(operation: string, plan: (workspace: Workspace) => Promise<T>): Promise<T> {
