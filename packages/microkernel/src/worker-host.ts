@@ -90,40 +90,13 @@ function host(port: NonNullable<typeof parentPort>, data: WorkerHostData): void 
     log(`core ${data.core}: unhandled rejection in a process: ${errorText(reason)}`),
   );
 
-  const spawn = async (request: Extract<ToHost, { kind: 'spawn' }>): Promise<void> => {
-    try {
-      const started = await startProcess(kernel, {
-        module: request.module,
-        args: request.args,
-        ...(request.entry === undefined ? {} : { entry: request.entry }),
-        ...(request.name === undefined ? {} : { name: request.name }),
-      });
-      processes.set(started.process, started);
-      post({ kind: 'spawned', id: request.id, process: started.process, name: started.name, result: started.result });
-      void started.exited.then((exit) => {
-        processes.delete(started.process);
-        post({
-          kind: 'exited',
-          process: exit.process,
-          crashed: exit.crashed,
-          ...(exit.error === undefined ? {} : { error: errorText(exit.error) }),
-        });
-      });
-    } catch (error) {
-      const fosError = isFosError(error)
-        ? error
-        : new FosError('UNREACHABLE', `spawn on core ${data.core} failed: ${errorText(error)}`, { value: data.core });
-      post({ kind: 'spawnFailed', id: request.id, error: serializeFosError(fosError) });
-    }
-  };
-
   let stopped = false;
   void ringLoop(kernel, doorbells, 2 * data.core, data.spinMicros, () => stopped);
 
   port.on('message', (message: ToHost) => {
     switch (message.kind) {
       case 'spawn':
-        void spawn(message);
+        void spawn(message, kernel, processes, post, data.core);
         return;
       case 'kill':
         processes.get(message.process)?.kill();
@@ -140,6 +113,43 @@ function host(port: NonNullable<typeof parentPort>, data: WorkerHostData): void 
     }
   });
   post({ kind: 'ready' });
+}
+
+/**
+ * Starts the process the machine asked for on this core and answers `spawned` (then `exited` when it
+ * ends) or `spawnFailed`; the started process stays in `processes` while it runs, so a `kill` finds it.
+ */
+async function spawn(
+  request: Extract<ToHost, { kind: 'spawn' }>,
+  kernel: Kernel,
+  processes: Map<string, StartedProcess>,
+  post: (message: FromHost) => void,
+  core: number,
+): Promise<void> {
+  try {
+    const started = await startProcess(kernel, {
+      module: request.module,
+      args: request.args,
+      ...(request.entry === undefined ? {} : { entry: request.entry }),
+      ...(request.name === undefined ? {} : { name: request.name }),
+    });
+    processes.set(started.process, started);
+    post({ kind: 'spawned', id: request.id, process: started.process, name: started.name, result: started.result });
+    void started.exited.then((exit) => {
+      processes.delete(started.process);
+      post({
+        kind: 'exited',
+        process: exit.process,
+        crashed: exit.crashed,
+        ...(exit.error === undefined ? {} : { error: errorText(exit.error) }),
+      });
+    });
+  } catch (error) {
+    const fosError = isFosError(error)
+      ? error
+      : new FosError('UNREACHABLE', `spawn on core ${core} failed: ${errorText(error)}`, { value: core });
+    post({ kind: 'spawnFailed', id: request.id, error: serializeFosError(fosError) });
+  }
 }
 
 /** `Atomics.waitAsync` (Node 16+, ES2024; not in this project's TypeScript lib). */

@@ -170,65 +170,56 @@ export class SchemaBuilder {
         site,
         'undefined may appear only in an optional parameter or member (a message cannot carry it elsewhere)',
       );
+    // `null | undefined` is plain z.null(), never z.null().nullable().
+    if (parts.length === 0) return { code: 'z.null()', includesUndefined, height: 0 };
+    const inner = this.unionOfParts(type, parts, site);
+    return { code: nullable ? [inner.code, '.nullable()'] : inner.code, includesUndefined, height: inner.height };
+  }
+
+  /** The schema of a union's members other than null and undefined (`parts`, at least one). */
+  private unionOfParts(type: ts.UnionType, parts: readonly ts.Type[], site: ts.Node): Schema {
     const booleans = parts.filter((part) => part.flags & ts.TypeFlags.BooleanLiteral);
     const others = parts.filter((part) => !(part.flags & ts.TypeFlags.BooleanLiteral));
     const wholeBoolean = booleans.length === 2;
-    let inner: Schema;
-    if (parts.length === 0) {
-      inner = { code: 'z.null()', includesUndefined: false, height: 0 };
-      nullable = false;
-    } else if (parts.every((part) => part.flags & literalFlags) && !wholeBoolean) {
+    if (parts.every((part) => part.flags & literalFlags) && !wholeBoolean) {
       const literals = parts.map((part) => this.literalText(part));
-      inner = {
+      return {
         code: literals.length === 1 ? `z.literal(${literals[0]})` : ['z.literal(', group('[', literals, ']'), ')'],
         includesUndefined: false,
         height: 0,
       };
-    } else if (wholeBoolean && others.length === 0) {
-      inner = { code: 'z.boolean()', includesUndefined: false, height: 0 };
-    } else {
-      const objects = others.filter((part) => part.flags & ts.TypeFlags.Object);
-      const options = others.map((part) => this.schemaOf(part, site, false));
-      if (wholeBoolean) options.push({ code: 'z.boolean()', includesUndefined: false, height: 0 });
-      else options.push(...booleans.map((part) => this.schemaOf(part, site, false)));
-      const height = Math.max(...options.map((option) => option.height));
-      if (options.length === 1 && options[0] !== undefined) inner = options[0];
-      else if (objects.length > 0) {
-        if (objects.length !== options.length)
-          this.unsupported(type, site, 'a union may not mix object types with other types');
-        this.checkDiscriminants(type, objects, site);
-        inner = {
-          code: [
-            'z.discriminatedUnion(',
-            quote('type'),
-            ', ',
-            group(
-              '[',
-              options.map((option) => option.code),
-              ']',
-            ),
-            ')',
-          ],
-          includesUndefined: false,
-          height,
-        };
-      } else {
-        inner = {
-          code: [
-            'z.union(',
-            group(
-              '[',
-              options.map((option) => option.code),
-              ']',
-            ),
-            ')',
-          ],
-          includesUndefined: false,
-          height,
-        };
-      }
     }
-    return { code: nullable ? [inner.code, '.nullable()'] : inner.code, includesUndefined, height: inner.height };
+    if (wholeBoolean && others.length === 0) return { code: 'z.boolean()', includesUndefined: false, height: 0 };
+    const objects = others.filter((part) => part.flags & ts.TypeFlags.Object);
+    const options = others.map((part) => this.schemaOf(part, site, false));
+    if (wholeBoolean) options.push({ code: 'z.boolean()', includesUndefined: false, height: 0 });
+    else options.push(...booleans.map((part) => this.schemaOf(part, site, false)));
+    if (options.length === 1 && options[0] !== undefined) return options[0];
+    return this.unionOfOptions(type, objects, options, site);
+  }
+
+  /**
+   * Two or more member schemas as one: a discriminated union when the members are objects (zod picks
+   * the member by its `type` instead of trying each), a plain union otherwise.
+   */
+  private unionOfOptions(
+    type: ts.UnionType,
+    objects: readonly ts.Type[],
+    options: readonly Schema[],
+    site: ts.Node,
+  ): Schema {
+    const height = Math.max(...options.map((option) => option.height));
+    const codes = options.map((option) => option.code);
+    if (objects.length === 0)
+      return { code: ['z.union(', group('[', codes, ']'), ')'], includesUndefined: false, height };
+    if (objects.length !== options.length)
+      this.unsupported(type, site, 'a union may not mix object types with other types');
+    this.checkDiscriminants(type, objects, site);
+    return {
+      code: ['z.discriminatedUnion(', quote('type'), ', ', group('[', codes, ']'), ')'],
+      includesUndefined: false,
+      height,
+    };
   }
 
   private checkDiscriminants(type: ts.UnionType, objects: readonly ts.Type[], site: ts.Node): void {
@@ -291,23 +282,36 @@ export class SchemaBuilder {
       this.unsupported(type, site, 'functions cannot cross a message');
     const properties = this.checker.getPropertiesOfType(type);
     const indexes = this.checker.getIndexInfosOfType(type);
-    if (indexes.length > 0) {
-      const [index] = indexes;
-      if (
-        indexes.length > 1 ||
-        index === undefined ||
-        !(index.keyType.flags & ts.TypeFlags.String) ||
-        properties.length > 0
-      ) {
-        this.unsupported(
-          type,
-          site,
-          'the only index signature supported is a string index on a type with no other members (Record<string, T>)',
-        );
-      }
-      const value = this.schemaOf(index.type, index.declaration ?? site, false);
-      return { code: ['z.record(z.string(), ', value.code, ')'], includesUndefined: false, height: value.height + 1 };
+    if (indexes.length > 0) return this.record(type, indexes, properties, site);
+    return this.objectOfProperties(type, properties, site);
+  }
+
+  /** An object type with index signatures: only `Record<string, T>` (a string index and no other members). */
+  private record(
+    type: ts.ObjectType,
+    indexes: readonly ts.IndexInfo[],
+    properties: readonly ts.Symbol[],
+    site: ts.Node,
+  ): Schema {
+    const [index] = indexes;
+    if (
+      indexes.length > 1 ||
+      index === undefined ||
+      !(index.keyType.flags & ts.TypeFlags.String) ||
+      properties.length > 0
+    ) {
+      this.unsupported(
+        type,
+        site,
+        'the only index signature supported is a string index on a type with no other members (Record<string, T>)',
+      );
     }
+    const value = this.schemaOf(index.type, index.declaration ?? site, false);
+    return { code: ['z.record(z.string(), ', value.code, ')'], includesUndefined: false, height: value.height + 1 };
+  }
+
+  /** An object type of data members only, as `z.object`. */
+  private objectOfProperties(type: ts.ObjectType, properties: readonly ts.Symbol[], site: ts.Node): Schema {
     if (properties.length === 0) this.unsupported(type, site, 'an empty object type admits any value; give it members');
     if (properties.length > membersMax) this.unsupported(type, site, `more than membersMax (${membersMax}) members`);
     const members: Code[] = [];
