@@ -16,7 +16,15 @@ describe('FNV-1a', () => {
     };
     expect(hashOf('')).toBe('cbf29ce484222325');
     expect(hashOf('a')).toBe('af63dc4c8601ec8c');
-    for (const text of ['foobar', 'a->b: {"x":1}', 'ünïcødé ✓', 'ascii then ü', 'a😀b', '\u007f\u0080', 'x'.repeat(1_000)]) {
+    for (const text of [
+      'foobar',
+      'a->b: {"x":1}',
+      'ünïcødé ✓',
+      'ascii then ü',
+      'a😀b',
+      '\u007f\u0080',
+      'x'.repeat(1_000),
+    ]) {
       expect(hashOf(text)).toBe(referenceFnv1a64(new TextEncoder().encode(text)));
     }
   });
