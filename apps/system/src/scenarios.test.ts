@@ -1,7 +1,6 @@
-// The scenarios of issue 4 (thesis §4.2.4, §5.2, and migration), run through boot(): once on the
+// The naming scenarios (thesis §4.2.4, §5.2, and migration), run through boot(): once on the
 // local fabric and on worker threads, and on the sim fabric over many seeds (SIM_SEEDS; 200, or 2,000 under `pnpm test:long`;
-// SIM_SEED=N replays one). Every scenario drives its processes through agents (@fos/system/testing,
-// issue 6): a test cannot hold a process that lives on another thread.
+// SIM_SEED=N replays one). Every scenario drives its processes through agents (@fos/system/testing): a test cannot hold a process that lives on another thread.
 import type { MessageBody } from '@fos/base';
 import type { Capability } from '@fos/microkernel';
 import { runSeeds, tierCount } from '@fos/sim';

@@ -1,6 +1,6 @@
 // `ns-lookup-workers` (thesis Figure 6-1 on worker cores): uncached Lookups against a name-service
 // fleet of k members on k worker cores, one client per member on cores of their own, so Lookups scale
-// with the fleet once members run in parallel. The goal of the issue: k members ≥ 0.7·k × one member,
+// with the fleet once members run in parallel. The goal: k members ≥ 0.7·k × one member,
 // for every k with 2k ≤ the machine's cores; points with more threads than cores are recorded only.
 import { availableParallelism } from 'node:os';
 import { boot, type Instance } from '@fos/system';

@@ -1,4 +1,4 @@
-// `send-by-name` (issue 6): calls by name through a warm name cache against calls to the location that
+// `send-by-name`: calls by name through a warm name cache against calls to the location that
 // name resolved to, on worker cores, in the same run: the same intended name, capability, dispatcher and
 // user-space channel, so the ratio is what naming costs once the cache is warm (goal ≥ 0.9).
 import type { WorkerFabric } from '@fos/microkernel';
