@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { defaultDemoSeed, parseCommandLine, UsageError } from './internal/command-line.js';
@@ -6,24 +6,38 @@ import { defaultDemoSeed, parseCommandLine, UsageError } from './internal/comman
 // These run the built command, as a user does (turbo builds this package before testing it).
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
-function runCli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 20_000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+/**
+ * Runs the command in a child process without blocking this test worker (a blocked worker cannot
+ * answer the runner); how long it may take is bounded by the tests' timeout, not here.
+ */
+function runCli(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, ...args]);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }
 
-describe('fos (built)', () => {
-  it('prints its commands and options for --help', () => {
-    const main = runCli('--help');
+/** What bounds a hang of one test that runs the command (never its speed). */
+const cliTestTimeoutMs = 120_000;
+
+describe('fos (built)', { timeout: cliTestTimeoutMs }, () => {
+  it('prints its commands and options for --help', async () => {
+    const main = await runCli('--help');
     expect(main.status).toBe(0);
     for (const text of ['demo', 'start', '--cores', '--messages', '--fabric', '--seed'])
       expect(main.stdout).toContain(text);
-    const demo = runCli('demo', '--', '--help');
+    const demo = await runCli('demo', '--', '--help');
     expect(demo.status).toBe(0);
     expect(demo.stdout).toContain('fos demo [--cores N] [--messages N] [--fabric local|sim|worker] [--seed N]');
   });
 
-  it('runs the demo to the end and exits 0 on its own', () => {
-    const result = runCli('demo', '--', '--messages', '200');
+  it('runs the demo to the end and exits 0 on its own', async () => {
+    const result = await runCli('demo', '--', '--messages', '200');
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/fabric\s+local/);
@@ -32,20 +46,20 @@ describe('fos (built)', () => {
     expect(result.stdout).toMatch(/round trips\/s\s+\d+/);
   });
 
-  it('runs the demo on the sim fabric', () => {
-    const result = runCli('demo', '--fabric', 'sim', '--seed', '3', '--messages', '50', '--cores', '3');
+  it('runs the demo on the sim fabric', async () => {
+    const result = await runCli('demo', '--fabric', 'sim', '--seed', '3', '--messages', '50', '--cores', '3');
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/fabric\s+sim \(seed=3\)/);
     expect(result.stdout).toMatch(/round trips\s+50 \(50 verified/);
   });
 
-  it('refuses an unknown option on stderr with exit status 2', () => {
-    const result = runCli('demo', '--frobnicate');
+  it('refuses an unknown option on stderr with exit status 2', async () => {
+    const result = await runCli('demo', '--frobnicate');
     expect(result.status).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain('unknown option --frobnicate');
-    expect(runCli('launch').status).toBe(2);
-    expect(runCli().status).toBe(2);
+    expect((await runCli('launch')).status).toBe(2);
+    expect((await runCli()).status).toBe(2);
   });
 
   it.each([['local'], ['worker']])(

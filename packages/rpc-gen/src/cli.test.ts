@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,53 +14,67 @@ afterAll(() => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-function run(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [cli, ...args], { cwd: packageDirectory, encoding: 'utf8' });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+/**
+ * Runs the command in a child process without blocking this test worker (a blocked worker cannot
+ * answer the runner, and on a busy machine each run loads the TypeScript compiler for seconds).
+ */
+function run(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, ...args], { cwd: packageDirectory });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }
 
-describe('fos-rpcgen', () => {
-  it('--check exits 0 when the committed golden file is up to date (the check-generated script)', () => {
-    const result = run('src/fixtures/sample-api.ts', '--out', 'src/fixtures/generated', '--check');
+/** What bounds a hang of one test that runs the command several times (never its speed). */
+const cliTestTimeoutMs = 180_000;
+
+describe('fos-rpcgen', { timeout: cliTestTimeoutMs }, () => {
+  it('--check exits 0 when the committed golden file is up to date (the check-generated script)', async () => {
+    const result = await run('src/fixtures/sample-api.ts', '--out', 'src/fixtures/generated', '--check');
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
   });
 
-  it('writes missing files, then --check passes; a stale file makes --check exit 1 and list it, writing nothing', () => {
+  it('writes missing files, then --check passes; a stale file makes --check exit 1 and list it, writing nothing', async () => {
     const input = join(scratch, 'sample-api.ts');
     copyFileSync(join(packageDirectory, 'src/fixtures/sample-api.ts'), input);
     copyFileSync(join(packageDirectory, 'src/fixtures/shared-types.ts'), join(scratch, 'shared-types.ts'));
     const outDir = join(scratch, 'generated');
     const generated = join(outDir, 'sample-api.rpc.ts');
 
-    const missing = run(input, '--out', outDir, '--check');
+    const missing = await run(input, '--out', outDir, '--check');
     expect(missing.status).toBe(1);
     expect(missing.stderr).toContain(`missing: ${generated}`);
 
-    expect(run('--', input, '--out', outDir).status).toBe(0);
+    expect((await run('--', input, '--out', outDir)).status).toBe(0);
     expect(readFileSync(generated, 'utf8')).toContain(
       'export function createSampleApiClient(transport: RpcTransport): SampleApi',
     );
-    expect(run(input, '--out', outDir, '--check').status).toBe(0);
+    expect((await run(input, '--out', outDir, '--check')).status).toBe(0);
 
     writeFileSync(generated, `${readFileSync(generated, 'utf8')}// edited\n`);
-    const stale = run(input, '--out', outDir, '--check');
+    const stale = await run(input, '--out', outDir, '--check');
     expect(stale.status).toBe(1);
     expect(stale.stderr).toContain(`stale: ${generated}`);
     expect(readFileSync(generated, 'utf8')).toContain('// edited');
   });
 
-  it('prints a generator error as file:line:column and exits 1', () => {
+  it('prints a generator error as file:line:column and exits 1', async () => {
     const input = join(scratch, 'bad-api.ts');
     writeFileSync(input, 'export interface BadApi {\n  f(table: Map<string, number>): Promise<void>;\n}\n');
-    const result = run(input, '--out', scratch);
+    const result = await run(input, '--out', scratch);
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/bad-api\.ts:2:12: unsupported type 'Map<string, number>'/);
   });
 
-  it('exits 2 on usage errors', () => {
-    expect(run('src/fixtures/sample-api.ts', '--out').status).toBe(2);
-    const unknown = run('src/fixtures/sample-api.ts', '--out', scratch, '--frobnicate');
+  it('exits 2 on usage errors', async () => {
+    expect((await run('src/fixtures/sample-api.ts', '--out')).status).toBe(2);
+    const unknown = await run('src/fixtures/sample-api.ts', '--out', scratch, '--frobnicate');
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain('unknown option --frobnicate');
   });
