@@ -1,6 +1,7 @@
 // Adds up the vitest JSON reports of every workspace package (written by the shared vitest preset)
 // and prints one closing line, "N passed, N failed, N skipped", for the whole workspace.
-// Exits non-zero when a report shows a failure or when no test ran at all.
+// Exits non-zero when a report shows a failure, when a package with a `test` script left no report
+// (its suite did not run to the end), or when no test ran at all.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -8,12 +9,18 @@ const root = new URL('..', import.meta.url).pathname;
 let passed = 0;
 let failed = 0;
 let skipped = 0;
+const missing = [];
 for (const group of ['packages', 'apps', 'tooling']) {
   const groupDir = join(root, group);
   if (!existsSync(groupDir)) continue;
   for (const name of readdirSync(groupDir)) {
     const report = join(groupDir, name, '.vitest', 'results.json');
-    if (!existsSync(report)) continue;
+    const manifest = join(groupDir, name, 'package.json');
+    const hasTests = existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).scripts?.test !== undefined;
+    if (!existsSync(report)) {
+      if (hasTests) missing.push(`${group}/${name}`);
+      continue;
+    }
     const result = JSON.parse(readFileSync(report, 'utf8'));
     passed += result.numPassedTests;
     failed += result.numFailedTests;
@@ -21,4 +28,5 @@ for (const group of ['packages', 'apps', 'tooling']) {
   }
 }
 console.log(`Tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
-process.exit(failed > 0 || passed === 0 ? 1 : 0);
+if (missing.length > 0) console.log(`No test report from: ${missing.join(', ')}`);
+process.exit(failed > 0 || passed === 0 || missing.length > 0 ? 1 : 0);
