@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { runNodeScript, type ScriptRun } from '@fos/base/testing';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { defaultDemoSeed, parseCommandLine, UsageError } from './internal/command-line.js';
@@ -6,20 +7,8 @@ import { defaultDemoSeed, parseCommandLine, UsageError } from './internal/comman
 // These run the built command, as a user does (turbo builds this package before testing it).
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
-/**
- * Runs the command in a child process without blocking this test worker (a blocked worker cannot
- * answer the runner); how long it may take is bounded by the tests' timeout, not here.
- */
-function runCli(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args]);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
+function runCli(...args: string[]): Promise<ScriptRun> {
+  return runNodeScript(cli, args);
 }
 
 /** What bounds a hang of one test that runs the command (never its speed). */

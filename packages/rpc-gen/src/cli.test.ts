@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runNodeScript, type ScriptRun } from '@fos/base/testing';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,20 +14,8 @@ afterAll(() => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-/**
- * Runs the command in a child process without blocking this test worker (a blocked worker cannot
- * answer the runner, and on a busy machine each run loads the TypeScript compiler for seconds).
- */
-function run(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd: packageDirectory });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
+function run(...args: string[]): Promise<ScriptRun> {
+  return runNodeScript(cli, args, { cwd: packageDirectory });
 }
 
 /** What bounds a hang of one test that runs the command several times (never its speed). */
