@@ -1,7 +1,7 @@
 // The generated golden code, compiled with this package, served and called through the dispatcher on
 // both in-thread fabrics: the path a fleet's stubs take in production.
 import { createDispatcher, dispatcherTransport, rpcHandler, type Dispatcher } from '@fos/dispatcher';
-import { rawSendFunction as ukSendFunction } from '@fos/dispatcher/testing';
+import { rawSendFunction } from '@fos/dispatcher/testing';
 import { isFosError } from '@fos/base';
 import { LocalFabric, Machine, SimFabric, type ProcessContext } from '@fos/microkernel';
 import { describe, expect, it } from 'vitest';
@@ -21,7 +21,7 @@ async function dispatcherOn(
       made = {
         context,
         dispatcher: await createDispatcher(context, {
-          send: ukSendFunction(context.kernel, context.clock),
+          send: rawSendFunction(context.kernel, context.clock),
           replyName: `/rpc/${name}/reply`,
         }),
       };
