@@ -38,7 +38,7 @@ export const agentBulkNamesMax = 256;
 const capabilitySchema = z.custom<Capability>((value) => isCapability(value), 'is not a capability');
 const nameSchema = z.string().min(1).max(1024);
 const locationSchema = mailboxLocationSchema;
-export const mailboxSchema = z.object({ location: locationSchema, capability: capabilitySchema });
+const mailboxSchema = z.object({ location: locationSchema, capability: capabilitySchema });
 const bodySchema = z.custom<MessageBody>(() => true);
 
 /** What an agent can be asked to do (the `op` of a command). */
