@@ -1,5 +1,6 @@
 import { Packr, RESET_BUFFER_MODE } from 'msgpackr';
-import { FosError } from './errors.js';
+import { describeValue } from './describe.js';
+import { FosError, isFosError } from './errors.js';
 import { bodyDepthMax, messageBytesMax } from './limits.js';
 
 /**
@@ -35,6 +36,14 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'object') return value.constructor?.name ?? 'object without prototype';
   return typeof value;
+}
+
+function errorText(error: unknown): string {
+  try {
+    return error instanceof Error ? describeValue(error.message) : describeValue(error);
+  } catch {
+    return 'an error that throws when read';
+  }
 }
 
 function refuse(path: string, why: string, value: unknown): never {
@@ -131,8 +140,18 @@ export function encodeBody(body: unknown, bytesMax: number = messageBytesMax): U
  * into a channel ring); anything that keeps them must use `encodeBody`.
  */
 export function encodeBodyTransient(body: unknown, bytesMax: number = messageBytesMax): Uint8Array {
-  if (!plainBody(body, 0)) checkBody(body, 'body', 0);
-  const packed = packr.pack(body, RESET_BUFFER_MODE);
+  let packed: Uint8Array;
+  try {
+    if (!plainBody(body, 0)) checkBody(body, 'body', 0);
+    packed = packr.pack(body, RESET_BUFFER_MODE);
+  } catch (error) {
+    // A getter or a proxy that throws when read is the caller's value misbehaving, not a fault of fos.
+    if (isFosError(error)) throw error;
+    throw new FosError('BAD_REQUEST', `message body cannot be read: ${errorText(error)}`, {
+      value: body,
+      cause: error,
+    });
+  }
   if (packed.length > bytesMax) {
     throw new FosError(
       'MESSAGE_TOO_LARGE',
@@ -152,12 +171,23 @@ function isStandalone(bytes: Uint8Array): boolean {
 }
 
 /**
- * Decodes bytes made by {@link encodeBody}; the result shares nothing with any sender's object, nor
+ * Decodes bytes made by {@link encodeBody} (`BAD_REQUEST` for anything else); the result shares nothing with any sender's object, nor
  * with other messages: its byte arrays are views into `bytes` only when `bytes` is the whole of its
  * buffer, and copies when `bytes` is a piece of a buffer shared with other messages.
  */
 export function decodeBody(bytes: Uint8Array): MessageBody {
-  return (isStandalone(bytes) ? packr : copyingUnpackr).unpack(bytes) as MessageBody;
+  // A proxy answers instanceof through its traps; isView reads the value's own slots only.
+  if (!ArrayBuffer.isView(bytes) || !(bytes instanceof Uint8Array)) {
+    throw new FosError('BAD_REQUEST', `message bytes ${describeValue(bytes)} are not a Uint8Array`, { value: bytes });
+  }
+  try {
+    return (isStandalone(bytes) ? packr : copyingUnpackr).unpack(bytes) as MessageBody;
+  } catch (error) {
+    throw new FosError('BAD_REQUEST', `message bytes cannot be decoded: ${errorText(error)}`, {
+      value: bytes.length,
+      cause: error,
+    });
+  }
 }
 
 /** A deep copy through the codec: what the receiver of a message gets. */

@@ -4,6 +4,7 @@
 // Errors: operating errors are FosError values with a code from one closed list; broken invariants are assertions.
 export { FosError, fosErrorCodes, hasFosErrorCode, isFosError, isFosErrorCode, type FosErrorCode } from './errors.js';
 export { assert, AssertionError } from './assert.js';
+export { describeValue } from './describe.js';
 
 // Message bodies: what a message may carry, copied and measured through one codec.
 export { copyBody, decodeBody, encodeBody, encodeBodyTransient, type MessageBody } from './codec.js';
@@ -22,7 +23,14 @@ export {
 } from './names.js';
 
 // The limits of names and bodies.
-export { bodyDepthMax, messageBytesMax, nameCharactersMax, nameDepthMax, nameSegmentCharactersMax } from './limits.js';
+export {
+  bodyDepthMax,
+  describedCharactersMax,
+  messageBytesMax,
+  nameCharactersMax,
+  nameDepthMax,
+  nameSegmentCharactersMax,
+} from './limits.js';
 
 // Time and chance, injected: the interfaces, and the real implementations (a simulation brings its own).
 export type { Clock, Timer } from './clock.js';

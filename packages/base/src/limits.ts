@@ -13,3 +13,5 @@ export const nameDepthMax = 16;
 export const messageBytesMax = 64 * 1024;
 /** Nesting depth of a message body in arrays and objects (deeper: `BAD_REQUEST`). */
 export const bodyDepthMax = 64;
+/** Characters of a value shown in an error message; the rest is counted, not shown. */
+export const describedCharactersMax = 200;

@@ -1,3 +1,4 @@
+import { describeValue } from './describe.js';
 import { FosError } from './errors.js';
 import { nameCharactersMax, nameDepthMax, nameSegmentCharactersMax } from './limits.js';
 
@@ -21,7 +22,7 @@ export interface ParsedName {
 }
 
 function invalid(text: unknown, why: string): FosError {
-  return new FosError('INVALID_NAME', `${JSON.stringify(text)} ${why}`, { value: text });
+  return new FosError('INVALID_NAME', `${describeValue(text)} ${why}`, { value: text });
 }
 
 /**
@@ -91,9 +92,11 @@ const mask64 = 0xffffffffffffffffn;
 
 /**
  * The alias of a name (thesis §2.2 footnote 2): its FNV-1a 64-bit hash over the UTF-8 bytes. Tables
- * are keyed by the full name, so a collision costs time, never correctness.
+ * are keyed by the full name, so a collision costs time, never correctness. `INVALID_NAME` for a
+ * value that is not a string.
  */
 export function aliasOf(name: string): bigint {
+  if (typeof name !== 'string') throw invalid(name, 'is not a string');
   let hash = fnvOffsetBasis;
   for (const byte of Buffer.from(name, 'utf8')) {
     hash ^= BigInt(byte);

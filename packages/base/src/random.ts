@@ -1,3 +1,5 @@
+import { describeValue } from './describe.js';
+
 /**
  * The one source of chance for fos code, injected so that a seed replays a run: `CryptoRandom` (this
  * package) in production, `SeededRandom` of `@fos/sim` under simulation.
@@ -41,7 +43,7 @@ export abstract class Uint32RandomSource implements RandomSource {
   nextInt(maxExclusive: number): number {
     if (!Number.isSafeInteger(maxExclusive) || maxExclusive < 1) {
       throw new RangeError(
-        `RandomSource.nextInt: maxExclusive must be an integer in [1, ${Number.MAX_SAFE_INTEGER}], got ${String(maxExclusive)}`,
+        `RandomSource.nextInt: maxExclusive must be an integer in [1, ${Number.MAX_SAFE_INTEGER}], got ${describeValue(maxExclusive)}`,
       );
     }
     if (maxExclusive <= twoPow32) {

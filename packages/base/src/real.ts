@@ -4,6 +4,7 @@
 // for the event loop through nextTurn.
 import { randomFillSync, randomInt } from 'node:crypto';
 import type { Clock, Timer } from './clock.js';
+import { describeValue } from './describe.js';
 import { Uint32RandomSource } from './random.js';
 
 /**
@@ -39,7 +40,7 @@ export class SystemClock implements Clock {
   /** Runs `callback` once after `delayMs` milliseconds of real time; a `RangeError` names a negative or non-finite delay. */
   setTimer(delayMs: number, callback: () => void): Timer {
     if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0) {
-      throw new RangeError(`SystemClock.setTimer: delayMs must be a finite number >= 0, got ${String(delayMs)}`);
+      throw new RangeError(`SystemClock.setTimer: delayMs must be a finite number >= 0, got ${describeValue(delayMs)}`);
     }
     let cancelled = false;
     let handle: NodeJS.Timeout | undefined;
