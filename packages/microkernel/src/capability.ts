@@ -1,12 +1,16 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { FosError, type RandomSource } from '@fos/base';
+import { describeValue, FosError, type RandomSource } from '@fos/base';
 
 /** 128 random bits in base64url (22 characters): a send, namespace, name, kernel or management capability. */
 export type Capability = string & { readonly __capability: unique symbol };
 
 /** Bytes of a capability. */
 export const capabilityBytes = 16;
-const capabilityPattern = /^[A-Za-z0-9_-]{22}$/;
+// 16 bytes are 128 bits, and 22 base64url characters carry 132: the last character holds 2 bits of
+// the last byte and 4 unused bits. Only the text with those 4 bits zero (the last character one of
+// A, Q, g, w) is the capability; the 15 other texts that decode to the same bytes are not, so that
+// comparing texts, hashing texts and comparing bytes all agree.
+const capabilityPattern = /^[A-Za-z0-9_-]{21}[AQgw]$/;
 
 /** Mints a fresh capability from the injected random source (seeded under SimFabric). */
 export function mintCapability(random: RandomSource): Capability {
@@ -15,29 +19,44 @@ export function mintCapability(random: RandomSource): Capability {
   return Buffer.from(bytes).toString('base64url') as Capability;
 }
 
-/** True when `value` has the form of a capability. */
+/**
+ * True when `value` is the canonical text of a capability: 22 base64url characters whose last one
+ * leaves the 4 unused bits zero (what {@link mintCapability} writes).
+ */
 export function isCapability(value: unknown): value is Capability {
   return typeof value === 'string' && capabilityPattern.test(value);
 }
 
-/** Validates a capability given at a boundary; `PERMISSION_DENIED` when it is not one. */
+/**
+ * Validates a capability given at a boundary; `PERMISSION_DENIED` when it is not the canonical text of
+ * one (a capability that cannot be valid for anything is refused as an invalid one is).
+ */
 export function validateCapability(value: unknown): Capability {
   if (!isCapability(value)) {
-    throw new FosError('PERMISSION_DENIED', `${JSON.stringify(value)} is not a capability (22 base64url characters)`, {
-      value,
-    });
+    throw new FosError(
+      'PERMISSION_DENIED',
+      `${describeValue(value)} is not a capability (22 base64url characters, the last one A, Q, g or w)`,
+      { value },
+    );
   }
   return value;
 }
 
-/** Compares two capabilities in constant time. */
+/**
+ * True when two capabilities are the same text, compared in constant time; false when either is not
+ * a capability (a non-canonical twin of a capability is not equal to it, as the kernel's tables,
+ * which hash the text, do not take it for it either).
+ */
 export function capabilityEquals(left: Capability, right: Capability): boolean {
-  const leftBytes = Buffer.from(left, 'base64url');
-  const rightBytes = Buffer.from(right, 'base64url');
-  return leftBytes.length === rightBytes.length && timingSafeEqual(leftBytes, rightBytes);
+  if (!isCapability(left) || !isCapability(right)) return false;
+  // Both are 22 ASCII characters: their bytes have the same length, as timingSafeEqual needs.
+  return timingSafeEqual(Buffer.from(left, 'latin1'), Buffer.from(right, 'latin1'));
 }
 
-/** The hash a table keeps instead of the capability itself (SHA-256, base64url). */
+/**
+ * The hash a table keeps instead of the capability itself (SHA-256 of its text, base64url);
+ * `PERMISSION_DENIED` for a value that is not a capability.
+ */
 export function hashCapability(capability: Capability): string {
-  return createHash('sha256').update(capability).digest('base64url');
+  return createHash('sha256').update(validateCapability(capability)).digest('base64url');
 }
