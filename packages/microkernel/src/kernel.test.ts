@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hasFosErrorCode, isFosError } from '@fos/base';
-import { codeOf } from '@fos/base/testing';
+import { codeOf, codeOfCall } from '@fos/base/testing';
 import type { Capability } from './capability.js';
 import { namedMailbox, processOn, sendWithRetry, sleep, testMachine, type TestFabricKind } from './internal/testing.js';
 import type { MailboxLocation } from './location.js';
@@ -146,11 +146,47 @@ describe.each(['local', 'sim'] as const)('microkernel on %s fabric', (kind) => {
       expect(() => neighbour.kernel.tryReceive(location)).toThrow(/PERMISSION_DENIED/);
       expect(await codeOf(neighbour.kernel.addName(location, '/svc/steal'))).toBe('PERMISSION_DENIED');
       expect(await codeOf(neighbour.kernel.removeCapability(location, capability))).toBe('PERMISSION_DENIED');
-      expect(await codeOf(remote.kernel.receive(location))).toBe('UNREACHABLE');
+      expect(await codeOf(remote.kernel.receive(location))).toBe('PERMISSION_DENIED');
       expect(await codeOf(owner.kernel.addName(location, '/sys/name'))).toBe('INVALID_NAME');
       expect(await codeOf(owner.kernel.removeName(location, '/svc/none'))).toBe('NO_SUCH_NAME');
       expect(await codeOf(owner.kernel.removeCapability(location, flipOneBit(capability)))).toBe('PERMISSION_DENIED');
       expect(await owner.kernel.mailboxNames(location)).toEqual(['/svc/own']);
+    }));
+
+  it("answers PERMISSION_DENIED for another process's mailbox on its own core and on another core alike", () =>
+    withMachine(kind, async (machine) => {
+      const owner = await processOn(machine, 1, 'owner');
+      const { location, capability } = await namedMailbox(owner.kernel, '/svc/owned');
+      const successor = await namedMailbox(owner.kernel, '/svc/successor');
+      for (const prober of [await processOn(machine, 1, 'neighbour'), await processOn(machine, 2, 'remote')]) {
+        const { kernel } = prober;
+        const codes = {
+          // What aliasRegisterDirect of libfos does first, then the add itself.
+          mailboxNames: await codeOf(kernel.mailboxNames(location)),
+          addName: await codeOf(kernel.addName(location, '/svc/stolen')),
+          removeName: await codeOf(kernel.removeName(location, '/svc/owned')),
+          addCapability: await codeOf(kernel.addCapability(location)),
+          removeCapability: await codeOf(kernel.removeCapability(location, capability)),
+          destroyMailbox: await codeOf(kernel.destroyMailbox(location)),
+          receive: await codeOf(kernel.receive(location)),
+          tryReceive: codeOfCall(() => kernel.tryReceive(location)),
+          pendingMessages: codeOfCall(() => kernel.pendingMessages(location)),
+          onReadable: codeOfCall(() => kernel.onReadable(location, null)),
+          moveMailbox: await codeOf(kernel.moveMailbox(location, successor.location, successor.capability)),
+          ukNameServiceRegister: await codeOf(
+            kernel.ukNameServiceRegister(location, machine.kernelCapability, capability),
+          ),
+        };
+        const others = Object.entries(codes).filter(([, code]) => code !== 'PERMISSION_DENIED');
+        expect({ core: prober.core, others }).toEqual({ core: prober.core, others: [] });
+      }
+      expect(await owner.kernel.mailboxNames(location)).toEqual(['/svc/owned']);
+      // UNREACHABLE stays for what is not there: a core the machine lacks, another machine, a destroyed mailbox.
+      const remote = await processOn(machine, 2, 'prober');
+      expect(await codeOf(remote.kernel.mailboxNames({ ...location, core: 9 }))).toBe('UNREACHABLE');
+      expect(await codeOf(remote.kernel.addName({ ...location, machine: 'm9' }, '/svc/x'))).toBe('UNREACHABLE');
+      await owner.kernel.destroyMailbox(location);
+      expect(await codeOf(owner.kernel.mailboxNames(location))).toBe('UNREACHABLE');
     }));
 
   it('adds and revokes capabilities and names', () =>
@@ -263,7 +299,9 @@ describe.each(['local', 'sim'] as const)('microkernel on %s fabric', (kind) => {
       // Refusals first: no consent, onto itself, someone else's mailbox; each leaves the old one as it was.
       expect(await codeOf(owner.kernel.moveMailbox(location, target.location, capability))).toBe('PERMISSION_DENIED');
       expect(await codeOf(owner.kernel.moveMailbox(location, location, capability))).toBe('BAD_REQUEST');
-      expect(await codeOf(client.kernel.moveMailbox(location, target.location, target.capability))).toBe('UNREACHABLE');
+      expect(await codeOf(client.kernel.moveMailbox(location, target.location, target.capability))).toBe(
+        'PERMISSION_DENIED',
+      );
       // The refused moves left the old mailbox as it was: its channel is open, its queue still waits for the drain.
       expect(writer.closed).toBe(false);
       expect(await owner.kernel.mailboxNames(location)).toEqual(['/svc/moving']);

@@ -264,6 +264,32 @@ describe('WorkerFabric', () => {
     });
   });
 
+  it("answers PERMISSION_DENIED for another process's mailbox on its own core and on another core alike", async () => {
+    await withWorkers(2, async (machine) => {
+      const owner = await machine.spawn({
+        core: 0,
+        module: processes,
+        entry: 'echoServer',
+        args: { name: '/svc/owned' },
+      });
+      const { location, capability } = owner.result as { location: MessageBody; capability: MessageBody };
+      for (const core of [0, 1]) {
+        const probe = await machine.spawn({
+          core,
+          module: processes,
+          entry: 'probeOwnership',
+          args: { location, capability, name: '/svc/owned' },
+        });
+        const { owned, missing } = probe.result as { owned: Record<string, string>; missing: Record<string, string> };
+        expect({ core, others: Object.entries(owned).filter(([, code]) => code !== 'PERMISSION_DENIED') }).toEqual({
+          core,
+          others: [],
+        });
+        expect(missing).toEqual({ core: 'UNREACHABLE', machine: 'UNREACHABLE' });
+      }
+    });
+  });
+
   it('bounds its cores and serves one machine', () => {
     expect(() => new WorkerFabric({ cores: workerCoresMax + 1 })).toThrow(/workerCoresMax/);
     expect(() => new WorkerFabric({ cores: 0 })).toThrow(/workerCoresMax/);

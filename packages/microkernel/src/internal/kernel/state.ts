@@ -149,7 +149,10 @@ export function identity(state: KernelState, caller: ProcessRecord): SenderIdent
   return { machine: state.machine, core: state.core, process: caller.id };
 }
 
-/** A location on this machine (any core), as a system call names it. */
+/**
+ * A location on this machine (any core), as a system call names it: `UNREACHABLE` for another
+ * machine, a core the machine does not have, or a core whose kernel is gone.
+ */
 export function validateTarget(state: KernelState, location: unknown): MailboxLocation {
   const target = validateLocation(location);
   if (target.machine !== state.machine || target.core >= state.coreCount) {
@@ -159,6 +162,7 @@ export function validateTarget(state: KernelState, location: unknown): MailboxLo
       { value: target },
     );
   }
+  if (state.lostCores.has(target.core)) throw lostCoreError(target.core);
   return target;
 }
 
@@ -172,12 +176,24 @@ export function targetMailbox(state: KernelState, location: MailboxLocation): Ma
   return mailbox;
 }
 
-/** A mailbox of this core that belongs to `caller`. */
+/**
+ * A mailbox of this core that belongs to `caller`. The answer does not depend on where the mailbox
+ * is: `UNREACHABLE` only for a machine or core that is not there (or a mailbox of this core that is
+ * not, being destroyed, moved or never made), `PERMISSION_DENIED` for a mailbox of another process.
+ * A process's mailboxes all live on its own core, so a mailbox of another core of this machine is
+ * never the caller's, and this kernel says so without asking that core.
+ */
 export function ownedMailbox(state: KernelState, caller: ProcessRecord, location: unknown): Mailbox {
   checkCaller(state, caller);
-  const target = validateLocation(location);
-  const mailbox =
-    target.machine === state.machine && target.core === state.core ? state.mailboxes.get(target.mailbox) : undefined;
+  const target = validateTarget(state, location);
+  if (target.core !== state.core) {
+    throw new FosError(
+      'PERMISSION_DENIED',
+      `mailbox ${formatLocation(target)} belongs to another process (a process owns mailboxes of its own core, ${state.core}, only)`,
+      { value: target },
+    );
+  }
+  const mailbox = state.mailboxes.get(target.mailbox);
   if (mailbox === undefined)
     throw new FosError('UNREACHABLE', `no mailbox at ${formatLocation(target)} on core ${state.core}`, {
       value: target,
