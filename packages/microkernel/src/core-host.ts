@@ -2,7 +2,8 @@
 // entry with a copy of the args, copy what it returned. The same code serves a core in the spawner's
 // thread and a core on a worker thread (worker-host.ts), so a process starts the same way everywhere.
 import { pathToFileURL } from 'node:url';
-import { copyBody, FosError, isFosError, type MessageBody } from '@fos/base';
+import { copyBody, describeValue, FosError, isFosError, type MessageBody } from '@fos/base';
+import { errorText } from './internal/error-text.js';
 import type { Kernel, KernelStats } from './kernel.js';
 import { createProcessContext, type EntryFunction, type ProcessExit } from './process.js';
 
@@ -43,12 +44,15 @@ export function moduleHref(module: string | URL): string {
   return module.startsWith('file:') ? module : pathToFileURL(module).href;
 }
 
-/** @internal Loads the entry function a spec names. */
-export async function resolveEntry(spec: ProcessSpec): Promise<EntryFunction> {
+/**
+ * @internal Loads the entry function a spec names. It comes back in a box: a Promise resolved with a
+ * function looks up its `then`, which a proxy (or a getter) may answer with a throw.
+ */
+export async function resolveEntry(spec: ProcessSpec): Promise<{ readonly entry: EntryFunction }> {
   if (spec.function !== undefined) {
     if (spec.module !== undefined)
       throw new FosError('BAD_REQUEST', 'spawn takes a module or a function, not both', { value: spec.module });
-    return spec.function;
+    return { entry: spec.function };
   }
   if (spec.module === undefined)
     throw new FosError('BAD_REQUEST', 'spawn needs a module (and entry) or a function', { value: spec.name ?? null });
@@ -65,10 +69,20 @@ export async function resolveEntry(spec: ProcessSpec): Promise<EntryFunction> {
   const entryName = spec.entry ?? 'main';
   const entry = loaded[entryName];
   if (typeof entry !== 'function')
-    throw new FosError('BAD_REQUEST', `module ${url} has no exported function ${JSON.stringify(entryName)}`, {
+    throw new FosError('BAD_REQUEST', `module ${url} has no exported function ${describeValue(entryName)}`, {
       value: entryName,
     });
-  return entry as EntryFunction;
+  return { entry: entry as EntryFunction };
+}
+
+/** The name of an entry function for logs, `process` when it has none (or it cannot be read). */
+function entryName(entry: EntryFunction): string {
+  try {
+    const name: unknown = entry.name;
+    return typeof name === 'string' && name !== '' ? name : 'process';
+  } catch {
+    return 'process';
+  }
 }
 
 /**
@@ -77,8 +91,8 @@ export async function resolveEntry(spec: ProcessSpec): Promise<EntryFunction> {
  * process crashed, alone).
  */
 export async function startProcess(kernel: Kernel, spec: ProcessSpec): Promise<StartedProcess> {
-  const entry = await resolveEntry(spec);
-  const record = kernel.createProcess(spec.name ?? entry.name ?? 'process');
+  const { entry } = await resolveEntry(spec);
+  const record = kernel.createProcess(spec.name ?? entryName(entry));
   const context = createProcessContext(kernel, record);
   let returned: unknown;
   try {
@@ -134,9 +148,4 @@ export class InThreadCoreLink implements CoreLink {
   async shutdown(): Promise<void> {
     this.#kernel.shutdown();
   }
-}
-
-/** @internal The message of an error, for logs and reasons. */
-export function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

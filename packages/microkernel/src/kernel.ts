@@ -159,7 +159,7 @@ export class Kernel {
   // ---- mailboxes and receiving (mailboxes.ts) -------------------------------------------------------
 
   /** `createMailbox`: a new mailbox of `caller`, with a fresh send capability and no name yet. */
-  createMailbox(caller: ProcessRecord, options: { queueMessagesMax?: number } = {}): CreatedMailbox {
+  createMailbox(caller: ProcessRecord, options?: unknown): CreatedMailbox {
     return mailboxes.createMailbox(this.#state, caller, options);
   }
 
@@ -209,7 +209,7 @@ export class Kernel {
   }
 
   /** Sets (or clears, with null) the callback the kernel invokes when an own mailbox has messages. */
-  onReadable(caller: ProcessRecord, location: unknown, callback: (() => void | Promise<void>) | null): void {
+  onReadable(caller: ProcessRecord, location: unknown, callback: unknown): void {
     mailboxes.onReadable(this.#state, caller, location, callback);
   }
 
@@ -232,13 +232,13 @@ export class Kernel {
     location: unknown,
     capability: unknown,
     body: unknown,
-    options: SendOptions = {},
+    options?: unknown,
   ): Promise<void> {
     return streams.ukSend(this.#state, caller, destinationName, location, capability, body, options);
   }
 
   /** Gives up a refused send for good: the stream moves past its sequence number. */
-  abandonSend(caller: ProcessRecord, location: unknown, sequence: number): void {
+  abandonSend(caller: ProcessRecord, location: unknown, sequence: unknown): void {
     streams.abandonSend(this.#state, caller, location, sequence);
   }
 

@@ -1,5 +1,6 @@
-import { FosError, messageBytesMax } from '@fos/base';
+import { describeValue, FosError, messageBytesMax } from '@fos/base';
 import { z } from 'zod';
+import { parseChecked } from './internal/options.js';
 
 // The kernel's limits (docs/rules.md, "Limits"), as named constants, each enforced with a clear
 // FosError. Those of KernelLimits are defaults a machine may override; the limits of names and bodies
@@ -74,18 +75,14 @@ const kernelLimitsSchema = z.strictObject({
  * that is not a power of two able to hold two of the largest messages (docs/rules.md, "User-space channels").
  */
 export function validateKernelLimits(overrides: unknown = {}): KernelLimits {
-  const parsed = kernelLimitsSchema.safeParse(overrides);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where =
-      issue?.code === 'unrecognized_keys'
-        ? `unknown limit ${JSON.stringify(issue.keys[0])}`
-        : `limit ${issue?.path.join('.') ?? '?'}`;
-    throw new FosError('BAD_REQUEST', `${where} is invalid: ${issue?.message ?? 'invalid'}`, { value: overrides });
-  }
+  const parsed = parseChecked(kernelLimitsSchema, overrides, 'limits', (issue) =>
+    issue?.code === 'unrecognized_keys'
+      ? `unknown limit ${describeValue(issue.keys[0])}`
+      : `limit ${issue?.path.map(String).join('.') ?? '?'} is invalid: ${issue?.message ?? 'invalid'}`,
+  );
   const limits: KernelLimits = {
     ...defaultKernelLimits,
-    ...Object.fromEntries(Object.entries(parsed.data).filter(([, value]) => value !== undefined)),
+    ...Object.fromEntries(Object.entries(parsed).filter(([, value]) => value !== undefined)),
   };
   const ring = limits.channelRingBytes;
   if ((ring & (ring - 1)) !== 0 || ring < 2 * (limits.messageBytesMax + 8)) {

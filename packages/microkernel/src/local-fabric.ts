@@ -1,9 +1,19 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { CryptoRandom, SystemClock, type Clock, type RandomSource } from '@fos/base';
+import { CryptoRandom, FosError, SystemClock, type Clock, type RandomSource } from '@fos/base';
 import type { Fabric, FabricPort, KernelMessage } from './fabric.js';
+import {
+  checkConnect,
+  checkCores,
+  checkMethods,
+  clockMethods,
+  randomMethods,
+  readOptions,
+} from './internal/options.js';
+import { coresMax } from './limits.js';
 
 /** Options of {@link LocalFabric}. */
 export interface LocalFabricOptions {
+  /** Cores of the machine, 1..{@link coresMax}. */
   readonly cores: number;
   /** Default: the system clock. */
   readonly clock?: Clock;
@@ -22,18 +32,32 @@ export class LocalFabric implements Fabric {
   readonly clock: Clock;
   readonly random: RandomSource;
   private readonly channels: MessageChannel[];
+  private readonly connected = new Set<number>();
   private closed = false;
 
+  /**
+   * `BAD_REQUEST` for options that are not an object, a `cores` that is not a whole number of at
+   * least 1, a `clock` or `random` without the methods of one; `LIMIT_EXCEEDED` above {@link coresMax}.
+   */
   constructor(options: LocalFabricOptions) {
-    this.coreCount = options.cores;
-    this.clock = options.clock ?? new SystemClock();
-    this.random = options.random ?? new CryptoRandom();
-    this.channels = Array.from({ length: options.cores }, () => new MessageChannel());
+    const fields = readOptions(options, 'LocalFabric options', ['cores', 'clock', 'random']);
+    const cores = checkCores(fields.cores, coresMax, 'coresMax');
+    this.clock =
+      fields.clock === undefined ? new SystemClock() : checkMethods<Clock>(fields.clock, 'clock', clockMethods);
+    this.random =
+      fields.random === undefined
+        ? new CryptoRandom()
+        : checkMethods<RandomSource>(fields.random, 'random', randomMethods);
+    this.coreCount = cores;
+    this.channels = Array.from({ length: cores }, () => new MessageChannel());
   }
 
+  /** Connects the kernel of `core` (once); `BAD_REQUEST` for a bad or taken core, `SHUTDOWN` once closed. */
   connect(core: number, receive: (message: KernelMessage) => void): FabricPort {
-    const inbox = this.channels[core];
-    if (inbox === undefined) throw new RangeError(`core ${core} is outside 0..${this.coreCount - 1}`);
+    if (this.closed) throw new FosError('SHUTDOWN', 'the fabric is closed', { value: core });
+    checkConnect(core, receive, this.coreCount, this.connected);
+    const inbox = this.channels[core] as MessageChannel;
+    this.connected.add(core);
     inbox.port1.on('message', receive);
     return {
       post: (toCore, message) => {

@@ -1,10 +1,19 @@
 import { z } from 'zod';
-import { copyBody, FosError, writeErrorLine, type MessageBody } from '@fos/base';
-import { hashCapability, mintCapability, type Capability } from './capability.js';
+import { copyBody, describeValue, FosError, writeErrorLine, type MessageBody } from '@fos/base';
+import { hashCheckedCapability, mintCapability, type Capability } from './capability.js';
 import type { Fabric } from './fabric.js';
 import { Kernel, type KernelLog, type KernelStats } from './kernel.js';
 import { coresMax, validateKernelLimits, type KernelLimits } from './limits.js';
 import { InThreadCoreLink, moduleHref, type CoreLink } from './core-host.js';
+import {
+  checkCores,
+  checkFunction,
+  checkMethods,
+  clockMethods,
+  parseChecked,
+  randomMethods,
+  readOptions,
+} from './internal/options.js';
 import type { EntryFunction, ProcessContext, ProcessExit } from './process.js';
 
 /** How to start a process. */
@@ -55,11 +64,66 @@ const spawnOptionsSchema = z.object({
   core: z.number().int().min(0),
   module: z.union([z.string().min(1), z.instanceof(URL)]).optional(),
   entry: z.string().min(1).max(128).optional(),
-  function: z.function().optional(),
   name: z.string().min(1).max(128).optional(),
 });
 
-const machineNameSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+const machineNamePattern = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** What a machine is made of, checked (see the constructor of {@link Machine}). */
+function readMachineOptions(options: unknown): {
+  name: string;
+  fabric: Fabric;
+  limits: KernelLimits;
+  log: KernelLog;
+} {
+  const fields = readOptions(options, 'machine options', ['fabric', 'machine', 'limits', 'log']);
+  const name = fields.machine ?? 'm0';
+  if (typeof name !== 'string' || !machineNamePattern.test(name))
+    throw new FosError('BAD_REQUEST', `machine name ${describeValue(name)} is not 1..64 of [A-Za-z0-9_-]`, {
+      value: name,
+    });
+  const fabric = checkMethods<Fabric>(fields.fabric, 'fabric', ['connect', 'close']);
+  const parts = readOptions(fabric, 'fabric', ['coreCount', 'clock', 'random', 'startCores']);
+  checkCores(parts.coreCount, coresMax, 'coresMax');
+  checkMethods(parts.clock, 'the fabric clock', clockMethods);
+  checkMethods(parts.random, 'the fabric randomness', randomMethods);
+  if (parts.startCores !== undefined) checkFunction(parts.startCores, 'the fabric startCores');
+  const limits = validateKernelLimits(fields.limits);
+  const log = fields.log === undefined ? writeErrorLine : checkFunction<KernelLog>(fields.log, 'log');
+  return { name, fabric, limits, log };
+}
+
+/** A spawn's options, each field read once and checked; `BAD_REQUEST` names what is wrong. */
+function readSpawnOptions(options: unknown): {
+  core: number;
+  module?: string;
+  entry?: string;
+  function?: EntryFunction;
+  name?: string;
+  args: unknown;
+} {
+  const fields = readOptions(options, 'spawn options', ['core', 'module', 'entry', 'function', 'args', 'name']);
+  const parsed = parseChecked(spawnOptionsSchema, fields, 'spawn options');
+  const entryFunction =
+    fields.function === undefined ? undefined : checkFunction<EntryFunction>(fields.function, 'spawn function');
+  let module: string | undefined;
+  try {
+    module = parsed.module === undefined ? undefined : moduleHref(parsed.module);
+  } catch (error) {
+    throw new FosError('BAD_REQUEST', `spawn module ${describeValue(parsed.module)} is not a path or URL`, {
+      value: parsed.module,
+      cause: error,
+    });
+  }
+  return {
+    core: parsed.core,
+    ...(module === undefined ? {} : { module }),
+    ...(parsed.entry === undefined ? {} : { entry: parsed.entry }),
+    ...(entryFunction === undefined ? {} : { function: entryFunction }),
+    ...(parsed.name === undefined ? {} : { name: parsed.name }),
+    args: fields.args,
+  };
+}
 
 /**
  * One fos machine: a kernel per core over a {@link Fabric}. `start` mints the kernel capability, which
@@ -74,28 +138,25 @@ export class Machine {
   private readonly limits: KernelLimits;
   private stopped = false;
 
+  /**
+   * `BAD_REQUEST` for options that are not an object, a bad machine name, a `fabric` that is not one
+   * (or serves another machine already), bad `limits`, a `log` that is not a function;
+   * `LIMIT_EXCEEDED` for a fabric of more than {@link coresMax} cores. A refusal starts nothing and
+   * draws nothing from the fabric's randomness.
+   */
   constructor(options: MachineOptions) {
-    const name = options.machine ?? 'm0';
-    if (!machineNameSchema.safeParse(name).success)
-      throw new FosError('BAD_REQUEST', `machine name ${JSON.stringify(name)} is not 1..64 of [A-Za-z0-9_-]`, {
-        value: name,
-      });
-    const cores = options.fabric.coreCount;
-    if (!Number.isInteger(cores) || cores < 1 || cores > coresMax)
-      throw new FosError('LIMIT_EXCEEDED', `${cores} cores is outside 1..coresMax (${coresMax})`, { value: cores });
+    const { name, fabric, limits, log } = readMachineOptions(options);
     this.name = name;
-    this.fabric = options.fabric;
-    this.kernelCapability = mintCapability(options.fabric.random);
-    const limits = validateKernelLimits(options.limits);
-    const log = options.log ?? writeErrorLine;
-    const kernelCapabilityHash = hashCapability(this.kernelCapability);
+    this.fabric = fabric;
     this.limits = limits;
+    this.kernelCapability = mintCapability(fabric.random);
+    const kernelCapabilityHash = hashCheckedCapability(this.kernelCapability);
     const config = { machine: name, limits, kernelCapabilityHash, log };
     this.links =
-      options.fabric.startCores?.(config) ??
+      fabric.startCores?.(config) ??
       Array.from(
-        { length: cores },
-        (_, core) => new InThreadCoreLink(new Kernel({ ...config, core, fabric: options.fabric })),
+        { length: fabric.coreCount },
+        (_, core) => new InThreadCoreLink(new Kernel({ ...config, core, fabric })),
       );
   }
 
@@ -111,37 +172,31 @@ export class Machine {
    * `UNREACHABLE` when the entry throws (the process crashed, alone).
    */
   async spawn(options: SpawnOptions): Promise<ProcessHandle> {
-    const parsed = spawnOptionsSchema.safeParse(options);
-    if (!parsed.success)
-      throw new FosError(
-        'BAD_REQUEST',
-        `spawn options are invalid: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
-        { value: options },
-      );
-    const link = this.links[options.core];
+    const spawn = readSpawnOptions(options);
+    const link = this.links[spawn.core];
     if (link === undefined)
       throw new FosError(
         'BAD_REQUEST',
-        `core ${options.core} does not exist (machine ${this.name} has ${this.links.length})`,
-        { value: options.core },
+        `core ${spawn.core} does not exist (machine ${this.name} has ${this.links.length})`,
+        { value: spawn.core },
       );
     if (this.stopped) throw new FosError('SHUTDOWN', `machine ${this.name} is shut down`, { value: this.name });
-    if (options.function !== undefined && !link.inThread) {
+    if (spawn.function !== undefined && !link.inThread) {
       throw new FosError(
         'BAD_REQUEST',
-        `core ${options.core} runs on a worker thread: spawn from a module and an entry, not a plain function (not portable)`,
-        { value: options.core },
+        `core ${spawn.core} runs on a worker thread: spawn from a module and an entry, not a plain function (not portable)`,
+        { value: spawn.core },
       );
     }
-    const args = copyBody(options.args ?? null, this.limits.messageBytesMax);
+    const args = copyBody((spawn.args ?? null) as MessageBody, this.limits.messageBytesMax);
     const started = await link.spawn({
-      ...(options.module === undefined ? {} : { module: moduleHref(options.module) }),
-      ...(options.entry === undefined ? {} : { entry: options.entry }),
-      ...(options.function === undefined ? {} : { function: options.function }),
-      ...(options.name === undefined ? {} : { name: options.name }),
+      ...(spawn.module === undefined ? {} : { module: spawn.module }),
+      ...(spawn.entry === undefined ? {} : { entry: spawn.entry }),
+      ...(spawn.function === undefined ? {} : { function: spawn.function }),
+      ...(spawn.name === undefined ? {} : { name: spawn.name }),
       args,
     });
-    return { ...started, core: options.core };
+    return { ...started, core: spawn.core };
   }
 
   /** Counters summed over every core. */

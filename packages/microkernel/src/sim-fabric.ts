@@ -1,16 +1,19 @@
-import { nextTurn, type Clock, type Timer } from '@fos/base';
+import { describeValue, FosError, nextTurn, type Clock, type Timer } from '@fos/base';
 import { SeededRandom, SimNetwork, VirtualClock } from '@fos/sim';
 import type { Fabric, FabricPort, KernelMessage } from './fabric.js';
+import { checkConnect, checkCores, readOptions } from './internal/options.js';
+import { coresMax } from './limits.js';
 
 /** Deliveries and timer firings one drive of the simulation may take before it is declared stuck. */
 export const simStepsMax = 10_000_000;
 
 /** Options of {@link SimFabric}. */
 export interface SimFabricOptions {
+  /** Cores of the machine, 1..{@link coresMax}. */
   readonly cores: number;
-  /** The seed of every choice the simulation makes. */
+  /** The seed of every choice the simulation makes (a safe integer). */
   readonly seed: number;
-  /** Default {@link simStepsMax}. */
+  /** Default {@link simStepsMax} (a whole number of at least 1). */
   readonly stepsMax?: number;
 }
 
@@ -23,6 +26,13 @@ function describeMessage(message: KernelMessage): string {
     default:
       return message.kind;
   }
+}
+
+/** A whole number of at least 1; `BAD_REQUEST` naming `what` otherwise. */
+function checkCount(value: unknown, what: string): number {
+  if (!Number.isSafeInteger(value) || (value as number) < 1)
+    throw new FosError('BAD_REQUEST', `${what} ${describeValue(value)} is not a whole number of at least 1`, { value });
+  return value as number;
 }
 
 /**
@@ -41,15 +51,26 @@ export class SimFabric implements Fabric {
   /** The machine clock: the virtual clock, waking the driver when a timer is set. */
   readonly clock: Clock;
   private readonly stepsMax: number;
+  private readonly connected = new Set<number>();
   private driving = false;
   private closed = false;
   private failure: Error | undefined;
   private readonly quietWaiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
 
+  /**
+   * `BAD_REQUEST` for options that are not an object, a `cores` that is not a whole number of at
+   * least 1, a `seed` that is not a safe integer, a `stepsMax` that is not a whole number of at least
+   * 1; `LIMIT_EXCEEDED` above {@link coresMax} cores.
+   */
   constructor(options: SimFabricOptions) {
-    this.coreCount = options.cores;
-    this.stepsMax = options.stepsMax ?? simStepsMax;
-    this.random = new SeededRandom(options.seed);
+    const fields = readOptions(options, 'SimFabric options', ['cores', 'seed', 'stepsMax']);
+    this.coreCount = checkCores(fields.cores, coresMax, 'coresMax');
+    this.stepsMax = fields.stepsMax === undefined ? simStepsMax : checkCount(fields.stepsMax, 'stepsMax');
+    if (!Number.isSafeInteger(fields.seed))
+      throw new FosError('BAD_REQUEST', `seed ${describeValue(fields.seed)} is not a safe integer`, {
+        value: fields.seed,
+      });
+    this.random = new SeededRandom(fields.seed as number);
     this.virtualClock = new VirtualClock();
     this.network = new SimNetwork<KernelMessage>({
       random: this.random.fork('network'),
@@ -67,7 +88,11 @@ export class SimFabric implements Fabric {
     };
   }
 
+  /** Connects the kernel of `core` (once); `BAD_REQUEST` for a bad or taken core, `SHUTDOWN` once closed. */
   connect(core: number, receive: (message: KernelMessage) => void): FabricPort {
+    if (this.closed) throw new FosError('SHUTDOWN', 'the fabric is closed', { value: core });
+    checkConnect(core, receive, this.coreCount, this.connected);
+    this.connected.add(core);
     const self = `core${core}`;
     this.network.addEndpoint(self, (_from, message) => receive(message));
     return {

@@ -290,6 +290,40 @@ describe('WorkerFabric', () => {
     });
   });
 
+  it('refuses hostile values on the raw send path and on a channel across threads, and the stream goes on', async () => {
+    await withWorkers(2, async (machine) => {
+      const server = await machine.spawn({
+        core: 0,
+        module: processes,
+        entry: 'revocableServer',
+        args: { name: '/svc/target' },
+      });
+      const { location, capability } = server.result as { location: MessageBody; capability: MessageBody };
+      const sender = await machine.spawn({
+        core: 1,
+        module: processes,
+        entry: 'hostileSends',
+        args: { name: '/svc/target', location, capability },
+      });
+      expect(sender.result).toEqual({
+        codes: {
+          getterBody: 'BAD_REQUEST',
+          proxyBody: 'BAD_REQUEST',
+          proxyLocation: 'BAD_REQUEST',
+          bigintLocation: 'BAD_REQUEST',
+          cyclicLocation: 'BAD_REQUEST',
+          symbolName: 'INVALID_NAME',
+          nullOptions: 'BAD_REQUEST',
+          twinCapability: 'PERMISSION_DENIED',
+          channelGetterBody: 'BAD_REQUEST',
+          channelProxyBody: 'BAD_REQUEST',
+        },
+        good: 'ok',
+        goodOnChannel: 'ok',
+      });
+    });
+  });
+
   it('bounds its cores and serves one machine', () => {
     expect(() => new WorkerFabric({ cores: workerCoresMax + 1 })).toThrow(/workerCoresMax/);
     expect(() => new WorkerFabric({ cores: 0 })).toThrow(/workerCoresMax/);

@@ -1,7 +1,17 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { CryptoRandom, FosError, SystemClock, type Clock, type RandomSource, type Timer } from '@fos/base';
+import {
+  CryptoRandom,
+  describeValue,
+  FosError,
+  SystemClock,
+  type Clock,
+  type RandomSource,
+  type Timer,
+} from '@fos/base';
 import { moduleHref, type CoreLink, type ProcessSpec, type StartedProcess } from './core-host.js';
 import type { CoreConfig, Fabric, FabricPort, KernelMessage } from './fabric.js';
+import { crashReason, errorText } from './internal/error-text.js';
+import { checkCores, readOptions } from './internal/options.js';
 import { deserializeFosError } from './internal/serialized-error.js';
 import { workerProtocolVersion, type FromHost, type ToHost, type WorkerHostData } from './internal/worker-protocol.js';
 import type { KernelStats } from './kernel.js';
@@ -39,6 +49,20 @@ export interface WorkerFabricOptions {
   readonly spinMicros?: number;
 }
 
+/** The host module `hostModule` names (default: the built host beside this module); `BAD_REQUEST` for a bad one. */
+function hostModuleUrl(hostModule: unknown): URL {
+  if (hostModule === undefined) return defaultHostModule();
+  try {
+    if ((typeof hostModule === 'string' && hostModule !== '') || hostModule instanceof URL)
+      return new URL(moduleHref(hostModule));
+  } catch {
+    // Refused below, as any value that names no module.
+  }
+  throw new FosError('BAD_REQUEST', `hostModule ${describeValue(hostModule)} is neither a path nor a URL`, {
+    value: hostModule,
+  });
+}
+
 function defaultHostModule(): URL {
   const here = import.meta.url;
   return here.endsWith('.ts') ? new URL('../dist/worker-host.js', here) : new URL('./worker-host.js', here);
@@ -63,31 +87,31 @@ export class WorkerFabric implements Fabric {
   readonly #links: WorkerCoreLink[] = [];
   #closed = false;
 
+  /**
+   * `BAD_REQUEST` for options that are not an object, a `cores` that is not a whole number of at
+   * least 1, a `hostModule` that is neither a path nor a URL, a `spinMicros` outside
+   * 0..{@link workerSpinMicrosMax}; `LIMIT_EXCEEDED` above {@link workerCoresMax} cores.
+   */
   constructor(options: WorkerFabricOptions) {
-    if (!Number.isInteger(options.cores) || options.cores < 1 || options.cores > workerCoresMax) {
-      throw new FosError('LIMIT_EXCEEDED', `${options.cores} cores is outside 1..workerCoresMax (${workerCoresMax})`, {
-        value: options.cores,
-      });
-    }
-    this.coreCount = options.cores;
-    const spinMicros = options.spinMicros ?? workerSpinMicros;
-    if (!Number.isInteger(spinMicros) || spinMicros < 0 || spinMicros > workerSpinMicrosMax) {
+    const fields = readOptions(options, 'WorkerFabric options', ['cores', 'hostModule', 'spinMicros']);
+    this.coreCount = checkCores(fields.cores, workerCoresMax, 'workerCoresMax');
+    const spinMicros = fields.spinMicros ?? workerSpinMicros;
+    if (!Number.isInteger(spinMicros) || (spinMicros as number) < 0 || (spinMicros as number) > workerSpinMicrosMax) {
       throw new FosError(
         'BAD_REQUEST',
-        `spinMicros ${spinMicros} is not an integer in 0..workerSpinMicrosMax (${workerSpinMicrosMax})`,
+        `spinMicros ${describeValue(spinMicros)} is not an integer in 0..workerSpinMicrosMax (${workerSpinMicrosMax})`,
         { value: spinMicros },
       );
     }
-    this.#spinMicros = spinMicros;
-    const hostModule = options.hostModule ?? defaultHostModule();
-    this.#hostModule = new URL(moduleHref(hostModule));
+    this.#spinMicros = spinMicros as number;
+    this.#hostModule = hostModuleUrl(fields.hostModule);
   }
 
   /** The kernels of a worker fabric run on its workers: nothing connects in the spawner's thread. */
   connect(core: number, _receive: (message: KernelMessage) => void): FabricPort {
     throw new FosError(
       'BAD_REQUEST',
-      `the kernel of core ${core} runs on its worker thread; a worker fabric serves one Machine`,
+      `the kernel of core ${describeValue(core)} runs on its worker thread; a worker fabric serves one Machine`,
       { value: core },
     );
   }
@@ -165,10 +189,8 @@ class WorkerCoreLink implements CoreLink {
     this.#log = log;
     worker.on('message', (message: FromHost) => this.#onMessage(message));
     worker.on('error', (error) => {
-      log(
-        `core ${core}: its worker thread failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-      );
-      this.#lost(`its worker thread failed: ${error instanceof Error ? error.message : String(error)}`);
+      log(`core ${core}: its worker thread failed: ${crashReason(error)}`);
+      this.#lost(`its worker thread failed: ${errorText(error)}`);
     });
     this.#exited = new Promise<void>((resolve) =>
       worker.once('exit', (code) => {

@@ -3,7 +3,8 @@
 // the processes spawned onto the core. The machine drives it over `parentPort` (worker-protocol.ts).
 import { MessageChannel, parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { CryptoRandom, FosError, isFosError, nextTurn, SystemClock, type Clock, type RandomSource } from '@fos/base';
-import { errorText, startProcess, type StartedProcess } from './core-host.js';
+import { startProcess, type StartedProcess } from './core-host.js';
+import { errorText } from './internal/error-text.js';
 import type { Fabric, FabricPort, KernelMessage } from './fabric.js';
 import { serializeFosError } from './internal/serialized-error.js';
 import { workerProtocolVersion, type FromHost, type ToHost, type WorkerHostData } from './internal/worker-protocol.js';

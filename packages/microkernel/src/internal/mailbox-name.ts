@@ -1,4 +1,4 @@
-import { FosError, nameServiceName, validateName } from '@fos/base';
+import { describeValue, FosError, nameServiceName, validateName } from '@fos/base';
 
 /**
  * Validates a name that may be given to a mailbox: a plain name (`validateName`), never the name
@@ -10,7 +10,7 @@ export function validateMailboxName(text: unknown): string {
   if (name === nameServiceName) {
     throw new FosError(
       'INVALID_NAME',
-      `${JSON.stringify(text)} is reserved for the name service and is never a mailbox name`,
+      `${describeValue(text)} is reserved for the name service and is never a mailbox name`,
       { value: text },
     );
   }

@@ -5,7 +5,7 @@
 import { FosError, validateName } from '@fos/base';
 import { validateCapability, type Capability } from '../../capability.js';
 import type { KernelMessage } from '../../fabric.js';
-import { formatLocation } from '../../location.js';
+import { locationText } from '../../location.js';
 import { validateMailboxName } from '../mailbox-name.js';
 import type { Mailbox } from '../tables.js';
 import { shootDown } from './channels.js';
@@ -75,7 +75,7 @@ export function addNameTo(state: KernelState, mailbox: Mailbox, name: string): v
   if (mailbox.names.size >= state.limits.namesPerMailboxMax) {
     throw new FosError(
       'LIMIT_EXCEEDED',
-      `mailbox ${formatLocation(mailbox.location)} already has namesPerMailboxMax (${state.limits.namesPerMailboxMax}) names`,
+      `mailbox ${locationText(mailbox.location)} already has namesPerMailboxMax (${state.limits.namesPerMailboxMax}) names`,
       {
         value: mailbox.names.size,
       },
@@ -87,7 +87,7 @@ export function addNameTo(state: KernelState, mailbox: Mailbox, name: string): v
 /** Removes a valid name and shoots down every channel made under it. */
 export function removeNameFrom(state: KernelState, mailbox: Mailbox, name: string): void {
   if (!mailbox.names.delete(name)) {
-    throw new FosError('NO_SUCH_NAME', `${name} is not a valid name of mailbox ${formatLocation(mailbox.location)}`, {
+    throw new FosError('NO_SUCH_NAME', `${name} is not a valid name of mailbox ${locationText(mailbox.location)}`, {
       value: name,
     });
   }

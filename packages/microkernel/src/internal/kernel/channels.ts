@@ -5,9 +5,9 @@
 // down, so a live channel always has a valid name and capability. The writer's end lives in the
 // sender's kernel (`writers`), the reader's end in the owner's (`mailbox.channels`).
 import { encodeBodyTransient, FosError, validateName } from '@fos/base';
-import { hashCapability, validateCapability, type Capability } from '../../capability.js';
+import { hashCheckedCapability, validateCapability, type Capability } from '../../capability.js';
 import type { KernelMessage } from '../../fabric.js';
-import { formatLocation, type MailboxLocation } from '../../location.js';
+import { locationText, type MailboxLocation } from '../../location.js';
 import { ChannelRing, type ChannelCloseReason, type RingWriteResult } from '../../ring.js';
 import type { ChannelReader, ChannelWriter, Mailbox, ProcessRecord } from '../tables.js';
 import { acquirePath, releasePath, sendStream } from './send-paths.js';
@@ -44,7 +44,7 @@ export async function createChannel(
   if (stream.channel !== undefined) {
     throw new FosError(
       'NAME_EXISTS',
-      `process ${caller.name} already has a channel to ${formatLocation(target)}; close it first`,
+      `process ${caller.name} already has a channel to ${locationText(target)}; close it first`,
       { value: target },
     );
   }
@@ -65,7 +65,7 @@ export async function createChannel(
     state.port.post(target.core, { kind: 'channelClose', fromCore: state.core, channelId, location: target });
     throw new FosError(
       'NAME_EXISTS',
-      `process ${caller.name} opened another channel to ${formatLocation(target)} meanwhile`,
+      `process ${caller.name} opened another channel to ${locationText(target)} meanwhile`,
       { value: target },
     );
   }
@@ -109,7 +109,7 @@ export async function channelSend(
   if (stream.refused.size > 0) {
     throw new FosError(
       'WOULD_BLOCK',
-      `the stream to ${formatLocation(writer.location)} has refused sends (${[...stream.refused].join(', ')}); re-send or abandon them first`,
+      `the stream to ${locationText(writer.location)} has refused sends (${[...stream.refused].join(', ')}); re-send or abandon them first`,
       {
         value: writer.location,
       },
@@ -129,7 +129,7 @@ export async function channelSend(
   if (result.kind === 'full') {
     throw new FosError(
       'WOULD_BLOCK',
-      `channel to ${writer.destinationName} (${formatLocation(writer.location)}) is full`,
+      `channel to ${writer.destinationName} (${locationText(writer.location)}) is full`,
       { value: writer.location },
     );
   }
@@ -175,7 +175,7 @@ export function onDrained(state: KernelState, channelId: string): void {
 }
 
 function closedChannelError(writer: ChannelWriter, reason: ChannelCloseReason): FosError {
-  const where = `${writer.destinationName} (${formatLocation(writer.location)})`;
+  const where = `${writer.destinationName} (${locationText(writer.location)})`;
   if (reason === 'destroyed')
     return new FosError('UNREACHABLE', `channel to ${where} is gone: the mailbox was destroyed`, {
       value: writer.location,
@@ -202,7 +202,7 @@ export function openChannelReader(
     sender: message.sender,
     writerCore: message.fromCore,
     destinationName: message.destinationName,
-    capabilityHash: hashCapability(message.capability as Capability),
+    capabilityHash: hashCheckedCapability(message.capability as Capability),
     cutoff: undefined,
   };
   mailbox.channels.set(message.channelId, reader);

@@ -4,7 +4,8 @@
 // its mailboxes and channels with it and tells every other kernel, which forget its streams and permits.
 // A mailbox's end fails the receives waiting on it and shuts down the channels into it.
 import { FosError } from '@fos/base';
-import { formatLocation } from '../../location.js';
+import { locationText } from '../../location.js';
+import { crashReason } from '../error-text.js';
 import type { Mailbox, ProcessExit, ProcessRecord } from '../tables.js';
 import { closeChannelWriter } from './channels.js';
 import { broadcastNameServer, forgetUncheckedPermits } from './registry.js';
@@ -47,9 +48,9 @@ export function endProcess(
   if (record.state !== 'running') return;
   record.state = outcome.crashed ? 'crashed' : 'exited';
   if (outcome.crashed) {
-    const reason =
-      outcome.error instanceof Error ? (outcome.error.stack ?? outcome.error.message) : String(outcome.error);
-    state.log(`fos: process ${record.name} (${record.id}) on core ${state.core} crashed: ${reason}`);
+    state.log(
+      `fos: process ${record.name} (${record.id}) on core ${state.core} crashed: ${crashReason(outcome.error)}`,
+    );
   }
   for (const mailboxId of [...record.mailboxes]) {
     const mailbox = state.mailboxes.get(mailboxId);
@@ -127,7 +128,7 @@ export function removeMailbox(state: KernelState, mailbox: Mailbox): void {
   mailbox.queue.length = 0;
   const gone = state.shutDown
     ? new FosError('SHUTDOWN', `kernel of core ${state.core} shut down`, { value: mailbox.location })
-    : new FosError('UNREACHABLE', `mailbox ${formatLocation(mailbox.location)} was destroyed while a receive waited`, {
+    : new FosError('UNREACHABLE', `mailbox ${locationText(mailbox.location)} was destroyed while a receive waited`, {
         value: mailbox.location,
       });
   for (const receiver of mailbox.receivers.splice(0)) receiver.fail(gone);

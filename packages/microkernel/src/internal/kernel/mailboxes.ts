@@ -2,11 +2,11 @@
 // kernel's table (the kernel fills in its location and mints its first send capability); the owner
 // edits its valid capabilities and names (removing either shoots down the channels made under it,
 // §4.2.4) and takes messages from its queue, by a waiting receive, a poll or a readable callback.
-import { decodeBody, FosError, validateName } from '@fos/base';
-import { hashCapability, mintCapability, validateCapability, type Capability } from '../../capability.js';
+import { decodeBody, describeValue, FosError, isFosError, validateName } from '@fos/base';
+import { hashCheckedCapability, mintCapability, validateCapability, type Capability } from '../../capability.js';
 import type { CreatedMailbox, ReceivedMessage } from '../../kernel.js';
 import { receiversPerMailboxMax } from '../../limits.js';
-import { formatLocation, type MailboxLocation } from '../../location.js';
+import { locationText, type MailboxLocation } from '../../location.js';
 import { validateMailboxName } from '../mailbox-name.js';
 import type { Mailbox, ProcessRecord, QueuedMessage } from '../tables.js';
 import { addNameTo, removeNameFrom } from './aliases.js';
@@ -17,11 +17,7 @@ import { checkCaller, ownedMailbox, publishStats, type KernelState } from './sta
 // ---- the mailbox and its capabilities and names ----------------------------------------------------
 
 /** `createMailbox`: a new mailbox of `caller`, with a fresh send capability and no name yet. */
-export function createMailbox(
-  state: KernelState,
-  caller: ProcessRecord,
-  options: { queueMessagesMax?: number } = {},
-): CreatedMailbox {
+export function createMailbox(state: KernelState, caller: ProcessRecord, options: unknown): CreatedMailbox {
   checkCaller(state, caller);
   if (caller.mailboxes.size >= state.limits.mailboxesPerProcessMax) {
     throw new FosError(
@@ -32,14 +28,7 @@ export function createMailbox(
       },
     );
   }
-  const queueMessagesMax = options.queueMessagesMax ?? state.limits.queueMessagesMax;
-  if (!Number.isInteger(queueMessagesMax) || queueMessagesMax < 1 || queueMessagesMax > state.limits.queueMessagesMax) {
-    throw new FosError(
-      'BAD_REQUEST',
-      `queueMessagesMax ${queueMessagesMax} is not an integer in 1..${state.limits.queueMessagesMax}`,
-      { value: queueMessagesMax },
-    );
-  }
+  const queueMessagesMax = queueBound(state, options);
   const location: MailboxLocation = { machine: state.machine, core: state.core, mailbox: state.nextMailboxId++ };
   const capability = mintCapability(state.random);
   const mailbox: Mailbox = {
@@ -48,7 +37,7 @@ export function createMailbox(
     queueMessagesMax,
     queue: [],
     names: new Set(),
-    capabilityHashes: new Set([hashCapability(capability)]),
+    capabilityHashes: new Set([hashCheckedCapability(capability)]),
     streams: new Map(),
     channels: new Map(),
     receivers: [],
@@ -63,6 +52,36 @@ export function createMailbox(
   return { location, capability };
 }
 
+/**
+ * The queue bound `createMailbox` options ask for (`undefined` or an object whose `queueMessagesMax`
+ * is absent or a whole number in 1..the machine's `queueMessagesMax`); `BAD_REQUEST` otherwise.
+ */
+function queueBound(state: KernelState, options: unknown): number {
+  const limit = state.limits.queueMessagesMax;
+  let requested: unknown;
+  try {
+    if (options !== undefined && (typeof options !== 'object' || options === null)) {
+      throw new FosError('BAD_REQUEST', `createMailbox options ${describeValue(options)} are not an object`, {
+        value: options,
+      });
+    }
+    requested = (options as { queueMessagesMax?: unknown } | undefined)?.queueMessagesMax;
+  } catch (error) {
+    if (isFosError(error)) throw error;
+    throw new FosError('BAD_REQUEST', 'createMailbox options cannot be read (a getter or proxy throws)', {
+      value: options,
+      cause: error,
+    });
+  }
+  if (requested === undefined) return limit;
+  if (!Number.isInteger(requested) || (requested as number) < 1 || (requested as number) > limit) {
+    throw new FosError('BAD_REQUEST', `queueMessagesMax ${describeValue(requested)} is not an integer in 1..${limit}`, {
+      value: requested,
+    });
+  }
+  return requested as number;
+}
+
 /** `destroyMailbox`: later sends to its location answer `UNREACHABLE`; its channels are shot down. */
 export function destroyMailbox(state: KernelState, caller: ProcessRecord, location: unknown): void {
   removeMailbox(state, ownedMailbox(state, caller, location));
@@ -74,14 +93,14 @@ export function addCapability(state: KernelState, caller: ProcessRecord, locatio
   if (mailbox.capabilityHashes.size >= state.limits.capabilitiesPerMailboxMax) {
     throw new FosError(
       'LIMIT_EXCEEDED',
-      `mailbox ${formatLocation(mailbox.location)} already has capabilitiesPerMailboxMax (${state.limits.capabilitiesPerMailboxMax}) capabilities`,
+      `mailbox ${locationText(mailbox.location)} already has capabilitiesPerMailboxMax (${state.limits.capabilitiesPerMailboxMax}) capabilities`,
       {
         value: mailbox.capabilityHashes.size,
       },
     );
   }
   const capability = mintCapability(state.random);
-  mailbox.capabilityHashes.add(hashCapability(capability));
+  mailbox.capabilityHashes.add(hashCheckedCapability(capability));
   return capability;
 }
 
@@ -93,11 +112,11 @@ export function removeCapability(
   capability: unknown,
 ): void {
   const mailbox = ownedMailbox(state, caller, location);
-  const hash = hashCapability(validateCapability(capability));
+  const hash = hashCheckedCapability(validateCapability(capability));
   if (!mailbox.capabilityHashes.delete(hash)) {
     throw new FosError(
       'PERMISSION_DENIED',
-      `the capability is not valid for mailbox ${formatLocation(mailbox.location)}`,
+      `the capability is not valid for mailbox ${locationText(mailbox.location)}`,
       { value: mailbox.location },
     );
   }
@@ -149,7 +168,7 @@ export function receive(state: KernelState, caller: ProcessRecord, location: unk
     return Promise.reject(
       new FosError(
         'LIMIT_EXCEEDED',
-        `mailbox ${formatLocation(mailbox.location)} already has receiversPerMailboxMax (${receiversPerMailboxMax}) receives waiting`,
+        `mailbox ${locationText(mailbox.location)} already has receiversPerMailboxMax (${receiversPerMailboxMax}) receives waiting`,
         {
           value: mailbox.location,
         },
@@ -167,13 +186,17 @@ export function receive(state: KernelState, caller: ProcessRecord, location: unk
  * (async) run is still going, and again after a run that took messages while some remain; a run
  * that took none waits for the next arrival. One that throws or rejects crashes the process.
  */
-export function onReadable(
-  state: KernelState,
-  caller: ProcessRecord,
-  location: unknown,
-  callback: (() => void | Promise<void>) | null,
-): void {
+export function onReadable(state: KernelState, caller: ProcessRecord, location: unknown, callback: unknown): void {
   const mailbox = ownedMailbox(state, caller, location);
+  if (callback !== null && typeof callback !== 'function') {
+    throw new FosError(
+      'BAD_REQUEST',
+      `the readable callback ${describeValue(callback)} is neither a function nor null`,
+      {
+        value: callback,
+      },
+    );
+  }
   if (callback === null) {
     mailbox.readable = undefined;
     return;
@@ -191,7 +214,7 @@ export function onReadable(
     running = true;
     arrivedWhileRunning = false;
     const takenBefore = mailbox.taken;
-    invokeCallback(state, caller, callback, () => {
+    invokeCallback(state, caller, callback as () => void | Promise<void>, () => {
       running = false;
       if (mailbox.queue.length > 0 && (arrivedWhileRunning || mailbox.taken > takenBefore)) readable();
     });

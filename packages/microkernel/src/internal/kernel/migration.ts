@@ -6,10 +6,10 @@
 // capability published for the old mailbox is good for the new one and no queued message is lost or
 // reordered.
 import { FosError } from '@fos/base';
-import { hashCapability, validateCapability, type Capability } from '../../capability.js';
+import { hashCheckedCapability, validateCapability, type Capability } from '../../capability.js';
 import type { KernelMessage } from '../../fabric.js';
 import type { MovedMailbox } from '../../kernel.js';
-import { formatLocation } from '../../location.js';
+import { locationText } from '../../location.js';
 import { standaloneBytes } from '../bytes.js';
 import type { Mailbox, ProcessRecord, QueuedMessage } from '../tables.js';
 import { removeMailbox } from './lifecycle.js';
@@ -36,14 +36,14 @@ export async function moveMailbox(
   const checked = ownedMailbox(state, caller, location);
   const target = validateTarget(state, successor);
   const capability = validateCapability(successorCapability);
-  if (formatLocation(target) === formatLocation(checked.location))
-    throw new FosError('BAD_REQUEST', `a mailbox cannot be moved onto itself (${formatLocation(target)})`, {
+  if (locationText(target) === locationText(checked.location))
+    throw new FosError('BAD_REQUEST', `a mailbox cannot be moved onto itself (${locationText(target)})`, {
       value: target,
     });
   if (checked.nameServer)
     throw new FosError(
       'BAD_REQUEST',
-      `mailbox ${formatLocation(checked.location)} is a name server's; unregister it first`,
+      `mailbox ${locationText(checked.location)} is a name server's; unregister it first`,
       { value: checked.location },
     );
   // A dry run first, so that a refusal (no consent, a limit) leaves the old mailbox as it was.
@@ -124,10 +124,10 @@ function restoreAfterMove(
 /** The successor's side of `moveMailbox` (`moveIn`): checks the consent and the limits, then takes everything over. */
 export function acceptMove(state: KernelState, message: Extract<KernelMessage, { kind: 'moveIn' }>): undefined {
   const mailbox = targetMailbox(state, message.location);
-  if (!mailbox.capabilityHashes.has(hashCapability(message.capability as Capability))) {
+  if (!mailbox.capabilityHashes.has(hashCheckedCapability(message.capability as Capability))) {
     throw new FosError(
       'PERMISSION_DENIED',
-      `the capability is not valid for mailbox ${formatLocation(mailbox.location)}: the successor did not consent`,
+      `the capability is not valid for mailbox ${locationText(mailbox.location)}: the successor did not consent`,
       { value: mailbox.location },
     );
   }
@@ -135,7 +135,7 @@ export function acceptMove(state: KernelState, message: Extract<KernelMessage, {
   if (names.size > state.limits.namesPerMailboxMax) {
     throw new FosError(
       'LIMIT_EXCEEDED',
-      `mailbox ${formatLocation(mailbox.location)} would hold ${names.size} names (namesPerMailboxMax ${state.limits.namesPerMailboxMax})`,
+      `mailbox ${locationText(mailbox.location)} would hold ${names.size} names (namesPerMailboxMax ${state.limits.namesPerMailboxMax})`,
       { value: names.size },
     );
   }
@@ -143,7 +143,7 @@ export function acceptMove(state: KernelState, message: Extract<KernelMessage, {
   if (hashes.size > state.limits.capabilitiesPerMailboxMax) {
     throw new FosError(
       'LIMIT_EXCEEDED',
-      `mailbox ${formatLocation(mailbox.location)} would hold ${hashes.size} capabilities (capabilitiesPerMailboxMax ${state.limits.capabilitiesPerMailboxMax})`,
+      `mailbox ${locationText(mailbox.location)} would hold ${hashes.size} capabilities (capabilitiesPerMailboxMax ${state.limits.capabilitiesPerMailboxMax})`,
       {
         value: hashes.size,
       },

@@ -5,11 +5,11 @@
 // whose mailbox has no name yet, with the kernel capability and only as often as that process has
 // written to the name server (each delivery to a name server's mailbox grants one permit).
 import { assert, encodeBody, FosError, nameServiceName } from '@fos/base';
-import { hashCapability, validateCapability, type Capability } from '../../capability.js';
+import { hashCheckedCapability, validateCapability, type Capability } from '../../capability.js';
 import type { KernelMessage } from '../../fabric.js';
 import type { NameServerEntry } from '../../kernel.js';
 import { nameServersPerMachineMax, uncheckedPermitsPerPairMax } from '../../limits.js';
-import { formatLocation, type MailboxLocation } from '../../location.js';
+import { locationText, type MailboxLocation } from '../../location.js';
 import type { ProcessRecord } from '../tables.js';
 import { shootDown } from './channels.js';
 import {
@@ -39,10 +39,10 @@ export async function ukNameServiceRegister(
   checkKernelCapability(state, validateCapability(kernelCapability));
   const mailbox = ownedMailbox(state, caller, location);
   const capability = validateCapability(sendCapability);
-  if (!mailbox.capabilityHashes.has(hashCapability(capability))) {
+  if (!mailbox.capabilityHashes.has(hashCheckedCapability(capability))) {
     throw new FosError(
       'PERMISSION_DENIED',
-      `the send capability is not valid for mailbox ${formatLocation(mailbox.location)}`,
+      `the send capability is not valid for mailbox ${locationText(mailbox.location)}`,
       { value: mailbox.location },
     );
   }
@@ -72,7 +72,7 @@ export async function ukNameServiceUnregister(
   checkKernelCapability(state, validateCapability(kernelCapability));
   const mailbox = ownedMailbox(state, caller, location);
   if (!mailbox.nameServer)
-    throw new FosError('NO_SUCH_NAME', `mailbox ${formatLocation(mailbox.location)} is not a name server`, {
+    throw new FosError('NO_SUCH_NAME', `mailbox ${locationText(mailbox.location)} is not a name server`, {
       value: mailbox.location,
     });
   mailbox.nameServer = false;
@@ -125,7 +125,7 @@ export function applyNameServer(
   location: MailboxLocation,
   capability: Capability | null,
 ): undefined {
-  state.nameServers = state.nameServers.filter((entry) => formatLocation(entry.location) !== formatLocation(location));
+  state.nameServers = state.nameServers.filter((entry) => locationText(entry.location) !== locationText(location));
   if (capability !== null) state.nameServers.push({ location, capability });
   return undefined;
 }
@@ -175,7 +175,7 @@ export function acceptUncheckedDelivery(
   if (permits === 0) {
     throw new FosError(
       'PERMISSION_DENIED',
-      `process ${message.sender.process} owes no reply to the owner of ${formatLocation(mailbox.location)}`,
+      `process ${message.sender.process} owes no reply to the owner of ${locationText(mailbox.location)}`,
       { value: mailbox.location },
     );
   }

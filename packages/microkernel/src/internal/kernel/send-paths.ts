@@ -2,13 +2,18 @@
 // gate that orders the stream's two delivery paths of thesis §2.2: the kernel path (`ukSend`,
 // §4.2.4) and the user-space channel. A stream switches from one path to the other only once the old
 // path has drained, so messages of one stream never overtake each other.
-import { formatLocation, type MailboxLocation } from '../../location.js';
+import { locationText, type MailboxLocation } from '../../location.js';
 import type { ChannelWriter, ProcessRecord, SendStream } from '../tables.js';
 import type { KernelState } from './state.js';
 
+/** The key of the caller's stream to `target` in `sendStreams`. */
+export function sendStreamKey(caller: ProcessRecord, target: MailboxLocation): string {
+  return `${caller.id}>${locationText(target)}`;
+}
+
 /** The caller's stream to `target`, made on first use. */
 export function sendStream(state: KernelState, caller: ProcessRecord, target: MailboxLocation): SendStream {
-  const key = `${caller.id}>${formatLocation(target)}`;
+  const key = sendStreamKey(caller, target);
   let stream = state.sendStreams.get(key);
   if (stream === undefined) {
     stream = {

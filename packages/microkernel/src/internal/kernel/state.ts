@@ -5,11 +5,11 @@
 // capability and the room in the queue, then enqueue. The subsystems (the modules beside this one)
 // are functions over one `KernelState`; `Kernel` (kernel.ts) builds it and delegates to them.
 import { assert, FosError, nameServiceName, type Clock, type RandomSource } from '@fos/base';
-import { hashCapability, type Capability } from '../../capability.js';
+import { hashCheckedCapability, type Capability } from '../../capability.js';
 import type { Fabric, FabricPort, KernelMessage } from '../../fabric.js';
 import type { KernelLog, KernelOptions, NameServerEntry } from '../../kernel.js';
 import type { KernelLimits } from '../../limits.js';
-import { formatLocation, validateLocation, type MailboxLocation, type SenderIdentity } from '../../location.js';
+import { locationText, validateLocation, type MailboxLocation, type SenderIdentity } from '../../location.js';
 import type { ChannelWriter, Mailbox, ProcessRecord, QueuedMessage, SendStream } from '../tables.js';
 
 /** The answer a request to another core's kernel waits for. */
@@ -158,7 +158,7 @@ export function validateTarget(state: KernelState, location: unknown): MailboxLo
   if (target.machine !== state.machine || target.core >= state.coreCount) {
     throw new FosError(
       'UNREACHABLE',
-      `no mailbox at ${formatLocation(target)} on machine ${state.machine} (${state.coreCount} cores)`,
+      `no mailbox at ${locationText(target)} on machine ${state.machine} (${state.coreCount} cores)`,
       { value: target },
     );
   }
@@ -170,7 +170,7 @@ export function validateTarget(state: KernelState, location: unknown): MailboxLo
 export function targetMailbox(state: KernelState, location: MailboxLocation): Mailbox {
   const mailbox = state.mailboxes.get(location.mailbox);
   if (mailbox === undefined)
-    throw new FosError('UNREACHABLE', `no mailbox at ${formatLocation(location)} (destroyed, or its process ended)`, {
+    throw new FosError('UNREACHABLE', `no mailbox at ${locationText(location)} (destroyed, or its process ended)`, {
       value: location,
     });
   return mailbox;
@@ -189,17 +189,17 @@ export function ownedMailbox(state: KernelState, caller: ProcessRecord, location
   if (target.core !== state.core) {
     throw new FosError(
       'PERMISSION_DENIED',
-      `mailbox ${formatLocation(target)} belongs to another process (a process owns mailboxes of its own core, ${state.core}, only)`,
+      `mailbox ${locationText(target)} belongs to another process (a process owns mailboxes of its own core, ${state.core}, only)`,
       { value: target },
     );
   }
   const mailbox = state.mailboxes.get(target.mailbox);
   if (mailbox === undefined)
-    throw new FosError('UNREACHABLE', `no mailbox at ${formatLocation(target)} on core ${state.core}`, {
+    throw new FosError('UNREACHABLE', `no mailbox at ${locationText(target)} on core ${state.core}`, {
       value: target,
     });
   if (mailbox.owner !== caller.id)
-    throw new FosError('PERMISSION_DENIED', `mailbox ${formatLocation(target)} belongs to another process`, {
+    throw new FosError('PERMISSION_DENIED', `mailbox ${locationText(target)} belongs to another process`, {
       value: target,
     });
   return mailbox;
@@ -209,7 +209,7 @@ export function ownedMailbox(state: KernelState, caller: ProcessRecord, location
 
 /** The capability of Table 4.5 and §5.2 (the kernel keeps only its hash). */
 export function checkKernelCapability(state: KernelState, capability: Capability): void {
-  if (hashCapability(capability) !== state.kernelCapabilityHash) {
+  if (hashCheckedCapability(capability) !== state.kernelCapabilityHash) {
     throw new FosError('PERMISSION_DENIED', 'the kernel capability is not valid', { value: 'kernel capability' });
   }
 }
@@ -234,10 +234,10 @@ export function checkRunning(state: KernelState): void {
  * send capability of the mailbox and the intended name a valid name of it.
  */
 export function checkDeliveryRights(mailbox: Mailbox, destinationName: string, capability: string): void {
-  if (!mailbox.capabilityHashes.has(hashCapability(capability as Capability))) {
+  if (!mailbox.capabilityHashes.has(hashCheckedCapability(capability as Capability))) {
     throw new FosError(
       'PERMISSION_DENIED',
-      `the capability is not valid for mailbox ${formatLocation(mailbox.location)}`,
+      `the capability is not valid for mailbox ${locationText(mailbox.location)}`,
       { value: mailbox.location },
     );
   }
@@ -246,7 +246,7 @@ export function checkDeliveryRights(mailbox: Mailbox, destinationName: string, c
   if (!mailbox.names.has(destinationName) && !(mailbox.nameServer && destinationName === nameServiceName)) {
     throw new FosError(
       'NO_SUCH_NAME',
-      `${destinationName} is not a valid name of mailbox ${formatLocation(mailbox.location)}`,
+      `${destinationName} is not a valid name of mailbox ${locationText(mailbox.location)}`,
       { value: destinationName },
     );
   }
@@ -257,7 +257,7 @@ export function checkQueueSpace(mailbox: Mailbox): void {
   if (mailbox.receivers.length === 0 && mailbox.queue.length >= mailbox.queueMessagesMax) {
     throw new FosError(
       'WOULD_BLOCK',
-      `mailbox ${formatLocation(mailbox.location)} is full (queueMessagesMax ${mailbox.queueMessagesMax})`,
+      `mailbox ${locationText(mailbox.location)} is full (queueMessagesMax ${mailbox.queueMessagesMax})`,
       { value: mailbox.location },
     );
   }

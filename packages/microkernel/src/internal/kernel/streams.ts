@@ -3,14 +3,13 @@
 // capability against the mailbox (the checks of §4.2.4) and accepts a stream only in sequence. A
 // refusal leaves a gap that only the refused message's re-send (`resendOf`) or `abandonSend` (a `skip`)
 // fills, so pipelined sends and retries never reorder a stream.
-import { encodeBody, FosError, isFosError, validateName } from '@fos/base';
+import { describeValue, encodeBody, FosError, isFosError, validateName } from '@fos/base';
 import { validateCapability } from '../../capability.js';
 import type { KernelMessage } from '../../fabric.js';
-import type { SendOptions } from '../../kernel.js';
-import { formatLocation, type MailboxLocation } from '../../location.js';
+import { locationText, type MailboxLocation } from '../../location.js';
 import type { Mailbox, ProcessRecord, ReceiveStream, SendStream } from '../tables.js';
 import { grantUncheckedPermit } from './registry.js';
-import { acquirePath, releasePath, sendStream } from './send-paths.js';
+import { acquirePath, releasePath, sendStream, sendStreamKey } from './send-paths.js';
 import {
   checkCaller,
   checkDeliveryRights,
@@ -40,15 +39,16 @@ export async function ukSend(
   location: unknown,
   capability: unknown,
   body: unknown,
-  options: SendOptions = {},
+  options?: unknown,
 ): Promise<void> {
   checkCaller(state, caller);
   const name = validateName(destinationName);
   const target = validateTarget(state, location);
   const sendCapability = validateCapability(capability);
+  const resendOf = resendOfOption(options);
   const bytes = encodeBody(body, state.limits.messageBytesMax);
   const stream = sendStream(state, caller, target);
-  const sequence = takeSequence(state, caller, stream, options.resendOf);
+  const sequence = takeSequence(state, caller, stream, resendOf);
   const wait = acquirePath(stream, 'kernel');
   if (wait !== undefined) await wait;
   stream.outstanding++;
@@ -95,20 +95,45 @@ export async function ukSend(
 }
 
 /** Gives up a refused send for good: the stream moves past its sequence number. */
-export function abandonSend(state: KernelState, caller: ProcessRecord, location: unknown, sequence: number): void {
+export function abandonSend(state: KernelState, caller: ProcessRecord, location: unknown, sequence: unknown): void {
   checkCaller(state, caller);
   const target = validateTarget(state, location);
-  const stream = sendStream(state, caller, target);
-  if (!stream.refused.delete(sequence)) {
-    throw new FosError('BAD_REQUEST', `sequence ${sequence} is not a refused send to ${formatLocation(target)}`, {
-      value: sequence,
-    });
+  const stream = state.sendStreams.get(sendStreamKey(caller, target));
+  if (typeof sequence !== 'number' || stream === undefined || !stream.refused.delete(sequence)) {
+    throw new FosError(
+      'BAD_REQUEST',
+      `sequence ${describeValue(sequence)} is not a refused send to ${locationText(target)}`,
+      { value: sequence },
+    );
   }
   state.port.post(
     target.core,
     { kind: 'skip', fromCore: state.core, sender: identity(state, caller), location: target, sequence },
     `${caller.id}>${target.core}/${target.mailbox}`,
   );
+}
+
+/**
+ * The `resendOf` of `ukSend` options (`undefined`, or an object whose `resendOf` is absent or a
+ * number); `BAD_REQUEST` otherwise. Whether it names a refused send is for {@link takeSequence}.
+ */
+function resendOfOption(options: unknown): number | undefined {
+  if (options === undefined) return undefined;
+  let resendOf: unknown;
+  try {
+    if (typeof options === 'object' && options !== null) resendOf = (options as { resendOf?: unknown }).resendOf;
+  } catch (error) {
+    throw new FosError('BAD_REQUEST', 'ukSend options cannot be read (a getter or proxy throws)', {
+      value: options,
+      cause: error,
+    });
+  }
+  if (typeof options !== 'object' || options === null || (resendOf !== undefined && typeof resendOf !== 'number')) {
+    throw new FosError('BAD_REQUEST', `ukSend options ${describeValue(options)} are not { resendOf?: number }`, {
+      value: options,
+    });
+  }
+  return resendOf;
 }
 
 /** The sequence number of a send: the refused one it re-sends, else the stream's next. */
@@ -158,7 +183,7 @@ export function acceptDelivery(
   if (message.sequence !== stream.expected) {
     throw new FosError(
       'WOULD_BLOCK',
-      `message ${message.sequence} of ${message.sender.process} to ${formatLocation(mailbox.location)} is out of sequence (waiting for ${stream.expected})`,
+      `message ${message.sequence} of ${message.sender.process} to ${locationText(mailbox.location)} is out of sequence (waiting for ${stream.expected})`,
       {
         value: message.sequence,
       },
