@@ -215,7 +215,10 @@ describe('bad input to machines, fabrics and helpers', () => {
   it('one fabric serves one machine: a second Machine on it is BAD_REQUEST (it used to share the cores)', async () => {
     for (const fabric of [new LocalFabric({ cores: 2 }), new SimFabric({ cores: 2, seed: 1 })]) {
       const machine = new Machine({ fabric });
+      const draw = new SimFabric({ cores: 1, seed: 1 }).random;
+      draw.fillBytes(new Uint8Array(16)); // what the first machine drew for its kernel capability
       expect(codeOfCall(() => new Machine({ fabric }))).toBe('BAD_REQUEST');
+      if (fabric instanceof SimFabric) expect(fabric.random.nextUint32()).toBe(draw.nextUint32());
       const process = await processOn(machine, 0);
       const mailbox = await namedMailbox(process.kernel, '/one');
       const sender = await processOn(machine, 1);

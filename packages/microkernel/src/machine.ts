@@ -69,6 +69,13 @@ const spawnOptionsSchema = z.object({
 
 const machineNamePattern = /^[A-Za-z0-9_-]{1,64}$/;
 
+/**
+ * The fabrics a machine was made on: a second machine on one is refused before it draws from the
+ * fabric's randomness (the fabric's `connect` refuses it too, but only after the kernel capability
+ * was minted).
+ */
+const fabricsTaken = new WeakSet<Fabric>();
+
 /** What a machine is made of, checked (see the constructor of {@link Machine}). */
 function readMachineOptions(options: unknown): {
   name: string;
@@ -83,6 +90,10 @@ function readMachineOptions(options: unknown): {
       value: name,
     });
   const fabric = checkMethods<Fabric>(fields.fabric, 'fabric', ['connect', 'close']);
+  if (fabricsTaken.has(fabric))
+    throw new FosError('BAD_REQUEST', 'the fabric serves another machine already (a fabric serves one Machine)', {
+      value: fabric,
+    });
   const parts = readOptions(fabric, 'fabric', ['coreCount', 'clock', 'random', 'startCores']);
   checkCores(parts.coreCount, coresMax, 'coresMax');
   checkMethods(parts.clock, 'the fabric clock', clockMethods);
@@ -141,14 +152,16 @@ export class Machine {
   /**
    * `BAD_REQUEST` for options that are not an object, a bad machine name, a `fabric` that is not one
    * (or serves another machine already), bad `limits`, a `log` that is not a function;
-   * `LIMIT_EXCEEDED` for a fabric of more than {@link coresMax} cores. A refusal starts nothing and
-   * draws nothing from the fabric's randomness.
+   * `LIMIT_EXCEEDED` for a fabric of more than {@link coresMax} cores. Such a refusal starts nothing
+   * and draws nothing from the fabric's randomness (`SHUTDOWN` for a closed fabric comes later, from
+   * its `connect`).
    */
   constructor(options: MachineOptions) {
     const { name, fabric, limits, log } = readMachineOptions(options);
     this.name = name;
     this.fabric = fabric;
     this.limits = limits;
+    fabricsTaken.add(fabric);
     this.kernelCapability = mintCapability(fabric.random);
     const kernelCapabilityHash = hashCheckedCapability(this.kernelCapability);
     const config = { machine: name, limits, kernelCapabilityHash, log };

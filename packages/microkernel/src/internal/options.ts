@@ -5,17 +5,12 @@
 import { describeValue, describedCharactersMax, FosError, isFosError } from '@fos/base';
 import type { z } from 'zod';
 
-/**
- * The fields `keys` of `options`, each read once: `BAD_REQUEST` when `options` is not an object (or,
- * with `optional`, undefined, which reads as no fields) or cannot be read.
- */
+/** The fields `keys` of `options`, each read once: `BAD_REQUEST` when `options` is not an object or cannot be read. */
 export function readOptions<Key extends string>(
   options: unknown,
   what: string,
   keys: readonly Key[],
-  optional = false,
 ): Partial<Record<Key, unknown>> {
-  if (options === undefined && optional) return {};
   try {
     if (typeof options !== 'object' || options === null) {
       throw new FosError('BAD_REQUEST', `${what} ${describeValue(options)} are not an object`, { value: options });
