@@ -126,6 +126,24 @@ function checkBody(value: unknown, path: string, depth: number): void {
 }
 
 /**
+ * Checks that `body` is a value a message can carry (without encoding it, so without its size) and
+ * returns it; `BAD_REQUEST` as {@link encodeBody} words it. For a call that must refuse a bad body
+ * before it acts on anything else.
+ */
+export function validateBody(body: unknown): MessageBody {
+  try {
+    if (!plainBody(body, 0)) checkBody(body, 'body', 0);
+  } catch (error) {
+    if (isFosError(error)) throw error;
+    throw new FosError('BAD_REQUEST', `message body cannot be read: ${errorText(error)}`, {
+      value: body,
+      cause: error,
+    });
+  }
+  return body as MessageBody;
+}
+
+/**
  * Encodes a body to a fresh, standalone byte array (never a view into a shared buffer, so it can be
  * transferred between threads). `BAD_REQUEST` for a value of a type a message cannot carry,
  * `MESSAGE_TOO_LARGE` beyond `bytesMax`.

@@ -12,6 +12,7 @@ import {
   parentDomain,
   parseName,
   validateName,
+  validateBody,
   validateSubdomain,
   type FosErrorCode,
 } from './index.js';

@@ -7,7 +7,7 @@ export { assert, AssertionError } from './assert.js';
 export { describeValue } from './describe.js';
 
 // Message bodies: what a message may carry, copied and measured through one codec.
-export { copyBody, decodeBody, encodeBody, encodeBodyTransient, type MessageBody } from './codec.js';
+export { copyBody, decodeBody, encodeBody, encodeBodyTransient, validateBody, type MessageBody } from './codec.js';
 
 // Names: parsing, validation, the well-known names and domains, aliases.
 export {

@@ -1,14 +1,5 @@
-export {
-  createLibfos,
-  Libfos,
-  spawnLibfos,
-  withLibfos,
-  type LibfosOptions,
-  type LibfosStats,
-  type ProcessSpawner,
-  type ResolvedName,
-  type SendOptions,
-} from './libfos.js';
+export { Libfos, type LibfosOptions, type LibfosStats, type ResolvedName, type SendOptions } from './libfos.js';
+export { createLibfos, spawnLibfos, withLibfos, type ProcessSpawner } from './create.js';
 export { channelCandidatesMax, type ChannelCounters } from './channels.js';
 export { ukSendFunction, type UkSendCounters } from './send-path.js';
 export {

@@ -1,5 +1,5 @@
+import type { Dispatcher } from '@fos/dispatcher';
 import {
-  Dispatcher,
   type CallOptions,
   type CallResult,
   type Destination,
@@ -8,35 +8,39 @@ import {
   type Thread,
 } from '@fos/dispatcher';
 import { NameCache } from '@fos/libfos-namecache';
-import {
-  assert,
-  FosError,
-  hasFosErrorCode,
-  isFosError,
-  nameServiceName,
-  validateName,
-  validateSubdomain,
-  type MessageBody,
-} from '@fos/base';
+import { FosError, hasFosErrorCode, nameServiceName, type MessageBody } from '@fos/base';
 import {
   formatLocation,
-  validateCapability,
   type Capability,
   type CreatedMailbox,
   type MailboxLocation,
   type MovedMailbox,
   type ProcessContext,
-  type ProcessHandle,
-  type SpawnOptions,
   type SystemCalls,
 } from '@fos/microkernel';
 import type { ChannelCounters } from './channels.js';
 import { createNameServiceApiClient } from './generated/name-service-api.rpc.js';
+import {
+  capabilityArgument,
+  directOptionsSchema,
+  indirectOptionsSchema,
+  locationArgument,
+  mailboxArgument,
+  mailboxOptionsSchema,
+  nameArgument,
+  optionsArgument,
+  sendArguments,
+  serveOptionsSchema,
+  subdomainArgument,
+  rejectWith,
+  type SendArguments,
+} from './internal/arguments.js';
+import { isDeliveryRefusal, messageTooLarge } from './internal/delivery-errors.js';
 import { NameResolver } from './internal/resolution.js';
 import { newSendTicket, type SendOrder } from './internal/send-order.js';
-import { defaultLibfosLimits, type LibfosLimits } from './limits.js';
+import type { LibfosLimits } from './limits.js';
 import type { LoadBalancerRef, LookupResult, NameServiceApi } from './name-service-api.js';
-import { createSendPath, type SendPath, type UkSendCounters } from './send-path.js';
+import type { SendPath, UkSendCounters } from './send-path.js';
 
 /** How a process's libfos is assembled. */
 export interface LibfosOptions {
@@ -104,7 +108,8 @@ export class Libfos {
   private readonly counters = { lookups: 0, refreshes: 0, inactiveWaits: 0 };
   /** The walk from a name to its mailbox (internal/resolution.ts); it moves `counters` too. */
   private readonly resolver: NameResolver;
-  private readonly served = new Set<string>();
+  /** The mailboxes this process serves, by location, with how (to serve one again after a refused move). */
+  private readonly served = new Map<string, RegisterOptions>();
   /** Per intended name: the sends in progress, in issue order (see {@link deliver}). */
   private readonly sendOrders = new Map<string, SendOrder>();
 
@@ -137,14 +142,21 @@ export class Libfos {
   // ---- mailboxes -----------------------------------------------------------------------------------
 
   /** A new mailbox of this process (its first send capability included). */
-  createMailbox(options: { queueMessagesMax?: number } = {}): Promise<CreatedMailbox> {
-    return this.run((thread) => thread.waitFor(this.kernel.createMailbox(options)));
+  async createMailbox(options: { queueMessagesMax?: number } = {}): Promise<CreatedMailbox> {
+    return this.run((thread) =>
+      thread.waitFor(this.kernel.createMailbox(optionsArgument('createMailbox', mailboxOptionsSchema, options))),
+    );
   }
 
-  /** Serves a mailbox: every request to it runs `options.handler` in a thread of its own. */
+  /** Serves a mailbox: every request to it runs `options.handler` in a thread of its own (`BAD_REQUEST` for malformed options). */
   serve(location: MailboxLocation, options: RegisterOptions): void {
-    this.dispatcher.register(location, options);
-    this.served.add(formatLocation(location));
+    const valid = locationArgument('serve', 'location', location);
+    if (options === undefined) throw new FosError('BAD_REQUEST', 'serve: options (with a handler) are required');
+    optionsArgument('serve', serveOptionsSchema, options);
+    // The kernel's ownership check, before the dispatcher takes the mailbox on (PERMISSION_DENIED).
+    this.kernel.pendingMessages(valid);
+    this.dispatcher.register(valid, options);
+    this.served.set(formatLocation(valid), options);
   }
 
   /**
@@ -154,14 +166,27 @@ export class Libfos {
    * than fail; the successor then re-registers them with their name capabilities
    * ({@link aliasRegisterDirect}), which reactivates them at the new location.
    */
-  handOverMailbox(
+  async handOverMailbox(
     mailbox: MailboxLocation,
     successor: MailboxLocation,
     successorCapability: Capability,
   ): Promise<MovedMailbox> {
+    const from = locationArgument('handOverMailbox', 'mailbox', mailbox);
+    const to = locationArgument('handOverMailbox', 'successor', successor);
+    const capability = capabilityArgument('handOverMailbox', 'successorCapability', successorCapability);
     return this.run(async (thread) => {
-      if (this.served.delete(formatLocation(mailbox))) this.dispatcher.unregister(mailbox);
-      return thread.waitFor(this.kernel.moveMailbox(mailbox, successor, successorCapability));
+      // The dispatcher lets go of the mailbox so that its whole queue moves; a refused move serves it again.
+      const key = formatLocation(from);
+      const served = this.served.get(key);
+      if (served !== undefined) this.dispatcher.unregister(from);
+      try {
+        const moved = await thread.waitFor(this.kernel.moveMailbox(from, to, capability));
+        this.served.delete(key);
+        return moved;
+      } catch (error) {
+        if (served !== undefined) this.dispatcher.register(from, served);
+        throw error;
+      }
     });
   }
 
@@ -192,70 +217,91 @@ export class Libfos {
    * capability unless `publish` is false. The name is valid on the mailbox before the name service
    * hands it out, and removed again if the registration fails. Returns the name capability.
    */
-  aliasRegisterDirect(
+  async aliasRegisterDirect(
     name: string,
     mailbox: CreatedMailbox,
     namespaceCapability: Capability,
     options: { publish?: boolean; active?: boolean } = {},
   ): Promise<Capability> {
+    const operation = 'aliasRegisterDirect';
+    const validName = nameArgument(operation, 'name', name);
+    const { location, capability } = mailboxArgument(operation, 'mailbox', mailbox);
+    const authority = capabilityArgument(operation, 'namespaceCapability', namespaceCapability);
+    const { publish, active } = optionsArgument(operation, directOptionsSchema, options);
     return this.run(async (thread) => {
-      const validName = validateName(name);
       // A name the mailbox holds already (a migration moved it in) is not taken away if this fails.
-      const held = (await thread.waitFor(this.kernel.mailboxNames(mailbox.location))).includes(validName);
-      if (!held) await thread.waitFor(this.kernel.addName(mailbox.location, validName));
+      const held = (await thread.waitFor(this.kernel.mailboxNames(location))).includes(validName);
+      if (!held) await thread.waitFor(this.kernel.addName(location, validName));
       try {
         const result = await this.nameService.register({
           name: validName,
-          capability: namespaceCapability,
+          capability: authority,
           destination:
-            options.publish === false
-              ? { type: 'direct', location: mailbox.location }
-              : { type: 'direct', location: mailbox.location, publishedCapability: mailbox.capability },
-          ...(options.active === undefined ? {} : { active: options.active }),
+            publish === false
+              ? { type: 'direct', location }
+              : { type: 'direct', location, publishedCapability: capability },
+          ...(active === undefined ? {} : { active }),
         });
         return result.nameCapability as Capability;
       } catch (error) {
-        if (!held) await thread.waitFor(this.kernel.removeName(mailbox.location, validName).catch(() => undefined));
+        if (!held) await thread.waitFor(this.kernel.removeName(location, validName).catch(() => undefined));
         throw error;
       }
     });
   }
 
   /** `AliasRegisterIndirect`: adds `destinationName` (weight 1..1000) to the indirect name `name`. Returns the name capability. */
-  aliasRegisterIndirect(
+  async aliasRegisterIndirect(
     name: string,
     destinationName: string,
     capability: Capability,
     options: { weight?: number; loadBalancer?: LoadBalancerRef } = {},
   ): Promise<Capability> {
+    const operation = 'aliasRegisterIndirect';
+    const validName = nameArgument(operation, 'name', name);
+    const destination = nameArgument(operation, 'destinationName', destinationName);
+    const authority = capabilityArgument(operation, 'capability', capability);
+    const { weight, loadBalancer } = optionsArgument(operation, indirectOptionsSchema, options);
     return this.run(async () => {
       const result = await this.nameService.register({
-        name,
-        capability,
+        name: validName,
+        capability: authority,
         destination:
-          options.weight === undefined
-            ? { type: 'indirect', name: destinationName }
-            : { type: 'indirect', name: destinationName, weight: options.weight },
-        ...(options.loadBalancer === undefined ? {} : { loadBalancer: options.loadBalancer }),
+          weight === undefined
+            ? { type: 'indirect', name: destination }
+            : { type: 'indirect', name: destination, weight },
+        ...(loadBalancer === undefined ? {} : { loadBalancer }),
       });
       return result.nameCapability as Capability;
     });
   }
 
   /** `ReserveNamespace`: reserves a sub-domain (`/sys/fs/*`); returns its namespace capability. */
-  reserveNamespace(domain: string, capability: Capability): Promise<Capability> {
+  async reserveNamespace(domain: string, capability: Capability): Promise<Capability> {
+    const validDomain = subdomainArgument('reserveNamespace', 'domain', domain);
+    const authority = capabilityArgument('reserveNamespace', 'capability', capability);
     return this.run(
       async () =>
-        (await this.nameService.reserve({ domain: validateSubdomain(domain), capability })).capability as Capability,
+        (await this.nameService.reserve({ domain: validDomain, capability: authority })).capability as Capability,
     );
   }
 
-  /** `UnregisterDirect`: unregisters `name` and removes it from the mailbox. */
-  unregisterDirect(name: string, mailbox: MailboxLocation, capability: Capability): Promise<void> {
+  /**
+   * `UnregisterDirect`: unregisters `name`, which must be registered at `mailbox` (a mailbox of this
+   * process), and removes it from the mailbox. The kernel is asked first whether the mailbox is this
+   * process's (`PERMISSION_DENIED` otherwise), the name service then refuses a name registered
+   * elsewhere (`NO_SUCH_NAME`), and only once it has removed the entry does the kernel let go of the
+   * name: a refused call changes nothing.
+   */
+  async unregisterDirect(name: string, mailbox: MailboxLocation, capability: Capability): Promise<void> {
+    const validName = nameArgument('unregisterDirect', 'name', name);
+    const location = locationArgument('unregisterDirect', 'mailbox', mailbox);
+    const authority = capabilityArgument('unregisterDirect', 'capability', capability);
     return this.run(async (thread) => {
-      await this.nameService.unregister({ name, capability });
-      this.cache.invalidate(name);
-      await thread.waitFor(this.kernel.removeName(mailbox, name));
+      const held = (await thread.waitFor(this.kernel.mailboxNames(location))).includes(validName);
+      await this.nameService.unregister({ name: validName, capability: authority, location });
+      this.cache.invalidate(validName);
+      if (held) await thread.waitFor(this.kernel.removeName(location, validName));
     });
   }
 
@@ -263,25 +309,50 @@ export class Libfos {
    * Marks a registered name inactive (Register/Unregister flags of §3, for migration): Lookups answer
    * `INACTIVE` and senders wait, backing off, until the name is registered active again.
    */
-  deactivate(name: string, capability: Capability): Promise<void> {
+  async deactivate(name: string, capability: Capability): Promise<void> {
+    const validName = nameArgument('deactivate', 'name', name);
+    const authority = capabilityArgument('deactivate', 'capability', capability);
     return this.run(async () => {
-      await this.nameService.unregister({ name: validateName(name), capability, deactivate: true });
-      this.cache.invalidate(name);
+      await this.nameService.unregister({ name: validName, capability: authority, deactivate: true });
+      this.cache.invalidate(validName);
     });
   }
 
-  /** `UnregisterIndirect`: removes one destination of the indirect name `name`. */
-  unregisterIndirect(name: string, destinationName: string, capability: Capability): Promise<void> {
+  /**
+   * `UnregisterIndirect`: removes one destination of the indirect name `name` (the name goes with its
+   * last destination). The destination is required: to remove a whole name at once, use
+   * {@link unregisterName}.
+   */
+  async unregisterIndirect(name: string, destinationName: string, capability: Capability): Promise<void> {
+    const validName = nameArgument('unregisterIndirect', 'name', name);
+    const destination = nameArgument('unregisterIndirect', 'destinationName', destinationName);
+    const authority = capabilityArgument('unregisterIndirect', 'capability', capability);
     return this.run(async () => {
-      await this.nameService.unregister({ name, capability, destination: destinationName });
-      this.cache.invalidate(name);
+      await this.nameService.unregister({ name: validName, capability: authority, destination });
+      this.cache.invalidate(validName);
     });
   }
 
-  /** `ReleaseNamespace`: releases a reserved sub-domain. */
-  releaseNamespace(domain: string, capability: Capability): Promise<void> {
+  /**
+   * Removes a whole name from the name service at once: every destination of an indirect name (a
+   * fleet's name), or the entry of a direct name (its mailbox keeps the name in the kernel until its
+   * owner removes it; the owner uses {@link unregisterDirect}, which does both).
+   */
+  async unregisterName(name: string, capability: Capability): Promise<void> {
+    const validName = nameArgument('unregisterName', 'name', name);
+    const authority = capabilityArgument('unregisterName', 'capability', capability);
     return this.run(async () => {
-      await this.nameService.unregister({ name: validateSubdomain(domain), capability });
+      await this.nameService.unregister({ name: validName, capability: authority });
+      this.cache.invalidate(validName);
+    });
+  }
+
+  /** `ReleaseNamespace`: releases a reserved sub-domain (refused while names live under it). */
+  async releaseNamespace(domain: string, capability: Capability): Promise<void> {
+    const validDomain = subdomainArgument('releaseNamespace', 'domain', domain);
+    const authority = capabilityArgument('releaseNamespace', 'capability', capability);
+    return this.run(async () => {
+      await this.nameService.unregister({ name: validDomain, capability: authority });
     });
   }
 
@@ -289,22 +360,35 @@ export class Libfos {
    * `AliasResolve`: follows `name` through the cache (and Lookups on a miss) to a mailbox. Waits out an
    * inactive name up to `inactiveWaitMsMax`; answers `CYCLE` past `indirectionHopsMax` hops.
    */
-  aliasResolve(name: string): Promise<ResolvedName> {
-    return this.run((thread) => this.resolver.resolve(thread, validateName(name), false));
+  async aliasResolve(name: string): Promise<ResolvedName> {
+    const validName = nameArgument('aliasResolve', 'name', name);
+    return this.run((thread) => this.resolver.resolve(thread, validName, false));
   }
 
   /**
    * `Send`: a one-way message to `name`, delivered with `ukSend` under the intended name. On a
    * delivery error the cached chain is refreshed through the name service and the send retried once.
    */
-  send(name: string, body: MessageBody, options: SendOptions = {}): Promise<void> {
-    return this.run((thread) => this.deliver(thread, name, options, (destination) => thread.send(destination, body)));
+  send(name: string, body: MessageBody, options?: SendOptions): Promise<void> {
+    let valid: SendArguments;
+    try {
+      valid = sendArguments('send', name, body, options);
+    } catch (error) {
+      return rejectWith(error);
+    }
+    return this.run((thread) => this.deliver(thread, valid, (destination) => thread.send(destination, valid.body)));
   }
 
   /** A request to `name` and its response, with the recovery of {@link send}. */
-  call(name: string, body: MessageBody, options: SendOptions & CallOptions = {}): Promise<CallResult> {
+  call(name: string, body: MessageBody, options?: SendOptions & CallOptions): Promise<CallResult> {
+    let valid: SendArguments;
+    try {
+      valid = sendArguments('call', name, body, options);
+    } catch (error) {
+      return rejectWith(error);
+    }
     return this.run((thread) =>
-      this.deliver(thread, name, options, (destination) => thread.call(destination, body, options)),
+      this.deliver(thread, valid, (destination) => thread.call(destination, valid.body, valid.options)),
     );
   }
 
@@ -341,12 +425,10 @@ export class Libfos {
    */
   private async deliver<T>(
     thread: Thread,
-    name: string,
-    options: SendOptions,
+    valid: SendArguments,
     attempt: (destination: Destination) => Promise<T>,
   ): Promise<T> {
-    const intended = validateName(name);
-    const capability = options.capability === undefined ? undefined : validateCapability(options.capability);
+    const { name: intended, capability } = valid;
     // The ticket is taken before the first await, so tickets follow the order of the calls.
     let order = this.sendOrders.get(intended);
     if (order === undefined) {
@@ -380,6 +462,11 @@ export class Libfos {
       try {
         return await pending;
       } catch (error) {
+        if (hasFosErrorCode(error, 'MESSAGE_TOO_LARGE')) {
+          // Refused before it left: what this send's Lookups put in the cache goes again.
+          if (!('resolved' in walked)) for (const followed of resolved.chain) this.cache.invalidate(followed);
+          throw messageTooLarge(valid, error);
+        }
         if (!isDeliveryRefusal(error)) throw error;
         order.recovering++;
         try {
@@ -436,79 +523,4 @@ export class Libfos {
     const found = await thread.waitFor(this.kernel.ukNameServiceLookup());
     return { name: nameServiceName, location: found.location, capability: found.capability };
   }
-}
-
-/** A refusal by the microkernel (the message was not delivered), as opposed to an error the responder answered. */
-function isDeliveryRefusal(error: unknown): boolean {
-  return (
-    isFosError(error) &&
-    error.details.sequence !== undefined &&
-    (error.code === 'NO_SUCH_NAME' || error.code === 'PERMISSION_DENIED' || error.code === 'UNREACHABLE')
-  );
-}
-
-/**
- * Assembles a process's libfos: a reply mailbox (nameless until its canonical alias is registered), a
- * dispatcher whose one way out is this process's send path (send-path.ts: unchecked replies for
- * name-service members holding the kernel capability, user-space channels, the kernel path), and the
- * name cache.
- */
-export async function createLibfos(context: ProcessContext, options: LibfosOptions = {}): Promise<Libfos> {
-  const reply = await context.kernel.createMailbox();
-  const limits: LibfosLimits = { ...defaultLibfosLimits, ...options.limits };
-  const sendPath = createSendPath(context.kernel, context.clock, {
-    kernelCapability: options.kernelCapability,
-    channelAfterSends: limits.channelAfterSends,
-    channelsPerProcessMax: limits.channelsPerProcessMax,
-    // Asked at send time only, once the dispatcher below exists.
-    replyNamed: () => dispatcher.replyAddress.name !== null,
-  });
-  const dispatcher = new Dispatcher({
-    kernel: context.kernel,
-    send: sendPath.send,
-    clock: context.clock,
-    replyAddress: { name: null, location: reply.location, capability: reply.capability },
-    crash: (error) =>
-      context.guard(() => {
-        throw error;
-      }),
-    ...(options.log === undefined ? {} : { log: options.log }),
-  });
-  return new Libfos(context, dispatcher, reply, sendPath, limits, options);
-}
-
-/** An entry function that receives its process's libfos instead of the bare context. */
-export function withLibfos<A extends MessageBody, R>(
-  entry: (libfos: Libfos, args: A) => Promise<R>,
-  options: LibfosOptions = {},
-): (context: ProcessContext, args: MessageBody) => Promise<R> {
-  return async (context, args) => entry(await createLibfos(context, options), args as A);
-}
-
-/** Whatever spawns processes: a `Machine`, or a booted instance. */
-export interface ProcessSpawner {
-  spawn(options: SpawnOptions): Promise<ProcessHandle>;
-}
-
-/**
- * Spawns a process on `core` whose entry assembles its libfos, and hands that libfos back. Only for
- * fabrics that run every core in the caller's thread (`local`, `sim`: tests, benchmarks, demos): the
- * object returned is the process's own. `UNREACHABLE` when the entry crashed.
- */
-export async function spawnLibfos(
-  spawner: ProcessSpawner,
-  core: number,
-  name: string,
-  options: LibfosOptions = {},
-): Promise<Libfos> {
-  let made: Libfos | undefined;
-  await spawner.spawn({
-    core,
-    name,
-    function: async (context) => {
-      made = await createLibfos(context, options);
-    },
-  });
-  assert(made !== undefined, `the entry of ${name} assembled its libfos`);
-  return made;
 }

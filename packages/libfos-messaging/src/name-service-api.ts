@@ -71,6 +71,12 @@ export type UnregisterRequest = {
   readonly capability: string;
   /** For an indirect name: remove only this destination (the name goes when its last one does). */
   readonly destination?: string;
+  /**
+   * For a direct name: its mailbox. The name is unregistered only if it is registered at this mailbox
+   * (`NO_SUCH_NAME` otherwise), so a caller that also removes the name from the mailbox in the kernel
+   * never removes one half without the other.
+   */
+  readonly location?: NameLocation;
   /** Keep the entry but mark it inactive (migration: senders wait instead of failing). */
   readonly deactivate?: boolean;
 };
@@ -169,9 +175,9 @@ export interface NameServiceApi {
   /**
    * Unregisters a name or one destination of it, deactivates it, or releases a reserved sub-domain.
    * @throws INVALID_NAME when the name is malformed
-   * @throws NO_SUCH_NAME when it is not registered (or the destination is not one of it)
+   * @throws NO_SUCH_NAME when it is not registered (or the destination is not one of it, or it is not registered at the location given)
    * @throws PERMISSION_DENIED when the capability does not cover it
-   * @throws BAD_REQUEST when the request is malformed
+   * @throws BAD_REQUEST when the request is malformed, a location is given for a name that is not direct, or a sub-domain still has names under it
    * @throws CONFLICT when the store kept refusing the change (conflictRetriesMax); nothing was changed
    * @throws SHUTDOWN when the name server is not running
    */

@@ -265,6 +265,17 @@ describe('capability scoping', () => {
       'PERMISSION_DENIED',
     );
     await fixture.server.reserve({ domain: '/sys/fs/deep/*', capability: fs });
+    // A sub-domain is released only once nothing lives under it: not its names, not its sub-domains.
+    expect(await unchanged(fixture, () => fixture.server.unregister({ name: '/sys/fs/*', capability: fs }))).toBe(
+      'BAD_REQUEST',
+    );
+    for (const name of ['/sys/fs/1', '/sys/fs/deep/2', '/sys/fs/3', '/sys/fs/deep/*']) {
+      await fixture.server.unregister({ name, capability: fs });
+      if (name !== '/sys/fs/deep/*')
+        expect(await unchanged(fixture, () => fixture.server.unregister({ name: '/sys/fs/*', capability: fs }))).toBe(
+          'BAD_REQUEST',
+        );
+    }
     await fixture.server.unregister({ name: '/sys/fs/*', capability: fs });
     expect(await codeOf(direct(fixture, '/sys/fs/4', 4, fs))).toBe('PERMISSION_DENIED');
     await direct(fixture, '/sys/fs/4', 4, sys);

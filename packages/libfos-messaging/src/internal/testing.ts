@@ -13,7 +13,8 @@ import {
   type ProcessContext,
 } from '@fos/microkernel';
 import { serveNameServiceApi } from '../generated/name-service-api.rpc.js';
-import { createLibfos, spawnLibfos, type Libfos } from '../libfos.js';
+import { createLibfos, spawnLibfos } from '../create.js';
+import type { Libfos } from '../libfos.js';
 import type { LookupResult, NameServiceApi, RegisterRequest, UnregisterRequest } from '../name-service-api.js';
 
 type Entry =

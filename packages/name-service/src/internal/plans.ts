@@ -4,7 +4,7 @@
 // in both directions (destinations and referrers) so that removing a name finds every name leading to it.
 import type { RegisterResult } from '@fos/libfos-messaging';
 import { assert, parentDomain, rootDomain, type RandomSource } from '@fos/base';
-import { hashCapability, mintCapability, type MailboxLocation } from '@fos/microkernel';
+import { formatLocation, hashCapability, mintCapability, sameLocation, type MailboxLocation } from '@fos/microkernel';
 import type { NameEntry, StoredDestination } from '../entry.js';
 import type { NameServiceLimits } from '../limits.js';
 import { hashesEqual, withReferrers } from './helpers.js';
@@ -177,7 +177,20 @@ export async function planUnregister(workspace: Workspace, request: ValidUnregis
       (item) => item.name === destination && hashesEqual(item.capabilityHash, capabilityHash),
     ) ?? false;
   if (!ownsName && !ownsDestination) await authorizeNamespace(workspace, name, capabilityHash);
+  if (request.location !== undefined) {
+    if (existing.type !== 'direct')
+      refuse('BAD_REQUEST', `${name} is ${existing.type}, and a location applies to direct names only`, name);
+    if (existing.location === undefined || !sameLocation(existing.location, request.location))
+      refuse('NO_SUCH_NAME', `${name} is not registered at ${formatLocation(request.location)}`, request.location);
+  }
   if (existing.type === 'reservation') {
+    const inside = await workspace.firstNameUnder(name);
+    if (inside !== undefined)
+      refuse(
+        'BAD_REQUEST',
+        `${name} still has names under it (${inside}); unregister them before releasing it`,
+        inside,
+      );
     workspace.set(name, undefined);
     return;
   }

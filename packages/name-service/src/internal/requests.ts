@@ -47,6 +47,8 @@ export interface ValidUnregister {
   readonly name: string;
   readonly capability: Capability;
   readonly destination: string | undefined;
+  /** A direct name is unregistered only at this mailbox. */
+  readonly location: MailboxLocation | undefined;
   readonly deactivate: boolean;
 }
 
@@ -94,18 +96,21 @@ export function validateUnregister(request: UnregisterRequest): ValidUnregister 
   if (parsed.text === nameServiceName) refuse('INVALID_NAME', `${nameServiceName} is never stored (§5.2)`, parsed.text);
   const destination = parsedRequest.destination === undefined ? undefined : validateName(parsedRequest.destination);
   const deactivate = parsedRequest.deactivate ?? false;
-  if (parsed.isSubdomain && (destination !== undefined || deactivate)) {
+  const location = parsedRequest.location;
+  if (parsed.isSubdomain && (destination !== undefined || location !== undefined || deactivate)) {
     refuse(
       'BAD_REQUEST',
-      `unregister: ${parsed.text} is a sub-domain; destination and deactivate apply to names only`,
+      `unregister: ${parsed.text} is a sub-domain; destination, location and deactivate apply to names only`,
       request,
     );
   }
   if (destination !== undefined && deactivate)
     refuse('BAD_REQUEST', 'unregister: deactivate applies to a whole name, not to one destination', request);
+  if (destination !== undefined && location !== undefined)
+    refuse('BAD_REQUEST', 'unregister: a destination belongs to an indirect name, a location to a direct one', request);
   const capability = validateCapability(parsedRequest.capability);
   if (parsed.text === rootDomain || parsed.text === temporaryDomain) {
     refuse('PERMISSION_DENIED', `${parsed.text} belongs to the name service and is never released`, parsed.text);
   }
-  return { name: parsed.text, capability, destination, deactivate };
+  return { name: parsed.text, capability, destination, location, deactivate };
 }

@@ -1,5 +1,5 @@
 import type { Store, Versioned } from '@fos/distributed-store';
-import { assert, FosError } from '@fos/base';
+import { assert, FosError, isUnderSubdomain } from '@fos/base';
 import { formatLocation, type MailboxLocation } from '@fos/microkernel';
 import type { NameEntry } from '../entry.js';
 import type { NameServiceLimits } from '../limits.js';
@@ -44,6 +44,23 @@ export class Workspace {
   async load(key: string): Promise<NameEntry | undefined> {
     if (this.#planned.has(key)) return this.#planned.get(key);
     return (await this.#loadCommitted(key))?.value;
+  }
+
+  /**
+   * The first name (or sub-domain) under `domain` in this member's copy of the table, read as part of
+   * this attempt (so a change to it before the commit is a conflict); undefined when there is none, or
+   * when the store cannot list itself (the store interface has no scan: a store without `snapshot()`
+   * is not checked).
+   */
+  async firstNameUnder(domain: string): Promise<string | undefined> {
+    const listable = this.#store as Partial<{
+      snapshot(): ReadonlyArray<{ readonly key: string }> | Promise<ReadonlyArray<{ readonly key: string }>>;
+    }>;
+    if (typeof listable.snapshot !== 'function') return undefined;
+    for (const { key } of await listable.snapshot()) {
+      if (isUnderSubdomain(domain, key) && (await this.load(key)) !== undefined) return key;
+    }
+    return undefined;
   }
 
   /** Plans the entry of `key` (undefined deletes it); the key must have been loaded. */
