@@ -10,7 +10,7 @@ import type { Capability, CreatedMailbox } from '@fos/microkernel';
 import { tierCount } from '@fos/sim';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Instance } from './boot.js';
+import { boot as boot_, type Instance } from './boot.js';
 import { withInstance } from './testing.js';
 
 type World = {
@@ -30,7 +30,7 @@ async function world(instance: Instance): Promise<World> {
   const service = instance.nameService!;
   const server = await spawnLibfos(instance, 1, 'server');
   const client = await spawnLibfos(instance, 0, 'client');
-  const root = service.rootCapability as Capability;
+  const root = service.rootCapability;
   const mailbox = await server.createMailbox();
   const other = await server.createMailbox();
   server.serve(mailbox.location, { handler: (request) => ({ echo: request.body }) });
@@ -121,8 +121,8 @@ describe('defects of bad input through libfos and the name service', () => {
         ['BAD_REQUEST', () => w.server.createMailbox(null as never)],
         ['BAD_REQUEST', () => w.client.call('/app/echo', 'x', null as never)],
         ['BAD_REQUEST', () => w.server.aliasRegisterDirect('/app/x', w.other, w.root, null as never)],
-        ['BAD_REQUEST', () => w.client.send('/app/echo', throwing as never)],
-        ['BAD_REQUEST', () => w.client.call('/app/echo', throwing as never)],
+        ['BAD_REQUEST', () => w.client.send('/app/echo', throwing)],
+        ['BAD_REQUEST', () => w.client.call('/app/echo', throwing)],
         ['INVALID_NAME', () => w.client.send('relative', 'x')],
         ['PERMISSION_DENIED', () => w.server.deactivate('/app/echo', 'AAAAAAAAAAAAAAAAAAAAAB' as Capability)],
       ];
@@ -347,5 +347,56 @@ describe('any value through every public call of libfos, against the real name s
     });
     expect(calls).toBeGreaterThanOrEqual(10_000);
     expect([...met].filter((code) => !documented.has(code as FosErrorCode))).toEqual([]);
+  });
+});
+
+describe('any value through boot, growFleet and shrinkFleet', () => {
+  it('answers a documented FosError, and a refused fleet change leaves the fleet and the table as they were', async () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const documented = documentedErrorCodes(readme);
+    const met = new Set<string>();
+    const note = (error: unknown, what: string): void => {
+      if (!isFosError(error)) throw new Error(`${what} threw ${String(error)}`);
+      met.add(error.code);
+    };
+    // boot: options that are anything, or well-formed ones with one option replaced (refused before anything starts).
+    const options = fc.oneof(
+      anyValue,
+      fc
+        .tuple(fc.constantFrom('fabric', 'cores', 'seed', 'machine', 'limits', 'nameServers', 'extra'), anyValue)
+        .map(([key, value]) => ({ fabric: 'local', cores: 2, nameServers: 0, [key]: value })),
+    );
+    await fc.assert(
+      fc.asyncProperty(options, async (value) => {
+        try {
+          const instance = await boot_(value as never);
+          await instance.shutdown();
+        } catch (error) {
+          note(error, `boot(${describeValue(value)})`);
+        }
+      }),
+      { numRuns: tierCount({ fast: 1_000, long: 10_000 }), seed: 3 },
+    );
+    await withInstance({ fabric: 'local', cores: 3, nameServers: 2 }, async (instance) => {
+      const service = instance.nameService!;
+      const client = await spawnLibfos(instance, 2, 'client');
+      const hash = async () => (await client.nameService.list({ capability: service.managementCapability })).tableHash;
+      const before = await hash();
+      const members = service.members.length;
+      await fc.assert(
+        fc.asyncProperty(anyValue, fc.boolean(), async (capability, grow) => {
+          try {
+            await (grow ? service.growFleet(capability as never) : service.shrinkFleet(capability as never));
+          } catch (error) {
+            note(error, `${grow ? 'growFleet' : 'shrinkFleet'}(${describeValue(capability)})`);
+          }
+          expect(service.members.length).toBe(members);
+        }),
+        { numRuns: tierCount({ fast: 1_000, long: 10_000 }), seed: 4 },
+      );
+      expect(await hash()).toBe(before);
+    });
+    expect([...met].filter((code) => !documented.has(code as FosErrorCode))).toEqual([]);
+    expect(met.has('BAD_REQUEST') && met.has('PERMISSION_DENIED')).toBe(true);
   });
 });

@@ -1,4 +1,4 @@
-import { FosError } from '@fos/base';
+import { describeValue, FosError, isFosError } from '@fos/base';
 import {
   coresMax,
   LocalFabric,
@@ -170,25 +170,31 @@ export async function boot(options: BootOptions): Promise<Instance> {
   };
 }
 
+function bootRefusal(options: object, issue: z.core.$ZodIssue | undefined): FosError {
+  const path = issue?.path ?? [];
+  const offending = issue?.code === 'unrecognized_keys' ? issue.keys[0] : valueAt(options, path);
+  const where =
+    issue?.code === 'unrecognized_keys'
+      ? `option ${describeValue(offending)}`
+      : `option ${path.map(String).join('.')} = ${describeValue(offending)}`;
+  return new FosError('BAD_REQUEST', `boot: ${where} is invalid: ${issue?.message ?? 'invalid'}`, { value: offending });
+}
+
 function parseBootOptions(options: unknown): z.infer<typeof bootOptionsSchema> & { fabric: BootFabric } {
   if (typeof options !== 'object' || options === null)
     throw new FosError('BAD_REQUEST', `boot options must be an object, not ${describeValue(options)}`, {
       value: options,
     });
-  const parsed = bootOptionsSchema.safeParse(options);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const path = issue?.path ?? [];
-    const offending = issue?.code === 'unrecognized_keys' ? issue.keys[0] : valueAt(options, path);
-    const where =
-      issue?.code === 'unrecognized_keys'
-        ? `option ${JSON.stringify(offending)}`
-        : `option ${path.map(String).join('.')} = ${describeValue(offending)}`;
-    throw new FosError('BAD_REQUEST', `boot: ${where} is invalid: ${issue?.message ?? 'invalid'}`, {
-      value: offending,
-    });
+  let data: z.infer<typeof bootOptionsSchema>;
+  try {
+    const parsed = bootOptionsSchema.safeParse(options);
+    // zod words an issue when it is read, from the value: inside the try too.
+    if (!parsed.success) throw bootRefusal(options, parsed.error.issues[0]);
+    data = parsed.data;
+  } catch (error) {
+    if (isFosError(error)) throw error;
+    throw new FosError('BAD_REQUEST', `boot options ${describeValue(options)} cannot be read`, { value: options });
   }
-  const data = parsed.data;
   if (data.fabric === 'worker' && data.cores !== undefined && data.cores > workerCoresMax) {
     throw new FosError(
       'BAD_REQUEST',
@@ -220,16 +226,4 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
     value = (value as Record<PropertyKey, unknown>)[key];
   }
   return value;
-}
-
-function describeValue(value: unknown): string {
-  if (value === undefined) return 'undefined';
-  if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'number') return String(value);
-  if (typeof value === 'symbol' || typeof value === 'function') return typeof value;
-  try {
-    return JSON.stringify(value) ?? typeof value;
-  } catch {
-    return typeof value;
-  }
 }

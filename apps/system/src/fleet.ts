@@ -1,6 +1,6 @@
 // The name service as the booter runs it (§5.2, Table 4.3): the first member, the fleet members that
 // join it over the replicated store, and growFleet / shrinkFleet at run time.
-import { assert, FosError } from '@fos/base';
+import { assert, describeValue, FosError } from '@fos/base';
 import { validateCapability, type Capability, type Machine, type MailboxLocation } from '@fos/microkernel';
 import {
   nameServiceProcessModule,
@@ -78,7 +78,7 @@ export class NameServiceFleet {
   /**
    * `growFleet` (Table 4.3): starts one more member on the next core, which joins the replicated store
    * and starts answering Lookups from its replica. Returns its request mailbox.
-   * @throws PERMISSION_DENIED when the capability is not the management capability
+   * @throws PERMISSION_DENIED when the capability is not the management capability (BAD_REQUEST when it is not a string)
    * @throws BAD_REQUEST when the name service is a single member over a local store (boot with `nameServers` ≥ 2)
    */
   async growFleet(managementCapability: string): Promise<MailboxLocation> {
@@ -95,7 +95,7 @@ export class NameServiceFleet {
   /**
    * `shrinkFleet` (Table 4.3): the member started last leaves the fleet (it stops being a name server
    * and leaves the store); never below one member.
-   * @throws PERMISSION_DENIED when the capability is not the management capability
+   * @throws PERMISSION_DENIED when the capability is not the management capability (BAD_REQUEST when it is not a string)
    * @throws BAD_REQUEST when only one member is left, or the service is no fleet
    */
   async shrinkFleet(managementCapability: string): Promise<void> {
@@ -151,6 +151,14 @@ export class NameServiceFleet {
   }
 
   #authorize(managementCapability: string): void {
+    if (typeof managementCapability !== 'string')
+      throw new FosError(
+        'BAD_REQUEST',
+        `the management capability ${describeValue(managementCapability)} is not a string`,
+        {
+          value: managementCapability,
+        },
+      );
     if (validateCapability(managementCapability) !== this.managementCapability)
       throw new FosError('PERMISSION_DENIED', 'fleet changes need the management capability returned by start', {
         value: 'management capability',
