@@ -94,6 +94,13 @@ async function growAndShrink(instance: Instance): Promise<void> {
   for (const client of clients) listings.push(await client.list(service.managementCapability, '/grow/*'));
   expect(listings.map((listing) => listing.member)).toEqual(['ns00', 'ns01', 'ns02', 'ns03']);
   expect(new Set(listings.map((listing) => listing.tableHash)).size).toBe(1);
+  // Any one member, asked by name from the booter, with no process of the test's own on its core.
+  for (const member of ['ns00', 'ns03']) {
+    const listing = await service.listMember(service.managementCapability, member, { under: '/grow/*' });
+    expect(listing).toEqual({ ...listings[0]!, member });
+  }
+  await expect(service.listMember(service.managementCapability, 'ns09')).rejects.toThrow(/BAD_REQUEST: .*ns09/);
+  await expect(service.listMember(service.rootCapability, 'ns00')).rejects.toThrow(/PERMISSION_DENIED/);
   // Shrink to 2: the members started last leave; clients that used them find another member.
   await service.shrinkFleet(service.managementCapability);
   await service.shrinkFleet(service.managementCapability);

@@ -1,10 +1,12 @@
 // The name service as the booter runs it (§5.2, Table 4.3): the first member, the fleet members that
 // join it over the replicated store, and growFleet / shrinkFleet at run time.
 import { assert, describeValue, FosError } from '@fos/base';
+import type { ListResult } from '@fos/libfos-messaging';
 import { validateCapability, type Capability, type Machine, type MailboxLocation } from '@fos/microkernel';
 import {
   nameServiceProcessModule,
   type LeaveFleetMemberArgs,
+  type ListMemberArgs,
   type NameServerMemberArgs,
   type NameServerMemberResult,
   type NameServiceLimits,
@@ -124,6 +126,51 @@ export class NameServiceFleet {
       });
       this.#members.splice(this.#members.indexOf(leaving), 1);
     });
+  }
+
+  /**
+   * `list` answered by one particular member (`ns00`, `ns01`, ...), not by whichever member serves
+   * the caller's core: to compare the replicas of a fleet. Runs a one-shot process on the member's
+   * machine that asks the member's own request mailbox.
+   * @throws PERMISSION_DENIED when the capability is not the management capability (BAD_REQUEST when it is not a string)
+   * @throws BAD_REQUEST when `member` names no running member, or `under` is not a string
+   * @throws INVALID_NAME when `under` is not a sub-domain
+   */
+  async listMember(
+    managementCapability: string,
+    member: string,
+    options: { under?: string } = {},
+  ): Promise<ListResult> {
+    this.#authorize(managementCapability);
+    const running = this.#members.find((item) => memberName(item.index) === member);
+    if (running === undefined) {
+      const names = this.#members.map((item) => memberName(item.index)).join(', ');
+      throw new FosError('BAD_REQUEST', `listMember: ${describeValue(member)} is no running member (${names})`, {
+        value: member,
+      });
+    }
+    let under: unknown;
+    try {
+      under = (options as { under?: unknown } | undefined)?.under;
+    } catch {
+      under = options;
+    }
+    if (under !== undefined && typeof under !== 'string')
+      throw new FosError('BAD_REQUEST', `listMember: under ${describeValue(under)} is not a string`, { value: under });
+    const args: ListMemberArgs = {
+      location: running.location,
+      capability: running.capability,
+      managementCapability: this.managementCapability,
+      ...(under === undefined ? {} : { under }),
+    };
+    const handle = await this.#machine.spawn({
+      core: nameServerCore,
+      name: 'fleet-list',
+      module: nameServiceProcessModule,
+      entry: 'listMember',
+      args: { ...args },
+    });
+    return handle.result as ListResult;
   }
 
   async #join(): Promise<MailboxLocation> {

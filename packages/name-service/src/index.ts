@@ -27,8 +27,10 @@ export {
 export { nameServiceProcessModule } from './process-module.js';
 export {
   leaveFleetMember,
+  listMember,
   nameServerMember,
   type LeaveFleetMemberArgs,
+  type ListMemberArgs,
   type LoadBalancerAnswer,
   type LoadBalancerQuery,
   type NameServerFleetArgs,

@@ -268,6 +268,52 @@ const leaveArgsSchema = z.object({
   managementCapability: z.string(),
 });
 
+/** What {@link listMember} takes: the member to ask, the management capability, and `under` for `list`. */
+export type ListMemberArgs = LeaveFleetMemberArgs & { readonly under?: string };
+
+const listArgsSchema = leaveArgsSchema.extend({ under: z.string().optional() });
+
+/**
+ * A one-shot process entry: asks the member at `location` itself (not whichever member of the machine
+ * answers `/sys/name`) for its `list`, and returns the `ListResult`: how a booter compares the tables
+ * of a fleet's members. Spawned from {@link nameServiceProcessModule}, so it runs on every fabric.
+ */
+export async function listMember(context: ProcessContext, args: MessageBody): Promise<MessageBody> {
+  const parsed = listArgsSchema.safeParse(args);
+  if (!parsed.success)
+    throw new FosError('BAD_REQUEST', `listMember: bad args: ${parsed.error.issues[0]?.message ?? 'invalid'}`, {
+      value: args,
+    });
+  const { location, capability, managementCapability, under } = parsed.data;
+  return atMember(context, location, capability, (client) =>
+    client.list(
+      under === undefined ? { capability: managementCapability } : { capability: managementCapability, under },
+    ),
+  );
+}
+
+/** Runs `ask` with a name-service client bound to one member's request mailbox, then exits the process. */
+async function atMember<T>(
+  context: ProcessContext,
+  location: MailboxLocation,
+  capability: string,
+  ask: (client: NameServiceApi) => Promise<T>,
+): Promise<T> {
+  const libfos = await createLibfos(context);
+  try {
+    return await libfos.run(async (thread) =>
+      ask(
+        createNameServiceApiClient(
+          dispatcherTransport(() => thread, { name: nameServiceName, location, capability: capability as Capability }),
+        ),
+      ),
+    );
+  } finally {
+    await libfos.close();
+    context.exit();
+  }
+}
+
 /**
  * A one-shot process entry (Table 4.3's `shrinkFleet`, as the booter runs it): asks the member at
  * `location` to leave its fleet (`leaveFleet` with the management capability), then exits. Spawned
@@ -280,17 +326,6 @@ export async function leaveFleetMember(context: ProcessContext, args: MessageBod
       value: args,
     });
   const { location, capability, managementCapability } = parsed.data;
-  const libfos = await createLibfos(context);
-  try {
-    await libfos.run(async (thread) => {
-      const client = createNameServiceApiClient(
-        dispatcherTransport(() => thread, { name: nameServiceName, location, capability: capability as Capability }),
-      );
-      await client.leaveFleet({ capability: managementCapability });
-    });
-  } finally {
-    await libfos.close();
-    context.exit();
-  }
+  await atMember(context, location, capability, (client) => client.leaveFleet({ capability: managementCapability }));
   return null;
 }

@@ -1,5 +1,5 @@
 /**
- * The module to spawn this package's process entries from (`nameServerMember`, `leaveFleetMember`):
+ * The module to spawn this package's process entries from (`nameServerMember`, `leaveFleetMember`, `listMember`):
  * the package's built ESM entry, `dist/index.js`, found beside whichever build is running. Spawning by
  * module and entry works on every fabric, worker threads included.
  *
