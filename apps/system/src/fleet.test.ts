@@ -7,7 +7,7 @@ import { runSeeds, tierCount } from '@fos/sim';
 import { describe, expect, it } from 'vitest';
 import type { Instance } from './index.js';
 import { RemoteAgent } from './testing.js';
-import { withInstance } from './testing.js';
+import { testFabrics, withInstance } from './testing.js';
 
 /** Seeds of each sweep on the sim fabric, by test tier (`pnpm test` / `pnpm test:long`). */
 const nameSpaceSeeds = tierCount({ fast: 30, long: 300 });
@@ -43,30 +43,27 @@ async function fleetScenario(instance: Instance, members: number): Promise<void>
   expect(listing.names.find((entry) => entry.name === '/fleet/all')?.destinations).toHaveLength(clients.length);
 }
 
-describe.each(['local', 'sim', 'worker'] as const)(
-  'the name-service fleet through boot() on the %s fabric',
-  (fabric) => {
-    it(
-      fabric === 'sim'
-        ? `serves one name space from 2 to 4 members for every seed (${nameSpaceSeeds})`
-        : 'serves one name space from 3 members',
-      async () => {
-        if (fabric === 'sim') {
-          await runSeeds(
-            (seed) =>
-              withInstance({ fabric, cores: 4, seed, nameServers: 2 + (seed % 3) }, (instance) =>
-                fleetScenario(instance, 2 + (seed % 3)),
-              ),
-            { seeds: nameSpaceSeeds, seedStart: 1 },
-          );
-        } else {
-          await withInstance({ fabric, cores: 4, nameServers: 3 }, (instance) => fleetScenario(instance, 3));
-        }
-      },
-      sweepTimeoutMs,
-    );
-  },
-);
+describe.each(testFabrics)('the name-service fleet through boot() on the %s fabric', (fabric) => {
+  it(
+    fabric === 'sim'
+      ? `serves one name space from 2 to 4 members for every seed (${nameSpaceSeeds})`
+      : 'serves one name space from 3 members',
+    async () => {
+      if (fabric === 'sim') {
+        await runSeeds(
+          (seed) =>
+            withInstance({ fabric, cores: 4, seed, nameServers: 2 + (seed % 3) }, (instance) =>
+              fleetScenario(instance, 2 + (seed % 3)),
+            ),
+          { seeds: nameSpaceSeeds, seedStart: 1 },
+        );
+      } else {
+        await withInstance({ fabric, cores: 4, nameServers: 3 }, (instance) => fleetScenario(instance, 3));
+      }
+    },
+    sweepTimeoutMs,
+  );
+});
 
 /**
  * growFleet and shrinkFleet (Table 4.3) with clients on agents: a fleet of 2 grows to 4 (each newcomer
@@ -117,7 +114,7 @@ async function growAndShrink(instance: Instance): Promise<void> {
   expect(await reader.call('/grow/shrunk', 'last')).toEqual({ from: 'writer', echo: 'last' });
 }
 
-describe.each(['local', 'sim', 'worker'] as const)(
+describe.each(testFabrics)(
   'growFleet and shrinkFleet (Table 4.3) through boot() and agents on the %s fabric',
   (fabric) => {
     it(
@@ -173,7 +170,7 @@ async function growOverLargeTable(instance: Instance): Promise<void> {
   expect(new Set(listings.map((listing) => listing.tableHash)).size).toBe(1);
 }
 
-describe.each(['local', 'sim', 'worker'] as const)(
+describe.each(testFabrics)(
   'growFleet over a name table larger than messageBytesMax (the table travels in parts) on the %s fabric',
   (fabric) => {
     it(
@@ -202,7 +199,7 @@ describe('growFleet through boot() refuses a single member', () => {
   });
 });
 
-describe.each(['local', 'sim', 'worker'] as const)('the fleet changes under traffic on the %s fabric', (fabric) => {
+describe.each(testFabrics)('the fleet changes under traffic on the %s fabric', (fabric) => {
   const clientsCount = 8;
   const operationsPerClient = 12;
   const simSeeds = tierCount({ fast: 10, long: 200 });

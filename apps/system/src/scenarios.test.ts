@@ -9,7 +9,7 @@ import type { Instance } from './index.js';
 import type { AgentStats } from './testing.js';
 import { RemoteAgent } from './testing.js';
 import { codeOf } from '@fos/base/testing';
-import { rootOf, withInstance } from './testing.js';
+import { rootOf, testFabrics, withInstance } from './testing.js';
 
 /** An agent's mailbox that records what it gets, registered under `name`; returns its name capability. */
 async function remoteMember(agent: RemoteAgent, name: string, capability: Capability): Promise<Capability> {
@@ -214,7 +214,7 @@ async function loadBalancing(instance: Instance): Promise<void> {
 }
 
 /** The fabrics the portable scenarios run on, and the seeds of each scenario on `sim`. */
-const fabrics = ['local', 'sim', 'worker'] as const;
+const fabrics = testFabrics;
 const simSeeds = tierCount({ fast: 200, long: 2_000 });
 /** What bounds a hang of one sweep (it grows with the tier's seeds). */
 const sweepTimeoutMs = tierCount({ fast: 120_000, long: 1_200_000 });

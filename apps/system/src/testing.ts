@@ -25,5 +25,5 @@ export {
   type AgentStats,
   type AgentStreamResult,
 } from './testing/agent-protocol.js';
-export { rootOf, withInstance } from './testing/instance.js';
+export { rootOf, testFabrics, withInstance } from './testing/instance.js';
 export { agentModule, RemoteAgent, type AgentMailbox, type AgentResolved } from './testing/remote-agent.js';

@@ -20,3 +20,10 @@ export function rootOf(instance: Instance): Capability {
     throw new FosError('BAD_REQUEST', 'the instance was booted without a name service (nameServers: 0)', { value: 0 });
   return service.rootCapability;
 }
+
+/**
+ * The fabrics a portable test runs on, for a fabric-parameterised suite:
+ * `describe.each(testFabrics)('my service on the %s fabric', (fabric) => { ... })`. Run the `sim`
+ * case over many seeds (`runSeeds` of `@fos/sim`): it replays any failure from its seed.
+ */
+export const testFabrics = ['local', 'sim', 'worker'] as const;
