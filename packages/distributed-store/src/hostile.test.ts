@@ -7,6 +7,22 @@ import { VirtualClock } from '@fos/sim';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LocalStore, ReplicatedMember, StoreCore, type StoreMessage } from './index.js';
+import {
+  checkerOperations,
+  checkOperations,
+  createStoreModel,
+  plantedBugRules,
+  progressFailures,
+  runFailures,
+  simulateStore,
+  storeModel,
+  sweepSeeds,
+  waitDieRules,
+  withStoreRules,
+  type CheckOptions,
+  type Model,
+  type StoreRules,
+} from './testing.js';
 
 const anyValue = fc.oneof(fc.anything(), fc.constantFrom(...hostileValues()));
 /** Mostly a well-formed value, sometimes a hostile one: most calls then get past their first checks. */
@@ -277,5 +293,243 @@ describe('any JavaScript value through the public calls of @fos/distributed-stor
     expect(callCount).toBeGreaterThanOrEqual(10_000);
     expect([...met].filter((code) => !documented.has(code))).toEqual([]);
     expect([...met].sort()).toEqual(['BAD_REQUEST', 'CONFLICT', 'LIMIT_EXCEEDED']);
+  }, 60_000);
+});
+
+const notANumber = anyValue.filter((value) => typeof value !== 'number');
+const storeInput = fc.oneof(
+  fc.record({ op: either('insert'), key: either('a'), value: either('v1', { n: 1 }) }),
+  fc.record({ op: either('update'), key: either('a'), value: either('v2'), expectedVersion: either(1, 2) }),
+  fc.record({ op: either('delete'), key: either('a'), expectedVersion: either(1) }),
+  fc.record({ op: either('get'), key: either('a', 'b') }),
+);
+const storeOutput = either({ ok: true }, { ok: false, code: 'CONFLICT' }, { value: 'v1', version: 1 }, undefined, {
+  unknown: true,
+});
+const storeState = either(undefined, { value: 'v1', version: 1 }, { value: { n: 1 }, version: 2 });
+const history = fc.oneof(
+  {
+    arbitrary: fc.array(
+      fc.record({
+        client: either(0, 1),
+        call: either(0, 5),
+        return: either(10, Infinity),
+        input: storeInput,
+        output: storeOutput,
+      }),
+      { maxLength: 4 },
+    ),
+    weight: 3,
+  },
+  { arbitrary: anyValue, weight: 1 },
+);
+const smallRun = simulateStore(3, { members: 2, clients: 2, operationsPerClient: 3, membershipChanges: 1 });
+const contendedRun = simulateStore(4, {
+  members: 2,
+  clients: 2,
+  operationsPerClient: 2,
+  workload: 'contended',
+  membershipChanges: 0,
+});
+
+/** The public calls of the testing entry, with well-formed or hostile arguments, and the codes each may answer. */
+const testingCalls: ReadonlyArray<{
+  name: string;
+  codes: readonly FosErrorCode[];
+  args: fc.Arbitrary<unknown[]>;
+  call: (args: unknown[]) => unknown;
+  runs?: number;
+}> = [
+  {
+    name: 'checkOperations',
+    codes: ['BAD_REQUEST', 'LIMIT_EXCEEDED'],
+    args: fc.tuple(
+      either(storeModel, createStoreModel({ conflictsMayBeSpurious: true })),
+      history,
+      either({}, { stepsMax: 100 }),
+    ),
+    call: ([model, operations, options]) =>
+      checkOperations(model as Model<unknown, unknown, unknown>, operations as never, options as CheckOptions),
+  },
+  {
+    name: 'createStoreModel',
+    codes: ['BAD_REQUEST'],
+    args: fc.tuple(either({}, { conflictsMayBeSpurious: true })),
+    call: ([a]) => createStoreModel(a as never),
+  },
+  {
+    name: 'storeModel.step',
+    codes: ['BAD_REQUEST'],
+    args: fc.tuple(storeState, storeInput, storeOutput),
+    call: ([a, b, c]) => storeModel.step(a as never, b as never, c as never),
+  },
+  {
+    name: 'storeModel.equal',
+    codes: ['BAD_REQUEST'],
+    args: fc.tuple(storeState, storeState),
+    call: ([a, b]) => storeModel.equal(a as never, b as never),
+  },
+  {
+    name: 'storeModel.hash',
+    codes: ['BAD_REQUEST'],
+    args: fc.tuple(storeState),
+    call: ([a]) => storeModel.hash?.(a as never),
+  },
+  {
+    name: 'storeModel.partition',
+    codes: ['BAD_REQUEST'],
+    args: fc.tuple(history),
+    call: ([a]) => storeModel.partition?.(a as never),
+  },
+  {
+    name: 'storeModel.partitionKey',
+    codes: ['BAD_REQUEST'],
+    args: fc.tuple(history),
+    call: ([a]) => storeModel.partitionKey?.(a as never),
+  },
+  {
+    name: 'storeModel.describeOperation',
+    codes: ['BAD_REQUEST'],
+    args: fc.tuple(storeInput, storeOutput),
+    call: ([a, b]) => storeModel.describeOperation?.(a as never, b as never),
+  },
+  {
+    name: 'storeModel.describeState',
+    codes: ['BAD_REQUEST'],
+    args: fc.tuple(storeState),
+    call: ([a]) => storeModel.describeState?.(a as never),
+  },
+  {
+    name: 'waitDieRules.arbitrate',
+    codes: ['BAD_REQUEST'],
+    args: fc.tuple(either(undefined, { request: 'b#1', originator: 'b' }), either('a', 'c')),
+    call: ([a, b]) => waitDieRules.arbitrate(a as never, b as string),
+  },
+  {
+    name: 'withStoreRules',
+    codes: ['BAD_REQUEST'],
+    args: fc.tuple(
+      either({ name: 'a', peers: [] }),
+      either(waitDieRules, plantedBugRules({ modifyDuringJoin: true }), { ...waitDieRules, applyOnlyIfOwner: 1 }),
+    ),
+    call: ([a, b]) => {
+      const symbols = (): number => {
+        try {
+          return Object.getOwnPropertySymbols(a).length;
+        } catch {
+          return -1;
+        }
+      };
+      const before = symbols();
+      try {
+        return withStoreRules(a as object, b as StoreRules);
+      } catch (error) {
+        expect(symbols()).toBe(before); // refused: the options took no rules
+        throw error;
+      }
+    },
+  },
+  {
+    name: 'plantedBugRules',
+    codes: ['BAD_REQUEST'],
+    args: fc.tuple(either({}, { thesisPreemption: true }, { nope: true })),
+    call: ([a]) => plantedBugRules(a as never),
+  },
+  {
+    name: 'simulateStore',
+    codes: ['BAD_REQUEST'],
+    args: fc.tuple(
+      either(1, 2, -7),
+      fc.oneof(
+        fc.record({
+          members: fc.oneof(fc.constantFrom(1, 2, 0), notANumber),
+          clients: fc.oneof(fc.constantFrom(1, 2), notANumber),
+          operationsPerClient: fc.oneof(fc.constantFrom(1, 3), notANumber),
+          membershipChanges: fc.oneof(fc.constantFrom(0, 1), notANumber),
+          workload: either('mixed', 'contended'),
+          retries: fc.oneof(fc.constantFrom(0, 2), notANumber),
+          plantedBugs: either(undefined, {}),
+        }),
+        anyValue,
+      ),
+    ),
+    call: ([a, b]) => simulateStore(a as number, b as never),
+    runs: 150,
+  },
+  {
+    name: 'sweepSeeds',
+    codes: ['BAD_REQUEST'],
+    args: fc.tuple(
+      fc.oneof(
+        fc.record({
+          first: either(1),
+          count: fc.oneof(fc.constantFrom(0, 1), notANumber),
+          workloads: either(['mixed'], ['other']),
+        }),
+        anyValue,
+      ),
+    ),
+    call: ([a]) => sweepSeeds(a as never),
+    runs: 150,
+  },
+  {
+    name: 'checkerOperations',
+    codes: ['BAD_REQUEST'],
+    args: fc.tuple(either(smallRun.history, [])),
+    call: ([a]) => checkerOperations(a as never),
+  },
+  {
+    name: 'progressFailures',
+    codes: ['BAD_REQUEST'],
+    args: fc.tuple(either(contendedRun.logical, [])),
+    call: ([a]) => progressFailures(a as never),
+  },
+  {
+    name: 'runFailures',
+    codes: ['BAD_REQUEST'],
+    args: fc.tuple(
+      fc.oneof(
+        either(smallRun),
+        fc
+          .record({
+            history: either(smallRun.history),
+            members: either(smallRun.members),
+            logical: either(smallRun.logical),
+            stuckClients: either(0),
+            membershipFailures: either([]),
+          })
+          .map((fields) => ({ ...smallRun, ...fields })),
+      ),
+    ),
+    call: ([a]) => runFailures(a as never),
+  },
+];
+
+describe('any JavaScript value through the public calls of @fos/distributed-store/testing', () => {
+  it('every call answers success or a documented FosError', () => {
+    const documented = documentedErrorCodes(readFileSync(new URL('../README.md', import.meta.url), 'utf8'));
+    const met = new Set<FosErrorCode>();
+    let callCount = 0;
+    for (const { name, codes, args, call, runs } of testingCalls) {
+      fc.assert(
+        fc.property(args, (values) => {
+          callCount++;
+          try {
+            call(values);
+          } catch (error) {
+            if (!isFosError(error) || !codes.includes(error.code))
+              throw new Error(
+                `${name}(${values.map((value) => describeValue(value)).join(', ')}) threw ${String(error)}`,
+              );
+            expect(error.message.length).toBeLessThan(3 * describedCharactersMax + 200);
+            met.add(error.code);
+          }
+        }),
+        { numRuns: runs ?? 400 },
+      );
+    }
+    expect(callCount).toBeGreaterThanOrEqual(5_000);
+    expect([...met].filter((code) => !documented.has(code))).toEqual([]);
+    expect([...met]).toEqual(['BAD_REQUEST']);
   }, 60_000);
 });
