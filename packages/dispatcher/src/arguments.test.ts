@@ -131,6 +131,14 @@ describe('the RPC runtime refuses what it cannot read', () => {
     expect(await codeOf(dispatchRpc(service, prototypeThrows))).toBe('BAD_REQUEST');
   });
 
+  it('refuses an implementation without a function for each method (a request failed with a TypeError inside invoke)', () => {
+    const methods = [{ name: 'add', ordinal: 1, args: z.object({}), invoke: (impl: { add(): number }) => impl.add() }];
+    expect(() => defineRpcService('Adder', { add: 'one' }, methods as never)).toThrow(
+      /^BAD_REQUEST: the implementation of Adder has no method add: \{"add":"one"\}$/,
+    );
+    expect(() => defineRpcService('Adder', null, methods as never)).toThrow(/has no method add: null$/);
+  });
+
   it('refuses names that are not strings and a method list of the wrong shape', () => {
     expect(() => methodOrdinal(Symbol('Adder') as never, 'add')).toThrow(
       /^BAD_REQUEST: an interface name Symbol\(Adder\) is not a string$/,

@@ -87,7 +87,8 @@ function checkedMethod<Impl>(method: unknown): RpcMethod<Impl> {
 
 /**
  * Bundles a generated service; refuses two methods with one ordinal (a hash collision) with
- * `CONFLICT`, and an interface name, a method or a method list of the wrong shape with `BAD_REQUEST`.
+ * `CONFLICT`, and an interface name, a method or a method list of the wrong shape, or an
+ * implementation without a function for each method, with `BAD_REQUEST`.
  */
 export function defineRpcService<Impl>(
   interfaceName: string,
@@ -111,6 +112,20 @@ export function defineRpcService<Impl>(
       );
     byOrdinal.set(method.ordinal, method);
   }
+  // Each method must be there to call: a missing one would fail inside `invoke`, at the first request.
+  const missing = readArgument(impl, `the implementation of ${interfaceName}`, () =>
+    checked.filter(
+      (method) =>
+        typeof impl !== 'object' ||
+        impl === null ||
+        typeof (impl as Record<string, unknown>)[method.name] !== 'function',
+    ),
+  );
+  if (missing.length > 0)
+    refuse(
+      `the implementation of ${interfaceName} has no method ${missing.map((method) => method.name).join(', ')}: ${describeValue(impl)}`,
+      impl,
+    );
   return { interfaceName, impl, methods: byOrdinal };
 }
 
