@@ -204,7 +204,8 @@ export class Dispatcher implements ThreadHost {
     try {
       if (typeof name !== 'string') refuse(`a thread's name ${describeValue(name)} is not a string`, name);
       checkFunction(body, "a thread's body");
-      if (this.stopped) throw new FosError('SHUTDOWN', `the dispatcher has stopped: thread ${name} would never run`);
+      if (this.stopped)
+        throw new FosError('SHUTDOWN', `the dispatcher has stopped: thread ${describeValue(name)} would never run`);
     } catch (error) {
       return rejection(error);
     }

@@ -243,7 +243,7 @@ export class SimNetwork<M> {
     if (this.#inFlightCount >= this.#inFlightMax) {
       throw new FosError(
         'LIMIT_EXCEEDED',
-        `SimNetwork.send: more than inFlightMessagesMax=${this.#inFlightMax} messages in flight (${from} -> ${to})`,
+        `SimNetwork.send: more than inFlightMessagesMax=${this.#inFlightMax} messages in flight (${describeValue(from)} -> ${describeValue(to)})`,
         { value: this.#inFlightCount },
       );
     }

@@ -11,6 +11,9 @@ import type { CallOptions, Destination, ReplyAddress } from '../types.js';
 /** The longest name a reply address or destination carries (as the wire's schema bounds it). */
 const addressNameCharactersMax = 255;
 
+/** The longest machine name a location carries (as the kernel's schema bounds it). */
+const machineNameCharactersMax = 64;
+
 /** Throws `BAD_REQUEST` with `message` and the offending `value`. */
 export function refuse(message: string, value: unknown): never {
   throw new FosError('BAD_REQUEST', message, { value });
@@ -74,6 +77,7 @@ export function checkedLocation(location: unknown, what = 'a mailbox location'):
     if (
       typeof machine !== 'string' ||
       machine.length === 0 ||
+      machine.length > machineNameCharactersMax ||
       typeof core !== 'number' ||
       !Number.isSafeInteger(core) ||
       core < 0 ||
@@ -96,7 +100,12 @@ function isDestination(value: unknown): value is Destination {
   if (location === undefined) return true;
   if (typeof location !== 'object' || location === null) return false;
   const { machine, core, mailbox } = location as Record<string, unknown>;
-  return typeof machine === 'string' && typeof core === 'number' && typeof mailbox === 'number';
+  return (
+    typeof machine === 'string' &&
+    machine.length <= machineNameCharactersMax &&
+    typeof core === 'number' &&
+    typeof mailbox === 'number'
+  );
 }
 
 /**
