@@ -1,9 +1,17 @@
-import { assert, AssertionError, FosError, isFosError, nextTurn, type Clock, type MessageBody } from '@fos/base';
+import {
+  assert,
+  AssertionError,
+  describeValue,
+  FosError,
+  isFosError,
+  nextTurn,
+  type Clock,
+  type MessageBody,
+} from '@fos/base';
 import {
   formatLocation,
   sameLocation,
   type MailboxLocation,
-  type ProcessContext,
   type ReceivedMessage,
   type SystemCalls,
 } from '@fos/microkernel';
@@ -18,7 +26,9 @@ import {
   type PendingCall,
   type ThreadHost,
 } from './internal/threads.js';
-import { callTimeoutMsMax, defaultDispatcherLimits, dispatcherMailboxesMax, type DispatcherLimits } from './limits.js';
+import { checkAddressName, checkedLocation, checkFunction, refuse, rejection } from './internal/arguments.js';
+import { checkedDispatcherOptions, checkedRegistration } from './internal/options.js';
+import { callTimeoutMsMax, dispatcherMailboxesMax, type DispatcherLimits } from './limits.js';
 import type { Condition, Thread } from './thread.js';
 import type { CallOptions, IncomingRequest, ReplyAddress, RequestHandler, SendFunction } from './types.js';
 import { parseInbound, parseReply } from './wire.js';
@@ -130,23 +140,30 @@ export class Dispatcher implements ThreadHost {
     envelopesMalformed: 0,
   };
 
+  /** `BAD_REQUEST` for options a dispatcher cannot run with; the kernel's refusal of the reply mailbox as it is. */
   constructor(options: DispatcherOptions) {
-    this.kernel = options.kernel;
-    this.sendFunction = options.send;
-    this.clock = options.clock;
-    this.reply = options.replyAddress;
-    this.crash = options.crash;
-    this.log = options.log ?? (() => undefined);
-    this.limits = { ...defaultDispatcherLimits, ...options.limits };
+    const checked = checkedDispatcherOptions(options);
+    this.kernel = checked.kernel;
+    this.sendFunction = checked.send;
+    this.clock = checked.clock;
+    this.reply = checked.replyAddress;
+    this.crash = checked.crash;
+    this.log = checked.log ?? (() => undefined);
+    this.limits = checked.limits;
     this.kernel.onReadable(this.replyAddress.location, () => this.schedulePump());
   }
 
   /**
    * Serves a mailbox of this process: each request to it runs `handler` in a thread of its own.
    * Higher `priority` is served first; past `liveThreadsMax` live threads, requests wait in the mailbox.
+   * Refused before anything changes: `BAD_REQUEST` for a malformed location or options, a mailbox
+   * served already or the reply mailbox; `LIMIT_EXCEEDED` past `dispatcherMailboxesMax`; `SHUTDOWN`
+   * once stopped; the kernel's own refusal (`UNREACHABLE`, `PERMISSION_DENIED`) of a mailbox that is
+   * not this process's.
    */
   register(location: MailboxLocation, options: RegisterOptions): void {
-    assert(!this.stopped, 'register on a running dispatcher');
+    if (this.stopped) throw new FosError('SHUTDOWN', 'the dispatcher has stopped: it serves no more mailboxes');
+    const registration = checkedRegistration(location, options, this.limits.liveThreadsPerMailboxMax);
     if (this.served.length >= dispatcherMailboxesMax) {
       throw new FosError(
         'LIMIT_EXCEEDED',
@@ -154,29 +171,16 @@ export class Dispatcher implements ThreadHost {
         { value: this.served.length },
       );
     }
-    const liveThreadsMax = options.liveThreadsMax ?? this.limits.liveThreadsPerMailboxMax;
+    const at = registration.location;
     if (
-      !Number.isInteger(liveThreadsMax) ||
-      liveThreadsMax < 1 ||
-      liveThreadsMax > this.limits.liveThreadsPerMailboxMax
-    ) {
-      throw new FosError(
-        'BAD_REQUEST',
-        `liveThreadsMax ${liveThreadsMax} is not an integer in 1..${this.limits.liveThreadsPerMailboxMax}`,
-        { value: liveThreadsMax },
-      );
-    }
-    const mailbox: ServedMailbox = {
-      location,
-      handler: options.handler,
-      priority: options.priority ?? 0,
-      liveThreadsMax,
-      liveThreads: 0,
-      liveThreadsPeak: 0,
-    };
-    this.served.push(mailbox);
+      sameLocation(at, this.replyAddress.location) ||
+      this.served.some((mailbox) => sameLocation(mailbox.location, at))
+    )
+      refuse(`the dispatcher serves ${formatLocation(at)} already`, location);
+    // The kernel checks the mailbox is this process's first: a refusal leaves nothing registered.
+    this.kernel.onReadable(at, () => this.schedulePump());
+    this.served.push({ ...registration, liveThreads: 0, liveThreadsPeak: 0 });
     this.served.sort((left, right) => right.priority - left.priority);
-    this.kernel.onReadable(location, () => this.schedulePump());
   }
 
   /**
@@ -184,17 +188,27 @@ export class Dispatcher implements ThreadHost {
    * thread; those running finish. `BAD_REQUEST` when the mailbox is not served.
    */
   unregister(location: MailboxLocation): void {
-    const index = this.served.findIndex((mailbox) => sameLocation(mailbox.location, location));
-    if (index < 0)
-      throw new FosError('BAD_REQUEST', `the dispatcher does not serve ${formatLocation(location)}`, {
-        value: location,
-      });
+    const at = checkedLocation(location);
+    const index = this.served.findIndex((mailbox) => sameLocation(mailbox.location, at));
+    if (index < 0) refuse(`the dispatcher does not serve ${formatLocation(at)}`, location);
     this.served.splice(index, 1);
-    this.kernel.onReadable(location, null);
+    this.kernel.onReadable(at, null);
   }
 
-  /** Runs `body` in a new thread (a process's main line of work, say); resolves with what it returns. */
+  /**
+   * Runs `body` in a new thread (a process's main line of work, say); resolves with what it returns.
+   * Rejects with `BAD_REQUEST` for a name that is not a string or a body that is not a function, and
+   * with `SHUTDOWN` once the dispatcher has stopped (no thread would ever run).
+   */
   spawnThread<T>(name: string, body: (thread: Thread) => Promise<T>): Promise<T> {
+    try {
+      if (typeof name !== 'string') refuse(`a thread's name ${describeValue(name)} is not a string`, name);
+      checkFunction(body, "a thread's body");
+      if (this.stopped)
+        throw new FosError('SHUTDOWN', `the dispatcher has stopped: thread ${describeValue(name)} would never run`);
+    } catch (error) {
+      return rejection(error);
+    }
     return new Promise<T>((resolve, reject) => {
       const thread = new ThreadImpl(this, name, undefined, undefined, undefined);
       let outcome: Outcome = { ok: false, error: new Error(`thread ${name} ended without an outcome`) };
@@ -221,9 +235,9 @@ export class Dispatcher implements ThreadHost {
     return this.reply;
   }
 
-  /** Names the reply mailbox (its canonical alias, once libfos has registered one): later requests carry it. */
+  /** Names the reply mailbox (its canonical alias, once libfos has registered one): later requests carry it. `BAD_REQUEST` for a name that is not a string of 1 to 255 characters. */
   setReplyName(name: string): void {
-    this.reply = { ...this.reply, name };
+    this.reply = { ...this.reply, name: checkAddressName(name, 'a reply name', false) };
   }
 
   /** Creates a condition variable for the threads of this dispatcher. */
@@ -521,28 +535,4 @@ export class Dispatcher implements ThreadHost {
   followUpDropped(): void {
     this.counters.followUpsDropped++;
   }
-}
-
-/**
- * Creates a dispatcher for a process: a reply mailbox named `replyName` (the process's own name
- * until libfos gives it a canonical alias), and `send` as the way out.
- */
-export async function createDispatcher(
-  context: ProcessContext,
-  options: { send: SendFunction; replyName: string; limits?: Partial<DispatcherLimits>; log?: (line: string) => void },
-): Promise<Dispatcher> {
-  const reply = await context.kernel.createMailbox();
-  await context.kernel.addName(reply.location, options.replyName);
-  return new Dispatcher({
-    kernel: context.kernel,
-    send: options.send,
-    clock: context.clock,
-    replyAddress: { name: options.replyName, location: reply.location, capability: reply.capability },
-    crash: (error) =>
-      context.guard(() => {
-        throw error;
-      }),
-    ...(options.limits === undefined ? {} : { limits: options.limits }),
-    ...(options.log === undefined ? {} : { log: options.log }),
-  });
 }

@@ -1,10 +1,5 @@
-export {
-  createDispatcher,
-  Dispatcher,
-  type DispatcherOptions,
-  type DispatcherStats,
-  type RegisterOptions,
-} from './dispatcher.js';
+export { createDispatcher } from './create-dispatcher.js';
+export { Dispatcher, type DispatcherOptions, type DispatcherStats, type RegisterOptions } from './dispatcher.js';
 export {
   callAllCallsMax,
   callTimeoutMsDefault,

@@ -5,6 +5,7 @@ export {
   requestsInFlightMax,
   storeEntriesMax,
   storeKeyCharactersMax,
+  storeMemberNameCharactersMax,
   storePeersMax,
   storeValueBytesMax,
 } from './limits.js';

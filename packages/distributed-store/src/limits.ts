@@ -13,6 +13,9 @@ export const storeValueBytesMax = 4 * 1024 * 1024;
 /** How long a Get of the replicated store waits for a pending entry's outcome before it answers `TIMEOUT`, in ms. */
 export const pendingGetWaitMsMax = 1_000;
 
+/** Characters of a replicated-store member's name at most (names are fos names, or short ids in a simulation). */
+export const storeMemberNameCharactersMax = 255;
+
 /** Peers of one replicated-store member at most (a fleet of this many plus one). */
 export const storePeersMax = 255;
 

@@ -110,6 +110,36 @@ describe('LocalStore', () => {
     }
   });
 
+  it('answers a bigint, a symbol or a cyclic value as a key with BAD_REQUEST and a short message (the key was shown with JSON.stringify, which threw a TypeError)', async () => {
+    const store = new LocalStore<Value>();
+    await expect(store.get(5n as never)).rejects.toThrow(/^BAD_REQUEST: store key 5n is not a non-empty string$/);
+    await expect(store.insert(Symbol('k') as never, { name: 'x' })).rejects.toThrow(
+      /^BAD_REQUEST: store key Symbol\(k\)/,
+    );
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    await expect(store.delete(cyclic as never, 1)).rejects.toThrow(/^BAD_REQUEST: store key \{"self":"\[cycle\]"\}/);
+    expect(store.size).toBe(0);
+  });
+
+  it('refuses options that are not an object or throw when read with BAD_REQUEST (they threw a TypeError)', () => {
+    expect(() => new LocalStore(null as never)).toThrow(
+      /^BAD_REQUEST: the options of a LocalStore is not an object: null$/,
+    );
+    const throwing = new Proxy(
+      {},
+      {
+        get: () => {
+          throw new Error('no');
+        },
+      },
+    );
+    expect(() => new LocalStore(throwing)).toThrow(/^BAD_REQUEST: the options of a LocalStore cannot be read/);
+    expect(() => new LocalStore({ entriesMax: 2n as never })).toThrow(
+      /^BAD_REQUEST: entriesMax 2n is not a positive integer$/,
+    );
+  });
+
   it('is usable through the Store interface', async () => {
     const store: Store<Value> = new LocalStore<Value>();
     await store.insert('/k', { name: 'k' });

@@ -1,35 +1,13 @@
-import { assert, copyBody, FosError, type MessageBody } from '@fos/base';
+import { assert, copyBody, describeValue, FosError, type MessageBody } from '@fos/base';
+import { checkKey, checkRecord, checkVersion, readArgument, refuse } from './internal/arguments.js';
 import { tableHash } from './internal/hash.js';
-import { storeEntriesMax, storeKeyCharactersMax, storeValueBytesMax } from './limits.js';
+import { storeEntriesMax, storeValueBytesMax } from './limits.js';
 import type { Store, Versioned } from './store.js';
 
 /** Options of {@link LocalStore}. */
 export interface LocalStoreOptions {
   /** Entries at most; default {@link storeEntriesMax}. */
   readonly entriesMax?: number;
-}
-
-function checkKey(key: unknown): string {
-  if (typeof key !== 'string' || key.length === 0) {
-    throw new FosError('BAD_REQUEST', `store key ${JSON.stringify(key)} is not a non-empty string`, { value: key });
-  }
-  if (key.length > storeKeyCharactersMax) {
-    throw new FosError(
-      'BAD_REQUEST',
-      `store key of ${key.length} characters exceeds storeKeyCharactersMax (${storeKeyCharactersMax})`,
-      { value: key },
-    );
-  }
-  return key;
-}
-
-function checkVersion(version: unknown): number {
-  if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) {
-    throw new FosError('BAD_REQUEST', `expected version ${String(version)} is not a positive integer`, {
-      value: version,
-    });
-  }
-  return version;
 }
 
 /**
@@ -44,12 +22,11 @@ export class LocalStore<V extends MessageBody> implements Store<V> {
 
   /** @param options - see {@link LocalStoreOptions} */
   constructor(options: LocalStoreOptions = {}) {
-    const entriesMax = options.entriesMax ?? storeEntriesMax;
-    if (!Number.isSafeInteger(entriesMax) || entriesMax < 1) {
-      throw new FosError('BAD_REQUEST', `entriesMax ${String(entriesMax)} is not a positive integer`, {
-        value: entriesMax,
-      });
-    }
+    checkRecord(options, 'the options of a LocalStore');
+    const entriesMax =
+      readArgument(options, 'the options of a LocalStore', () => options.entriesMax) ?? storeEntriesMax;
+    if (typeof entriesMax !== 'number' || !Number.isSafeInteger(entriesMax) || entriesMax < 1)
+      refuse(`entriesMax ${describeValue(entriesMax)} is not a positive integer`, entriesMax);
     this.#entriesMax = entriesMax;
   }
 
@@ -58,11 +35,11 @@ export class LocalStore<V extends MessageBody> implements Store<V> {
     checkKey(key);
     const copy = copyBody(value, storeValueBytesMax);
     if (this.#entries.has(key))
-      throw new FosError('CONFLICT', `store key ${JSON.stringify(key)} exists already`, { value: key });
+      throw new FosError('CONFLICT', `store key ${describeValue(key)} exists already`, { value: key });
     if (this.#entries.size >= this.#entriesMax) {
       throw new FosError(
         'LIMIT_EXCEEDED',
-        `store holds entriesMax (${this.#entriesMax}) entries already; cannot insert ${JSON.stringify(key)}`,
+        `store holds entriesMax (${this.#entriesMax}) entries already; cannot insert ${describeValue(key)}`,
         { value: key },
       );
     }
@@ -126,14 +103,14 @@ export class LocalStore<V extends MessageBody> implements Store<V> {
     if (entry === undefined) {
       throw new FosError(
         'CONFLICT',
-        `store key ${JSON.stringify(key)} is absent (expected version ${expectedVersion})`,
+        `store key ${describeValue(key)} is absent (expected version ${expectedVersion})`,
         { value: key },
       );
     }
     if (entry.version !== expectedVersion) {
       throw new FosError(
         'CONFLICT',
-        `store key ${JSON.stringify(key)} is at version ${entry.version}, not ${expectedVersion}`,
+        `store key ${describeValue(key)} is at version ${entry.version}, not ${expectedVersion}`,
         { value: key },
       );
     }

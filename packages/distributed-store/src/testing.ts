@@ -36,7 +36,11 @@ export { plantedBugRules, type PlantedBugs } from './simulation/planted-bugs.js'
 export {
   contendedRetriesMax,
   simulateStore,
+  simulationClientsMax,
+  simulationMembershipChangesMax,
   simulationMembersMax,
+  simulationOperationsPerClientMax,
+  simulationRetriesMax,
   simulationStepsMax,
   type HistoryOperation,
   type LogicalOperation,

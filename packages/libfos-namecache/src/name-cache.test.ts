@@ -57,7 +57,47 @@ describe('NameCache', () => {
     expect(cache.stats()).toMatchObject({ hits: 0, misses: 2 });
   });
 
-  it('refuses bad bounds', () => {
-    expect(() => new NameCache({ clock: new VirtualClock(), entriesMax: 0 })).toThrow(/entriesMax/);
+  it('refuses bad bounds with BAD_REQUEST', () => {
+    expect(() => new NameCache({ clock: new VirtualClock(), entriesMax: 0 })).toThrow(
+      /^BAD_REQUEST: NameCache entriesMax must be a positive integer, got 0$/,
+    );
+    expect(() => new NameCache({ clock: new VirtualClock(), entriesMax: 2n as never })).toThrow(/got 2n$/);
+  });
+
+  it('refuses a clock without now at construction, not at the first get', () => {
+    expect(() => new NameCache({ clock: {} as never })).toThrow(/^BAD_REQUEST: NameCache clock must have a method now/);
+    expect(() => new NameCache(undefined as never)).toThrow(/^BAD_REQUEST: NameCache options must be an object/);
+    const throwing = new Proxy(
+      {},
+      {
+        get: () => {
+          throw new Error('no');
+        },
+      },
+    );
+    expect(() => new NameCache(throwing as never)).toThrow(/^BAD_REQUEST: NameCache options cannot be read/);
+  });
+
+  it('refuses a TTL that is not a number without forgetting what was cached', () => {
+    const cache = new NameCache<string>({ clock: new VirtualClock() });
+    cache.put('/sys/fs', 'kept', 1000);
+    for (const ttlMs of [Symbol('ttl'), 5n, '100', Number.NaN, undefined]) {
+      expect(() => cache.put('/sys/fs', 'other', ttlMs as never)).toThrow(
+        /^BAD_REQUEST: NameCache ttlMs must be a number/,
+      );
+    }
+    expect(cache.get('/sys/fs')).toBe('kept');
+  });
+
+  it('refuses a name that is not a string with INVALID_NAME, counting nothing', () => {
+    const cache = new NameCache<string>({ clock: new VirtualClock() });
+    cache.put('/a', 'a', 1000);
+    for (const call of [
+      () => cache.get(7 as never),
+      () => cache.put(Symbol('n') as never, 'x', 10),
+      () => cache.invalidate({} as never),
+    ])
+      expect(call).toThrow(/^INVALID_NAME: .* is not a string$/);
+    expect(cache.stats()).toEqual({ hits: 0, misses: 0, expiries: 0, invalidations: 0, evictions: 0, entries: 1 });
   });
 });

@@ -1,4 +1,4 @@
-import type { Clock } from '@fos/base';
+import { describeValue, FosError, type Clock } from '@fos/base';
 
 /** Lookup results one cache keeps at most (oldest-used evicted first). */
 export const nameCacheEntriesMax = 4096;
@@ -43,13 +43,16 @@ export class NameCache<R> {
   private readonly entries = new Map<string, Cached<R>>();
   private counters = { hits: 0, misses: 0, expiries: 0, invalidations: 0, evictions: 0 };
 
+  /** `BAD_REQUEST` for options that are not an object, a clock without `now`, or a bad `entriesMax`. */
   constructor(options: NameCacheOptions) {
-    this.clock = options.clock;
-    this.entriesMax = checkBound(options.entriesMax ?? nameCacheEntriesMax, 'entriesMax');
+    const { clock, entriesMax } = readOptions(options);
+    this.clock = clock;
+    this.entriesMax = entriesMax;
   }
 
-  /** The cached result for `name`, if present and not expired. */
+  /** The cached result for `name`, if present and not expired. `INVALID_NAME` for a name that is not a string. */
   get(name: string): R | undefined {
+    checkName(name);
     const cached = this.entries.get(name);
     if (cached === undefined) {
       this.counters.misses++;
@@ -67,16 +70,26 @@ export class NameCache<R> {
     return cached.result;
   }
 
-  /** Caches `result` for `name` for `ttlMs` (capped at {@link nameCacheTtlMsMax}); 0 or less caches nothing. */
+  /**
+   * Caches `result` for `name` for `ttlMs` (capped at {@link nameCacheTtlMsMax}); 0 or less caches
+   * nothing (and forgets what was cached). `INVALID_NAME` for a name that is not a string,
+   * `BAD_REQUEST` for a TTL that is not a number (or NaN); either way nothing changes.
+   */
   put(name: string, result: R, ttlMs: number): void {
+    checkName(name);
+    if (typeof ttlMs !== 'number' || Number.isNaN(ttlMs))
+      throw new FosError('BAD_REQUEST', `NameCache ttlMs must be a number, got ${describeValue(ttlMs)}`, {
+        value: ttlMs,
+      });
     this.entries.delete(name);
     if (!(ttlMs > 0)) return;
     if (this.entries.size >= this.entriesMax) this.evictOne();
     this.entries.set(name, { result, expiresAtMs: this.clock.now() + Math.min(ttlMs, nameCacheTtlMsMax) });
   }
 
-  /** Forgets `name` (a delivery through it failed); true if it was cached. */
+  /** Forgets `name` (a delivery through it failed); true if it was cached. `INVALID_NAME` for a name that is not a string. */
   invalidate(name: string): boolean {
+    checkName(name);
     const removed = this.entries.delete(name);
     if (removed) this.counters.invalidations++;
     return removed;
@@ -110,8 +123,33 @@ export class NameCache<R> {
   }
 }
 
-function checkBound(value: number, what: string): number {
-  if (!Number.isInteger(value) || value < 1)
-    throw new RangeError(`NameCache ${what} must be a positive integer, got ${value}`);
-  return value;
+// The checks cost a `typeof` on the send path (every send by name asks the cache); the words of a
+// refusal are built only when it refuses.
+function checkName(name: unknown): void {
+  if (typeof name !== 'string')
+    throw new FosError('INVALID_NAME', `${describeValue(name)} is not a string`, { value: name });
+}
+
+function refuse(message: string, value: unknown): never {
+  throw new FosError('BAD_REQUEST', message, { value });
+}
+
+/** The options, read once (a getter or proxy that throws is `BAD_REQUEST`) and checked. */
+function readOptions(options: unknown): { clock: Clock; entriesMax: number } {
+  if (typeof options !== 'object' || options === null)
+    refuse(`NameCache options must be an object, got ${describeValue(options)}`, options);
+  let clock: unknown;
+  let entriesMax: unknown;
+  let hasNow = false;
+  try {
+    ({ clock, entriesMax } = options as { clock?: unknown; entriesMax?: unknown });
+    hasNow = typeof clock === 'object' && clock !== null && typeof (clock as { now?: unknown }).now === 'function';
+  } catch {
+    refuse(`NameCache options cannot be read: ${describeValue(options)}`, options);
+  }
+  if (!hasNow) refuse(`NameCache clock must have a method now, got ${describeValue(clock)}`, clock);
+  const bound = entriesMax ?? nameCacheEntriesMax;
+  if (typeof bound !== 'number' || !Number.isSafeInteger(bound) || bound < 1)
+    refuse(`NameCache entriesMax must be a positive integer, got ${describeValue(bound)}`, bound);
+  return { clock: clock as Clock, entriesMax: bound };
 }

@@ -67,6 +67,18 @@ describe('fos-rpcgen', { timeout: cliTestTimeoutMs }, () => {
     expect(unknown.stderr).toContain('unknown option --frobnicate');
   });
 
+  it('exits 1 naming a file it cannot write (an --out that is a file), instead of crashing', () => {
+    const input = join(scratch, 'sample-api.ts');
+    copyFileSync(join(packageDirectory, 'src/fixtures/sample-api.ts'), input);
+    copyFileSync(join(packageDirectory, 'src/fixtures/shared-types.ts'), join(scratch, 'shared-types.ts'));
+    const notADirectory = join(scratch, 'a-file');
+    writeFileSync(notADirectory, 'not a directory');
+    const lines: string[] = [];
+    const output = { out: (line: string) => lines.push(line), error: (line: string) => lines.push(line) };
+    expect(runCli([input, '--out', notADirectory], output)).toBe(1);
+    expect(lines.join('\n')).toMatch(/^fos-rpcgen: cannot write .*a-file\/sample-api\.rpc\.ts: /);
+  });
+
   it('answers usage errors in-process without generating: no input, no --out, --help', () => {
     const lines: string[] = [];
     const output = { out: (line: string) => lines.push(line), error: (line: string) => lines.push(line) };

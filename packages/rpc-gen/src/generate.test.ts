@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { methodOrdinal } from '@fos/dispatcher';
 import { describe, expect, it } from 'vitest';
-import { generate, generateSource } from './generate.js';
+import { isFosError } from '@fos/base';
+import { generate, generateSource, staleFiles } from './generate.js';
 import { isRpcGenError, RpcGenError } from './errors.js';
 
 const fixtures = join(import.meta.dirname, 'fixtures');
@@ -81,5 +82,44 @@ describe('generateSource', () => {
     }
     expect(isRpcGenError(caught)).toBe(true);
     expect(String(caught)).toMatch(/no-such-file\.ts: no such file/);
+  });
+});
+
+describe('arguments the generator cannot use', () => {
+  it('refuses them with an RpcGenError, a FosError of code BAD_REQUEST (TypeScript threw a TypeError on a source that was not a string)', () => {
+    const refusal = (call: () => unknown): string => {
+      try {
+        call();
+      } catch (error) {
+        expect(isRpcGenError(error)).toBe(true);
+        expect(isFosError(error) && error.code).toBe('BAD_REQUEST');
+        return (error as Error).message;
+      }
+      return 'returned';
+    };
+    expect(refusal(() => generateSource(join(fixtures, 'a.ts'), {} as never))).toBe(
+      'BAD_REQUEST: the source text {} is not a string',
+    );
+    expect(refusal(() => generate(null as never))).toBe('BAD_REQUEST: the options null are not an object');
+    expect(refusal(() => generate({ input: [join(fixtures, 'sample-api.ts'), 7n] as never, outDir: 'x' }))).toBe(
+      'BAD_REQUEST: an input path 7n is not a string',
+    );
+    expect(refusal(() => staleFiles([{ path: 'a.rpc.ts', contents: 'x' }], () => 5 as never))).toBe(
+      'BAD_REQUEST: read("a.rpc.ts") answered 5, not a text or undefined',
+    );
+  });
+
+  it('cuts a compiler message that names a megabyte-long identifier', () => {
+    const huge = 'a'.repeat(1 << 20);
+    let message = '';
+    try {
+      generateSource(join(fixtures, 'huge.ts'), `export interface A { f(): Promise<${huge}>; }\n`);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(
+      /^BAD_REQUEST: .*huge\.ts:1:\d+: the input does not compile: Cannot find name 'a+… \(\d+ characters\)$/,
+    );
+    expect(message.length).toBeLessThan(2_100);
   });
 });

@@ -97,7 +97,7 @@ describe('unsupported types are generator errors at file:line:column naming the 
     const line = prelude.split('\n').length + 1;
     const where = _what === 'a recursive type' || _what === 'a method in a data type' ? 1 : line;
     expect(error.message).toContain(`unsupported type '${typeText}'`);
-    expect(error.message.startsWith(`${error.location?.file}:`)).toBe(true);
+    expect(error.message.startsWith(`BAD_REQUEST: ${error.location?.file}:`)).toBe(true);
     expect(error.location?.file).toMatch(/unsupported-api\.ts$/);
     expect([error.location?.line, error.location?.column]).toEqual([where, column]);
   });

@@ -6,7 +6,9 @@ describe('VirtualClock', () => {
   it('starts at startMs (default 0) and rejects a non-finite start', () => {
     expect(new VirtualClock().now()).toBe(0);
     expect(new VirtualClock(1_000).now()).toBe(1_000);
-    expect(() => new VirtualClock(Number.NaN)).toThrow(RangeError);
+    expect(() => new VirtualClock(Number.NaN)).toThrow(
+      /^BAD_REQUEST: VirtualClock: startMs must be a finite number, got NaN$/,
+    );
   });
 
   it('fires timers in virtual-time order, ties in creation order', () => {
@@ -108,9 +110,17 @@ describe('VirtualClock', () => {
     expect(clock.now()).toBe(100);
   });
 
+  it('refuses a timer callback that is not a function at once (it would otherwise fail later, inside fireNext)', () => {
+    const clock = new VirtualClock();
+    expect(() => clock.setTimer(5, 'later' as never)).toThrow(
+      /^BAD_REQUEST: VirtualClock.setTimer: callback must be a function, got "later"$/,
+    );
+    expect([clock.pendingTimers, clock.fireNext()]).toEqual([0, false]);
+  });
+
   it('rejects negative and non-finite delays with the value in the message', () => {
     const clock = new VirtualClock();
     expect(() => clock.setTimer(-1, () => undefined)).toThrow(/delayMs.*-1/);
-    expect(() => clock.setTimer(Number.POSITIVE_INFINITY, () => undefined)).toThrow(RangeError);
+    expect(() => clock.setTimer(Number.POSITIVE_INFINITY, () => undefined)).toThrow(/^BAD_REQUEST: .*Infinity/);
   });
 });

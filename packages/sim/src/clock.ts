@@ -1,6 +1,6 @@
-import type { Clock, Timer } from '@fos/base';
+import { describeValue, FosError, type Clock, type Timer } from '@fos/base';
 import { TimerHeap, type VirtualTimerEntry } from './internal/timer-heap.js';
-import { checkDelayMs } from './internal/validate.js';
+import { checkDelayMs, checkFunction, refuse } from './internal/validate.js';
 
 /** Most timers one {@link VirtualClock} holds pending at once; a runaway timer loop fails fast instead of exhausting memory. */
 export const virtualTimersPendingMax = 1_000_000;
@@ -25,7 +25,7 @@ export class VirtualClock implements Clock {
   /** @param startMs - the initial time in milliseconds (default 0) */
   constructor(startMs = 0) {
     if (typeof startMs !== 'number' || !Number.isFinite(startMs)) {
-      throw new RangeError(`VirtualClock: startMs must be a finite number, got ${String(startMs)}`);
+      refuse(`VirtualClock: startMs must be a finite number, got ${describeValue(startMs)}`, startMs);
     }
     this.#nowMs = startMs;
   }
@@ -38,9 +38,12 @@ export class VirtualClock implements Clock {
   /** Schedules `callback` at `now() + delayMs`; it runs from {@link fireNext} or {@link advanceTo}. */
   setTimer(delayMs: number, callback: () => void): Timer {
     checkDelayMs(delayMs, 'VirtualClock.setTimer');
+    checkFunction(callback, 'VirtualClock.setTimer: callback');
     if (this.#pendingCount >= virtualTimersPendingMax) {
-      throw new Error(
+      throw new FosError(
+        'LIMIT_EXCEEDED',
         `VirtualClock.setTimer: more than virtualTimersPendingMax=${virtualTimersPendingMax} timers pending`,
+        { value: this.#pendingCount },
       );
     }
     const entry: VirtualTimerEntry = {
@@ -89,8 +92,9 @@ export class VirtualClock implements Clock {
   /** Advances time to `timeMs` (>= now), firing in order every timer due up to then, including ones those timers schedule. */
   advanceTo(timeMs: number): void {
     if (typeof timeMs !== 'number' || !Number.isFinite(timeMs) || timeMs < this.#nowMs) {
-      throw new RangeError(
-        `VirtualClock.advanceTo: timeMs must be a finite number >= now (${this.#nowMs}), got ${String(timeMs)}`,
+      refuse(
+        `VirtualClock.advanceTo: timeMs must be a finite number >= now (${this.#nowMs}), got ${describeValue(timeMs)}`,
+        timeMs,
       );
     }
     let rounds = 0;
@@ -98,8 +102,10 @@ export class VirtualClock implements Clock {
       const nextAtMs = this.nextTimerAt();
       if (nextAtMs === undefined || nextAtMs > timeMs) break;
       if (++rounds > virtualClockAdvanceRoundsMax) {
-        throw new Error(
+        throw new FosError(
+          'LIMIT_EXCEEDED',
           `VirtualClock.advanceTo(${timeMs}): more than virtualClockAdvanceRoundsMax=${virtualClockAdvanceRoundsMax} firing rounds; a timer keeps re-arming itself`,
+          { value: timeMs },
         );
       }
       this.fireNext();

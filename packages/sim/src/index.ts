@@ -14,6 +14,8 @@ export { SeededRandom } from './random.js';
 export {
   runSeeds,
   seedCountMax,
+  seedFailuresKeptMax,
+  SeedSweepError,
   seedsDefault,
   seedsFromEnv,
   testTier,

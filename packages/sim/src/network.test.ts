@@ -117,13 +117,93 @@ describe('SimNetwork ordering and determinism', () => {
 });
 
 describe('SimNetwork endpoints and faults', () => {
+  it('delivers and traces a message the default describe cannot show (a cycle, a proxy that throws) instead of failing the step', async () => {
+    const { network } = createNetwork<unknown>();
+    const received: unknown[] = [];
+    network.addEndpoint('b', (_, message) => void received.push(message));
+    const cyclic: Record<string, unknown> = { name: 'loop' };
+    cyclic.self = cyclic;
+    const throwing = new Proxy(
+      {},
+      {
+        ownKeys: () => {
+          throw new Error('no keys');
+        },
+        get: () => {
+          throw new Error('no');
+        },
+      },
+    );
+    network.send('a', 'b', cyclic);
+    network.send('a', 'b', throwing);
+    await network.runUntilQuiet(10);
+    expect(received).toHaveLength(2);
+    expect(received[0]).toBe(cyclic);
+    expect(received[1]).toBe(throwing);
+    expect(network.trace.entries.map((entry) => entry.description)).toEqual([
+      '{"name":"loop","self":"[cycle]"}',
+      'an object that throws when read',
+    ]);
+  });
+
+  it('refuses a deliver that is not a function and ids, senders and stream keys that are not strings, changing nothing', () => {
+    const { network } = createNetwork<string>();
+    network.addEndpoint('b', () => undefined);
+    expect(() => network.addEndpoint('a', 'deliver' as never)).toThrow(/^BAD_REQUEST: .*deliver must be a function/);
+    expect(() => network.send(Symbol('from') as never, 'b', 'x')).toThrow(
+      /^BAD_REQUEST: .*from must be a string, got Symbol\(from\)/,
+    );
+    expect(() => network.send('a', 'b', 'x', 7 as never)).toThrow(/^BAD_REQUEST: .*streamKey must be a string, got 7/);
+    expect(() => network.crash(12n as never)).toThrow(/^BAD_REQUEST: .*id must be a string, got 12n/);
+    expect(() => network.delayStream('a', {} as never, 5)).toThrow(/^BAD_REQUEST: .*to must be a string/);
+    expect([network.inFlight, network.dropped, network.isCrashed('b')]).toEqual([0, 0, false]);
+    expect(() => network.send('a', 'a', 'x')).toThrow(/^NO_SUCH_NAME: /);
+  });
+
+  it('refuses a malformed partition and keeps the one before it', () => {
+    const { network } = createNetwork<string>();
+    for (const id of ['a', 'b']) network.addEndpoint(id, () => undefined);
+    network.partition([['a'], ['b']]);
+    for (const groups of ['a', [['a'], 'b'], [['a', 5]], [['a'], ['a']]]) {
+      expect(() => network.partition(groups as never)).toThrow(/^BAD_REQUEST: SimNetwork.partition: /);
+    }
+    network.send('a', 'b', 'across');
+    expect([network.inFlight, network.dropped]).toEqual([0, 1]);
+  });
+
+  it('refuses options that are not an object, throw when read, or lack a random source or clock', () => {
+    const random = new SeededRandom(1);
+    const clock = new VirtualClock();
+    expect(() => new SimNetwork(null as never)).toThrow(
+      /^BAD_REQUEST: SimNetwork: options must be an object, got null$/,
+    );
+    const throwing = new Proxy(
+      {},
+      {
+        get: () => {
+          throw new Error('no');
+        },
+      },
+    );
+    expect(() => new SimNetwork(throwing as never)).toThrow(/^BAD_REQUEST: SimNetwork: options cannot be read/);
+    expect(() => new SimNetwork({ random: {} as never, clock })).toThrow(
+      /^BAD_REQUEST: SimNetwork: random must have the methods nextInt/,
+    );
+    expect(() => new SimNetwork({ random, clock: { now: () => 0 } as never })).toThrow(
+      /clock must have the methods now, setTimer, fireNext/,
+    );
+    expect(() => new SimNetwork({ random, clock, describe: 'json' as never })).toThrow(
+      /^BAD_REQUEST: SimNetwork: describe must be a function/,
+    );
+  });
+
   it('rejects duplicate endpoints, unknown destinations and unknown fault targets', () => {
     const { network } = createNetwork<string>();
     network.addEndpoint('a', () => undefined);
-    expect(() => network.addEndpoint('a', () => undefined)).toThrow(/"a" exists/);
-    expect(() => network.send('a', 'nobody', 'hi')).toThrow(/unknown endpoint "nobody"/);
+    expect(() => network.addEndpoint('a', () => undefined)).toThrow(/^NAME_EXISTS: .*"a" exists/);
+    expect(() => network.send('a', 'nobody', 'hi')).toThrow(/^NO_SUCH_NAME: .*unknown endpoint "nobody"/);
     expect(() => network.crash('nobody')).toThrow(/crash.*"nobody"/);
-    expect(() => network.partition([['a'], ['a']])).toThrow(/"a".*groups 0 and 1/);
+    expect(() => network.partition([['a'], ['a']])).toThrow(/^BAD_REQUEST: .*"a".*groups 0 and 1/);
     expect(
       () => new SimNetwork({ random: new SeededRandom(1), clock: new VirtualClock(), traceEntriesMax: -1 }),
     ).toThrow(/traceEntriesMax.*-1/);
@@ -267,9 +347,9 @@ describe('SimNetwork.runUntilQuiet', () => {
     network.addEndpoint('a', () => network.send('a', 'b', 'ping'));
     network.addEndpoint('b', () => network.send('b', 'a', 'pong'));
     network.send('a', 'b', 'ping');
-    await expect(network.runUntilQuiet(25)).rejects.toThrow(/stepsMax=25/);
+    await expect(network.runUntilQuiet(25)).rejects.toThrow(/^LIMIT_EXCEEDED: .*stepsMax=25/);
     expect(network.delivered).toBe(25);
-    await expect(network.runUntilQuiet(-1)).rejects.toThrow(RangeError);
+    await expect(network.runUntilQuiet(-1)).rejects.toThrow(/^BAD_REQUEST: .*stepsMax.*-1/);
   });
 
   it('stops early when until() holds', async () => {

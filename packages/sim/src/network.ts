@@ -1,7 +1,15 @@
-import { nextTurn, type RandomSource, type Timer } from '@fos/base';
+import { assert, describeValue, FosError, nextTurn, type RandomSource, type Timer } from '@fos/base';
 import type { VirtualClock } from './clock.js';
 import { describeMessage } from './internal/describe.js';
-import { checkDelayMs, checkSafeInteger } from './internal/validate.js';
+import {
+  checkDelayMs,
+  checkFunction,
+  checkOptionsObject,
+  checkSafeInteger,
+  checkString,
+  readArgument,
+  refuse,
+} from './internal/validate.js';
 import { TraceRecorder, type SimTrace } from './trace.js';
 
 /** Trace entries a {@link SimNetwork} keeps by default; older ones are dropped from the list but still hashed. */
@@ -58,8 +66,79 @@ function settle(): Promise<void> {
   return nextTurn();
 }
 
+/** Throws unless `value` has a method `name` of each of `methods` (a duck-typed check of an injected object). */
+function checkMethods(value: unknown, what: string, methods: readonly string[]): void {
+  const complete = readArgument(
+    value,
+    `SimNetwork: ${what}`,
+    () =>
+      typeof value === 'object' &&
+      value !== null &&
+      methods.every((name) => typeof (value as Record<string, unknown>)[name] === 'function'),
+  );
+  if (!complete)
+    refuse(`SimNetwork: ${what} must have the methods ${methods.join(', ')}, got ${describeValue(value)}`, value);
+}
+
+/** The options a {@link SimNetwork} runs with, checked: `BAD_REQUEST` for anything a caller got wrong. */
+function checkedOptions<M>(options: SimNetworkOptions<M>): SimNetworkOptions<M> & {
+  traceEntriesMax: number;
+  inFlightMessagesMax: number;
+} {
+  if (typeof options !== 'object' || options === null)
+    refuse(`SimNetwork: options must be an object, got ${describeValue(options)}`, options);
+  const { random, clock, describe, traceEntriesMax, inFlightMessagesMax } = readArgument(
+    options,
+    'SimNetwork: options',
+    () => ({
+      random: options.random,
+      clock: options.clock,
+      describe: options.describe,
+      traceEntriesMax: options.traceEntriesMax,
+      inFlightMessagesMax: options.inFlightMessagesMax,
+    }),
+  );
+  checkMethods(random, 'random', ['nextInt']);
+  checkMethods(clock, 'clock', ['now', 'setTimer', 'fireNext']);
+  if (describe !== undefined) checkFunction(describe, 'SimNetwork: describe');
+  const traceEntries = traceEntriesMax ?? traceEntriesMaxDefault;
+  checkSafeInteger(traceEntries, 'SimNetwork: traceEntriesMax', 0);
+  const inFlight = inFlightMessagesMax ?? inFlightMessagesMaxDefault;
+  checkSafeInteger(inFlight, 'SimNetwork: inFlightMessagesMax', 1);
+  return {
+    random,
+    clock,
+    ...(describe === undefined ? {} : { describe }),
+    traceEntriesMax: traceEntries,
+    inFlightMessagesMax: inFlight,
+  };
+}
+
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+/** The group index of every endpoint `groups` lists; `BAD_REQUEST` for anything but arrays of strings, or an id listed twice. */
+function groupsByEndpoint(groups: unknown): Map<string, number> {
+  if (!Array.isArray(groups))
+    refuse(`SimNetwork.partition: groups must be an array, got ${describeValue(groups)}`, groups);
+  const groupOf = new Map<string, number>();
+  groups.forEach((group: unknown, groupIndex) => {
+    if (!Array.isArray(group))
+      refuse(`SimNetwork.partition: group ${groupIndex} must be an array, got ${describeValue(group)}`, group);
+    for (const id of group as unknown[]) {
+      checkString(id, `SimNetwork.partition: an id of group ${groupIndex}`);
+      const earlier = groupOf.get(id);
+      if (earlier !== undefined) {
+        refuse(
+          `SimNetwork.partition: endpoint ${describeValue(id)} is listed in groups ${earlier} and ${groupIndex}`,
+          id,
+        );
+      }
+      groupOf.set(id, groupIndex);
+    }
+  });
+  return groupOf;
 }
 
 /**
@@ -90,15 +169,12 @@ export class SimNetwork<M> {
 
   /** @param options - see {@link SimNetworkOptions} */
   constructor(options: SimNetworkOptions<M>) {
-    const traceEntriesMax = options.traceEntriesMax ?? traceEntriesMaxDefault;
-    checkSafeInteger(traceEntriesMax, 'SimNetwork: traceEntriesMax', 0);
-    const inFlightMessagesMax = options.inFlightMessagesMax ?? inFlightMessagesMaxDefault;
-    checkSafeInteger(inFlightMessagesMax, 'SimNetwork: inFlightMessagesMax', 1);
-    this.#random = options.random;
-    this.#clock = options.clock;
-    this.#describe = options.describe ?? describeMessage;
-    this.#inFlightMax = inFlightMessagesMax;
-    this.#trace = new TraceRecorder(traceEntriesMax);
+    const checked = checkedOptions(options);
+    this.#random = checked.random;
+    this.#clock = checked.clock;
+    this.#describe = checked.describe ?? describeMessage;
+    this.#inFlightMax = checked.inFlightMessagesMax;
+    this.#trace = new TraceRecorder(checked.traceEntriesMax);
   }
 
   /** Messages queued and not yet delivered or dropped. */
@@ -121,11 +197,14 @@ export class SimNetwork<M> {
     return this.#trace;
   }
 
-  /** Registers endpoint `id`; messages sent to it go to `deliver`. Throws if `id` is taken. */
+  /** Registers endpoint `id`; messages sent to it go to `deliver`. `NAME_EXISTS` if `id` is taken. */
   addEndpoint(id: string, deliver: DeliverFunction<M>): void {
-    if (typeof id !== 'string' || id.length === 0)
-      throw new RangeError(`SimNetwork.addEndpoint: id must be a non-empty string, got ${String(id)}`);
-    if (this.#endpoints.has(id)) throw new Error(`SimNetwork.addEndpoint: endpoint "${id}" exists already`);
+    checkString(id, 'SimNetwork.addEndpoint: id', true);
+    checkFunction(deliver, 'SimNetwork.addEndpoint: deliver');
+    if (this.#endpoints.has(id))
+      throw new FosError('NAME_EXISTS', `SimNetwork.addEndpoint: endpoint ${describeValue(id)} exists already`, {
+        value: id,
+      });
     this.#endpoints.set(id, deliver);
   }
 
@@ -145,17 +224,27 @@ export class SimNetwork<M> {
    * Queues `message` on the FIFO stream `from -> to`, or on a finer stream when `streamKey` is given
    * (ordering then holds only within one (from, to, streamKey) stream). `from` need not be an endpoint
    * (a test driver may inject messages). Sends from or to a crashed endpoint, or across a partition,
-   * are dropped silently and counted; an unknown `to` throws.
+   * are dropped silently and counted; an unknown `to` is `NO_SUCH_NAME`.
    */
   send(from: string, to: string, message: M, streamKey?: string): void {
-    if (!this.#endpoints.has(to)) throw new Error(`SimNetwork.send: unknown endpoint "${to}" (message from "${from}")`);
+    checkString(from, 'SimNetwork.send: from');
+    checkString(to, 'SimNetwork.send: to');
+    if (streamKey !== undefined) checkString(streamKey, 'SimNetwork.send: streamKey');
+    if (!this.#endpoints.has(to))
+      throw new FosError(
+        'NO_SUCH_NAME',
+        `SimNetwork.send: unknown endpoint ${describeValue(to)} (message from ${describeValue(from)})`,
+        { value: to },
+      );
     if (this.#crashed.has(from) || this.#crashed.has(to) || !this.#connected(from, to)) {
       this.#droppedCount++;
       return;
     }
     if (this.#inFlightCount >= this.#inFlightMax) {
-      throw new Error(
-        `SimNetwork.send: more than inFlightMessagesMax=${this.#inFlightMax} messages in flight (${from} -> ${to})`,
+      throw new FosError(
+        'LIMIT_EXCEEDED',
+        `SimNetwork.send: more than inFlightMessagesMax=${this.#inFlightMax} messages in flight (${describeValue(from)} -> ${describeValue(to)})`,
+        { value: this.#inFlightCount },
       );
     }
     const delayMs = this.#delaysMs.get(from)?.get(to) ?? 0;
@@ -188,8 +277,7 @@ export class SimNetwork<M> {
     this.#inFlightCount--;
     this.#deliveredCount++;
     const deliver = this.#endpoints.get(stream.to);
-    if (deliver === undefined)
-      throw new Error(`SimNetwork: internal error, stream ${stream.name} outlived its endpoint`);
+    assert(deliver !== undefined, `SimNetwork: stream ${stream.name} does not outlive its endpoint`);
     this.#trace.record({
       step: this.#deliveredCount,
       timeMs: this.#clock.now(),
@@ -216,7 +304,9 @@ export class SimNetwork<M> {
    */
   async runUntilQuiet(stepsMax: number, options: RunUntilQuietOptions = {}): Promise<number> {
     checkSafeInteger(stepsMax, 'SimNetwork.runUntilQuiet: stepsMax', 0);
-    const until = options.until;
+    checkOptionsObject(options, 'SimNetwork.runUntilQuiet: options');
+    const until = readArgument(options, 'SimNetwork.runUntilQuiet: options', () => options.until);
+    if (until !== undefined) checkFunction(until, 'SimNetwork.runUntilQuiet: until');
     let steps = 0;
     for (;;) {
       await settle();
@@ -224,9 +314,11 @@ export class SimNetwork<M> {
       if (until?.() === true) return steps;
       if (!this.hasWork()) return steps;
       if (steps >= stepsMax) {
-        throw new Error(
+        throw new FosError(
+          'LIMIT_EXCEEDED',
           `SimNetwork.runUntilQuiet: more than stepsMax=${stepsMax} deliveries and timer firings and still not quiet ` +
             `(livelock, or stepsMax too small); last deliveries:\n${this.#trace.format(10)}`,
+          { value: stepsMax },
         );
       }
       // Virtual time moves only when no message can be delivered now, so timeouts never fire early.
@@ -265,6 +357,8 @@ export class SimNetwork<M> {
    * `delayMs` of virtual time; 0 clears the delay. Messages already in flight keep their time.
    */
   delayStream(from: string, to: string, delayMs: number): void {
+    checkString(from, 'SimNetwork.delayStream: from');
+    checkString(to, 'SimNetwork.delayStream: to');
     checkDelayMs(delayMs, 'SimNetwork.delayStream');
     let delaysFrom = this.#delaysMs.get(from);
     if (delayMs === 0) {
@@ -281,18 +375,10 @@ export class SimNetwork<M> {
   /**
    * Splits the network: messages between endpoints of different groups are dropped, those in flight
    * too. Endpoints not listed form one more group together. Replaces any earlier partition.
+   * `BAD_REQUEST` (and nothing changes) unless `groups` is an array of arrays of strings, each id in one group.
    */
   partition(groups: string[][]): void {
-    const groupOf = new Map<string, number>();
-    groups.forEach((group, groupIndex) => {
-      for (const id of group) {
-        const earlier = groupOf.get(id);
-        if (earlier !== undefined) {
-          throw new Error(`SimNetwork.partition: endpoint "${id}" is listed in groups ${earlier} and ${groupIndex}`);
-        }
-        groupOf.set(id, groupIndex);
-      }
-    });
+    const groupOf = readArgument(groups, 'SimNetwork.partition: groups', () => groupsByEndpoint(groups));
     this.#groupOf = groupOf;
     this.#dropStreams((stream) => !this.#connected(stream.from, stream.to));
   }
@@ -308,7 +394,12 @@ export class SimNetwork<M> {
   }
 
   #requireEndpoint(id: string, operation: string): void {
-    if (!this.#endpoints.has(id)) throw new Error(`SimNetwork.${operation}: unknown endpoint "${id}"`);
+    if (!this.#endpoints.has(id)) {
+      if (typeof id !== 'string') checkString(id, `SimNetwork.${operation}: id`);
+      throw new FosError('NO_SUCH_NAME', `SimNetwork.${operation}: unknown endpoint ${describeValue(id)}`, {
+        value: id,
+      });
+    }
   }
 
   #connected(from: string, to: string): boolean {

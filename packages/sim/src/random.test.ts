@@ -66,7 +66,7 @@ describe('SeededRandom', () => {
 
   it('rejects seeds that are not safe integers', () => {
     expect(() => new SeededRandom(1.5)).toThrow(/seed.*1\.5/);
-    expect(() => new SeededRandom(Number.NaN)).toThrow(RangeError);
+    expect(() => new SeededRandom(Number.NaN)).toThrow(/^BAD_REQUEST: SeededRandom: seed .*NaN/);
   });
 
   it('nextInt stays in bounds and is roughly uniform (chi-square)', () => {
@@ -97,8 +97,8 @@ describe('SeededRandom', () => {
       expect(Number.isSafeInteger(huge) && huge >= 0 && huge < 2 ** 50 + 3).toBe(true);
     }
     expect(() => random.nextInt(0)).toThrow(/maxExclusive.*0/);
-    expect(() => random.nextInt(2.5)).toThrow(RangeError);
-    expect(() => random.nextInt(2 ** 53)).toThrow(RangeError);
+    expect(() => random.nextInt(2.5)).toThrow(/^BAD_REQUEST: SeededRandom.nextInt: maxExclusive .*2\.5/);
+    expect(() => random.nextInt(2 ** 53)).toThrow(/^BAD_REQUEST: /);
   });
 
   it('nextFloat lies in [0, 1) with a mean near 1/2', () => {
@@ -120,6 +120,21 @@ describe('SeededRandom', () => {
       .map((offset) => (first >>> (8 * offset)) & 0xff)
       .concat([0, 1, 2].map((offset) => (second >>> (8 * offset)) & 0xff));
     expect([...bytes]).toEqual(expected);
+  });
+
+  it('fork refuses a label that is not a string, and fillBytes anything but a Uint8Array, drawing nothing', () => {
+    const random = new SeededRandom(3);
+    expect(() => random.fork(5 as never)).toThrow(/^BAD_REQUEST: SeededRandom.fork: label must be a string, got 5$/);
+    expect(() => random.fillBytes('abc' as never)).toThrow(
+      /^BAD_REQUEST: SeededRandom.fillBytes: bytes must be a Uint8Array, got "abc"$/,
+    );
+    const throwing = new Proxy(new Uint8Array(4), {
+      getPrototypeOf: () => {
+        throw new Error('no');
+      },
+    });
+    expect(() => random.fillBytes(throwing)).toThrow(/^BAD_REQUEST: SeededRandom.fillBytes: bytes cannot be read/);
+    expect(take(random, 5)).toEqual(take(new SeededRandom(3), 5));
   });
 
   it('fork is deterministic, independent of siblings and parent, and does not advance the parent', () => {

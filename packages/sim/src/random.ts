@@ -1,6 +1,6 @@
-import { Uint32RandomSource } from '@fos/base';
+import { describeValue, Uint32RandomSource } from '@fos/base';
 import { fmix32, fnv1a32 } from './internal/hash.js';
-import { checkSafeInteger } from './internal/validate.js';
+import { checkSafeInteger, checkString, readArgument, refuse } from './internal/validate.js';
 
 const twoPow32 = 2 ** 32;
 const goldenRatio32 = 0x9e3779b9;
@@ -32,7 +32,7 @@ export class SeededRandom extends Uint32RandomSource {
   #state2: number;
   #state3: number;
 
-  /** @param seed - any safe integer; seeds in [0, 2^32) give distinct streams */
+  /** @param seed - any safe integer; seeds in [0, 2^32) give distinct streams (`BAD_REQUEST` otherwise) */
   constructor(seed: number) {
     super();
     checkSafeInteger(seed, 'SeededRandom: seed', Number.MIN_SAFE_INTEGER);
@@ -63,12 +63,37 @@ export class SeededRandom extends Uint32RandomSource {
   }
 
   /**
+   * Uniform integer in [0, maxExclusive), unbiased (the sampler of `Uint32RandomSource`).
+   * `BAD_REQUEST` for a `maxExclusive` that is not a safe integer >= 1.
+   */
+  override nextInt(maxExclusive: number): number {
+    // The check costs one comparison on the path every simulated step takes; the words of the
+    // refusal are built only when it refuses.
+    if (typeof maxExclusive === 'number' && Number.isSafeInteger(maxExclusive) && maxExclusive >= 1)
+      return super.nextInt(maxExclusive);
+    return refuse(
+      `SeededRandom.nextInt: maxExclusive must be an integer in [1, ${Number.MAX_SAFE_INTEGER}], got ${describeValue(maxExclusive)}`,
+      maxExclusive,
+    );
+  }
+
+  /** Fills `bytes` with random bytes, four per draw, little-endian. `BAD_REQUEST` unless `bytes` is a `Uint8Array`. */
+  override fillBytes(bytes: Uint8Array): void {
+    // `instanceof` asks a proxy for its prototype, which may throw.
+    const isBytes = readArgument(bytes, 'SeededRandom.fillBytes: bytes', () => bytes instanceof Uint8Array);
+    if (!isBytes) refuse(`SeededRandom.fillBytes: bytes must be a Uint8Array, got ${describeValue(bytes)}`, bytes);
+    super.fillBytes(bytes);
+  }
+
+  /**
    * A new generator whose stream is derived from this generator's current state and `label`, without
    * advancing this one: adding a fork never shifts the numbers this generator hands out later. The
    * same state and label always give the same stream; different labels give independent streams.
    * Typical use: one fork per simulated component (`random.fork('network')`, `random.fork('node/1')`).
+   * `BAD_REQUEST` for a label that is not a string.
    */
   fork(label: string): SeededRandom {
+    checkString(label, 'SeededRandom.fork: label');
     const labelHash = fnv1a32(label);
     const parentState = [this.#state0, this.#state1, this.#state2, this.#state3];
     // Each child word is a bijection of the matching parent word under a label-dependent mask, so

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { runSeeds, seedsFromEnv, testTier, tierCount } from './seeds.js';
+import { runSeeds, seedFailuresKeptMax, SeedSweepError, seedsFromEnv, testTier, tierCount } from './seeds.js';
 
 const variableNames = ['SIM_SEED', 'SIM_SEEDS', 'SIM_SEED_START'] as const;
 
@@ -97,6 +97,88 @@ describe('runSeeds', () => {
       }),
     ).rejects.toThrow(/^seed=42: still broken$/);
     expect(String(printed.mock.calls[0]?.[0])).toContain('seed=42');
+  });
+});
+
+describe('runSeeds with collectFailures', () => {
+  isolateEnvironment();
+
+  it('runs the whole sweep and rejects once, listing every failing seed with its message and keeping each error', async () => {
+    const printed = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const originals = new Map([3, 7, 8].map((seed) => [seed, new Error(`broken at ${seed}\nsecond line`)]));
+    const ran: number[] = [];
+    const failure = await runSeeds(
+      (seed) => {
+        ran.push(seed);
+        const original = originals.get(seed);
+        if (original !== undefined) throw original;
+      },
+      { seeds: 10, collectFailures: true },
+    ).catch((error: unknown) => error);
+    expect(ran).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(failure).toBeInstanceOf(SeedSweepError);
+    expect(failure).toBeInstanceOf(AggregateError);
+    const sweep = failure as SeedSweepError;
+    expect(sweep.message).toBe(
+      'seeds=3,7,8: 3 of 10 seeds failed\nseed=3: broken at 3\nseed=7: broken at 7\nseed=8: broken at 8',
+    );
+    expect(sweep.seeds).toEqual([3, 7, 8]);
+    expect(sweep.errors).toEqual([originals.get(3), originals.get(7), originals.get(8)]);
+    // Each failure was printed as it happened, through the same line as a sweep that stops.
+    expect(printed.mock.calls.map((call) => String(call[0]))).toEqual([
+      'seed=3 failed; replay it with SIM_SEED=3',
+      'seed=7 failed; replay it with SIM_SEED=7',
+      'seed=8 failed; replay it with SIM_SEED=8',
+    ]);
+    expect(printed.mock.calls[1]?.[1]).toBe(originals.get(7));
+  });
+
+  it('resolves with the count when every seed passes, as without the option', async () => {
+    expect(await runSeeds(() => undefined, { seeds: 4, collectFailures: true })).toBe(4);
+  });
+
+  it('stops at seedFailuresKeptMax failures and says so in the message and the output', async () => {
+    const printed = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    let ran = 0;
+    const failure = (await runSeeds(
+      (seed) => {
+        ran++;
+        throw new Error(`seed ${seed} broke`);
+      },
+      { seeds: seedFailuresKeptMax + 50, seedStart: 1_000, collectFailures: true },
+    ).catch((error: unknown) => error)) as SeedSweepError;
+    expect(ran).toBe(seedFailuresKeptMax);
+    expect(failure.seeds).toHaveLength(seedFailuresKeptMax);
+    expect(failure.errors).toHaveLength(seedFailuresKeptMax);
+    expect(failure.message).toMatch(
+      new RegExp(
+        `^seeds=1000,1001,.*,${1_000 + seedFailuresKeptMax - 1}: ${seedFailuresKeptMax} of ${seedFailuresKeptMax} seeds failed; stopped at seedFailuresKeptMax \\(${seedFailuresKeptMax}\\) failures, 50 seeds not run\n`,
+      ),
+    );
+    expect(String(printed.mock.calls.at(-1)?.[0])).toMatch(/stopping after seedFailuresKeptMax/);
+  });
+
+  it('keeps a long message to its first line, cut, in the summary (the full error stays in errors)', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const long = new Error(`${'x'.repeat(1_000)}\ntrace`);
+    const failure = (await runSeeds(
+      () => {
+        throw long;
+      },
+      { seeds: 1, collectFailures: true },
+    ).catch((error: unknown) => error)) as SeedSweepError;
+    expect(failure.message.length).toBeLessThan(300);
+    expect(failure.errors[0]).toBe(long);
+  });
+
+  it('refuses a run that is not a function and malformed options with BAD_REQUEST before any seed runs', async () => {
+    await expect(runSeeds(42 as never)).rejects.toThrow(/^BAD_REQUEST: runSeeds: run must be a function, got 42$/);
+    let ran = 0;
+    await expect(runSeeds(() => void ran++, { collectFailures: 'yes' as never })).rejects.toThrow(
+      /^BAD_REQUEST: runSeeds: collectFailures must be a boolean, got "yes"$/,
+    );
+    await expect(runSeeds(() => void ran++, { seeds: 10n as never })).rejects.toThrow(/^BAD_REQUEST: .*10n/);
+    expect(ran).toBe(0);
   });
 });
 

@@ -1,4 +1,6 @@
+import { describeValue } from '@fos/base';
 import { Fnv1a64 } from './internal/hash.js';
+import { refuse } from './internal/validate.js';
 
 /** One delivery of a {@link SimNetwork}. */
 export interface SimTraceEntry {
@@ -20,7 +22,10 @@ export interface SimTrace {
   readonly entries: readonly SimTraceEntry[];
   /** FNV-1a 64-bit hash over every delivery so far (also those no longer kept), as 16 hex characters. */
   hash(): string;
-  /** Human-readable dump of the last `count` entries (default {@link traceFormatEntriesDefault}). */
+  /**
+   * Human-readable dump of the last `count` entries (default {@link traceFormatEntriesDefault}; 0 or
+   * less: none, `Infinity`: all kept). `BAD_REQUEST` for a count that is not a number, or NaN.
+   */
   format(count?: number): string;
 }
 
@@ -51,6 +56,8 @@ export class TraceRecorder implements SimTrace {
   }
 
   format(count = traceFormatEntriesDefault): string {
+    if (typeof count !== 'number' || Number.isNaN(count))
+      refuse(`SimTrace.format: count must be a number, got ${describeValue(count)}`, count);
     const entries = this.entries;
     const shown = count <= 0 ? [] : entries.slice(Math.max(0, entries.length - count));
     const hidden = this.#recordedCount - shown.length;

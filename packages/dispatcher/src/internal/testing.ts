@@ -1,5 +1,6 @@
 import { LocalFabric, Machine, SimFabric, type ProcessContext } from '@fos/microkernel';
-import { createDispatcher, skipParkWaitForTests, type Dispatcher, type RegisterOptions } from '../dispatcher.js';
+import { createDispatcher } from '../create-dispatcher.js';
+import { skipParkWaitForTests, type Dispatcher, type RegisterOptions } from '../dispatcher.js';
 import type { DispatcherLimits } from '../limits.js';
 import { rawSendFunction, type RawSendCounters } from '../testing.js';
 import type { ReplyAddress } from '../types.js';

@@ -1,11 +1,44 @@
 // The threads of a dispatcher: what one thread does when it calls, sends, responds, sleeps or waits.
 // Every operation parks the thread; the dispatcher (its ThreadHost) wakes it with the outcome.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { assert, FosError, isFosError, type Clock, type MessageBody } from '@fos/base';
+import { assert, describeValue, FosError, isFosError, type Clock, type MessageBody } from '@fos/base';
 import { callAllCallsMax, callTimeoutMsMax } from '../limits.js';
 import type { CallOutcome, CallResult, CallSpec, Condition, Exchange, Thread } from '../thread.js';
 import type { Budget, CallOptions, Destination, IncomingRequest, ReplyAddress, SendFunction } from '../types.js';
 import type { RequestEnvelope, ResponseEnvelope } from '../wire.js';
+import { checkedCallOptions, checkedDestination, readArgument, refuse, rejection } from './arguments.js';
+
+// A thread operation answers by its promise: an argument it refuses is a rejection (the thread does
+// not park), as is any other error the operation meets.
+
+/** The calls of a `callAll`, checked: at most `callAllCallsMax`, each a destination and a body. */
+function checkedCallSpecs(calls: unknown): CallSpec[] {
+  if (!Array.isArray(calls)) refuse(`callAll takes an array of calls, not ${describeValue(calls)}`, calls);
+  return readArgument(calls, 'the calls of callAll', () => {
+    const list = [...(calls as unknown[])];
+    if (list.length > callAllCallsMax)
+      throw new FosError('LIMIT_EXCEEDED', `callAll takes at most callAllCallsMax (${callAllCallsMax}) calls`, {
+        value: list.length,
+      });
+    return list.map((spec) => {
+      if (typeof spec !== 'object' || spec === null)
+        refuse(`a call of callAll is not an object: ${describeValue(spec)}`, spec);
+      const { destination, body } = spec as { destination?: unknown; body?: unknown };
+      return { destination: checkedDestination(destination), body: body as MessageBody };
+    });
+  });
+}
+
+/** `promise`, when it is one (anything with a `then` method). */
+function checkedThenable<T>(promise: unknown): PromiseLike<T> {
+  const thenable = readArgument(
+    promise,
+    'what waitFor waits for',
+    () => typeof promise === 'object' && promise !== null && typeof (promise as { then?: unknown }).then === 'function',
+  );
+  if (!thenable) refuse(`waitFor waits for a Promise, not ${describeValue(promise)}`, promise);
+  return promise as PromiseLike<T>;
+}
 
 /** How a parked thread is woken: with a value, or with the error its operation rejects with. */
 export type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: Error };
@@ -60,6 +93,18 @@ export function toFosError(error: unknown): FosError {
 export const threadScope = new AsyncLocalStorage<ThreadImpl>();
 
 const conditionWaiters = Symbol('condition waiters');
+
+/** The waiters of a condition made by {@link createCondition}; `BAD_REQUEST` for anything else. */
+function conditionWaitersOf(condition: unknown): PendingCall[] {
+  const waiters = readArgument(condition, 'a condition', () =>
+    typeof condition === 'object' && condition !== null
+      ? (condition as Record<symbol, PendingCall[] | undefined>)[conditionWaiters]
+      : undefined,
+  );
+  if (waiters === undefined)
+    refuse(`wait takes a condition made by createCondition, not ${describeValue(condition)}`, condition);
+  return waiters;
+}
 
 /** A condition variable whose waiters are woken in FIFO order; `signal` and `broadcast` never yield. */
 export function createCondition(): Condition {
@@ -201,14 +246,31 @@ export class ThreadImpl implements Thread {
   }
 
   call(destination: Destination, body: MessageBody, options: CallOptions = {}): Promise<CallResult> {
-    return this.park('call', (settle) => this.issueCall(destination, body, options, settle));
+    let to: Destination;
+    let callOptions: CallOptions;
+    try {
+      to = checkedDestination(destination);
+      callOptions = checkedCallOptions(options);
+    } catch (error) {
+      return rejection(error);
+    }
+    return this.park('call', (settle) => this.issueCall(to, body, callOptions, settle));
   }
 
   callAll(calls: readonly CallSpec[], options: CallOptions = {}): Promise<CallOutcome[]> {
-    if (calls.length > callAllCallsMax)
-      throw new FosError('LIMIT_EXCEEDED', `callAll takes at most callAllCallsMax (${callAllCallsMax}) calls`, {
-        value: calls.length,
-      });
+    let specs: CallSpec[];
+    let callOptions: CallOptions;
+    try {
+      specs = checkedCallSpecs(calls);
+      callOptions = checkedCallOptions(options);
+    } catch (error) {
+      return rejection(error);
+    }
+    return this.gather(specs, callOptions);
+  }
+
+  /** Issues every call of a `callAll` at once; wakes once, when each has answered or timed out. */
+  private gather(calls: readonly CallSpec[], options: CallOptions): Promise<CallOutcome[]> {
     return this.park('callAll', (settle) => {
       const outcomes: CallOutcome[] = new Array<CallOutcome>(calls.length);
       let remaining = calls.length;
@@ -258,7 +320,13 @@ export class ThreadImpl implements Thread {
   }
 
   send(destination: Destination, body: MessageBody): Promise<void> {
-    return this.sendEnvelope('send', destination, { fos: 'message', body });
+    let to: Destination;
+    try {
+      to = checkedDestination(destination);
+    } catch (error) {
+      return rejection(error);
+    }
+    return this.sendEnvelope('send', to, { fos: 'message', body });
   }
 
   /** Sends one envelope through the injected send function; parks until the kernel accepts it. */
@@ -292,6 +360,11 @@ export class ThreadImpl implements Thread {
   }
 
   respondAndAwait(body: MessageBody, options: CallOptions = {}): Promise<MessageBody> {
+    try {
+      options = checkedCallOptions(options);
+    } catch (error) {
+      return rejection(error);
+    }
     const request = this.takeRequestToAnswer();
     return this.park('respondAndAwait', (settle) => {
       const timeout = this.host.timeoutFor(this, options);
@@ -323,18 +396,27 @@ export class ThreadImpl implements Thread {
   }
 
   sleep(delayMs: number): Promise<void> {
-    if (!Number.isFinite(delayMs) || delayMs < 0 || delayMs > callTimeoutMsMax)
-      throw new FosError('BAD_REQUEST', `sleep ${delayMs} ms is outside 0..callTimeoutMsMax (${callTimeoutMsMax})`, {
-        value: delayMs,
-      });
+    if (typeof delayMs !== 'number' || !(delayMs >= 0 && delayMs <= callTimeoutMsMax))
+      return Promise.reject(
+        new FosError(
+          'BAD_REQUEST',
+          `sleep ${describeValue(delayMs)} ms is outside 0..callTimeoutMsMax (${callTimeoutMsMax})`,
+          { value: delayMs },
+        ),
+      );
     return this.park('sleep', (settle) => {
       this.host.clock.setTimer(delayMs, () => settle({ ok: true, value: undefined }));
     });
   }
 
   wait(condition: Condition, options: CallOptions = {}): Promise<void> {
-    const waiters = (condition as unknown as Record<symbol, PendingCall[] | undefined>)[conditionWaiters];
-    assert(waiters !== undefined, 'wait takes a condition made by createCondition');
+    let waiters: PendingCall[];
+    try {
+      options = checkedCallOptions(options);
+      waiters = conditionWaitersOf(condition);
+    } catch (error) {
+      return rejection(error);
+    }
     return this.park('wait', (settle) => {
       const timeout = this.host.timeoutFor(this, options);
       const timed = this.timed(timeout, settle);
@@ -349,8 +431,14 @@ export class ThreadImpl implements Thread {
   }
 
   waitFor<T>(promise: Promise<T>): Promise<T> {
+    let thenable: PromiseLike<T>;
+    try {
+      thenable = checkedThenable<T>(promise);
+    } catch (error) {
+      return rejection(error);
+    }
     return this.park('waitFor', (settle) => {
-      promise.then(
+      thenable.then(
         (value) => settle({ ok: true, value }),
         (error: unknown) => settle({ ok: false, error: asError(error) }),
       );

@@ -3,7 +3,7 @@
 // blocking lock on every peer (`block`/`blocked`) and then here, the table copied to a newcomer in
 // `install` parts (`installed`), a leaver told first (`members` with `ack`, `membersApplied`), and the new
 // member list sent to every member, which releases the blocking lock.
-import { assert, encodeBody, FosError } from '@fos/base';
+import { assert, describedCharactersMax, describeValue, encodeBody, FosError } from '@fos/base';
 import { storePeersMax } from '../limits.js';
 import type { MembershipChange, MemberName, StoreMessage, TableEntry } from '../replicated/messages.js';
 import {
@@ -17,6 +17,11 @@ import {
   type Coordination,
   type PendingMembership,
 } from './store-state.js';
+
+/** A peer's text as it is when it is short, else described (cut, and its length counted). */
+function shortText(text: string): string {
+  return text.length <= describedCharactersMax ? text : describeValue(text);
+}
 
 /** A join or a leave of this member, from wherever it stopped last. */
 export function advanceMembership<V>(state: CoreState<V>, pending: PendingMembership): void {
@@ -77,7 +82,7 @@ export function onMembershipDone<V>(state: CoreState<V>, change: string, error: 
     fail(
       state,
       id,
-      new FosError('BAD_REQUEST', `${pending.change.op} of ${pending.change.member}: ${error}`, {
+      new FosError('BAD_REQUEST', `${pending.change.op} of ${pending.change.member}: ${shortText(error)}`, {
         value: pending.change.member,
       }),
     );

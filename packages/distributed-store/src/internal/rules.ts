@@ -2,7 +2,9 @@
 // Figure 4-2 and Table 4.7 the core asks its rule strategy. Production members always run the rules of
 // this package, `waitDieRules`; the testing entry builds the others (planted bugs, the thesis's own
 // preemption rule) to prove that the simulation tells them apart.
+import { describeValue } from '@fos/base';
 import type { MemberName } from '../replicated/messages.js';
+import { checkFunction, checkRecord, readArgument, refuse } from './arguments.js';
 
 /** Who holds an entry's arbiter: the request, and the member that originated it. */
 export type ArbiterHolder = { readonly request: string; readonly originator: MemberName };
@@ -38,8 +40,18 @@ export const waitDieRules: StoreRules = {
   originatorChecksPrecondition: true,
   voterChecksPrecondition: true,
   arbitrate: (holder, originator) => {
+    // The core asks with names it has checked; a caller of its own gets BAD_REQUEST for anything else.
+    if (typeof originator !== 'string')
+      refuse(`an originator ${describeValue(originator)} is not a member name`, originator);
     if (holder === undefined) return 'claim';
-    return originator <= holder.originator ? 'sleep' : 'refuse';
+    const holderOriginator = readArgument(
+      holder,
+      'an arbiter holder',
+      () => (holder as Partial<ArbiterHolder> | null)?.originator,
+    );
+    if (typeof holderOriginator !== 'string')
+      refuse(`an arbiter holder ${describeValue(holder)} names no originator`, holder);
+    return originator <= holderOriginator ? 'sleep' : 'refuse';
   },
   applyOnlyIfOwner: false,
 };
@@ -48,9 +60,42 @@ export const waitDieRules: StoreRules = {
 // can switch them; `Symbol.for`, so that the library entry and the testing entry (bundled apart) agree.
 const rulesKey = Symbol.for('@fos/distributed-store.rules');
 
-/** Makes the core (or member) built from `options` run `rules` instead of {@link waitDieRules}; returns `options`. */
+const ruleFlags = [
+  'originateWhileHeld',
+  'modifyWhileBlocking',
+  'originatorChecksPrecondition',
+  'voterChecksPrecondition',
+  'applyOnlyIfOwner',
+] as const;
+
+/** Rules as a core runs them: read once and checked (`BAD_REQUEST` for a flag that is not a boolean, or no `arbitrate`). */
+function checkedRules(rules: unknown): StoreRules {
+  return readArgument(rules, 'store rules', () => {
+    checkRecord(rules, 'store rules');
+    const checked: Record<string, unknown> = { arbitrate: rules.arbitrate };
+    checkFunction(checked.arbitrate, 'the arbitrate rule');
+    for (const flag of ruleFlags) {
+      if (typeof rules[flag] !== 'boolean')
+        refuse(`the rule ${flag} ${describeValue(rules[flag])} is not a boolean`, rules[flag]);
+      checked[flag] = rules[flag];
+    }
+    return checked as StoreRules;
+  });
+}
+
+/**
+ * Makes the core (or member) built from `options` run `rules` instead of {@link waitDieRules}; returns
+ * `options`. `BAD_REQUEST` for options that cannot take them (not an object, or frozen) or rules that
+ * are not `StoreRules`; `options` is then unchanged.
+ */
 export function withStoreRules<T extends object>(options: T, rules: StoreRules): T {
-  Object.defineProperty(options, rulesKey, { value: rules, enumerable: true, configurable: true });
+  checkRecord(options, 'the options to give rules to');
+  const checked = checkedRules(rules);
+  try {
+    Object.defineProperty(options, rulesKey, { value: checked, enumerable: true, configurable: true });
+  } catch {
+    refuse(`the options ${describeValue(options)} cannot take rules (frozen, or a proxy that refuses them)`, options);
+  }
   return options;
 }
 

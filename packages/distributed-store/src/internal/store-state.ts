@@ -4,7 +4,7 @@
 // records where it sleeps (a sleeper on an arbiter, a waiter on a lock), and the step that clears the
 // arbiter or releases the lock puts the sleepers back on the run queue, which the core drains before it
 // returns to its host.
-import { FosError } from '@fos/base';
+import { describeValue, FosError } from '@fos/base';
 import type {
   CompletedOperation,
   OperationId,
@@ -242,7 +242,7 @@ export function applyModification<V>(
 }
 
 export function conflict<V>(modification: Modification<V>, why: string): FosError {
-  return new FosError('CONFLICT', `${modification.op} of store key ${JSON.stringify(modification.key)}: ${why}`, {
+  return new FosError('CONFLICT', `${modification.op} of store key ${describeValue(modification.key)}: ${why}`, {
     value: modification.key,
   });
 }

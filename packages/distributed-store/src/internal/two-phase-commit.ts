@@ -2,7 +2,7 @@
 // ask every peer to vote, commit only if all vote yes) and each voter's remote code (claim the arbiter
 // or sleep on it or refuse, as the rules say; vote; apply the outcome). Gets are local and wait out a
 // pending entry up to `pendingGetWaitMsMax`.
-import { assert, FosError } from '@fos/base';
+import { assert, describeValue, FosError } from '@fos/base';
 import { pendingGetWaitMsMax, requestsInFlightMax } from '../limits.js';
 import type { MemberName, Modification } from '../replicated/messages.js';
 import {
@@ -231,7 +231,7 @@ export function nextDeadlineMs<V>(state: CoreState<V>): number | undefined {
 function getTimeout(key: string): FosError {
   return new FosError(
     'TIMEOUT',
-    `store key ${JSON.stringify(key)} stayed pending for pendingGetWaitMsMax (${pendingGetWaitMsMax} ms)`,
+    `store key ${describeValue(key)} stayed pending for pendingGetWaitMsMax (${pendingGetWaitMsMax} ms)`,
     { value: key },
   );
 }

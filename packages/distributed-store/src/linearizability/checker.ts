@@ -1,4 +1,5 @@
-import { FosError } from '@fos/base';
+import { describeValue, FosError } from '@fos/base';
+import { checkFunction, checkRecord, readArgument } from '../internal/arguments.js';
 import {
   explanationOperationsMax,
   historyOperationsMax,
@@ -82,7 +83,8 @@ function badRequest(message: string, value: unknown): FosError {
 }
 
 function validateOperations<I, O>(operations: readonly Operation<I, O>[]): void {
-  if (!Array.isArray(operations)) throw badRequest('a history is an array of operations', operations);
+  if (!Array.isArray(operations))
+    throw badRequest(`a history is an array of operations, not ${describeValue(operations)}`, operations);
   if (operations.length > historyOperationsMax) {
     throw new FosError(
       'LIMIT_EXCEEDED',
@@ -95,10 +97,10 @@ function validateOperations<I, O>(operations: readonly Operation<I, O>[]): void 
       throw badRequest(`operation ${index} is not an object`, operation);
     const { call, return: ret } = operation as { call?: unknown; return?: unknown };
     if (typeof call !== 'number' || !Number.isFinite(call)) {
-      throw badRequest(`operation ${index}: call time ${String(call)} is not a finite number`, operation);
+      throw badRequest(`operation ${index}: call time ${describeValue(call)} is not a finite number`, operation);
     }
     if (typeof ret !== 'number' || Number.isNaN(ret)) {
-      throw badRequest(`operation ${index}: return time ${String(ret)} is not a number`, operation);
+      throw badRequest(`operation ${index}: return time ${describeValue(ret)} is not a number`, operation);
     }
     if (ret < call)
       throw badRequest(`operation ${index}: return time ${ret} is before its call time ${call}`, operation);
@@ -334,8 +336,21 @@ function jsonText(value: unknown): string {
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {
-    return String(value);
+    return describeValue(value);
   }
+}
+
+const modelMethods = ['init', 'step', 'equal'] as const;
+const optionalModelMethods = ['hash', 'partition', 'partitionKey', 'describeOperation', 'describeState'] as const;
+
+/** A model has `init`, `step` and `equal`, and its optional methods are functions: `BAD_REQUEST` otherwise. */
+function checkModel(model: unknown): void {
+  readArgument(model, 'a model', () => {
+    checkRecord(model, 'a model');
+    for (const name of modelMethods) checkFunction(model[name], `the model's ${name}`);
+    for (const name of optionalModelMethods)
+      if (model[name] !== undefined) checkFunction(model[name], `the model's ${name}`);
+  });
 }
 
 function timeText(time: number): string {
@@ -432,18 +447,21 @@ function byCallThenReturn<I, O>(a: Operation<I, O>, b: Operation<I, O>): number 
  * @param operations - the history, in any order
  * @param options - see {@link CheckOptions}
  * @returns the verdict; for `'illegal'` (and `'unknown'`), the part at fault and an explanation
- * @throws FosError `BAD_REQUEST` for a malformed operation (a call time that is not finite, a return
- *   before the call) or option; `LIMIT_EXCEEDED` for more than {@link historyOperationsMax} operations
+ * @throws FosError `BAD_REQUEST` for a malformed model, operation (a call time that is not finite, a
+ *   return before the call; one that throws when read) or option; `LIMIT_EXCEEDED` for more than
+ *   {@link historyOperationsMax} operations. What the model's own methods throw is not wrapped.
  */
 export function checkOperations<S, I, O>(
   model: Model<S, I, O>,
   operations: readonly Operation<I, O>[],
   options: CheckOptions = {},
 ): CheckResult<I, O> {
-  const stepsMax = options.stepsMax ?? linearizabilityStepsMax;
-  if (!Number.isSafeInteger(stepsMax) || stepsMax < 0)
-    throw badRequest(`stepsMax ${String(stepsMax)} is not a non-negative integer`, stepsMax);
-  validateOperations(operations);
+  checkModel(model);
+  checkRecord(options, 'the options of a check');
+  const stepsMax = readArgument(options, 'the options of a check', () => options.stepsMax) ?? linearizabilityStepsMax;
+  if (typeof stepsMax !== 'number' || !Number.isSafeInteger(stepsMax) || stepsMax < 0)
+    throw badRequest(`stepsMax ${describeValue(stepsMax)} is not a non-negative integer`, stepsMax);
+  readArgument(operations, 'a history', () => validateOperations(operations));
   const parts = model.partition === undefined ? [operations.slice()] : model.partition(operations);
   let steps = 0;
   for (const [index, part] of parts.entries()) {

@@ -268,3 +268,42 @@ describe('storeModel', () => {
       expect(codeOf(() => checkOperations(storeModel, [operation as StoreOperation]))).toBe('BAD_REQUEST');
   });
 });
+
+describe('the store model with values and arguments it cannot read', () => {
+  it('answers a history value a message cannot carry with BAD_REQUEST (a function failed an assertion inside the search)', () => {
+    const history = [
+      { client: 0, call: 0, return: 1, input: { op: 'insert', key: 'a', value: () => 1 }, output: { ok: true } },
+    ];
+    expect(() => checkOperations(storeModel, history as never)).toThrow(
+      /^BAD_REQUEST: store operation 0: the insert's value is not a message body/,
+    );
+  });
+
+  it('answers an output that throws when read, or a method called with what it cannot read, with BAD_REQUEST', () => {
+    const throwing = new Proxy(
+      {},
+      {
+        get: () => {
+          throw new Error('no');
+        },
+      },
+    );
+    const history = [{ client: 0, call: 0, return: 1, input: { op: 'get', key: 'a' }, output: throwing }];
+    expect(() => checkOperations(storeModel, history as never)).toThrow(
+      /^BAD_REQUEST: storeModel.partition: an argument throws when read$/,
+    );
+    expect(() => storeModel.step(undefined, null as never, { ok: true })).toThrow(
+      /^BAD_REQUEST: storeModel.step: the input null is not an object$/,
+    );
+    expect(() => storeModel.equal({ value: Symbol('v'), version: 1 }, undefined)).not.toThrow();
+    expect(() => storeModel.equal({ value: Symbol('v'), version: 1 }, { value: 1, version: 1 })).toThrow(
+      /^BAD_REQUEST: storeModel.equal: the value of a state is not a message body/,
+    );
+    expect(() => checkOperations({ init: () => 0 } as never, [])).toThrow(
+      /^BAD_REQUEST: the model's step is not a function/,
+    );
+    expect(() => createStoreModel({ conflictsMayBeSpurious: 'yes' as never })).toThrow(
+      /^BAD_REQUEST: conflictsMayBeSpurious "yes" is not a boolean$/,
+    );
+  });
+});

@@ -1,12 +1,14 @@
 // The core as a state machine: inputs in, effects out, with the host's time as the only clock.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { AssertionError } from '@fos/base';
+import type { MessageBody } from '@fos/base';
 import { describe, expect, it } from 'vitest';
 import { waitDieRules, withStoreRules } from '../internal/rules.js';
 import { pendingGetWaitMsMax } from '../limits.js';
 import type { OperationId, StoreReady } from './core-types.js';
 import { StoreCore } from './core.js';
+import { ReplicatedMember } from './member.js';
+import { VirtualClock } from '@fos/sim';
 import type { MemberName, StoreMessage } from './messages.js';
 
 function fleet(names: readonly MemberName[]): Map<MemberName, StoreCore<string>> {
@@ -152,11 +154,93 @@ describe('StoreCore', () => {
     expect(newcomer.quiet).toBe(false);
   });
 
-  it('asserts that time never goes back', () => {
+  it('refuses a time that goes back or is not finite with BAD_REQUEST, changing nothing', () => {
     const alone = new StoreCore<string>({ name: 'a', peers: [] });
     alone.tick(5);
-    expect(() => alone.tick(4)).toThrow(AssertionError);
-    expect(() => alone.tick(Number.NaN)).toThrow(AssertionError);
+    expect(() => alone.tick(4)).toThrow(/^BAD_REQUEST: the time given to store member a goes back from 5 to 4$/);
+    expect(() => alone.tick(Number.NaN)).toThrow(
+      /^BAD_REQUEST: the time given to store member a is not a finite number: NaN$/,
+    );
+    expect(() => alone.propose({ op: 'insert', key: 'k', value: 'v' }, 4)).toThrow(/goes back/);
+    expect(alone.ready()).toEqual({ messages: [], completed: [], wakeAtMs: undefined });
+    expect(alone.propose({ op: 'insert', key: 'k', value: 'v' }, 5)).toBe(1);
+  });
+
+  it('refuses a malformed operation with BAD_REQUEST before anything changes: no id, no entry (a bigint key used to enter the table and break hash())', () => {
+    const alone = new StoreCore<MessageBody>({ name: 'a', peers: [] });
+    const throwing = new Proxy(
+      {},
+      {
+        get: () => {
+          throw new Error('no');
+        },
+      },
+    );
+    for (const [operation, why] of [
+      [{ op: 'insert', key: 5n, value: 'v' }, /store key 5n is not a non-empty string/],
+      [{ op: 'insert', key: 'k', value: () => 1 }, /message body at body is a function/],
+      [{ op: 'update', key: 'k', value: 'v', expectedVersion: 0 }, /expected version 0 is not a positive integer/],
+      [{ op: 'upsert', key: 'k', value: 'v' }, /op "upsert" is not insert, update or delete/],
+      [{ op: 'join', sponsor: 'a' }, /member a cannot sponsor its own join/],
+      [throwing, /a store operation cannot be read/],
+      [null, /a store operation is not an object: null/],
+    ] as const) {
+      expect(() => alone.propose(operation as never, 0)).toThrow(why);
+    }
+    expect([alone.ready().completed, alone.snapshot(), alone.hash()]).toEqual([
+      [],
+      [],
+      new StoreCore({ name: 'b', peers: [] }).hash(),
+    ]);
+    expect(alone.propose({ op: 'get', key: 'k' }, 0)).toBe(1);
+  });
+
+  it('copies a proposed value in: changing the object of the caller afterwards changes nothing in the table', () => {
+    const alone = new StoreCore<{ owner: string }>({ name: 'a', peers: [] });
+    const value = { owner: 'fs' };
+    alone.propose({ op: 'insert', key: 'k', value }, 0);
+    value.owner = 'changed';
+    expect(alone.snapshot()).toEqual([{ key: 'k', value: { owner: 'fs' }, version: 1 }]);
+  });
+
+  it('refuses a malformed message before anything changes (an install whose table was a string counted its part and spread its characters into the table)', () => {
+    const newcomer = new StoreCore<string>({ name: 'c', peers: [], joining: true });
+    const refusals: Array<[unknown, RegExp]> = [
+      [{ kind: 'install', change: 'a:1', part: 0, table: 'not a table' }, /an install's table is not an array/],
+      [
+        { kind: 'install', change: 'a:1', part: 0, table: [{ key: 'k', value: Symbol('v'), version: 1 }] },
+        /message body at body is a symbol/,
+      ],
+      [{ kind: 'members', change: 'a:1', members: ['a', 'a'] }, /the members lists a member twice/],
+      [{ kind: 'gossip', change: 'a:1' }, /kind "gossip" is not one of the protocol/],
+      [{ kind: 'vote', request: 'a#1', yes: 'yes' }, /a vote "yes" is not a boolean/],
+    ];
+    for (const [message, why] of refusals) expect(() => newcomer.step('a', message as never, 0)).toThrow(why);
+    expect(() => newcomer.step(7 as never, { kind: 'block', change: 'a:1' }, 0)).toThrow(
+      /the sender 7 is not a string/,
+    );
+    // The first well-formed part is still part 0: nothing of the refused ones was counted.
+    newcomer.step(
+      'a',
+      { kind: 'install', change: 'a:1', part: 0, table: [{ key: 'k', value: 'v', version: 1 }], members: ['a', 'c'] },
+      0,
+    );
+    expect([newcomer.serving, newcomer.snapshot()]).toEqual([true, [{ key: 'k', value: 'v', version: 1 }]]);
+  });
+
+  it('refuses options with peers that are not a list of distinct names (a string of peers threw a TypeError, a peer listed twice was asked twice)', () => {
+    expect(() => new StoreCore({ name: 'a', peers: 'bc' as never })).toThrow(
+      /^BAD_REQUEST: the peers is not an array of member names: "bc"$/,
+    );
+    expect(() => new StoreCore({ name: 'a', peers: ['b', 'b'] })).toThrow(
+      /^BAD_REQUEST: the peers lists a member twice/,
+    );
+    expect(() => new StoreCore({ name: '', peers: [] })).toThrow(
+      /^BAD_REQUEST: member name "" is not a string of 1 to storeMemberNameCharactersMax/,
+    );
+    expect(() => new StoreCore(undefined as never)).toThrow(
+      /^BAD_REQUEST: the options of a store member is not an object/,
+    );
   });
 
   it('runs the rules a test gives it with withStoreRules, and wait-die otherwise', () => {
@@ -180,5 +264,33 @@ describe('StoreCore', () => {
       withStoreRules({ name: 'b', peers: ['a'] }, { ...waitDieRules, voterChecksPrecondition: false }),
     );
     expect(voteOn(careless)).toEqual([{ to: 'a', message: { kind: 'vote', request: 'a#1', yes: true } }]);
+  });
+});
+
+describe('ReplicatedMember', () => {
+  it('rejects a get of a key that is not a string with BAD_REQUEST instead of throwing at the call', async () => {
+    const member = new ReplicatedMember<string>({
+      name: 'a',
+      peers: [],
+      transport: { send: () => undefined },
+      clock: new VirtualClock(),
+    });
+    let promise: Promise<unknown> | undefined;
+    expect(() => (promise = member.get(5 as never))).not.toThrow();
+    await expect(promise).rejects.toThrow(/^BAD_REQUEST: store key 5 is not a non-empty string$/);
+    await expect(member.join('a')).rejects.toThrow(/^BAD_REQUEST: member a cannot sponsor its own join$/);
+  });
+
+  it('refuses a transport without send, a clock without setTimer and a park that is not a function at construction', () => {
+    const options = { name: 'a', peers: [], transport: { send: () => undefined }, clock: new VirtualClock() };
+    expect(() => new ReplicatedMember({ ...options, transport: {} as never })).toThrow(
+      /^BAD_REQUEST: the transport must have the methods send/,
+    );
+    expect(() => new ReplicatedMember({ ...options, clock: { now: () => 0 } as never })).toThrow(
+      /^BAD_REQUEST: the clock must have the methods now, setTimer/,
+    );
+    expect(() => new ReplicatedMember({ ...options, park: 'thread' as never })).toThrow(
+      /^BAD_REQUEST: park is not a function: "thread"$/,
+    );
   });
 });

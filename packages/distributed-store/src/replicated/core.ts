@@ -1,5 +1,14 @@
-import { assert, FosError, type MessageBody } from '@fos/base';
+import { describeValue, FosError, type MessageBody } from '@fos/base';
+import {
+  checkMemberName,
+  checkMemberNames,
+  checkRecord,
+  checkTime,
+  readArgument,
+  refuse,
+} from '../internal/arguments.js';
 import { tableHash } from '../internal/hash.js';
+import { checkedMessage, checkedOperation } from '../internal/inputs.js';
 import {
   advanceMembership,
   answerBlocked,
@@ -27,6 +36,37 @@ import { installChunkBytesDefault, storePeersMax } from '../limits.js';
 import type { OperationId, ProposedOperation, StoreCoreOptions, StoreCoreStats, StoreReady } from './core-types.js';
 import type { MemberName, StoreMessage, TableEntry } from './messages.js';
 
+/** The options of a core, read once and checked (a getter or proxy that throws is `BAD_REQUEST`). */
+function checkedOptions(options: StoreCoreOptions): {
+  name: MemberName;
+  peers: MemberName[];
+  installChunkBytesMax: number;
+  joining: boolean;
+  rules: ReturnType<typeof rulesOf>;
+} {
+  checkRecord(options, 'the options of a store member');
+  const given = readArgument(options, 'the options of a store member', () => ({
+    name: options.name,
+    peers: options.peers,
+    installChunkBytesMax: options.installChunkBytesMax,
+    joining: options.joining,
+    rules: rulesOf(options),
+  }));
+  const name = checkMemberName(given.name);
+  if (Array.isArray(given.peers) && given.peers.length > storePeersMax)
+    throw new FosError('LIMIT_EXCEEDED', `a member has at most storePeersMax (${storePeersMax}) peers`, {
+      value: given.peers.length,
+    });
+  const peers = checkMemberNames(given.peers, 'the peers');
+  const chunkBytes = given.installChunkBytesMax ?? installChunkBytesDefault;
+  if (typeof chunkBytes !== 'number' || !Number.isSafeInteger(chunkBytes) || chunkBytes < 1)
+    refuse(`installChunkBytesMax ${describeValue(chunkBytes)} is not a positive integer`, chunkBytes);
+  if (peers.includes(name)) refuse(`member ${name} is listed among its own peers`, name);
+  if (given.joining !== undefined && typeof given.joining !== 'boolean')
+    refuse(`joining ${describeValue(given.joining)} is not a boolean`, given.joining);
+  return { name, peers, installChunkBytesMax: chunkBytes, joining: given.joining === true, rules: given.rules };
+}
+
 /**
  * The protocol core of one member of the fully replicated store (thesis §4.4), as a synchronous state
  * machine in the style of etcd's raft: the host feeds it inputs — {@link propose} (a user's operation),
@@ -49,27 +89,18 @@ export class StoreCore<V extends MessageBody> {
   /**
    * @param options - see {@link StoreCoreOptions}
    * @throws LIMIT_EXCEEDED with more than `storePeersMax` peers
-   * @throws BAD_REQUEST when `installChunkBytesMax` is not a positive integer, or the member is among its own peers
+   * @throws BAD_REQUEST when the options are not an object, the name or a peer's is not a string of 1 to
+   *   `storeMemberNameCharactersMax` characters, a peer is listed twice, `installChunkBytesMax` is not a
+   *   positive integer, or the member is among its own peers
    */
   constructor(options: StoreCoreOptions) {
-    if (options.peers.length > storePeersMax)
-      throw new FosError('LIMIT_EXCEEDED', `a member has at most storePeersMax (${storePeersMax}) peers`, {
-        value: options.peers.length,
-      });
-    const chunkBytes = options.installChunkBytesMax ?? installChunkBytesDefault;
-    if (!Number.isInteger(chunkBytes) || chunkBytes < 1)
-      throw new FosError('BAD_REQUEST', 'installChunkBytesMax is a positive integer', { value: chunkBytes });
-    if (options.peers.includes(options.name))
-      throw new FosError('BAD_REQUEST', `member ${options.name} is listed among its own peers`, {
-        value: options.name,
-      });
-    const joining = options.joining === true;
+    const { name, peers, installChunkBytesMax, joining, rules } = checkedOptions(options);
     this.#state = {
-      name: options.name,
-      rules: rulesOf(options),
-      installChunkBytesMax: chunkBytes,
+      name,
+      rules,
+      installChunkBytesMax,
       nowMs: Number.NEGATIVE_INFINITY,
-      peers: joining ? [] : [...options.peers],
+      peers: joining ? [] : peers,
       stage: joining ? 'joining' : 'installed',
       keys: new Map(),
       operations: new Map(),
@@ -105,11 +136,15 @@ export class StoreCore<V extends MessageBody> {
   /**
    * A user's operation; returns its id, which its completion in {@link ready} carries. It may complete
    * at once (a Get of an entry nothing is pending on, a modification of a lone member) or after later
-   * inputs. Errors are completions, never exceptions: `CONFLICT`, `TIMEOUT`, `SHUTDOWN`,
-   * `BAD_REQUEST`, `LIMIT_EXCEEDED` (see the README).
+   * inputs. Errors of an operation are completions: `CONFLICT`, `TIMEOUT`, `SHUTDOWN`, `BAD_REQUEST`,
+   * `LIMIT_EXCEEDED` (see the README). A malformed operation or time is refused at once instead, with a
+   * thrown `BAD_REQUEST` (or `MESSAGE_TOO_LARGE` for a value): it gets no id and changes nothing. The
+   * value is copied in, so the caller never shares an object with the table.
    */
   propose(operation: ProposedOperation<V>, nowMs: number): OperationId {
-    this.#advanceTime(nowMs);
+    const time = checkTime(nowMs, this.#state.nowMs, this.#state.name);
+    operation = checkedOperation<V>(operation, this.#state.name);
+    this.#state.nowMs = time;
     const state = this.#state;
     const id = state.nextOperation++;
     const pending: PendingOperation<V> =
@@ -124,9 +159,16 @@ export class StoreCore<V extends MessageBody> {
     return id;
   }
 
-  /** A message from peer `from` (the host delivers each pair's messages in the order they were sent). */
+  /**
+   * A message from peer `from` (the host delivers each pair's messages in the order they were sent).
+   * A malformed sender, message or time is refused with `BAD_REQUEST` (a value too large with
+   * `MESSAGE_TOO_LARGE`) before anything changes.
+   */
   step(from: MemberName, message: StoreMessage<V>, nowMs: number): void {
-    this.#advanceTime(nowMs);
+    const time = checkTime(nowMs, this.#state.nowMs, this.#state.name);
+    checkMemberName(from, 'the sender');
+    message = checkedMessage<V>(message);
+    this.#state.nowMs = time;
     const state = this.#state;
     switch (message.kind) {
       case 'voteRequest':
@@ -162,9 +204,9 @@ export class StoreCore<V extends MessageBody> {
     this.#drain();
   }
 
-  /** Time passed: answers `TIMEOUT` to every Get whose deadline ({@link StoreReady.wakeAtMs}) is due. */
+  /** Time passed: answers `TIMEOUT` to every Get whose deadline ({@link StoreReady.wakeAtMs}) is due. `BAD_REQUEST` for a time that is not finite or goes back. */
   tick(nowMs: number): void {
-    this.#advanceTime(nowMs);
+    this.#state.nowMs = checkTime(nowMs, this.#state.nowMs, this.#state.name);
     expireGets(this.#state);
     this.#drain();
   }
@@ -173,12 +215,6 @@ export class StoreCore<V extends MessageBody> {
   ready(): StoreReady<V> {
     const state = this.#state;
     return { messages: state.outbox.splice(0), completed: state.completed.splice(0), wakeAtMs: nextDeadlineMs(state) };
-  }
-
-  #advanceTime(nowMs: number): void {
-    assert(Number.isFinite(nowMs), `the time given to store member ${this.#state.name} is finite`);
-    assert(nowMs >= this.#state.nowMs, `time never goes back at store member ${this.#state.name}`);
-    this.#state.nowMs = nowMs;
   }
 
   /** Runs whatever the last input woke (sleepers on a cleared arbiter, waiters on a released lock), oldest first. */

@@ -1,4 +1,5 @@
 import { assert, type Clock, type FosError, type MessageBody, type Timer } from '@fos/base';
+import { checkFunction, checkMethods, checkRecord, readArgument } from '../internal/arguments.js';
 import type { Store, Versioned } from '../store.js';
 import { StoreCore } from './core.js';
 import type { OperationId, ProposedOperation, StoreCoreOptions, StoreCoreStats } from './core-types.js';
@@ -41,13 +42,23 @@ export class ReplicatedMember<V extends MessageBody> implements Store<V> {
 
   /**
    * @param options - see {@link ReplicatedMemberOptions}
-   * @throws as {@link StoreCore}'s constructor
+   * @throws as {@link StoreCore}'s constructor, and `BAD_REQUEST` for a transport without `send`, a
+   *   clock without `now` and `setTimer`, or a `park` that is not a function
    */
   constructor(options: ReplicatedMemberOptions<V>) {
+    checkRecord(options, 'the options of a store member');
+    const { transport, clock, park } = readArgument(options, 'the options of a store member', () => ({
+      transport: options.transport,
+      clock: options.clock,
+      park: options.park,
+    }));
+    checkMethods(transport, 'the transport', ['send']);
+    checkMethods(clock, 'the clock', ['now', 'setTimer']);
+    if (park !== undefined) checkFunction(park, 'park');
     this.#core = new StoreCore<V>(options);
-    this.#transport = options.transport;
-    this.#clock = options.clock;
-    this.#park = options.park ?? ((promise) => promise);
+    this.#transport = transport;
+    this.#clock = clock;
+    this.#park = park ?? ((promise) => promise);
   }
 
   /** This member's name. */
@@ -77,7 +88,12 @@ export class ReplicatedMember<V extends MessageBody> implements Store<V> {
    * `pendingGetWaitMsMax`), then answered; past the bound, `TIMEOUT`, never the older value.
    */
   get(key: string): Promise<Versioned<V> | undefined> {
-    return this.#run({ op: 'get', key });
+    try {
+      return this.#run({ op: 'get', key });
+    } catch (error) {
+      // A refused key (BAD_REQUEST) rejects, as the other operations' refusals do.
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   // ---- Table 4.6 -------------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 // The checks of a simulated run: the history is linearizable per key, every read-modify-write group
 // made progress, every client returned, and the serving members agree on the table and on the members.
+import { describeValue } from '@fos/base';
 import { checkOperations, createStoreModel, type StoreOperation } from '../linearizability/index.js';
+import { checkHistory, checkLogical, checkRun } from './arguments.js';
 import type { HistoryOperation, LogicalOperation, SimulationRun } from './simulation.js';
 
 /** The model of one key of the replicated store: a `CONFLICT` may be a refusal by wait-die, but has no effect. */
@@ -11,6 +13,7 @@ const replicatedStoreModel = createStoreModel({ conflictsMayBeSpurious: true });
  * member that had left) and Gets that answered `TIMEOUT` (no effect, no answer) are left out.
  */
 export function checkerOperations(history: readonly HistoryOperation[]): StoreOperation[] {
+  checkHistory(history);
   const operations: StoreOperation[] = [];
   for (const operation of history) {
     const { input, output, key } = operation;
@@ -31,8 +34,9 @@ export function checkerOperations(history: readonly HistoryOperation[]): StoreOp
   return operations;
 }
 
-/** The reasons a run is wrong, empty when it is right. */
+/** The reasons a run is wrong, empty when it is right. `BAD_REQUEST` for anything but a run `simulateStore` made. */
 export function runFailures(run: SimulationRun): string[] {
+  checkRun(run);
   const failures: string[] = [];
   const verdict = checkOperations(replicatedStoreModel, checkerOperations(run.history));
   if (verdict.result !== 'ok')
@@ -66,6 +70,7 @@ export function runFailures(run: SimulationRun): string[] {
  * and are left out.
  */
 export function progressFailures(logical: readonly LogicalOperation[]): string[] {
+  checkLogical(logical);
   const failures: string[] = [];
   const byKey = new Map<string, LogicalOperation[]>();
   for (const operation of logical) {
@@ -85,7 +90,7 @@ export function progressFailures(logical: readonly LogicalOperation[]): string[]
           )
           .join('; ');
         failures.push(
-          `no progress on ${JSON.stringify(key)}: ${group.length} contending read-modify-write(s), none committed: ${who}`,
+          `no progress on ${describeValue(key)}: ${group.length} contending read-modify-write(s), none committed: ${who}`,
         );
       }
     };

@@ -1,6 +1,7 @@
 // Deliberate bugs, as rule strategies, for tests that prove the simulation finds them. Only the testing
 // entry builds them: no option of a production member can switch one on.
 import { waitDieRules, type StoreRules } from '../internal/rules.js';
+import { checkedPlantedBugs } from './arguments.js';
 
 /**
  * Deliberate bugs (never set them outside tests): `originateWhileHolding` lets a member originate while
@@ -26,8 +27,12 @@ export const plantedBugNames = [
   'thesisPreemption',
 ] as const;
 
-/** The rules of this package with `bugs` planted in them (pass them to a core with `withStoreRules`). */
+/**
+ * The rules of this package with `bugs` planted in them (pass them to a core with `withStoreRules`).
+ * `BAD_REQUEST` for anything but an object of planted bugs' names and booleans.
+ */
 export function plantedBugRules(bugs: PlantedBugs): StoreRules {
+  bugs = checkedPlantedBugs(bugs);
   const thesis = bugs.thesisPreemption === true;
   const withoutPrecondition = bugs.voteWithoutPrecondition === true;
   return {

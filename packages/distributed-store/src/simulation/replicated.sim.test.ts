@@ -6,8 +6,10 @@
 import { seedsFromEnv, tierCount } from '@fos/sim';
 import { describe, expect, it } from 'vitest';
 import { progressFailures, runFailures } from './checks.js';
-import type { PlantedBugs } from './planted-bugs.js';
+import { waitDieRules, withStoreRules } from '../internal/rules.js';
+import { plantedBugRules, type PlantedBugs } from './planted-bugs.js';
 import { simulateStore, type LogicalOperation } from './simulation.js';
+import { sweepSeeds } from './sweep-seeds.js';
 
 /** Seeds of each workload: 1,000 in `pnpm test`, 20,000 in `pnpm test:long`. */
 const seedsPerWorkload = tierCount({ fast: 1_000, long: 20_000 });
@@ -117,5 +119,41 @@ describe('experiment (b): the thesis’s own preemption rule', () => {
     expect(failures).toMatch(/insert\("h2", "c3\.0"\) → ok/);
     // The same seed under the rules of this package is correct.
     expect(runFailures(simulateStore(14))).toEqual([]);
+  });
+});
+
+describe('the simulation refuses what it cannot run', () => {
+  it('refuses options out of their bounds and unknown planted bugs before anything runs', () => {
+    expect(() => simulateStore(1, { clients: 1e9 })).toThrow(
+      /^BAD_REQUEST: clients 1000000000 is not an integer in \[0, 64\]$/,
+    );
+    expect(() => simulateStore(1, { members: 0 })).toThrow(/^BAD_REQUEST: members 0 is not an integer in \[1, 16\]$/);
+    expect(() => simulateStore(1.5)).toThrow(/^BAD_REQUEST: seed 1.5 is not an integer/);
+    expect(() => simulateStore(1, { plantedBugs: { fasterCommit: true } as never })).toThrow(
+      /^BAD_REQUEST: "fasterCommit" is not a planted bug/,
+    );
+    expect(() => plantedBugRules(null as never)).toThrow(/^BAD_REQUEST: the planted bugs is not an object: null$/);
+  });
+
+  it('runs a negative seed (its install parts were a negative size, which the members refused)', () => {
+    expect(runFailures(simulateStore(-90, { members: 2, clients: 1, membershipChanges: 1 }))).toEqual([]);
+  });
+
+  it('refuses a sweep whose count is not an integer (NaN ran no seed and reported no failure)', () => {
+    expect(() => sweepSeeds({ first: 1, count: Number.NaN, workloads: ['mixed'] })).toThrow(
+      /^BAD_REQUEST: count NaN is not an integer/,
+    );
+    expect(() => sweepSeeds({ first: 1, count: 1, workloads: ['heavy' as never] })).toThrow(
+      /^BAD_REQUEST: workload "heavy" is not mixed or contended$/,
+    );
+  });
+
+  it('gives rules only to options that can take them (frozen options threw a TypeError)', () => {
+    expect(() => withStoreRules(Object.freeze({ name: 'a', peers: [] }), waitDieRules)).toThrow(
+      /^BAD_REQUEST: the options \{"name":"a","peers":\[\]\} cannot take rules \(frozen/,
+    );
+    expect(() => withStoreRules({ name: 'a', peers: [] }, { ...waitDieRules, arbitrate: 'wait-die' as never })).toThrow(
+      /^BAD_REQUEST: the arbitrate rule is not a function/,
+    );
   });
 });

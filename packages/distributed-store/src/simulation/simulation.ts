@@ -11,6 +11,7 @@ import { withStoreRules } from '../internal/rules.js';
 import type { OperationId, OperationResult, ProposedOperation } from '../replicated/core-types.js';
 import { StoreCore } from '../replicated/core.js';
 import type { MemberName, StoreMessage } from '../replicated/messages.js';
+import { checkCount, checkedSimulationOptions } from './arguments.js';
 import { changer, contendedClient, mixedClient, type Workers } from './clients.js';
 import { plantedBugRules, type PlantedBugs } from './planted-bugs.js';
 
@@ -22,6 +23,18 @@ export const contendedRetriesMax = 8;
 
 /** Members one run holds at most, newcomers included (the changer stops adding past it). */
 export const simulationMembersMax = 16;
+
+/** Clients one run may have (option `clients`). */
+export const simulationClientsMax = 64;
+
+/** Operations one client may issue in a run (option `operationsPerClient`). */
+export const simulationOperationsPerClientMax = 10_000;
+
+/** Joins and leaves one run may make (option `membershipChanges`). */
+export const simulationMembershipChangesMax = 64;
+
+/** Retries a contended read-modify-write may be given (option `retries`). */
+export const simulationRetriesMax = 64;
 
 /** One operation as a client saw it: what it asked, what it got, and when (logical time). */
 export type HistoryOperation = {
@@ -201,8 +214,20 @@ class SimulatedFleet {
   }
 }
 
-/** Runs one seed. */
+/**
+ * Runs one seed. `BAD_REQUEST` for a seed that is not a safe integer, or options out of their bounds
+ * (`simulationMembersMax`, `simulationClientsMax`, `simulationOperationsPerClientMax`,
+ * `simulationMembershipChangesMax`, `simulationRetriesMax`), before anything runs.
+ */
 export function simulateStore(seed: number, options: SimulationOptions = {}): SimulationRun {
+  checkCount(seed, 'seed', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+  options = checkedSimulationOptions(options, {
+    membersMax: simulationMembersMax,
+    clientsMax: simulationClientsMax,
+    operationsPerClientMax: simulationOperationsPerClientMax,
+    membershipChangesMax: simulationMembershipChangesMax,
+    retriesMax: simulationRetriesMax,
+  });
   const random = new SeededRandom(seed);
   const clock = new VirtualClock();
   const network = new SimNetwork<StoreMessage<string>>({
@@ -213,7 +238,7 @@ export function simulateStore(seed: number, options: SimulationOptions = {}): Si
   });
   // Small parts, so every join in the sweep carries its table in several install messages.
   const fleet = new SimulatedFleet(clock, network, {
-    installChunkBytesMax: 8 + (seed % 97),
+    installChunkBytesMax: 8 + Math.abs(seed % 97),
     plantedBugs: options.plantedBugs,
   });
   const memberCount = options.members ?? 1 + random.nextInt(8);

@@ -1,3 +1,4 @@
+import { checkedSweepOptions } from './arguments.js';
 import { runFailures } from './checks.js';
 import type { PlantedBugs } from './planted-bugs.js';
 import { simulateStore, type SimulationWorkload } from './simulation.js';
@@ -18,16 +19,18 @@ export type SweepOptions = {
   readonly plantedBugs?: PlantedBugs;
 };
 
-/** Runs seeds `first` to `first + count - 1` under every workload and checks each run; returns the failures. */
+/**
+ * Runs seeds `first` to `first + count - 1` under every workload and checks each run; returns the
+ * failures. `BAD_REQUEST` for a `first` or `count` (0 to `seedCountMax` of `@fos/sim`) that is not an
+ * integer, an unknown workload or planted bug, before any seed runs.
+ */
 export function sweepSeeds(options: SweepOptions): SweepFailure[] {
+  const { first, count, workloads, plantedBugs } = checkedSweepOptions(options);
   const failures: SweepFailure[] = [];
-  for (let seed = options.first; seed < options.first + options.count; seed++) {
-    for (const workload of options.workloads) {
+  for (let seed = first; seed < first + count; seed++) {
+    for (const workload of workloads) {
       const reasons = runFailures(
-        simulateStore(seed, {
-          workload,
-          ...(options.plantedBugs === undefined ? {} : { plantedBugs: options.plantedBugs }),
-        }),
+        simulateStore(seed, { workload, ...(plantedBugs === undefined ? {} : { plantedBugs }) }),
       );
       if (reasons.length > 0) failures.push({ seed, workload, reasons });
     }

@@ -65,7 +65,8 @@ export function runCli(argv: readonly string[], output: CliOutput): number {
     files = generate({ input: parsed.inputs, outDir: parsed.outDir });
   } catch (error) {
     if (!isRpcGenError(error)) throw error;
-    output.error(`fos-rpcgen: ${error.message}`);
+    // The place and the reason, without the code every refusal of the generator carries.
+    output.error(`fos-rpcgen: ${error.message.replace(/^BAD_REQUEST: /, '')}`);
     return 1;
   }
   const outdated = staleFiles(files, readIfPresent);
@@ -80,8 +81,14 @@ export function runCli(argv: readonly string[], output: CliOutput): number {
   }
   const outdatedPaths = new Set(outdated.map((file) => file.path));
   for (const file of files.filter((candidate) => outdatedPaths.has(candidate.path))) {
-    mkdirSync(dirname(file.path), { recursive: true });
-    writeFileSync(file.path, file.contents);
+    try {
+      mkdirSync(dirname(file.path), { recursive: true });
+      writeFileSync(file.path, file.contents);
+    } catch (error) {
+      // An --out that is a file, or a directory it may not write: a refusal, not a crash.
+      output.error(`fos-rpcgen: cannot write ${file.path}: ${error instanceof Error ? error.message : String(error)}`);
+      return 1;
+    }
     output.out(`wrote ${file.path}`);
   }
   return 0;

@@ -1,5 +1,9 @@
 // The default text of a message in a trace. JSON is readable and stable (object keys keep insertion
-// order); the replacer covers the values JSON.stringify cannot show or would throw on.
+// order); the replacer covers the values JSON.stringify cannot show or would throw on. The text feeds
+// the trace hash, so it stays exactly what it was for every message it could show; a message it
+// cannot show (a cycle, a proxy or a getter that throws) gets `describeValue`'s text instead of
+// failing the delivery.
+import { describeValue } from '@fos/base';
 
 function toHex(bytes: Uint8Array): string {
   let hex = '';
@@ -15,7 +19,14 @@ function replacer(_key: string, value: unknown): unknown {
   return value;
 }
 
-/** JSON.stringify with bigint, Uint8Array, Map and Set support; `String(message)` where JSON has no text. */
+/**
+ * JSON.stringify with bigint, Uint8Array, Map and Set support; `String(message)` where JSON has no
+ * text; `describeValue(message)` where neither can read it.
+ */
 export function describeMessage(message: unknown): string {
-  return JSON.stringify(message, replacer) ?? String(message);
+  try {
+    return JSON.stringify(message, replacer) ?? String(message);
+  } catch {
+    return describeValue(message);
+  }
 }
