@@ -108,10 +108,12 @@ function checkBody(value: unknown, path: string, depth: number): void {
         return;
       }
       if (Array.isArray(value)) {
-        value.forEach((item, index) => {
-          if (item === undefined) refuse(`${path}[${index}]`, 'is undefined inside an array', item);
+        // An index loop, not forEach: a hole of a sparse array is undefined too, and refused as such.
+        for (let index = 0; index < value.length; index++) {
+          const item: unknown = value[index];
+          if (item === undefined) refuse(`${path}[${index}]`, 'is undefined inside an array (or a hole)', item);
           checkBody(item, `${path}[${index}]`, depth + 1);
-        });
+        }
         return;
       }
       const prototype: unknown = Object.getPrototypeOf(value);

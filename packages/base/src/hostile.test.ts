@@ -35,6 +35,7 @@ const calls: ReadonlyArray<{
   { name: 'aliasOf', codes: ['INVALID_NAME'], call: (a) => aliasOf(a as string) },
   { name: 'encodeBody', codes: ['BAD_REQUEST', 'MESSAGE_TOO_LARGE'], call: (a) => encodeBody(a) },
   { name: 'copyBody', codes: ['BAD_REQUEST', 'MESSAGE_TOO_LARGE'], call: (a) => copyBody(a as never) },
+  { name: 'validateBody', codes: ['BAD_REQUEST'], call: (a) => validateBody(a) },
   { name: 'decodeBody', codes: ['BAD_REQUEST'], call: (a) => decodeBody(a as Uint8Array) },
 ];
 
@@ -84,6 +85,10 @@ describe('any JavaScript value through the public calls of @fos/base', () => {
       /BAD_REQUEST: message body at body.broken|BAD_REQUEST: message body cannot be read/,
     );
     expect(copyBody({ still: 'works' })).toEqual({ still: 'works' });
+    // A hole of a sparse array would decode as undefined, which a body cannot hold.
+    const sparse: unknown[] = [];
+    sparse[2] = 1;
+    expect(() => validateBody(sparse)).toThrow(/BAD_REQUEST: message body at body\[0\] is undefined inside an array/);
   });
 
   it('a bigint or a huge string as a name is INVALID_NAME with a short message', () => {

@@ -1,4 +1,5 @@
 import { describeValue } from './describe.js';
+import { FosError } from './errors.js';
 
 /**
  * The one source of chance for fos code, injected so that a seed replays a run: `CryptoRandom` (this
@@ -37,13 +38,15 @@ export abstract class Uint32RandomSource implements RandomSource {
   /**
    * Uniform integer in [0, maxExclusive), unbiased by rejection sampling: draws that fall in the
    * incomplete last block of `maxExclusive` values are thrown away. Each draw is accepted with
-   * probability > 1/2, so the loop ends after fewer than two draws on average. A `RangeError` names a
+   * probability > 1/2, so the loop ends after fewer than two draws on average. `BAD_REQUEST` names a
    * `maxExclusive` that is not a safe integer >= 1.
    */
   nextInt(maxExclusive: number): number {
     if (!Number.isSafeInteger(maxExclusive) || maxExclusive < 1) {
-      throw new RangeError(
+      throw new FosError(
+        'BAD_REQUEST',
         `RandomSource.nextInt: maxExclusive must be an integer in [1, ${Number.MAX_SAFE_INTEGER}], got ${describeValue(maxExclusive)}`,
+        { value: maxExclusive },
       );
     }
     if (maxExclusive <= twoPow32) {

@@ -28,7 +28,7 @@ describe('SystemClock', () => {
 
   it('rejects a negative delay', () => {
     expect(() => new SystemClock().setTimer(-5, () => undefined)).toThrow(/-5/);
-    expect(() => new SystemClock().setTimer(Number.NaN, () => undefined)).toThrow(RangeError);
+    expect(() => new SystemClock().setTimer(Number.NaN, () => undefined)).toThrow(/BAD_REQUEST/);
   });
 });
 
@@ -77,12 +77,12 @@ describe('CryptoRandom', () => {
     expect(bytes.some((byte) => byte !== 0)).toBe(true);
   });
 
-  it('rejects bad bounds with a RangeError naming them', () => {
+  it('rejects bad bounds with BAD_REQUEST naming them', () => {
     const random = new CryptoRandom();
     expect(() => random.nextInt(-1)).toThrow(/-1/);
-    expect(() => random.nextInt(0)).toThrow(RangeError);
-    expect(() => random.nextInt(2.5)).toThrow(RangeError);
-    expect(() => random.nextInt(2 ** 53)).toThrow(RangeError);
+    expect(() => random.nextInt(0)).toThrow(/BAD_REQUEST/);
+    expect(() => random.nextInt(2.5)).toThrow(/BAD_REQUEST/);
+    expect(() => random.nextInt(2 ** 53)).toThrow(/BAD_REQUEST/);
   });
 });
 

@@ -5,6 +5,7 @@
 import { randomFillSync, randomInt } from 'node:crypto';
 import type { Clock, Timer } from './clock.js';
 import { describeValue } from './describe.js';
+import { FosError } from './errors.js';
 import { Uint32RandomSource } from './random.js';
 
 /**
@@ -37,10 +38,14 @@ export class SystemClock implements Clock {
     return performance.timeOrigin + performance.now();
   }
 
-  /** Runs `callback` once after `delayMs` milliseconds of real time; a `RangeError` names a negative or non-finite delay. */
+  /** Runs `callback` once after `delayMs` milliseconds of real time; `BAD_REQUEST` names a negative or non-finite delay. */
   setTimer(delayMs: number, callback: () => void): Timer {
     if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0) {
-      throw new RangeError(`SystemClock.setTimer: delayMs must be a finite number >= 0, got ${describeValue(delayMs)}`);
+      throw new FosError(
+        'BAD_REQUEST',
+        `SystemClock.setTimer: delayMs must be a finite number >= 0, got ${describeValue(delayMs)}`,
+        { value: delayMs },
+      );
     }
     let cancelled = false;
     let handle: NodeJS.Timeout | undefined;
@@ -104,7 +109,7 @@ export class CryptoRandom extends Uint32RandomSource {
 
   /** Uniform integer in [0, maxExclusive): `node:crypto.randomInt` below 2^48, rejection sampling above. */
   override nextInt(maxExclusive: number): number {
-    // Larger ranges, and bad bounds (which the shared sampler words as a RangeError), go to the sampler.
+    // Larger ranges, and bad bounds (which the shared sampler refuses with BAD_REQUEST), go to the sampler.
     if (Number.isSafeInteger(maxExclusive) && maxExclusive >= 1 && maxExclusive <= cryptoRandomIntRangeMax)
       return randomInt(maxExclusive);
     return super.nextInt(maxExclusive);

@@ -33,8 +33,8 @@ describe('the dispatcher refuses what it cannot use', () => {
   it('registers nothing when the kernel refuses the mailbox (it used to serve it anyway), nor a mailbox twice', () =>
     withProcess(async (process) => {
       const { dispatcher, context } = process;
-      const foreign = { machine: context.machine, core: 3, mailbox: 99 };
-      expect(() => dispatcher.register(foreign, { handler: () => null })).toThrow(/^UNREACHABLE: /);
+      const foreign = { machine: context.machine, core: 3, mailbox: 99 }; // another core's: never this process's
+      expect(() => dispatcher.register(foreign, { handler: () => null })).toThrow(/^PERMISSION_DENIED: /);
       expect(dispatcher.stats().mailboxes).toEqual([]);
       const own = await context.kernel.createMailbox();
       dispatcher.register(own.location, { handler: () => null });
