@@ -1,3 +1,4 @@
+import { FosError, isFosError } from './errors.js';
 import { describedCharactersMax } from './limits.js';
 
 // Error messages name the offending value, and the value can be anything a caller passed: a bigint
@@ -57,5 +58,20 @@ export function describeValue(value: unknown): string {
     return truncate(JSON.stringify(value, replacer()) ?? typeof value);
   } catch {
     return 'an object that throws when read';
+  }
+}
+
+/**
+ * Reads what `read` takes from an outside value (the fields of an options object, a message): a getter
+ * or a proxy that throws while being read is `BAD_REQUEST` naming `what`, and a `FosError` of a check
+ * inside `read` passes through. For the argument checks of public calls, which must answer a
+ * documented `FosError` whatever they are given.
+ */
+export function readArgument<T>(value: unknown, what: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (isFosError(error)) throw error;
+    throw new FosError('BAD_REQUEST', `${what} cannot be read: ${describeValue(value)}`, { value });
   }
 }

@@ -11,6 +11,7 @@ import {
   isUnderSubdomain,
   parentDomain,
   parseName,
+  readArgument,
   validateName,
   validateBody,
   validateSubdomain,
@@ -89,6 +90,15 @@ describe('any JavaScript value through the public calls of @fos/base', () => {
     const sparse: unknown[] = [];
     sparse[2] = 1;
     expect(() => validateBody(sparse)).toThrow(/BAD_REQUEST: message body at body\[0\] is undefined inside an array/);
+  });
+
+  it('readArgument turns a value that throws when read into BAD_REQUEST and lets a FosError through', () => {
+    const proxy = hostileValues().find((value) => describeValue(value) === 'an object that throws when read');
+    expect(() => readArgument(proxy, 'the options', () => (proxy as { a: unknown }).a)).toThrow(
+      /^BAD_REQUEST: the options cannot be read: an object that throws when read$/,
+    );
+    expect(() => readArgument(1, 'x', () => validateName('relative'))).toThrow(/^INVALID_NAME/);
+    expect(readArgument({ a: 2 }, 'x', () => 2)).toBe(2);
   });
 
   it('a bigint or a huge string as a name is INVALID_NAME with a short message', () => {

@@ -4,7 +4,7 @@
 // Errors: operating errors are FosError values with a code from one closed list; broken invariants are assertions.
 export { FosError, fosErrorCodes, hasFosErrorCode, isFosError, isFosErrorCode, type FosErrorCode } from './errors.js';
 export { assert, AssertionError } from './assert.js';
-export { describeValue } from './describe.js';
+export { describeValue, readArgument } from './describe.js';
 
 // Message bodies: what a message may carry, copied and measured through one codec.
 export { copyBody, decodeBody, encodeBody, encodeBodyTransient, validateBody, type MessageBody } from './codec.js';

@@ -114,3 +114,16 @@ describe('any value through every request of the name server', () => {
     expect((await f.server.lookup('/app/a')).type).toBe('direct');
   });
 });
+
+describe('the shape of a request', () => {
+  it('refuses a key the request does not have (the server itself: the generated RPC stub drops unknown keys first)', async () => {
+    const f = await startFixture({ seed: 8 });
+    const before = await f.server.tableHash();
+    const request = { name: '/a', capability: f.root, destination: { type: 'direct', location: at(1) }, extra: 1 };
+    await expect(f.server.register(request as never)).rejects.toThrow(/^BAD_REQUEST: register: .*extra/);
+    await expect(f.server.unregister({ name: '/a', capability: f.root, also: 1 } as never)).rejects.toThrow(
+      /^BAD_REQUEST/,
+    );
+    expect(await f.server.tableHash()).toBe(before);
+  });
+});

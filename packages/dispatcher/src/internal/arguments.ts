@@ -3,7 +3,7 @@
 // anything changes. Each check looks at a value's type before it reads it, and reads an outside object
 // only inside a try, so that a proxy or a getter that throws is `BAD_REQUEST` too; what it hands back is
 // a fresh object of what it read, so nothing downstream reads the caller's object again.
-import { describeValue, FosError, isFosError } from '@fos/base';
+import { describeValue, FosError, readArgument } from '@fos/base';
 import { isCapability, type MailboxLocation } from '@fos/microkernel';
 import { callTimeoutMsMax } from '../limits.js';
 import type { CallOptions, Destination, ReplyAddress } from '../types.js';
@@ -19,18 +19,8 @@ export function refuse(message: string, value: unknown): never {
   throw new FosError('BAD_REQUEST', message, { value });
 }
 
-/**
- * Runs `read` over an outside value: a getter or a proxy that throws while being read is
- * `BAD_REQUEST`, and a `FosError` of a check inside passes through.
- */
-export function readArgument<T>(value: unknown, what: string, read: () => T): T {
-  try {
-    return read();
-  } catch (error) {
-    if (isFosError(error)) throw error;
-    return refuse(`${what} cannot be read: ${describeValue(value)}`, value);
-  }
-}
+/** Re-exported for this package's checks: the one home of the rule is `@fos/base`. */
+export { readArgument };
 
 /** A rejected promise of `error` (a refusal of an operation that answers by its promise). */
 export function rejection(error: unknown): Promise<never> {

@@ -4,7 +4,7 @@
 // reads it, and reads an outside object only inside a try, so that a proxy or a getter that throws is
 // `BAD_REQUEST` too. The checks on the paths every message takes cost a few `typeof`s; the words of a
 // refusal are built only when it refuses.
-import { describeValue, encodeBodyTransient, FosError, isFosError } from '@fos/base';
+import { describeValue, encodeBodyTransient, FosError, readArgument } from '@fos/base';
 import { storeKeyCharactersMax, storeMemberNameCharactersMax, storeValueBytesMax } from '../limits.js';
 
 /** Throws `BAD_REQUEST` with `message` and the offending `value`. */
@@ -12,18 +12,8 @@ export function refuse(message: string, value: unknown): never {
   throw new FosError('BAD_REQUEST', message, { value });
 }
 
-/**
- * Runs `read` over an outside value (the fields of an options object, a message): a getter or a proxy
- * that throws while being read is `BAD_REQUEST`, and a `FosError` of a check inside passes through.
- */
-export function readArgument<T>(value: unknown, what: string, read: () => T): T {
-  try {
-    return read();
-  } catch (error) {
-    if (isFosError(error)) throw error;
-    return refuse(`${what} cannot be read: ${describeValue(value)}`, value);
-  }
-}
+/** Re-exported for this package's checks: the one home of the rule is `@fos/base`. */
+export { readArgument };
 
 /** True for an object that is not null and not an array (what options and messages are). */
 export function isRecord(value: unknown): value is Record<string, unknown> {

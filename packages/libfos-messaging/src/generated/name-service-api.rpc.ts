@@ -12,31 +12,31 @@ function toWire(args: Record<string, unknown>): WireArguments {
 }
 
 /** Schema of NameLocation (name-service-api.ts). */
-export const nameLocationSchema = z.strictObject({ machine: z.string(), core: z.number(), mailbox: z.number() });
+export const nameLocationSchema = z.object({ machine: z.string(), core: z.number(), mailbox: z.number() });
 
 /** Schema of LookupResult (name-service-api.ts). */
 export const lookupResultSchema = z.discriminatedUnion('type', [
-  z.strictObject({
+  z.object({
     type: z.literal('direct'),
     name: z.string(),
     location: nameLocationSchema,
     publishedCapability: z.string().nullable(),
     ttlMs: z.number(),
   }),
-  z.strictObject({ type: z.literal('indirect'), name: z.string(), next: z.string(), ttlMs: z.number() }),
+  z.object({ type: z.literal('indirect'), name: z.string(), next: z.string(), ttlMs: z.number() }),
 ]);
 
 /** Schema of RegisterDestination (name-service-api.ts). */
 export const registerDestinationSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('direct'), location: nameLocationSchema, publishedCapability: z.string().optional() }),
-  z.strictObject({ type: z.literal('indirect'), name: z.string(), weight: z.number().optional() }),
+  z.object({ type: z.literal('direct'), location: nameLocationSchema, publishedCapability: z.string().optional() }),
+  z.object({ type: z.literal('indirect'), name: z.string(), weight: z.number().optional() }),
 ]);
 
 /** Schema of LoadBalancerRef (name-service-api.ts). */
-export const loadBalancerRefSchema = z.strictObject({ name: z.string(), capability: z.string() });
+export const loadBalancerRefSchema = z.object({ name: z.string(), capability: z.string() });
 
 /** Schema of RegisterRequest (name-service-api.ts). */
-export const registerRequestSchema = z.strictObject({
+export const registerRequestSchema = z.object({
   name: z.string(),
   capability: z.string(),
   destination: registerDestinationSchema,
@@ -45,10 +45,10 @@ export const registerRequestSchema = z.strictObject({
 });
 
 /** Schema of RegisterResult (name-service-api.ts). */
-export const registerResultSchema = z.strictObject({ nameCapability: z.string() });
+export const registerResultSchema = z.object({ nameCapability: z.string() });
 
 /** Schema of UnregisterRequest (name-service-api.ts). */
-export const unregisterRequestSchema = z.strictObject({
+export const unregisterRequestSchema = z.object({
   name: z.string(),
   capability: z.string(),
   destination: z.string().optional(),
@@ -57,28 +57,28 @@ export const unregisterRequestSchema = z.strictObject({
 });
 
 /** Schema of TemporaryRequest (name-service-api.ts). */
-export const temporaryRequestSchema = z.strictObject({
+export const temporaryRequestSchema = z.object({
   location: nameLocationSchema,
   publishedCapability: z.string().optional(),
 });
 
 /** Schema of TemporaryResult (name-service-api.ts). */
-export const temporaryResultSchema = z.strictObject({ name: z.string(), nameCapability: z.string() });
+export const temporaryResultSchema = z.object({ name: z.string(), nameCapability: z.string() });
 
 /** Schema of ReserveRequest (name-service-api.ts). */
-export const reserveRequestSchema = z.strictObject({ domain: z.string(), capability: z.string() });
+export const reserveRequestSchema = z.object({ domain: z.string(), capability: z.string() });
 
 /** Schema of ReserveResult (name-service-api.ts). */
-export const reserveResultSchema = z.strictObject({ capability: z.string() });
+export const reserveResultSchema = z.object({ capability: z.string() });
 
 /** Schema of ListRequest (name-service-api.ts). */
-export const listRequestSchema = z.strictObject({ capability: z.string(), under: z.string().optional() });
+export const listRequestSchema = z.object({ capability: z.string(), under: z.string().optional() });
 
 /** Schema of WeightedName (name-service-api.ts). */
-export const weightedNameSchema = z.strictObject({ name: z.string(), weight: z.number() });
+export const weightedNameSchema = z.object({ name: z.string(), weight: z.number() });
 
 /** Schema of ListedName (name-service-api.ts). */
-export const listedNameSchema = z.strictObject({
+export const listedNameSchema = z.object({
   name: z.string(),
   type: z.literal(['direct', 'indirect', 'reservation']),
   active: z.boolean(),
@@ -87,7 +87,7 @@ export const listedNameSchema = z.strictObject({
 });
 
 /** Schema of ListResult (name-service-api.ts). */
-export const listResultSchema = z.strictObject({
+export const listResultSchema = z.object({
   names: z.array(listedNameSchema),
   truncated: z.boolean(),
   tableHash: z.string(),
@@ -95,7 +95,7 @@ export const listResultSchema = z.strictObject({
 });
 
 /** Schema of LeaveFleetRequest (name-service-api.ts). */
-export const leaveFleetRequestSchema = z.strictObject({ capability: z.string() });
+export const leaveFleetRequestSchema = z.object({ capability: z.string() });
 
 /** Wire ordinals of the methods of {@link NameServiceApi}: `methodOrdinal('NameServiceApi', method)`. */
 export const nameServiceApiOrdinals = {
@@ -111,7 +111,17 @@ export const nameServiceApiOrdinals = {
 /** The FosError codes each method of {@link NameServiceApi} documents with `@throws`. */
 export const nameServiceApiErrors = {
   lookup: ['INVALID_NAME', 'NO_SUCH_NAME', 'INACTIVE', 'SHUTDOWN'],
-  register: ['INVALID_NAME', 'PERMISSION_DENIED', 'NAME_EXISTS', 'CYCLE', 'NO_SUCH_NAME', 'LIMIT_EXCEEDED', 'BAD_REQUEST', 'CONFLICT', 'SHUTDOWN'],
+  register: [
+    'INVALID_NAME',
+    'PERMISSION_DENIED',
+    'NAME_EXISTS',
+    'CYCLE',
+    'NO_SUCH_NAME',
+    'LIMIT_EXCEEDED',
+    'BAD_REQUEST',
+    'CONFLICT',
+    'SHUTDOWN',
+  ],
   unregister: ['INVALID_NAME', 'NO_SUCH_NAME', 'PERMISSION_DENIED', 'BAD_REQUEST', 'CONFLICT', 'SHUTDOWN'],
   registerTemporary: ['LIMIT_EXCEEDED', 'BAD_REQUEST', 'CONFLICT', 'SHUTDOWN'],
   reserve: ['INVALID_NAME', 'PERMISSION_DENIED', 'NAME_EXISTS', 'BAD_REQUEST', 'CONFLICT', 'SHUTDOWN'],
@@ -121,13 +131,13 @@ export const nameServiceApiErrors = {
 
 /** The schema of each method's arguments object (keyed by parameter name; unknown members are stripped). */
 export const nameServiceApiArguments = {
-  lookup: z.strictObject({ name: z.string() }),
-  register: z.strictObject({ request: registerRequestSchema }),
-  unregister: z.strictObject({ request: unregisterRequestSchema }),
-  registerTemporary: z.strictObject({ request: temporaryRequestSchema }),
-  reserve: z.strictObject({ request: reserveRequestSchema }),
-  list: z.strictObject({ request: listRequestSchema }),
-  leaveFleet: z.strictObject({ request: leaveFleetRequestSchema }),
+  lookup: z.object({ name: z.string() }),
+  register: z.object({ request: registerRequestSchema }),
+  unregister: z.object({ request: unregisterRequestSchema }),
+  registerTemporary: z.object({ request: temporaryRequestSchema }),
+  reserve: z.object({ request: reserveRequestSchema }),
+  list: z.object({ request: listRequestSchema }),
+  leaveFleet: z.object({ request: leaveFleetRequestSchema }),
 };
 
 /** A client of {@link NameServiceApi}: each call travels through `transport`; FosErrors of the server reject the call unchanged. */
@@ -142,7 +152,11 @@ export function createNameServiceApiClient(transport: RpcTransport): NameService
      * @throws SHUTDOWN when the name server is not running
      */
     async lookup(name) {
-      return (await transport.invoke(nameServiceApiOrdinals.lookup, 'NameServiceApi.lookup', toWire({ name }))) as unknown as Awaited<ReturnType<NameServiceApi['lookup']>>;
+      return (await transport.invoke(
+        nameServiceApiOrdinals.lookup,
+        'NameServiceApi.lookup',
+        toWire({ name }),
+      )) as unknown as Awaited<ReturnType<NameServiceApi['lookup']>>;
     },
     /**
      * Registers a name, or adds a destination to an existing indirect name, or reactivates a direct one.
@@ -157,7 +171,11 @@ export function createNameServiceApiClient(transport: RpcTransport): NameService
      * @throws SHUTDOWN when the name server is not running
      */
     async register(request) {
-      return (await transport.invoke(nameServiceApiOrdinals.register, 'NameServiceApi.register', toWire({ request }))) as unknown as Awaited<ReturnType<NameServiceApi['register']>>;
+      return (await transport.invoke(
+        nameServiceApiOrdinals.register,
+        'NameServiceApi.register',
+        toWire({ request }),
+      )) as unknown as Awaited<ReturnType<NameServiceApi['register']>>;
     },
     /**
      * Unregisters a name or one destination of it, deactivates it, or releases a reserved sub-domain.
@@ -179,7 +197,11 @@ export function createNameServiceApiClient(transport: RpcTransport): NameService
      * @throws SHUTDOWN when the name server is not running
      */
     async registerTemporary(request) {
-      return (await transport.invoke(nameServiceApiOrdinals.registerTemporary, 'NameServiceApi.registerTemporary', toWire({ request }))) as unknown as Awaited<ReturnType<NameServiceApi['registerTemporary']>>;
+      return (await transport.invoke(
+        nameServiceApiOrdinals.registerTemporary,
+        'NameServiceApi.registerTemporary',
+        toWire({ request }),
+      )) as unknown as Awaited<ReturnType<NameServiceApi['registerTemporary']>>;
     },
     /**
      * Reserves a sub-domain of the name space.
@@ -191,7 +213,11 @@ export function createNameServiceApiClient(transport: RpcTransport): NameService
      * @throws SHUTDOWN when the name server is not running
      */
     async reserve(request) {
-      return (await transport.invoke(nameServiceApiOrdinals.reserve, 'NameServiceApi.reserve', toWire({ request }))) as unknown as Awaited<ReturnType<NameServiceApi['reserve']>>;
+      return (await transport.invoke(
+        nameServiceApiOrdinals.reserve,
+        'NameServiceApi.reserve',
+        toWire({ request }),
+      )) as unknown as Awaited<ReturnType<NameServiceApi['reserve']>>;
     },
     /**
      * Lists the name space for its manager (the printed tree of `fos demo`, checks in tests): every entry
@@ -202,7 +228,11 @@ export function createNameServiceApiClient(transport: RpcTransport): NameService
      * @throws SHUTDOWN when the name server is not running
      */
     async list(request) {
-      return (await transport.invoke(nameServiceApiOrdinals.list, 'NameServiceApi.list', toWire({ request }))) as unknown as Awaited<ReturnType<NameServiceApi['list']>>;
+      return (await transport.invoke(
+        nameServiceApiOrdinals.list,
+        'NameServiceApi.list',
+        toWire({ request }),
+      )) as unknown as Awaited<ReturnType<NameServiceApi['list']>>;
     },
     /**
      * Management (the member side of `shrinkFleet`, Table 4.3): the member that answers leaves the fleet
@@ -225,41 +255,35 @@ export function serveNameServiceApi(impl: NameServiceApi): RpcService<NameServic
       name: 'lookup',
       ordinal: nameServiceApiOrdinals.lookup,
       args: nameServiceApiArguments.lookup,
-      invoke: (implementation, args) => implementation.lookup(
-        args.name as Parameters<NameServiceApi['lookup']>[0],
-      ),
+      invoke: (implementation, args) => implementation.lookup(args.name as Parameters<NameServiceApi['lookup']>[0]),
     },
     {
       name: 'register',
       ordinal: nameServiceApiOrdinals.register,
       args: nameServiceApiArguments.register,
-      invoke: (implementation, args) => implementation.register(
-        args.request as Parameters<NameServiceApi['register']>[0],
-      ),
+      invoke: (implementation, args) =>
+        implementation.register(args.request as Parameters<NameServiceApi['register']>[0]),
     },
     {
       name: 'unregister',
       ordinal: nameServiceApiOrdinals.unregister,
       args: nameServiceApiArguments.unregister,
-      invoke: (implementation, args) => implementation.unregister(
-        args.request as Parameters<NameServiceApi['unregister']>[0],
-      ),
+      invoke: (implementation, args) =>
+        implementation.unregister(args.request as Parameters<NameServiceApi['unregister']>[0]),
     },
     {
       name: 'registerTemporary',
       ordinal: nameServiceApiOrdinals.registerTemporary,
       args: nameServiceApiArguments.registerTemporary,
-      invoke: (implementation, args) => implementation.registerTemporary(
-        args.request as Parameters<NameServiceApi['registerTemporary']>[0],
-      ),
+      invoke: (implementation, args) =>
+        implementation.registerTemporary(args.request as Parameters<NameServiceApi['registerTemporary']>[0]),
     },
     {
       name: 'reserve',
       ordinal: nameServiceApiOrdinals.reserve,
       args: nameServiceApiArguments.reserve,
-      invoke: (implementation, args) => implementation.reserve(
-        args.request as Parameters<NameServiceApi['reserve']>[0],
-      ),
+      invoke: (implementation, args) =>
+        implementation.reserve(args.request as Parameters<NameServiceApi['reserve']>[0]),
     },
     {
       name: 'list',
@@ -271,9 +295,8 @@ export function serveNameServiceApi(impl: NameServiceApi): RpcService<NameServic
       name: 'leaveFleet',
       ordinal: nameServiceApiOrdinals.leaveFleet,
       args: nameServiceApiArguments.leaveFleet,
-      invoke: (implementation, args) => implementation.leaveFleet(
-        args.request as Parameters<NameServiceApi['leaveFleet']>[0],
-      ),
+      invoke: (implementation, args) =>
+        implementation.leaveFleet(args.request as Parameters<NameServiceApi['leaveFleet']>[0]),
     },
   ]);
 }

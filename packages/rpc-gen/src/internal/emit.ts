@@ -69,7 +69,7 @@ function tables(api: ApiInterface): string[] {
   for (const method of api.methods) {
     const members = method.parameters.map((parameter) => [`${propertyKey(parameter.name)}: `, parameter.schema]);
     lines.push(
-      `  ${method.name}: ${layout(['z.strictObject(', group('{', members, '}', true), ')'], 2, method.name.length + 2)},`,
+      `  ${method.name}: ${layout(['z.object(', group('{', members, '}', true), ')'], 2, method.name.length + 2)},`,
     );
   }
   lines.push('};', '');

@@ -310,7 +310,7 @@ export class SchemaBuilder {
     return { code: ['z.record(z.string(), ', value.code, ')'], includesUndefined: false, height: value.height + 1 };
   }
 
-  /** An object type of data members only, as `z.strictObject`: a key the type does not have is refused, not dropped. */
+  /** An object type of data members only, as `z.object`. */
   private objectOfProperties(type: ts.ObjectType, properties: readonly ts.Symbol[], site: ts.Node): Schema {
     if (properties.length === 0) this.unsupported(type, site, 'an empty object type admits any value; give it members');
     if (properties.length > membersMax) this.unsupported(type, site, `more than membersMax (${membersMax}) members`);
@@ -340,7 +340,7 @@ export class SchemaBuilder {
       height = Math.max(height, schema.height + 1);
       members.push([`${propertyKey(property.name)}: `, schema.code, optional ? '.optional()' : '']);
     }
-    return { code: ['z.strictObject(', group('{', members, '}', true), ')'], includesUndefined: false, height };
+    return { code: ['z.object(', group('{', members, '}', true), ')'], includesUndefined: false, height };
   }
 
   private tuple(type: ts.TypeReference, site: ts.Node): Schema {

@@ -1,7 +1,7 @@
 // Boundary checks shared by the modules of this package. A bad argument is `BAD_REQUEST` with the
 // offending value in the message (described by `describeValue`, which never throws): the checks look
 // at a value's type first, so that a proxy or a getter that throws is met only inside a try.
-import { describeValue, FosError, isFosError } from '@fos/base';
+import { describeValue, FosError, readArgument } from '@fos/base';
 
 /** Throws `BAD_REQUEST` with `message` and the offending `value`. */
 export function refuse(message: string, value: unknown): never {
@@ -46,15 +46,5 @@ export function checkOptionsObject(value: unknown, name: string): asserts value 
   }
 }
 
-/**
- * Reads what `read` takes from an outside value (the fields of an options object, say): a getter or a
- * proxy that throws while being read is `BAD_REQUEST`, and a `FosError` of a check inside passes through.
- */
-export function readArgument<T>(value: unknown, name: string, read: () => T): T {
-  try {
-    return read();
-  } catch (error) {
-    if (isFosError(error)) throw error;
-    return refuse(`${name} cannot be read: ${describeValue(value)}`, value);
-  }
-}
+/** Re-exported for this package's checks: the one home of the rule is `@fos/base`. */
+export { readArgument };
