@@ -111,17 +111,7 @@ export const nameServiceApiOrdinals = {
 /** The FosError codes each method of {@link NameServiceApi} documents with `@throws`. */
 export const nameServiceApiErrors = {
   lookup: ['INVALID_NAME', 'NO_SUCH_NAME', 'INACTIVE', 'SHUTDOWN'],
-  register: [
-    'INVALID_NAME',
-    'PERMISSION_DENIED',
-    'NAME_EXISTS',
-    'CYCLE',
-    'NO_SUCH_NAME',
-    'LIMIT_EXCEEDED',
-    'BAD_REQUEST',
-    'CONFLICT',
-    'SHUTDOWN',
-  ],
+  register: ['INVALID_NAME', 'PERMISSION_DENIED', 'NAME_EXISTS', 'CYCLE', 'NO_SUCH_NAME', 'LIMIT_EXCEEDED', 'BAD_REQUEST', 'CONFLICT', 'SHUTDOWN'],
   unregister: ['INVALID_NAME', 'NO_SUCH_NAME', 'PERMISSION_DENIED', 'BAD_REQUEST', 'CONFLICT', 'SHUTDOWN'],
   registerTemporary: ['LIMIT_EXCEEDED', 'BAD_REQUEST', 'CONFLICT', 'SHUTDOWN'],
   reserve: ['INVALID_NAME', 'PERMISSION_DENIED', 'NAME_EXISTS', 'BAD_REQUEST', 'CONFLICT', 'SHUTDOWN'],
@@ -152,11 +142,7 @@ export function createNameServiceApiClient(transport: RpcTransport): NameService
      * @throws SHUTDOWN when the name server is not running
      */
     async lookup(name) {
-      return (await transport.invoke(
-        nameServiceApiOrdinals.lookup,
-        'NameServiceApi.lookup',
-        toWire({ name }),
-      )) as unknown as Awaited<ReturnType<NameServiceApi['lookup']>>;
+      return (await transport.invoke(nameServiceApiOrdinals.lookup, 'NameServiceApi.lookup', toWire({ name }))) as unknown as Awaited<ReturnType<NameServiceApi['lookup']>>;
     },
     /**
      * Registers a name, or adds a destination to an existing indirect name, or reactivates a direct one.
@@ -171,11 +157,7 @@ export function createNameServiceApiClient(transport: RpcTransport): NameService
      * @throws SHUTDOWN when the name server is not running
      */
     async register(request) {
-      return (await transport.invoke(
-        nameServiceApiOrdinals.register,
-        'NameServiceApi.register',
-        toWire({ request }),
-      )) as unknown as Awaited<ReturnType<NameServiceApi['register']>>;
+      return (await transport.invoke(nameServiceApiOrdinals.register, 'NameServiceApi.register', toWire({ request }))) as unknown as Awaited<ReturnType<NameServiceApi['register']>>;
     },
     /**
      * Unregisters a name or one destination of it, deactivates it, or releases a reserved sub-domain.
@@ -197,11 +179,7 @@ export function createNameServiceApiClient(transport: RpcTransport): NameService
      * @throws SHUTDOWN when the name server is not running
      */
     async registerTemporary(request) {
-      return (await transport.invoke(
-        nameServiceApiOrdinals.registerTemporary,
-        'NameServiceApi.registerTemporary',
-        toWire({ request }),
-      )) as unknown as Awaited<ReturnType<NameServiceApi['registerTemporary']>>;
+      return (await transport.invoke(nameServiceApiOrdinals.registerTemporary, 'NameServiceApi.registerTemporary', toWire({ request }))) as unknown as Awaited<ReturnType<NameServiceApi['registerTemporary']>>;
     },
     /**
      * Reserves a sub-domain of the name space.
@@ -213,11 +191,7 @@ export function createNameServiceApiClient(transport: RpcTransport): NameService
      * @throws SHUTDOWN when the name server is not running
      */
     async reserve(request) {
-      return (await transport.invoke(
-        nameServiceApiOrdinals.reserve,
-        'NameServiceApi.reserve',
-        toWire({ request }),
-      )) as unknown as Awaited<ReturnType<NameServiceApi['reserve']>>;
+      return (await transport.invoke(nameServiceApiOrdinals.reserve, 'NameServiceApi.reserve', toWire({ request }))) as unknown as Awaited<ReturnType<NameServiceApi['reserve']>>;
     },
     /**
      * Lists the name space for its manager (the printed tree of `fos demo`, checks in tests): every entry
@@ -228,11 +202,7 @@ export function createNameServiceApiClient(transport: RpcTransport): NameService
      * @throws SHUTDOWN when the name server is not running
      */
     async list(request) {
-      return (await transport.invoke(
-        nameServiceApiOrdinals.list,
-        'NameServiceApi.list',
-        toWire({ request }),
-      )) as unknown as Awaited<ReturnType<NameServiceApi['list']>>;
+      return (await transport.invoke(nameServiceApiOrdinals.list, 'NameServiceApi.list', toWire({ request }))) as unknown as Awaited<ReturnType<NameServiceApi['list']>>;
     },
     /**
      * Management (the member side of `shrinkFleet`, Table 4.3): the member that answers leaves the fleet
@@ -255,35 +225,41 @@ export function serveNameServiceApi(impl: NameServiceApi): RpcService<NameServic
       name: 'lookup',
       ordinal: nameServiceApiOrdinals.lookup,
       args: nameServiceApiArguments.lookup,
-      invoke: (implementation, args) => implementation.lookup(args.name as Parameters<NameServiceApi['lookup']>[0]),
+      invoke: (implementation, args) => implementation.lookup(
+        args.name as Parameters<NameServiceApi['lookup']>[0],
+      ),
     },
     {
       name: 'register',
       ordinal: nameServiceApiOrdinals.register,
       args: nameServiceApiArguments.register,
-      invoke: (implementation, args) =>
-        implementation.register(args.request as Parameters<NameServiceApi['register']>[0]),
+      invoke: (implementation, args) => implementation.register(
+        args.request as Parameters<NameServiceApi['register']>[0],
+      ),
     },
     {
       name: 'unregister',
       ordinal: nameServiceApiOrdinals.unregister,
       args: nameServiceApiArguments.unregister,
-      invoke: (implementation, args) =>
-        implementation.unregister(args.request as Parameters<NameServiceApi['unregister']>[0]),
+      invoke: (implementation, args) => implementation.unregister(
+        args.request as Parameters<NameServiceApi['unregister']>[0],
+      ),
     },
     {
       name: 'registerTemporary',
       ordinal: nameServiceApiOrdinals.registerTemporary,
       args: nameServiceApiArguments.registerTemporary,
-      invoke: (implementation, args) =>
-        implementation.registerTemporary(args.request as Parameters<NameServiceApi['registerTemporary']>[0]),
+      invoke: (implementation, args) => implementation.registerTemporary(
+        args.request as Parameters<NameServiceApi['registerTemporary']>[0],
+      ),
     },
     {
       name: 'reserve',
       ordinal: nameServiceApiOrdinals.reserve,
       args: nameServiceApiArguments.reserve,
-      invoke: (implementation, args) =>
-        implementation.reserve(args.request as Parameters<NameServiceApi['reserve']>[0]),
+      invoke: (implementation, args) => implementation.reserve(
+        args.request as Parameters<NameServiceApi['reserve']>[0],
+      ),
     },
     {
       name: 'list',
@@ -295,8 +271,9 @@ export function serveNameServiceApi(impl: NameServiceApi): RpcService<NameServic
       name: 'leaveFleet',
       ordinal: nameServiceApiOrdinals.leaveFleet,
       args: nameServiceApiArguments.leaveFleet,
-      invoke: (implementation, args) =>
-        implementation.leaveFleet(args.request as Parameters<NameServiceApi['leaveFleet']>[0]),
+      invoke: (implementation, args) => implementation.leaveFleet(
+        args.request as Parameters<NameServiceApi['leaveFleet']>[0],
+      ),
     },
   ]);
 }
