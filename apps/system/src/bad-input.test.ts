@@ -347,7 +347,7 @@ describe('any value through every public call of libfos, against the real name s
     });
     expect(calls).toBeGreaterThanOrEqual(10_000);
     expect([...met].filter((code) => !documented.has(code as FosErrorCode))).toEqual([]);
-  });
+  }, 180_000);
 });
 
 describe('any value through boot, growFleet and shrinkFleet', () => {
@@ -398,5 +398,5 @@ describe('any value through boot, growFleet and shrinkFleet', () => {
     });
     expect([...met].filter((code) => !documented.has(code as FosErrorCode))).toEqual([]);
     expect(met.has('BAD_REQUEST') && met.has('PERMISSION_DENIED')).toBe(true);
-  });
+  }, 180_000);
 });

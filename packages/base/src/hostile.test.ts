@@ -74,7 +74,7 @@ describe('any JavaScript value through the public calls of @fos/base', () => {
     // The README's table of errors lists every code the calls answered.
     expect([...met].filter((code) => !documented.has(code as FosErrorCode))).toEqual([]);
     expect(met.size).toBeGreaterThanOrEqual(2);
-  });
+  }, 180_000);
 
   it('a body whose getter throws is BAD_REQUEST, and the codec still works after it', () => {
     const body = {

@@ -100,5 +100,5 @@ describe('any JavaScript value through the public calls of @fos/libfos-namecache
     expect(callCount).toBeGreaterThanOrEqual(10_000);
     expect([...met].filter((code) => !documented.has(code))).toEqual([]);
     expect([...met].sort()).toEqual(['BAD_REQUEST', 'INVALID_NAME']);
-  });
+  }, 180_000);
 });

@@ -409,7 +409,7 @@ describe.each([
       expect.arrayContaining(['PERMISSION_DENIED', 'NO_SUCH_NAME', 'UNREACHABLE', 'INVALID_NAME']),
     );
     expect(world.machine.stats().processes).toBe(3);
-  });
+  }, 180_000);
 });
 
 // ---- machines, fabrics, spawn and the exported helpers ---------------------------------------------
@@ -472,7 +472,7 @@ describe('any value through the constructors and helpers', () => {
       { numRuns: constructorRuns },
     );
     await Promise.all(made.map((fabric) => fabric.close()));
-  });
+  }, 180_000);
 
   it(`new Machine answers documented codes and a refused one draws nothing from the fabric (${constructorRuns} calls)`, async () => {
     await fc.assert(
@@ -513,7 +513,7 @@ describe('any value through the constructors and helpers', () => {
     await process.kernel.ukSend('/one/machine', mailbox.location, mailbox.capability, 'still one');
     expect((await process.kernel.receive(mailbox.location)).body).toBe('still one');
     await first.shutdown();
-  });
+  }, 180_000);
 
   it(`spawn answers documented codes and a refused spawn starts no process (${constructorRuns} calls)`, async () => {
     const { machine } = testMachine('local', { cores: 2 });
@@ -543,7 +543,7 @@ describe('any value through the constructors and helpers', () => {
     } finally {
       await machine.shutdown();
     }
-  });
+  }, 180_000);
 
   it('the exported helpers answer documented codes, and the checks that answer a boolean never throw (1,000 values each)', () => {
     fc.assert(

@@ -112,7 +112,7 @@ describe('any value through every request of the name server', () => {
     expect(met.has('BAD_REQUEST') && met.has('INVALID_NAME') && met.has('PERMISSION_DENIED')).toBe(true);
     // The server still works.
     expect((await f.server.lookup('/app/a')).type).toBe('direct');
-  });
+  }, 180_000);
 });
 
 describe('the shape of a request', () => {
