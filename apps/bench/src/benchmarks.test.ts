@@ -1,8 +1,11 @@
 // The benchmarks of the name service and of sending by name, each set up for real and run for one tiny
 // round of its measured workload and its baseline. Nothing here is timed: a sample only has to be a
 // positive rate.
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { allBenchmarks } from './benchmarks/index.js';
+import { allBenchmarks, allSuites } from './benchmarks/index.js';
+import { findEtcd } from './benchmarks/etcd-server.js';
+import { peers, type PeersReport, type PeersSettings } from './benchmarks/peers.js';
 import { lookupRpc } from './benchmarks/lookup-rpc.js';
 import { messaging, messagingVsRing } from './benchmarks/messaging.js';
 import { measureGrid, nsLookup, nsRegister, nsRegisterContended } from './benchmarks/ns-fleet.js';
@@ -13,7 +16,7 @@ import { sendCached } from './benchmarks/send-cached.js';
 import { dispatcherCall } from './benchmarks/dispatcher-call.js';
 import { rpcStub } from './benchmarks/rpc-stub.js';
 import { ukSendRoundtrip } from './benchmarks/uksend-roundtrip.js';
-import type { Benchmark } from './harness.js';
+import { formatResultLine, type Benchmark, type BenchmarkResult } from './harness.js';
 
 async function oneRoundEach(benchmark: Benchmark): Promise<{ measured: number; baseline: number }> {
   const session = await benchmark.run();
@@ -191,4 +194,65 @@ describe('send-by-name on worker cores', () => {
   it('runs a round of calls by name and of calls to the resolved location', async () => {
     await expectPositiveRates(sendByName({ calls: 30, warmupCalls: 10, rounds: 1, warmupRounds: 0 }));
   }, 60_000);
+});
+
+describe('peers: fos beside Moleculer and etcd', () => {
+  const tiny = { rpcCalls: 20, lookups: 10, pairs: 4, rounds: 1, warmupRounds: 0 };
+  /** `RESULT <name> <value> <unit> ratio=<r> vs <baseline>`, parsed. */
+  const resultLine = /^RESULT ([A-Za-z0-9-]+) ([0-9.]+) ([a-z]+\/s) ratio=([0-9.]+) vs ([A-Za-z0-9-]+)$/;
+
+  async function runTiny(overrides: Partial<PeersSettings>): Promise<{ lines: string[]; report: PeersReport }> {
+    const lines: string[] = [];
+    const report = (await peers({ ...tiny, ...overrides }).run({ print: (line) => lines.push(line) })) as unknown;
+    return { lines, report: report as PeersReport };
+  }
+
+  it('is a suite of pnpm bench', () => {
+    expect(allSuites().map((suite) => suite.name)).toContain('peers');
+    expect(allBenchmarks().map((benchmark) => benchmark.name)).not.toContain('peers');
+  });
+
+  it('prints a RESULT line per pair that parses, fos measured against Moleculer', async () => {
+    const { lines, report } = await runTiny({ etcd: false });
+    const results = lines.filter((line) => line.startsWith('RESULT '));
+    expect(results).toHaveLength(1);
+    const [, name, value, unit, ratio, baseline] = resultLine.exec(results[0] as string) ?? [];
+    expect([name, unit, baseline]).toEqual(['peers-rpc', 'calls/s', 'moleculer-call']);
+    expect(Number(value)).toBeGreaterThan(0);
+    expect(Number(ratio)).toBeGreaterThan(0);
+    expect(results[0]).toBe(formatResultLine(report.results[0] as BenchmarkResult));
+    expect(report.skipped.map(({ pairs }) => pairs)).toEqual(['peers-lookup-*, peers-register-*']);
+    expect(report.skipped[0]?.reason).toMatch(/turned off/);
+  }, 60_000);
+
+  // Runs where etcd is installed (CI installs it); elsewhere the pairs are skipped with the reason.
+  const etcd = findEtcd();
+  it.runIf(etcd.binary !== undefined)(
+    'starts etcd, runs the Lookup and Register pairs at 1 and 2 in flight, and stops etcd',
+    async () => {
+      const { lines, report } = await runTiny({ etcd: true, inFlight: [1, 2] });
+      const names = lines.flatMap((line) => resultLine.exec(line)?.slice(1, 2) ?? []);
+      expect(names).toEqual(['peers-rpc', 'peers-lookup-1', 'peers-lookup-2', 'peers-register-1', 'peers-register-2']);
+      expect(report.results.map((result) => result.baselineName).slice(1)).toEqual([
+        'etcd-get-1',
+        'etcd-get-2',
+        'etcd-put-delete-1',
+        'etcd-put-delete-2',
+      ]);
+      expect(report.skipped).toEqual([]);
+      // stop() removed etcd's data directory.
+      expect(report.etcd?.dataDirectory).toMatch(/fos-bench-etcd-/);
+      expect(existsSync(report.etcd?.dataDirectory as string)).toBe(false);
+    },
+    120_000,
+  );
+
+  it('skips the etcd pairs with the reason when etcd is not found', () => {
+    const missing = findEtcd({ PATH: '/nonexistent' });
+    expect(missing.binary).toBeUndefined();
+    expect(missing.reason).toMatch(/not installed/);
+    const wrong = findEtcd({ PATH: '', ETCD_BIN: '/nonexistent/etcd' });
+    expect(wrong.binary).toBeUndefined();
+    expect(wrong.reason).toMatch(/not an executable/);
+  });
 });

@@ -168,13 +168,27 @@ export function summarize(
  * `<resultsDirectory>/<name>.json` and prints the `RESULT` line last.
  */
 export async function runBenchmark(benchmark: Benchmark, options: RunOptions): Promise<BenchmarkResult> {
+  const result = await measureBenchmark(benchmark, options);
+  await writeResult(result, options.resultsDirectory);
+  (options.print ?? printLine)(formatResultLine(result));
+  return result;
+}
+
+/**
+ * {@link runBenchmark} without the file and the `RESULT` line: the rounds and the result, for a
+ * {@link BenchmarkSuite} that writes one file for all its pairs.
+ */
+export async function measureBenchmark(
+  benchmark: Benchmark,
+  options: Omit<RunOptions, 'resultsDirectory'>,
+): Promise<BenchmarkResult> {
   if (!benchmarkNamePattern.test(benchmark.name))
     throw new RangeError(`benchmark name ${JSON.stringify(benchmark.name)} is not [A-Za-z0-9-]+`);
   if (!Number.isInteger(benchmark.rounds) || benchmark.rounds < 1)
     throw new RangeError(`${benchmark.name}: rounds ${benchmark.rounds} is not a positive integer`);
   if (!Number.isInteger(benchmark.warmupRounds) || benchmark.warmupRounds < 0)
     throw new RangeError(`${benchmark.name}: warmupRounds ${benchmark.warmupRounds} is not a whole number`);
-  const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const print = options.print ?? printLine;
   const settingsText = Object.entries(benchmark.settings)
     .map(([key, value]) => `${key}=${String(value)}`)
     .join(' ');
@@ -198,10 +212,33 @@ export async function runBenchmark(benchmark: Benchmark, options: RunOptions): P
   } finally {
     await session.close();
   }
-  const result = summarize(benchmark, samples, options.machine ?? machineInfo(), options.date ?? new Date());
-  await writeResult(result, options.resultsDirectory);
-  print(formatResultLine(result));
-  return result;
+  return summarize(benchmark, samples, options.machine ?? machineInfo(), options.date ?? new Date());
+}
+
+function printLine(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/**
+ * Benchmarks that run together and share one file, `<resultsDirectory>/<name>.json` (what `run`
+ * answers, with the machine and the date): several pairs that need one setup (a peer server
+ * started once), or measurements that are not rates. `run` prints one `RESULT` line per pair.
+ */
+export interface BenchmarkSuite {
+  /** `[A-Za-z0-9-]+`: names the file and what `pnpm bench <name>` runs. */
+  readonly name: string;
+  run(options: Omit<RunOptions, 'resultsDirectory'>): Promise<Record<string, unknown>>;
+}
+
+/** Runs a suite and writes `<resultsDirectory>/<name>.json`: `{ name, ...what it answered, machine, date }`. */
+export async function runSuite(suite: BenchmarkSuite, options: RunOptions): Promise<Record<string, unknown>> {
+  if (!benchmarkNamePattern.test(suite.name))
+    throw new RangeError(`suite name ${JSON.stringify(suite.name)} is not [A-Za-z0-9-]+`);
+  const body = await suite.run(options);
+  const date = options.date ?? new Date();
+  const written = { name: suite.name, ...body, machine: options.machine ?? machineInfo(), date: date.toISOString() };
+  await writeJson(options.resultsDirectory, `${suite.name}.json`, written);
+  return written;
 }
 
 /** Writes `<directory>/<name>.json`; returns its path. */

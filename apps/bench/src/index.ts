@@ -1,4 +1,4 @@
-export { allBenchmarks } from './benchmarks/index.js';
+export { allBenchmarks, allSuites } from './benchmarks/index.js';
 export {
   ukSendRoundtrip,
   ukSendRoundtripDefaults,
@@ -8,8 +8,10 @@ export {
   formatResultLine,
   formatSignificant,
   machineInfo,
+  measureBenchmark,
   median,
   runBenchmark,
+  runSuite,
   significant,
   summarize,
   writeResult,
@@ -17,6 +19,7 @@ export {
   type BenchmarkResult,
   type BenchmarkSession,
   type BenchmarkSettings,
+  type BenchmarkSuite,
   type MachineInfo,
   type RunOptions,
 } from './harness.js';

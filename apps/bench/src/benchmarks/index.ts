@@ -1,9 +1,10 @@
-import type { Benchmark } from '../harness.js';
+import type { Benchmark, BenchmarkSuite } from '../harness.js';
 import { dispatcherCall } from './dispatcher-call.js';
 import { lookupRpc } from './lookup-rpc.js';
 import { messaging, messagingVsRing } from './messaging.js';
 import { nsLookup, nsRegister, nsRegisterContended } from './ns-fleet.js';
 import { nsLookupWorkers } from './ns-workers.js';
+import { peers } from './peers.js';
 import { register } from './register.js';
 import { sendByName } from './send-by-name.js';
 import { rpcStub } from './rpc-stub.js';
@@ -27,4 +28,9 @@ export function allBenchmarks(): Benchmark[] {
     nsLookupWorkers(),
     sendByName(),
   ];
+}
+
+/** Every suite of `pnpm bench` (several results in one file), run after the benchmarks. */
+export function allSuites(): BenchmarkSuite[] {
+  return [peers()];
 }

@@ -1,8 +1,8 @@
-import { dispatcherTransport, rpcHandler } from '@fos/dispatcher';
+import { dispatcherTransport, rpcHandler, type ReplyAddress } from '@fos/dispatcher';
 import { assert, SystemClock } from '@fos/base';
 import { LocalFabric, Machine } from '@fos/microkernel';
 import type { Benchmark, BenchmarkSession } from '../harness.js';
-import { dispatcherProcess, serve } from './dispatcher-call.js';
+import { dispatcherProcess, serve, type BenchProcess } from './dispatcher-call.js';
 import { createBenchApiClient, serveBenchApi } from './rpc/generated/bench-api.rpc.js';
 
 /** Settings of {@link rpcStub}. */
@@ -45,40 +45,65 @@ export function rpcStub(overrides: Partial<RpcStubSettings> = {}): Benchmark {
   };
 }
 
-async function openSession(settings: RpcStubSettings): Promise<BenchmarkSession> {
-  const clock = new SystemClock();
-  const payload = new Uint8Array(settings.bodyBytes).map((_, index) => index);
-  const machine = new Machine({ fabric: new LocalFabric({ cores: Math.max(2, settings.core + 1) }) });
+/** The two processes of {@link rpcStub} on one core: a server with a stubbed and a plain echo mailbox, and a client. */
+export interface RpcStubPair {
+  readonly machine: Machine;
+  readonly client: BenchProcess;
+  /** The mailbox served through the generated `BenchApi` binding. */
+  readonly stubbed: ReplyAddress;
+  /** The mailbox whose plain handler answers the request body. */
+  readonly plain: ReplyAddress;
+}
+
+/** Starts the server and client processes of {@link rpcStub} on `core` of a fresh local machine. */
+export async function openRpcStubPair(core: number): Promise<RpcStubPair> {
+  const machine = new Machine({ fabric: new LocalFabric({ cores: Math.max(2, core + 1) }) });
   try {
-    const server = await dispatcherProcess(machine, settings.core, 'rpc-server');
+    const server = await dispatcherProcess(machine, core, 'rpc-server');
     const stubbed = await serve(server, '/bench/rpc', rpcHandler(serveBenchApi({ echo: async (bytes) => bytes })));
     const plain = await serve(server, '/bench/plain');
-    const client = await dispatcherProcess(machine, settings.core, 'rpc-client');
-    const perSecond = (startedMs: number): number => settings.roundTrips / ((clock.now() - startedMs) / 1000);
-    return {
-      measured: () =>
-        client.dispatcher.spawnThread('rpc', async (thread) => {
-          const api = createBenchApiClient(dispatcherTransport(() => thread, stubbed));
-          const startedMs = clock.now();
-          for (let index = 0; index < settings.roundTrips; index++) {
-            const answer = await api.echo(payload);
-            assert(answer.length === settings.bodyBytes, 'the stub answers the payload');
-          }
-          return perSecond(startedMs);
-        }),
-      baseline: () =>
-        client.dispatcher.spawnThread('plain', async (thread) => {
-          const startedMs = clock.now();
-          for (let index = 0; index < settings.roundTrips; index++) {
-            const { body } = await thread.call(plain, payload);
-            assert(body instanceof Uint8Array && body.length === settings.bodyBytes, 'the handler answers the payload');
-          }
-          return perSecond(startedMs);
-        }),
-      close: () => machine.shutdown(),
-    };
+    const client = await dispatcherProcess(machine, core, 'rpc-client');
+    return { machine, client, stubbed, plain };
   } catch (error) {
     await machine.shutdown();
     throw error;
   }
+}
+
+/** `roundTrips` calls of `BenchApi.echo(payload)` through the generated client, one in flight; returns round trips/s. */
+export function stubRound(
+  pair: RpcStubPair,
+  payload: Uint8Array,
+  roundTrips: number,
+  clock: SystemClock,
+): Promise<number> {
+  return pair.client.dispatcher.spawnThread('rpc', async (thread) => {
+    const api = createBenchApiClient(dispatcherTransport(() => thread, pair.stubbed));
+    const startedMs = clock.now();
+    for (let index = 0; index < roundTrips; index++) {
+      const answer = await api.echo(payload);
+      assert(answer.length === payload.length, 'the stub answers the payload');
+    }
+    return roundTrips / ((clock.now() - startedMs) / 1000);
+  });
+}
+
+async function openSession(settings: RpcStubSettings): Promise<BenchmarkSession> {
+  const clock = new SystemClock();
+  const payload = new Uint8Array(settings.bodyBytes).map((_, index) => index);
+  const pair = await openRpcStubPair(settings.core);
+  const perSecond = (startedMs: number): number => settings.roundTrips / ((clock.now() - startedMs) / 1000);
+  return {
+    measured: () => stubRound(pair, payload, settings.roundTrips, clock),
+    baseline: () =>
+      pair.client.dispatcher.spawnThread('plain', async (thread) => {
+        const startedMs = clock.now();
+        for (let index = 0; index < settings.roundTrips; index++) {
+          const { body } = await thread.call(pair.plain, payload);
+          assert(body instanceof Uint8Array && body.length === settings.bodyBytes, 'the handler answers the payload');
+        }
+        return perSecond(startedMs);
+      }),
+    close: () => pair.machine.shutdown(),
+  };
 }
