@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { allBenchmarks, allSuites } from './benchmarks/index.js';
 import { findEtcd } from './benchmarks/etcd-server.js';
+import { memory, type MemoryRow } from './benchmarks/memory.js';
 import { peers, type PeersReport, type PeersSettings } from './benchmarks/peers.js';
 import { lookupRpc } from './benchmarks/lookup-rpc.js';
 import { messaging, messagingVsRing } from './benchmarks/messaging.js';
@@ -255,4 +256,36 @@ describe('peers: fos beside Moleculer and etcd', () => {
     expect(wrong.binary).toBeUndefined();
     expect(wrong.reason).toMatch(/not an executable/);
   });
+});
+
+describe('memory: heap per process, mailbox and name, in child processes', () => {
+  it('is a suite of pnpm bench', () => {
+    expect(allSuites().map((suite) => suite.name)).toContain('memory');
+  });
+
+  it('measures every pair in a child of its own and prints a RESULT line per pair that parses', async () => {
+    const lines: string[] = [];
+    const suite = memory({ processes: 200, mailboxes: 256, names: [1_000], childHeapMiB: 512 });
+    const report = (await suite.run({ print: (line) => lines.push(line) })) as { rows: MemoryRow[] };
+    const resultLine = /^RESULT ([a-z0-9-]+) ([0-9.]+) (B\/[a-z]+) ratio=([0-9.]+) vs ([a-z0-9-]+)$/;
+    const parsed = lines.flatMap((line) => {
+      const match = resultLine.exec(line);
+      return match === null ? [] : [match.slice(1)];
+    });
+    expect(parsed.map(([name, , unit, , baseline]) => [name, unit, baseline])).toEqual([
+      ['memory-process', 'B/process', 'object-with-port'],
+      ['memory-mailbox', 'B/mailbox', 'plain-mailbox'],
+      ['memory-names-1k', 'B/name', 'map-1k'],
+      ['memory-fleet-names-1k', 'B/name', 'map-1k'],
+    ]);
+    for (const row of report.rows) {
+      // Every thing built costs heap, in fos and in the baseline (a child that built nothing would show ~0).
+      expect(row.heapBytes).toBeGreaterThan(0);
+      expect(row.baselineHeapBytes).toBeGreaterThan(0);
+      expect(row.measured.count).toBe(row.count);
+    }
+    // The fleet row is per member: the three members' growth divided by 3.
+    const fleet = report.rows.find((row) => row.name === 'memory-fleet-names-1k') as MemoryRow;
+    expect(fleet.heapBytes).toBeCloseTo(fleet.measured.perItem.heapBytes / 3);
+  }, 120_000);
 });

@@ -1,6 +1,7 @@
 import type { Benchmark, BenchmarkSuite } from '../harness.js';
 import { dispatcherCall } from './dispatcher-call.js';
 import { lookupRpc } from './lookup-rpc.js';
+import { memory } from './memory.js';
 import { messaging, messagingVsRing } from './messaging.js';
 import { nsLookup, nsRegister, nsRegisterContended } from './ns-fleet.js';
 import { nsLookupWorkers } from './ns-workers.js';
@@ -32,5 +33,5 @@ export function allBenchmarks(): Benchmark[] {
 
 /** Every suite of `pnpm bench` (several results in one file), run after the benchmarks. */
 export function allSuites(): BenchmarkSuite[] {
-  return [peers()];
+  return [peers(), memory()];
 }
