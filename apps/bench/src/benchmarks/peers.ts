@@ -99,10 +99,16 @@ async function runPeers(
   } else {
     const { Etcd3 } = await import('etcd3');
     let client: Etcd3 | undefined;
-    const server: EtcdServer = await startEtcd(found.binary, async (endpoint) => {
-      client ??= new Etcd3({ hosts: endpoint });
-      await client.get('/fos-bench/ready').string();
-    });
+    let server: EtcdServer;
+    try {
+      server = await startEtcd(found.binary, async (endpoint) => {
+        client ??= new Etcd3({ hosts: endpoint });
+        await client.get('/fos-bench/ready').string();
+      });
+    } catch (error) {
+      client?.close();
+      throw error;
+    }
     try {
       assert(client !== undefined, 'etcd answered through the client');
       print(`peers: ${server.version} at ${server.endpoint}, data in ${server.dataDirectory}`);
