@@ -178,7 +178,9 @@ export async function runBenchmark(benchmark: Benchmark, options: RunOptions): P
   const settingsText = Object.entries(benchmark.settings)
     .map(([key, value]) => `${key}=${String(value)}`)
     .join(' ');
+  const machine = options.machine ?? machineInfo();
   print(`${benchmark.name} vs ${benchmark.baselineName}: ${settingsText}`);
+  print(`  on Node ${machine.node}, ${machine.platform}, ${machine.cpus} CPUs (${machine.model})`);
   const session = await benchmark.run();
   const samples = { measured: [] as number[], baseline: [] as number[] };
   try {
@@ -198,7 +200,7 @@ export async function runBenchmark(benchmark: Benchmark, options: RunOptions): P
   } finally {
     await session.close();
   }
-  const result = summarize(benchmark, samples, options.machine ?? machineInfo(), options.date ?? new Date());
+  const result = summarize(benchmark, samples, machine, options.date ?? new Date());
   await writeResult(result, options.resultsDirectory);
   print(formatResultLine(result));
   return result;
