@@ -164,6 +164,7 @@ describe('runBenchmark', () => {
     ]);
     expect(result.samples).toEqual({ measured: [10, 30, 20], baseline: [40, 40, 80] });
     expect(lines.at(-1)).toBe('RESULT fake-roundtrip 20 roundtrips/s ratio=0.5 vs fake-baseline');
+    expect(lines[1]).toBe(`  on Node ${machine.node}, ${machine.platform}, ${machine.cpus} CPUs (${machine.model})`);
     const written = JSON.parse(await readFile(join(directory, 'fake-roundtrip.json'), 'utf8')) as BenchmarkResult;
     expect(written).toEqual({
       name: 'fake-roundtrip',

@@ -192,7 +192,9 @@ export async function measureBenchmark(
   const settingsText = Object.entries(benchmark.settings)
     .map(([key, value]) => `${key}=${String(value)}`)
     .join(' ');
+  const machine = options.machine ?? machineInfo();
   print(`${benchmark.name} vs ${benchmark.baselineName}: ${settingsText}`);
+  print(`  on Node ${machine.node}, ${machine.platform}, ${machine.cpus} CPUs (${machine.model})`);
   const session = await benchmark.run();
   const samples = { measured: [] as number[], baseline: [] as number[] };
   try {
@@ -212,7 +214,7 @@ export async function measureBenchmark(
   } finally {
     await session.close();
   }
-  return summarize(benchmark, samples, options.machine ?? machineInfo(), options.date ?? new Date());
+  return summarize(benchmark, samples, machine, options.date ?? new Date());
 }
 
 function printLine(line: string): void {

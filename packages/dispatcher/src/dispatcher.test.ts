@@ -392,8 +392,10 @@ describe.each(['local', 'sim'] as const)('dispatcher operations on %s fabric', (
         ),
       ).toBe('CONFLICT');
       const broken = await dispatcherProcess(machine, 2, 'broken');
+      // A promise that never settles: with a timer instead, a busy machine could run the timer before
+      // the watchdog's turn, and the thread would finish unseen.
       void broken.dispatcher.spawnThread('stray', async () => {
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        await new Promise(() => undefined);
       });
       const exit = await broken.context.exited;
       expect(exit.crashed).toBe(true);

@@ -3,7 +3,7 @@
 // holding the same things. Every figure comes from a child process of its own (memory-child.ts).
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { formatResultLine, type BenchmarkSuite, type RunOptions } from '../harness.js';
+import { formatResultLine, machineInfo, type BenchmarkSuite, type RunOptions } from '../harness.js';
 import type { MemoryKind, MemoryMeasurement } from '../memory-child.js';
 
 /** Settings of {@link memory}. */
@@ -158,6 +158,8 @@ async function runMemory(
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const rows: MemoryRow[] = [];
   const baselines = new Map<string, MemoryMeasurement>();
+  const machine = options.machine ?? machineInfo();
+  print(`memory: children on Node ${machine.node}, ${machine.platform}, ${machine.cpus} CPUs (${machine.model})`);
   for (const pair of pairs(settings)) {
     print(`${pair.name} vs ${pair.baselineName}: count=${pair.count} members=${pair.members}`);
     const measured = await measureInChild(pair.kind, pair.count, settings);
