@@ -1,20 +1,17 @@
 #!/usr/bin/env node
-// `pnpm bench`: runs every benchmark, or the one named, each beside its baseline
-// in this process, and writes results/<name>.json. A bare `--` (passed through by pnpm) is ignored.
-import { allBenchmarks } from './benchmarks/index.js';
+// `pnpm bench`: runs every benchmark, or the one named, each beside its baseline in this process, and
+// writes results/<name>.json. `--hogs N` runs the benchmarks that support it (`messaging`,
+// `send-by-name`) beside N CPU hogs instead: `<name>-hogged` vs `<name>-quiet` in alternating rounds.
+// A bare `--` (passed through by pnpm) is ignored.
+import { selectBenchmarks, usage } from './arguments.js';
 import { runBenchmark } from './harness.js';
 
 async function main(argv: readonly string[]): Promise<number> {
-  const args = argv.filter((arg) => arg !== '--');
-  const benchmarks = allBenchmarks();
-  const names = benchmarks.map((benchmark) => benchmark.name);
-  if (args.length > 1 || args[0]?.startsWith('-') === true || (args[0] !== undefined && !names.includes(args[0]))) {
-    process.stderr.write(
-      `fos-bench: ${args.length > 1 ? `one benchmark name at most, got ${args.join(' ')}` : `unknown benchmark ${JSON.stringify(args[0])}`}\nusage: node apps/bench/dist/cli.js [name]\nbenchmarks:\n${names.map((name) => `  ${name}`).join('\n')}\n`,
-    );
+  const selected = selectBenchmarks(argv);
+  if (typeof selected === 'string') {
+    process.stderr.write(`fos-bench: ${selected}\n${usage}\n`);
     return 2;
   }
-  const selected = args[0] === undefined ? benchmarks : benchmarks.filter((benchmark) => benchmark.name === args[0]);
   const resultsDirectory = new URL('../results/', import.meta.url);
   for (const benchmark of selected) await runBenchmark(benchmark, { resultsDirectory });
   return 0;

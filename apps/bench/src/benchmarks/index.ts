@@ -28,3 +28,11 @@ export function allBenchmarks(): Benchmark[] {
     sendByName(),
   ];
 }
+
+/**
+ * The benchmarks `--hogs N` runs beside CPU hogs (see `besideHogs`): `messaging` (its channel round
+ * trips; the grid is not measured) and `send-by-name` (its calls by name).
+ */
+export function hoggableBenchmarks(): Benchmark[] {
+  return [messaging({ gridClients: [], gridServers: [] }, { gridDirectory: null }), sendByName()];
+}
