@@ -86,6 +86,7 @@ describe('selectBenchmarks', () => {
       'messaging-hogged',
       'send-by-name-hogged',
     ]);
+    expect(Array.isArray(both) && Object.keys((both[0] as Benchmark).settings)).not.toContain('grid');
     const one = selectBenchmarks(['send-by-name', '--hogs=1']);
     expect(Array.isArray(one) && one.map((benchmark) => [benchmark.baselineName, benchmark.settings.hogs])).toEqual([
       ['send-by-name-quiet', 1],
