@@ -1,25 +1,31 @@
 #!/usr/bin/env node
-// `pnpm bench`: runs every benchmark, or the one named, each beside its baseline
-// in this process, and writes results/<name>.json. A bare `--` (passed through by pnpm) is ignored.
-import { allBenchmarks, allSuites } from './benchmarks/index.js';
+// `pnpm bench`: runs every benchmark, or the one named, each beside its baseline in this process, and
+// writes results/<name>.json; then the suites (`peers`, `memory`: several results in one file).
+// `--hogs N` runs the benchmarks that support it (`messaging`, `send-by-name`) beside N CPU hogs
+// instead: `<name>-hogged` vs `<name>-quiet` in alternating rounds.
+// A bare `--` (passed through by pnpm) is ignored.
+import { selectBenchmarks, usage } from './arguments.js';
+import { allSuites } from './benchmarks/index.js';
 import { runBenchmark, runSuite } from './harness.js';
 
 async function main(argv: readonly string[]): Promise<number> {
   const args = argv.filter((arg) => arg !== '--');
-  const benchmarks = allBenchmarks();
+  const resultsDirectory = new URL('../results/', import.meta.url);
   const suites = allSuites();
-  const names = [...benchmarks, ...suites].map((benchmark) => benchmark.name);
-  if (args.length > 1 || args[0]?.startsWith('-') === true || (args[0] !== undefined && !names.includes(args[0]))) {
+  const suite = args.length === 1 ? suites.find(({ name }) => name === args[0]) : undefined;
+  if (suite !== undefined) {
+    await runSuite(suite, { resultsDirectory });
+    return 0;
+  }
+  const selected = selectBenchmarks(argv);
+  if (typeof selected === 'string') {
     process.stderr.write(
-      `fos-bench: ${args.length > 1 ? `one benchmark name at most, got ${args.join(' ')}` : `unknown benchmark ${JSON.stringify(args[0])}`}\nusage: node apps/bench/dist/cli.js [name]\nbenchmarks:\n${names.map((name) => `  ${name}`).join('\n')}\n`,
+      `fos-bench: ${selected}\nsuites:\n${suites.map(({ name }) => `  ${name}`).join('\n')}\n${usage}\n`,
     );
     return 2;
   }
-  const wanted = (name: string): boolean => args[0] === undefined || name === args[0];
-  const resultsDirectory = new URL('../results/', import.meta.url);
-  for (const benchmark of benchmarks.filter(({ name }) => wanted(name)))
-    await runBenchmark(benchmark, { resultsDirectory });
-  for (const suite of suites.filter(({ name }) => wanted(name))) await runSuite(suite, { resultsDirectory });
+  for (const benchmark of selected) await runBenchmark(benchmark, { resultsDirectory });
+  if (args.length === 0) for (const each of suites) await runSuite(each, { resultsDirectory });
   return 0;
 }
 

@@ -11,7 +11,13 @@ export type { CreatedMailbox, MovedMailbox, NameServerEntry, ReceivedMessage, Se
 export type { Fabric } from './fabric.js';
 export { LocalFabric, type LocalFabricOptions } from './local-fabric.js';
 export { SimFabric, type SimFabricOptions } from './sim-fabric.js';
-export { WorkerFabric, workerCoresMax, workerSpinMicros, type WorkerFabricOptions } from './worker-fabric.js';
+export {
+  WorkerFabric,
+  workerCoresMax,
+  workerSpinMicros,
+  workerSpinSkipsMax,
+  type WorkerFabricOptions,
+} from './worker-fabric.js';
 
 // Limits a machine enforces (each field of KernelLimits may be overridden per machine).
 export { coresMax, defaultKernelLimits, type KernelLimits } from './limits.js';

@@ -24,8 +24,18 @@ export const workerShutdownMsMax = 5_000;
 /**
  * How long a worker core spins on its doorbell after ring traffic before it sleeps, in µs: a sleeping
  * core costs tens of µs to wake, a spinning one well under one, and an idle core must cost nothing.
+ * A core spins only while spinning pays (see {@link workerSpinSkipsMax}): on a machine whose CPUs
+ * are all taken, a spin holds off the very thread it waits for.
  */
 export const workerSpinMicros = 50;
+/**
+ * The most doorbell waits a worker core sleeps through without spinning, after spins that found
+ * nothing, before it tries a spin again. The second spin in a row that finds nothing skips the next
+ * wait, and each one after doubles the waits skipped (1, 3, 7, ... up to this), so on a machine whose
+ * CPUs are all taken a core spends at most one spin in this many waits finding out whether spinning
+ * pays again; one spin that finds the doorbell rung brings spinning back at once.
+ */
+export const workerSpinSkipsMax = 64;
 /** The longest spin a worker fabric accepts, in µs. */
 export const workerSpinMicrosMax = 10_000;
 /**
@@ -45,7 +55,7 @@ export interface WorkerFabricOptions {
    * default; from the TypeScript sources, as under a test runner, the package's `dist/`).
    */
   readonly hostModule?: string | URL;
-  /** How long a core spins on its doorbell after ring traffic before it sleeps, in µs (default {@link workerSpinMicros}; 0..{@link workerSpinMicrosMax}). */
+  /** How long a core spins on its doorbell after ring traffic before it sleeps, while spinning pays, in µs (default {@link workerSpinMicros}; 0..{@link workerSpinMicrosMax}; 0 never spins). */
   readonly spinMicros?: number;
 }
 

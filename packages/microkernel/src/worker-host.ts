@@ -7,6 +7,7 @@ import { startProcess, type StartedProcess } from './core-host.js';
 import { errorText } from './internal/error-text.js';
 import type { Fabric, FabricPort, KernelMessage } from './fabric.js';
 import { serializeFosError } from './internal/serialized-error.js';
+import { DoorbellSpin } from './internal/doorbell-spin.js';
 import { workerProtocolVersion, type FromHost, type ToHost, type WorkerHostData } from './internal/worker-protocol.js';
 import { Kernel } from './kernel.js';
 import { workerTurnMicros } from './worker-fabric.js';
@@ -169,9 +170,10 @@ const threadClock = new SystemClock();
 
 /**
  * The core's doorbell loop: moves ring messages into mailbox queues whenever its doorbell rings; after
- * ring traffic it spins on the bell for `spinMicros` (an answer that comes back within that costs no
- * wake-up), then sleeps in `Atomics.waitAsync` (never a blocking wait: the thread's kernel, timers and
- * processes must go on). An idle core costs no CPU; the thread stays alive through its ports.
+ * ring traffic it may spin on the bell for `spinMicrosMax` (an answer that comes back within that
+ * costs no wake-up; {@link DoorbellSpin} decides when a spin is worth it), then sleeps in
+ * `Atomics.waitAsync` (never a blocking wait: the thread's kernel, timers and processes must go on).
+ * An idle core costs no CPU; the thread stays alive through its ports.
  *
  * While busy the loop yields to promise jobs only (`await`), so a process that reacts to a message in
  * its promise jobs (most do) answers without a trip through the event loop; at least every
@@ -182,9 +184,10 @@ async function ringLoop(
   kernel: Kernel,
   doorbells: Int32Array,
   bell: number,
-  spinMicros: number,
+  spinMicrosMax: number,
   stopped: () => boolean,
 ): Promise<void> {
+  const spin = new DoorbellSpin(spinMicrosMax);
   let lastTurn = threadClock.now();
   // The clock costs more than a load: read it every few rounds and every few spins only.
   for (let rounds = 1; !stopped(); rounds++) {
@@ -198,22 +201,33 @@ async function ringLoop(
       await promiseJobs;
       continue;
     }
-    // Spin, letting promise jobs run between loads; the spin's end is set at its first clock reading.
-    let spinUntil = Number.NaN;
-    for (let spins = 1; Atomics.load(doorbells, bell) === seen; spins++) {
-      if ((spins & 15) === 0) {
-        const now = threadClock.now();
-        if (Number.isNaN(spinUntil)) spinUntil = now + spinMicros / 1000;
-        else if (now >= spinUntil) break;
-      }
-      await promiseJobs;
-    }
-    if (Atomics.load(doorbells, bell) !== seen) continue;
+    const spinMicros = spin.next();
+    const rang = await spinOnBell(doorbells, bell, seen, spinMicros);
+    if (spinMicros > 0) spin.spun(rang);
+    if (rang) continue;
     Atomics.store(doorbells, bell + 1, 1);
     if (Atomics.load(doorbells, bell) === seen && !stopped()) await waitAsync(doorbells, bell, seen).value;
     Atomics.store(doorbells, bell + 1, 0);
     lastTurn = threadClock.now();
   }
+}
+
+/**
+ * Spins until the doorbell moves from `seen` or `spinMicros` have passed (at least a few dozen
+ * rounds of promise jobs, so the work the last messages started settles first); answers whether it rang.
+ */
+async function spinOnBell(doorbells: Int32Array, bell: number, seen: number, spinMicros: number): Promise<boolean> {
+  // The spin's end is set at its first clock reading.
+  let spinUntil = Number.NaN;
+  for (let spins = 1; Atomics.load(doorbells, bell) === seen; spins++) {
+    if ((spins & 15) === 0) {
+      const now = threadClock.now();
+      if (Number.isNaN(spinUntil)) spinUntil = now + spinMicros / 1000;
+      else if (now >= spinUntil) return false;
+    }
+    await promiseJobs;
+  }
+  return true;
 }
 
 if (parentPort !== null) host(parentPort, workerData as WorkerHostData);

@@ -35,3 +35,14 @@ export function allBenchmarks(): Benchmark[] {
 export function allSuites(): BenchmarkSuite[] {
   return [peers(), memory()];
 }
+
+/**
+ * The benchmarks `--hogs N` runs beside CPU hogs (see `besideHogs`): `messaging` (its channel round
+ * trips; the grid is not measured) and `send-by-name` (its calls by name).
+ */
+export function hoggableBenchmarks(): Benchmark[] {
+  const channel = messaging({ gridClients: [], gridServers: [] }, { gridDirectory: null });
+  // No grid is measured, so the settings name none.
+  const { grid: _grid, ...settings } = channel.settings;
+  return [{ ...channel, settings }, sendByName()];
+}
