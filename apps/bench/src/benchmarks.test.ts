@@ -8,7 +8,7 @@ import { findEtcd } from './benchmarks/etcd-server.js';
 import { memory, type MemoryRow } from './benchmarks/memory.js';
 import { peers, type PeersReport, type PeersSettings } from './benchmarks/peers.js';
 import { lookupRpc } from './benchmarks/lookup-rpc.js';
-import { messaging, messagingVsRing } from './benchmarks/messaging.js';
+import { messaging, messagingBytes, messagingVsRing } from './benchmarks/messaging.js';
 import { measureGrid, nsLookup, nsRegister, nsRegisterContended } from './benchmarks/ns-fleet.js';
 import { nsLookupWorkers } from './benchmarks/ns-workers.js';
 import { sendByName } from './benchmarks/send-by-name.js';
@@ -48,6 +48,7 @@ describe('the name-service and send-by-name benchmarks', () => {
       lookupRpc(),
       messaging(),
       messagingVsRing(),
+      messagingBytes(),
       nsLookup(),
       nsRegister(),
       nsRegisterContended(),
@@ -149,6 +150,7 @@ describe('the messaging benchmarks (Figure 6-4), on worker threads', () => {
   it.each([
     ['messaging', messaging(tiny, { gridDirectory: null })],
     ['messaging-vs-ring', messagingVsRing(tiny, { gridDirectory: null })],
+    ['messaging-bytes', messagingBytes(tiny, { gridDirectory: null })],
   ])(
     '%s runs a round of the channel path and of its baseline',
     async (_, benchmark) => {
@@ -168,6 +170,10 @@ describe('the messaging benchmarks (Figure 6-4), on worker threads', () => {
       payloadBytes: 32,
     });
     expect(messagingVsRing().settings.messageBytes).toBe(messaging().settings.messageBytes);
+    expect(messagingBytes().settings).toMatchObject({
+      messageBytes: messaging().settings.messageBytes,
+      body: 'bytes (a Uint8Array of messageBytes)',
+    });
   });
 });
 

@@ -20,15 +20,26 @@ type Request = {
   readonly payload: Uint8Array;
 };
 
-/** An echo server: answers each request on the path it came by (a channel per reply name, made on first use). */
+/**
+ * An echo server: answers each request on the path it came by (a channel per reply name, made on first
+ * use). A request that is bare bytes (`messaging-bytes`) is answered with the same bytes on the channel
+ * of the last object request its sender made.
+ */
 export async function echoServer(context: ProcessContext, args: MessageBody): Promise<MessageBody> {
   const { name } = args as { name: string };
   const { kernel } = context;
   const { location, capability } = await kernel.createMailbox();
   await kernel.addName(location, name);
   const channels = new Map<string, Channel>();
+  const bySender = new Map<string, Channel>();
   kernel.onReadable(location, async () => {
     for (let message = kernel.tryReceive(location); message !== undefined; message = kernel.tryReceive(location)) {
+      if (message.body instanceof Uint8Array) {
+        const channel = bySender.get(message.sender.process);
+        if (channel === undefined) throw new Error(`bytes from ${message.sender.process} before its reply address`);
+        await channel.send(message.body);
+        continue;
+      }
       const request = message.body as unknown as Request;
       const answer = { payload: request.payload };
       if (message.via !== 'channel') {
@@ -44,6 +55,7 @@ export async function echoServer(context: ProcessContext, args: MessageBody): Pr
         );
         channels.set(request.replyName, channel);
       }
+      bySender.set(message.sender.process, channel);
       await channel.send(answer);
     }
   });
@@ -58,6 +70,11 @@ export type ClientArgs = {
   readonly roundTrips: number;
   readonly warmupRoundTrips: number;
   readonly payloadBytes: number;
+  /**
+   * Bare bytes of this many bytes as every request and answer instead of the request object (channel
+   * path only; one object request per server first tells it where to answer).
+   */
+  readonly bareBytes?: number;
 };
 
 /**
@@ -65,7 +82,7 @@ export type ClientArgs = {
  * them over the servers in turn; answers its round trips per second and exits.
  */
 export async function echoClient(context: ProcessContext, args: MessageBody): Promise<MessageBody> {
-  const { servers, path, roundTrips, warmupRoundTrips, payloadBytes } = args as unknown as ClientArgs;
+  const { servers, path, roundTrips, warmupRoundTrips, payloadBytes, bareBytes } = args as unknown as ClientArgs;
   const { kernel } = context;
   const reply = await kernel.createMailbox();
   const replyName = `/bench/reply/${context.process}`;
@@ -78,16 +95,27 @@ export async function echoClient(context: ProcessContext, args: MessageBody): Pr
           servers.map((server) => kernel.createChannel(server.name, server.location, server.capability as Capability)),
         )
       : [];
+  if (bareBytes !== undefined) {
+    if (path !== 'channel') throw new Error('bare bytes take the channel path');
+    for (const channel of channels) {
+      await channel.send(request);
+      await kernel.receive(reply.location);
+    }
+  }
+  const bytes = new Uint8Array(bareBytes ?? 0).fill(7);
   const roundTrip = async (index: number): Promise<void> => {
     const target = index % servers.length;
-    if (path === 'channel') await (channels[target] as Channel).send(request);
+    if (path === 'channel') await (channels[target] as Channel).send(bareBytes === undefined ? request : bytes);
     else {
       const server = servers[target] as EchoAddress;
       await kernel.ukSend(server.name, server.location, server.capability as Capability, request);
     }
     const answer = await kernel.receive(reply.location);
-    if ((answer.body as { payload: Uint8Array }).payload.length !== payloadBytes)
-      throw new Error('the echo lost the payload');
+    const length =
+      bareBytes === undefined
+        ? (answer.body as { payload: Uint8Array }).payload.length
+        : (answer.body as Uint8Array).length;
+    if (length !== (bareBytes ?? payloadBytes)) throw new Error('the echo lost the payload');
   };
   for (let index = 0; index < warmupRoundTrips; index++) await roundTrip(index);
   const clock = new SystemClock();

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { bodyChecksForTests, copyBody, decodeBody, encodeBody, type MessageBody } from './codec.js';
 import { hasFosErrorCode } from './errors.js';
@@ -85,6 +86,73 @@ describe('message bodies', () => {
     const copy = copyBody(original);
     expect(copy).toEqual(original);
     expect(copy.list).not.toBe(original.list);
+  });
+});
+
+describe('bytes bodies (encoded without the general encoder)', () => {
+  // The general encoder, with the codec's settings: a bytes body must encode to exactly its bytes.
+  const reference = new Packr({ useRecords: false, int64AsType: 'bigint', moreTypes: false, mapsAsObjects: true });
+
+  it.each([0, 1, 255, 256, 65_535, 65_536, 70_000])('encode %i bytes exactly as the general encoder would', (size) => {
+    const body = new Uint8Array(size).map((_, index) => index * 7);
+    const encoded = encodeBody(body, 1 << 20);
+    expect(Buffer.from(encoded).equals(reference.pack(body))).toBe(true);
+    const decoded = decodeBody(encoded) as Uint8Array;
+    expect(decoded).toBeInstanceOf(Uint8Array);
+    expect(Buffer.from(decoded).equals(Buffer.from(body))).toBe(true);
+  });
+
+  it('encodes and decodes any bytes as the general codec does', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 600 }), (body) => {
+        const encoded = encodeBody(body);
+        expect(Buffer.from(encoded).equals(reference.pack(body))).toBe(true);
+        expect(Buffer.from(decodeBody(encoded) as Uint8Array).equals(reference.unpack(encoded) as Buffer)).toBe(true);
+      }),
+    );
+  });
+
+  it('decodes a bytes body from a shared buffer as a copy, and from a standalone one as a view', () => {
+    const encoded = encodeBody(new Uint8Array([1, 2, 3]));
+    const view = decodeBody(encoded) as Uint8Array;
+    expect(view.buffer).toBe(encoded.buffer);
+    const shared = new Uint8Array(encoded.length + 8);
+    shared.set(encoded, 4);
+    const piece = decodeBody(shared.subarray(4, 4 + encoded.length)) as Uint8Array;
+    expect(piece.buffer).not.toBe(shared.buffer);
+    shared[6] = 99;
+    expect([...piece]).toEqual([1, 2, 3]);
+  });
+
+  it('reads a byte array by its slots, not by a length its instance claims', () => {
+    const body = new Uint8Array([1, 2, 3, 4]);
+    Object.defineProperty(body, 'length', { get: () => 1 });
+    expect([...(decodeBody(encodeBody(body)) as Uint8Array)]).toEqual([1, 2, 3, 4]);
+  });
+
+  it('keeps a Buffer body and a bytes body beside others to the general encoder', () => {
+    expect([...(decodeBody(encodeBody(Buffer.from([4, 5]))) as Uint8Array)]).toEqual([4, 5]);
+    expect(decodeBody(encodeBody([new Uint8Array([1])]))).toEqual([new Uint8Array([1])]);
+  });
+
+  it('refuses a bytes body past the limit with MESSAGE_TOO_LARGE, counting its header', () => {
+    expect(refusal(new Uint8Array(62), 64)).toBeUndefined();
+    expect(refusal(new Uint8Array(63), 64)).toBe('MESSAGE_TOO_LARGE');
+  });
+
+  it.each([
+    ['a bin header longer than the bytes', [0xc4, 5, 1, 2]],
+    ['a bin16 header without its length', [0xc5, 1]],
+    ['a bin32 header without its length', [0xc6, 0, 0]],
+    ['a bin value followed by more bytes', [0xc4, 1, 7, 0xc0]],
+  ])('refuses %s with BAD_REQUEST', (_what, bytes) => {
+    let caught: unknown;
+    try {
+      decodeBody(new Uint8Array(bytes));
+    } catch (error) {
+      caught = error;
+    }
+    expect(hasFosErrorCode(caught, 'BAD_REQUEST')).toBe(true);
   });
 });
 

@@ -160,6 +160,8 @@ export function encodeBody(body: unknown, bytesMax: number = messageBytesMax): U
  * into a channel ring); anything that keeps them must use `encodeBody`.
  */
 export function encodeBodyTransient(body: unknown, bytesMax: number = messageBytesMax): Uint8Array {
+  const bare = encodeBytes(body, bytesMax);
+  if (bare !== undefined) return bare;
   let packed: Uint8Array;
   try {
     if (!plainBody(body, 0)) checkBody(body, 'body', 0);
@@ -182,6 +184,67 @@ export function encodeBodyTransient(body: unknown, bytesMax: number = messageByt
   return packed;
 }
 
+// Bytes bodies (the commonest body of a stream that carries its own format) skip the encoder: the
+// same MessagePack bin header msgpackr writes, then the bytes, into one reused scratch buffer.
+let scratch = new Uint8Array(1024);
+const binHeaderBytesMax = 5;
+// The length a typed array's own slots hold (never an own `length` property set on the instance).
+const typedArrayLength = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), 'length')!
+  .get as (this: Uint8Array) => number;
+
+/**
+ * A plain `Uint8Array` body encoded as one bin value into the scratch buffer; undefined for any other
+ * body, and for a byte array that misbehaves when read (the general encoder words its refusal).
+ */
+function encodeBytes(body: unknown, bytesMax: number): Uint8Array | undefined {
+  let length: number;
+  try {
+    // isView first: it reads internal slots only, so a proxy never runs a trap here.
+    if (!ArrayBuffer.isView(body) || Object.getPrototypeOf(body) !== Uint8Array.prototype) return undefined;
+    length = typedArrayLength.call(body as Uint8Array);
+  } catch {
+    return undefined;
+  }
+  const header = length < 0x100 ? 2 : length < 0x10000 ? 3 : binHeaderBytesMax;
+  const total = header + length;
+  if (total > bytesMax) {
+    throw new FosError('MESSAGE_TOO_LARGE', `message body of ${total} bytes exceeds messageBytesMax (${bytesMax})`, {
+      value: total,
+    });
+  }
+  if (scratch.length < total) scratch = new Uint8Array(Math.max(total, 2 * scratch.length));
+  if (header === 2) {
+    scratch[0] = 0xc4;
+    scratch[1] = length;
+  } else if (header === 3) {
+    scratch[0] = 0xc5;
+    scratch[1] = length >>> 8;
+    scratch[2] = length & 0xff;
+  } else {
+    scratch[0] = 0xc6;
+    new DataView(scratch.buffer).setUint32(1, length);
+  }
+  scratch.set(body as Uint8Array, header);
+  return scratch.subarray(0, total);
+}
+
+/** The bytes of a body that is one bin value filling `bytes` exactly, or undefined for any other body. */
+function decodeBytes(bytes: Uint8Array): Uint8Array | undefined {
+  const total = bytes.length;
+  const header = bytes[0] === 0xc4 ? 2 : bytes[0] === 0xc5 ? 3 : bytes[0] === 0xc6 ? binHeaderBytesMax : 0;
+  // Not a bin header, or one cut short: the general decoder decides (and refuses the latter).
+  if (header === 0 || total < header) return undefined;
+  const length =
+    header === 2
+      ? bytes[1]!
+      : header === 3
+        ? (bytes[1]! << 8) | bytes[2]!
+        : new DataView(bytes.buffer, bytes.byteOffset, total).getUint32(1);
+  if (header + length !== total) return undefined;
+  // A view when nothing else lives in the buffer, else a copy (as the decoder does).
+  return isStandalone(bytes) ? bytes.subarray(header) : bytes.slice(header);
+}
+
 /**
  * True when `bytes` is the whole of its buffer: then byte arrays decoded from it may be views into it,
  * since nothing else lives there.
@@ -200,6 +263,8 @@ export function decodeBody(bytes: Uint8Array): MessageBody {
   if (!ArrayBuffer.isView(bytes) || !(bytes instanceof Uint8Array)) {
     throw new FosError('BAD_REQUEST', `message bytes ${describeValue(bytes)} are not a Uint8Array`, { value: bytes });
   }
+  const bare = decodeBytes(bytes);
+  if (bare !== undefined) return bare;
   try {
     return (isStandalone(bytes) ? packr : copyingUnpackr).unpack(bytes) as MessageBody;
   } catch (error) {

@@ -2,7 +2,7 @@ import type { Benchmark, BenchmarkSuite } from '../harness.js';
 import { dispatcherCall } from './dispatcher-call.js';
 import { lookupRpc } from './lookup-rpc.js';
 import { memory } from './memory.js';
-import { messaging, messagingVsRing } from './messaging.js';
+import { messaging, messagingBytes, messagingVsRing } from './messaging.js';
 import { nsLookup, nsRegister, nsRegisterContended } from './ns-fleet.js';
 import { nsLookupWorkers } from './ns-workers.js';
 import { peers } from './peers.js';
@@ -26,6 +26,7 @@ export function allBenchmarks(): Benchmark[] {
     nsRegisterContended(),
     messaging(),
     messagingVsRing(),
+    messagingBytes(),
     nsLookupWorkers(),
     sendByName(),
   ];

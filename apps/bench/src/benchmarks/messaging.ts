@@ -70,12 +70,29 @@ export function messagingVsRing(overrides: Partial<MessagingSettings> = {}, opti
   return messagingBenchmark('messaging-vs-ring', 'raw-ring', { ...messagingDefaults, ...overrides }, options, false);
 }
 
+/**
+ * `messaging-bytes`: {@link messagingVsRing} with the very bytes the baselines carry as every request
+ * and answer body (a `Uint8Array` of the request's encoded size) instead of the request object: what
+ * the channel path costs when the codec has nothing to build.
+ */
+export function messagingBytes(overrides: Partial<MessagingSettings> = {}, options: MessagingOptions = {}): Benchmark {
+  return messagingBenchmark(
+    'messaging-bytes',
+    'raw-ring',
+    { ...messagingDefaults, ...overrides },
+    options,
+    false,
+    true,
+  );
+}
+
 function messagingBenchmark(
   name: string,
   baselineName: 'postMessage' | 'raw-ring',
   settings: MessagingSettings,
   options: MessagingOptions,
   withGrid: boolean,
+  bareBytes = false,
 ): Benchmark {
   return {
     name,
@@ -90,6 +107,7 @@ function messagingBenchmark(
       inFlight: 1,
       payloadBytes: settings.payloadBytes,
       messageBytes: requestBytes(settings.payloadBytes),
+      body: bareBytes ? 'bytes (a Uint8Array of messageBytes)' : 'the request object',
       roundTrips: settings.roundTrips,
       warmupRoundTrips: settings.warmupRoundTrips,
       spinMicros: workerSpinMicros,
@@ -119,7 +137,7 @@ function messagingBenchmark(
           });
         }
       }
-      return openSession(settings, module, baselineName);
+      return openSession(settings, module, baselineName, bareBytes);
     },
   };
 }
@@ -139,6 +157,7 @@ async function openSession(
   settings: MessagingSettings,
   module: string | URL,
   baselineName: 'postMessage' | 'raw-ring',
+  bareBytes: boolean,
 ): Promise<BenchmarkSession> {
   const point = await openPoint(module, 1, 1);
   let baseline: RawEcho;
@@ -152,7 +171,15 @@ async function openSession(
   }
   return {
     measured: async () =>
-      (await point.round('channel', settings.roundTrips, settings.warmupRoundTrips, settings.payloadBytes)).total,
+      (
+        await point.round(
+          'channel',
+          settings.roundTrips,
+          settings.warmupRoundTrips,
+          settings.payloadBytes,
+          bareBytes ? requestBytes(settings.payloadBytes) : undefined,
+        )
+      ).total,
     baseline: () => baseline.round(settings.roundTrips, settings.warmupRoundTrips),
     close: async () => {
       await baseline.close();
@@ -178,7 +205,13 @@ async function openPoint(module: string | URL, clients: number, servers: number)
     }
     return {
       /** Every client makes its round trips at once; the point's value is their sum. */
-      round: async (path: MessagingPath, roundTrips: number, warmupRoundTrips: number, payloadBytes: number) => {
+      round: async (
+        path: MessagingPath,
+        roundTrips: number,
+        warmupRoundTrips: number,
+        payloadBytes: number,
+        bareBytes?: number,
+      ) => {
         const rates = await Promise.all(
           Array.from({ length: clients }, async (_, client) => {
             const args: ClientArgs = {
@@ -187,6 +220,7 @@ async function openPoint(module: string | URL, clients: number, servers: number)
               roundTrips,
               warmupRoundTrips,
               payloadBytes,
+              ...(bareBytes === undefined ? {} : { bareBytes }),
             };
             const handle = await machine.spawn({
               core: servers + client,

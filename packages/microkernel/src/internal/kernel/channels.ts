@@ -272,8 +272,9 @@ export function drainChannel(state: KernelState, mailbox: Mailbox, reader: Chann
  */
 export function pollChannels(state: KernelState): number {
   let moved = 0;
+  // Deleting the entry being visited (a drained, closed channel) is safe while iterating a Map or Set.
   for (const mailbox of state.channelMailboxes) {
-    for (const reader of [...mailbox.channels.values()]) moved += drainChannel(state, mailbox, reader);
+    for (const reader of mailbox.channels.values()) moved += drainChannel(state, mailbox, reader);
   }
   return moved;
 }
