@@ -1,10 +1,14 @@
+import { createHash } from 'node:crypto';
 import { SeededRandom } from '@fos/sim';
 import { describe, expect, it } from 'vitest';
 import { CryptoRandom, hasFosErrorCode } from '@fos/base';
 import { codeOf, codeOfCall } from '@fos/base/testing';
 import {
+  cachedCapabilityHashes,
   capabilityEquals,
+  capabilityHashesCachedMax,
   hashCapability,
+  hashCheckedCapability,
   isCapability,
   mintCapability,
   validateCapability,
@@ -127,5 +131,20 @@ describe.each(['local', 'sim'] as const)('non-canonical capabilities in the kern
     } finally {
       await machine.shutdown();
     }
+  });
+});
+
+describe('the hashes a thread remembers', () => {
+  const sha256 = (text: string): string => createHash('sha256').update(text).digest('base64url');
+
+  it('answers the SHA-256 of the text, remembered or not, and remembers at most capabilityHashesCachedMax', () => {
+    const random = new SeededRandom(7);
+    const capabilities = Array.from({ length: capabilityHashesCachedMax + 300 }, () => mintCapability(random));
+    for (const capability of capabilities) expect(hashCheckedCapability(capability)).toBe(sha256(capability));
+    expect(cachedCapabilityHashes()).toBe(capabilityHashesCachedMax);
+    // Remembered (the latest) and forgotten (the first) alike.
+    for (const capability of [capabilities.at(-1)!, capabilities[0]!])
+      expect(hashCheckedCapability(capability)).toBe(sha256(capability));
+    expect(cachedCapabilityHashes()).toBe(capabilityHashesCachedMax);
   });
 });

@@ -62,9 +62,27 @@ export function hashCapability(capability: Capability): string {
 }
 
 /**
+ * Capability hashes a thread remembers (every delivery checks one: a SHA-256 costs about 2 µs, a
+ * lookup well under one); the oldest is forgotten first.
+ */
+export const capabilityHashesCachedMax = 1024;
+const recentHashes = new Map<string, string>();
+
+/** @internal How many capability hashes this thread remembers now (for the test of its bound). */
+export function cachedCapabilityHashes(): number {
+  return recentHashes.size;
+}
+
+/**
  * @internal {@link hashCapability} of a capability checked already (at the boundary of the system
  * call that brought it): the kernel's delivery path does not check it twice.
  */
 export function hashCheckedCapability(capability: Capability): string {
-  return createHash('sha256').update(capability).digest('base64url');
+  const known = recentHashes.get(capability);
+  if (known !== undefined) return known;
+  const hash = createHash('sha256').update(capability).digest('base64url');
+  // The oldest entry goes first: the capabilities in use keep coming back.
+  if (recentHashes.size >= capabilityHashesCachedMax) recentHashes.delete(recentHashes.keys().next().value!);
+  recentHashes.set(capability, hash);
+  return hash;
 }

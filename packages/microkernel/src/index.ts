@@ -20,10 +20,17 @@ export {
 } from './worker-fabric.js';
 
 // Limits a machine enforces (each field of KernelLimits may be overridden per machine).
-export { coresMax, defaultKernelLimits, type KernelLimits } from './limits.js';
+export { coresMax, defaultKernelLimits, localDeliveriesPerTurnMax, type KernelLimits } from './limits.js';
 
 // The kernel's types: capabilities and mailbox locations.
-export { hashCapability, isCapability, mintCapability, validateCapability, type Capability } from './capability.js';
+export {
+  capabilityHashesCachedMax,
+  hashCapability,
+  isCapability,
+  mintCapability,
+  validateCapability,
+  type Capability,
+} from './capability.js';
 export {
   formatLocation,
   mailboxLocationSchema,

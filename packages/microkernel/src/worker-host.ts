@@ -1,13 +1,14 @@
 // The host of one core on a worker thread (built to dist/worker-host.js, started by WorkerFabric):
 // the core's kernel, talking to the other cores' kernels over one MessagePort per pair of cores, and
 // the processes spawned onto the core. The machine drives it over `parentPort` (worker-protocol.ts).
-import { MessageChannel, parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { CryptoRandom, FosError, isFosError, nextTurn, SystemClock, type Clock, type RandomSource } from '@fos/base';
 import { startProcess, type StartedProcess } from './core-host.js';
 import { errorText } from './internal/error-text.js';
 import type { Fabric, FabricPort, KernelMessage } from './fabric.js';
 import { serializeFosError } from './internal/serialized-error.js';
 import { DoorbellSpin } from './internal/doorbell-spin.js';
+import { LocalDelivery } from './internal/local-delivery.js';
 import { workerProtocolVersion, type FromHost, type ToHost, type WorkerHostData } from './internal/worker-protocol.js';
 import { Kernel } from './kernel.js';
 import { workerTurnMicros } from './worker-fabric.js';
@@ -20,8 +21,8 @@ class PeerFabric implements Fabric {
   readonly random: RandomSource = new CryptoRandom();
   readonly #peers: ReadonlyArray<MessagePort | null>;
   readonly #doorbells: Int32Array;
-  // Messages to this core's own kernel still go through a port, so every path stays asynchronous.
-  readonly #self = new MessageChannel();
+  // Messages to this core's own kernel are delivered later in this thread (never inside the post).
+  readonly #self = new LocalDelivery<KernelMessage>();
   #closed = false;
 
   constructor(coreCount: number, peers: ReadonlyArray<MessagePort | null>, doorbells: Int32Array) {
@@ -31,7 +32,6 @@ class PeerFabric implements Fabric {
   }
 
   connect(core: number, receive: (message: KernelMessage) => void, coreLost?: (core: number) => void): FabricPort {
-    this.#self.port1.on('message', receive);
     this.#peers.forEach((peer, peerCore) => {
       peer?.on('message', receive);
       // The other end closes when that core's thread ends, however it ends.
@@ -42,7 +42,11 @@ class PeerFabric implements Fabric {
     return {
       post: (toCore, message) => {
         if (this.#closed) return;
-        const port = toCore === core ? this.#self.port2 : this.#peers[toCore];
+        if (toCore === core) {
+          this.#self.post(receive, message);
+          return;
+        }
+        const port = this.#peers[toCore];
         if (port === undefined || port === null)
           throw new RangeError(`core ${toCore} is outside 0..${this.coreCount - 1}`);
         // The encoded body is a standalone buffer no one reads again: move it instead of copying it.
@@ -61,8 +65,7 @@ class PeerFabric implements Fabric {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#self.port1.close();
-    this.#self.port2.close();
+    this.#self.close();
     for (const peer of this.#peers) peer?.close();
   }
 }
