@@ -10,7 +10,7 @@ import { peers, type PeersReport, type PeersSettings } from './benchmarks/peers.
 import { lookupRpc } from './benchmarks/lookup-rpc.js';
 import { messaging, messagingBytes, messagingVsRing } from './benchmarks/messaging.js';
 import { measureGrid, nsLookup, nsRegister, nsRegisterContended } from './benchmarks/ns-fleet.js';
-import { nsLookupWorkers } from './benchmarks/ns-workers.js';
+import { nsLookupNoAlias, nsLookupWorkers } from './benchmarks/ns-workers.js';
 import { sendByName } from './benchmarks/send-by-name.js';
 import { register } from './benchmarks/register.js';
 import { sendCached } from './benchmarks/send-cached.js';
@@ -53,6 +53,7 @@ describe('the name-service and send-by-name benchmarks', () => {
       nsRegister(),
       nsRegisterContended(),
       nsLookupWorkers(),
+      nsLookupNoAlias(),
       register(),
       rpcStub(),
       sendByName(),
@@ -195,6 +196,12 @@ describe('ns-lookup on worker cores', () => {
       scaling: 'not measured: this machine has fewer than 4 cores',
     });
   });
+});
+
+describe('ns-lookup without the canonical alias', () => {
+  it('runs a round of an alias-less client (checked to send nothing through a channel) and of one with its alias', async () => {
+    await expectPositiveRates(nsLookupNoAlias({ lookups: 20, warmupLookups: 5, rounds: 1, warmupRounds: 0 }));
+  }, 60_000);
 });
 
 describe('send-by-name on worker cores', () => {

@@ -139,14 +139,20 @@ export async function lookupTarget(context: ProcessContext, args: MessageBody): 
 /**
  * A client of the name service: makes `warmupLookups`, then `lookups` timed uncached Lookups of
  * `args.name` through its libfos's name-service RPC client (the member its core finds), one in flight;
- * answers lookups per second and exits.
+ * answers lookups per second and how many of its messages went through a user-space channel, and exits.
+ * With `args.alias` false it never registers its canonical alias, so its requests stay on the kernel path.
  */
 export async function lookupClient(context: ProcessContext, args: MessageBody): Promise<MessageBody> {
-  const { name, lookups, warmupLookups } = args as { name: string; lookups: number; warmupLookups: number };
+  const { name, lookups, warmupLookups, alias } = args as {
+    name: string;
+    lookups: number;
+    warmupLookups: number;
+    alias?: boolean;
+  };
   const libfos = await createLibfos(context);
   // A client that sends by name has its canonical alias: its requests to the name service may then
   // take a user-space channel (the replies are checked sends to that name).
-  await libfos.getCanonicalAlias();
+  if (alias !== false) await libfos.getCanonicalAlias();
   const clock = new SystemClock();
   const round = (count: number) =>
     libfos.run(async () => {
@@ -159,9 +165,10 @@ export async function lookupClient(context: ProcessContext, args: MessageBody): 
   const startedMs = clock.now();
   await round(lookups);
   const elapsedMs = clock.now() - startedMs;
+  const { channelSends } = libfos.stats().channels;
   await libfos.close();
   context.exit();
-  return { perSecond: lookups / (elapsedMs / 1000) };
+  return { perSecond: lookups / (elapsedMs / 1000), channelSends };
 }
 
 /**

@@ -4,7 +4,7 @@ import { lookupRpc } from './lookup-rpc.js';
 import { memory } from './memory.js';
 import { messaging, messagingBytes, messagingVsRing } from './messaging.js';
 import { nsLookup, nsRegister, nsRegisterContended } from './ns-fleet.js';
-import { nsLookupWorkers } from './ns-workers.js';
+import { nsLookupNoAlias, nsLookupWorkers } from './ns-workers.js';
 import { peers } from './peers.js';
 import { register } from './register.js';
 import { sendByName } from './send-by-name.js';
@@ -28,6 +28,7 @@ export function allBenchmarks(): Benchmark[] {
     messagingVsRing(),
     messagingBytes(),
     nsLookupWorkers(),
+    nsLookupNoAlias(),
     sendByName(),
   ];
 }

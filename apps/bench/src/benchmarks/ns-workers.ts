@@ -2,6 +2,8 @@
 // fleet of k members on k worker cores, one client per member on cores of their own, so Lookups scale
 // with the fleet once members run in parallel. The goal: k members ≥ 0.7·k × one member,
 // for every k with 2k ≤ the machine's cores; points with more threads than cores are recorded only.
+// `ns-lookup-no-alias`: one member and one client, a client without its canonical alias (kernel path)
+// against one with it (channels), to measure what the alias saves per Lookup.
 import { availableParallelism } from 'node:os';
 import { boot, type Instance } from '@fos/system';
 import type { WorkerFabric } from '@fos/microkernel';
@@ -102,6 +104,52 @@ export function nsLookupWorkers(
   };
 }
 
+/** Settings of {@link nsLookupNoAlias}. */
+export interface NsLookupNoAliasSettings {
+  /** Timed Lookups of the client per round (after `warmupLookups`). */
+  readonly lookups: number;
+  readonly warmupLookups: number;
+  readonly rounds: number;
+  readonly warmupRounds: number;
+}
+
+export const nsLookupNoAliasDefaults: NsLookupNoAliasSettings = Object.freeze({
+  lookups: 5_000,
+  warmupLookups: 500,
+  rounds: 7,
+  warmupRounds: 1,
+});
+
+/**
+ * `ns-lookup-no-alias`: what a client without its canonical alias pays per Lookup. One member on worker
+ * core 0, one client at a time on core 1, in one instance; measured: a client that never registers its
+ * canonical alias (every request on the kernel path, every reply unchecked); baseline
+ * `ns-lookup-with-alias`: a client that registers it first (requests through a channel after the
+ * first few, checked replies). Each round is a fresh client process.
+ */
+export function nsLookupNoAlias(
+  overrides: Partial<NsLookupNoAliasSettings> = {},
+  options: Pick<NsLookupWorkersOptions, 'processesModule'> = {},
+): Benchmark {
+  const settings = { ...nsLookupNoAliasDefaults, ...overrides };
+  return {
+    name: 'ns-lookup-no-alias',
+    unit: 'lookups/s',
+    baselineName: 'ns-lookup-with-alias',
+    settings: { fabric: 'worker', members: 1, clients: 1, lookups: settings.lookups, inFlight: 1 },
+    rounds: settings.rounds,
+    warmupRounds: settings.warmupRounds,
+    run: async () => {
+      const point = await openPoint(options.processesModule ?? defaultProcessesModule(), 1);
+      return {
+        measured: () => point.round(settings.lookups, settings.warmupLookups, false),
+        baseline: () => point.round(settings.lookups, settings.warmupLookups, true),
+        close: () => point.close(),
+      };
+    },
+  };
+}
+
 async function openSession(
   module: string | URL,
   fleet: number,
@@ -143,8 +191,11 @@ async function openPoint(module: string | URL, fleet: number) {
       args: { name: lookupTarget, capability: service.rootCapability },
     });
     return {
-      /** Every client's Lookups at once; the sum of their rates. */
-      round: async (lookups: number, warmupLookups: number): Promise<number> => {
+      /**
+       * Every client's Lookups at once; the sum of their rates. `alias` false: the clients never
+       * register their canonical alias (then none of their requests may take a channel).
+       */
+      round: async (lookups: number, warmupLookups: number, alias = true): Promise<number> => {
         const rates = await Promise.all(
           Array.from({ length: fleet }, async (_, client) => {
             const handle = await instance.spawn({
@@ -152,9 +203,12 @@ async function openPoint(module: string | URL, fleet: number) {
               module,
               entry: 'lookupClient',
               name: `lookup-client-${client}`,
-              args: { name: lookupTarget, lookups, warmupLookups },
+              args: { name: lookupTarget, lookups, warmupLookups, alias },
             });
-            return (handle.result as { perSecond: number }).perSecond;
+            const { perSecond, channelSends } = handle.result as { perSecond: number; channelSends: number };
+            if (!alias && channelSends > 0)
+              throw new Error(`a client without its canonical alias sent ${channelSends} messages through a channel`);
+            return perSecond;
           }),
         );
         return rates.reduce((sum, rate) => sum + rate, 0);
