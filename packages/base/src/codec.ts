@@ -189,8 +189,10 @@ export function encodeBodyTransient(body: unknown, bytesMax: number = messageByt
 let scratch = new Uint8Array(1024);
 const binHeaderBytesMax = 5;
 // The length a typed array's own slots hold (never an own `length` property set on the instance).
-const typedArrayLength = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), 'length')!
-  .get as (this: Uint8Array) => number;
+const typedArrayLengthGetter =
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called only through Reflect.apply with its array
+  Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype) as object, 'length')!.get!;
+const typedArrayLength = (bytes: Uint8Array): number => Reflect.apply(typedArrayLengthGetter, bytes, []) as number;
 
 /**
  * A plain `Uint8Array` body encoded as one bin value into the scratch buffer; undefined for any other
@@ -201,7 +203,7 @@ function encodeBytes(body: unknown, bytesMax: number): Uint8Array | undefined {
   try {
     // isView first: it reads internal slots only, so a proxy never runs a trap here.
     if (!ArrayBuffer.isView(body) || Object.getPrototypeOf(body) !== Uint8Array.prototype) return undefined;
-    length = typedArrayLength.call(body as Uint8Array);
+    length = typedArrayLength(body as Uint8Array);
   } catch {
     return undefined;
   }
