@@ -174,14 +174,15 @@ export function encodeBodyTransient(body: unknown, bytesMax: number = messageByt
       cause: error,
     });
   }
-  if (packed.length > bytesMax) {
-    throw new FosError(
-      'MESSAGE_TOO_LARGE',
-      `message body of ${packed.length} bytes exceeds messageBytesMax (${bytesMax})`,
-      { value: packed.length },
-    );
-  }
+  if (packed.length > bytesMax) throw tooLarge(packed.length, bytesMax);
   return packed;
+}
+
+/** The refusal of an encoded body of `bytes` bytes above `bytesMax`. */
+function tooLarge(bytes: number, bytesMax: number): FosError {
+  return new FosError('MESSAGE_TOO_LARGE', `message body of ${bytes} bytes exceeds messageBytesMax (${bytesMax})`, {
+    value: bytes,
+  });
 }
 
 // Bytes bodies (the commonest body of a stream that carries its own format) skip the encoder: the
@@ -209,11 +210,7 @@ function encodeBytes(body: unknown, bytesMax: number): Uint8Array | undefined {
   }
   const header = length < 0x100 ? 2 : length < 0x10000 ? 3 : binHeaderBytesMax;
   const total = header + length;
-  if (total > bytesMax) {
-    throw new FosError('MESSAGE_TOO_LARGE', `message body of ${total} bytes exceeds messageBytesMax (${bytesMax})`, {
-      value: total,
-    });
-  }
+  if (total > bytesMax) throw tooLarge(total, bytesMax);
   if (scratch.length < total) scratch = new Uint8Array(Math.max(total, 2 * scratch.length));
   if (header === 2) {
     scratch[0] = 0xc4;

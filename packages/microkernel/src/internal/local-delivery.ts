@@ -1,5 +1,5 @@
-// Delivery between kernels that share one thread (every core of a LocalFabric; a worker core's
-// messages to itself), without a MessagePort: a port hop costs a structured clone and an event-loop
+// Delivery between kernels that share one thread (today a worker core's messages to itself; LocalFabric
+// keeps its ports, see decision 33), without a MessagePort: a port hop costs a structured clone and an event-loop
 // turn per message (about 8.5 µs on the machine this was measured on), four of them per round trip.
 // A FIFO queue drained in a microtask keeps what the port gave: a post never runs the receiver inside
 // it (every path stays asynchronous), messages arrive in the order they were posted, and the event
