@@ -5,6 +5,7 @@ import { nameServiceApiErrors } from '@fos/libfos-messaging';
 import { isFosError, messageBytesMax } from '@fos/base';
 import { runSeeds, tierCount } from '@fos/sim';
 import { describe, expect, it } from 'vitest';
+import type { SimFabric } from '@fos/microkernel';
 import type { Instance } from './index.js';
 import { RemoteAgent } from './testing.js';
 import { testFabrics, withInstance } from './testing.js';
@@ -199,75 +200,76 @@ describe('growFleet through boot() refuses a single member', () => {
   });
 });
 
-describe.each(testFabrics)('the fleet changes under traffic on the %s fabric', (fabric) => {
-  const clientsCount = 8;
-  const operationsPerClient = 12;
-  const simSeeds = tierCount({ fast: 10, long: 200 });
+const clientsCount = 8;
+const operationsPerClient = 12;
 
-  /**
-   * 4 members; 8 clients (agents, @fos/system/testing) register, unregister and look up while the
-   * fleet grows to 6 and shrinks to 3. The agents are spawned before the traffic starts.
-   */
-  async function trafficDuringChanges(instance: Instance): Promise<void> {
-    const service = instance.nameService;
-    if (service === undefined) throw new Error('booted without a name service');
-    const unexpected: string[] = [];
-    let changing = false;
-    let duringChanges = 0;
-    const allowed = (operation: keyof typeof nameServiceApiErrors, error: unknown): boolean =>
-      isFosError(error) &&
-      ((nameServiceApiErrors[operation] as readonly string[]).includes(error.code) || error.code === 'TIMEOUT');
-    const agents: RemoteAgent[] = [];
-    for (let index = 0; index < clientsCount; index++)
-      agents.push(await RemoteAgent.spawn(instance, 6 + (index % 2), `client-${index}`));
-    const client = async (index: number): Promise<{ agent: RemoteAgent; held: string[] }> => {
-      const agent = agents[index]!;
-      const mailbox = await agent.createMailbox();
-      const held: string[] = [];
-      for (let step = 0; step < operationsPerClient; step++) {
-        const name = `/load/c${index}/n${step}`;
-        try {
-          const capability = await agent.aliasRegisterDirect(name, mailbox, service.rootCapability);
-          held.push(name);
-          if (changing) duringChanges++;
-          // Acknowledged: every member must know it, whichever this client reaches now.
-          const found = await agent.lookup(name).catch((error: unknown) => error);
-          if (isFosError(found) && found.code === 'NO_SUCH_NAME')
-            unexpected.push(`${name} acknowledged, then NO_SUCH_NAME`);
-          if (step % 3 === 2) {
-            await agent.unregisterDirect(name, mailbox.location, capability);
-            held.pop();
-          }
-        } catch (error) {
-          if (!allowed('register', error) && !allowed('unregister', error) && !allowed('lookup', error))
-            unexpected.push(`${name}: ${String(error)}`);
+/**
+ * 4 members; 8 clients (agents, @fos/system/testing) register, unregister and look up while the
+ * fleet grows to 6 and shrinks to 3. The agents are spawned before the traffic starts.
+ */
+async function trafficDuringChanges(instance: Instance): Promise<void> {
+  const service = instance.nameService;
+  if (service === undefined) throw new Error('booted without a name service');
+  const unexpected: string[] = [];
+  let changing = false;
+  let duringChanges = 0;
+  const allowed = (operation: keyof typeof nameServiceApiErrors, error: unknown): boolean =>
+    isFosError(error) &&
+    ((nameServiceApiErrors[operation] as readonly string[]).includes(error.code) || error.code === 'TIMEOUT');
+  const agents: RemoteAgent[] = [];
+  for (let index = 0; index < clientsCount; index++)
+    agents.push(await RemoteAgent.spawn(instance, 6 + (index % 2), `client-${index}`));
+  const client = async (index: number): Promise<{ agent: RemoteAgent; held: string[] }> => {
+    const agent = agents[index]!;
+    const mailbox = await agent.createMailbox();
+    const held: string[] = [];
+    for (let step = 0; step < operationsPerClient; step++) {
+      const name = `/load/c${index}/n${step}`;
+      try {
+        const capability = await agent.aliasRegisterDirect(name, mailbox, service.rootCapability);
+        held.push(name);
+        if (changing) duringChanges++;
+        // Acknowledged: every member must know it, whichever this client reaches now.
+        const found = await agent.lookup(name).catch((error: unknown) => error);
+        if (isFosError(found) && found.code === 'NO_SUCH_NAME')
+          unexpected.push(`${name} acknowledged, then NO_SUCH_NAME`);
+        if (step % 3 === 2) {
+          await agent.unregisterDirect(name, mailbox.location, capability);
+          held.pop();
         }
+      } catch (error) {
+        if (!allowed('register', error) && !allowed('unregister', error) && !allowed('lookup', error))
+          unexpected.push(`${name}: ${String(error)}`);
       }
-      return { agent, held };
-    };
-    const changes = (async () => {
-      changing = true;
-      await service.growFleet(service.managementCapability);
-      await service.growFleet(service.managementCapability);
-      for (let index = 0; index < 3; index++) await service.shrinkFleet(service.managementCapability);
-      changing = false;
-    })();
-    const results = await Promise.all(Array.from({ length: clientsCount }, (_, index) => client(index)));
-    await changes;
-    expect(unexpected).toEqual([]);
-    expect(duringChanges, 'registrations acknowledged while the fleet changed').toBeGreaterThan(0);
-    expect(service.members).toHaveLength(3);
-    // No acknowledged registration is lost, and every member holds the same table.
-    const checker = results[0]!.agent;
-    for (const { held } of results)
-      for (const name of held) expect((await checker.lookup(name)).type, name).toBe('direct');
-    const hashes = new Set<string>();
-    for (let core = 0; core < 3; core++) {
-      const probe = await RemoteAgent.spawn(instance, core, `probe-${core}`);
-      hashes.add((await probe.list(service.managementCapability)).tableHash);
     }
-    expect(hashes.size).toBe(1);
+    return { agent, held };
+  };
+  const changes = (async () => {
+    changing = true;
+    await service.growFleet(service.managementCapability);
+    await service.growFleet(service.managementCapability);
+    for (let index = 0; index < 3; index++) await service.shrinkFleet(service.managementCapability);
+    changing = false;
+  })();
+  const results = await Promise.all(Array.from({ length: clientsCount }, (_, index) => client(index)));
+  await changes;
+  expect(unexpected).toEqual([]);
+  expect(duringChanges, 'registrations acknowledged while the fleet changed').toBeGreaterThan(0);
+  expect(service.members).toHaveLength(3);
+  // No acknowledged registration is lost, and every member holds the same table.
+  const checker = results[0]!.agent;
+  for (const { held } of results)
+    for (const name of held) expect((await checker.lookup(name)).type, name).toBe('direct');
+  const hashes = new Set<string>();
+  for (let core = 0; core < 3; core++) {
+    const probe = await RemoteAgent.spawn(instance, core, `probe-${core}`);
+    hashes.add((await probe.list(service.managementCapability)).tableHash);
   }
+  expect(hashes.size).toBe(1);
+}
+
+describe.each(testFabrics)('the fleet changes under traffic on the %s fabric', (fabric) => {
+  const simSeeds = tierCount({ fast: 10, long: 200 });
 
   it(
     fabric === 'sim'
@@ -280,6 +282,25 @@ describe.each(testFabrics)('the fleet changes under traffic on the %s fabric', (
           seedStart: 1,
         });
       else await withInstance({ fabric, cores: 8, nameServers: 4 }, trafficDuringChanges);
+    },
+    sweepTimeoutMs,
+  );
+});
+
+describe('a seed of the sim fabric through boot()', () => {
+  it(
+    'replays the traffic scenario exactly: the same deliveries in the same order (trace hash), run after run',
+    async () => {
+      const hashes: string[] = [];
+      for (let run = 0; run < 2; run++) {
+        await withInstance({ fabric: 'sim', cores: 8, seed: 9, nameServers: 4 }, async (instance) => {
+          await trafficDuringChanges(instance);
+          hashes.push((instance.fabric as SimFabric).network.trace.hash());
+        });
+        // Another instance on a real fabric in between leaves its own work on the event loop.
+        if (run === 0) await withInstance({ fabric: 'local', cores: 2 }, async () => undefined);
+      }
+      expect(hashes[1]).toBe(hashes[0]);
     },
     sweepTimeoutMs,
   );

@@ -9,6 +9,8 @@ export {
   inactiveBackoffMsMax,
   inactiveWaitMsMax,
   indirectionHopsMax,
+  nameServerAttemptsMax,
+  nameServerBackoffMsMax,
   nameServiceCallTimeoutMs,
   sendBackoffMsMax,
   sendRetriesMax,

@@ -1,6 +1,8 @@
 import type { Capability } from '@fos/microkernel';
+import { FosError } from '@fos/base';
 import { codeOf } from '@fos/base/testing';
 import { describe, expect, it } from 'vitest';
+import { createLibfos } from './create.js';
 import { libfosProcess, toyMachine } from './internal/testing.js';
 
 const anyCapability = 'AAAAAAAAAAAAAAAAAAAAAA' as Capability;
@@ -165,6 +167,52 @@ describe.each(['local', 'sim'] as const)('libfos on %s fabric', (kind) => {
       expect(names.lookups - lookups).toBe(30);
       expect(named.stats().channels.opened).toBe(1);
       expect(named.stats().channels.channelSends).toBeGreaterThan(0);
+    } finally {
+      await machine.shutdown();
+    }
+  });
+
+  it('tries another name server when one refuses a request it never touched, and says UNREACHABLE when none takes it', async () => {
+    const { machine, names } = await toyMachine(kind);
+    try {
+      const server = await libfosProcess(machine, 2, 'server');
+      await server.aliasRegisterDirect('/svc/here', await server.createMailbox(), anyCapability);
+      // A member that has left its store but is still registered: it answers SHUTDOWN (with the unchecked
+      // reply a name server may send a nameless client), and the kernel of its core names it first (a
+      // local name server is preferred).
+      let refusals = 0;
+      let unregisterAfter = Number.POSITIVE_INFINITY;
+      await machine.spawn({
+        core: 1,
+        name: 'leaving',
+        function: async (context) => {
+          const libfos = await createLibfos(context, { kernelCapability: machine.kernelCapability });
+          const mailbox = await context.kernel.createMailbox();
+          const kernel = context.kernel;
+          await kernel.ukNameServiceRegister(mailbox.location, machine.kernelCapability, mailbox.capability);
+          libfos.serve(mailbox.location, {
+            handler: () => {
+              refusals++;
+              // Its unregistration travels while the client waits for it (the stale-registry window).
+              if (refusals === unregisterAfter)
+                void kernel.ukNameServiceUnregister(mailbox.location, machine.kernelCapability);
+              throw new FosError('SHUTDOWN', 'this member has left its store');
+            },
+          });
+        },
+      });
+      const client = await libfosProcess(machine, 1, 'client');
+      // Only the leaving member is named on core 1 while it stays registered: every attempt is refused.
+      const refused = await client.run(() => client.nameService.lookup('/svc/here')).catch((error: unknown) => error);
+      expect(refused).toMatchObject({ code: 'UNREACHABLE' });
+      expect(String(refused)).toMatch(/nameServerAttemptsMax \(4\) attempts; the last refusal: .*left its store/);
+      expect(refusals).toBe(1);
+      // Once it unregisters (after refusing again), the client's next try finds the other member.
+      unregisterAfter = 2;
+      const lookups = names.lookups;
+      expect((await client.run(() => client.nameService.lookup('/svc/here'))).type).toBe('direct');
+      expect(refusals).toBe(2);
+      expect(names.lookups - lookups).toBe(1);
     } finally {
       await machine.shutdown();
     }

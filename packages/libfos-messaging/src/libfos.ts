@@ -38,7 +38,7 @@ import {
 import { isDeliveryRefusal, messageTooLarge } from './internal/delivery-errors.js';
 import { NameResolver } from './internal/resolution.js';
 import { newSendTicket, type SendOrder } from './internal/send-order.js';
-import type { LibfosLimits } from './limits.js';
+import { nameServerAttemptsMax, nameServerBackoffMsMax, type LibfosLimits } from './limits.js';
 import type { LoadBalancerRef, LookupResult, NameServiceApi } from './name-service-api.js';
 import type { SendPath, UkSendCounters } from './send-path.js';
 
@@ -504,17 +504,39 @@ export class Libfos {
       invoke: (ordinal, _method, args) =>
         this.run(async (thread) => {
           const options: CallOptions = { timeoutMs: this.limits.nameServiceCallTimeoutMs };
-          for (let attempt = 0; ; attempt++) {
-            this.nameServerAddress ??= await this.findNameServer(thread);
+          // Members that refused this request before touching it: a member that left its fleet (the
+          // kernel refuses the delivery, or the member answers SHUTDOWN) or went away.
+          const refused = new Set<string>();
+          let lastRefusal: unknown;
+          let backoffMs = 1;
+          for (let attempt = 0; attempt < nameServerAttemptsMax; attempt++) {
+            let address = this.nameServerAddress;
+            if (address === undefined) {
+              address = await this.findNameServer(thread);
+              if (refused.has(destinationKey(address))) {
+                // The kernel named a member that has just refused: its unregistration is still on
+                // its way to this core. Wait for it, then ask again.
+                await thread.sleep(backoffMs);
+                backoffMs = Math.min(2 * backoffMs, nameServerBackoffMsMax);
+                continue;
+              }
+              this.nameServerAddress = address;
+            }
             try {
-              return (await thread.call(this.nameServerAddress, { rpc: ordinal, args }, options)).body;
+              return (await thread.call(address, { rpc: ordinal, args }, options)).body;
             } catch (error) {
-              // The name server went away, changed, or left its fleet (SHUTDOWN, answered before it
-              // touched anything): find one again, once.
-              if (attempt > 0 || !(isDeliveryRefusal(error) || hasFosErrorCode(error, 'SHUTDOWN'))) throw error;
-              this.nameServerAddress = undefined;
+              if (!(isDeliveryRefusal(error) || hasFosErrorCode(error, 'SHUTDOWN'))) throw error;
+              refused.add(destinationKey(address));
+              lastRefusal = error;
+              if (this.nameServerAddress === address) this.nameServerAddress = undefined;
             }
           }
+          const last = lastRefusal instanceof Error ? lastRefusal.message : 'none took it';
+          throw new FosError(
+            'UNREACHABLE',
+            `no name server took the request in nameServerAttemptsMax (${nameServerAttemptsMax}) attempts; the last refusal: ${last}`,
+            { value: nameServiceName, cause: lastRefusal },
+          );
         }),
     };
   }
@@ -523,4 +545,9 @@ export class Libfos {
     const found = await thread.waitFor(this.kernel.ukNameServiceLookup());
     return { name: nameServiceName, location: found.location, capability: found.capability };
   }
+}
+
+/** A destination as text: its location when it has one, else its name. */
+function destinationKey(destination: Destination): string {
+  return destination.location === undefined ? String(destination.name) : formatLocation(destination.location);
 }

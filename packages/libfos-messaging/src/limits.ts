@@ -6,6 +6,17 @@ export const inactiveWaitMsMax = 5_000;
 export const inactiveBackoffMsMax = 64;
 /** How long a call to the name service may take, in ms. */
 export const nameServiceCallTimeoutMs = 10_000;
+/**
+ * Name servers one name-service request tries before libfos answers `UNREACHABLE`: each try after
+ * the first follows a refusal that left the request untouched (the member left its fleet, or went
+ * away, and the kernel refused the delivery or the member answered `SHUTDOWN`).
+ */
+export const nameServerAttemptsMax = 4;
+/**
+ * The longest wait, in ms, before libfos asks the kernel again for a name server when the kernel
+ * named one that has just refused (its unregistration is still on its way to this core's kernel).
+ */
+export const nameServerBackoffMsMax = 8;
 /** Re-sends of one message refused with `WOULD_BLOCK` before the kernel path gives it up. */
 export const sendRetriesMax = 1000;
 /** The longest back-off between two re-sends of one message, in ms. */

@@ -48,7 +48,10 @@ export function moduleHref(module: string | URL): string {
  * @internal Loads the entry function a spec names. It comes back in a box: a Promise resolved with a
  * function looks up its `then`, which a proxy (or a getter) may answer with a throw.
  */
-export async function resolveEntry(spec: ProcessSpec): Promise<{ readonly entry: EntryFunction }> {
+export async function resolveEntry(
+  spec: ProcessSpec,
+  hold?: () => () => void,
+): Promise<{ readonly entry: EntryFunction }> {
   if (spec.function !== undefined) {
     if (spec.module !== undefined)
       throw new FosError('BAD_REQUEST', 'spawn takes a module or a function, not both', { value: spec.module });
@@ -58,6 +61,9 @@ export async function resolveEntry(spec: ProcessSpec): Promise<{ readonly entry:
     throw new FosError('BAD_REQUEST', 'spawn needs a module (and entry) or a function', { value: spec.name ?? null });
   const url = moduleHref(spec.module);
   let loaded: Record<string, unknown>;
+  // A load takes event-loop turns (file reads, the loader's own steps) that no fabric sees: a
+  // simulation holds still meanwhile, so one seed replays the same run however long the load took.
+  const release = hold?.();
   try {
     loaded = (await import(url)) as Record<string, unknown>;
   } catch (error) {
@@ -65,6 +71,8 @@ export async function resolveEntry(spec: ProcessSpec): Promise<{ readonly entry:
       value: url,
       cause: error,
     });
+  } finally {
+    release?.();
   }
   const entryName = spec.entry ?? 'main';
   const entry = loaded[entryName];
@@ -90,8 +98,12 @@ function entryName(entry: EntryFunction): string {
  * rejects with `BAD_REQUEST` for a bad module or entry and `UNREACHABLE` when the entry throws (the
  * process crashed, alone).
  */
-export async function startProcess(kernel: Kernel, spec: ProcessSpec): Promise<StartedProcess> {
-  const { entry } = await resolveEntry(spec);
+export async function startProcess(
+  kernel: Kernel,
+  spec: ProcessSpec,
+  hold?: () => () => void,
+): Promise<StartedProcess> {
+  const { entry } = await resolveEntry(spec, hold);
   const record = kernel.createProcess(spec.name ?? entryName(entry));
   const context = createProcessContext(kernel, record);
   let returned: unknown;
@@ -131,14 +143,17 @@ export class InThreadCoreLink implements CoreLink {
   readonly inThread = true;
   readonly core: number;
   readonly #kernel: Kernel;
+  readonly #hold: (() => () => void) | undefined;
 
-  constructor(kernel: Kernel) {
+  /** `hold`: the fabric's `hold` (see `Fabric`), taken while a module loads. */
+  constructor(kernel: Kernel, hold?: () => () => void) {
     this.#kernel = kernel;
     this.core = kernel.core;
+    this.#hold = hold;
   }
 
   spawn(spec: ProcessSpec): Promise<StartedProcess> {
-    return startProcess(this.#kernel, spec);
+    return startProcess(this.#kernel, spec, this.#hold);
   }
 
   stats(): KernelStats {

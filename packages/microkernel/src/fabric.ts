@@ -154,6 +154,13 @@ export interface Fabric {
    * kernels in its own thread over {@link Fabric.connect}.
    */
   startCores?(config: CoreConfig): CoreLink[];
+  /**
+   * Called while the machine waits on something that takes event-loop turns the fabric cannot see
+   * (loading a process's module): a fabric that steps by turns (`SimFabric`) delivers nothing and
+   * fires no timer until the returned release is called, so the time the wait takes changes nothing
+   * in the run. Release is idempotent. Absent: the fabric needs no such hold.
+   */
+  hold?(): () => void;
   /** Stops delivering and releases every port and timer. */
   close(): Promise<void>;
 }

@@ -169,7 +169,11 @@ export class Machine {
       fabric.startCores?.(config) ??
       Array.from(
         { length: fabric.coreCount },
-        (_, core) => new InThreadCoreLink(new Kernel({ ...config, core, fabric })),
+        (_, core) =>
+          new InThreadCoreLink(
+            new Kernel({ ...config, core, fabric }),
+            fabric.hold === undefined ? undefined : () => fabric.hold!(),
+          ),
       );
   }
 

@@ -1,3 +1,4 @@
+import { nextTurn } from '@fos/base';
 import { runSeeds, SeededRandom, tierCount } from '@fos/sim';
 import { describe, expect, it } from 'vitest';
 import { namedMailbox, processOn, sendWithRetry, sleep } from './internal/testing.js';
@@ -123,5 +124,61 @@ describe('SimFabric', () => {
     await sleep(process.clock, 10_000);
     expect(fabric.clock.now() - before).toBe(10_000);
     await machine.shutdown();
+  });
+
+  it('holds still (no delivery, no timer) until every hold is released', async () => {
+    const fabric = new SimFabric({ cores: 2, seed: 3 });
+    const machine = new Machine({ fabric });
+    try {
+      const process = await processOn(machine, 0);
+      const first = fabric.hold();
+      const second = fabric.hold();
+      let fired = false;
+      process.clock.setTimer(5, () => (fired = true));
+      let quiet = false;
+      void fabric.quiet().then(() => (quiet = true));
+      for (let turn = 0; turn < 20; turn++) await nextTurn();
+      expect({ fired, quiet, now: fabric.clock.now() }).toEqual({ fired: false, quiet: false, now: 0 });
+      first();
+      first(); // a second call of one release changes nothing: the other hold still stands
+      for (let turn = 0; turn < 20; turn++) await nextTurn();
+      expect({ fired, quiet }).toEqual({ fired: false, quiet: false });
+      second();
+      await fabric.quiet();
+      expect({ fired, quiet, now: fabric.clock.now() }).toEqual({ fired: true, quiet: true, now: 5 });
+    } finally {
+      await machine.shutdown();
+    }
+  });
+
+  it('is held while the module of a spawned process loads, and released once it has', async () => {
+    class CountedHolds extends SimFabric {
+      taken = 0;
+      released = 0;
+      override hold(): () => void {
+        this.taken++;
+        const release = super.hold();
+        return () => {
+          this.released++;
+          release();
+        };
+      }
+    }
+    const fabric = new CountedHolds({ cores: 2, seed: 4 });
+    const machine = new Machine({ fabric });
+    try {
+      const module = new URL('./fixtures/worker-processes.mjs', import.meta.url);
+      const started = await machine.spawn({ core: 1, module, entry: 'mirror', args: { hello: 1 } });
+      expect(started.result).toMatchObject({ args: { hello: 1 }, core: 1 });
+      await machine.spawn({ core: 1, function: () => null });
+      // A missing module is released too (the spawn fails, the run goes on).
+      await expect(
+        machine.spawn({ core: 1, module: new URL('./fixtures/absent.mjs', import.meta.url) }),
+      ).rejects.toThrow(/BAD_REQUEST/);
+      expect({ taken: fabric.taken, released: fabric.released }).toEqual({ taken: 2, released: 2 });
+      await fabric.quiet();
+    } finally {
+      await machine.shutdown();
+    }
   });
 });

@@ -55,6 +55,8 @@ export class SimFabric implements Fabric {
   private driving = false;
   private closed = false;
   private failure: Error | undefined;
+  /** Holds taken by {@link SimFabric.hold} and not released yet: the driver waits while any is. */
+  private holds = 0;
   private readonly quietWaiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
 
   /**
@@ -104,10 +106,27 @@ export class SimFabric implements Fabric {
     };
   }
 
+  /**
+   * Stops the run where it is (no delivery, no timer) until the returned release is called (once is
+   * enough; more calls do nothing). The machine holds the run while a process's module loads: a load
+   * takes a number of event-loop turns no seed decides, and the driver delivers one message per turn,
+   * so without the hold the load would end at a different step on every run.
+   */
+  hold(): () => void {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      if (this.holds === 0) this.kick();
+    };
+  }
+
   /** Resolves once nothing can be delivered and no timer is pending; rejects if the driver failed. */
   quiet(): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
-    if (!this.driving && !this.network.hasWork()) return Promise.resolve();
+    if (!this.driving && this.holds === 0 && !this.network.hasWork()) return Promise.resolve();
     return new Promise((resolve, reject) => this.quietWaiters.push({ resolve, reject }));
   }
 
@@ -116,19 +135,23 @@ export class SimFabric implements Fabric {
   }
 
   private kick(): void {
-    if (this.driving || this.closed) return;
+    if (this.driving || this.closed || this.holds > 0) return;
     this.driving = true;
     void nextTurn().then(() => this.drive());
   }
 
   private async drive(): Promise<void> {
     try {
-      while (!this.closed && this.network.hasWork()) await this.network.runUntilQuiet(this.stepsMax);
+      // A close or a hold stops the run between two steps (a closed fabric's messages are dropped).
+      const stop = (): boolean => this.closed || this.holds > 0;
+      while (!stop() && this.network.hasWork()) await this.network.runUntilQuiet(this.stepsMax, { until: stop });
     } catch (error) {
       this.failure = error instanceof Error ? error : new Error(String(error));
     } finally {
       this.driving = false;
     }
+    // Held: the release drives on, and answers the waiters once the run is quiet.
+    if (this.holds > 0 && this.failure === undefined) return;
     for (const waiter of this.quietWaiters.splice(0)) {
       if (this.failure === undefined) waiter.resolve();
       else waiter.reject(this.failure);
