@@ -20,7 +20,7 @@ export {
 } from './worker-fabric.js';
 
 // Limits a machine enforces (each field of KernelLimits may be overridden per machine).
-export { coresMax, defaultKernelLimits, localDeliveriesPerTurnMax, type KernelLimits } from './limits.js';
+export { coresMax, defaultKernelLimits, type KernelLimits } from './limits.js';
 
 // The kernel's types: capabilities and mailbox locations.
 export {

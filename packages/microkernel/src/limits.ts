@@ -28,11 +28,6 @@ export const coresMax = 256;
 export const nameServersPerMachineMax = 64;
 /** Receives waiting on one mailbox. */
 export const receiversPerMailboxMax = 256;
-/**
- * Messages between kernels of one thread delivered in a row without a full event-loop turn; the next
- * waits for one, so timers and I/O get in under a steady stream of messages.
- */
-export const localDeliveriesPerTurnMax = 256;
 
 /** The limits a kernel enforces; every field defaults to the constant of the same meaning. */
 export interface KernelLimits {

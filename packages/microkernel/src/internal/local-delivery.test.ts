@@ -1,10 +1,9 @@
 import { nextTurn } from '@fos/base';
 import { describe, expect, it } from 'vitest';
-import { localDeliveriesPerTurnMax } from '../limits.js';
 import { LocalDelivery } from './local-delivery.js';
 
 describe('delivery between kernels of one thread', () => {
-  it('delivers later, never inside the post, in the order posted', async () => {
+  it('delivers later, never inside the post and not in a microtask of it, in the order posted', async () => {
     const delivery = new LocalDelivery<number>();
     const got: string[] = [];
     delivery.post((n) => got.push(`a${n}`), 1);
@@ -13,8 +12,27 @@ describe('delivery between kernels of one thread', () => {
     expect(got).toEqual([]);
     expect(delivery.pending).toBe(3);
     await Promise.resolve();
+    expect(got).toEqual([]);
+    await nextTurn();
     expect(got).toEqual(['a1', 'b2', 'a3']);
     expect(delivery.pending).toBe(0);
+  });
+
+  it('runs every microtask a delivery queued before the next delivery', async () => {
+    const delivery = new LocalDelivery<string>();
+    const seen: string[] = [];
+    let granted = false;
+    // What a kernel does: it settles a request, and a continuation three promise hops later changes a
+    // table that the very next message needs (a name server's unchecked reply needs its permit).
+    const settle = async (): Promise<void> => {
+      await Promise.resolve();
+      await Promise.resolve();
+      granted = true;
+    };
+    delivery.post(() => void settle(), 'result');
+    delivery.post((message) => seen.push(`${message}:${granted ? 'permitted' : 'refused'}`), 'reply');
+    await nextTurn();
+    expect(seen).toEqual(['reply:permitted']);
   });
 
   it('delivers what a receiver posts after what was posted before it', async () => {
@@ -26,28 +44,27 @@ describe('delivery between kernels of one thread', () => {
     };
     delivery.post(receive, 'first');
     delivery.post(receive, 'second');
-    await nextTurn();
+    for (let turn = 0; turn < 3; turn++) await nextTurn();
     expect(got).toEqual(['first', 'second', 'reply']);
   });
 
-  it('lets a full event-loop turn in under an endless exchange of messages', async () => {
+  it('lets timers and I/O in under an endless exchange of messages', async () => {
     const delivery = new LocalDelivery<number>();
     let delivered = 0;
-    let turned = false;
-    // Two receivers answering each other forever: without a turn, the immediate below would never run.
+    let stopped = false;
     const ping = (n: number): void => {
       delivered++;
-      if (!turned) delivery.post(pong, n + 1);
+      if (!stopped) delivery.post(pong, n + 1);
     };
     const pong = (n: number): void => {
       delivered++;
-      if (!turned) delivery.post(ping, n + 1);
+      if (!stopped) delivery.post(ping, n + 1);
     };
     delivery.post(ping, 0);
-    await nextTurn();
-    turned = true;
-    expect(delivered).toBeGreaterThanOrEqual(localDeliveriesPerTurnMax);
-    expect(delivered).toBeLessThanOrEqual(2 * localDeliveriesPerTurnMax + 2);
+    // A timer fires although the two receivers never stop answering each other.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    stopped = true;
+    expect(delivered).toBeGreaterThan(0);
   });
 
   it('drops what is queued and every later post once closed', async () => {
@@ -76,10 +93,10 @@ describe('delivery between kernels of one thread', () => {
     expect(faults).toEqual([fault]);
   });
 
-  it('keeps order and loses nothing across many turns of a long queue', async () => {
+  it('keeps order and loses nothing in a long queue', async () => {
     const delivery = new LocalDelivery<number>();
     const got: number[] = [];
-    const count = 5 * localDeliveriesPerTurnMax + 7;
+    const count = 1_287;
     for (let n = 0; n < count; n++) delivery.post((m) => got.push(m), n);
     for (let turn = 0; turn < 10 && got.length < count; turn++) await nextTurn();
     expect(got).toEqual(Array.from({ length: count }, (_, n) => n));

@@ -88,8 +88,12 @@ function settle(state: KernelState, message: RequestResult): void {
   const request = state.pending.get(message.requestId);
   assert(request !== undefined, `a result answers a pending request (${message.requestId})`);
   state.pending.delete(message.requestId);
-  if (message.error === undefined) request.resolve(message);
-  else request.reject(deserializeFosError(message.error));
+  if (message.error !== undefined) {
+    request.reject(deserializeFosError(message.error));
+    return;
+  }
+  request.onAnswer?.(message);
+  request.resolve(message);
 }
 
 /**

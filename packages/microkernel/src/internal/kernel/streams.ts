@@ -70,13 +70,16 @@ export async function ukSend(
         bytes,
       }),
       `${caller.id}>${target.core}/${target.mailbox}`,
+      // Granted as the answer arrives: the name server's reply may be the very next message.
+      (result) => {
+        if (result.nameServerProcess !== undefined) grantUncheckedPermit(state, result.nameServerProcess, caller.id);
+      },
     );
   } finally {
     releasePath(stream);
   }
   try {
-    const result = await answer;
-    if (result.nameServerProcess !== undefined) grantUncheckedPermit(state, result.nameServerProcess, caller.id);
+    await answer;
   } catch (error) {
     if (isFosError(error) && error.code !== 'SHUTDOWN') {
       stream.refused.add(sequence);
