@@ -146,6 +146,12 @@ describe('SimFabric', () => {
       second();
       await fabric.quiet();
       expect({ fired, quiet, now: fabric.clock.now() }).toEqual({ fired: true, quiet: true, now: 5 });
+      // Closed while held: the release answers whoever waits for quiet.
+      const late = fabric.hold();
+      const waited = fabric.quiet();
+      await fabric.close();
+      late();
+      await waited;
     } finally {
       await machine.shutdown();
     }

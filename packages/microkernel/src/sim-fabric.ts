@@ -119,7 +119,10 @@ export class SimFabric implements Fabric {
       if (released) return;
       released = true;
       this.holds--;
-      if (this.holds === 0) this.kick();
+      if (this.holds > 0) return;
+      // Closed meanwhile: nothing more runs, so whoever waits for quiet has it now.
+      if (this.closed) this.answerQuietWaiters();
+      else this.kick();
     };
   }
 
@@ -152,6 +155,10 @@ export class SimFabric implements Fabric {
     }
     // Held: the release drives on, and answers the waiters once the run is quiet.
     if (this.holds > 0 && this.failure === undefined) return;
+    this.answerQuietWaiters();
+  }
+
+  private answerQuietWaiters(): void {
     for (const waiter of this.quietWaiters.splice(0)) {
       if (this.failure === undefined) waiter.resolve();
       else waiter.reject(this.failure);
