@@ -169,11 +169,7 @@ export class Machine {
       fabric.startCores?.(config) ??
       Array.from(
         { length: fabric.coreCount },
-        (_, core) =>
-          new InThreadCoreLink(
-            new Kernel({ ...config, core, fabric }),
-            fabric.hold === undefined ? undefined : () => fabric.hold!(),
-          ),
+        (_, core) => new InThreadCoreLink(new Kernel({ ...config, core, fabric }), fabric.hold?.bind(fabric)),
       );
   }
 

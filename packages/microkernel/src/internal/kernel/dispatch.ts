@@ -11,7 +11,7 @@ import { applyAlias } from './aliases.js';
 import { closeChannelReader, closeChannelWriter, onDoorbell, onDrained, openChannelReader } from './channels.js';
 import { forgetProcess } from './lifecycle.js';
 import { acceptMove } from './migration.js';
-import { acceptUncheckedDelivery, applyNameServer } from './registry.js';
+import { acceptUncheckedDelivery, applyNameServer, grantUncheckedPermit } from './registry.js';
 import { acceptDelivery, acceptSkip } from './streams.js';
 import { lostCoreError, publishStats, type KernelState, type RequestResult } from './state.js';
 
@@ -92,7 +92,9 @@ function settle(state: KernelState, message: RequestResult): void {
     request.reject(deserializeFosError(message.error));
     return;
   }
-  request.onAnswer?.(message);
+  // Granted now, not in a continuation of the send: the name server's reply may be the next message.
+  if (request.permitFor !== undefined && message.nameServerProcess !== undefined)
+    grantUncheckedPermit(state, message.nameServerProcess, request.permitFor);
   request.resolve(message);
 }
 

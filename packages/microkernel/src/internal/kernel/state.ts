@@ -18,8 +18,11 @@ export type RequestResult = Extract<KernelMessage, { kind: 'result' }>;
 /** A request posted to another core's kernel and not yet answered. */
 export interface PendingRequest {
   readonly toCore: number;
-  /** Runs on the answer as it arrives, before anything else is delivered (what the sender's tables must show at once). */
-  readonly onAnswer: ((message: RequestResult) => void) | undefined;
+  /**
+   * The process of this core a delivery was sent for: a name server that accepts it may answer that
+   * process unchecked once, granted as the answer arrives (its reply may be the very next message).
+   */
+  readonly permitFor: string | undefined;
   readonly resolve: (message: RequestResult) => void;
   readonly reject: (error: FosError) => void;
 }
@@ -123,21 +126,20 @@ export function publishStats(state: KernelState): void {
 
 /**
  * Posts a request to the kernel of `toCore` and resolves with its answer (rejects with the
- * `FosError` it answered with). `streamKey` as in {@link FabricPort.post}. `onAnswer` runs on a
- * successful answer when it arrives, not in a promise continuation: for a change of this kernel's
- * tables that a message arriving right behind the answer may already need.
+ * `FosError` it answered with). `streamKey` as in {@link FabricPort.post}. `permitFor`: see
+ * {@link PendingRequest.permitFor}.
  */
 export function request(
   state: KernelState,
   toCore: number,
   build: (requestId: number) => KernelMessage,
   streamKey?: string,
-  onAnswer?: (message: RequestResult) => void,
+  permitFor?: string,
 ): Promise<RequestResult> {
   if (state.lostCores.has(toCore)) return Promise.reject(lostCoreError(toCore));
   const requestId = state.nextRequestId++;
   return new Promise((resolve, reject) => {
-    state.pending.set(requestId, { toCore, onAnswer, resolve, reject });
+    state.pending.set(requestId, { toCore, permitFor, resolve, reject });
     state.port.post(toCore, build(requestId), streamKey);
   });
 }

@@ -8,7 +8,6 @@ import { validateCapability } from '../../capability.js';
 import type { KernelMessage } from '../../fabric.js';
 import { locationText, type MailboxLocation } from '../../location.js';
 import type { Mailbox, ProcessRecord, ReceiveStream, SendStream } from '../tables.js';
-import { grantUncheckedPermit } from './registry.js';
 import { acquirePath, releasePath, sendStream, sendStreamKey } from './send-paths.js';
 import {
   checkCaller,
@@ -70,10 +69,7 @@ export async function ukSend(
         bytes,
       }),
       `${caller.id}>${target.core}/${target.mailbox}`,
-      // Granted as the answer arrives: the name server's reply may be the very next message.
-      (result) => {
-        if (result.nameServerProcess !== undefined) grantUncheckedPermit(state, result.nameServerProcess, caller.id);
-      },
+      caller.id,
     );
   } finally {
     releasePath(stream);
