@@ -24,6 +24,33 @@ export type KernelMessage =
       readonly bytes: Uint8Array;
     }
   | {
+      /** A `deliver` for a mailbox of another machine, to the core of the machine's proxy. */
+      readonly kind: 'forward';
+      readonly fromCore: number;
+      readonly requestId: number;
+      readonly sender: SenderIdentity;
+      readonly location: MailboxLocation;
+      readonly destinationName: string;
+      readonly capability: string;
+      readonly sequence: number;
+      readonly bytes: Uint8Array;
+    }
+  | {
+      /** A `skip` for a mailbox of another machine, to the core of the machine's proxy. */
+      readonly kind: 'forwardSkip';
+      readonly fromCore: number;
+      readonly sender: SenderIdentity;
+      readonly location: MailboxLocation;
+      readonly sequence: number;
+    }
+  | {
+      /** Where the machine's proxy is now (null: it has none). */
+      readonly kind: 'proxyCore';
+      readonly fromCore: number;
+      readonly requestId: number;
+      readonly core: number | null;
+    }
+  | {
       readonly kind: 'moveIn';
       readonly fromCore: number;
       readonly requestId: number;

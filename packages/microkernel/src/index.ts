@@ -7,6 +7,9 @@ export { Machine, type MachineOptions, type MachineStats, type ProcessHandle, ty
 export type { Channel, EntryFunction, ProcessContext, ProcessExit, SystemCalls } from './process.js';
 export type { CreatedMailbox, MovedMailbox, NameServerEntry, ReceivedMessage, SendOptions } from './kernel.js';
 
+// Other machines: what a proxy process (the @fos/proxy package) gets from its kernel.
+export type { ForeignDelivery, ForwardedMessage, ProxyAttachment } from './internal/kernel/proxy.js';
+
 // Fabrics.
 export type { Fabric } from './fabric.js';
 export { LocalFabric, type LocalFabricOptions } from './local-fabric.js';
@@ -20,7 +23,7 @@ export {
 } from './worker-fabric.js';
 
 // Limits a machine enforces (each field of KernelLimits may be overridden per machine).
-export { coresMax, defaultKernelLimits, type KernelLimits } from './limits.js';
+export { coresMax, defaultKernelLimits, proxyForwardsPendingMax, type KernelLimits } from './limits.js';
 
 // The kernel's types: capabilities and mailbox locations.
 export {

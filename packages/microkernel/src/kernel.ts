@@ -12,6 +12,7 @@
 //   internal/kernel/aliases.ts     a mailbox's valid names; ukAddAlias, ukRemoveAlias (Table 4.5)
 //   internal/kernel/registry.ts    the name-server registry; ukUncheckedSend and its permits (§5.2)
 //   internal/kernel/migration.ts   moveMailbox (migration, which the thesis leaves open)
+//   internal/kernel/proxy.ts       sends to other machines through the machine's proxy (§2.2)
 import type { Clock, MessageBody, RandomSource } from '@fos/base';
 import type { Capability } from './capability.js';
 import type { Fabric } from './fabric.js';
@@ -21,6 +22,8 @@ import { coreLost, onMessage } from './internal/kernel/dispatch.js';
 import * as lifecycle from './internal/kernel/lifecycle.js';
 import * as mailboxes from './internal/kernel/mailboxes.js';
 import { moveMailbox } from './internal/kernel/migration.js';
+import * as proxy from './internal/kernel/proxy.js';
+import type { ProxyAttachment } from './internal/kernel/proxy.js';
 import * as registry from './internal/kernel/registry.js';
 import { createKernelState, type KernelState } from './internal/kernel/state.js';
 import * as streams from './internal/kernel/streams.js';
@@ -277,6 +280,17 @@ export class Kernel {
   /** `ukNameServiceLookup` (§5.2): a name server of this machine, preferring one on this core. */
   ukNameServiceLookup(): NameServerEntry {
     return registry.ukNameServiceLookup(this.#state);
+  }
+
+  // ---- other machines (proxy.ts) ----------------------------------------------------------------------
+
+  /**
+   * `ukProxyAttach` (§2.2, the third delivery mechanism): `caller` becomes the machine's proxy. Sends
+   * to mailboxes of other machines are handed to `onForward` from now on; the attachment delivers
+   * what other machines send and answers the forwarded sends. Kernel capability only.
+   */
+  ukProxyAttach(caller: ProcessRecord, kernelCapability: unknown, onForward: unknown): Promise<ProxyAttachment> {
+    return proxy.ukProxyAttach(this.#state, caller, kernelCapability, onForward);
   }
 
   // ---- user-space channels (channels.ts) -----------------------------------------------------------------

@@ -18,6 +18,11 @@ export const capabilitiesPerMailboxMax = 256;
 export const mailboxesPerProcessMax = 64;
 /** Processes on one core. */
 export const processesPerCoreMax = 1024;
+/**
+ * Sends to other machines that the machine's proxy has taken and not yet answered; one more is
+ * refused with `WOULD_BLOCK` (the proxy's back-pressure reaches the senders).
+ */
+export const proxyForwardsPendingMax = 65_536;
 /** Sends of one process that the destination kernel has not yet answered. */
 export const unacknowledgedSendsPerProcessMax = 1024;
 /** Unchecked replies a name server may still owe one process (one per delivered request). */

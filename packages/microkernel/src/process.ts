@@ -1,6 +1,7 @@
 import type { Clock, MessageBody, RandomSource } from '@fos/base';
 import type { Capability } from './capability.js';
 import type { ChannelWriter, ProcessExit, ProcessRecord } from './internal/tables.js';
+import type { ForwardedMessage, ProxyAttachment } from './internal/kernel/proxy.js';
 import type { CreatedMailbox, Kernel, MovedMailbox, NameServerEntry, ReceivedMessage, SendOptions } from './kernel.js';
 import type { MailboxLocation } from './location.js';
 
@@ -93,6 +94,12 @@ export interface SystemCalls {
   ukNameServiceLookup(): Promise<NameServerEntry>;
   /** A user-space channel to a mailbox, created with the checks of `ukSend`. */
   createChannel(destinationName: string, location: MailboxLocation, capability: Capability): Promise<Channel>;
+  /**
+   * `ukProxyAttach` (§2.2): this process becomes the machine's proxy. Sends to mailboxes of other
+   * machines reach `onForward`; the attachment delivers what other machines send and answers the
+   * forwarded sends. Kernel capability only; one proxy per machine (`CONFLICT` for a second).
+   */
+  ukProxyAttach(kernelCapability: Capability, onForward: (message: ForwardedMessage) => void): Promise<ProxyAttachment>;
 }
 
 /** What a process's entry function receives. */
@@ -161,6 +168,7 @@ export function bindSystemCalls(kernel: Kernel, record: ProcessRecord): SystemCa
     ukNameServiceUnregister: (mailbox, kernelCapability) =>
       kernel.ukNameServiceUnregister(record, mailbox, kernelCapability),
     ukNameServiceLookup: async () => kernel.ukNameServiceLookup(),
+    ukProxyAttach: (kernelCapability, onForward) => kernel.ukProxyAttach(record, kernelCapability, onForward),
     createChannel: async (destinationName, location, capability) =>
       channel(await kernel.createChannel(record, destinationName, location, capability)),
   };

@@ -21,6 +21,8 @@ function describeMessage(message: KernelMessage): string {
   switch (message.kind) {
     case 'deliver':
       return `deliver#${message.requestId} ${message.sender.process}→${message.location.core}/${message.location.mailbox} seq=${message.sequence} ${message.bytes.length}B`;
+    case 'forward':
+      return `forward#${message.requestId} ${message.sender.process}→${message.location.machine}/${message.location.core}/${message.location.mailbox} seq=${message.sequence} ${message.bytes.length}B`;
     case 'result':
       return `result#${message.requestId}${message.error ? ` ${message.error.code}` : ''}`;
     default:

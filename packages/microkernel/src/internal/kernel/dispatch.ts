@@ -11,6 +11,7 @@ import { applyAlias } from './aliases.js';
 import { closeChannelReader, closeChannelWriter, onDoorbell, onDrained, openChannelReader } from './channels.js';
 import { forgetProcess } from './lifecycle.js';
 import { acceptMove } from './migration.js';
+import { acceptForward, acceptForwardSkip, applyProxyCore } from './proxy.js';
 import { acceptUncheckedDelivery, applyNameServer, grantUncheckedPermit } from './registry.js';
 import { acceptDelivery, acceptSkip } from './streams.js';
 import { lostCoreError, publishStats, type KernelState, type RequestResult } from './state.js';
@@ -28,6 +29,15 @@ export function onMessage(state: KernelState, message: KernelMessage): void {
       );
       return;
     }
+    case 'forward':
+      acceptForward(state, message);
+      return;
+    case 'forwardSkip':
+      acceptForwardSkip(state, message);
+      return;
+    case 'proxyCore':
+      respond(state, message.fromCore, message.requestId, () => applyProxyCore(state, message.core));
+      return;
     case 'moveIn':
       respond(state, message.fromCore, message.requestId, () => acceptMove(state, message));
       return;
@@ -112,6 +122,7 @@ export function coreLost(state: KernelState, core: number): void {
     request.reject(lostCoreError(core));
   }
   state.nameServers = state.nameServers.filter((entry) => entry.location.core !== core);
+  if (state.proxyCore === core) state.proxyCore = undefined;
   for (const writer of [...state.writers.values()]) {
     if (writer.location.core !== core) continue;
     writer.ring.close('destroyed');

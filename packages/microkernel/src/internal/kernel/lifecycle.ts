@@ -8,6 +8,7 @@ import { locationText } from '../../location.js';
 import { crashReason } from '../error-text.js';
 import type { Mailbox, ProcessExit, ProcessRecord } from '../tables.js';
 import { closeChannelWriter } from './channels.js';
+import { detachProxy } from './proxy.js';
 import { broadcastNameServer, forgetUncheckedPermits } from './registry.js';
 import { checkRunning, publishStats, type KernelState } from './state.js';
 
@@ -61,6 +62,7 @@ export function endProcess(
     if (writer) closeChannelWriter(state, writer);
   }
   for (const key of [...state.sendStreams.keys()]) if (key.startsWith(`${record.id}>`)) state.sendStreams.delete(key);
+  if (state.proxy?.owner === record.id) void detachProxy(state, state.proxy);
   state.processes.delete(record.id);
   publishStats(state);
   if (!state.shutDown)

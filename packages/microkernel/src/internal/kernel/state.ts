@@ -10,6 +10,7 @@ import type { Fabric, FabricPort, KernelMessage } from '../../fabric.js';
 import type { KernelLog, KernelOptions, NameServerEntry } from '../../kernel.js';
 import type { KernelLimits } from '../../limits.js';
 import { locationText, validateLocation, type MailboxLocation, type SenderIdentity } from '../../location.js';
+import type { AttachedProxy } from './proxy.js';
 import type { ChannelWriter, Mailbox, ProcessRecord, QueuedMessage, SendStream } from '../tables.js';
 
 /** The answer a request to another core's kernel waits for. */
@@ -54,6 +55,10 @@ export interface KernelState {
   readonly uncheckedPermits: Map<string, number>;
   /** This core's copy of the machine's name-server list (§5.2). */
   nameServers: NameServerEntry[];
+  /** The core of the machine's proxy, as this core knows it (undefined: the machine has none). */
+  proxyCore: number | undefined;
+  /** The proxy attached to this core's kernel, on the proxy's core only. */
+  proxy: AttachedProxy | undefined;
   /** Cores whose kernel is gone (a worker thread that died). */
   readonly lostCores: Set<number>;
   nextMailboxId: number;
@@ -94,6 +99,8 @@ export function createKernelState(
     pending: new Map(),
     uncheckedPermits: new Map(),
     nameServers: [],
+    proxyCore: undefined,
+    proxy: undefined,
     lostCores: new Set(),
     nextMailboxId: 1,
     nextProcessNumber: 1,

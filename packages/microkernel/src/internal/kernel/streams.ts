@@ -8,6 +8,7 @@ import { validateCapability } from '../../capability.js';
 import type { KernelMessage } from '../../fabric.js';
 import { locationText, type MailboxLocation } from '../../location.js';
 import type { Mailbox, ProcessRecord, ReceiveStream, SendStream } from '../tables.js';
+import { proxyCoreFor, validateSendTarget } from './proxy.js';
 import { acquirePath, releasePath, sendStream, sendStreamKey } from './send-paths.js';
 import {
   checkCaller,
@@ -17,7 +18,6 @@ import {
   identity,
   request,
   targetMailbox,
-  validateTarget,
   type KernelState,
   type RequestResult,
 } from './state.js';
@@ -42,7 +42,10 @@ export async function ukSend(
 ): Promise<void> {
   checkCaller(state, caller);
   const name = validateName(destinationName);
-  const target = validateTarget(state, location);
+  const target = validateSendTarget(state, location);
+  // A mailbox of another machine is reached through the machine's proxy (proxy.ts).
+  const remote = target.machine !== state.machine;
+  const toCore = remote ? proxyCoreFor(state, target) : target.core;
   const sendCapability = validateCapability(capability);
   const resendOf = resendOfOption(options);
   const bytes = encodeBody(body, state.limits.messageBytesMax);
@@ -56,9 +59,9 @@ export async function ukSend(
   try {
     answer = request(
       state,
-      target.core,
+      toCore,
       (requestId) => ({
-        kind: 'deliver',
+        kind: remote ? 'forward' : 'deliver',
         fromCore: state.core,
         requestId,
         sender: identity(state, caller),
@@ -68,8 +71,9 @@ export async function ukSend(
         sequence,
         bytes,
       }),
-      `${caller.id}>${target.core}/${target.mailbox}`,
-      caller.id,
+      streamKeyOf(caller, target, remote),
+      // No unchecked reply crosses machines: a name server of another machine gets no permit.
+      remote ? undefined : caller.id,
     );
   } finally {
     releasePath(stream);
@@ -96,7 +100,9 @@ export async function ukSend(
 /** Gives up a refused send for good: the stream moves past its sequence number. */
 export function abandonSend(state: KernelState, caller: ProcessRecord, location: unknown, sequence: unknown): void {
   checkCaller(state, caller);
-  const target = validateTarget(state, location);
+  const target = validateSendTarget(state, location);
+  const remote = target.machine !== state.machine;
+  const toCore = remote ? proxyCoreFor(state, target) : target.core;
   const stream = state.sendStreams.get(sendStreamKey(caller, target));
   if (typeof sequence !== 'number' || stream === undefined || !stream.refused.delete(sequence)) {
     throw new FosError(
@@ -106,10 +112,21 @@ export function abandonSend(state: KernelState, caller: ProcessRecord, location:
     );
   }
   state.port.post(
-    target.core,
-    { kind: 'skip', fromCore: state.core, sender: identity(state, caller), location: target, sequence },
-    `${caller.id}>${target.core}/${target.mailbox}`,
+    toCore,
+    {
+      kind: remote ? 'forwardSkip' : 'skip',
+      fromCore: state.core,
+      sender: identity(state, caller),
+      location: target,
+      sequence,
+    },
+    streamKeyOf(caller, target, remote),
   );
+}
+
+/** The fabric stream of the caller's messages to `target` (to its core, or to the proxy's). */
+function streamKeyOf(caller: ProcessRecord, target: MailboxLocation, remote: boolean): string {
+  return remote ? `${caller.id}>${locationText(target)}` : `${caller.id}>${target.core}/${target.mailbox}`;
 }
 
 /**
