@@ -1,0 +1,44 @@
+// The public surface of @fos/proxy: one fos instance across machines. A machine's proxy process
+// (startProxy) carries its kernel's sends to other machines over authenticated links; the TLS
+// transport (cluster key, listen, connect) and an in-memory link for one process are two
+// implementations of the same ByteLink.
+export {
+  startProxy,
+  proxyBufferedBytesMax,
+  proxyConnectionsMax,
+  proxyDeliveriesInFlightMax,
+  proxyHelloTimeoutMs,
+  type Proxy,
+  type ProxyOptions,
+  type ProxyPeer,
+  type ProxyStats,
+} from './proxy.js';
+export { linkPair, type ByteLink, type ByteLinkEvents, type LinkPairOptions } from './link.js';
+export {
+  decodeFramePayload,
+  encodeFrame,
+  FrameReader,
+  frameHeaderBytesMax,
+  framePayloadBytesMax,
+  proxyProtocolVersion,
+  type AnswerFrame,
+  type DeliverFrame,
+  type Frame,
+  type HelloFrame,
+  type RefuseFrame,
+  type SkipFrame,
+} from './frames.js';
+export {
+  clusterKeyBytes,
+  connectTls,
+  listenTls,
+  newClusterKeyText,
+  parseAddress,
+  parseClusterKey,
+  readClusterKeyFile,
+  tlsHandshakeTimeoutMs,
+  writeClusterKeyFile,
+  type ClusterKey,
+  type ListenTlsOptions,
+  type TlsListener,
+} from './tls.js';

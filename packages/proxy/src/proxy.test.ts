@@ -1,0 +1,214 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { isFosError } from '@fos/base';
+import { LocalFabric, Machine, type ProcessContext } from '@fos/microkernel';
+import { encodeFrame } from './frames.js';
+import { linkPair } from './link.js';
+import { proxyBufferedBytesMax, startProxy, type Proxy } from './proxy.js';
+
+const machines: Machine[] = [];
+afterEach(async () => {
+  for (const machine of machines.splice(0)) await machine.shutdown();
+});
+
+async function processOn(machine: Machine, core: number, name: string): Promise<ProcessContext> {
+  let captured: ProcessContext | undefined;
+  await machine.spawn({ core, name, function: (context) => void (captured = context) });
+  return captured!;
+}
+
+/** A machine of 2 cores with its proxy on core 1. */
+async function machineWithProxy(name: string, logs: string[] = []): Promise<{ machine: Machine; proxy: Proxy }> {
+  const machine = new Machine({ fabric: new LocalFabric({ cores: 2 }), machine: name, log: () => {} });
+  machines.push(machine);
+  const context = await processOn(machine, 1, 'proxy');
+  const proxy = await startProxy(context, {
+    kernelCapability: machine.kernelCapability,
+    listen: `${name}.test:1`,
+    log: (line) => logs.push(line),
+  });
+  return { machine, proxy };
+}
+
+async function connected(windowBytes?: number) {
+  const logs: string[] = [];
+  const a = await machineWithProxy('alpha', logs);
+  const b = await machineWithProxy('beta', logs);
+  const [toB, toA] = linkPair(['alpha', 'beta'], windowBytes === undefined ? {} : { windowBytes });
+  const [peerOfA, peerOfB] = await Promise.all([a.proxy.addLink(toB), b.proxy.addLink(toA)]);
+  const server = await processOn(b.machine, 0, 'server');
+  const client = await processOn(a.machine, 0, 'client');
+  const mailbox = await server.kernel.createMailbox({ queueMessagesMax: 8 });
+  await server.kernel.addName(mailbox.location, '/svc/echo');
+  return { a, b, peerOfA, peerOfB, server, client, mailbox, logs, toB, toA };
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'ok';
+  } catch (error) {
+    if (isFosError(error)) return error.code;
+    throw error;
+  }
+}
+
+describe('the proxy between two machines', () => {
+  it('introduces both ends and carries sends both ways with the checks of the owner', async () => {
+    const { peerOfA, peerOfB, client, server, mailbox, a, b } = await connected();
+    expect(peerOfA).toMatchObject({ machine: 'beta', listen: 'beta.test:1' });
+    expect(peerOfB).toMatchObject({ machine: 'alpha', listen: 'alpha.test:1' });
+    expect(a.proxy.peers().map((peer) => peer.machine)).toEqual(['beta']);
+    await client.kernel.ukSend('/svc/echo', mailbox.location, mailbox.capability, { n: 1, big: 'x'.repeat(5000) });
+    const received = await server.kernel.receive(mailbox.location);
+    expect(received.body).toEqual({ n: 1, big: 'x'.repeat(5000) });
+    expect(received.sender).toEqual({ machine: 'alpha', core: 0, process: client.process });
+    // And back: the server answers the client's own mailbox on alpha.
+    const reply = await client.kernel.createMailbox();
+    await client.kernel.addName(reply.location, '/client/reply');
+    await server.kernel.ukSend('/client/reply', reply.location, reply.capability, 'pong');
+    expect((await client.kernel.receive(reply.location)).body).toBe('pong');
+    expect(await codeOf(client.kernel.ukSend('/svc/nope', mailbox.location, mailbox.capability, 1))).toBe(
+      'NO_SUCH_NAME',
+    );
+    expect(a.proxy.stats()).toMatchObject({ connections: 1, forwarded: 2, delivered: 1 });
+    expect(b.proxy.stats()).toMatchObject({ delivered: 1 });
+  });
+
+  it('keeps 200 pipelined sends of one stream in order', async () => {
+    const { client, server } = await connected();
+    const box = await server.kernel.createMailbox({ queueMessagesMax: 256 });
+    await server.kernel.addName(box.location, '/svc/many');
+    await Promise.all(
+      Array.from({ length: 200 }, (_, index) => client.kernel.ukSend('/svc/many', box.location, box.capability, index)),
+    );
+    const bodies: unknown[] = [];
+    for (let index = 0; index < 200; index++) bodies.push((await server.kernel.receive(box.location)).body);
+    expect(bodies).toEqual(Array.from({ length: 200 }, (_, index) => index));
+  });
+
+  it('fails sends in flight and later ones with UNREACHABLE when the other machine goes', async () => {
+    const { client, mailbox, toA, logs, a } = await connected();
+    // The other side stops reading, then vanishes: nothing waits for it.
+    toA.pause();
+    const inFlight = client.kernel.ukSend('/svc/echo', mailbox.location, mailbox.capability, 1);
+    await new Promise((resolve) => setImmediate(resolve));
+    toA.close('machine beta was killed');
+    expect(await codeOf(inFlight)).toBe('UNREACHABLE');
+    await new Promise((resolve) => setImmediate(resolve));
+    const later = await client.kernel.ukSend('/svc/echo', mailbox.location, mailbox.capability, 2).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(later).toMatchObject({ code: 'UNREACHABLE' });
+    expect(String(later)).toMatch(/beta is not connected to alpha/);
+    expect(a.proxy.peers()).toEqual([]);
+    expect(logs.join('\n')).toMatch(/connection beta closed/);
+  });
+
+  it('refuses sends with WOULD_BLOCK while a peer that stopped reading holds proxyBufferedBytesMax', async () => {
+    const { client, server, toA } = await connected(1024);
+    const box = await server.kernel.createMailbox({ queueMessagesMax: 1024 });
+    await server.kernel.addName(box.location, '/svc/slow');
+    toA.pause();
+    const body = new Uint8Array(60 * 1024);
+    const codes: string[] = [];
+    const sends: Array<Promise<string>> = [];
+    // Far more than proxyBufferedBytesMax: the first ones queue, the rest are refused, memory stays bounded.
+    for (let index = 0; index < Math.ceil((2 * proxyBufferedBytesMax) / body.length); index++) {
+      sends.push(
+        client.kernel.ukSend('/svc/slow', box.location, box.capability, body).then(
+          () => 'ok',
+          (error: unknown) => {
+            if (!isFosError(error)) throw error;
+            if (error.details.sequence !== undefined) client.kernel.abandonSend(box.location, error.details.sequence);
+            return error.code;
+          },
+        ),
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    toA.resume();
+    codes.push(...(await Promise.all(sends)));
+    expect(codes).toContain('WOULD_BLOCK');
+    const accepted = codes.filter((code) => code === 'ok').length;
+    expect(accepted).toBeGreaterThan(0);
+    expect(accepted * body.length).toBeLessThanOrEqual(proxyBufferedBytesMax + 64 * 1024 + 2 * body.length);
+    expect(server.kernel.pendingMessages(box.location)).toBe(accepted);
+  });
+
+  it('closes a connection that breaks the protocol, and delivers nothing of it', async () => {
+    const { b, server, mailbox, client } = await connected();
+    const logs: string[] = [];
+    const intruder = await machineWithProxy('gamma', logs);
+    const [toB, rogue] = linkPair(['gamma', 'beta']);
+    const joined = b.proxy.addLink(toB);
+    const rogueClosed = new Promise<string>((resolve) =>
+      rogue.open({ data: () => {}, drain: () => {}, closed: (reason) => resolve(reason) }),
+    );
+    // A deliver before hello.
+    rogue.write(
+      encodeFrame(
+        {
+          type: 'deliver',
+          id: 1,
+          sender: { machine: 'gamma', core: 0, process: 'gamma.0.1' },
+          location: mailbox.location,
+          destinationName: '/svc/echo',
+          capability: mailbox.capability,
+          sequence: 0,
+          bytes: new Uint8Array([1]),
+        },
+        65536,
+      ),
+    );
+    expect(await codeOf(joined)).toBe('UNREACHABLE');
+    await rogueClosed;
+    expect(server.kernel.pendingMessages(mailbox.location)).toBe(0);
+    expect(b.proxy.stats().refusedFrames).toBe(1);
+    // A second machine called alpha is refused; the first one keeps working.
+    const [toB2, fake] = linkPair(['alpha', 'beta']);
+    const second = b.proxy.addLink(toB2);
+    const fakeClosed = new Promise<string>((resolve) =>
+      fake.open({ data: () => {}, drain: () => {}, closed: (reason) => resolve(reason) }),
+    );
+    fake.write(encodeFrame({ type: 'hello', protocol: 1, machine: 'alpha', listen: null }, 65536));
+    expect(await codeOf(second)).toBe('UNREACHABLE');
+    await fakeClosed;
+    await client.kernel.ukSend('/svc/echo', mailbox.location, mailbox.capability, 'still here');
+    expect((await server.kernel.receive(mailbox.location)).body).toBe('still here');
+    await intruder.proxy.close();
+  });
+
+  it('closes a link whose peer claims another machine as the sender', async () => {
+    const { b, mailbox, server } = await connected();
+    const [toB, rogue] = linkPair(['gamma', 'beta']);
+    const joined = b.proxy.addLink(toB);
+    rogue.open({ data: () => {}, drain: () => {}, closed: () => {} });
+    rogue.write(encodeFrame({ type: 'hello', protocol: 1, machine: 'gamma', listen: null }, 65536));
+    expect((await joined).machine).toBe('gamma');
+    const closed = new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (b.proxy.peers().every((peer) => peer.machine !== 'gamma')) resolve();
+        else setTimeout(check, 1);
+      };
+      check();
+    });
+    rogue.write(
+      encodeFrame(
+        {
+          type: 'deliver',
+          id: 1,
+          sender: { machine: 'alpha', core: 0, process: 'alpha.0.1' },
+          location: mailbox.location,
+          destinationName: '/svc/echo',
+          capability: mailbox.capability,
+          sequence: 0,
+          bytes: new Uint8Array([1]),
+        },
+        65536,
+      ),
+    );
+    await closed;
+    expect(server.kernel.pendingMessages(mailbox.location)).toBe(0);
+  });
+});

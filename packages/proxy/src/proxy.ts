@@ -1,0 +1,452 @@
+// The proxy process of one machine (thesis §2.2, the third delivery mechanism). It attaches to its
+// kernel as the machine's proxy, so every send of this machine to a mailbox of another machine reaches
+// it; it keeps one connection per other machine (an authenticated `ByteLink`), carries each send there
+// as a `deliver` frame and hands the answer back to its kernel. What another machine sends it hands to
+// its own kernel, which makes the checks of a local send, and carries that answer back.
+//
+// Trust: a connection is authenticated by its transport (the cluster key); the proxy then believes the
+// peer's kernel about its own senders, and nothing else: a `deliver` must name a sender of the peer's
+// machine and a mailbox of this one, an `answer` must answer a send this proxy carried to that peer.
+// Anything else is a protocol fault: the connection closes with a logged reason, nothing of the
+// offending frame is delivered.
+import { FosError, isFosError, messageBytesMax } from '@fos/base';
+import type { Capability, ForwardedMessage, MailboxLocation, ProcessContext, ProxyAttachment } from '@fos/microkernel';
+import {
+  encodeFrame,
+  FrameReader,
+  proxyProtocolVersion,
+  type AnswerFrame,
+  type DeliverFrame,
+  type Frame,
+  type HelloFrame,
+  type SkipFrame,
+} from './frames.js';
+import type { ByteLink } from './link.js';
+
+/** Bytes waiting to leave on one connection before a send to that machine is refused with `WOULD_BLOCK`. */
+export const proxyBufferedBytesMax = 8 * 1024 * 1024;
+/** Deliveries from one connection waiting for this machine's kernel before the proxy stops reading it. */
+export const proxyDeliveriesInFlightMax = 1024;
+/** Connections one proxy keeps (authenticated or not yet introduced); one more is refused. */
+export const proxyConnectionsMax = 256;
+/** Time a new connection has to introduce itself (`hello`) before it is closed. */
+export const proxyHelloTimeoutMs = 10_000;
+
+/** Options of {@link startProxy}. */
+export interface ProxyOptions {
+  /** The machine's kernel capability: the proxy attaches with it. */
+  readonly kernelCapability: Capability;
+  /** `host:port` where this machine accepts connections, told to every peer; null (default) for none. */
+  readonly listen?: string | null;
+  /** The largest message carried (default `messageBytesMax` of `@fos/base`, the kernel's default). */
+  readonly bytesMax?: number;
+  /** Where the proxy reports closed connections and protocol faults (default: nowhere). */
+  readonly log?: (line: string) => void;
+}
+
+/** A machine the proxy is connected to. */
+export interface ProxyPeer {
+  readonly machine: string;
+  /** Where that machine accepts connections, as it said in its hello (null: nowhere). */
+  readonly listen: string | null;
+  /** Where the link goes, as the transport says. */
+  readonly remote: string;
+}
+
+/** Counters of a proxy, for tests and summaries. */
+export interface ProxyStats {
+  readonly connections: number;
+  readonly forwarded: number;
+  readonly delivered: number;
+  readonly refusedFrames: number;
+}
+
+/** The machine's proxy, as the process that runs it holds it. */
+export interface Proxy {
+  readonly machine: string;
+  /**
+   * Starts a connection over an authenticated link (accepted or dialled). Resolves with the peer once
+   * both sides said hello; rejects (and closes the link) if the peer is refused or the link closes first.
+   */
+  addLink(link: ByteLink): Promise<ProxyPeer>;
+  /** The machines connected now. */
+  peers(): ProxyPeer[];
+  stats(): ProxyStats;
+  /** Detaches from the kernel and closes every connection (sends in flight fail `UNREACHABLE`). */
+  close(): Promise<void>;
+}
+
+interface Connection {
+  readonly link: ByteLink;
+  readonly reader: FrameReader;
+  peer: ProxyPeer | undefined;
+  /** Forward ids this proxy carried over this connection and not yet answered. */
+  readonly outstanding: Set<number>;
+  /** Deliveries from the peer handed to the kernel and not yet answered. */
+  inFlight: number;
+  paused: boolean;
+  /** Frames written in this turn, sent together. */
+  readonly outgoing: Uint8Array[];
+  flushScheduled: boolean;
+  closed: boolean;
+  readonly introduced: { resolve: (peer: ProxyPeer) => void; reject: (error: FosError) => void };
+  helloTimer: { cancel(): void } | undefined;
+}
+
+/** Attaches `context`'s process as its machine's proxy (kernel capability checked by the kernel). */
+export async function startProxy(context: ProcessContext, options: ProxyOptions): Promise<Proxy> {
+  const node = new ProxyNode(context, options);
+  await node.attach(options.kernelCapability);
+  // The process ended (exit, kill, crash, machine shutdown): its connections go with it.
+  void context.exited.then(() => node.close());
+  return node;
+}
+
+/** The refusal text without the `CODE: ` prefix the FosError constructor adds again on the other side. */
+function bareMessage(error: FosError): string {
+  return error.message.startsWith(`${error.code}: `) ? error.message.slice(error.code.length + 2) : error.message;
+}
+
+class ProxyNode implements Proxy {
+  readonly machine: string;
+  readonly #context: ProcessContext;
+  readonly #bytesMax: number;
+  readonly #log: (line: string) => void;
+  readonly #listen: string | null;
+  readonly #connections = new Set<Connection>();
+  readonly #byMachine = new Map<string, Connection>();
+  #attachment: ProxyAttachment | undefined;
+  #forwarded = 0;
+  #delivered = 0;
+  #refusedFrames = 0;
+  #closing = false;
+
+  constructor(context: ProcessContext, options: ProxyOptions) {
+    this.#context = context;
+    this.machine = context.machine;
+    this.#bytesMax = options.bytesMax ?? messageBytesMax;
+    this.#log = options.log ?? (() => {});
+    this.#listen = options.listen ?? null;
+  }
+
+  async attach(kernelCapability: Capability): Promise<void> {
+    this.#attachment = await this.#context.kernel.ukProxyAttach(kernelCapability, (message) =>
+      this.#onForward(message),
+    );
+  }
+
+  get #kernel(): ProxyAttachment {
+    const attachment = this.#attachment;
+    if (attachment === undefined) throw new FosError('SHUTDOWN', `the proxy of ${this.machine} is not attached`);
+    return attachment;
+  }
+
+  addLink(link: ByteLink): Promise<ProxyPeer> {
+    return new Promise<ProxyPeer>((resolve, reject) => {
+      if (this.#closing || this.#connections.size >= proxyConnectionsMax) {
+        const reason = this.#closing
+          ? 'the proxy is closing'
+          : `the proxy has proxyConnectionsMax (${proxyConnectionsMax}) connections`;
+        link.close(reason);
+        reject(new FosError(this.#closing ? 'SHUTDOWN' : 'LIMIT_EXCEEDED', reason, { value: link.remote }));
+        return;
+      }
+      const connection: Connection = {
+        link,
+        reader: new FrameReader(this.#bytesMax),
+        peer: undefined,
+        outstanding: new Set(),
+        inFlight: 0,
+        paused: false,
+        outgoing: [],
+        flushScheduled: false,
+        closed: false,
+        introduced: { resolve, reject },
+        helloTimer: undefined,
+      };
+      this.#connections.add(connection);
+      connection.helloTimer = this.#context.clock.setTimer(proxyHelloTimeoutMs, () =>
+        this.#fault(connection, `no hello within proxyHelloTimeoutMs (${proxyHelloTimeoutMs} ms)`),
+      );
+      link.open({
+        data: (chunk) => this.#onData(connection, chunk),
+        drain: () => {},
+        closed: (reason) => this.#closeConnection(connection, reason),
+      });
+      this.#send(connection, {
+        type: 'hello',
+        protocol: proxyProtocolVersion,
+        machine: this.machine,
+        listen: this.#listen,
+      });
+    });
+  }
+
+  peers(): ProxyPeer[] {
+    return [...this.#byMachine.values()].flatMap((connection) =>
+      connection.peer === undefined ? [] : [connection.peer],
+    );
+  }
+
+  stats(): ProxyStats {
+    return {
+      connections: this.#connections.size,
+      forwarded: this.#forwarded,
+      delivered: this.#delivered,
+      refusedFrames: this.#refusedFrames,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    await this.#attachment?.detach();
+    for (const connection of [...this.#connections]) this.#closeConnection(connection, 'the proxy closed');
+  }
+
+  // ---- writing ---------------------------------------------------------------------------------------
+
+  #send(connection: Connection, frame: Frame): void {
+    if (connection.closed) return;
+    connection.outgoing.push(encodeFrame(frame, this.#bytesMax));
+    if (connection.flushScheduled) return;
+    connection.flushScheduled = true;
+    // Frames of one turn go out in one write; a lone round trip waits for no timer.
+    queueMicrotask(() => this.#flush(connection));
+  }
+
+  #flush(connection: Connection): void {
+    connection.flushScheduled = false;
+    const chunks = connection.outgoing.splice(0);
+    if (connection.closed || chunks.length === 0) return;
+    if (chunks.length === 1) {
+      connection.link.write(chunks[0]!);
+      return;
+    }
+    let total = 0;
+    for (const chunk of chunks) total += chunk.length;
+    const batch = new Uint8Array(total);
+    let at = 0;
+    for (const chunk of chunks) {
+      batch.set(chunk, at);
+      at += chunk.length;
+    }
+    connection.link.write(batch);
+  }
+
+  // ---- connections ---------------------------------------------------------------------------------------
+
+  #closeConnection(connection: Connection, reason: string): void {
+    if (connection.closed) return;
+    connection.closed = true;
+    connection.helloTimer?.cancel();
+    this.#connections.delete(connection);
+    const peer = connection.peer;
+    const name = peer?.machine ?? connection.link.remote;
+    if (peer !== undefined && this.#byMachine.get(peer.machine) === connection) this.#byMachine.delete(peer.machine);
+    this.#log(`fos proxy ${this.machine}: connection ${name} closed: ${reason}`);
+    // Every send in flight to that machine fails at once; nothing waits for a machine that is gone.
+    for (const id of connection.outstanding)
+      this.#attachment?.answer(
+        id,
+        new FosError('UNREACHABLE', `machine ${name} is not connected (${reason})`, { value: peer?.machine }),
+      );
+    connection.outstanding.clear();
+    connection.introduced.reject(
+      new FosError('UNREACHABLE', `connection to ${connection.link.remote} closed: ${reason}`),
+    );
+    connection.link.close(reason);
+  }
+
+  #fault(connection: Connection, reason: string): void {
+    this.#refusedFrames++;
+    this.#closeConnection(connection, `protocol fault: ${reason}`);
+  }
+
+  #onData(connection: Connection, chunk: Uint8Array): void {
+    if (connection.closed) return;
+    let frames: Frame[];
+    try {
+      frames = connection.reader.push(chunk);
+    } catch (error) {
+      this.#fault(connection, isFosError(error) ? error.message : 'unreadable frame');
+      return;
+    }
+    for (const frame of frames) {
+      if (connection.closed) return;
+      this.#onFrame(connection, frame);
+    }
+  }
+
+  #onHello(connection: Connection, frame: HelloFrame): void {
+    const clash =
+      frame.protocol !== proxyProtocolVersion
+        ? `protocol ${frame.protocol} is not ${proxyProtocolVersion}`
+        : frame.machine === this.machine
+          ? `machine name ${frame.machine} is this machine's own`
+          : this.#byMachine.has(frame.machine)
+            ? `machine ${frame.machine} is connected already`
+            : undefined;
+    if (clash !== undefined) {
+      this.#send(connection, { type: 'refuse', reason: clash });
+      this.#flush(connection);
+      this.#closeConnection(connection, `refused: ${clash}`);
+      return;
+    }
+    connection.helloTimer?.cancel();
+    const peer: ProxyPeer = { machine: frame.machine, listen: frame.listen, remote: connection.link.remote };
+    connection.peer = peer;
+    this.#byMachine.set(peer.machine, connection);
+    connection.introduced.resolve(peer);
+  }
+
+  #onFrame(connection: Connection, frame: Frame): void {
+    const peer = connection.peer;
+    if (peer === undefined) {
+      if (frame.type === 'hello') this.#onHello(connection, frame);
+      else if (frame.type === 'refuse')
+        this.#closeConnection(connection, `refused by the other machine: ${frame.reason}`);
+      else this.#fault(connection, `a ${frame.type} frame before hello`);
+      return;
+    }
+    switch (frame.type) {
+      case 'hello':
+        this.#fault(connection, 'a second hello');
+        return;
+      case 'refuse':
+        this.#closeConnection(connection, `refused by ${peer.machine}: ${frame.reason}`);
+        return;
+      case 'deliver':
+        this.#onDeliver(connection, peer, frame);
+        return;
+      case 'skip':
+        this.#onSkip(connection, peer, frame);
+        return;
+      case 'answer':
+        this.#onAnswer(connection, peer, frame);
+        return;
+    }
+  }
+
+  // ---- the other machine's sends -----------------------------------------------------------------------
+
+  /** A `deliver` or `skip` must come from the peer's machine and be for a mailbox of this one. */
+  #crossesRightly(connection: Connection, peer: ProxyPeer, frame: DeliverFrame | SkipFrame): boolean {
+    if (frame.sender.machine === peer.machine && frame.location.machine === this.machine) return true;
+    this.#fault(
+      connection,
+      `a ${frame.type} from ${frame.sender.machine} to ${frame.location.machine} on the link of ${peer.machine}`,
+    );
+    return false;
+  }
+
+  #onDeliver(connection: Connection, peer: ProxyPeer, frame: DeliverFrame): void {
+    if (!this.#crossesRightly(connection, peer, frame)) return;
+    connection.inFlight++;
+    if (connection.inFlight >= proxyDeliveriesInFlightMax && !connection.paused) {
+      connection.paused = true;
+      connection.link.pause();
+    }
+    // Called in frame order, and the kernel posts each delivery before `deliver` returns: a stream's
+    // order on the wire is its order at the owner's kernel.
+    this.#kernel.deliver(frame).then(
+      () => this.#answerDelivery(connection, frame.id, undefined),
+      (error: unknown) => this.#answerDelivery(connection, frame.id, error),
+    );
+  }
+
+  #answerDelivery(connection: Connection, id: number, error: unknown): void {
+    connection.inFlight--;
+    if (connection.paused && connection.inFlight < proxyDeliveriesInFlightMax / 2) {
+      connection.paused = false;
+      connection.link.resume();
+    }
+    if (error === undefined) {
+      this.#delivered++;
+      this.#send(connection, { type: 'answer', id });
+      return;
+    }
+    const refusal = isFosError(error)
+      ? error
+      : new FosError('UNREACHABLE', `machine ${this.machine} could not deliver it`, { cause: error });
+    const sequence = refusal.details.sequence;
+    this.#send(connection, {
+      type: 'answer',
+      id,
+      error: { code: refusal.code, message: bareMessage(refusal), ...(sequence === undefined ? {} : { sequence }) },
+    });
+  }
+
+  #onSkip(connection: Connection, peer: ProxyPeer, frame: SkipFrame): void {
+    if (!this.#crossesRightly(connection, peer, frame)) return;
+    try {
+      this.#kernel.skip(frame.sender, frame.location, frame.sequence);
+    } catch (error) {
+      // A skip for a mailbox that is gone, say: nothing to fill.
+      if (!isFosError(error)) throw error;
+    }
+  }
+
+  #onAnswer(connection: Connection, peer: ProxyPeer, frame: AnswerFrame): void {
+    if (!connection.outstanding.delete(frame.id)) {
+      this.#fault(connection, `an answer to ${frame.id}, which was not sent to ${peer.machine}`);
+      return;
+    }
+    const error = frame.error;
+    this.#kernel.answer(
+      frame.id,
+      error === undefined
+        ? undefined
+        : new FosError(
+            error.code,
+            error.message,
+            error.sequence === undefined ? {} : { details: { sequence: error.sequence } },
+          ),
+    );
+  }
+
+  // ---- this machine's sends -----------------------------------------------------------------------------
+
+  #onForward(message: ForwardedMessage): void {
+    const connection = this.#byMachine.get(message.location.machine);
+    if (connection === undefined) {
+      if (message.kind === 'skip') return;
+      throw new FosError(
+        'UNREACHABLE',
+        `no mailbox at ${locationText(message.location)}: machine ${message.location.machine} is not connected to ${this.machine}`,
+        { value: message.location },
+      );
+    }
+    if (message.kind === 'skip') {
+      this.#send(connection, {
+        type: 'skip',
+        sender: message.sender,
+        location: message.location,
+        sequence: message.sequence,
+      });
+      return;
+    }
+    if (connection.link.bufferedBytes >= proxyBufferedBytesMax)
+      throw new FosError(
+        'WOULD_BLOCK',
+        `the connection to machine ${message.location.machine} has proxyBufferedBytesMax (${proxyBufferedBytesMax}) bytes waiting`,
+        { value: message.location },
+      );
+    connection.outstanding.add(message.id);
+    this.#forwarded++;
+    this.#send(connection, {
+      type: 'deliver',
+      id: message.id,
+      sender: message.sender,
+      location: message.location,
+      destinationName: message.destinationName,
+      capability: message.capability,
+      sequence: message.sequence,
+      bytes: message.bytes,
+    });
+  }
+}
+
+function locationText(location: MailboxLocation): string {
+  return `${location.machine}/${location.core}/${location.mailbox}`;
+}
