@@ -16,9 +16,20 @@ import {
 /** The core the first name-service member runs on. */
 export const nameServerCore = 0;
 
+/** Options of {@link NameServiceFleet.growFleet}. */
+export interface GrowFleetOptions {
+  /**
+   * The machine the new member runs on (default: the first member's). Another machine must reach
+   * this one through its proxy: the member joins the replicated store over it.
+   */
+  readonly machine?: Machine;
+}
+
 /** One running member, as the booter knows it. */
 type RunningMember = {
   readonly index: number;
+  /** The machine it runs on: one-shot processes that talk to it run there (unchecked replies stay on a machine). */
+  readonly machine: Machine;
   readonly location: MailboxLocation;
   readonly capability: Capability;
   readonly store: StoreAddress | undefined;
@@ -83,15 +94,16 @@ export class NameServiceFleet {
    * @throws PERMISSION_DENIED when the capability is not the management capability (BAD_REQUEST when it is not a string)
    * @throws BAD_REQUEST when the name service is a single member over a local store (boot with `nameServers` ≥ 2)
    */
-  async growFleet(managementCapability: string): Promise<MailboxLocation> {
+  async growFleet(managementCapability: string, options: GrowFleetOptions = {}): Promise<MailboxLocation> {
     this.#authorize(managementCapability);
+    const machine = options.machine ?? this.#machine;
     if (this.#fleetCapabilities === undefined)
       throw new FosError(
         'BAD_REQUEST',
         'growFleet: this name service is one member over a local store; boot with nameServers >= 2 for a fleet',
         { value: this.#members.length },
       );
-    return this.#serialized(() => this.#join());
+    return this.#serialized(() => this.#join(machine));
   }
 
   /**
@@ -117,7 +129,7 @@ export class NameServiceFleet {
         capability: leaving.capability,
         managementCapability: this.managementCapability,
       };
-      await this.#machine.spawn({
+      await leaving.machine.spawn({
         core: nameServerCore,
         name: 'fleet-shrink',
         module: nameServiceProcessModule,
@@ -163,7 +175,7 @@ export class NameServiceFleet {
       managementCapability: this.managementCapability,
       ...(under === undefined ? {} : { under }),
     };
-    const handle = await this.#machine.spawn({
+    const handle = await running.machine.spawn({
       core: nameServerCore,
       name: 'fleet-list',
       module: nameServiceProcessModule,
@@ -173,27 +185,38 @@ export class NameServiceFleet {
     return handle.result as ListResult;
   }
 
-  async #join(): Promise<MailboxLocation> {
+  async #join(machine: Machine = this.#machine): Promise<MailboxLocation> {
     const sponsor = this.#members.find((member) => member.store !== undefined)?.store;
     assert(sponsor !== undefined && this.#fleetCapabilities !== undefined, 'a fleet has a member to join through');
-    const member = await this.#spawn({
-      ...this.#base,
-      fleet: { member: memberName(this.#nextIndex), sponsor, capabilities: this.#fleetCapabilities },
-    });
+    const member = await this.#spawn(
+      {
+        ...this.#base,
+        // A member on another machine edits that machine's aliases: with that machine's kernel capability.
+        kernelCapability: machine.kernelCapability,
+        fleet: { member: memberName(this.#nextIndex), sponsor, capabilities: this.#fleetCapabilities },
+      },
+      machine,
+    );
     return member.location;
   }
 
-  async #spawn(args: NameServerMemberArgs): Promise<NameServerMemberResult> {
+  async #spawn(args: NameServerMemberArgs, machine: Machine = this.#machine): Promise<NameServerMemberResult> {
     const index = this.#nextIndex++;
-    const handle = await this.#machine.spawn({
-      core: (nameServerCore + index) % this.#machine.coreCount,
+    const handle = await machine.spawn({
+      core: (nameServerCore + index) % machine.coreCount,
       name: `name-server-${index}`,
       module: nameServiceProcessModule,
       entry: 'nameServerMember',
       args: { ...args },
     });
     const result = handle.result as NameServerMemberResult;
-    this.#members.push({ index, location: result.location, capability: result.capability, store: result.store });
+    this.#members.push({
+      index,
+      machine,
+      location: result.location,
+      capability: result.capability,
+      store: result.store,
+    });
     return result;
   }
 
