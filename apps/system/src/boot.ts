@@ -4,6 +4,7 @@ import {
   LocalFabric,
   Machine,
   SimFabric,
+  SimWorld,
   WorkerFabric,
   workerCoresMax,
   type Capability,
@@ -60,11 +61,22 @@ export interface LocalBootOptions extends CommonBootOptions {
 }
 
 /** Seeded, deterministic cores: one seed replays one run. */
-export interface SimBootOptions extends CommonBootOptions {
-  readonly fabric: 'sim';
-  /** The seed of every choice the simulation makes (a safe integer). Required. */
-  readonly seed: number;
-}
+export type SimBootOptions = CommonBootOptions & { readonly fabric: 'sim' } & (
+    | {
+        /** The seed of every choice the simulation makes (a safe integer). Required without a `world`. */
+        readonly seed: number;
+        readonly world?: undefined;
+      }
+    | {
+        /**
+         * The simulated world this machine joins (its seed decides everything): machines of one world
+         * share one network and one clock, and talk through their proxies over `simLinkPair` links.
+         * The machine needs a name of its own in the world (`machine`).
+         */
+        readonly world: SimWorld;
+        readonly seed?: undefined;
+      }
+  );
 
 /**
  * One worker thread per core (real parallelism): every process is spawned from a module and an
@@ -112,6 +124,7 @@ const bootOptionsSchema = z.strictObject({
   fabric: z.enum(['local', 'sim', 'worker']),
   cores: z.number().int().min(1).max(coresMax).optional(),
   seed: z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER).optional(),
+  world: z.instanceof(SimWorld).optional(),
   machine: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1..64 of [A-Za-z0-9_-]')
@@ -143,7 +156,10 @@ export async function boot(options: BootOptions): Promise<Instance> {
   // Checked before anything starts, so that bad limits are the booter's BAD_REQUEST, not a crash.
   if (parsed.nameServiceLimits !== undefined) resolveNameServiceLimits(parsed.nameServiceLimits);
   const cores = parsed.cores ?? defaultCores;
-  const fabric = makeFabric(parsed.fabric, cores, parsed.seed);
+  const fabric =
+    parsed.world === undefined
+      ? makeFabric(parsed.fabric, cores, parsed.seed)
+      : parsed.world.fabric({ cores, machine: parsed.machine ?? 'm0' });
   const machine = new Machine({
     fabric,
     ...(parsed.machine === undefined ? {} : { machine: parsed.machine }),
@@ -194,6 +210,13 @@ function parseBootOptions(options: unknown): z.infer<typeof bootOptionsSchema> &
   } catch (error) {
     if (isFosError(error)) throw error;
     throw new FosError('BAD_REQUEST', `boot options ${describeValue(options)} cannot be read`, { value: options });
+  }
+  if (data.world !== undefined && (data.fabric !== 'sim' || data.seed !== undefined)) {
+    throw new FosError(
+      'BAD_REQUEST',
+      'boot: option world is for fabric "sim" only, and replaces its seed (the world has one)',
+      { value: data.seed ?? data.fabric },
+    );
   }
   if (data.fabric === 'worker' && data.cores !== undefined && data.cores > workerCoresMax) {
     throw new FosError(

@@ -13,7 +13,14 @@ export type { ForeignDelivery, ForwardedMessage, ProxyAttachment } from './inter
 // Fabrics.
 export type { Fabric } from './fabric.js';
 export { LocalFabric, type LocalFabricOptions } from './local-fabric.js';
-export { SimFabric, type SimFabricOptions } from './sim-fabric.js';
+export {
+  SimFabric,
+  SimWorld,
+  simStepsMax,
+  type SimFabricOptions,
+  type SimWorldMessage,
+  type SimWorldOptions,
+} from './sim-fabric.js';
 export {
   WorkerFabric,
   workerCoresMax,

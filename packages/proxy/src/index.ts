@@ -14,6 +14,7 @@ export {
   type ProxyStats,
 } from './proxy.js';
 export { linkPair, type ByteLink, type ByteLinkEvents, type LinkPairOptions } from './link.js';
+export { simLinkPair, type SimLinkOptions } from './sim-link.js';
 export {
   decodeFramePayload,
   encodeFrame,
