@@ -11,7 +11,7 @@
 // connection that carried it is closed, nothing of it is delivered.
 import { z } from 'zod';
 import { decodeBody, describeValue, encodeBody, FosError, fosErrorCodes, type FosErrorCode } from '@fos/base';
-import type { MailboxLocation, SenderIdentity } from '@fos/microkernel';
+import type { ForeignDelivery, MailboxLocation, SenderIdentity } from '@fos/microkernel';
 
 /** Bytes of a frame's header at most (names, capability, identities: far below it). */
 export const frameHeaderBytesMax = 2048;
@@ -39,16 +39,7 @@ export interface HelloFrame {
 }
 
 /** A send of the peer's machine for a mailbox of this one, answered by an `answer` with the same id. */
-export interface DeliverFrame {
-  readonly type: 'deliver';
-  readonly id: number;
-  readonly sender: SenderIdentity;
-  readonly location: MailboxLocation;
-  readonly destinationName: string;
-  readonly capability: string;
-  readonly sequence: number;
-  readonly bytes: Uint8Array;
-}
+export type DeliverFrame = ForeignDelivery & { readonly type: 'deliver'; readonly id: number };
 
 /** An abandoned send of the peer's machine: the stream may move past `sequence`. */
 export interface SkipFrame {

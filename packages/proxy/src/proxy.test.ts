@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isFosError } from '@fos/base';
-import { LocalFabric, Machine, type ProcessContext } from '@fos/microkernel';
+import { LocalFabric, Machine, type Capability, type MailboxLocation, type ProcessContext } from '@fos/microkernel';
 import { encodeFrame } from './frames.js';
 import { linkPair } from './link.js';
 import { proxyBufferedBytesMax, startProxy, type Proxy } from './proxy.js';
@@ -40,6 +40,26 @@ async function connected(windowBytes?: number) {
   const mailbox = await server.kernel.createMailbox({ queueMessagesMax: 8 });
   await server.kernel.addName(mailbox.location, '/svc/echo');
   return { a, b, peerOfA, peerOfB, server, client, mailbox, logs, toB, toA };
+}
+
+/** The bytes of a `deliver` frame from `sender` to `mailbox`, sequence 0. */
+function deliverFrame(
+  sender: { machine: string; core: number; process: string },
+  mailbox: { location: MailboxLocation; capability: Capability },
+): Uint8Array {
+  return encodeFrame(
+    {
+      type: 'deliver',
+      id: 1,
+      sender,
+      location: mailbox.location,
+      destinationName: '/svc/echo',
+      capability: mailbox.capability,
+      sequence: 0,
+      bytes: new Uint8Array([1]),
+    },
+    65536,
+  );
 }
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
@@ -146,21 +166,7 @@ describe('the proxy between two machines', () => {
       rogue.open({ data: () => {}, drain: () => {}, closed: (reason) => resolve(reason) }),
     );
     // A deliver before hello.
-    rogue.write(
-      encodeFrame(
-        {
-          type: 'deliver',
-          id: 1,
-          sender: { machine: 'gamma', core: 0, process: 'gamma.0.1' },
-          location: mailbox.location,
-          destinationName: '/svc/echo',
-          capability: mailbox.capability,
-          sequence: 0,
-          bytes: new Uint8Array([1]),
-        },
-        65536,
-      ),
-    );
+    rogue.write(deliverFrame({ machine: 'gamma', core: 0, process: 'gamma.0.1' }, mailbox));
     expect(await codeOf(joined)).toBe('UNREACHABLE');
     await rogueClosed;
     expect(server.kernel.pendingMessages(mailbox.location)).toBe(0);
@@ -193,21 +199,7 @@ describe('the proxy between two machines', () => {
       };
       check();
     });
-    rogue.write(
-      encodeFrame(
-        {
-          type: 'deliver',
-          id: 1,
-          sender: { machine: 'alpha', core: 0, process: 'alpha.0.1' },
-          location: mailbox.location,
-          destinationName: '/svc/echo',
-          capability: mailbox.capability,
-          sequence: 0,
-          bytes: new Uint8Array([1]),
-        },
-        65536,
-      ),
-    );
+    rogue.write(deliverFrame({ machine: 'alpha', core: 0, process: 'alpha.0.1' }, mailbox));
     await closed;
     expect(server.kernel.pendingMessages(mailbox.location)).toBe(0);
   });

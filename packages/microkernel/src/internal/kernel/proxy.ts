@@ -30,17 +30,11 @@ import {
 
 /** A message of this machine for a mailbox of another machine, as the kernel hands it to the proxy. */
 export type ForwardedMessage =
-  | {
+  | (ForeignDelivery & {
       readonly kind: 'deliver';
       /** What {@link ProxyAttachment.answer} names to settle the send. */
       readonly id: number;
-      readonly sender: SenderIdentity;
-      readonly location: MailboxLocation;
-      readonly destinationName: string;
-      readonly capability: string;
-      readonly sequence: number;
-      readonly bytes: Uint8Array;
-    }
+    })
   | {
       /** `abandonSend` of a refused send: the destination's stream may move past `sequence`. No answer. */
       readonly kind: 'skip';
