@@ -1,6 +1,7 @@
 import type { Clock, RandomSource } from '@fos/base';
 import type { CoreLink } from './core-host.js';
 import type { KernelLimits } from './limits.js';
+import type { ForeignDelivery } from './internal/kernel/proxy.js';
 import type { SerializedFosError } from './internal/serialized-error.js';
 import type { MailboxLocation, SenderIdentity } from './location.js';
 
@@ -23,18 +24,12 @@ export type KernelMessage =
       readonly sequence: number;
       readonly bytes: Uint8Array;
     }
-  | {
+  | (ForeignDelivery & {
       /** A `deliver` for a mailbox of another machine, to the core of the machine's proxy. */
       readonly kind: 'forward';
       readonly fromCore: number;
       readonly requestId: number;
-      readonly sender: SenderIdentity;
-      readonly location: MailboxLocation;
-      readonly destinationName: string;
-      readonly capability: string;
-      readonly sequence: number;
-      readonly bytes: Uint8Array;
-    }
+    })
   | {
       /** A `skip` for a mailbox of another machine, to the core of the machine's proxy. */
       readonly kind: 'forwardSkip';

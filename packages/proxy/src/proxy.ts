@@ -10,7 +10,13 @@
 // Anything else is a protocol fault: the connection closes with a logged reason, nothing of the
 // offending frame is delivered.
 import { FosError, isFosError, messageBytesMax } from '@fos/base';
-import type { Capability, ForwardedMessage, MailboxLocation, ProcessContext, ProxyAttachment } from '@fos/microkernel';
+import {
+  formatLocation,
+  type Capability,
+  type ForwardedMessage,
+  type ProcessContext,
+  type ProxyAttachment,
+} from '@fos/microkernel';
 import {
   encodeFrame,
   FrameReader,
@@ -413,7 +419,7 @@ class ProxyNode implements Proxy {
       if (message.kind === 'skip') return;
       throw new FosError(
         'UNREACHABLE',
-        `no mailbox at ${locationText(message.location)}: machine ${message.location.machine} is not connected to ${this.machine}`,
+        `no mailbox at ${formatLocation(message.location)}: machine ${message.location.machine} is not connected to ${this.machine}`,
         { value: message.location },
       );
     }
@@ -434,19 +440,7 @@ class ProxyNode implements Proxy {
       );
     connection.outstanding.add(message.id);
     this.#forwarded++;
-    this.#send(connection, {
-      type: 'deliver',
-      id: message.id,
-      sender: message.sender,
-      location: message.location,
-      destinationName: message.destinationName,
-      capability: message.capability,
-      sequence: message.sequence,
-      bytes: message.bytes,
-    });
+    // The forwarded record is the frame's content (encodeFrame reads the fields of a DeliverFrame only).
+    this.#send(connection, { ...message, type: 'deliver' });
   }
-}
-
-function locationText(location: MailboxLocation): string {
-  return `${location.machine}/${location.core}/${location.mailbox}`;
 }

@@ -133,17 +133,9 @@ export function acceptForward(state: KernelState, message: Extract<KernelMessage
   }
   const id = proxy.nextForwardId++;
   proxy.outstanding.set(id, { fromCore: message.fromCore, requestId: message.requestId });
+  const { sender, location, destinationName, capability, sequence, bytes } = message;
   try {
-    proxy.onForward({
-      kind: 'deliver',
-      id,
-      sender: message.sender,
-      location: message.location,
-      destinationName: message.destinationName,
-      capability: message.capability,
-      sequence: message.sequence,
-      bytes: message.bytes,
-    });
+    proxy.onForward({ kind: 'deliver', id, sender, location, destinationName, capability, sequence, bytes });
   } catch (error) {
     // The proxy refused it on the spot (no connection to that machine, say): the send fails with that.
     if (!proxy.outstanding.delete(id)) return;
