@@ -4,7 +4,8 @@
 //   frame   := length:u32be payload                (length = payload bytes, 3 .. frameBytesMax(bytesMax))
 //   payload := type:u8 headerLength:u16be header rest
 //   header  := a message body (the @fos/base codec) of at most frameHeaderBytesMax bytes, checked
-//              against its type's schema; `rest` is the message's bytes for `deliver`, empty otherwise
+//              against its type's schema; `rest` is the message's bytes for `deliver`, the encoded
+//              question or reply for `ask` and `reply`, empty otherwise
 //
 // A frame that breaks any of this (an unknown type, a header that does not decode or fit its schema,
 // a length past the bound, bytes after a non-`deliver` header) is refused with a `FosError`: the
@@ -62,11 +63,34 @@ export interface RefuseFrame {
   readonly reason: string;
 }
 
-/** Every frame of the protocol. */
-export type Frame = HelloFrame | DeliverFrame | SkipFrame | AnswerFrame | RefuseFrame;
+/**
+ * A question for the peer's machine itself, not for a mailbox (joining an instance, say): `topic` says
+ * which, `body` is the question encoded with the @fos/base codec. Answered by a `reply` with the same id.
+ */
+export interface AskFrame {
+  readonly type: 'ask';
+  readonly id: number;
+  readonly topic: string;
+  readonly body: Uint8Array;
+}
 
-const typeCodes = { hello: 1, deliver: 2, skip: 3, answer: 4, refuse: 5 } as const;
-const typeNames = ['', 'hello', 'deliver', 'skip', 'answer', 'refuse'] as const;
+/** The answer to an `ask`: its encoded reply, or the refusal. */
+export interface ReplyFrame {
+  readonly type: 'reply';
+  readonly id: number;
+  /** The encoded reply (empty with an error). */
+  readonly body: Uint8Array;
+  readonly error?: { readonly code: FosErrorCode; readonly message: string };
+}
+
+/** Every frame of the protocol. */
+export type Frame = HelloFrame | DeliverFrame | SkipFrame | AnswerFrame | RefuseFrame | AskFrame | ReplyFrame;
+
+const typeCodes = { hello: 1, deliver: 2, skip: 3, answer: 4, refuse: 5, ask: 6, reply: 7 } as const;
+const typeNames = ['', 'hello', 'deliver', 'skip', 'answer', 'refuse', 'ask', 'reply'] as const;
+
+/** Frame types whose bytes after the header are theirs (a message, a question, a reply). */
+const typesWithBytes = new Set<Frame['type']>(['deliver', 'ask', 'reply']);
 
 /** Machine names as `Machine` accepts them. */
 export const machineNameSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
@@ -82,6 +106,8 @@ const answerSchema = z.union([
   z.tuple([count, z.enum(fosErrorCodes), z.string().max(1000), count.nullable()]),
 ]);
 const refuseSchema = z.tuple([z.string().max(1000)]);
+const askSchema = z.tuple([count, text(64)]);
+const replySchema = z.union([z.tuple([count]), z.tuple([count, z.enum(fosErrorCodes), z.string().max(1000)])]);
 
 function identityOf(fields: readonly unknown[], at: number): { sender: SenderIdentity; location: MailboxLocation } {
   return {
@@ -115,6 +141,25 @@ function headerOf(frame: Frame): unknown[] {
         : [frame.id, frame.error.code, frame.error.message.slice(0, 1000), frame.error.sequence ?? null];
     case 'refuse':
       return [frame.reason.slice(0, 1000)];
+    case 'ask':
+      return [frame.id, frame.topic];
+    case 'reply':
+      return frame.error === undefined
+        ? [frame.id]
+        : [frame.id, frame.error.code, frame.error.message.slice(0, 1000)];
+  }
+}
+
+/** The bytes a frame carries after its header. */
+function restOf(frame: Frame): Uint8Array | undefined {
+  switch (frame.type) {
+    case 'deliver':
+      return frame.bytes;
+    case 'ask':
+    case 'reply':
+      return frame.body;
+    default:
+      return undefined;
   }
 }
 
@@ -124,9 +169,9 @@ function headerOf(frame: Frame): unknown[] {
  */
 export function encodeFrame(frame: Frame, bytesMax: number): Uint8Array {
   const header = encodeBody(headerOf(frame), frameHeaderBytesMax);
-  const rest = frame.type === 'deliver' ? frame.bytes : undefined;
+  const rest = restOf(frame);
   if (rest !== undefined && rest.length > bytesMax)
-    throw new FosError('MESSAGE_TOO_LARGE', `a message of ${rest.length} bytes is larger than ${bytesMax}`, {
+    throw new FosError('MESSAGE_TOO_LARGE', `a ${frame.type} of ${rest.length} bytes is larger than ${bytesMax}`, {
       value: rest.length,
     });
   const payloadLength = payloadPrefixBytes + header.length + (rest?.length ?? 0);
@@ -155,7 +200,7 @@ export function decodeFramePayload(payload: Uint8Array): Frame {
     throw malformed(`header length ${headerLength} does not fit the frame of ${payload.length} bytes`, headerLength);
   const header = decodeBody(payload.subarray(payloadPrefixBytes, payloadPrefixBytes + headerLength));
   const rest = payload.subarray(payloadPrefixBytes + headerLength);
-  if (type !== 'deliver' && rest.length > 0)
+  if (!typesWithBytes.has(type) && rest.length > 0)
     throw malformed(`${rest.length} bytes after a ${type} header`, rest.length);
   const parse = <T>(schema: z.ZodType<T>): T => {
     const parsed = schema.safeParse(header);
@@ -196,6 +241,17 @@ export function decodeFramePayload(payload: Uint8Array): Frame {
     }
     case 'refuse':
       return { type, reason: parse(refuseSchema)[0] };
+    case 'ask': {
+      const [id, topic] = parse(askSchema);
+      return { type, id, topic, body: rest.slice() };
+    }
+    case 'reply': {
+      const fields = parse(replySchema);
+      if (fields.length === 1) return { type, id: fields[0], body: rest.slice() };
+      if (rest.length > 0) throw malformed(`${rest.length} bytes after a refused reply`, rest.length);
+      const [id, code, message] = fields;
+      return { type, id, body: rest.slice(), error: { code, message } };
+    }
   }
 }
 

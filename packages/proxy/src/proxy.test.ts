@@ -1,9 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { isFosError } from '@fos/base';
+import { FosError, isFosError } from '@fos/base';
 import { LocalFabric, Machine, type Capability, type MailboxLocation, type ProcessContext } from '@fos/microkernel';
 import { encodeFrame } from './frames.js';
 import { linkPair } from './link.js';
-import { proxyBufferedBytesMax, startProxy, type Proxy } from './proxy.js';
+import {
+  proxyAsksInFlightMax,
+  proxyBufferedBytesMax,
+  startProxy,
+  type Proxy,
+  type ProxyQuestionHandler,
+} from './proxy.js';
 
 const machines: Machine[] = [];
 afterEach(async () => {
@@ -17,7 +23,11 @@ async function processOn(machine: Machine, core: number, name: string): Promise<
 }
 
 /** A machine of 2 cores with its proxy on core 1. */
-async function machineWithProxy(name: string, logs: string[] = []): Promise<{ machine: Machine; proxy: Proxy }> {
+async function machineWithProxy(
+  name: string,
+  logs: string[] = [],
+  onQuestion?: ProxyQuestionHandler,
+): Promise<{ machine: Machine; proxy: Proxy }> {
   const machine = new Machine({ fabric: new LocalFabric({ cores: 2 }), machine: name, log: () => {} });
   machines.push(machine);
   const context = await processOn(machine, 1, 'proxy');
@@ -25,6 +35,7 @@ async function machineWithProxy(name: string, logs: string[] = []): Promise<{ ma
     kernelCapability: machine.kernelCapability,
     listen: `${name}.test:1`,
     log: (line) => logs.push(line),
+    ...(onQuestion === undefined ? {} : { onQuestion }),
   });
   return { machine, proxy };
 }
@@ -202,5 +213,59 @@ describe('the proxy between two machines', () => {
     rogue.write(deliverFrame({ machine: 'alpha', core: 0, process: 'alpha.0.1' }, mailbox));
     await closed;
     expect(server.kernel.pendingMessages(mailbox.location)).toBe(0);
+  });
+
+  it('carries questions between machines: replies, refusals, limits, and a connection that closes', async () => {
+    const logs: string[] = [];
+    let hold: (() => void) | undefined;
+    const a = await machineWithProxy('alpha', logs);
+    const b = await machineWithProxy('beta', logs, async (peer, topic, question) => {
+      if (topic === 'refuse') throw new FosError('CONFLICT', 'no, thank you', { value: question });
+      if (topic === 'hold') await new Promise<void>((resolve) => (hold = resolve));
+      if (topic === 'huge') return new Uint8Array(1 << 20);
+      if (topic === 'throws') throw new Error('a bug in the handler');
+      return { from: peer.machine, topic, question };
+    });
+    const [toB, toA] = linkPair(['alpha', 'beta']);
+    await Promise.all([a.proxy.addLink(toB), b.proxy.addLink(toA)]);
+    expect(await a.proxy.ask('beta', 'join', { machine: 'alpha', n: [1, 2] })).toEqual({
+      from: 'alpha',
+      topic: 'join',
+      question: { machine: 'alpha', n: [1, 2] },
+    });
+    await expect(a.proxy.ask('beta', 'refuse', 7)).rejects.toThrow(/CONFLICT: no, thank you/);
+    await expect(a.proxy.ask('beta', 'huge', 0)).rejects.toThrow(/MESSAGE_TOO_LARGE/);
+    await expect(a.proxy.ask('beta', 'throws', 0)).rejects.toThrow(/BAD_REQUEST: machine beta could not answer throws/);
+    // The other way: alpha answers no questions.
+    await expect(b.proxy.ask('alpha', 'join', 0)).rejects.toThrow(/BAD_REQUEST: machine alpha answers no questions/);
+    expect(await codeOf(a.proxy.ask('gamma', 'join', 0))).toBe('UNREACHABLE');
+    expect(await codeOf(a.proxy.ask('beta', 'join', new Uint8Array(1 << 20)))).toBe('MESSAGE_TOO_LARGE');
+    // At most proxyAsksInFlightMax unanswered at once; the connection closing fails them all.
+    const held = Array.from({ length: proxyAsksInFlightMax }, () => codeOf(a.proxy.ask('beta', 'hold', 0)));
+    expect(await codeOf(a.proxy.ask('beta', 'join', 0))).toBe('LIMIT_EXCEEDED');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(hold).toBeDefined();
+    toA.close('beta went away');
+    expect(new Set(await Promise.all(held))).toEqual(new Set(['UNREACHABLE']));
+    expect(a.proxy.stats().refusedFrames).toBe(0);
+  });
+
+  it('closes a connection that sends an unasked reply or floods questions', async () => {
+    const logs: string[] = [];
+    const a = await machineWithProxy('alpha', logs);
+    const b = await machineWithProxy('beta', logs, () => new Promise(() => {}));
+    const [toB, toA] = linkPair(['alpha', 'beta']);
+    await Promise.all([a.proxy.addLink(toB), b.proxy.addLink(toA)]);
+    toB.write(encodeFrame({ type: 'reply', id: 99, body: new Uint8Array(0) }, 65536));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(b.proxy.peers()).toEqual([]);
+    expect(logs.some((line) => line.includes('a reply to question 99, which was not asked of alpha'))).toBe(true);
+    const [toB2, toA2] = linkPair(['alpha', 'beta']);
+    await Promise.all([a.proxy.addLink(toB2), b.proxy.addLink(toA2)]);
+    for (let id = 1; id <= proxyAsksInFlightMax + 1; id++)
+      toB2.write(encodeFrame({ type: 'ask', id, topic: 'join', body: new Uint8Array([0xc0]) }, 65536));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(b.proxy.peers()).toEqual([]);
+    expect(logs.some((line) => line.includes('more than proxyAsksInFlightMax'))).toBe(true);
   });
 });

@@ -9,7 +9,7 @@
 // machine and a mailbox of this one, an `answer` must answer a send this proxy carried to that peer.
 // Anything else is a protocol fault: the connection closes with a logged reason, nothing of the
 // offending frame is delivered.
-import { FosError, isFosError, messageBytesMax } from '@fos/base';
+import { decodeBody, encodeBody, FosError, isFosError, messageBytesMax } from '@fos/base';
 import {
   formatLocation,
   type Capability,
@@ -22,9 +22,11 @@ import {
   FrameReader,
   proxyProtocolVersion,
   type AnswerFrame,
+  type AskFrame,
   type DeliverFrame,
   type Frame,
   type HelloFrame,
+  type ReplyFrame,
   type SkipFrame,
 } from './frames.js';
 import type { ByteLink } from './link.js';
@@ -37,6 +39,16 @@ export const proxyDeliveriesInFlightMax = 1024;
 export const proxyConnectionsMax = 256;
 /** Time a new connection has to introduce itself (`hello`) before it is closed. */
 export const proxyHelloTimeoutMs = 10_000;
+/** Questions ({@link Proxy.ask}) one connection carries unanswered, each way; one more is refused. */
+export const proxyAsksInFlightMax = 16;
+/** Time a question waits for its reply before it fails with `TIMEOUT`. */
+export const proxyAskTimeoutMs = 30_000;
+
+/**
+ * Answers a question another machine asked this one ({@link Proxy.ask}): return (or resolve) the reply,
+ * or throw a `FosError` to refuse it. `question` is whatever the asker encoded: check it.
+ */
+export type ProxyQuestionHandler = (peer: ProxyPeer, topic: string, question: unknown) => unknown;
 
 /** Options of {@link startProxy}. */
 export interface ProxyOptions {
@@ -48,6 +60,8 @@ export interface ProxyOptions {
   readonly bytesMax?: number;
   /** Where the proxy reports closed connections and protocol faults (default: nowhere). */
   readonly log?: (line: string) => void;
+  /** Answers other machines' questions (default: every question is refused with `BAD_REQUEST`). */
+  readonly onQuestion?: ProxyQuestionHandler;
 }
 
 /** A machine the proxy is connected to. */
@@ -75,6 +89,16 @@ export interface Proxy {
    * both sides said hello; rejects (and closes the link) if the peer is refused or the link closes first.
    */
   addLink(link: ByteLink): Promise<ProxyPeer>;
+  /**
+   * Asks the connected machine `machine` a question about itself (not a mailbox's business: joining
+   * the instance, say); resolves with its handler's reply.
+   * @throws UNREACHABLE when the machine is not connected, or its connection closes first
+   * @throws LIMIT_EXCEEDED past {@link proxyAsksInFlightMax} unanswered questions on the connection
+   * @throws MESSAGE_TOO_LARGE when the question is larger than the proxy's `bytesMax`
+   * @throws TIMEOUT after {@link proxyAskTimeoutMs}
+   * @throws whatever code the other machine's handler refused it with
+   */
+  ask(machine: string, topic: string, question: unknown): Promise<unknown>;
   /** The machines connected now. */
   peers(): ProxyPeer[];
   stats(): ProxyStats;
@@ -97,6 +121,17 @@ interface Connection {
   closed: boolean;
   readonly introduced: { resolve: (peer: ProxyPeer) => void; reject: (error: FosError) => void };
   helloTimer: { cancel(): void } | undefined;
+  /** This proxy's questions on this connection, by id, waiting for their replies. */
+  readonly asked: Map<number, PendingQuestion>;
+  nextQuestion: number;
+  /** The peer's questions being answered here. */
+  answering: number;
+}
+
+interface PendingQuestion {
+  readonly resolve: (reply: unknown) => void;
+  readonly reject: (error: FosError) => void;
+  readonly timer: { cancel(): void };
 }
 
 /** Attaches `context`'s process as its machine's proxy (kernel capability checked by the kernel). */
@@ -119,6 +154,7 @@ class ProxyNode implements Proxy {
   readonly #bytesMax: number;
   readonly #log: (line: string) => void;
   readonly #listen: string | null;
+  readonly #onQuestion: ProxyQuestionHandler | undefined;
   readonly #connections = new Set<Connection>();
   readonly #byMachine = new Map<string, Connection>();
   #attachment: ProxyAttachment | undefined;
@@ -133,6 +169,7 @@ class ProxyNode implements Proxy {
     this.#bytesMax = options.bytesMax ?? messageBytesMax;
     this.#log = options.log ?? (() => {});
     this.#listen = options.listen ?? null;
+    this.#onQuestion = options.onQuestion;
   }
 
   async attach(kernelCapability: Capability): Promise<void> {
@@ -169,6 +206,9 @@ class ProxyNode implements Proxy {
         closed: false,
         introduced: { resolve, reject },
         helloTimer: undefined,
+        asked: new Map(),
+        nextQuestion: 1,
+        answering: 0,
       };
       this.#connections.add(connection);
       connection.helloTimer = this.#context.clock.setTimer(proxyHelloTimeoutMs, () =>
@@ -185,6 +225,43 @@ class ProxyNode implements Proxy {
         machine: this.machine,
         listen: this.#listen,
       });
+    });
+  }
+
+  ask(machine: string, topic: string, question: unknown): Promise<unknown> {
+    const connection = this.#byMachine.get(machine);
+    if (connection === undefined)
+      return Promise.reject(
+        new FosError('UNREACHABLE', `machine ${machine} is not connected to ${this.machine}`, { value: machine }),
+      );
+    if (connection.asked.size >= proxyAsksInFlightMax)
+      return Promise.reject(
+        new FosError(
+          'LIMIT_EXCEEDED',
+          `${proxyAsksInFlightMax} questions (proxyAsksInFlightMax) to machine ${machine} are unanswered`,
+          { value: machine },
+        ),
+      );
+    let body: Uint8Array;
+    try {
+      body = encodeBody(question, this.#bytesMax);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    const id = connection.nextQuestion++;
+    return new Promise<unknown>((resolve, reject) => {
+      const timer = this.#context.clock.setTimer(proxyAskTimeoutMs, () => {
+        connection.asked.delete(id);
+        reject(
+          new FosError(
+            'TIMEOUT',
+            `machine ${machine} did not answer ${topic} within proxyAskTimeoutMs (${proxyAskTimeoutMs} ms)`,
+            { value: topic },
+          ),
+        );
+      });
+      connection.asked.set(id, { resolve, reject, timer });
+      this.#send(connection, { type: 'ask', id, topic, body });
     });
   }
 
@@ -258,6 +335,11 @@ class ProxyNode implements Proxy {
         new FosError('UNREACHABLE', `machine ${name} is not connected (${reason})`, { value: peer?.machine }),
       );
     connection.outstanding.clear();
+    for (const question of connection.asked.values()) {
+      question.timer.cancel();
+      question.reject(new FosError('UNREACHABLE', `machine ${name} is not connected (${reason})`, { value: name }));
+    }
+    connection.asked.clear();
     connection.introduced.reject(
       new FosError('UNREACHABLE', `connection to ${connection.link.remote} closed: ${reason}`),
     );
@@ -331,6 +413,65 @@ class ProxyNode implements Proxy {
       case 'answer':
         this.#onAnswer(connection, peer, frame);
         return;
+      case 'ask':
+        this.#onAsk(connection, peer, frame);
+        return;
+      case 'reply':
+        this.#onReply(connection, peer, frame);
+        return;
+    }
+  }
+
+  // ---- questions between machines ---------------------------------------------------------------------
+
+  #onAsk(connection: Connection, peer: ProxyPeer, frame: AskFrame): void {
+    if (connection.answering >= proxyAsksInFlightMax) {
+      this.#fault(connection, `more than proxyAsksInFlightMax (${proxyAsksInFlightMax}) questions at once`);
+      return;
+    }
+    connection.answering++;
+    const handler = this.#onQuestion;
+    void (async () => {
+      if (handler === undefined)
+        throw new FosError('BAD_REQUEST', `machine ${this.machine} answers no questions (${frame.topic})`, {
+          value: frame.topic,
+        });
+      return handler(peer, frame.topic, decodeBody(frame.body));
+    })()
+      .then((reply) => ({ type: 'reply' as const, id: frame.id, body: encodeBody(reply, this.#bytesMax) }))
+      .catch((error: unknown): ReplyFrame => {
+        const refusal = isFosError(error)
+          ? error
+          : new FosError('BAD_REQUEST', `machine ${this.machine} could not answer ${frame.topic}`, { cause: error });
+        return {
+          type: 'reply',
+          id: frame.id,
+          body: new Uint8Array(0),
+          error: { code: refusal.code, message: bareMessage(refusal) },
+        };
+      })
+      .then((reply) => {
+        connection.answering--;
+        this.#send(connection, reply);
+      });
+  }
+
+  #onReply(connection: Connection, peer: ProxyPeer, frame: ReplyFrame): void {
+    const question = connection.asked.get(frame.id);
+    if (question === undefined) {
+      this.#fault(connection, `a reply to question ${frame.id}, which was not asked of ${peer.machine}`);
+      return;
+    }
+    connection.asked.delete(frame.id);
+    question.timer.cancel();
+    if (frame.error !== undefined) {
+      question.reject(new FosError(frame.error.code, frame.error.message, { value: peer.machine }));
+      return;
+    }
+    try {
+      question.resolve(decodeBody(frame.body));
+    } catch (error) {
+      question.reject(isFosError(error) ? error : new FosError('BAD_REQUEST', `an unreadable reply from ${peer.machine}`));
     }
   }
 
