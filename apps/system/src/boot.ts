@@ -15,6 +15,8 @@ import {
   type SpawnOptions,
 } from '@fos/microkernel';
 import { resolveNameServiceLimits, type NameServiceLimits } from '@fos/name-service';
+import { tlsTransport, type ClusterKey, type ProxyTransport } from '@fos/proxy';
+import { clusterMachineNameMax, MachineCluster } from './cluster.js';
 import { NameServiceFleet } from './fleet.js';
 import { z } from 'zod';
 
@@ -48,6 +50,24 @@ interface CommonBootOptions {
   readonly nameServers?: number;
   /** Name-service limits that replace the defaults of `@fos/name-service`. */
   readonly nameServiceLimits?: Partial<NameServiceLimits>;
+  /**
+   * Where this machine accepts the other machines of a multi-machine instance (`host:port`; with TLS,
+   * port 0 takes a free port: see `Instance.cluster.listen`). A machine that listens and joins nothing
+   * founds an instance. Needs `clusterKey` (or `transport`) and a `machine` name of its own.
+   */
+  readonly listen?: string;
+  /**
+   * The address of a machine of a running instance to join (§7.4): this machine learns the instance's
+   * machines from it, starts its own name-service members (`nameServers`, at least 1), which join the
+   * replicated store, and registers its proxy as `/sys/proxy/<machine>`.
+   */
+  readonly join?: string;
+  /** The instance's secret (`readClusterKeyFile` of `@fos/proxy`): the TLS transport's pre-shared key. */
+  readonly clusterKey?: ClusterKey;
+  /** How machines reach each other (default: TLS with `clusterKey`); a `SimTransport` in a `SimWorld`. */
+  readonly transport?: ProxyTransport;
+  /** Where a machine of a multi-machine instance reports connections, joins and leaves (default: nowhere). */
+  readonly log?: (line: string) => void;
 }
 
 /** Every core in this thread, over `MessageChannel` ports (real time, real randomness). */
@@ -109,14 +129,20 @@ export interface Instance<F extends Fabric = Fabric> {
   readonly fabric: F;
   /** The kernel capability of the machine (what the booter hands the first name server, §5.2). */
   readonly kernelCapability: Capability;
-  /** The name service started by `boot`; undefined when booted with `nameServers: 0`. */
+  /** The name service started by `boot` (this machine's members); undefined when booted with `nameServers: 0`. */
   readonly nameService: BootedNameService | undefined;
+  /** The machine's place in a multi-machine instance (booted with `listen` or `join`); undefined otherwise. */
+  readonly cluster: MachineCluster | undefined;
   readonly cores: number;
   /** Starts a process: see `Machine.spawn`. */
   spawn(options: SpawnOptions): Promise<ProcessHandle>;
   /** Counters summed over every core. */
   stats(): InstanceStats;
-  /** Ends every process and closes the fabric (every port and timer); safe to call twice. */
+  /**
+   * Ends every process and closes the fabric (every port and timer); safe to call twice. A machine of
+   * a multi-machine instance first leaves it cleanly (`MachineCluster.leave`: its names unregistered,
+   * its members out of the fleet), then closes its connections.
+   */
   shutdown(): Promise<void>;
 }
 
@@ -134,6 +160,25 @@ const bootOptionsSchema = z.strictObject({
   nameServers: z.number().int().min(0).max(nameServersMax).optional(),
   // Checked, with the same BAD_REQUEST, by the member (resolveNameServiceLimits).
   nameServiceLimits: z.record(z.string(), z.unknown()).optional(),
+  listen: z.string().min(1).max(300).optional(),
+  join: z.string().min(1).max(300).optional(),
+  clusterKey: z
+    .custom<ClusterKey>(
+      (value) => typeof value === 'object' && value !== null && Buffer.isBuffer((value as ClusterKey).psk),
+      'is not a cluster key (readClusterKeyFile)',
+    )
+    .optional(),
+  transport: z
+    .custom<ProxyTransport>(
+      (value) =>
+        typeof value === 'object' &&
+        value !== null &&
+        typeof (value as ProxyTransport).connect === 'function' &&
+        typeof (value as ProxyTransport).listen === 'function',
+      'is not a ProxyTransport',
+    )
+    .optional(),
+  log: z.custom<(line: string) => void>((value) => typeof value === 'function', 'is not a function').optional(),
 });
 
 /**
@@ -166,7 +211,31 @@ export async function boot(options: BootOptions): Promise<Instance> {
     ...(parsed.limits === undefined ? {} : { limits: parsed.limits }),
   });
   let nameService: BootedNameService | undefined;
-  if ((parsed.nameServers ?? 1) > 0) {
+  let cluster: MachineCluster | undefined;
+  const nameServers = parsed.nameServers ?? 1;
+  if (parsed.listen !== undefined || parsed.join !== undefined) {
+    const prefix = `${machine.name}-`;
+    try {
+      cluster = await MachineCluster.start(machine, {
+        transport: parsed.transport ?? tlsTransport(parsed.clusterKey!),
+        listen: parsed.listen,
+        join: parsed.join,
+        core: cores - 1,
+        log: parsed.log ?? (() => {}),
+        startNameService: (invitation) =>
+          invitation === undefined
+            ? NameServiceFleet.start(machine, nameServers, parsed.nameServiceLimits, {
+                fleet: true,
+                memberPrefix: prefix,
+              })
+            : NameServiceFleet.join(machine, nameServers, parsed.nameServiceLimits, invitation, prefix),
+      });
+    } catch (error) {
+      await machine.shutdown();
+      throw error;
+    }
+    nameService = cluster.nameService;
+  } else if (nameServers > 0) {
     try {
       nameService = await NameServiceFleet.start(machine, parsed.nameServers ?? 1, parsed.nameServiceLimits);
     } catch (error) {
@@ -179,10 +248,21 @@ export async function boot(options: BootOptions): Promise<Instance> {
     fabric,
     kernelCapability: machine.kernelCapability,
     nameService,
+    cluster,
     cores,
     spawn: (spawnOptions) => machine.spawn(spawnOptions),
     stats: () => ({ ...machine.stats(), fabric: fabric.kind }),
-    shutdown: () => machine.shutdown(),
+    shutdown: async () => {
+      if (cluster !== undefined) {
+        try {
+          await cluster.leave();
+        } catch (error) {
+          parsed.log?.(`fos: machine ${machine.name} could not leave cleanly: ${(error as Error).message}`);
+        }
+        await cluster.close();
+      }
+      await machine.shutdown();
+    },
   };
 }
 
@@ -218,6 +298,7 @@ function parseBootOptions(options: unknown): z.infer<typeof bootOptionsSchema> &
       { value: data.seed ?? data.fabric },
     );
   }
+  if (data.listen !== undefined || data.join !== undefined) checkClusterOptions(data);
   if (data.fabric === 'worker' && data.cores !== undefined && data.cores > workerCoresMax) {
     throw new FosError(
       'BAD_REQUEST',
@@ -226,6 +307,27 @@ function parseBootOptions(options: unknown): z.infer<typeof bootOptionsSchema> &
     );
   }
   return { ...data, fabric: data.fabric };
+}
+
+/** A machine of a multi-machine instance needs a way to reach the others, a name of its own and a member. */
+function checkClusterOptions(data: z.infer<typeof bootOptionsSchema>): void {
+  const refuse = (why: string, value: unknown): never => {
+    throw new FosError('BAD_REQUEST', `boot: ${why}`, { value });
+  };
+  if (data.fabric === 'worker')
+    refuse(
+      'a machine of a multi-machine instance runs on fabric "local" or "sim" (its proxy lives in the booting thread)',
+      data.fabric,
+    );
+  if (data.transport === undefined && data.clusterKey === undefined)
+    refuse('a machine that listens or joins needs clusterKey (readClusterKeyFile) or a transport', data.clusterKey);
+  if (data.machine === undefined || data.machine.length > clusterMachineNameMax)
+    refuse(
+      `a machine of a multi-machine instance needs a machine name of its own, 1..clusterMachineNameMax (${clusterMachineNameMax}) characters`,
+      data.machine,
+    );
+  if (data.nameServers === 0)
+    refuse('every machine of a multi-machine instance runs a name-service member (nameServers >= 1)', 0);
 }
 
 function makeFabric(kind: BootFabric, cores: number, seed: number | undefined): Fabric {

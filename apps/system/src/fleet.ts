@@ -35,8 +35,23 @@ type RunningMember = {
   readonly store: StoreAddress | undefined;
 };
 
-function memberName(index: number): string {
-  return `ns${String(index).padStart(2, '0')}`;
+/**
+ * What a running fleet hands a machine that joins the instance (§7.4): the capabilities its booter
+ * holds and a store member to join the replicated store through.
+ */
+export type FleetInvitation = {
+  readonly rootCapability: Capability;
+  readonly managementCapability: Capability;
+  readonly fleetCapabilities: { readonly managementCapability: string; readonly temporaryCapability: string };
+  readonly sponsor: StoreAddress;
+};
+
+/** Options of {@link NameServiceFleet.start}. */
+export interface FleetStartOptions {
+  /** Start the members over the replicated store even when there is one (a machine others may join). */
+  readonly fleet?: boolean;
+  /** Prefix of the members' names (`ns00`, `ns01`, ... by default): unique per machine of an instance. */
+  readonly memberPrefix?: string;
 }
 
 /**
@@ -48,6 +63,9 @@ export class NameServiceFleet {
   readonly #base: NameServerMemberArgs;
   readonly #members: RunningMember[] = [];
   #fleetCapabilities: NameServerMemberResult['fleetCapabilities'];
+  /** The store member to join through when no member of this fleet object has a store (a joined machine). */
+  #sponsor: StoreAddress | undefined;
+  readonly #memberPrefix: string;
   #nextIndex = 0;
   #changing: Promise<unknown> = Promise.resolve();
   /** The namespace capability of the root `/*`: hand it only to what may name anything. */
@@ -55,8 +73,9 @@ export class NameServiceFleet {
   /** The management capability (Table 4.3). */
   managementCapability: Capability = '' as Capability;
 
-  private constructor(machine: Machine, limits: Partial<NameServiceLimits> | undefined) {
+  private constructor(machine: Machine, limits: Partial<NameServiceLimits> | undefined, memberPrefix: string) {
     this.#machine = machine;
+    this.#memberPrefix = memberPrefix;
     this.#base =
       limits === undefined
         ? { kernelCapability: machine.kernelCapability }
@@ -68,9 +87,12 @@ export class NameServiceFleet {
     machine: Machine,
     members: number,
     limits: Partial<NameServiceLimits> | undefined,
+    options: FleetStartOptions = {},
   ): Promise<NameServiceFleet> {
-    const fleet = new NameServiceFleet(machine, limits);
-    const first = await fleet.#spawn(members > 1 ? { ...fleet.#base, fleet: { member: memberName(0) } } : fleet.#base);
+    const fleet = new NameServiceFleet(machine, limits, options.memberPrefix ?? '');
+    const first = await fleet.#spawn(
+      members > 1 || options.fleet === true ? { ...fleet.#base, fleet: { member: fleet.#memberName(0) } } : fleet.#base,
+    );
     fleet.rootCapability = first.rootCapability as Capability;
     fleet.managementCapability = first.managementCapability as Capability;
     fleet.#fleetCapabilities = first.fleetCapabilities;
@@ -78,9 +100,77 @@ export class NameServiceFleet {
     return fleet;
   }
 
+  /**
+   * Starts `members` members on `machine` that join a fleet running elsewhere in the instance, through
+   * the store member and with the capabilities of `invitation` (what {@link invitation} of a machine
+   * of the instance returned). The store refuses a member name it holds already: `memberPrefix` must
+   * be unique to the machine.
+   */
+  static async join(
+    machine: Machine,
+    members: number,
+    limits: Partial<NameServiceLimits> | undefined,
+    invitation: FleetInvitation,
+    memberPrefix: string,
+  ): Promise<NameServiceFleet> {
+    const fleet = new NameServiceFleet(machine, limits, memberPrefix);
+    fleet.rootCapability = invitation.rootCapability;
+    fleet.managementCapability = invitation.managementCapability;
+    fleet.#fleetCapabilities = invitation.fleetCapabilities;
+    fleet.#sponsor = invitation.sponsor;
+    for (let index = 0; index < members; index++) await fleet.#join();
+    return fleet;
+  }
+
+  /**
+   * What a machine that joins the instance needs to start members of this fleet ({@link join}).
+   * @throws BAD_REQUEST when this is one member over a local store (nothing can join it)
+   */
+  invitation(): FleetInvitation {
+    const sponsor = this.#members.find((member) => member.store !== undefined)?.store;
+    if (sponsor === undefined || this.#fleetCapabilities === undefined)
+      throw new FosError(
+        'BAD_REQUEST',
+        `the name service of machine ${this.#machine.name} is one member over a local store: no machine can join it`,
+        { value: this.#machine.name },
+      );
+    return {
+      rootCapability: this.rootCapability,
+      managementCapability: this.managementCapability,
+      fleetCapabilities: this.#fleetCapabilities,
+      sponsor,
+    };
+  }
+
+  /**
+   * Every member of this fleet object leaves the fleet, last started first (a machine leaving the
+   * instance). A member the store cannot let go (the instance's last) stays; returns the names of
+   * those that left and of those that stayed.
+   */
+  async leaveAll(): Promise<{ left: string[]; stayed: string[] }> {
+    const left: string[] = [];
+    const stayed: string[] = [];
+    await this.#serialized(async () => {
+      for (const member of [...this.#members].reverse()) {
+        try {
+          await this.#leave(member);
+          left.push(this.#memberName(member.index));
+        } catch {
+          stayed.push(this.#memberName(member.index));
+        }
+      }
+    });
+    return { left, stayed };
+  }
+
   /** The first member's request mailbox (what `ukNameServiceLookup` finds on its core). */
   get location(): MailboxLocation {
     return (this.#members[0] as RunningMember).location;
+  }
+
+  /** Every running member's name in the fleet (`ns00`, ..., or with the machine's prefix), in the order they started. */
+  get memberNames(): string[] {
+    return this.#members.map((member) => this.#memberName(member.index));
   }
 
   /** Every running member's request mailbox, in the order they started. */
@@ -121,23 +211,24 @@ export class NameServiceFleet {
         { value: this.#members.length },
       );
     }
-    return this.#serialized(async () => {
-      const leaving = this.#members[this.#members.length - 1] as RunningMember;
-      // A one-shot process asks the member to leave (a process module: the same on every fabric).
-      const args: LeaveFleetMemberArgs = {
-        location: leaving.location,
-        capability: leaving.capability,
-        managementCapability: this.managementCapability,
-      };
-      await leaving.machine.spawn({
-        core: nameServerCore,
-        name: 'fleet-shrink',
-        module: nameServiceProcessModule,
-        entry: 'leaveFleetMember',
-        args: { ...args },
-      });
-      this.#members.splice(this.#members.indexOf(leaving), 1);
+    return this.#serialized(() => this.#leave(this.#members[this.#members.length - 1] as RunningMember));
+  }
+
+  async #leave(leaving: RunningMember): Promise<void> {
+    // A one-shot process asks the member to leave (a process module: the same on every fabric).
+    const args: LeaveFleetMemberArgs = {
+      location: leaving.location,
+      capability: leaving.capability,
+      managementCapability: this.managementCapability,
+    };
+    await leaving.machine.spawn({
+      core: nameServerCore,
+      name: 'fleet-shrink',
+      module: nameServiceProcessModule,
+      entry: 'leaveFleetMember',
+      args: { ...args },
     });
+    this.#members.splice(this.#members.indexOf(leaving), 1);
   }
 
   /**
@@ -154,9 +245,9 @@ export class NameServiceFleet {
     options: { under?: string } = {},
   ): Promise<ListResult> {
     this.#authorize(managementCapability);
-    const running = this.#members.find((item) => memberName(item.index) === member);
+    const running = this.#members.find((item) => this.#memberName(item.index) === member);
     if (running === undefined) {
-      const names = this.#members.map((item) => memberName(item.index)).join(', ');
+      const names = this.#members.map((item) => this.#memberName(item.index)).join(', ');
       throw new FosError('BAD_REQUEST', `listMember: ${describeValue(member)} is no running member (${names})`, {
         value: member,
       });
@@ -186,14 +277,14 @@ export class NameServiceFleet {
   }
 
   async #join(machine: Machine = this.#machine): Promise<MailboxLocation> {
-    const sponsor = this.#members.find((member) => member.store !== undefined)?.store;
+    const sponsor = this.#members.find((member) => member.store !== undefined)?.store ?? this.#sponsor;
     assert(sponsor !== undefined && this.#fleetCapabilities !== undefined, 'a fleet has a member to join through');
     const member = await this.#spawn(
       {
         ...this.#base,
         // A member on another machine edits that machine's aliases: with that machine's kernel capability.
         kernelCapability: machine.kernelCapability,
-        fleet: { member: memberName(this.#nextIndex), sponsor, capabilities: this.#fleetCapabilities },
+        fleet: { member: this.#memberName(this.#nextIndex), sponsor, capabilities: this.#fleetCapabilities },
       },
       machine,
     );
@@ -218,6 +309,10 @@ export class NameServiceFleet {
       store: result.store,
     });
     return result;
+  }
+
+  #memberName(index: number): string {
+    return `${this.#memberPrefix}ns${String(index).padStart(2, '0')}`;
   }
 
   #authorize(managementCapability: string): void {

@@ -144,9 +144,7 @@ function headerOf(frame: Frame): unknown[] {
     case 'ask':
       return [frame.id, frame.topic];
     case 'reply':
-      return frame.error === undefined
-        ? [frame.id]
-        : [frame.id, frame.error.code, frame.error.message.slice(0, 1000)];
+      return frame.error === undefined ? [frame.id] : [frame.id, frame.error.code, frame.error.message.slice(0, 1000)];
   }
 }
 

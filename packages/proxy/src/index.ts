@@ -4,6 +4,8 @@
 // implementations of the same ByteLink.
 export {
   startProxy,
+  proxyAsksInFlightMax,
+  proxyAskTimeoutMs,
   proxyBufferedBytesMax,
   proxyConnectionsMax,
   proxyDeliveriesInFlightMax,
@@ -11,22 +13,33 @@ export {
   type Proxy,
   type ProxyOptions,
   type ProxyPeer,
+  type ProxyQuestionHandler,
   type ProxyStats,
 } from './proxy.js';
 export { linkPair, type ByteLink, type ByteLinkEvents, type LinkPairOptions } from './link.js';
 export { simLinkPair, type SimLinkOptions } from './sim-link.js';
+export {
+  SimTransport,
+  tlsTransport,
+  type ProxyListener,
+  type ProxyTransport,
+  type TlsTransportOptions,
+} from './transport.js';
 export {
   decodeFramePayload,
   encodeFrame,
   FrameReader,
   frameHeaderBytesMax,
   framePayloadBytesMax,
+  machineNameSchema,
   proxyProtocolVersion,
   type AnswerFrame,
+  type AskFrame,
   type DeliverFrame,
   type Frame,
   type HelloFrame,
   type RefuseFrame,
+  type ReplyFrame,
   type SkipFrame,
 } from './frames.js';
 export {

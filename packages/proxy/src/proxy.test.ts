@@ -189,7 +189,7 @@ describe('the proxy between two machines', () => {
       fake.open({ data: () => {}, drain: () => {}, closed: (reason) => resolve(reason) }),
     );
     fake.write(encodeFrame({ type: 'hello', protocol: 1, machine: 'alpha', listen: null }, 65536));
-    expect(await codeOf(second)).toBe('UNREACHABLE');
+    expect(await codeOf(second)).toBe('CONFLICT');
     await fakeClosed;
     await client.kernel.ukSend('/svc/echo', mailbox.location, mailbox.capability, 'still here');
     expect((await server.kernel.receive(mailbox.location)).body).toBe('still here');

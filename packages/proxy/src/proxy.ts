@@ -86,7 +86,8 @@ export interface Proxy {
   readonly machine: string;
   /**
    * Starts a connection over an authenticated link (accepted or dialled). Resolves with the peer once
-   * both sides said hello; rejects (and closes the link) if the peer is refused or the link closes first.
+   * both sides said hello; rejects (and closes the link) with `CONFLICT` when the other machine refuses
+   * this one (its name is taken there, another protocol version), `UNREACHABLE` when the link closes first.
    */
   addLink(link: ByteLink): Promise<ProxyPeer>;
   /**
@@ -319,7 +320,7 @@ class ProxyNode implements Proxy {
 
   // ---- connections ---------------------------------------------------------------------------------------
 
-  #closeConnection(connection: Connection, reason: string): void {
+  #closeConnection(connection: Connection, reason: string, code: 'UNREACHABLE' | 'CONFLICT' = 'UNREACHABLE'): void {
     if (connection.closed) return;
     connection.closed = true;
     connection.helloTimer?.cancel();
@@ -337,11 +338,13 @@ class ProxyNode implements Proxy {
     connection.outstanding.clear();
     for (const question of connection.asked.values()) {
       question.timer.cancel();
-      question.reject(new FosError('UNREACHABLE', `machine ${name} is not connected (${reason})`, { value: name }));
+      question.reject(new FosError(code, `machine ${name} is not connected (${reason})`, { value: name }));
     }
     connection.asked.clear();
     connection.introduced.reject(
-      new FosError('UNREACHABLE', `connection to ${connection.link.remote} closed: ${reason}`),
+      new FosError(code, `connection to ${connection.link.remote} closed: ${reason}`, {
+        value: connection.link.remote,
+      }),
     );
     connection.link.close(reason);
   }
@@ -378,7 +381,7 @@ class ProxyNode implements Proxy {
     if (clash !== undefined) {
       this.#send(connection, { type: 'refuse', reason: clash });
       this.#flush(connection);
-      this.#closeConnection(connection, `refused: ${clash}`);
+      this.#closeConnection(connection, `refused: ${clash}`, 'CONFLICT');
       return;
     }
     connection.helloTimer?.cancel();
@@ -393,7 +396,7 @@ class ProxyNode implements Proxy {
     if (peer === undefined) {
       if (frame.type === 'hello') this.#onHello(connection, frame);
       else if (frame.type === 'refuse')
-        this.#closeConnection(connection, `refused by the other machine: ${frame.reason}`);
+        this.#closeConnection(connection, `refused by the other machine: ${frame.reason}`, 'CONFLICT');
       else this.#fault(connection, `a ${frame.type} frame before hello`);
       return;
     }
@@ -402,7 +405,7 @@ class ProxyNode implements Proxy {
         this.#fault(connection, 'a second hello');
         return;
       case 'refuse':
-        this.#closeConnection(connection, `refused by ${peer.machine}: ${frame.reason}`);
+        this.#closeConnection(connection, `refused by ${peer.machine}: ${frame.reason}`, 'CONFLICT');
         return;
       case 'deliver':
         this.#onDeliver(connection, peer, frame);
@@ -471,7 +474,9 @@ class ProxyNode implements Proxy {
     try {
       question.resolve(decodeBody(frame.body));
     } catch (error) {
-      question.reject(isFosError(error) ? error : new FosError('BAD_REQUEST', `an unreadable reply from ${peer.machine}`));
+      question.reject(
+        isFosError(error) ? error : new FosError('BAD_REQUEST', `an unreadable reply from ${peer.machine}`),
+      );
     }
   }
 

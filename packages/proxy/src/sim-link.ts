@@ -10,6 +10,8 @@ import type { ByteLink, ByteLinkEvents } from './link.js';
 export interface SimLinkOptions {
   /** Bytes in flight per direction before the writer's `bufferedBytes` counts them (default 64 KiB). */
   readonly windowBytes?: number;
+  /** Tells apart several links between the same two machines (their endpoints in the world). */
+  readonly connection?: number;
 }
 
 /** The two ends of a link between the machines `names` in `world` (each end named for its machine). */
@@ -19,7 +21,8 @@ export function simLinkPair(
   options: SimLinkOptions = {},
 ): [ByteLink, ByteLink] {
   const windowBytes = options.windowBytes ?? 64 * 1024;
-  const id = (from: string, to: string): string => `link:${from}>${to}`;
+  const suffix = options.connection === undefined ? '' : `#${options.connection}`;
+  const id = (from: string, to: string): string => `link:${from}>${to}${suffix}`;
   const first = new SimEnd(world, id(names[0], names[1]), id(names[1], names[0]), names[1], windowBytes);
   const second = new SimEnd(world, id(names[1], names[0]), id(names[0], names[1]), names[0], windowBytes);
   first.peer = second;

@@ -203,11 +203,14 @@ export function listenTls(options: ListenTlsOptions): Promise<TlsListener> {
   });
 }
 
-/** Parses `host:port` (an IPv6 host in brackets); `BAD_REQUEST` otherwise. */
-export function parseAddress(address: string): { host: string; port: number } {
+/**
+ * Parses `host:port` (an IPv6 host in brackets); `BAD_REQUEST` otherwise. Port 0 (any free port) only
+ * with `{ listening: true }`: nobody can dial it.
+ */
+export function parseAddress(address: string, options: { listening?: boolean } = {}): { host: string; port: number } {
   const match = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]{1,253})):(\d{1,5})$/.exec(address);
   const port = match === null ? Number.NaN : Number(match[3]);
-  if (match === null || port < 1 || port > 65535)
+  if (match === null || port < (options.listening === true ? 0 : 1) || port > 65535)
     throw new FosError('BAD_REQUEST', `address ${describeValue(address)} is not host:port`, { value: address });
   return { host: match[1] ?? match[2]!, port };
 }
