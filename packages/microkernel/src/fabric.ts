@@ -39,6 +39,15 @@ export type KernelMessage =
       readonly sequence: number;
     }
   | {
+      /** `ukAddAlias` / `ukRemoveAlias` for a mailbox of another machine, to the core of the machine's proxy. */
+      readonly kind: 'forwardAlias';
+      readonly fromCore: number;
+      readonly requestId: number;
+      readonly operation: 'add' | 'remove';
+      readonly location: MailboxLocation;
+      readonly name: string;
+    }
+  | {
       /** Where the machine's proxy is now (null: it has none). */
       readonly kind: 'proxyCore';
       readonly fromCore: number;

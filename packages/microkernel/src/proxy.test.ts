@@ -53,7 +53,11 @@ async function proxyOn(machine: Machine): Promise<ProxyEnd> {
       peer.attachment.skip(message.sender, message.location, message.sequence);
       return;
     }
-    peer.attachment.deliver(message).then(
+    const done =
+      message.kind === 'alias'
+        ? peer.attachment.alias(message.operation, message.location, message.name)
+        : peer.attachment.deliver(message);
+    done.then(
       () => end.attachment.answer(message.id),
       (error: unknown) => end.attachment.answer(message.id, isFosError(error) ? error : undefined),
     );
@@ -89,6 +93,28 @@ describe('sends to another machine through its proxy', () => {
     expect(received.via).toBe('kernel');
     expect(proxyA.forwarded).toHaveLength(1);
     expect(proxyA.attachment.pending).toBe(0);
+  });
+
+  it("edits the aliases of another machine's mailbox with this machine's kernel capability", async () => {
+    const { a, client, server, mailbox, proxyA } = await twoMachines();
+    await client.kernel.ukAddAlias(a.kernelCapability, mailbox.location, '/svc/alias');
+    expect(await server.kernel.mailboxNames(mailbox.location)).toEqual(['/svc/echo', '/svc/alias']);
+    await client.kernel.ukSend('/svc/alias', mailbox.location, mailbox.capability, 'by the alias');
+    expect((await server.kernel.receive(mailbox.location)).body).toBe('by the alias');
+    await client.kernel.ukRemoveAlias(a.kernelCapability, mailbox.location, '/svc/alias');
+    expect(await server.kernel.mailboxNames(mailbox.location)).toEqual(['/svc/echo']);
+    await expect(client.kernel.ukRemoveAlias(a.kernelCapability, mailbox.location, '/svc/alias')).rejects.toThrow(
+      /NO_SUCH_NAME/,
+    );
+    // Checked on this machine: nothing travels with a wrong capability.
+    const travelled = proxyA.forwarded.length;
+    await expect(client.kernel.ukAddAlias('x'.repeat(22), mailbox.location, '/svc/x')).rejects.toThrow(
+      /PERMISSION_DENIED|BAD_REQUEST/,
+    );
+    expect(proxyA.forwarded).toHaveLength(travelled);
+    await expect(
+      client.kernel.ukAddAlias(a.kernelCapability, { ...mailbox.location, mailbox: 999 }, '/svc/x'),
+    ).rejects.toThrow(/UNREACHABLE/);
   });
 
   it('answers a wrong name, a wrong capability, a gone mailbox and a full queue with the local codes', async () => {

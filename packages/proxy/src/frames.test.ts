@@ -32,6 +32,8 @@ const samples: Frame[] = [
   { type: 'answer', id: 8, error: { code: 'WOULD_BLOCK', message: 'full', sequence: 2 } },
   { type: 'answer', id: 9, error: { code: 'NO_SUCH_NAME', message: '/x is not valid' } },
   { type: 'refuse', reason: 'machine alpha is connected already' },
+  { type: 'alias', id: 12, operation: 'add', location: { machine: 'beta', core: 2, mailbox: 5 }, name: '/sys/fs' },
+  { type: 'alias', id: 13, operation: 'remove', location: { machine: 'beta', core: 0, mailbox: 1 }, name: '/tmp/x' },
   { type: 'ask', id: 1, topic: 'join', body: new Uint8Array([0x81, 0xa1, 0x61, 0x01]) },
   { type: 'reply', id: 1, body: new Uint8Array([0xc0]) },
   { type: 'reply', id: 2, body: new Uint8Array(0), error: { code: 'CONFLICT', message: 'machine beta is taken' } },

@@ -50,7 +50,19 @@ export interface SkipFrame {
   readonly sequence: number;
 }
 
-/** The destination kernel's answer to a `deliver`: accepted (no error) or refused. */
+/**
+ * An alias edit of the peer's name service for a mailbox of this machine (`ukAddAlias` /
+ * `ukRemoveAlias`, checked on the peer's machine), answered by an `answer` with the same id.
+ */
+export interface AliasFrame {
+  readonly type: 'alias';
+  readonly id: number;
+  readonly operation: 'add' | 'remove';
+  readonly location: MailboxLocation;
+  readonly name: string;
+}
+
+/** The destination kernel's answer to a `deliver` or an `alias`: accepted (no error) or refused. */
 export interface AnswerFrame {
   readonly type: 'answer';
   readonly id: number;
@@ -84,10 +96,11 @@ export interface ReplyFrame {
 }
 
 /** Every frame of the protocol. */
-export type Frame = HelloFrame | DeliverFrame | SkipFrame | AnswerFrame | RefuseFrame | AskFrame | ReplyFrame;
+export type Frame =
+  HelloFrame | DeliverFrame | SkipFrame | AnswerFrame | RefuseFrame | AskFrame | ReplyFrame | AliasFrame;
 
-const typeCodes = { hello: 1, deliver: 2, skip: 3, answer: 4, refuse: 5, ask: 6, reply: 7 } as const;
-const typeNames = ['', 'hello', 'deliver', 'skip', 'answer', 'refuse', 'ask', 'reply'] as const;
+const typeCodes = { hello: 1, deliver: 2, skip: 3, answer: 4, refuse: 5, ask: 6, reply: 7, alias: 8 } as const;
+const typeNames = ['', 'hello', 'deliver', 'skip', 'answer', 'refuse', 'ask', 'reply', 'alias'] as const;
 
 /** Frame types whose bytes after the header are theirs (a message, a question, a reply). */
 const typesWithBytes = new Set<Frame['type']>(['deliver', 'ask', 'reply']);
@@ -107,6 +120,7 @@ const answerSchema = z.union([
 ]);
 const refuseSchema = z.tuple([z.string().max(1000)]);
 const askSchema = z.tuple([count, text(64)]);
+const aliasSchema = z.tuple([count, z.enum(['add', 'remove']), machineNameSchema, count, count.min(1), text(255)]);
 const replySchema = z.union([z.tuple([count]), z.tuple([count, z.enum(fosErrorCodes), z.string().max(1000)])]);
 
 function identityOf(fields: readonly unknown[], at: number): { sender: SenderIdentity; location: MailboxLocation } {
@@ -143,6 +157,15 @@ function headerOf(frame: Frame): unknown[] {
       return [frame.reason.slice(0, 1000)];
     case 'ask':
       return [frame.id, frame.topic];
+    case 'alias':
+      return [
+        frame.id,
+        frame.operation,
+        frame.location.machine,
+        frame.location.core,
+        frame.location.mailbox,
+        frame.name,
+      ];
     case 'reply':
       return frame.error === undefined ? [frame.id] : [frame.id, frame.error.code, frame.error.message.slice(0, 1000)];
   }
@@ -239,6 +262,10 @@ export function decodeFramePayload(payload: Uint8Array): Frame {
     }
     case 'refuse':
       return { type, reason: parse(refuseSchema)[0] };
+    case 'alias': {
+      const [id, operation, machine, core, mailbox, name] = parse(aliasSchema);
+      return { type, id, operation, location: { machine, core, mailbox }, name };
+    }
     case 'ask': {
       const [id, topic] = parse(askSchema);
       return { type, id, topic, body: rest.slice() };

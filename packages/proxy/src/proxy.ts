@@ -21,6 +21,7 @@ import {
   encodeFrame,
   FrameReader,
   proxyProtocolVersion,
+  type AliasFrame,
   type AnswerFrame,
   type AskFrame,
   type DeliverFrame,
@@ -30,82 +31,33 @@ import {
   type SkipFrame,
 } from './frames.js';
 import type { ByteLink } from './link.js';
+import {
+  proxyAsksInFlightMax,
+  proxyAskTimeoutMs,
+  proxyBufferedBytesMax,
+  proxyConnectionsMax,
+  proxyDeliveriesInFlightMax,
+  proxyHelloTimeoutMs,
+  type Proxy,
+  type ProxyOptions,
+  type ProxyPeer,
+  type ProxyQuestionHandler,
+  type ProxyStats,
+} from './proxy-api.js';
 
-/** Bytes waiting to leave on one connection before a send to that machine is refused with `WOULD_BLOCK`. */
-export const proxyBufferedBytesMax = 8 * 1024 * 1024;
-/** Deliveries from one connection waiting for this machine's kernel before the proxy stops reading it. */
-export const proxyDeliveriesInFlightMax = 1024;
-/** Connections one proxy keeps (authenticated or not yet introduced); one more is refused. */
-export const proxyConnectionsMax = 256;
-/** Time a new connection has to introduce itself (`hello`) before it is closed. */
-export const proxyHelloTimeoutMs = 10_000;
-/** Questions ({@link Proxy.ask}) one connection carries unanswered, each way; one more is refused. */
-export const proxyAsksInFlightMax = 16;
-/** Time a question waits for its reply before it fails with `TIMEOUT`. */
-export const proxyAskTimeoutMs = 30_000;
-
-/**
- * Answers a question another machine asked this one ({@link Proxy.ask}): return (or resolve) the reply,
- * or throw a `FosError` to refuse it. `question` is whatever the asker encoded: check it.
- */
-export type ProxyQuestionHandler = (peer: ProxyPeer, topic: string, question: unknown) => unknown;
-
-/** Options of {@link startProxy}. */
-export interface ProxyOptions {
-  /** The machine's kernel capability: the proxy attaches with it. */
-  readonly kernelCapability: Capability;
-  /** `host:port` where this machine accepts connections, told to every peer; null (default) for none. */
-  readonly listen?: string | null;
-  /** The largest message carried (default `messageBytesMax` of `@fos/base`, the kernel's default). */
-  readonly bytesMax?: number;
-  /** Where the proxy reports closed connections and protocol faults (default: nowhere). */
-  readonly log?: (line: string) => void;
-  /** Answers other machines' questions (default: every question is refused with `BAD_REQUEST`). */
-  readonly onQuestion?: ProxyQuestionHandler;
-}
-
-/** A machine the proxy is connected to. */
-export interface ProxyPeer {
-  readonly machine: string;
-  /** Where that machine accepts connections, as it said in its hello (null: nowhere). */
-  readonly listen: string | null;
-  /** Where the link goes, as the transport says. */
-  readonly remote: string;
-}
-
-/** Counters of a proxy, for tests and summaries. */
-export interface ProxyStats {
-  readonly connections: number;
-  readonly forwarded: number;
-  readonly delivered: number;
-  readonly refusedFrames: number;
-}
-
-/** The machine's proxy, as the process that runs it holds it. */
-export interface Proxy {
-  readonly machine: string;
-  /**
-   * Starts a connection over an authenticated link (accepted or dialled). Resolves with the peer once
-   * both sides said hello; rejects (and closes the link) with `CONFLICT` when the other machine refuses
-   * this one (its name is taken there, another protocol version), `UNREACHABLE` when the link closes first.
-   */
-  addLink(link: ByteLink): Promise<ProxyPeer>;
-  /**
-   * Asks the connected machine `machine` a question about itself (not a mailbox's business: joining
-   * the instance, say); resolves with its handler's reply.
-   * @throws UNREACHABLE when the machine is not connected, or its connection closes first
-   * @throws LIMIT_EXCEEDED past {@link proxyAsksInFlightMax} unanswered questions on the connection
-   * @throws MESSAGE_TOO_LARGE when the question is larger than the proxy's `bytesMax`
-   * @throws TIMEOUT after {@link proxyAskTimeoutMs}
-   * @throws whatever code the other machine's handler refused it with
-   */
-  ask(machine: string, topic: string, question: unknown): Promise<unknown>;
-  /** The machines connected now. */
-  peers(): ProxyPeer[];
-  stats(): ProxyStats;
-  /** Detaches from the kernel and closes every connection (sends in flight fail `UNREACHABLE`). */
-  close(): Promise<void>;
-}
+export {
+  proxyAsksInFlightMax,
+  proxyAskTimeoutMs,
+  proxyBufferedBytesMax,
+  proxyConnectionsMax,
+  proxyDeliveriesInFlightMax,
+  proxyHelloTimeoutMs,
+  type Proxy,
+  type ProxyOptions,
+  type ProxyPeer,
+  type ProxyQuestionHandler,
+  type ProxyStats,
+};
 
 interface Connection {
   readonly link: ByteLink;
@@ -416,6 +368,9 @@ class ProxyNode implements Proxy {
       case 'answer':
         this.#onAnswer(connection, peer, frame);
         return;
+      case 'alias':
+        this.#onAlias(connection, peer, frame);
+        return;
       case 'ask':
         this.#onAsk(connection, peer, frame);
         return;
@@ -482,29 +437,41 @@ class ProxyNode implements Proxy {
 
   // ---- the other machine's sends -----------------------------------------------------------------------
 
-  /** A `deliver` or `skip` must come from the peer's machine and be for a mailbox of this one. */
-  #crossesRightly(connection: Connection, peer: ProxyPeer, frame: DeliverFrame | SkipFrame): boolean {
-    if (frame.sender.machine === peer.machine && frame.location.machine === this.machine) return true;
-    this.#fault(
-      connection,
-      `a ${frame.type} from ${frame.sender.machine} to ${frame.location.machine} on the link of ${peer.machine}`,
-    );
+  /** A `deliver` or `skip` must come from the peer's machine, an `alias` too; each for a mailbox of this one. */
+  #crossesRightly(connection: Connection, peer: ProxyPeer, frame: DeliverFrame | SkipFrame | AliasFrame): boolean {
+    const from = frame.type === 'alias' ? peer.machine : frame.sender.machine;
+    if (from === peer.machine && frame.location.machine === this.machine) return true;
+    this.#fault(connection, `a ${frame.type} from ${from} to ${frame.location.machine} on the link of ${peer.machine}`);
     return false;
+  }
+
+  #onAlias(connection: Connection, peer: ProxyPeer, frame: AliasFrame): void {
+    if (!this.#crossesRightly(connection, peer, frame)) return;
+    this.#startDelivery(connection);
+    this.#kernel.alias(frame.operation, frame.location, frame.name).then(
+      () => this.#answerDelivery(connection, frame.id, undefined),
+      (error: unknown) => this.#answerDelivery(connection, frame.id, error),
+    );
   }
 
   #onDeliver(connection: Connection, peer: ProxyPeer, frame: DeliverFrame): void {
     if (!this.#crossesRightly(connection, peer, frame)) return;
-    connection.inFlight++;
-    if (connection.inFlight >= proxyDeliveriesInFlightMax && !connection.paused) {
-      connection.paused = true;
-      connection.link.pause();
-    }
+    this.#startDelivery(connection);
     // Called in frame order, and the kernel posts each delivery before `deliver` returns: a stream's
     // order on the wire is its order at the owner's kernel.
     this.#kernel.deliver(frame).then(
       () => this.#answerDelivery(connection, frame.id, undefined),
       (error: unknown) => this.#answerDelivery(connection, frame.id, error),
     );
+  }
+
+  /** One more request of the peer at this machine's kernel: past the bound, the connection stops being read. */
+  #startDelivery(connection: Connection): void {
+    connection.inFlight++;
+    if (connection.inFlight >= proxyDeliveriesInFlightMax && !connection.paused) {
+      connection.paused = true;
+      connection.link.pause();
+    }
   }
 
   #answerDelivery(connection: Connection, id: number, error: unknown): void {
@@ -586,6 +553,11 @@ class ProxyNode implements Proxy {
       );
     connection.outstanding.add(message.id);
     this.#forwarded++;
+    if (message.kind === 'alias') {
+      const { id, operation, location, name } = message;
+      this.#send(connection, { type: 'alias', id, operation, location, name });
+      return;
+    }
     // The forwarded record is the frame's content (encodeFrame reads the fields of a DeliverFrame only).
     this.#send(connection, { ...message, type: 'deliver' });
   }

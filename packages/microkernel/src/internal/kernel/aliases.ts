@@ -1,6 +1,6 @@
 // The valid names of a mailbox (thesis §4.2.1), and the system calls of Table 4.5 by which the name
-// service edits them for any mailbox of the machine: `ukAddAlias` and `ukRemoveAlias`, guarded by the
-// kernel capability. The owner edits its own mailboxes' names directly (`addName`, `removeName`: a
+// service edits them for any mailbox of the instance: `ukAddAlias` and `ukRemoveAlias`, guarded by the
+// kernel capability (a mailbox of another machine: through the proxies, see ./proxy.ts). The owner edits its own mailboxes' names directly (`addName`, `removeName`: a
 // direct mapping, §4.3); either way, removing a name shoots down the channels made under it (§4.2.4).
 import { FosError, validateName } from '@fos/base';
 import { validateCapability, type Capability } from '../../capability.js';
@@ -9,14 +9,8 @@ import { locationText } from '../../location.js';
 import { validateMailboxName } from '../mailbox-name.js';
 import type { Mailbox } from '../tables.js';
 import { shootDown } from './channels.js';
-import {
-  checkKernelCapability,
-  checkRunning,
-  request,
-  targetMailbox,
-  validateTarget,
-  type KernelState,
-} from './state.js';
+import { checkKernelCapability, checkRunning, request, targetMailbox, type KernelState } from './state.js';
+import { proxyCoreFor, validateSendTarget } from './proxy.js';
 
 /** `ukAddAlias` (Table 4.5): adds a valid name to any mailbox of the machine; kernel capability only. */
 export async function ukAddAlias(
@@ -48,7 +42,19 @@ async function aliasRequest(
   checkRunning(state);
   const capability = validateCapability(kernelCapability);
   checkKernelCapability(state, capability);
-  const target = validateTarget(state, location);
+  const target = validateSendTarget(state, location);
+  if (target.machine !== state.machine) {
+    // A mailbox of another machine: that machine's kernel applies it, through the proxies.
+    await request(state, proxyCoreFor(state, target), (requestId) => ({
+      kind: 'forwardAlias',
+      fromCore: state.core,
+      requestId,
+      operation,
+      location: target,
+      name,
+    }));
+    return;
+  }
   await request(state, target.core, (requestId) => ({
     kind: 'alias',
     fromCore: state.core,

@@ -11,7 +11,7 @@ import { applyAlias } from './aliases.js';
 import { closeChannelReader, closeChannelWriter, onDoorbell, onDrained, openChannelReader } from './channels.js';
 import { forgetProcess } from './lifecycle.js';
 import { acceptMove } from './migration.js';
-import { acceptForward, acceptForwardSkip, applyProxyCore } from './proxy.js';
+import { acceptForward, acceptForwardAlias, acceptForwardSkip, applyProxyCore } from './proxy.js';
 import { acceptUncheckedDelivery, applyNameServer, grantUncheckedPermit } from './registry.js';
 import { acceptDelivery, acceptSkip } from './streams.js';
 import { lostCoreError, publishStats, type KernelState, type RequestResult } from './state.js';
@@ -34,6 +34,9 @@ export function onMessage(state: KernelState, message: KernelMessage): void {
       return;
     case 'forwardSkip':
       acceptForwardSkip(state, message);
+      return;
+    case 'forwardAlias':
+      acceptForwardAlias(state, message);
       return;
     case 'proxyCore':
       respond(state, message.fromCore, message.requestId, () => applyProxyCore(state, message.core));

@@ -9,13 +9,17 @@
 //
 // What the proxy's kernel trusts: the proxy holds the kernel capability, so the identity it stamps on
 // a delivery from another machine is believed (the proxy checks that it names the machine it came
-// from). What never crosses machines: channels (their rings are shared memory), unchecked sends (the
-// kernel capability stays on its machine), mailbox moves and alias edits.
+// from). Alias edits (`ukAddAlias`, `ukRemoveAlias` with this machine's kernel capability, checked
+// here) for a mailbox of another machine travel the same way and are applied there with that machine's
+// kernel capability, which its proxy holds: the machines of one instance trust each other's kernels
+// (they hold one cluster key). What never crosses machines: channels (their rings are shared memory),
+// unchecked sends (the kernel capability stays on its machine) and mailbox moves.
 import { FosError, isFosError, validateName } from '@fos/base';
-import { validateCapability } from '../../capability.js';
+import { validateCapability, type Capability } from '../../capability.js';
 import type { KernelMessage } from '../../fabric.js';
 import { proxyForwardsPendingMax } from '../../limits.js';
 import { locationText, validateLocation, type MailboxLocation, type SenderIdentity } from '../../location.js';
+import { validateMailboxName } from '../mailbox-name.js';
 import type { ProcessRecord } from '../tables.js';
 import { serializeFosError } from '../serialized-error.js';
 import {
@@ -35,6 +39,14 @@ export type ForwardedMessage =
       /** What {@link ProxyAttachment.answer} names to settle the send. */
       readonly id: number;
     })
+  | {
+      /** An alias edit of this machine's name service for a mailbox of another machine; answered like a send. */
+      readonly kind: 'alias';
+      readonly id: number;
+      readonly operation: 'add' | 'remove';
+      readonly location: MailboxLocation;
+      readonly name: string;
+    }
   | {
       /** `abandonSend` of a refused send: the destination's stream may move past `sequence`. No answer. */
       readonly kind: 'skip';
@@ -61,6 +73,11 @@ export interface ProxyAttachment {
   deliver(delivery: ForeignDelivery): Promise<void>;
   /** A sender of another machine gave up a refused send (its `abandonSend`). */
   skip(sender: SenderIdentity, location: MailboxLocation, sequence: number): void;
+  /**
+   * Another machine's alias edit for a mailbox of this machine, applied with this machine's kernel
+   * capability; rejects as `ukAddAlias` / `ukRemoveAlias` would.
+   */
+  alias(operation: 'add' | 'remove', location: MailboxLocation, name: string): Promise<void>;
   /** Forwarded sends not answered yet. */
   readonly pending: number;
   /** Stops being the machine's proxy: every unanswered forward fails with `UNREACHABLE`. */
@@ -70,6 +87,8 @@ export interface ProxyAttachment {
 /** The proxy attached to this core's kernel (kept in the state of the proxy's core only). */
 export interface AttachedProxy {
   readonly owner: string;
+  /** The kernel capability it attached with: what it applies other machines' alias edits with. */
+  readonly kernelCapability: Capability;
   readonly onForward: (message: ForwardedMessage) => void;
   /** Forward id → the request of the sender's kernel it answers. */
   readonly outstanding: Map<number, { readonly fromCore: number; readonly requestId: number }>;
@@ -100,6 +119,34 @@ export function validateSendTarget(state: KernelState, location: unknown): Mailb
 
 /** The proxy core's side of a `forward`: hand it to the proxy, or refuse it at once. */
 export function acceptForward(state: KernelState, message: Extract<KernelMessage, { kind: 'forward' }>): void {
+  const { sender, location, destinationName, capability, sequence, bytes } = message;
+  handToProxy(state, message, (id) => ({
+    kind: 'deliver',
+    id,
+    sender,
+    location,
+    destinationName,
+    capability,
+    sequence,
+    bytes,
+  }));
+}
+
+/** The proxy core's side of a `forwardAlias`: hand it to the proxy, or refuse it at once. */
+export function acceptForwardAlias(
+  state: KernelState,
+  message: Extract<KernelMessage, { kind: 'forwardAlias' }>,
+): void {
+  const { operation, location, name } = message;
+  handToProxy(state, message, (id) => ({ kind: 'alias', id, operation, location, name }));
+}
+
+/** Hands a request of another core to the proxy; its answer (or the refusal) goes back to that core. */
+function handToProxy(
+  state: KernelState,
+  message: { readonly fromCore: number; readonly requestId: number; readonly location: MailboxLocation },
+  forwarded: (id: number) => ForwardedMessage,
+): void {
   const proxy = state.proxy;
   const refuse = (error: FosError): void => {
     state.refused++;
@@ -133,11 +180,10 @@ export function acceptForward(state: KernelState, message: Extract<KernelMessage
   }
   const id = proxy.nextForwardId++;
   proxy.outstanding.set(id, { fromCore: message.fromCore, requestId: message.requestId });
-  const { sender, location, destinationName, capability, sequence, bytes } = message;
   try {
-    proxy.onForward({ kind: 'deliver', id, sender, location, destinationName, capability, sequence, bytes });
+    proxy.onForward(forwarded(id));
   } catch (error) {
-    // The proxy refused it on the spot (no connection to that machine, say): the send fails with that.
+    // The proxy refused it on the spot (no connection to that machine, say): the request fails with that.
     if (!proxy.outstanding.delete(id)) return;
     refuse(
       isFosError(error)
@@ -186,6 +232,7 @@ export async function ukProxyAttach(
     );
   const proxy: AttachedProxy = {
     owner: caller.id,
+    kernelCapability: validateCapability(kernelCapability),
     onForward: onForward as (message: ForwardedMessage) => void,
     outstanding: new Map(),
     nextForwardId: 1,
@@ -196,6 +243,7 @@ export async function ukProxyAttach(
     answer: (id, error) => answerForward(state, proxy, id, error),
     deliver: (delivery) => deliverForeign(state, proxy, delivery),
     skip: (sender, location, sequence) => skipForeign(state, proxy, sender, location, sequence),
+    alias: (operation, location, name) => aliasForeign(state, proxy, operation, location, name),
     get pending() {
       return proxy.outstanding.size;
     },
@@ -322,6 +370,31 @@ function skipForeign(
     { kind: 'skip', fromCore: state.core, sender: from, location: target, sequence },
     `${from.process}>${target.core}/${target.mailbox}`,
   );
+}
+
+async function aliasForeign(
+  state: KernelState,
+  proxy: AttachedProxy,
+  operation: 'add' | 'remove',
+  location: MailboxLocation,
+  name: string,
+): Promise<void> {
+  checkAttached(state, proxy);
+  if (operation !== 'add' && operation !== 'remove')
+    throw new FosError('BAD_REQUEST', `alias operation ${String(operation)} is neither add nor remove`, {
+      value: operation,
+    });
+  const target = validateTarget(state, location);
+  const valid = operation === 'add' ? validateMailboxName(name) : validateName(name);
+  await request(state, target.core, (requestId) => ({
+    kind: 'alias',
+    fromCore: state.core,
+    requestId,
+    operation,
+    kernelCapability: proxy.kernelCapability,
+    location: target,
+    name: valid,
+  }));
 }
 
 function checkAttached(state: KernelState, proxy: AttachedProxy): void {
