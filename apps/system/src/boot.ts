@@ -259,9 +259,10 @@ export async function boot(options: BootOptions): Promise<Instance> {
         } catch (error) {
           parsed.log?.(`fos: machine ${machine.name} could not leave cleanly: ${(error as Error).message}`);
         }
-        await cluster.close();
       }
+      // Processes end first (what they still send fails SHUTDOWN, quietly), then the connections go.
       await machine.shutdown();
+      await cluster?.close();
     },
   };
 }

@@ -16,8 +16,8 @@ import {
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BootOptions, Instance } from './index.js';
-import { RemoteAgent } from './testing.js';
-import { withInstance } from './testing.js';
+import { withMachines } from './fixtures/machines.js';
+import { agentAt, onMachines, onOneMachine, withInstance, type Placement, type RemoteAgent } from './testing.js';
 
 const runs = Number(process.env.MODEL_RUNS ?? tierCount({ fast: 200, long: 2_000 }));
 /**
@@ -76,19 +76,20 @@ async function underTest(instance: Instance): Promise<NameSpaceUnderTest> {
   };
 }
 
-/** The same, with every process an agent (@fos/system/testing): reachable on the worker fabric too. */
-async function underTestThroughAgents(instance: Instance): Promise<NameSpaceUnderTest> {
-  const nameService = instance.nameService;
-  if (nameService === undefined) throw new Error('booted without a name service');
+/**
+ * The same, with every process an agent (@fos/system/testing): reachable on the worker fabric and on
+ * other machines too. The mailbox owners are at slots 1 and 2 of the placement, the client at 3.
+ */
+async function underTestThroughAgents(placement: Placement): Promise<NameSpaceUnderTest> {
   const owners: Array<{ agent: RemoteAgent; locations: MailboxLocation[] }> = [];
-  for (const core of [1, 2]) {
-    const agent = await RemoteAgent.spawn(instance, core, `mailboxes-${core}`);
+  for (const slot of [1, 2]) {
+    const agent = await agentAt(placement, slot, `mailboxes-${slot}`);
     const locations: MailboxLocation[] = [];
     for (let index = 0; index < mailboxesPerOwner; index++) locations.push((await agent.createQueueMailbox()).location);
     owners.push({ agent, locations });
   }
-  const client = await RemoteAgent.spawn(instance, 3, 'model-client');
-  const management: Capability = nameService.managementCapability;
+  const client = await agentAt(placement, 3, 'model-client');
+  const management: Capability = placement.management;
   return {
     service: {
       lookup: (name) => client.lookup(name),
@@ -97,7 +98,7 @@ async function underTestThroughAgents(instance: Instance): Promise<NameSpaceUnde
       registerTemporary: (request) => client.registerTemporary(request),
       reserve: (request) => client.reserve(request),
     },
-    root: nameService.rootCapability,
+    root: placement.root,
     locations: owners.flatMap((owner) => owner.locations),
     tableHash: async () => (await client.list(management)).tableHash,
     aliases: async () => {
@@ -126,7 +127,7 @@ describe('scenario model-based through boot() and agents on the worker fabric wi
       await fc.assert(
         fc.asyncProperty(commands, async (sequence) => {
           await withInstance({ fabric: 'worker', cores: 4, nameServers: 1 }, async (instance) => {
-            const real = await underTestThroughAgents(instance);
+            const real = await underTestThroughAgents(onOneMachine(instance));
             const run = newModelRun(real.root);
             run.trace.push('(worker)');
             await fc.asyncModelRun(() => ({ model: run, real }), sequence);
@@ -170,6 +171,37 @@ describe.each([
         { numRuns: runs, seed: Number(process.env.MODEL_SEED ?? 4) },
       );
       expect(aliasPairsSeen).toBeGreaterThan(0);
+    },
+    tierCount({ fast: 300_000, long: 3_000_000 }),
+  );
+});
+
+/** Sequences across three machines: each boots three machines in one SimWorld (the seed is the sequence's number). */
+const machineRuns = Math.min(runs, tierCount({ fast: 200, long: 1_000 }));
+
+describe('scenario model-based across three machines of one instance (one member each), in a SimWorld', () => {
+  it(
+    `agrees with the model of the name space on ${machineRuns} random command sequences`,
+    async () => {
+      const pairsBefore = aliasPairsSeen;
+      let worldSeed = 0;
+      const commands = fc.commands(nameServiceCommands(expect as unknown as ExpectFunction), {
+        maxCommands: 30,
+        size: 'max',
+      });
+      await fc.assert(
+        fc.asyncProperty(commands, async (sequence) => {
+          worldSeed++;
+          await withMachines({ fabric: 'sim', seed: worldSeed }, async (machines) => {
+            const real = await underTestThroughAgents(onMachines(machines));
+            const run = newModelRun(real.root);
+            run.trace.push(`(three machines, world seed=${worldSeed})`);
+            await fc.asyncModelRun(() => ({ model: run, real }), sequence);
+          });
+        }),
+        { numRuns: machineRuns, seed: Number(process.env.MODEL_SEED ?? 4) },
+      );
+      expect(aliasPairsSeen).toBeGreaterThan(pairsBefore);
     },
     tierCount({ fast: 300_000, long: 3_000_000 }),
   );

@@ -26,4 +26,5 @@ export {
   type AgentStreamResult,
 } from './testing/agent-protocol.js';
 export { rootOf, testFabrics, withInstance } from './testing/instance.js';
+export { agentAt, localityOf, onMachines, onOneMachine, type PlacedSlot, type Placement } from './testing/placement.js';
 export { agentModule, RemoteAgent, type AgentMailbox, type AgentResolved } from './testing/remote-agent.js';

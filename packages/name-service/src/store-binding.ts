@@ -129,8 +129,10 @@ function outbox(
               envelope,
             );
           } catch (error) {
-            // At shutdown, what is still in flight goes nowhere; anything else is worth a line.
-            if (!hasFosErrorCode(error, 'SHUTDOWN'))
+            // At shutdown, what is still in flight goes nowhere; so does the answer to a member that has
+            // left and gone with its machine (membershipDone after a leave). Anything else is worth a line.
+            const leaverGone = envelope.store.kind === 'membershipDone' && hasFosErrorCode(error, 'UNREACHABLE');
+            if (!hasFosErrorCode(error, 'SHUTDOWN') && !leaverGone)
               log(
                 `name-service store ${name}: a ${envelope.store.kind} to ${member} was not delivered: ${String(error)}`,
               );
