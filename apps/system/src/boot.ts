@@ -68,6 +68,11 @@ interface CommonBootOptions {
   readonly transport?: ProxyTransport;
   /** Where a machine of a multi-machine instance reports connections, joins and leaves (default: nowhere). */
   readonly log?: (line: string) => void;
+  /**
+   * Spawn test agents (`@fos/system/testing`) that other machines ask for (`peerMachine`): for
+   * multi-machine tests only, since any holder of the cluster key may then run agents here.
+   */
+  readonly agents?: boolean;
 }
 
 /** Every core in this thread, over `MessageChannel` ports (real time, real randomness). */
@@ -179,6 +184,7 @@ const bootOptionsSchema = z.strictObject({
     )
     .optional(),
   log: z.custom<(line: string) => void>((value) => typeof value === 'function', 'is not a function').optional(),
+  agents: z.boolean().optional(),
 });
 
 /**
@@ -214,22 +220,8 @@ export async function boot(options: BootOptions): Promise<Instance> {
   let cluster: MachineCluster | undefined;
   const nameServers = parsed.nameServers ?? 1;
   if (parsed.listen !== undefined || parsed.join !== undefined) {
-    const prefix = `${machine.name}-`;
     try {
-      cluster = await MachineCluster.start(machine, {
-        transport: parsed.transport ?? tlsTransport(parsed.clusterKey!),
-        listen: parsed.listen,
-        join: parsed.join,
-        core: cores - 1,
-        log: parsed.log ?? (() => {}),
-        startNameService: (invitation) =>
-          invitation === undefined
-            ? NameServiceFleet.start(machine, nameServers, parsed.nameServiceLimits, {
-                fleet: true,
-                memberPrefix: prefix,
-              })
-            : NameServiceFleet.join(machine, nameServers, parsed.nameServiceLimits, invitation, prefix),
-      });
+      cluster = await startCluster(machine, parsed, cores);
     } catch (error) {
       await machine.shutdown();
       throw error;
@@ -267,6 +259,24 @@ export async function boot(options: BootOptions): Promise<Instance> {
   };
 }
 
+/** Starts the machine's proxy and name service as one machine of a multi-machine instance. */
+function startCluster(machine: Machine, parsed: ParsedBootOptions, cores: number): Promise<MachineCluster> {
+  const prefix = `${machine.name}-`;
+  const nameServers = parsed.nameServers ?? 1;
+  return MachineCluster.start(machine, {
+    transport: parsed.transport ?? tlsTransport(parsed.clusterKey!),
+    listen: parsed.listen,
+    join: parsed.join,
+    core: cores - 1,
+    log: parsed.log ?? (() => {}),
+    agents: parsed.agents === true,
+    startNameService: (invitation) =>
+      invitation === undefined
+        ? NameServiceFleet.start(machine, nameServers, parsed.nameServiceLimits, { fleet: true, memberPrefix: prefix })
+        : NameServiceFleet.join(machine, nameServers, parsed.nameServiceLimits, invitation, prefix),
+  });
+}
+
 function bootRefusal(options: object, issue: z.core.$ZodIssue | undefined): FosError {
   const path = issue?.path ?? [];
   const offending = issue?.code === 'unrecognized_keys' ? issue.keys[0] : valueAt(options, path);
@@ -277,7 +287,9 @@ function bootRefusal(options: object, issue: z.core.$ZodIssue | undefined): FosE
   return new FosError('BAD_REQUEST', `boot: ${where} is invalid: ${issue?.message ?? 'invalid'}`, { value: offending });
 }
 
-function parseBootOptions(options: unknown): z.infer<typeof bootOptionsSchema> & { fabric: BootFabric } {
+type ParsedBootOptions = z.infer<typeof bootOptionsSchema> & { fabric: BootFabric };
+
+function parseBootOptions(options: unknown): ParsedBootOptions {
   if (typeof options !== 'object' || options === null)
     throw new FosError('BAD_REQUEST', `boot options must be an object, not ${describeValue(options)}`, {
       value: options,

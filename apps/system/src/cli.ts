@@ -2,7 +2,8 @@
 // The `fos` command. It never calls process.exit: it returns once everything it
 // started is shut down, so a dangling port or timer would show as a command that does not end.
 import { isFosError } from '@fos/base';
-import { boot } from './boot.js';
+import { readClusterKeyFile, writeClusterKeyFile } from '@fos/proxy';
+import { boot, type Instance } from './boot.js';
 import { formatDemoSummary, runDemo } from './demo.js';
 import { parseCommandLine, UsageError, type Command } from './internal/command-line.js';
 
@@ -31,12 +32,48 @@ async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     case 'start':
-      return start(command.fabric, command.cores, command.nameServers);
+      return start(command);
+    case 'cluster-init':
+      await writeClusterKeyFile(command.file);
+      process.stdout.write(
+        `fos: wrote a new cluster key to ${command.file} (mode 600); copy it to every machine over a secure channel and start each with --cluster-key ${command.file}\n`,
+      );
+      return 0;
   }
 }
 
-async function start(fabric: 'local' | 'worker', cores: number, nameServers: number): Promise<number> {
-  const instance = await boot({ fabric, cores, nameServers });
+type StartCommand = Extract<Command, { kind: 'start' }>;
+
+async function bootMachine(command: StartCommand): Promise<Instance> {
+  const { fabric, cores, nameServers } = command;
+  if (command.clusterKeyFile === undefined) return boot({ fabric, cores, nameServers });
+  const clusterKey = await readClusterKeyFile(command.clusterKeyFile);
+  return boot({
+    fabric: 'local',
+    cores,
+    nameServers,
+    machine: command.machine!,
+    clusterKey,
+    ...(command.listen === undefined ? {} : { listen: command.listen }),
+    ...(command.join === undefined ? {} : { join: command.join }),
+    agents: command.agents,
+    log: (line) => process.stdout.write(`${line}\n`),
+  });
+}
+
+function describeMachines(instance: Instance): string {
+  const cluster = instance.cluster;
+  if (cluster === undefined) return '';
+  const machines = cluster
+    .machines()
+    .map((info) => `${info.machine} (${info.listen ?? 'not listening'})`)
+    .join(', ');
+  return `; listening on ${cluster.listen ?? 'nothing'}; machines: ${machines}`;
+}
+
+async function start(command: StartCommand): Promise<number> {
+  const { fabric, cores, nameServers } = command;
+  const instance = await bootMachine(command);
   // Signal handlers alone do not keep Node running; this timer does, until a signal arrives.
   const keepAlive = setInterval(() => undefined, 1 << 30);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
@@ -48,12 +85,12 @@ async function start(fabric: 'local' | 'worker', cores: number, nameServers: num
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     process.stdout.write(
-      `fos: up — fabric ${fabric}, ${cores} cores, ${nameServers} name server(s), machine ${instance.machine.name}, pid ${process.pid}; SIGINT or SIGTERM shuts it down\n`,
+      `fos: up — fabric ${fabric}, ${cores} cores, ${nameServers} name server(s), machine ${instance.machine.name}, pid ${process.pid}${describeMachines(instance)}; SIGINT or SIGTERM shuts it down\n`,
     );
   });
   clearInterval(keepAlive);
   await instance.shutdown();
-  process.stdout.write(`fos: ${signal}: shut down\n`);
+  process.stdout.write(`fos: ${signal}: ${instance.cluster === undefined ? '' : 'left the instance and '}shut down\n`);
   return 0;
 }
 

@@ -10,7 +10,7 @@
 // store refuses a member name it holds already (a two-phase-committed membership change), so two
 // machines of one name can never both join; a proxy also refuses a second connection naming a machine
 // it is connected to.
-import { describeValue, FosError, isFosError } from '@fos/base';
+import { describeValue, FosError, isFosError, type MessageBody } from '@fos/base';
 import { createLibfos, type Libfos, type ListedName } from '@fos/libfos-messaging';
 import {
   isCapability,
@@ -31,11 +31,14 @@ import {
 } from '@fos/proxy';
 import { z } from 'zod';
 import type { FleetInvitation, NameServiceFleet } from './fleet.js';
+import { agentModule } from './testing/remote-agent.js';
 
 /** Characters of a machine name in a multi-machine instance (its members are named `<machine>-nsNN`). */
 export const clusterMachineNameMax = 24;
 /** The question a joining machine asks (see `Proxy.ask`). */
 export const joinTopic = 'fos.join';
+/** The question that spawns a test agent on a machine started with `agents` (see `peerMachine`). */
+export const agentTopic = 'fos.agent';
 /** The sub-domain of the machines' proxies: `/sys/proxy/<machine>`. */
 export const proxyNamePrefix = '/sys/proxy/';
 /** Listing rounds a leaving machine takes to unregister its names (each round removes up to `listNamesMax`). */
@@ -58,6 +61,8 @@ export interface ClusterStartOptions {
   readonly core: number;
   /** Where connections, joins and leaves are reported. */
   readonly log: (line: string) => void;
+  /** Answer {@link agentTopic}: spawn test agents (`@fos/system/testing`) for other machines. */
+  readonly agents?: boolean;
   /**
    * Starts this machine's name-service members once the proxy is up: with the invitation when it
    * joins, without one when it founds the instance.
@@ -67,6 +72,12 @@ export interface ClusterStartOptions {
 
 const capabilitySchema = z.custom<Capability>((value) => isCapability(value), 'is not a capability');
 const joinQuestionSchema = z.strictObject({ machine: machineNameSchema });
+const agentQuestionSchema = z.strictObject({
+  core: z.number().int().min(0),
+  name: z.string().min(1).max(200),
+  entry: z.enum(['agent', 'agentCommand']),
+  args: z.unknown(),
+});
 const invitationSchema = z.strictObject({
   rootCapability: capabilitySchema,
   managementCapability: capabilitySchema,
@@ -245,8 +256,22 @@ export class MachineCluster {
     return welcome.invitation;
   }
 
-  /** Another machine's question: only a join is answered. */
-  #answer(peer: ProxyPeer, topic: string, question: unknown): unknown {
+  /** Another machine's question: a join, and (with `agents`) an agent to spawn. */
+  async #answer(peer: ProxyPeer, topic: string, question: unknown): Promise<unknown> {
+    if (topic === agentTopic && this.#options.agents === true) {
+      const parsed = agentQuestionSchema.safeParse(question);
+      if (!parsed.success)
+        throw new FosError('BAD_REQUEST', `an agent request from ${peer.machine} is malformed`, { value: question });
+      const { core, name, entry, args } = parsed.data;
+      const handle = await this.#machine.spawn({
+        core,
+        name,
+        module: agentModule,
+        entry,
+        args: args as MessageBody,
+      });
+      return { result: handle.result };
+    }
     if (topic !== joinTopic)
       throw new FosError('BAD_REQUEST', `machine ${this.machine} answers no question ${describeValue(topic)}`, {
         value: topic,

@@ -27,4 +27,11 @@ export {
 } from './testing/agent-protocol.js';
 export { rootOf, testFabrics, withInstance } from './testing/instance.js';
 export { agentAt, localityOf, onMachines, onOneMachine, type PlacedSlot, type Placement } from './testing/placement.js';
-export { agentModule, RemoteAgent, type AgentMailbox, type AgentResolved } from './testing/remote-agent.js';
+export {
+  agentModule,
+  peerMachine,
+  RemoteAgent,
+  type AgentHost,
+  type AgentMailbox,
+  type AgentResolved,
+} from './testing/remote-agent.js';

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { coresMax } from '@fos/microkernel';
 import { defaultCores, nameServersMax, type BootFabric } from '../boot.js';
+import { clusterMachineNameMax } from '../cluster.js';
 import { defaultDemoMessages, demoCoresMin } from '../demo.js';
 import { demoMessagesMax } from '../processes.js';
 
@@ -23,7 +24,16 @@ export type Command =
       readonly cores: number;
       readonly fabric: 'local' | 'worker';
       readonly nameServers: number;
-    };
+      /** The machine's name (required with --listen or --join). */
+      readonly machine: string | undefined;
+      readonly listen: string | undefined;
+      readonly join: string | undefined;
+      /** The cluster key file (required with --listen or --join). */
+      readonly clusterKeyFile: string | undefined;
+      /** Answer other machines' requests to spawn test agents (multi-machine tests only). */
+      readonly agents: boolean;
+    }
+  | { readonly kind: 'cluster-init'; readonly file: string };
 
 /** A command line the `fos` command cannot run: printed on stderr, exit status 2. */
 export class UsageError extends Error {
@@ -42,12 +52,17 @@ export const mainHelp = `fos — the factored operating system (fos) on Node.js
 Usage:
   fos demo  [--cores N] [--messages N] [--fabric local|sim|worker] [--seed N] [--name-servers N]
   fos start [--fabric local|worker] [--cores N] [--name-servers N]
+            [--machine NAME --cluster-key FILE [--listen HOST:PORT] [--join HOST:PORT]]
+  fos cluster init FILE
   fos <command> --help
   fos --help
 
 Commands:
   demo    boot an instance with its name service, call an echo fleet by name, print the name space and exit
-  start   boot an instance and keep it up until SIGINT or SIGTERM, then shut it down
+  start   boot an instance and keep it up until SIGINT or SIGTERM, then shut it down; with --listen
+          or --join, one machine of an instance that spans several
+  cluster init FILE
+          write a new cluster key file (the secret of a multi-machine instance)
 
 A bare "--" is ignored wherever it appears.`;
 
@@ -71,14 +86,36 @@ export const startHelp = `fos start — boot an instance and keep it up until SI
 
 Usage:
   fos start [--fabric local|worker] [--cores N] [--name-servers N]
+  fos start --machine NAME --cluster-key FILE --listen HOST:PORT              (found an instance)
+  fos start --machine NAME --cluster-key FILE --join HOST:PORT [--listen ...]  (join one)
 
 Options:
   --fabric local|worker
                        local: every core in this thread over MessageChannel (default);
-                       worker: a worker thread per core (real parallelism)
+                       worker: a worker thread per core (real parallelism); one machine only
   --cores N            cores of the instance, 1..${coresMax} (default ${defaultCores})
-  --name-servers N     name-service members, 0..${nameServersMax} (default 1)
-  -h, --help           this help`;
+  --name-servers N     name-service members, 0..${nameServersMax} (default 1; at least 1 on a machine of
+                       a multi-machine instance)
+  --machine NAME       this machine's name, unique in the instance, 1..${clusterMachineNameMax} of [A-Za-z0-9_-]
+  --cluster-key FILE   the instance's secret, written by "fos cluster init" (mode 600; never the key
+                       itself on the command line)
+  --listen HOST:PORT   accept the other machines here (TLS; port 0: any free port, printed)
+  --join HOST:PORT     join the running instance that has a machine listening there
+  --agents             answer other machines' requests to spawn test agents (@fos/system/testing);
+                       for multi-machine tests only: any holder of the key may run agents here
+  -h, --help           this help
+
+On SIGINT or SIGTERM a machine of a multi-machine instance leaves it cleanly (its names are
+unregistered, its name-service members leave the fleet), then shuts down.`;
+
+export const clusterHelp = `fos cluster init — write a new cluster key file
+
+Usage:
+  fos cluster init FILE
+
+Writes a fresh random secret to FILE, readable by its owner only (mode 600), and never overwrites a
+file. Copy it to every machine of the instance over a secure channel and start each one with
+--cluster-key FILE. To rotate: write a new file, then restart the machines with it.`;
 
 const demoOptions = {
   cores: { type: 'string' },
@@ -93,6 +130,11 @@ const startOptions = {
   cores: { type: 'string' },
   'name-servers': { type: 'string' },
   fabric: { type: 'string' },
+  machine: { type: 'string' },
+  'cluster-key': { type: 'string' },
+  listen: { type: 'string' },
+  join: { type: 'string' },
+  agents: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -108,6 +150,8 @@ export function parseCommandLine(argv: readonly string[]): Command {
       return parseDemo(rest);
     case 'start':
       return parseStart(rest);
+    case 'cluster':
+      return parseCluster(rest);
     default:
       throw new UsageError(
         first.startsWith('-')
@@ -146,12 +190,44 @@ function parseStart(args: string[]): Command {
   const values = parseOptions(args, startOptions, 'start', startHelp);
   if (values.help === true) return { kind: 'help', text: startHelp };
   const fabric = parseFabric(values.fabric ?? 'local', ['local', 'worker'], startHelp) as 'local' | 'worker';
+  const text = (option: string): string | undefined => {
+    const value = values[option];
+    return typeof value === 'string' ? value : undefined;
+  };
+  const [machine, listen, join, clusterKeyFile] = [text('machine'), text('listen'), text('join'), text('cluster-key')];
+  const clustered = listen !== undefined || join !== undefined;
+  if (clustered) {
+    if (clusterKeyFile === undefined)
+      throw new UsageError(
+        '--listen and --join need --cluster-key FILE (write one with "fos cluster init FILE")',
+        startHelp,
+      );
+    if (machine === undefined) throw new UsageError('--listen and --join need --machine NAME', startHelp);
+    if (fabric === 'worker') throw new UsageError('--listen and --join run on --fabric local only', startHelp);
+  } else if (clusterKeyFile !== undefined || machine !== undefined || values.agents === true) {
+    throw new UsageError('--machine, --cluster-key and --agents go with --listen or --join', startHelp);
+  }
+  const nameServers = nameServersOption(values, clustered ? 1 : 0, startHelp);
   return {
     kind: 'start',
     fabric,
     cores: values.cores === undefined ? defaultCores : parseInteger('--cores', values.cores, 1, coresMax, startHelp),
-    nameServers: nameServersOption(values, 0, startHelp),
+    nameServers,
+    machine,
+    listen,
+    join,
+    clusterKeyFile,
+    agents: values.agents === true,
   };
+}
+
+function parseCluster(args: string[]): Command {
+  if (args.includes('--help') || args.includes('-h')) return { kind: 'help', text: clusterHelp };
+  const [verb, file, ...extra] = args;
+  if (verb !== 'init') throw new UsageError(`cluster: unknown command ${JSON.stringify(verb ?? '')}`, clusterHelp);
+  if (file === undefined || file.startsWith('-')) throw new UsageError('cluster init: missing FILE', clusterHelp);
+  if (extra.length > 0) throw new UsageError(`cluster init: unexpected argument ${extra[0]}`, clusterHelp);
+  return { kind: 'cluster-init', file };
 }
 
 function nameServersOption(values: OptionValues, minimum: number, help: string): number {

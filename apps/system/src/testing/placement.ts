@@ -5,11 +5,11 @@ import { FosError } from '@fos/base';
 import type { Capability } from '@fos/microkernel';
 import type { Instance } from '../boot.js';
 import { rootOf } from './instance.js';
-import { RemoteAgent } from './remote-agent.js';
+import { RemoteAgent, type AgentHost } from './remote-agent.js';
 
 /** Where one slot of a scenario runs. */
 export interface PlacedSlot {
-  readonly instance: Instance;
+  readonly instance: AgentHost;
   readonly core: number;
 }
 
@@ -38,20 +38,24 @@ export function onOneMachine(instance: Instance): Placement {
 
 /**
  * Slot i is core 1 of machine i (modulo the machines): every slot on a machine of its own, as far as
- * there are machines. The machines must be one instance (booted with `listen` / `join`).
+ * there are machines. The machines must be one instance (booted with `listen` / `join`); a machine may
+ * be another OS process's, reached with {@link peerMachine}, when `capabilities` come from a machine
+ * of the instance booted here.
  */
-export function onMachines(machines: readonly Instance[]): Placement {
-  const first = machines[0];
-  if (first === undefined) throw new FosError('BAD_REQUEST', 'a placement needs at least one machine', { value: 0 });
+export function onMachines(
+  machines: readonly AgentHost[],
+  capabilities: { root: Capability; management: Capability } = capabilitiesOf(machines[0] as Instance),
+): Placement {
+  if (machines.length === 0) throw new FosError('BAD_REQUEST', 'a placement needs at least one machine', { value: 0 });
   return {
-    root: rootOf(first),
-    management: first.nameService!.managementCapability,
+    ...capabilities,
     machines: machines.length,
-    at: (slot) => {
-      const instance = machines[(slot - 1) % machines.length]!;
-      return { instance, core: Math.min(1, instance.cores - 1) };
-    },
+    at: (slot) => ({ instance: machines[(slot - 1) % machines.length]!, core: 1 }),
   };
+}
+
+function capabilitiesOf(instance: Instance): { root: Capability; management: Capability } {
+  return { root: rootOf(instance), management: instance.nameService!.managementCapability };
 }
 
 /** Spawns an agent (see {@link RemoteAgent.spawn}) at slot `slot` of `placement`. */

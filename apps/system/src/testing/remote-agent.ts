@@ -3,7 +3,7 @@
 // on the agent's core; its spawn result is the agent's answer, and an error answer is rethrown here as
 // the FosError it was.
 import { FosError, isFosErrorCode, type MessageBody } from '@fos/base';
-import type { Capability, MailboxLocation } from '@fos/microkernel';
+import type { Capability, MailboxLocation, ProcessHandle, SpawnOptions } from '@fos/microkernel';
 import type {
   ListResult,
   LookupResult,
@@ -16,6 +16,15 @@ import type {
   UnregisterRequest,
 } from '@fos/libfos-messaging';
 import type { Instance } from '../boot.js';
+import { agentTopic } from '../cluster.js';
+
+/**
+ * Where agents run: anything that spawns processes as `Instance.spawn` does (a booted instance, or
+ * another machine of a multi-machine instance reached with {@link peerMachine}).
+ */
+export interface AgentHost {
+  spawn(options: SpawnOptions): Promise<Pick<ProcessHandle, 'result'>>;
+}
 import {
   agentArgsSchema,
   parseArgs,
@@ -61,12 +70,12 @@ function isAnswer(value: unknown): value is AgentAnswer {
 
 /** One agent process on one core of an instance, driven by commands. */
 export class RemoteAgent {
-  readonly instance: Instance;
+  readonly instance: AgentHost;
   readonly core: number;
   readonly name: string;
   readonly #address: AgentAddress;
 
-  private constructor(instance: Instance, core: number, address: AgentAddress) {
+  private constructor(instance: AgentHost, core: number, address: AgentAddress) {
     this.instance = instance;
     this.core = core;
     this.name = address.name;
@@ -80,7 +89,7 @@ export class RemoteAgent {
    * (`agentRecordedMax` when absent).
    */
   static async spawn(
-    instance: Instance,
+    instance: AgentHost,
     core: number,
     name: string,
     options: { channelAfterSends?: number; recordedMax?: number } = {},
@@ -322,4 +331,35 @@ export class RemoteAgent {
   async streamStop(): Promise<AgentStreamResult> {
     return (await this.command({ op: 'streamStop' })) as AgentStreamResult;
   }
+}
+
+/**
+ * Another machine of a multi-machine instance as a place for agents: each spawn is asked of it through
+ * `via`'s proxy (`agentTopic`), and it answers only when started with `agents` (`fos start --agents`).
+ * Only agent processes (this module's `agentModule`) can be spawned this way.
+ */
+export function peerMachine(via: Instance, machine: string): AgentHost {
+  return {
+    async spawn(options) {
+      if (
+        options.module?.toString() !== agentModule.toString() ||
+        (options.entry !== 'agent' && options.entry !== 'agentCommand')
+      )
+        throw new FosError('BAD_REQUEST', `peerMachine spawns agents only, not ${String(options.entry)}`, {
+          value: options.entry,
+        });
+      const cluster = via.cluster;
+      if (cluster === undefined)
+        throw new FosError('BAD_REQUEST', 'peerMachine needs a machine of a multi-machine instance', {
+          value: machine,
+        });
+      const answer = (await cluster.proxy.ask(machine, agentTopic, {
+        core: options.core,
+        name: options.name ?? 'agent',
+        entry: options.entry,
+        args: options.args ?? null,
+      })) as { result?: MessageBody };
+      return { result: answer.result };
+    },
+  };
 }
