@@ -1,9 +1,11 @@
-// One instance over three OS processes (`fos start`, the built command) on loopback over real TLS: the
-// naming scenarios run with their processes spread over the three machines, driven from this test
-// process, which joins the instance as a fourth machine and asks the others for agents through its
-// proxy (`peerMachine`, `fos start --agents`). Then one machine leaves cleanly (SIGTERM) and one is
-// killed: every location on it is UNREACHABLE at once, nothing hangs.
-import { spawn, type ChildProcess } from 'node:child_process';
+// One instance over three OS processes (`fos start`, the built command) over real TLS: the naming
+// scenarios run with their processes spread over the three machines, driven from this test process,
+// which joins the instance as a fourth machine and asks the others for agents through its proxy
+// (`peerMachine`, `fos start --agents`). Then one machine leaves cleanly (SIGTERM) and one is killed:
+// every location on it is UNREACHABLE at once, nothing hangs. Twice: on loopback, and (as root, with
+// `ip netns`; skipped with a printed reason otherwise) with each machine in a network namespace of its
+// own, at its own address, joined by veth links to a bridge: separate hosts on a network.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,11 +28,83 @@ interface MachineProcess {
   readonly exited: Promise<number | null>;
 }
 
-/** Starts `fos start` as a machine; resolves once it is up, with the address it listens on. */
-function startMachine(name: string, keyFile: string, join?: string): Promise<MachineProcess> {
-  const args = [cli, 'start', '--machine', name, '--cluster-key', keyFile, '--listen', '127.0.0.1:0', '--agents'];
-  if (join !== undefined) args.push('--join', join);
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Where the machines run: their listen hosts, and the command that starts one there. */
+interface Network {
+  readonly name: string;
+  /** The listen host of machine `index` (0, 1, 2) and of this test process's machine (-1). */
+  host(index: number): string;
+  /** The command line that runs `argv` (node and its arguments) as machine `index`. */
+  command(index: number, argv: string[]): [string, string[]];
+  setUp(): void;
+  tearDown(): void;
+}
+
+const loopback: Network = {
+  name: 'loopback',
+  host: () => '127.0.0.1',
+  command: (_, argv) => [argv[0]!, argv.slice(1)],
+  setUp: () => {},
+  tearDown: () => {},
+};
+
+/** Three namespaces on one bridge (10.77.N.1..3), this process at 10.77.N.254; names unique to this run. */
+function namespaces(): Network {
+  const tag = String(process.pid % 100_000);
+  const subnet = `10.77.${process.pid % 250}`;
+  const bridge = `fb${tag}`;
+  const namespace = (index: number): string => `fos${tag}n${index}`;
+  const ip = (...args: string[]): void => {
+    const result = spawnSync('ip', args, { encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`ip ${args.join(' ')}: ${result.stderr}`);
+  };
+  return {
+    name: 'network namespaces',
+    host: (index) => `${subnet}.${index < 0 ? 254 : index + 1}`,
+    command: (index, argv) => ['ip', ['netns', 'exec', namespace(index), ...argv]],
+    setUp() {
+      ip('link', 'add', bridge, 'type', 'bridge');
+      ip('addr', 'add', `${subnet}.254/24`, 'dev', bridge);
+      ip('link', 'set', bridge, 'up');
+      for (const index of [0, 1, 2]) {
+        const veth = `vf${tag}n${index}`;
+        ip('netns', 'add', namespace(index));
+        ip('link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', namespace(index));
+        ip('link', 'set', veth, 'master', bridge, 'up');
+        ip('-n', namespace(index), 'addr', 'add', `${subnet}.${index + 1}/24`, 'dev', 'eth0');
+        ip('-n', namespace(index), 'link', 'set', 'eth0', 'up');
+        ip('-n', namespace(index), 'link', 'set', 'lo', 'up');
+      }
+    },
+    tearDown() {
+      for (const index of [0, 1, 2]) spawnSync('ip', ['netns', 'del', namespace(index)]);
+      spawnSync('ip', ['link', 'del', bridge]);
+    },
+  };
+}
+
+/** Why the namespace run cannot happen here, or undefined when it can. */
+function namespacesUnavailable(): string | undefined {
+  if (process.platform !== 'linux') return `not Linux (${process.platform})`;
+  if (process.getuid?.() !== 0) return 'not root (ip netns needs it)';
+  const probe = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
+  if (probe.error !== undefined || probe.status !== 0)
+    return `ip netns is not usable: ${probe.error?.message ?? probe.stderr}`;
+  return undefined;
+}
+
+/** Starts `fos start` as machine `index`; resolves once it is up, with the address it listens on. */
+function startMachine(
+  network: Network,
+  index: number,
+  name: string,
+  keyFile: string,
+  join?: string,
+): Promise<MachineProcess> {
+  const argv = [process.execPath, cli, 'start', '--machine', name, '--cluster-key', keyFile];
+  argv.push('--listen', `${network.host(index)}:0`, '--agents');
+  if (join !== undefined) argv.push('--join', join);
+  const [command, args] = network.command(index, argv);
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
@@ -45,41 +119,48 @@ function startMachine(name: string, keyFile: string, join?: string): Promise<Mac
   });
 }
 
-let directory: string;
-const children: MachineProcess[] = [];
-let tester: Instance;
-let placement: Placement;
+const unavailable = namespacesUnavailable();
+if (unavailable !== undefined)
+  console.log(`skipping the network-namespace run of three OS-process machines: ${unavailable}`);
+const networks = unavailable === undefined ? [loopback, namespaces()] : [loopback];
 
-beforeAll(async () => {
-  directory = await mkdtemp(join(tmpdir(), 'fos-machines-'));
-  const keyFile = join(directory, 'cluster.key');
-  await writeClusterKeyFile(keyFile);
-  const alpha = await startMachine('alpha', keyFile);
-  children.push(alpha);
-  children.push(await startMachine('beta', keyFile, alpha.address));
-  children.push(await startMachine('gamma', keyFile, alpha.address));
-  tester = await boot({
-    fabric: 'local',
-    cores: 2,
-    machine: 'tester',
-    join: alpha.address,
-    listen: '127.0.0.1:0',
-    clusterKey: await readClusterKeyFile(keyFile),
+describe.each(networks)('one instance over three OS processes ($name, TLS)', (network) => {
+  let directory: string;
+  const children: MachineProcess[] = [];
+  let tester: Instance;
+  let placement: Placement;
+
+  beforeAll(async () => {
+    network.setUp();
+    directory = await mkdtemp(join(tmpdir(), 'fos-machines-'));
+    const keyFile = join(directory, 'cluster.key');
+    await writeClusterKeyFile(keyFile);
+    const alpha = await startMachine(network, 0, 'alpha', keyFile);
+    children.push(alpha);
+    children.push(await startMachine(network, 1, 'beta', keyFile, alpha.address));
+    children.push(await startMachine(network, 2, 'gamma', keyFile, alpha.address));
+    tester = await boot({
+      fabric: 'local',
+      cores: 2,
+      machine: 'tester',
+      join: alpha.address,
+      listen: `${network.host(-1)}:0`,
+      clusterKey: await readClusterKeyFile(keyFile),
+    });
+    placement = onMachines(
+      children.map((machine) => peerMachine(tester, machine.name)),
+      { root: rootOf(tester), management: tester.nameService!.managementCapability },
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await tester?.shutdown();
+    for (const machine of children) machine.child.kill('SIGKILL');
+    await Promise.all(children.map((machine) => machine.exited.catch(() => null)));
+    await rm(directory, { recursive: true, force: true });
+    network.tearDown();
   });
-  placement = onMachines(
-    children.map((machine) => peerMachine(tester, machine.name)),
-    { root: rootOf(tester), management: tester.nameService!.managementCapability },
-  );
-}, 60_000);
 
-afterAll(async () => {
-  await tester?.shutdown();
-  for (const machine of children) machine.child.kill('SIGKILL');
-  await Promise.all(children.map((machine) => machine.exited.catch(() => null)));
-  await rm(directory, { recursive: true, force: true });
-});
-
-describe('one instance over three OS processes on loopback (TLS)', () => {
   it('knows every machine everywhere', () => {
     expect(
       tester
@@ -88,7 +169,9 @@ describe('one instance over three OS processes on loopback (TLS)', () => {
         .sort(),
     ).toEqual(['alpha', 'beta', 'gamma', 'tester']);
     for (const machine of children.slice(1))
-      expect(machine.output.join('')).toMatch(/machines: .*alpha \(127\.0\.0\.1:\d+\)/);
+      expect(machine.output.join('')).toContain(`alpha (${children[0]!.address})`);
+    for (const [index, machine] of children.entries())
+      expect(machine.address).toMatch(new RegExp(`^${network.host(index)}:`));
   });
 
   it.each(Object.entries({ staleCache, revokedCapability, freshProcess, loadBalancing }))(
