@@ -37,6 +37,8 @@ import { agentModule } from './testing/remote-agent.js';
 export const clusterMachineNameMax = 24;
 /** The question a joining machine asks (see `Proxy.ask`). */
 export const joinTopic = 'fos.join';
+/** The question a leaving machine asks another one: remove the names of my mailboxes (see `leave`). */
+export const leaveTopic = 'fos.leave';
 /** The question that spawns a test agent on a machine started with `agents` (see `peerMachine`). */
 export const agentTopic = 'fos.agent';
 /** The sub-domain of the machines' proxies: `/sys/proxy/<machine>`. */
@@ -272,6 +274,16 @@ export class MachineCluster {
       });
       return { result: handle.result };
     }
+    if (topic === leaveTopic) {
+      const parsed = joinQuestionSchema.safeParse(question);
+      if (!parsed.success || parsed.data.machine !== peer.machine)
+        throw new FosError('BAD_REQUEST', `a leave must name the machine that asks (${peer.machine})`, {
+          value: question,
+        });
+      if (this.#state !== 'running')
+        throw new FosError('SHUTDOWN', `machine ${this.machine} is ${this.#state}`, { value: this.machine });
+      return { removed: await unregisterNamesOn(this.#libfos!, peer.machine, this.#fleet!) };
+    }
     if (topic !== joinTopic)
       throw new FosError('BAD_REQUEST', `machine ${this.machine} answers no question ${describeValue(topic)}`, {
         value: topic,
@@ -300,36 +312,37 @@ export class MachineCluster {
   }
 
   /**
-   * Leaves the instance cleanly: every name of a mailbox on this machine is unregistered (and taken
-   * out of the indirect names that lead to it), then its name-service members leave the fleet. The
-   * connections stay until {@link close}. A member that is the instance's last stays (logged).
+   * Leaves the instance cleanly. Its name-service members leave the fleet first: they stop serving
+   * this machine's processes (nothing here can register another name) and leave the replicated store
+   * once nothing they started is pending. Then another machine is asked (`leaveTopic`) to unregister
+   * every name of a mailbox here, and to take those names out of the indirect names that lead to
+   * them, from a table that holds everything this machine's members committed. A member that is the
+   * instance's last stays (logged), and this machine cleans up its names itself. The connections stay
+   * until {@link close}.
    */
   async leave(): Promise<void> {
     if (this.#state !== 'running') return;
     this.#state = 'left';
     const fleet = this.#fleet!;
     const libfos = this.#libfos!;
-    for (let round = 0; round < leaveListRoundsMax; round++) {
-      const listing = await libfos.nameService.list({ capability: fleet.managementCapability });
-      const here = new Set(
-        listing.names
-          .filter((entry) => entry.type === 'direct' && entry.location?.machine === this.machine)
-          .map((entry) => entry.name),
-      );
-      const leading = listing.names.flatMap((entry: ListedName) =>
-        entry.type === 'indirect'
-          ? (entry.destinations ?? []).filter((to) => here.has(to.name)).map((to) => [entry.name, to.name] as const)
-          : [],
-      );
-      for (const [name, destination] of leading)
-        await ignoreMissing(libfos.unregisterIndirect(name, destination, fleet.rootCapability));
-      for (const name of here) await ignoreMissing(libfos.unregisterName(name, fleet.rootCapability));
-      if (!listing.truncated || (here.size === 0 && leading.length === 0)) break;
-    }
-    await libfos.close();
     const { left, stayed } = await fleet.leaveAll();
+    let cleaned: string | undefined;
+    if (stayed.length === 0)
+      for (const peer of this.proxy.peers()) {
+        try {
+          await this.proxy.ask(peer.machine, leaveTopic, { machine: this.machine });
+          cleaned = peer.machine;
+          break;
+        } catch (error) {
+          this.#options.log(
+            `fos: machine ${peer.machine} could not remove the names of ${this.machine}: ${(error as Error).message}`,
+          );
+        }
+      }
+    if (cleaned === undefined) await unregisterNamesOn(libfos, this.machine, fleet);
+    await libfos.close();
     this.#options.log(
-      `fos: machine ${this.machine} left the instance (members that left: ${left.join(', ') || 'none'}${stayed.length > 0 ? `; the instance's last: ${stayed.join(', ')}` : ''})`,
+      `fos: machine ${this.machine} left the instance (members that left: ${left.join(', ') || 'none'}${stayed.length > 0 ? `; the instance's last: ${stayed.join(', ')}` : ''}; its names removed by ${cleaned ?? this.machine})`,
     );
   }
 
@@ -340,6 +353,33 @@ export class MachineCluster {
     await this.#listener?.close();
     await this.#proxy?.close();
   }
+}
+
+/**
+ * Unregisters every direct name of a mailbox on `machine`, after taking it out of the indirect names
+ * that lead to it; in rounds while the listing is truncated (at most {@link leaveListRoundsMax}).
+ */
+async function unregisterNamesOn(libfos: Libfos, machine: string, fleet: NameServiceFleet): Promise<number> {
+  let removed = 0;
+  for (let round = 0; round < leaveListRoundsMax; round++) {
+    const listing = await libfos.nameService.list({ capability: fleet.managementCapability });
+    const here = new Set(
+      listing.names
+        .filter((entry) => entry.type === 'direct' && entry.location?.machine === machine)
+        .map((entry) => entry.name),
+    );
+    const leading = listing.names.flatMap((entry: ListedName) =>
+      entry.type === 'indirect'
+        ? (entry.destinations ?? []).filter((to) => here.has(to.name)).map((to) => [entry.name, to.name] as const)
+        : [],
+    );
+    for (const [name, destination] of leading)
+      await ignoreMissing(libfos.unregisterIndirect(name, destination, fleet.rootCapability));
+    for (const name of here) await ignoreMissing(libfos.unregisterName(name, fleet.rootCapability));
+    removed += here.size;
+    if (!listing.truncated || (here.size === 0 && leading.length === 0)) break;
+  }
+  return removed;
 }
 
 async function ignoreMissing(change: Promise<void>): Promise<void> {
