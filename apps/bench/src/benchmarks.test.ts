@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { allBenchmarks, allSuites } from './benchmarks/index.js';
 import { findEtcd } from './benchmarks/etcd-server.js';
 import { memory, type MemoryRow } from './benchmarks/memory.js';
+import { proxy } from './benchmarks/proxy.js';
 import { peers, type PeersReport, type PeersSettings } from './benchmarks/peers.js';
 import { lookupRpc } from './benchmarks/lookup-rpc.js';
 import { messaging, messagingBytes, messagingVsRing } from './benchmarks/messaging.js';
@@ -300,5 +301,26 @@ describe('memory: heap per process, mailbox and name, in child processes', () =>
     // The fleet row is per member: the three members' growth divided by 3.
     const fleet = report.rows.find((row) => row.name === 'memory-fleet-names-1k') as MemoryRow;
     expect(fleet.heapBytes).toBeCloseTo(fleet.measured.perItem.heapBytes / 3);
+  }, 120_000);
+});
+
+describe('proxy: two machines over TLS beside a bare TLS echo and Moleculer', () => {
+  it('is a suite of pnpm bench and prints a RESULT line per pair that parses', async () => {
+    expect(allSuites().map((suite) => suite.name)).toContain('proxy');
+    const lines: string[] = [];
+    const report = (await proxy({ roundTrips: 20, inFlight: [1, 4], lookups: 10, rounds: 1, warmupRounds: 0 }).run({
+      print: (line) => lines.push(line),
+    })) as { results: BenchmarkResult[] };
+    const resultLine = /^RESULT ([A-Za-z0-9-]+) ([0-9.]+) ([a-z]+\/s) ratio=([0-9.]+) vs ([A-Za-z0-9-]+)$/;
+    const parsed = lines.filter((line) => line.startsWith('RESULT ')).map((line) => resultLine.exec(line));
+    expect(parsed.map((match) => [match?.[1], match?.[5]])).toEqual([
+      ['proxy-roundtrip-1', 'tls-echo-1'],
+      ['proxy-roundtrip-4', 'tls-echo-4'],
+      ['proxy-vs-moleculer-1', 'moleculer-tcp-1'],
+      ['proxy-vs-moleculer-4', 'moleculer-tcp-4'],
+      ['proxy-lookup', 'proxy-lookup-remote'],
+    ]);
+    for (const match of parsed) expect(Number(match?.[2])).toBeGreaterThan(0);
+    expect(report.results).toHaveLength(5);
   }, 120_000);
 });

@@ -232,6 +232,30 @@ export class NameServiceFleet {
   }
 
   /**
+   * The request mailbox of one member (`ns00`, ..., as {@link memberNames} names them) and the
+   * capability to call it: to ask that member rather than the one of the caller's core (a Lookup
+   * answered by a member on another machine, say). The caller needs a reply name of its own.
+   * @throws PERMISSION_DENIED when the capability is not the management capability (BAD_REQUEST when it is not a string)
+   * @throws BAD_REQUEST when `member` names no running member
+   */
+  memberAddress(managementCapability: string, member: string): { location: MailboxLocation; capability: Capability } {
+    this.#authorize(managementCapability);
+    const running = this.#running(member);
+    return { location: running.location, capability: running.capability };
+  }
+
+  #running(member: string): RunningMember {
+    const running = this.#members.find((item) => this.#memberName(item.index) === member);
+    if (running === undefined) {
+      const names = this.#members.map((item) => this.#memberName(item.index)).join(', ');
+      throw new FosError('BAD_REQUEST', `${describeValue(member)} is no running member (${names})`, {
+        value: member,
+      });
+    }
+    return running;
+  }
+
+  /**
    * `list` answered by one particular member (`ns00`, `ns01`, ...), not by whichever member serves
    * the caller's core: to compare the replicas of a fleet. Runs a one-shot process on the member's
    * machine that asks the member's own request mailbox.
@@ -245,13 +269,7 @@ export class NameServiceFleet {
     options: { under?: string } = {},
   ): Promise<ListResult> {
     this.#authorize(managementCapability);
-    const running = this.#members.find((item) => this.#memberName(item.index) === member);
-    if (running === undefined) {
-      const names = this.#members.map((item) => this.#memberName(item.index)).join(', ');
-      throw new FosError('BAD_REQUEST', `listMember: ${describeValue(member)} is no running member (${names})`, {
-        value: member,
-      });
-    }
+    const running = this.#running(member);
     let under: unknown;
     try {
       under = (options as { under?: unknown } | undefined)?.under;

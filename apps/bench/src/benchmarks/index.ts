@@ -6,6 +6,7 @@ import { messaging, messagingBytes, messagingVsRing } from './messaging.js';
 import { nsLookup, nsRegister, nsRegisterContended } from './ns-fleet.js';
 import { nsLookupNoAlias, nsLookupWorkers } from './ns-workers.js';
 import { peers } from './peers.js';
+import { proxy } from './proxy.js';
 import { register } from './register.js';
 import { sendByName } from './send-by-name.js';
 import { rpcStub } from './rpc-stub.js';
@@ -35,7 +36,7 @@ export function allBenchmarks(): Benchmark[] {
 
 /** Every suite of `pnpm bench` (several results in one file), run after the benchmarks. */
 export function allSuites(): BenchmarkSuite[] {
-  return [peers(), memory()];
+  return [peers(), proxy(), memory()];
 }
 
 /**

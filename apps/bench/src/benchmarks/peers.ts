@@ -193,7 +193,7 @@ function rpcPair(
 }
 
 /** `total` operations by `workers` concurrent loops (each takes the next index until all are taken); returns operations/s. */
-async function inFlightRound(
+export async function inFlightRound(
   clock: SystemClock,
   total: number,
   workers: number,
