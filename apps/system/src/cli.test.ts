@@ -1,3 +1,6 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { runNodeScript, type ScriptRun } from '@fos/base/testing';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +43,22 @@ describe('fos (built)', { timeout: cliTestTimeoutMs }, () => {
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/fabric\s+sim \(seed=3\)/);
     expect(result.stdout).toMatch(/round trips\s+50 \(50 verified/);
+  });
+
+  it('writes a cluster key file readable by its owner only, and never overwrites one', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'fos-cli-'));
+    try {
+      const file = join(directory, 'cluster.key');
+      const first = await runCli('cluster', 'init', file);
+      expect(first.status).toBe(0);
+      expect(first.stdout).toContain(`--cluster-key ${file}`);
+      expect((await stat(file)).mode & 0o777).toBe(0o600);
+      const second = await runCli('cluster', 'init', file);
+      expect(second.status).toBe(1);
+      expect(second.stderr).toContain('exists already');
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
   });
 
   it('refuses an unknown option on stderr with exit status 2', async () => {
@@ -93,6 +112,7 @@ describe('parseCommandLine', () => {
       fabric: 'local',
       seed: undefined,
       nameServers: 1,
+      machines: 1,
     });
     expect(parseCommandLine(['demo', '--', '--messages=20', '--fabric', 'sim'])).toEqual({
       kind: 'demo',
@@ -101,24 +121,35 @@ describe('parseCommandLine', () => {
       fabric: 'sim',
       seed: defaultDemoSeed,
       nameServers: 1,
+      machines: 1,
     });
     expect(parseCommandLine(['demo', '--name-servers', '3'])).toMatchObject({ kind: 'demo', nameServers: 3 });
     expect(parseCommandLine(['start', '--', '-h'])).toMatchObject({ kind: 'help' });
   });
 
   it('defaults start to local with 4 cores', () => {
-    expect(parseCommandLine(['start'])).toEqual({ kind: 'start', fabric: 'local', cores: 4, nameServers: 1 });
+    const alone = {
+      machine: undefined,
+      listen: undefined,
+      join: undefined,
+      clusterKeyFile: undefined,
+      agents: false,
+      echo: false,
+    };
+    expect(parseCommandLine(['start'])).toEqual({ kind: 'start', fabric: 'local', cores: 4, nameServers: 1, ...alone });
     expect(parseCommandLine(['start', '--name-servers', '3'])).toEqual({
       kind: 'start',
       fabric: 'local',
       cores: 4,
       nameServers: 3,
+      ...alone,
     });
     expect(parseCommandLine(['start', '--fabric', 'worker', '--cores', '8'])).toEqual({
       kind: 'start',
       fabric: 'worker',
       cores: 8,
       nameServers: 1,
+      ...alone,
     });
     expect(parseCommandLine(['demo', '--fabric', 'worker'])).toMatchObject({
       kind: 'demo',
@@ -146,5 +177,46 @@ describe('parseCommandLine', () => {
     expect(refusal(['start', '--messages', '5'])).toContain('unknown option --messages');
     expect(refusal(['demo', 'extra'])).toContain('unexpected argument extra');
     expect(refusal(['--cores', '4'])).toContain('unknown option --cores');
+    expect(refusal(['demo', '--machines', '2', '--fabric', 'sim', '--seed', '1'])).toContain('--fabric local');
+    expect(refusal(['demo', '--machines', '9'])).toContain('--machines "9"');
+    expect(refusal(['start', '--listen', '127.0.0.1:0', '--machine', 'a'])).toContain('--cluster-key');
+    expect(refusal(['start', '--join', '127.0.0.1:1', '--cluster-key', 'k'])).toContain('--machine');
+    expect(
+      refusal(['start', '--listen', ':0', '--cluster-key', 'k', '--machine', 'a', '--fabric', 'worker']),
+    ).toContain('local only');
+    expect(refusal(['start', '--cluster-key', 'k'])).toContain('go with --listen or --join');
+    expect(refusal(['start', '--echo', '--name-servers', '0'])).toContain('--echo needs a name service');
+    expect(refusal(['cluster', 'make', 'f'])).toContain('unknown command "make"');
+    expect(refusal(['cluster', 'init'])).toContain('missing FILE');
+  });
+
+  it('parses a machine of a multi-machine instance, and cluster init', () => {
+    expect(
+      parseCommandLine([
+        'start',
+        '--machine',
+        'b',
+        '--cluster-key',
+        'k',
+        '--join',
+        '10.0.0.1:7000',
+        '--listen',
+        '0.0.0.0:7000',
+        '--echo',
+      ]),
+    ).toEqual({
+      kind: 'start',
+      fabric: 'local',
+      cores: 4,
+      nameServers: 1,
+      machine: 'b',
+      listen: '0.0.0.0:7000',
+      join: '10.0.0.1:7000',
+      clusterKeyFile: 'k',
+      agents: false,
+      echo: true,
+    });
+    expect(parseCommandLine(['cluster', 'init', '/tmp/x.key'])).toEqual({ kind: 'cluster-init', file: '/tmp/x.key' });
+    expect(parseCommandLine(['demo', '--machines', '2'])).toMatchObject({ kind: 'demo', machines: 2, fabric: 'local' });
   });
 });

@@ -5,6 +5,8 @@ import { isFosError } from '@fos/base';
 import { readClusterKeyFile, writeClusterKeyFile } from '@fos/proxy';
 import { boot, type Instance } from './boot.js';
 import { formatDemoSummary, runDemo } from './demo.js';
+import { runMachinesDemo } from './demo-machines.js';
+import { echoFleetName } from './processes.js';
 import { parseCommandLine, UsageError, type Command } from './internal/command-line.js';
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -21,6 +23,15 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${command.text}\n`);
       return 0;
     case 'demo': {
+      if (command.machines > 1) {
+        const result = await runMachinesDemo({
+          machines: command.machines,
+          messages: command.messages,
+          log: (line) => process.stdout.write(`${line}\n`),
+        });
+        process.stdout.write(`${formatDemoSummary(result)}\n`);
+        return 0;
+      }
       const result = await runDemo({
         cores: command.cores,
         messages: command.messages,
@@ -61,6 +72,18 @@ async function bootMachine(command: StartCommand): Promise<Instance> {
   });
 }
 
+/** An echo member `/sys/echo/<machine>` in the fleet `/sys/echo` (`--echo`). */
+async function startEcho(instance: Instance): Promise<void> {
+  const name = `${echoFleetName}/${instance.machine.name}`;
+  await instance.spawn({
+    core: Math.min(1, instance.cores - 1),
+    module: new URL('./processes.js', import.meta.url),
+    entry: 'echoMember',
+    name: 'echo',
+    args: { name, fleet: echoFleetName, capability: instance.nameService!.rootCapability, weight: 1 },
+  });
+}
+
 function describeMachines(instance: Instance): string {
   const cluster = instance.cluster;
   if (cluster === undefined) return '';
@@ -74,6 +97,7 @@ function describeMachines(instance: Instance): string {
 async function start(command: StartCommand): Promise<number> {
   const { fabric, cores, nameServers } = command;
   const instance = await bootMachine(command);
+  if (command.echo) await startEcho(instance);
   // Signal handlers alone do not keep Node running; this timer does, until a signal arrives.
   const keepAlive = setInterval(() => undefined, 1 << 30);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {

@@ -1,6 +1,7 @@
 import { hasFosErrorCode } from '@fos/base';
 import { describe, expect, it } from 'vitest';
 import { formatDemoSummary, runDemo } from './demo.js';
+import { runMachinesDemo } from './demo-machines.js';
 
 // The demo spawns its processes from a module; from source, that is the build (turbo builds first).
 const processesModule = new URL('../dist/processes.js', import.meta.url);
@@ -108,4 +109,26 @@ describe('runDemo', () => {
       (error) => hasFosErrorCode(error, 'BAD_REQUEST') && /seed/.test(String(error)),
     );
   });
+});
+
+describe('runMachinesDemo', () => {
+  it('spans two OS processes: the client here calls the echo of the other machine by name', async () => {
+    const result = await runMachinesDemo({
+      machines: 2,
+      messages: 100,
+      cliModule: new URL('../dist/cli.js', import.meta.url),
+      processesModule,
+    });
+    expect(result.machines?.map((info) => info.machine)).toEqual(['m0', 'm1']);
+    expect(result.machines?.[1]?.pid).not.toBe(process.pid);
+    expect(result.target).toBe('/sys/echo/m1');
+    expect(result.byMember).toEqual({ '/sys/echo/m1': 100 });
+    expect(result.verified).toBe(100);
+    const names = result.nameSpace.names.map((entry) => entry.name);
+    expect(names).toEqual(expect.arrayContaining(['/sys/proxy/m0', '/sys/proxy/m1', '/sys/echo/m1']));
+    const m1 = result.nameSpace.names.find((entry) => entry.name === '/sys/echo/m1');
+    expect(m1?.location?.machine).toBe('m1');
+    expect(formatDemoSummary(result)).toMatch(/2 machines, each its own OS process/);
+    await expect(runMachinesDemo({ machines: 9 })).rejects.toThrow(/BAD_REQUEST/);
+  }, 120_000);
 });

@@ -60,6 +60,10 @@ export interface DemoResult {
   readonly roundTripsPerSecond: number;
   /** The name space after the run, as the name service lists it. */
   readonly nameSpace: ListResult;
+  /** What the client called by name (the echo fleet's name, or one member's on another machine). */
+  readonly target?: string;
+  /** The machines of a multi-machine demo (`runMachinesDemo`): this process first. */
+  readonly machines?: readonly { readonly machine: string; readonly pid: number; readonly listen: string }[];
 }
 
 const demoOptionsSchema = z.object({
@@ -69,7 +73,7 @@ const demoOptionsSchema = z.object({
   nameServers: z.number().int().min(1).max(nameServersMax).optional(),
 });
 
-const clientResultSchema = z.object({
+export const clientResultSchema = z.object({
   roundTrips: z.number(),
   payloadBytes: z.number(),
   verified: z.number(),
@@ -78,7 +82,7 @@ const clientResultSchema = z.object({
   machineElapsedMs: z.number(),
 });
 
-const listResultSchema = z.object({
+export const listResultSchema = z.object({
   names: z.array(
     z.object({
       name: z.string(),
@@ -174,7 +178,7 @@ function checkDemoOptions(options: DemoOptions): void {
 }
 
 /** Reserves `/sys/*` and starts the echo fleet's members on the cores after the name service's. */
-async function startEchoFleet(
+export async function startEchoFleet(
   instance: Instance,
   module: string | URL,
   rootCapability: string,
@@ -200,7 +204,7 @@ async function startEchoFleet(
   }
 }
 
-function parseResult<T>(who: string, schema: z.ZodType<T>, result: MessageBody): T {
+export function parseResult<T>(who: string, schema: z.ZodType<T>, result: MessageBody): T {
   const parsed = schema.safeParse(result);
   if (!parsed.success)
     throw new FosError('BAD_REQUEST', `demo: ${who} returned ${JSON.stringify(result)}, not what the demo expects`, {
@@ -258,9 +262,20 @@ export function formatDemoSummary(result: DemoResult): string {
       Number.isFinite(result.roundTripsPerSecond) ? String(Math.round(result.roundTripsPerSecond)) : 'n/a',
     ],
   ];
+  if (result.machines !== undefined)
+    rows.unshift([
+      'machines',
+      result.machines
+        .map((info, index) => `${info.machine} (${index === 0 ? 'this process' : `pid ${info.pid}`}, ${info.listen})`)
+        .join(', '),
+    ]);
   const width = Math.max(...rows.map(([label]) => label.length));
+  const headline =
+    result.machines === undefined
+      ? `an echo fleet of ${demoFleetMembers} under ${echoFleetName}, called by name from a client through its name cache`
+      : `${result.machines.length} machines, each its own OS process; an echo on machine ${result.machines.at(-1)!.machine} (${result.target ?? ''}) called by name from a client on ${result.machines[0]!.machine}, through the proxies`;
   return [
-    `fos demo: an echo fleet of ${demoFleetMembers} under ${echoFleetName}, called by name from a client through its name cache`,
+    `fos demo: ${headline}`,
     ...rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`),
     `name space (${result.nameSpace.names.length} entries, answered by name-service member ${result.nameSpace.member}):`,
     formatNameTree(result.nameSpace),

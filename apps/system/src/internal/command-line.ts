@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { coresMax } from '@fos/microkernel';
 import { defaultCores, nameServersMax, type BootFabric } from '../boot.js';
 import { clusterMachineNameMax } from '../cluster.js';
+import { demoMachinesMax } from '../demo-machines.js';
 import { defaultDemoMessages, demoCoresMin } from '../demo.js';
 import { demoMessagesMax } from '../processes.js';
 
@@ -18,6 +19,8 @@ export type Command =
       readonly fabric: BootFabric;
       readonly seed: number | undefined;
       readonly nameServers: number;
+      /** Machines, each an OS process (1: this one only). */
+      readonly machines: number;
     }
   | {
       readonly kind: 'start';
@@ -32,6 +35,8 @@ export type Command =
       readonly clusterKeyFile: string | undefined;
       /** Answer other machines' requests to spawn test agents (multi-machine tests only). */
       readonly agents: boolean;
+      /** Serve an echo member `/sys/echo/<machine>` in the fleet `/sys/echo`. */
+      readonly echo: boolean;
     }
   | { readonly kind: 'cluster-init'; readonly file: string };
 
@@ -51,6 +56,7 @@ export const mainHelp = `fos — the factored operating system (fos) on Node.js
 
 Usage:
   fos demo  [--cores N] [--messages N] [--fabric local|sim|worker] [--seed N] [--name-servers N]
+  fos demo  --machines N [--messages N]
   fos start [--fabric local|worker] [--cores N] [--name-servers N]
             [--machine NAME --cluster-key FILE [--listen HOST:PORT] [--join HOST:PORT]]
   fos cluster init FILE
@@ -70,6 +76,7 @@ export const demoHelp = `fos demo — boot an instance, run an echo workload, pr
 
 Usage:
   fos demo [--cores N] [--messages N] [--fabric local|sim|worker] [--seed N] [--name-servers N]
+  fos demo --machines N [--messages N]
 
 Options:
   --cores N            cores of the instance, ${demoCoresMin}..${coresMax} (default 4)
@@ -80,6 +87,9 @@ Options:
   --seed N             seed of a sim run (default ${defaultDemoSeed}); sim only
   --name-servers N     name-service members, 1..${nameServersMax} (default 1); 2 or more: a fleet over the
                        replicated store (the printed name space says which member answered)
+  --machines N         2..${demoMachinesMax}: one instance over N OS processes on loopback (TLS): this one and
+                       N - 1 "fos start" processes that join it, each with an echo; the client calls the
+                       last machine's echo by name, through the proxies (fabric local)
   -h, --help           this help`;
 
 export const startHelp = `fos start — boot an instance and keep it up until SIGINT or SIGTERM
@@ -103,6 +113,8 @@ Options:
   --join HOST:PORT     join the running instance that has a machine listening there
   --agents             answer other machines' requests to spawn test agents (@fos/system/testing);
                        for multi-machine tests only: any holder of the key may run agents here
+  --echo               serve an echo member /sys/echo/<machine> in the fleet /sys/echo (a service
+                       to try an instance with: it answers every request with its body)
   -h, --help           this help
 
 On SIGINT or SIGTERM a machine of a multi-machine instance leaves it cleanly (its names are
@@ -123,6 +135,7 @@ const demoOptions = {
   messages: { type: 'string' },
   fabric: { type: 'string' },
   seed: { type: 'string' },
+  machines: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -135,6 +148,7 @@ const startOptions = {
   listen: { type: 'string' },
   join: { type: 'string' },
   agents: { type: 'boolean' },
+  echo: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -183,6 +197,7 @@ function parseDemo(args: string[]): Command {
           : parseInteger('--seed', values.seed, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, demoHelp)
         : undefined,
     nameServers: nameServersOption(values, 1, demoHelp),
+    machines: machinesOption(values, fabric),
   };
 }
 
@@ -207,6 +222,8 @@ function parseStart(args: string[]): Command {
   } else if (clusterKeyFile !== undefined || machine !== undefined || values.agents === true) {
     throw new UsageError('--machine, --cluster-key and --agents go with --listen or --join', startHelp);
   }
+  if (values.echo === true && nameServersOption(values, 0, startHelp) === 0)
+    throw new UsageError('--echo needs a name service (--name-servers 1 or more)', startHelp);
   const nameServers = nameServersOption(values, clustered ? 1 : 0, startHelp);
   return {
     kind: 'start',
@@ -218,7 +235,17 @@ function parseStart(args: string[]): Command {
     join,
     clusterKeyFile,
     agents: values.agents === true,
+    echo: values.echo === true,
   };
+}
+
+function machinesOption(values: OptionValues, fabric: BootFabric): number {
+  const text = values.machines;
+  if (typeof text !== 'string') return 1;
+  const machines = parseInteger('--machines', text, 1, demoMachinesMax, demoHelp);
+  if (machines > 1 && fabric !== 'local')
+    throw new UsageError('--machines runs on --fabric local (each machine its own OS process)', demoHelp);
+  return machines;
 }
 
 function parseCluster(args: string[]): Command {
@@ -242,6 +269,7 @@ type OptionValues = Partial<Record<string, string | boolean>> & {
   cores?: string;
   messages?: string;
   seed?: string;
+  machines?: string;
 };
 
 function parseOptions(args: string[], options: OptionSpec, command: string, help: string): OptionValues {
