@@ -13,3 +13,15 @@ export {
   type WorkerBootOptions,
 } from './boot.js';
 export { nameServerCore, NameServiceFleet } from './fleet.js';
+export {
+  agentTopic,
+  clusterMachineNameMax,
+  joinTopic,
+  leaveListRoundsMax,
+  leaveTopic,
+  MachineCluster,
+  proxyNamePrefix,
+  type ClusterStartOptions,
+  type MachineInfo,
+} from './cluster.js';
+export type { FleetInvitation, FleetStartOptions, GrowFleetOptions } from './fleet.js';
