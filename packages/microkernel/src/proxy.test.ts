@@ -5,6 +5,7 @@ import { namedMailbox, processOn } from './internal/testing.js';
 import { LocalFabric } from './local-fabric.js';
 import { Machine } from './machine.js';
 import type { ProcessContext } from './process.js';
+import type { Capability } from './capability.js';
 
 // Two machines in one thread, each with a proxy process; the "wire" between the proxies is a direct
 // call here (the @fos/proxy package carries the same records over TCP). What is checked: the kernel's
@@ -108,7 +109,7 @@ describe('sends to another machine through its proxy', () => {
     );
     // Checked on this machine: nothing travels with a wrong capability.
     const travelled = proxyA.forwarded.length;
-    await expect(client.kernel.ukAddAlias('x'.repeat(22), mailbox.location, '/svc/x')).rejects.toThrow(
+    await expect(client.kernel.ukAddAlias('x'.repeat(22) as Capability, mailbox.location, '/svc/x')).rejects.toThrow(
       /PERMISSION_DENIED|BAD_REQUEST/,
     );
     expect(proxyA.forwarded).toHaveLength(travelled);
