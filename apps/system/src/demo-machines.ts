@@ -8,15 +8,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assert, FosError, SystemClock, type Clock, type MessageBody } from '@fos/base';
-import type { ListResult } from '@fos/libfos-messaging';
+import { assert, FosError, SystemClock, type Clock } from '@fos/base';
 import { readClusterKeyFile, writeClusterKeyFile } from '@fos/proxy';
 import { boot, type Instance } from './boot.js';
 import {
   clientResultSchema,
   defaultDemoMessages,
   demoPayloadBytes,
-  listResultSchema,
+  demoSummaryOf,
   parseResult,
   startEchoFleet,
   type DemoResult,
@@ -134,7 +133,7 @@ export async function runMachinesDemo(options: MachinesDemoOptions): Promise<Dem
       args: { capability: nameService.managementCapability },
     });
     return {
-      ...summaryOf(founder, cores, elapsedMs, clientResult, listing.result),
+      ...demoSummaryOf(founder, elapsedMs, clientResult, listing.result),
       target,
       machines: [
         { machine: 'm0', pid: process.pid, listen: founder.cluster!.listen! },
@@ -153,32 +152,4 @@ export async function runMachinesDemo(options: MachinesDemoOptions): Promise<Dem
     await founder?.shutdown();
     await rm(directory, { recursive: true, force: true });
   }
-}
-
-/** The counters and results of a run, as `runDemo` reports them. */
-function summaryOf(
-  founder: Instance,
-  cores: number,
-  elapsedMs: number,
-  clientResult: ReturnType<typeof clientResultSchema.parse>,
-  listing: unknown,
-): DemoResult {
-  const stats = founder.stats();
-  return {
-    fabric: 'local',
-    cores,
-    seed: undefined,
-    processes: stats.processes,
-    mailboxes: stats.mailboxes,
-    delivered: stats.delivered,
-    refused: stats.refused,
-    roundTrips: clientResult.roundTrips,
-    verified: clientResult.verified,
-    byMember: clientResult.byMember,
-    lookups: clientResult.lookups,
-    payloadBytes: clientResult.payloadBytes,
-    elapsedMs,
-    roundTripsPerSecond: elapsedMs > 0 ? clientResult.roundTrips / (elapsedMs / 1000) : Number.POSITIVE_INFINITY,
-    nameSpace: parseResult('the name service', listResultSchema, listing as MessageBody) as ListResult,
-  };
 }

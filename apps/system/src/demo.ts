@@ -82,7 +82,7 @@ export const clientResultSchema = z.object({
   machineElapsedMs: z.number(),
 });
 
-export const listResultSchema = z.object({
+const listResultSchema = z.object({
   names: z.array(
     z.object({
       name: z.string(),
@@ -128,7 +128,6 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     });
     const elapsedMs = wallClock.now() - startedMs;
     const clientResult = parseResult('the client', clientResultSchema, client.result);
-    const stats = instance.stats();
     // Listed from the client's core: with a fleet, whichever member that core reaches answers.
     const listing = await instance.spawn({
       core: cores - 1,
@@ -138,25 +137,40 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       args: { capability: nameService.managementCapability },
     });
     return {
+      ...demoSummaryOf(instance, elapsedMs, clientResult, listing.result),
       fabric,
-      cores,
       seed: fabric === 'sim' ? options.seed : undefined,
-      processes: stats.processes,
-      mailboxes: stats.mailboxes,
-      delivered: stats.delivered,
-      refused: stats.refused,
-      roundTrips: clientResult.roundTrips,
-      verified: clientResult.verified,
-      byMember: clientResult.byMember,
-      lookups: clientResult.lookups,
-      payloadBytes: clientResult.payloadBytes,
-      elapsedMs,
-      roundTripsPerSecond: elapsedMs > 0 ? clientResult.roundTrips / (elapsedMs / 1000) : Number.POSITIVE_INFINITY,
-      nameSpace: parseResult('the name service', listResultSchema, listing.result) as ListResult,
     };
   } finally {
     await instance.shutdown();
   }
+}
+
+/** What a demo run counted: the instance's counters, the client's results and the listing. */
+export function demoSummaryOf(
+  instance: Instance,
+  elapsedMs: number,
+  clientResult: z.infer<typeof clientResultSchema>,
+  listing: MessageBody,
+): DemoResult {
+  const stats = instance.stats();
+  return {
+    fabric: 'local',
+    cores: instance.cores,
+    seed: undefined,
+    processes: stats.processes,
+    mailboxes: stats.mailboxes,
+    delivered: stats.delivered,
+    refused: stats.refused,
+    roundTrips: clientResult.roundTrips,
+    verified: clientResult.verified,
+    byMember: clientResult.byMember,
+    lookups: clientResult.lookups,
+    payloadBytes: clientResult.payloadBytes,
+    elapsedMs,
+    roundTripsPerSecond: elapsedMs > 0 ? clientResult.roundTrips / (elapsedMs / 1000) : Number.POSITIVE_INFINITY,
+    nameSpace: parseResult('the name service', listResultSchema, listing) as ListResult,
+  };
 }
 
 /** `BAD_REQUEST` naming the first bad option, or a sim run without its seed. */

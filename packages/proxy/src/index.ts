@@ -2,8 +2,8 @@
 // (startProxy) carries its kernel's sends to other machines over authenticated links; the TLS
 // transport (cluster key, listen, connect) and an in-memory link for one process are two
 // implementations of the same ByteLink.
+export { startProxy } from './proxy.js';
 export {
-  startProxy,
   proxyAsksInFlightMax,
   proxyAskTimeoutMs,
   proxyBufferedBytesMax,
@@ -15,7 +15,7 @@ export {
   type ProxyPeer,
   type ProxyQuestionHandler,
   type ProxyStats,
-} from './proxy.js';
+} from './proxy-api.js';
 export { linkPair, type ByteLink, type ByteLinkEvents, type LinkPairOptions } from './link.js';
 export { simLinkPair, type SimLinkOptions } from './sim-link.js';
 export {

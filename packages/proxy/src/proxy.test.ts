@@ -3,13 +3,8 @@ import { FosError, isFosError } from '@fos/base';
 import { LocalFabric, Machine, type Capability, type MailboxLocation, type ProcessContext } from '@fos/microkernel';
 import { encodeFrame } from './frames.js';
 import { linkPair } from './link.js';
-import {
-  proxyAsksInFlightMax,
-  proxyBufferedBytesMax,
-  startProxy,
-  type Proxy,
-  type ProxyQuestionHandler,
-} from './proxy.js';
+import { proxyAsksInFlightMax, proxyBufferedBytesMax, type Proxy, type ProxyQuestionHandler } from './proxy-api.js';
+import { startProxy } from './proxy.js';
 
 const machines: Machine[] = [];
 afterEach(async () => {

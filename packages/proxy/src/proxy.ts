@@ -45,19 +45,6 @@ import {
   type ProxyStats,
 } from './proxy-api.js';
 
-export {
-  proxyAsksInFlightMax,
-  proxyAskTimeoutMs,
-  proxyBufferedBytesMax,
-  proxyConnectionsMax,
-  proxyDeliveriesInFlightMax,
-  proxyHelloTimeoutMs,
-  type Proxy,
-  type ProxyOptions,
-  type ProxyPeer,
-  type ProxyQuestionHandler,
-  type ProxyStats,
-};
 
 interface Connection {
   readonly link: ByteLink;
