@@ -45,7 +45,6 @@ import {
   type ProxyStats,
 } from './proxy-api.js';
 
-
 interface Connection {
   readonly link: ByteLink;
   readonly reader: FrameReader;
