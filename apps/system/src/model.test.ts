@@ -17,7 +17,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BootOptions, Instance } from './index.js';
 import { withMachines } from './fixtures/machines.js';
-import { agentAt, onMachines, onOneMachine, withInstance, type Placement, type RemoteAgent } from './testing.js';
+import { mailboxesPerOwner, underTestThroughAgents } from './fixtures/model.js';
+import { onMachines, onOneMachine, withInstance } from './testing.js';
 
 const runs = Number(process.env.MODEL_RUNS ?? tierCount({ fast: 200, long: 2_000 }));
 /**
@@ -27,10 +28,9 @@ const runs = Number(process.env.MODEL_RUNS ?? tierCount({ fast: 200, long: 2_000
  * the local and sim runs, and 50 sequences are enough to show the booted worker fabric agrees with it.
  */
 const workerRuns = Math.min(runs, tierCount({ fast: 50, long: 200 }));
-/** Mailboxes each owner (a process, or an agent on `worker`) holds for direct names to map to. */
-const mailboxesPerOwner = 4;
 /** Kernel aliases read back over all runs: the check is worth something only if there were some. */
 let aliasPairsSeen = 0;
+const countPairs = (pairs: number): void => void (aliasPairsSeen += pairs);
 
 /** Four mailboxes of one process on `core`, and a way to read their names (the kernel's aliases). */
 async function mailboxesOn(
@@ -76,45 +76,6 @@ async function underTest(instance: Instance): Promise<NameSpaceUnderTest> {
   };
 }
 
-/**
- * The same, with every process an agent (@fos/system/testing): reachable on the worker fabric and on
- * other machines too. The mailbox owners are at slots 1 and 2 of the placement, the client at 3.
- */
-async function underTestThroughAgents(placement: Placement): Promise<NameSpaceUnderTest> {
-  const owners: Array<{ agent: RemoteAgent; locations: MailboxLocation[] }> = [];
-  for (const slot of [1, 2]) {
-    const agent = await agentAt(placement, slot, `mailboxes-${slot}`);
-    const locations: MailboxLocation[] = [];
-    for (let index = 0; index < mailboxesPerOwner; index++) locations.push((await agent.createQueueMailbox()).location);
-    owners.push({ agent, locations });
-  }
-  const client = await agentAt(placement, 3, 'model-client');
-  const management: Capability = placement.management;
-  return {
-    service: {
-      lookup: (name) => client.lookup(name),
-      register: (request) => client.register(request),
-      unregister: (request) => client.unregister(request),
-      registerTemporary: (request) => client.registerTemporary(request),
-      reserve: (request) => client.reserve(request),
-    },
-    root: placement.root,
-    locations: owners.flatMap((owner) => owner.locations),
-    tableHash: async () => (await client.list(management)).tableHash,
-    aliases: async () => {
-      const pairs: string[] = [];
-      for (const owner of owners) {
-        const names = await owner.agent.mailboxNames(owner.locations);
-        owner.locations.forEach((location, index) => {
-          for (const name of names[index] ?? []) pairs.push(`${formatLocation(location)} ${name}`);
-        });
-      }
-      aliasPairsSeen += pairs.length;
-      return pairs.sort();
-    },
-  };
-}
-
 describe('scenario model-based through boot() and agents on the worker fabric with 1 name server', () => {
   it(
     `agrees with the model of the name space on ${workerRuns} random command sequences`,
@@ -127,7 +88,7 @@ describe('scenario model-based through boot() and agents on the worker fabric wi
       await fc.assert(
         fc.asyncProperty(commands, async (sequence) => {
           await withInstance({ fabric: 'worker', cores: 4, nameServers: 1 }, async (instance) => {
-            const real = await underTestThroughAgents(onOneMachine(instance));
+            const real = await underTestThroughAgents(onOneMachine(instance), countPairs);
             const run = newModelRun(real.root);
             run.trace.push('(worker)');
             await fc.asyncModelRun(() => ({ model: run, real }), sequence);
@@ -193,7 +154,7 @@ describe('scenario model-based across three machines of one instance (one member
         fc.asyncProperty(commands, async (sequence) => {
           worldSeed++;
           await withMachines({ fabric: 'sim', seed: worldSeed }, async (machines) => {
-            const real = await underTestThroughAgents(onMachines(machines));
+            const real = await underTestThroughAgents(onMachines(machines), countPairs);
             const run = newModelRun(real.root);
             run.trace.push(`(three machines, world seed=${worldSeed})`);
             await fc.asyncModelRun(() => ({ model: run, real }), sequence);
