@@ -8,18 +8,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assert, FosError, SystemClock, type Clock } from '@fos/base';
+import { FosError, type Clock } from '@fos/base';
 import { readClusterKeyFile, writeClusterKeyFile } from '@fos/proxy';
 import { boot, type Instance } from './boot.js';
-import {
-  clientResultSchema,
-  defaultDemoMessages,
-  demoPayloadBytes,
-  demoSummaryOf,
-  parseResult,
-  startEchoFleet,
-  type DemoResult,
-} from './demo.js';
+import { callAndList, startEchoFleet, type DemoResult } from './demo.js';
 import { echoFleetName } from './processes.js';
 
 /** Machines a demo may span (this process and the `fos start` processes it launches). */
@@ -113,27 +105,9 @@ export async function runMachinesDemo(options: MachinesDemoOptions): Promise<Dem
     for (let index = 1; index < options.machines; index++)
       launched.push(await launch(cli, `m${index}`, keyFile, founder.cluster!.listen!, log));
     const target = `${echoFleetName}/${launched.at(-1)!.machine}`;
-    const wallClock = options.wallClock ?? new SystemClock();
-    const startedMs = wallClock.now();
-    const client = await founder.spawn({
-      core: cores - 1,
-      module,
-      entry: 'demoClient',
-      name: 'client',
-      args: { fleet: target, messages: options.messages ?? defaultDemoMessages, payloadBytes: demoPayloadBytes },
-    });
-    const elapsedMs = wallClock.now() - startedMs;
-    const clientResult = parseResult('the client', clientResultSchema, client.result);
-    assert(clientResult.verified === clientResult.roundTrips, 'every reply was checked');
-    const listing = await founder.spawn({
-      core: cores - 1,
-      module,
-      entry: 'nameSpaceListing',
-      name: 'list',
-      args: { capability: nameService.managementCapability },
-    });
+    const summary = await callAndList(founder, module, target, options);
     return {
-      ...demoSummaryOf(founder, elapsedMs, clientResult, listing.result),
+      ...summary,
       target,
       machines: [
         { machine: 'm0', pid: process.pid, listen: founder.cluster!.listen! },

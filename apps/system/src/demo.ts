@@ -73,7 +73,7 @@ const demoOptionsSchema = z.object({
   nameServers: z.number().int().min(1).max(nameServersMax).optional(),
 });
 
-export const clientResultSchema = z.object({
+const clientResultSchema = z.object({
   roundTrips: z.number(),
   payloadBytes: z.number(),
   verified: z.number(),
@@ -117,37 +117,49 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     assert(nameService !== undefined, 'the demo boots with a name service');
     const module = options.processesModule ?? new URL('./processes.js', import.meta.url);
     await startEchoFleet(instance, module, nameService.rootCapability, cores);
-    const wallClock = options.wallClock ?? new SystemClock();
-    const startedMs = wallClock.now();
-    const client = await instance.spawn({
-      core: cores - 1,
-      module,
-      entry: 'demoClient',
-      name: 'client',
-      args: { fleet: echoFleetName, messages: options.messages ?? defaultDemoMessages, payloadBytes: demoPayloadBytes },
-    });
-    const elapsedMs = wallClock.now() - startedMs;
-    const clientResult = parseResult('the client', clientResultSchema, client.result);
-    // Listed from the client's core: with a fleet, whichever member that core reaches answers.
-    const listing = await instance.spawn({
-      core: cores - 1,
-      module,
-      entry: 'nameSpaceListing',
-      name: 'list',
-      args: { capability: nameService.managementCapability },
-    });
-    return {
-      ...demoSummaryOf(instance, elapsedMs, clientResult, listing.result),
-      fabric,
-      seed: fabric === 'sim' ? options.seed : undefined,
-    };
+    const summary = await callAndList(instance, module, echoFleetName, options);
+    return { ...summary, fabric, seed: fabric === 'sim' ? options.seed : undefined };
   } finally {
     await instance.shutdown();
   }
 }
 
+/**
+ * The demo's workload on `instance`: a client on the last core calls `target` by name `messages`
+ * times and checks every reply, then the name space is listed from that core (with a fleet, whichever
+ * member that core reaches answers). Returns what the run counted.
+ */
+export async function callAndList(
+  instance: Instance,
+  module: string | URL,
+  target: string,
+  options: { readonly messages?: number; readonly wallClock?: Clock },
+): Promise<DemoResult> {
+  const core = instance.cores - 1;
+  const wallClock = options.wallClock ?? new SystemClock();
+  const startedMs = wallClock.now();
+  const client = await instance.spawn({
+    core,
+    module,
+    entry: 'demoClient',
+    name: 'client',
+    args: { fleet: target, messages: options.messages ?? defaultDemoMessages, payloadBytes: demoPayloadBytes },
+  });
+  const elapsedMs = wallClock.now() - startedMs;
+  const clientResult = parseResult('the client', clientResultSchema, client.result);
+  assert(clientResult.verified === clientResult.roundTrips, 'every reply was checked');
+  const listing = await instance.spawn({
+    core,
+    module,
+    entry: 'nameSpaceListing',
+    name: 'list',
+    args: { capability: instance.nameService!.managementCapability },
+  });
+  return demoSummaryOf(instance, elapsedMs, clientResult, listing.result);
+}
+
 /** What a demo run counted: the instance's counters, the client's results and the listing. */
-export function demoSummaryOf(
+function demoSummaryOf(
   instance: Instance,
   elapsedMs: number,
   clientResult: z.infer<typeof clientResultSchema>,
@@ -218,7 +230,7 @@ export async function startEchoFleet(
   }
 }
 
-export function parseResult<T>(who: string, schema: z.ZodType<T>, result: MessageBody): T {
+function parseResult<T>(who: string, schema: z.ZodType<T>, result: MessageBody): T {
   const parsed = schema.safeParse(result);
   if (!parsed.success)
     throw new FosError('BAD_REQUEST', `demo: ${who} returned ${JSON.stringify(result)}, not what the demo expects`, {
