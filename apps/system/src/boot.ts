@@ -15,6 +15,7 @@ import {
   type SpawnOptions,
 } from '@fos/microkernel';
 import { resolveNameServiceLimits, type NameServiceLimits } from '@fos/name-service';
+import { fsBlockCacheBlocksMax, FsFleet, fsMembersMax } from '@fos/fs';
 import { tlsTransport, type ClusterKey, type ProxyTransport } from '@fos/proxy';
 import { clusterMachineNameMax, MachineCluster } from './cluster.js';
 import { NameServiceFleet } from './fleet.js';
@@ -73,6 +74,21 @@ interface CommonBootOptions {
    * multi-machine tests only, since any holder of the cluster key may then run agents here.
    */
   readonly agents?: boolean;
+  /**
+   * Start the file system (`@fos/fs`): a block device server over the tar image `image` (a host path;
+   * on `local` and `sim` also its bytes) as `/sys/blockdev/0` and a fleet of `members` (default 1)
+   * read-only file-system members under `/sys/fs`. Needs a name service (`nameServers` >= 1).
+   */
+  readonly fs?: BootFsOptions;
+}
+
+/** The file system `boot` starts (see `CommonBootOptions.fs`). */
+export interface BootFsOptions {
+  readonly image: string | Uint8Array;
+  /** Members of the fleet, 1..`fsMembersMax` (default 1): member i on core `(1 + i) % cores`. */
+  readonly members?: number;
+  /** Blocks of each member's block cache (default `fsBlockCacheBlocksDefault`). */
+  readonly cacheBlocks?: number;
 }
 
 /** Every core in this thread, over `MessageChannel` ports (real time, real randomness). */
@@ -138,6 +154,8 @@ export interface Instance<F extends Fabric = Fabric> {
   readonly nameService: BootedNameService | undefined;
   /** The machine's place in a multi-machine instance (booted with `listen` or `join`); undefined otherwise. */
   readonly cluster: MachineCluster | undefined;
+  /** The file-system fleet started by `boot` (option `fs`); undefined otherwise. */
+  readonly fs: FsFleet | undefined;
   readonly cores: number;
   /** Starts a process: see `Machine.spawn`. */
   spawn(options: SpawnOptions): Promise<ProcessHandle>;
@@ -185,6 +203,13 @@ const bootOptionsSchema = z.strictObject({
     .optional(),
   log: z.custom<(line: string) => void>((value) => typeof value === 'function', 'is not a function').optional(),
   agents: z.boolean().optional(),
+  fs: z
+    .strictObject({
+      image: z.union([z.string().min(1).max(4096), z.instanceof(Uint8Array)]),
+      members: z.number().int().min(1).max(fsMembersMax).optional(),
+      cacheBlocks: z.number().int().min(1).max(fsBlockCacheBlocksMax).optional(),
+    })
+    .optional(),
 });
 
 /**
@@ -235,12 +260,30 @@ export async function boot(options: BootOptions): Promise<Instance> {
       throw error;
     }
   }
+  let fs: FsFleet | undefined;
+  if (parsed.fs !== undefined) {
+    try {
+      fs = await FsFleet.start(machine, {
+        image: parsed.fs.image,
+        capability: nameService!.rootCapability,
+        ...(parsed.fs.members === undefined ? {} : { members: parsed.fs.members }),
+        ...(parsed.fs.cacheBlocks === undefined ? {} : { cacheBlocks: parsed.fs.cacheBlocks }),
+        ...(cluster === undefined ? {} : { memberPrefix: `${machine.name}-`, device: machine.name }),
+      });
+    } catch (error) {
+      await cluster?.leave().catch(() => undefined);
+      await machine.shutdown();
+      await cluster?.close();
+      throw error;
+    }
+  }
   return {
     machine,
     fabric,
     kernelCapability: machine.kernelCapability,
     nameService,
     cluster,
+    fs,
     cores,
     spawn: (spawnOptions) => machine.spawn(spawnOptions),
     stats: () => ({ ...machine.stats(), fabric: fabric.kind }),
@@ -253,6 +296,7 @@ export async function boot(options: BootOptions): Promise<Instance> {
         }
       }
       // Processes end first (what they still send fails SHUTDOWN, quietly), then the connections go.
+      fs?.stop();
       await machine.shutdown();
       await cluster?.close();
     },
@@ -312,6 +356,14 @@ function parseBootOptions(options: unknown): ParsedBootOptions {
     );
   }
   if (data.listen !== undefined || data.join !== undefined) checkClusterOptions(data);
+  if (data.fs !== undefined && data.nameServers === 0)
+    throw new FosError('BAD_REQUEST', 'boot: option fs needs a name service (nameServers >= 1)', { value: 0 });
+  if (data.fs !== undefined && data.fabric === 'worker' && typeof data.fs.image !== 'string')
+    throw new FosError(
+      'BAD_REQUEST',
+      'boot: option fs.image is a host path on fabric "worker" (bytes are served from memory in this thread: local and sim only)',
+      { value: data.fs.image },
+    );
   if (data.fabric === 'worker' && data.cores !== undefined && data.cores > workerCoresMax) {
     throw new FosError(
       'BAD_REQUEST',

@@ -6,6 +6,7 @@ import { readClusterKeyFile, writeClusterKeyFile } from '@fos/proxy';
 import { boot, type Instance } from './boot.js';
 import { formatDemoSummary, runDemo } from './demo.js';
 import { runMachinesDemo } from './demo-machines.js';
+import { runFsCommand } from './fs-command.js';
 import { echoFleetName } from './processes.js';
 import { parseCommandLine, UsageError, type Command } from './internal/command-line.js';
 
@@ -44,6 +45,11 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     case 'start':
       return start(command);
+    case 'fs': {
+      const { verb, image, path, members } = command;
+      process.stdout.write(await runFsCommand({ verb, image, path, members }));
+      return 0;
+    }
     case 'cluster-init':
       await writeClusterKeyFile(command.file);
       process.stdout.write(
@@ -57,7 +63,8 @@ type StartCommand = Extract<Command, { kind: 'start' }>;
 
 async function bootMachine(command: StartCommand): Promise<Instance> {
   const { fabric, cores, nameServers } = command;
-  if (command.clusterKeyFile === undefined) return boot({ fabric, cores, nameServers });
+  const fs = command.fsImage === undefined ? {} : { fs: { image: command.fsImage, members: command.fsMembers } };
+  if (command.clusterKeyFile === undefined) return boot({ fabric, cores, nameServers, ...fs });
   const clusterKey = await readClusterKeyFile(command.clusterKeyFile);
   return boot({
     fabric: 'local',
@@ -68,6 +75,7 @@ async function bootMachine(command: StartCommand): Promise<Instance> {
     ...(command.listen === undefined ? {} : { listen: command.listen }),
     ...(command.join === undefined ? {} : { join: command.join }),
     agents: command.agents,
+    ...fs,
     log: (line) => process.stdout.write(`${line}\n`),
   });
 }
@@ -94,6 +102,12 @@ function describeMachines(instance: Instance): string {
   return `; listening on ${cluster.listen ?? 'nothing'}; machines: ${machines}`;
 }
 
+function describeFs(instance: Instance): string {
+  const fs = instance.fs;
+  if (fs === undefined) return '';
+  return `; file system ${fs.device.name} (${fs.device.imageBytes} bytes) served by ${fs.members.join(', ')}`;
+}
+
 async function start(command: StartCommand): Promise<number> {
   const { fabric, cores, nameServers } = command;
   const instance = await bootMachine(command);
@@ -109,7 +123,7 @@ async function start(command: StartCommand): Promise<number> {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     process.stdout.write(
-      `fos: up — fabric ${fabric}, ${cores} cores, ${nameServers} name server(s), machine ${instance.machine.name}, pid ${process.pid}${describeMachines(instance)}; SIGINT or SIGTERM shuts it down\n`,
+      `fos: up — fabric ${fabric}, ${cores} cores, ${nameServers} name server(s), machine ${instance.machine.name}, pid ${process.pid}${describeMachines(instance)}${describeFs(instance)}; SIGINT or SIGTERM shuts it down\n`,
     );
   });
   clearInterval(keepAlive);

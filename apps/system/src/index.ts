@@ -5,6 +5,7 @@ export {
   nameServersMax,
   type BootedNameService,
   type BootFabric,
+  type BootFsOptions,
   type BootOptions,
   type Instance,
   type InstanceStats,

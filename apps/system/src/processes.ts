@@ -1,6 +1,7 @@
 // The processes of `fos demo`, in a module of their own so that the demo spawns them the portable
 // way (a module and an exported entry), as it will on worker threads. Each keeps its state in its
 // entry function's scope: module-level state would be shared by every process of a thread.
+import { FosFs } from '@fos/fs';
 import { createLibfos, type ListResult } from '@fos/libfos-messaging';
 import { assert, FosError, type MessageBody } from '@fos/base';
 import { isCapability, type Capability, type ProcessContext } from '@fos/microkernel';
@@ -144,4 +145,33 @@ function sameBytes(left: Uint8Array, right: Uint8Array): boolean {
   if (left.length !== right.length) return false;
   for (let index = 0; index < left.length; index++) if (left[index] !== right[index]) return false;
   return true;
+}
+
+const fsReadArgsSchema = z.object({ verb: z.enum(['ls', 'cat', 'stat']), path: z.string().min(1).max(4096) });
+
+/**
+ * A client of the file-system fleet (`fos fs`): lists a directory (`ls`: returns its names), prints a
+ * file to this OS process's stdout (`cat`: returns its byte count) or returns a path's metadata
+ * (`stat`), reading through its fs component (`FosFs`).
+ */
+export async function fsRead(context: ProcessContext, args: MessageBody): Promise<MessageBody> {
+  const { verb, path } = parseArgs('fsRead', fsReadArgsSchema, args);
+  const libfos = await createLibfos(context);
+  const fs = new FosFs(libfos);
+  try {
+    if (verb === 'ls') return { names: await fs.readdir(path) };
+    if (verb === 'stat') return { ...(await fs.stat(path)) };
+    let bytes = 0;
+    for await (const chunk of fs.createReadStream(path)) {
+      const data = chunk as Uint8Array;
+      bytes += data.length;
+      await new Promise<void>((resolve, reject) =>
+        process.stdout.write(data, (error) => (error === null || error === undefined ? resolve() : reject(error))),
+      );
+    }
+    return { bytes };
+  } finally {
+    await libfos.close();
+    context.exit();
+  }
 }

@@ -30,6 +30,13 @@ const fosErrorBrand = Symbol.for('fos.error');
 export interface FosErrorDetails {
   /** Per-stream sequence number of a refused `ukSend`, to pass as `resendOf` or to `abandonSend`. */
   readonly sequence?: number;
+  /**
+   * The POSIX code a `node:fs` user expects (`ENOENT`, `ENOTDIR`, `EISDIR`, `EBADF`, `EMFILE`, `ELOOP`,
+   * `EINVAL`, `EIO`, `ENOTSUP`), set by the file system (`@fos/fs`) beside the fos code.
+   */
+  readonly errno?: string;
+  /** The path a file-system error is about, as the caller gave it. */
+  readonly path?: string;
 }
 
 /**

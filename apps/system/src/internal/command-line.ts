@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { fsMembersMax } from '@fos/fs';
 import { coresMax } from '@fos/microkernel';
 import { defaultCores, nameServersMax, type BootFabric } from '../boot.js';
 import { clusterMachineNameMax } from '../cluster.js';
@@ -37,8 +38,19 @@ export type Command =
       readonly agents: boolean;
       /** Serve an echo member `/sys/echo/<machine>` in the fleet `/sys/echo`. */
       readonly echo: boolean;
+      /** A tar image to serve as the file system (`/sys/fs`), and the members of its fleet. */
+      readonly fsImage: string | undefined;
+      readonly fsMembers: number;
     }
-  | { readonly kind: 'cluster-init'; readonly file: string };
+  | { readonly kind: 'cluster-init'; readonly file: string }
+  | {
+      readonly kind: 'fs';
+      /** `ls`: a directory's names; `cat`: a file's bytes to stdout; `stat`: a path's metadata. */
+      readonly verb: 'ls' | 'cat' | 'stat';
+      readonly image: string;
+      readonly path: string;
+      readonly members: number;
+    };
 
 /** A command line the `fos` command cannot run: printed on stderr, exit status 2. */
 export class UsageError extends Error {
@@ -60,6 +72,7 @@ Usage:
   fos start [--fabric local|worker] [--cores N] [--name-servers N]
             [--machine NAME --cluster-key FILE [--listen HOST:PORT] [--join HOST:PORT]]
   fos cluster init FILE
+  fos fs ls|cat|stat IMAGE [PATH] [--members N]
   fos <command> --help
   fos --help
 
@@ -69,6 +82,8 @@ Commands:
           or --join, one machine of an instance that spans several
   cluster init FILE
           write a new cluster key file (the secret of a multi-machine instance)
+  fs      boot an instance over a tar image (its file-system fleet) and list a directory, print a
+          file or its metadata, read through fos
 
 A bare "--" is ignored wherever it appears.`;
 
@@ -115,6 +130,9 @@ Options:
                        for multi-machine tests only: any holder of the key may run agents here
   --echo               serve an echo member /sys/echo/<machine> in the fleet /sys/echo (a service
                        to try an instance with: it answers every request with its body)
+  --fs-image FILE      serve the tar image FILE read-only: a block device server /sys/blockdev/0
+                       and a file-system fleet /sys/fs (needs a name service)
+  --fs-members N       members of the file-system fleet, 1..${fsMembersMax} (default 1)
   -h, --help           this help
 
 On SIGINT or SIGTERM a machine of a multi-machine instance leaves it cleanly (its names are
@@ -128,6 +146,31 @@ Usage:
 Writes a fresh random secret to FILE, readable by its owner only (mode 600), and never overwrites a
 file. Copy it to every machine of the instance over a secure channel and start each one with
 --cluster-key FILE. To rotate: write a new file, then restart the machines with it.`;
+
+export const fsHelp = `fos fs — read a tar image through a fos file-system fleet
+
+Usage:
+  fos fs ls IMAGE [PATH]       the names in a directory of the image (default /)
+  fos fs cat IMAGE PATH        a file's bytes, to stdout
+  fos fs stat IMAGE PATH       a path's type, size, mode and time
+
+Options:
+  --members N          members of the file-system fleet, 1..${fsMembersMax} (default 2)
+  -h, --help           this help
+
+IMAGE is a tar file made with plain tar (ustar, pax or GNU format), for example
+  tar -cf docs.tar README.md packages/*/README.md
+The command boots an instance on this machine (fabric local), starts the block device server and the
+fleet over IMAGE, reads through a client process's fs component, prints, and shuts down. Errors carry
+the codes node:fs uses (ENOENT, ENOTDIR, EISDIR, ...).`;
+
+/** Members of the fleet `fos fs` starts. */
+export const fsCommandMembersDefault = 2;
+
+const fsOptions = {
+  members: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 const demoOptions = {
   cores: { type: 'string' },
@@ -149,6 +192,8 @@ const startOptions = {
   join: { type: 'string' },
   agents: { type: 'boolean' },
   echo: { type: 'boolean' },
+  'fs-image': { type: 'string' },
+  'fs-members': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -166,6 +211,8 @@ export function parseCommandLine(argv: readonly string[]): Command {
       return parseStart(rest);
     case 'cluster':
       return parseCluster(rest);
+    case 'fs':
+      return parseFs(rest);
     default:
       throw new UsageError(
         first.startsWith('-')
@@ -225,6 +272,12 @@ function parseStart(args: string[]): Command {
   if (values.echo === true && nameServersOption(values, 0, startHelp) === 0)
     throw new UsageError('--echo needs a name service (--name-servers 1 or more)', startHelp);
   const nameServers = nameServersOption(values, clustered ? 1 : 0, startHelp);
+  const fsImage = text('fs-image');
+  if (fsImage !== undefined && nameServers === 0)
+    throw new UsageError('--fs-image needs a name service (--name-servers 1 or more)', startHelp);
+  const fsMembersText = text('fs-members');
+  if (fsMembersText !== undefined && fsImage === undefined)
+    throw new UsageError('--fs-members goes with --fs-image FILE', startHelp);
   return {
     kind: 'start',
     fabric,
@@ -236,6 +289,44 @@ function parseStart(args: string[]): Command {
     clusterKeyFile,
     agents: values.agents === true,
     echo: values.echo === true,
+    fsImage,
+    fsMembers:
+      fsMembersText === undefined ? 1 : parseInteger('--fs-members', fsMembersText, 1, fsMembersMax, startHelp),
+  };
+}
+
+function parseFs(args: string[]): Command {
+  const positionals = args.filter((arg) => !arg.startsWith('-'));
+  const flags: string[] = [];
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index] as string;
+    if (!arg.startsWith('-')) continue;
+    flags.push(arg);
+    // The value of --members travels with it.
+    if (arg === '--members' && index + 1 < args.length) {
+      flags.push(args[index + 1] as string);
+      positionals.splice(positionals.indexOf(args[index + 1] as string), 1);
+      index++;
+    }
+  }
+  const values = parseOptions(flags, fsOptions, 'fs', fsHelp);
+  if (values.help === true) return { kind: 'help', text: fsHelp };
+  const [verb, image, path, ...extra] = positionals;
+  if (verb !== 'ls' && verb !== 'cat' && verb !== 'stat')
+    throw new UsageError(`fs: unknown command ${JSON.stringify(verb ?? '')} (ls, cat or stat)`, fsHelp);
+  if (image === undefined) throw new UsageError(`fs ${verb}: missing IMAGE (a tar file)`, fsHelp);
+  if (verb !== 'ls' && path === undefined) throw new UsageError(`fs ${verb}: missing PATH`, fsHelp);
+  if (extra.length > 0) throw new UsageError(`fs ${verb}: unexpected argument ${extra[0]}`, fsHelp);
+  const members = values.members;
+  return {
+    kind: 'fs',
+    verb,
+    image,
+    path: path ?? '/',
+    members:
+      typeof members === 'string'
+        ? parseInteger('--members', members, 1, fsMembersMax, fsHelp)
+        : fsCommandMembersDefault,
   };
 }
 
