@@ -1,6 +1,7 @@
 // The processes of `fos demo`, in a module of their own so that the demo spawns them the portable
 // way (a module and an exported entry), as it will on worker threads. Each keeps its state in its
 // entry function's scope: module-level state would be shared by every process of a thread.
+import { createHash } from 'node:crypto';
 import { FosFs } from '@fos/fs';
 import { createLibfos, type ListResult } from '@fos/libfos-messaging';
 import { assert, FosError, type MessageBody } from '@fos/base';
@@ -174,4 +175,25 @@ export async function fsRead(context: ProcessContext, args: MessageBody): Promis
     await libfos.close();
     context.exit();
   }
+}
+
+const fsDigestsArgsSchema = z.object({ paths: z.array(z.string().min(1).max(4096)).max(10_000) });
+
+/**
+ * Reads every file of `args.paths` through the fs component and returns each one's SHA-256 (hex) and
+ * size, and which members served the opens: the oracle of the file-system tests on every fabric.
+ */
+export async function fsDigests(context: ProcessContext, args: MessageBody): Promise<MessageBody> {
+  const { paths } = parseArgs('fsDigests', fsDigestsArgsSchema, args);
+  const libfos = await createLibfos(context);
+  const fs = new FosFs(libfos);
+  const digests: Record<string, string> = {};
+  for (const path of paths)
+    digests[path] = createHash('sha256')
+      .update(await fs.readFile(path))
+      .digest('hex');
+  const byMember = fs.stats().byMember;
+  await libfos.close();
+  context.exit();
+  return { digests, byMember: { ...byMember } };
 }

@@ -3,7 +3,7 @@
 // block by many members are served concurrently (there is no lock on the path: a positional read of
 // a read-only file needs none).
 import { open, type FileHandle } from 'node:fs/promises';
-import { describeValue, FosError, type MessageBody } from '@fos/base';
+import { describeValue, FosError, isFosError, type FosErrorCode, type MessageBody } from '@fos/base';
 import { createLibfos } from '@fos/libfos-messaging';
 import { isCapability, type Capability, type ProcessContext } from '@fos/microkernel';
 import { z } from 'zod';
@@ -83,15 +83,30 @@ export type BlockDeviceArgs = z.infer<typeof blockDeviceArgsSchema>;
 /** What a block device server returns to its spawner. */
 export type BlockDeviceResult = BlockDeviceInfo & { readonly name: string };
 
+/** What {@link blockDeviceServer} returns instead when it cannot open its image (it has exited). */
+export type BlockDeviceRefusal = {
+  readonly refused: { readonly code: FosErrorCode; readonly message: string; readonly value: string };
+};
+
 /**
  * The block device server, as a process entry (`module` + `entry: 'blockDeviceServer'`, every
  * fabric): opens `args.image` read-only, registers `args.name` and serves block reads until it exits.
+ * An image it cannot open ends it at once, answering a {@link BlockDeviceRefusal}.
  */
 export async function blockDeviceServer(context: ProcessContext, args: MessageBody): Promise<MessageBody> {
   const parsed = parseRequest('blockDeviceServer', blockDeviceArgsSchema, args);
   if (parsed.image === undefined)
     throw new FosError('BAD_REQUEST', 'blockDeviceServer: args.image (a host path) is required', { value: args });
-  return serveBlockDevice(context, parsed, await fileBlockSource(parsed.image));
+  let source: BlockSource;
+  try {
+    source = await fileBlockSource(parsed.image);
+  } catch (error) {
+    // The spawner gets the refusal itself (a missing image is the starter's NO_SUCH_NAME, not a crash).
+    if (!isFosError(error)) throw error;
+    context.exit();
+    return { refused: { code: error.code, message: error.message.slice(error.code.length + 2), value: parsed.image } };
+  }
+  return serveBlockDevice(context, parsed, source);
 }
 
 /**

@@ -11,7 +11,13 @@ import {
   type SpawnOptions,
 } from '@fos/microkernel';
 import { z } from 'zod';
-import { memoryBlockSource, serveBlockDevice, type BlockDeviceArgs, type BlockDeviceResult } from './block-device.js';
+import {
+  memoryBlockSource,
+  serveBlockDevice,
+  type BlockDeviceArgs,
+  type BlockDeviceRefusal,
+  type BlockDeviceResult,
+} from './block-device.js';
 import { fsFleetName } from './client.js';
 import { fsBlockCacheBlocksMax, fsMembersMax } from './limits.js';
 import type { FsMemberArgs, FsMemberResult } from './member.js';
@@ -121,6 +127,8 @@ export class FsFleet {
             name: 'blockdev',
             function: (context: ProcessContext) => serveBlockDevice(context, deviceArgs, memoryBlockSource(image)),
           });
+    const refused = (handle.result as Partial<BlockDeviceRefusal>).refused;
+    if (refused !== undefined) throw new FosError(refused.code, refused.message, { value: refused.value });
     const fleet = new FsFleet(spawner, parsed, handle.result as BlockDeviceResult);
     for (let index = 0; index < (parsed.members ?? 1); index++) await fleet.#start();
     return fleet;
@@ -180,6 +188,20 @@ export class FsFleet {
       await leaving.handle.exited;
       this.#members.splice(this.#members.indexOf(leaving), 1);
     });
+  }
+
+  /**
+   * The process of a running member (`/sys/fs/0`, ...): to watch it, or to end it as a crash would
+   * (the fleet then takes it out of the name space and its clients reopen their files elsewhere).
+   * @throws BAD_REQUEST when `member` names no running member
+   */
+  memberProcess(member: string): ProcessHandle {
+    const running = this.#members.find((item) => item.name === member && !item.leaving);
+    if (running === undefined)
+      throw new FosError('BAD_REQUEST', `${describeValue(member)} is no running member (${this.members.join(', ')})`, {
+        value: member,
+      });
+    return running.handle;
   }
 
   /** Stops watching the members (their machine is shutting down: their exits are no crashes). */

@@ -10,6 +10,7 @@ export {
   memoryBlockSource,
   serveBlockDevice,
   type BlockDeviceArgs,
+  type BlockDeviceRefusal,
   type BlockDeviceResult,
   type BlockSource,
 } from './block-device.js';

@@ -98,12 +98,30 @@ const typeNames: Readonly<Record<string, string>> = {
   N: 'an old GNU long name',
 };
 
+/** The entry type of each type flag the file system serves ('7', contiguous, is a plain file). */
+const entryTypes: ReadonlyMap<string, TarEntryType> = new Map([
+  ['0', 'file'],
+  ['\0', 'file'],
+  ['7', 'file'],
+  ['5', 'directory'],
+  ['2', 'symlink'],
+  ['1', 'hardlink'],
+]);
+
+/** Whether pax records describe a GNU sparse file (its data is a sparse map, then the pieces). */
+function isSparse(records: ReadonlyMap<string, string> | undefined): boolean {
+  if (records === undefined) return false;
+  for (const key of records.keys()) if (key.startsWith('GNU.sparse.')) return true;
+  return false;
+}
+
 function roundUp(bytes: number): number {
   return Math.ceil(bytes / tarBlockBytes) * tarBlockBytes;
 }
 
 function isZero(block: Uint8Array): boolean {
-  return block.every((byte) => byte === 0);
+  for (let index = 0; index < block.length; index++) if (block[index] !== 0) return false;
+  return true;
 }
 
 /** A NUL-terminated text field: the bytes up to the first NUL, as UTF-8. */
@@ -248,10 +266,7 @@ type Verdict = TarEntry | { readonly errno: TarProblemErrno; readonly reason: st
 /** The entry a member makes, a problem with it, or null for a member that is silently skipped. */
 function classify(member: Member): Verdict {
   const flag = String.fromCharCode(member.block[156]!);
-  const type: TarEntryType | undefined =
-    flag === '0' || flag === '\0' || flag === '7'
-      ? 'file'
-      : ({ '5': 'directory', '2': 'symlink', '1': 'hardlink' } as const)[flag];
+  const type = entryTypes.get(flag);
   if (flag === 'V') return null; // a GNU volume label names the archive, not a member
   const name = normalizeTarName(member.name);
   if ('root' in name) return type === 'directory' ? null : { errno: 'EINVAL', reason: 'its name is the root itself' };
@@ -261,29 +276,27 @@ function classify(member: Member): Verdict {
     const what = typeNames[flag] ?? `an unknown type ${describeValue(flag)}`;
     return { errno: 'ENOTSUP', reason: `its type '${flag}' (${what}) is not supported`, path };
   }
-  if ([...(member.pending.pax?.keys() ?? []), ...member.global.keys()].some((key) => key.startsWith('GNU.sparse.')))
+  if (isSparse(member.pending.pax) || isSparse(member.global))
     return { errno: 'ENOTSUP', reason: 'it is a pax-format GNU sparse file, which is not supported', path };
   if (member.pending.defect !== undefined) return { errno: 'EIO', reason: member.pending.defect, path };
   const mode = numberOf(member.block.subarray(100, 108), false);
   if (typeof mode === 'string') return { errno: 'EIO', reason: `its mode field is ${mode}`, path };
   const mtimeMs = mtimeOf(member);
   if (typeof mtimeMs === 'string') return { errno: 'EIO', reason: mtimeMs, path };
-  const common = {
-    path,
-    type,
-    dataOffset: member.dataOffset,
-    mode: mode & 0o7777,
-    mtimeMs,
-    headerOffset: member.start,
-  };
-  if (type === 'file' || type === 'directory') return { ...common, size: type === 'file' ? member.size : 0 };
-  const link = linkOf(member);
-  if (link.includes('\0')) return { errno: 'EINVAL', reason: 'its link target contains a NUL character', path };
-  if (type === 'symlink') return { ...common, size: 0, linkTarget: link };
-  const target = normalizeTarName(link);
-  if (!('path' in target) || 'unsafe' in target)
-    return { errno: 'EINVAL', reason: `its hard link target ${describeValue(link)} is not a safe name`, path };
-  return { ...common, size: 0, linkTarget: target.path };
+  const { dataOffset, start: headerOffset } = member;
+  if (type === 'file' || type === 'directory') {
+    const size = type === 'file' ? member.size : 0;
+    return { path, type, size, dataOffset, mode: mode & 0o7777, mtimeMs, headerOffset };
+  }
+  let linkTarget = linkOf(member);
+  if (linkTarget.includes('\0')) return { errno: 'EINVAL', reason: 'its link target contains a NUL character', path };
+  if (type === 'hardlink') {
+    const target = normalizeTarName(linkTarget);
+    if (!('path' in target) || 'unsafe' in target)
+      return { errno: 'EINVAL', reason: `its hard link target ${describeValue(linkTarget)} is not a safe name`, path };
+    linkTarget = target.path;
+  }
+  return { path, type, size: 0, dataOffset, linkTarget, mode: mode & 0o7777, mtimeMs, headerOffset };
 }
 
 /** One pass over the headers; see {@link scanTar}. */
@@ -311,6 +324,10 @@ class Scanner {
 
   /** Reads `length` bytes at `offset` (in pieces of at most {@link extendedReadBytes}); short at the end. */
   async #read(offset: number, length: number): Promise<Uint8Array> {
+    if (length <= extendedReadBytes) {
+      const piece = await this.readAt(offset, length);
+      if (piece.length >= length) return piece.length === length ? piece : piece.subarray(0, length);
+    }
     const out = new Uint8Array(length);
     let filled = 0;
     while (filled < length) {
