@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { allBenchmarks, allSuites } from './benchmarks/index.js';
 import { findEtcd } from './benchmarks/etcd-server.js';
 import { memory, type MemoryRow } from './benchmarks/memory.js';
+import { fs, type FsGridPoint } from './benchmarks/fs.js';
 import { proxy } from './benchmarks/proxy.js';
 import { peers, type PeersReport, type PeersSettings } from './benchmarks/peers.js';
 import { lookupRpc } from './benchmarks/lookup-rpc.js';
@@ -324,5 +325,45 @@ describe('proxy: two machines over TLS beside a bare TLS echo and Moleculer', ()
     ]);
     for (const match of parsed) expect(Number(match?.[2])).toBeGreaterThan(0);
     expect(report.results).toHaveLength(5);
+  }, 120_000);
+});
+
+describe('fs', () => {
+  it('is a suite of pnpm bench: the grid of Figure 6-5 and a RESULT line per pair that parses', async () => {
+    expect(allSuites().map((suite) => suite.name)).toContain('fs');
+    const lines: string[] = [];
+    const report = (await fs(
+      {
+        clients: [1, 2],
+        members: [1, 2],
+        operations: 5,
+        warmupOperations: 1,
+        filesPerClient: 3,
+        gridRounds: 1,
+        rounds: 1,
+        warmupRounds: 0,
+        resultClients: 1,
+        resultMembers: 2,
+      },
+      { gridDirectory: null },
+    ).run({ print: (line) => lines.push(line) })) as { results: BenchmarkResult[]; points: FsGridPoint[] };
+    expect(report.points.map((point) => [point.clients, point.members])).toEqual([
+      [1, 1],
+      [2, 1],
+      [1, 2],
+      [2, 2],
+    ]);
+    for (const point of report.points) {
+      expect(point.value).toBeGreaterThan(0);
+      expect(point.nodeFs).toBeGreaterThan(0);
+      expect(point.threads).toBe(1 + point.members + point.clients);
+    }
+    const resultLine = /^RESULT ([A-Za-z0-9-]+) ([0-9.]+) ops\/s ratio=([0-9.]+) vs ([A-Za-z0-9-]+)$/;
+    const parsed = lines.filter((line) => line.startsWith('RESULT ')).map((line) => resultLine.exec(line));
+    expect(parsed.map((match) => [match?.[1], match?.[4]])).toEqual([
+      ['fs-open-read-close', 'node-fs-open-read-close'],
+      ['fs-clients-2x', 'fs-open-read-close'],
+    ]);
+    expect(report.results).toHaveLength(2);
   }, 120_000);
 });

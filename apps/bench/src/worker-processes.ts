@@ -3,6 +3,7 @@
 // client that times its own round trips, over the kernel path or a user-space channel.
 // `ns-lookup-workers` (Figure 6-1 on worker cores): a process that registers the target name, and a
 // client that times its own uncached Lookups.
+import { FosFs } from '@fos/fs';
 import { createLibfos } from '@fos/libfos-messaging';
 import { SystemClock, type MessageBody } from '@fos/base';
 import type { Capability, Channel, MailboxLocation, ProcessContext } from '@fos/microkernel';
@@ -221,4 +222,37 @@ export async function sendByNameClient(context: ProcessContext, args: MessageBod
   await libfos.close();
   context.exit();
   return { perSecond: calls / (elapsedMs / 1000), channelSends: channels };
+}
+
+/**
+ * `fs` (Figure 6-5): a client of the file-system fleet. Each operation opens one of its own files
+ * (`args.paths`, in turn: the mapping of `/sys/fs` refreshed through the name service at every open),
+ * reads `args.readBytes` bytes and closes it. After `args.warmup` operations it times `args.operations`
+ * and returns the rate.
+ */
+export async function fsBenchClient(context: ProcessContext, args: MessageBody): Promise<MessageBody> {
+  const { paths, operations, warmup, readBytes } = args as {
+    paths: string[];
+    operations: number;
+    warmup: number;
+    readBytes: number;
+  };
+  const libfos = await createLibfos(context);
+  const fs = new FosFs(libfos);
+  const buffer = new Uint8Array(readBytes);
+  const one = async (index: number): Promise<void> => {
+    const handle = await fs.open(paths[index % paths.length] as string);
+    const { bytesRead } = await handle.read(buffer, 0, readBytes, 0);
+    if (bytesRead !== readBytes) throw new Error(`read ${bytesRead} of ${readBytes} bytes`);
+    await handle.close();
+  };
+  for (let index = 0; index < warmup; index++) await one(index);
+  const clock = new SystemClock();
+  const startedMs = clock.now();
+  for (let index = 0; index < operations; index++) await one(warmup + index);
+  const elapsedMs = clock.now() - startedMs;
+  const byMember = fs.stats().byMember;
+  await libfos.close();
+  context.exit();
+  return { opsPerSecond: (operations * 1000) / Math.max(elapsedMs, 1e-3), members: Object.keys(byMember).length };
 }

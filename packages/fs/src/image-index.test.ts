@@ -134,7 +134,7 @@ describe('ImageIndex over a generated tree, against node:fs on the tree GNU tar 
 
   it('stat and lstat agree with node:fs on every path', () => {
     for (const probe of probes()) {
-      const onDisk = path.join(extracted, probe);
+      const onDisk = `${extracted}/${probe}`; // not path.join, which would apply '..' before the symlinks
       for (const [ours, theirs] of [
         [() => index.stat(probe), () => fs.statSync(onDisk)],
         [() => index.lstat(probe), () => fs.lstatSync(onDisk)],
@@ -147,7 +147,7 @@ describe('ImageIndex over a generated tree, against node:fs on the tree GNU tar 
 
   it('resolve names the path reached, as realpath does', () => {
     for (const probe of probes()) {
-      const theirs = codeOfNode(() => fs.realpathSync(path.join(extracted, probe)));
+      const theirs = codeOfNode(() => fs.realpathSync.native(`${extracted}/${probe}`));
       expect(
         errnoOfCall(() => index.resolve(probe)),
         probe,
@@ -155,7 +155,7 @@ describe('ImageIndex over a generated tree, against node:fs on the tree GNU tar 
       if (theirs !== 'ok') continue;
       const base = fs.realpathSync(extracted);
       const real = path
-        .relative(base, fs.realpathSync(path.join(extracted, probe)))
+        .relative(base, fs.realpathSync.native(`${extracted}/${probe}`))
         .split(path.sep)
         .join('/');
       expect(index.resolve(probe).path, probe).toBe(real);
@@ -167,7 +167,7 @@ describe('ImageIndex over a generated tree, against node:fs on the tree GNU tar 
 
   it('readdir agrees with node:fs (sorted by code units), in pages', () => {
     for (const probe of probes()) {
-      const onDisk = path.join(extracted, probe);
+      const onDisk = `${extracted}/${probe}`; // not path.join, which would apply '..' before the symlinks
       expect(
         errnoOfCall(() => index.readdir(probe)),
         probe,
@@ -188,7 +188,7 @@ describe('ImageIndex over a generated tree, against node:fs on the tree GNU tar 
 
   it('openFile finds every file byte for byte, EISDIR for a directory, ENOENT for a dangling link', () => {
     for (const probe of probes()) {
-      const onDisk = path.join(extracted, probe);
+      const onDisk = `${extracted}/${probe}`; // not path.join, which would apply '..' before the symlinks
       expect(
         errnoOfCall(() => index.openFile(probe)),
         probe,
@@ -387,6 +387,6 @@ describe('ImageIndex: building from members in archive order', () => {
     expect(errnoOfCall(() => index.readdir('dev'))).toBe('ENOENT');
     expect(errnoOfCall(() => index.lstat('big.bin'))).toBe('EIO');
     const message = messageOfCall(() => index.openFile('/big.bin'));
-    expect(message).toMatch(/^EIO: "\/big.bin": entry "big.bin" of the image at offset 2560: truncated/);
+    expect(message).toMatch(/EIO: "\/big.bin": entry "big.bin" of the image at offset 2560: truncated/);
   });
 });

@@ -395,20 +395,22 @@ class Scanner {
   }
 
   async #extended(block: Uint8Array, at: number, flag: 'x' | 'g' | 'L' | 'K'): Promise<boolean> {
-    this.#pending.start ??= at;
+    // A global header belongs to no member: it does not start the next one.
+    if (flag !== 'g') this.#pending.start ??= at;
+    const start = this.#pending.start ?? at;
     // Its own size field only: pax `size` values are for the member, never for another header.
     const size = numberOf(block.subarray(124, 136), false);
     if (typeof size === 'string')
       return this.#stop(undefined, at, 'EIO', `the size field of the extended header at offset ${at} is ${size}`);
     if (size > tarPaxHeaderBytesMax) {
       const reason = `its extended header at offset ${at} has ${size} bytes, more than ${tarPaxHeaderBytesMax}`;
-      return this.#stop(this.#pendingName(), this.#pending.start, 'EIO', reason);
+      return this.#stop(this.#pendingName(), start, 'EIO', reason);
     }
     const dataAt = at + tarBlockBytes;
     const data = dataAt + size <= this.imageBytes ? await this.#read(dataAt, size) : undefined;
     if (data === undefined || data.length < size) {
       const reason = `truncated: its extended header at offset ${at} runs past the end of the image (${this.imageBytes} bytes)`;
-      return this.#stop(this.#pendingName(), this.#pending.start, 'EIO', reason);
+      return this.#stop(this.#pendingName(), start, 'EIO', reason);
     }
     this.#offset = dataAt + roundUp(size);
     if (flag === 'L') this.#pending.longName = textOf(data);
@@ -454,7 +456,7 @@ class Scanner {
     // A directory's size field is ignored (no data follows it), as GNU tar does.
     const skip = block[156] === 0x35 ? 0 : size;
     if (dataOffset + skip > this.imageBytes) {
-      const reason = `truncated at offset ${start}: its ${skip} bytes of data at offset ${dataOffset} run past the end of the image (${this.imageBytes} bytes)`;
+      const reason = `truncated: its ${skip} bytes of data at offset ${dataOffset} run past the end of the image (${this.imageBytes} bytes)`;
       return this.#stop(name, start, 'EIO', reason);
     }
     this.#offset = dataOffset + roundUp(skip);

@@ -1,5 +1,6 @@
 import type { Benchmark, BenchmarkSuite } from '../harness.js';
 import { dispatcherCall } from './dispatcher-call.js';
+import { fs } from './fs.js';
 import { lookupRpc } from './lookup-rpc.js';
 import { memory } from './memory.js';
 import { messaging, messagingBytes, messagingVsRing } from './messaging.js';
@@ -36,7 +37,7 @@ export function allBenchmarks(): Benchmark[] {
 
 /** Every suite of `pnpm bench` (several results in one file), run after the benchmarks. */
 export function allSuites(): BenchmarkSuite[] {
-  return [peers(), proxy(), memory()];
+  return [peers(), proxy(), fs(), memory()];
 }
 
 /**
