@@ -260,23 +260,7 @@ export async function boot(options: BootOptions): Promise<Instance> {
       throw error;
     }
   }
-  let fs: FsFleet | undefined;
-  if (parsed.fs !== undefined) {
-    try {
-      fs = await FsFleet.start(machine, {
-        image: parsed.fs.image,
-        capability: nameService!.rootCapability,
-        ...(parsed.fs.members === undefined ? {} : { members: parsed.fs.members }),
-        ...(parsed.fs.cacheBlocks === undefined ? {} : { cacheBlocks: parsed.fs.cacheBlocks }),
-        ...(cluster === undefined ? {} : { memberPrefix: `${machine.name}-`, device: machine.name }),
-      });
-    } catch (error) {
-      await cluster?.leave().catch(() => undefined);
-      await machine.shutdown();
-      await cluster?.close();
-      throw error;
-    }
-  }
+  const fs = parsed.fs === undefined ? undefined : await startFs(machine, parsed.fs, nameService!, cluster);
   return {
     machine,
     fabric,
@@ -301,6 +285,33 @@ export async function boot(options: BootOptions): Promise<Instance> {
       await cluster?.close();
     },
   };
+}
+
+/**
+ * Starts the file system of `boot({ fs })`; when it cannot, the machine leaves its instance and shuts
+ * down, and the error is the booter's.
+ */
+async function startFs(
+  machine: Machine,
+  fs: NonNullable<ParsedBootOptions['fs']>,
+  nameService: BootedNameService,
+  cluster: MachineCluster | undefined,
+): Promise<FsFleet> {
+  try {
+    return await FsFleet.start(machine, {
+      image: fs.image,
+      capability: nameService.rootCapability,
+      ...(fs.members === undefined ? {} : { members: fs.members }),
+      ...(fs.cacheBlocks === undefined ? {} : { cacheBlocks: fs.cacheBlocks }),
+      // Machines of one instance each run a fleet of their own under /sys/fs.
+      ...(cluster === undefined ? {} : { memberPrefix: `${machine.name}-`, device: machine.name }),
+    });
+  } catch (error) {
+    await cluster?.leave().catch(() => undefined);
+    await machine.shutdown();
+    await cluster?.close();
+    throw error;
+  }
 }
 
 /** Starts the machine's proxy and name service as one machine of a multi-machine instance. */

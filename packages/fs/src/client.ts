@@ -8,7 +8,13 @@ import { Readable } from 'node:stream';
 import { describeValue, FosError, isFosError, type MessageBody } from '@fos/base';
 import type { Libfos, LookupResult } from '@fos/libfos-messaging';
 import { fsError, fsErrnoCodes, isFsErrno } from './errors.js';
-import { fsOpenFilesPerClientMax, fsReadBytesMax, fsReopenAttemptsMax, fsStreamChunkBytes } from './limits.js';
+import {
+  fsOpenFilesPerClientMax,
+  fsPathBytesMax,
+  fsReadBytesMax,
+  fsReopenAttemptsMax,
+  fsStreamChunkBytes,
+} from './limits.js';
 import type { FsOpenResult, FsReaddirResult, FsReadResult, FsRequest, FsStatResult } from './protocol.js';
 
 /** The indirect name of the file-system fleet. */
@@ -178,16 +184,16 @@ export class FosFs {
 
   /** A Node `Readable` of the file's bytes, from `start` (default 0) to `end` inclusive (default: the end). */
   createReadStream(path: string, options: { start?: number; end?: number } = {}): Readable {
-    const fs = this;
+    const chunks = async function* (open: () => Promise<FosFileHandle>) {
+      const handle = await open();
+      try {
+        yield* handle.chunks(options.start ?? 0, options.end);
+      } finally {
+        await handle.close();
+      }
+    };
     return Readable.from(
-      (async function* () {
-        const handle = await fs.open(path);
-        try {
-          yield* handle.chunks(options.start ?? 0, options.end);
-        } finally {
-          await handle.close();
-        }
-      })(),
+      chunks(() => this.open(path)),
       { objectMode: false },
     );
   }
@@ -369,17 +375,20 @@ export class FosFileHandle {
    * omitted position reads from the current position and moves it. 0 bytes at or past the end.
    * @throws EBADF when the handle is closed; EINVAL for a negative or fractional offset, length or position
    */
-  async read(
-    buffer: Uint8Array,
-    offset = 0,
-    length: number = buffer.length - offset,
-    position: number | null = null,
-  ): Promise<FosReadResult> {
+  async read(buffer: Uint8Array, offset = 0, length?: number, position: number | null = null): Promise<FosReadResult> {
     return this.#fs.parked(() => this.#read(buffer, offset, length, position));
   }
 
-  async #read(buffer: Uint8Array, offset: number, length: number, position: number | null): Promise<FosReadResult> {
+  async #read(
+    buffer: Uint8Array,
+    offset: number,
+    asked: number | undefined,
+    position: number | null,
+  ): Promise<FosReadResult> {
+    if (!(buffer instanceof Uint8Array))
+      throw fsError('EINVAL', `read: the buffer ${describeValue(buffer)} is not a Uint8Array`, undefined, buffer);
     checkRange('read', 'offset', offset, buffer.length);
+    const length = asked ?? buffer.length - offset;
     checkRange('read', 'length', length, buffer.length - offset);
     if (position !== null) checkRange('read', 'position', position, Number.MAX_SAFE_INTEGER);
     const from = position ?? this.#position;
@@ -485,6 +494,14 @@ function withErrno(error: unknown, path: string): unknown {
 function checkPath(operation: string, path: unknown): asserts path is string {
   if (typeof path !== 'string')
     throw fsError('EINVAL', `${operation}: the path ${describeValue(path)} is not a string`, undefined, path);
+  // Checked here too, so that a path too long to send is EINVAL, as the member would answer.
+  if (path.length > fsPathBytesMax && Buffer.byteLength(path) > fsPathBytesMax)
+    throw fsError(
+      'EINVAL',
+      `${operation}: the path is longer than fsPathBytesMax (${fsPathBytesMax} bytes)`,
+      undefined,
+      path.length,
+    );
 }
 
 function checkRange(operation: string, what: string, value: unknown, max: number): void {

@@ -350,6 +350,14 @@ describe('ImageIndex: building from members in archive order', () => {
     expect(index.problems.map((problem) => problem.path)).toEqual(['gone', 'todir']);
   });
 
+  it('leaves out a member whose path is longer than fsPathBytesMax, as a problem', () => {
+    const long = `${'d/'.repeat(fsPathBytesMax / 2)}file`;
+    const index = ImageIndex.fromScan(scanOf([{ path: long }, { path: 'short' }]));
+    expect([...index.allFiles()]).toEqual(['short']);
+    expect(index.directories).toBe(0);
+    expect(index.problems).toEqual([expect.objectContaining({ entry: long, errno: 'EINVAL', fatal: false })]);
+  });
+
   it('resolves absolute symlink targets against the image root, relative ones against the link', () => {
     const index = ImageIndex.fromScan(
       scanOf([

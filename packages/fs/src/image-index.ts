@@ -113,6 +113,13 @@ class TreeBuilder {
   constructor(private readonly imageBytes: number) {}
 
   add(entry: TarEntry): void {
+    if (entry.path.length > fsPathBytesMax / 4 && utf8Bytes(entry.path) > fsPathBytesMax) {
+      // No path argument can name it (they are refused past fsPathBytesMax), and its directories
+      // would cost memory for nothing.
+      const reason = `its path is longer than fsPathBytesMax (${fsPathBytesMax} bytes)`;
+      this.problems.push({ entry: entry.path, offset: entry.headerOffset, errno: 'EINVAL', reason, fatal: false });
+      return;
+    }
     const parts = componentsOf(entry.path);
     const name = parts.pop();
     if (name === undefined || name === '..' || parts.includes('..')) return; // never made by scanTar

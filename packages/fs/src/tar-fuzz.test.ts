@@ -166,7 +166,7 @@ function mutate(image: Uint8Array, random: SeededRandom, headers: readonly numbe
 async function runCase(seed: number, bases: readonly BaseImage[]): Promise<void> {
   const random = new SeededRandom(seed);
   const base = pick(random, bases);
-  let image = base.bytes.slice();
+  let image: Uint8Array = base.bytes.slice();
   for (let count = 1 + random.nextInt(3), n = 0; n < count; n++) image = mutate(image, random, base.headers);
   const imageBytes = image.length;
   // Every header read is one call, every extended header a few: a bound that only a loop would pass.

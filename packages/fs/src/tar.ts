@@ -270,7 +270,10 @@ function classify(member: Member): Verdict {
   if (flag === 'V') return null; // a GNU volume label names the archive, not a member
   const name = normalizeTarName(member.name);
   if ('root' in name) return type === 'directory' ? null : { errno: 'EINVAL', reason: 'its name is the root itself' };
-  if ('unsafe' in name) return { errno: 'EINVAL', reason: `its name ${name.unsafe}`, ...name };
+  if ('unsafe' in name) {
+    const reason = `its name ${name.unsafe}`;
+    return name.path === undefined ? { errno: 'EINVAL', reason } : { errno: 'EINVAL', reason, path: name.path };
+  }
   const path = name.path;
   if (type === undefined) {
     const what = typeNames[flag] ?? `an unknown type ${describeValue(flag)}`;
