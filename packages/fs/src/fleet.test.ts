@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errnoOf } from './errors.js';
 import { fsTestMachine, type FsTestMachine } from './testing/machine.js';
 import { fsReadBytesMax } from './limits.js';
+import { serveBlockDevice, type BlockSource } from './block-device.js';
 
 // A small tree, tarred with GNU tar, extracted again: the oracle is what node:fs reads there.
 let work: string;
@@ -224,6 +225,48 @@ describe('growFleet and shrinkFleet with files open', () => {
       for (const path of paths) await fs.readFile(path);
       expect(fs.stats().byMember['/sys/fs/1'] ?? 0).toBe(before);
       await libfos.close();
+    } finally {
+      await fos.shutdown();
+    }
+  });
+});
+
+describe('the block device server', () => {
+  it('serves reads of one block concurrently: a read waits for no other', async () => {
+    // A source whose reads finish only once `waiting` of them are in progress at once: served one at a
+    // time, the first would never finish (and the test would time out).
+    const waiting = 8;
+    let inProgress = 0;
+    let most = 0;
+    const release: (() => void)[] = [];
+    const source: BlockSource = {
+      bytes: 4096,
+      read: async (offset, length) => {
+        inProgress++;
+        most = Math.max(most, inProgress);
+        await new Promise<void>((resolve) => {
+          release.push(resolve);
+          if (release.length === waiting) for (const next of release.splice(0)) next();
+        });
+        inProgress--;
+        return new Uint8Array(length).fill(offset & 0xff);
+      },
+      close: () => Promise.resolve(),
+    };
+    const fos = await fsTestMachine('local', { image: readFileSync(image), members: 1 });
+    try {
+      await fos.machine.spawn({
+        core: 2,
+        name: 'slow-device',
+        function: (context) => serveBlockDevice(context, { name: '/sys/blockdev/slow', capability: fos.root }, source),
+      });
+      const clients = await Promise.all(Array.from({ length: waiting }, (_, index) => fos.client(1 + (index % 3))));
+      const answers = await Promise.all(
+        clients.map(({ libfos }) => libfos.call('/sys/blockdev/slow', { op: 'read', block: 0, count: 1 })),
+      );
+      expect(answers).toHaveLength(waiting);
+      expect(most).toBe(waiting);
+      await Promise.all(clients.map(({ libfos }) => libfos.close()));
     } finally {
       await fos.shutdown();
     }
