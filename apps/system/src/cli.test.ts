@@ -104,6 +104,45 @@ describe('fos (built)', { timeout: cliTestTimeoutMs }, () => {
 });
 
 describe('parseCommandLine', () => {
+  it('reads fs commands and the file-system options of start', () => {
+    expect(parseCommandLine(['fs', 'ls', 'a.tar'])).toEqual({
+      kind: 'fs',
+      verb: 'ls',
+      image: 'a.tar',
+      path: '/',
+      members: 2,
+    });
+    expect(parseCommandLine(['fs', 'cat', 'a.tar', 'x/y', '--members', '4'])).toEqual({
+      kind: 'fs',
+      verb: 'cat',
+      image: 'a.tar',
+      path: 'x/y',
+      members: 4,
+    });
+    expect(parseCommandLine(['fs', '--help'])).toMatchObject({ kind: 'help' });
+    expect(parseCommandLine(['start', '--fs-image', 'a.tar', '--fs-members', '3'])).toMatchObject({
+      kind: 'start',
+      fsImage: 'a.tar',
+      fsMembers: 3,
+    });
+    const usage = (argv: string[]): string => {
+      try {
+        parseCommandLine(argv);
+      } catch (error) {
+        if (error instanceof UsageError) return error.message;
+        throw error;
+      }
+      return 'accepted';
+    };
+    expect(usage(['fs', 'rm', 'a.tar'])).toContain('unknown command "rm"');
+    expect(usage(['fs', 'cat'])).toContain('missing IMAGE');
+    expect(usage(['fs', 'ls', 'a.tar', '/', 'extra'])).toContain('unexpected argument extra');
+    expect(usage(['fs', 'ls', 'a.tar', '--members', '0'])).toContain('--members "0"');
+    expect(usage(['fs', 'ls', 'a.tar', '--force'])).toContain('unknown option');
+    expect(usage(['start', '--fs-members', '2'])).toContain('--fs-members goes with --fs-image');
+    expect(usage(['start', '--fs-image', 'a.tar', '--name-servers', '0'])).toContain('needs a name service');
+  });
+
   it('ignores a bare -- wherever it appears', () => {
     expect(parseCommandLine(['--', 'demo', '--', '--cores', '8', '--'])).toEqual({
       kind: 'demo',
@@ -135,6 +174,8 @@ describe('parseCommandLine', () => {
       clusterKeyFile: undefined,
       agents: false,
       echo: false,
+      fsImage: undefined,
+      fsMembers: 1,
     };
     expect(parseCommandLine(['start'])).toEqual({ kind: 'start', fabric: 'local', cores: 4, nameServers: 1, ...alone });
     expect(parseCommandLine(['start', '--name-servers', '3'])).toEqual({
@@ -215,6 +256,8 @@ describe('parseCommandLine', () => {
       clusterKeyFile: 'k',
       agents: false,
       echo: true,
+      fsImage: undefined,
+      fsMembers: 1,
     });
     expect(parseCommandLine(['cluster', 'init', '/tmp/x.key'])).toEqual({ kind: 'cluster-init', file: '/tmp/x.key' });
     expect(parseCommandLine(['demo', '--machines', '2'])).toMatchObject({ kind: 'demo', machines: 2, fabric: 'local' });

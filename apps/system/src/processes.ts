@@ -177,16 +177,20 @@ export async function fsRead(context: ProcessContext, args: MessageBody): Promis
   }
 }
 
-const fsDigestsArgsSchema = z.object({ paths: z.array(z.string().min(1).max(4096)).max(10_000) });
+const fsDigestsArgsSchema = z.object({
+  paths: z.array(z.string().min(1).max(4096)).max(10_000),
+  fleet: nameSchema.optional(),
+});
 
 /**
- * Reads every file of `args.paths` through the fs component and returns each one's SHA-256 (hex) and
- * size, and which members served the opens: the oracle of the file-system tests on every fabric.
+ * Reads every file of `args.paths` through the fs component and returns each one's SHA-256 (hex), and
+ * which members served the opens: the oracle of the file-system tests on every fabric.
+ * `args.fleet` names the fleet (default `/sys/fs`; a member's own name pins every open to it).
  */
 export async function fsDigests(context: ProcessContext, args: MessageBody): Promise<MessageBody> {
-  const { paths } = parseArgs('fsDigests', fsDigestsArgsSchema, args);
+  const { paths, fleet } = parseArgs('fsDigests', fsDigestsArgsSchema, args);
   const libfos = await createLibfos(context);
-  const fs = new FosFs(libfos);
+  const fs = new FosFs(libfos, fleet === undefined ? {} : { fleet });
   const digests: Record<string, string> = {};
   for (const path of paths)
     digests[path] = createHash('sha256')
