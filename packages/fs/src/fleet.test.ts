@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync, lstatSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hasFosErrorCode, isFosError } from '@fos/base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errnoOf } from './errors.js';
+import { directoriesOf, filesOf } from './testing/images.js';
 import { fsTestMachine, type FsTestMachine } from './testing/machine.js';
 import { fsReadBytesMax } from './limits.js';
 import { serveBlockDevice, type BlockSource } from './block-device.js';
@@ -14,26 +15,6 @@ let work: string;
 let image: string;
 let imageBytes: Uint8Array;
 let extracted: string;
-
-function walkFiles(root: string, prefix = ''): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(join(root, prefix)).sort()) {
-    const path = prefix === '' ? name : `${prefix}/${name}`;
-    const stat = lstatSync(join(root, path));
-    if (stat.isDirectory()) out.push(...walkFiles(root, path));
-    else if (stat.isFile()) out.push(path);
-  }
-  return out;
-}
-
-function walkDirectories(root: string, prefix = ''): string[] {
-  const out = [prefix];
-  for (const name of readdirSync(join(root, prefix)).sort()) {
-    const path = prefix === '' ? name : `${prefix}/${name}`;
-    if (lstatSync(join(root, path)).isDirectory()) out.push(...walkDirectories(root, path));
-  }
-  return out;
-}
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'fos-fs-fleet-'));
@@ -77,13 +58,13 @@ describe('the file-system fleet (local fabric, host image)', () => {
 
   it('reads every file as node:fs reads it from the extracted tree', async () => {
     const { fs, libfos } = await fos.client(3);
-    const files = walkFiles(extracted);
+    const files = filesOf(extracted);
     expect(files.length).toBeGreaterThan(40);
     for (const path of files) {
       expect(Buffer.from(await fs.readFile(`/${path}`)).equals(readFileSync(join(extracted, path))), path).toBe(true);
       expect((await fs.stat(path)).size).toBe(statSync(join(extracted, path)).size);
     }
-    for (const directory of walkDirectories(extracted))
+    for (const directory of directoriesOf(extracted))
       expect(await fs.readdir(`/${directory}`), directory).toEqual(readdirSync(join(extracted, directory)).sort());
     // The opens spread over the members: each asked the name service afresh.
     expect(Object.keys(fs.stats().byMember).length).toBe(3);
@@ -181,7 +162,7 @@ describe('growFleet and shrinkFleet with files open', () => {
     const fos = await fsTestMachine('local', { image, members: 3 }, { cores: 4 });
     try {
       const { fs, libfos } = await fos.client(3);
-      const paths = walkFiles(extracted).slice(0, 24);
+      const paths = filesOf(extracted).slice(0, 24);
       const handles = await Promise.all(paths.map((path) => fs.open(path)));
       expect(new Set(Object.keys(fs.stats().byMember)).size).toBe(3);
       await expect(fos.fleet.shrinkFleet('AAAAAAAAAAAAAAAAAAAAAA')).rejects.toSatisfy((error: unknown) =>
@@ -208,7 +189,7 @@ describe('growFleet and shrinkFleet with files open', () => {
     const fos = await fsTestMachine('local', { image, members: 3 }, { cores: 4 });
     try {
       const { fs, libfos } = await fos.client(3);
-      const paths = walkFiles(extracted).slice(0, 18);
+      const paths = filesOf(extracted).slice(0, 18);
       const handles = await Promise.all(paths.map((path) => fs.open(path)));
       expect(() => fos.fleet.memberProcess('/sys/fs/9')).toThrow(/no running member/);
       fos.fleet.memberProcess('/sys/fs/1').kill();

@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runSeeds, tierCount } from '@fos/sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateTree, tarDirectory } from './testing/images.js';
+import { filesOf, generateTree, tarDirectory } from './testing/images.js';
 import { fsTestMachine } from './testing/machine.js';
 
 // The oracle under simulation: the image is served from memory (a host read would let real time in),
@@ -14,17 +14,6 @@ let imageBytes: Uint8Array;
 let extracted: string;
 let files: string[];
 const expected = new Map<string, Buffer>();
-
-function walk(root: string, prefix = ''): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(join(root, prefix)).sort()) {
-    const path = prefix === '' ? name : `${prefix}/${name}`;
-    const stat = lstatSync(join(root, path));
-    if (stat.isDirectory()) out.push(...walk(root, path));
-    else if (stat.isFile()) out.push(path);
-  }
-  return out;
-}
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'fos-fs-sim-'));
@@ -36,7 +25,7 @@ beforeAll(() => {
   extracted = join(work, 'extracted');
   mkdirSync(extracted);
   execFileSync('tar', ['-xf', image, '-C', extracted]);
-  files = walk(extracted);
+  files = filesOf(extracted);
   for (const path of files) expected.set(path, readFileSync(join(extracted, path)));
 });
 

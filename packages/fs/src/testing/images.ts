@@ -161,6 +161,23 @@ export function listTree(dir: string): TreeListingEntry[] {
   return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
+/** The regular files under `dir` (relative, '/'-separated, sorted). */
+export function filesOf(dir: string): string[] {
+  return listTree(dir)
+    .filter((entry) => entry.type === 'file')
+    .map((entry) => entry.path);
+}
+
+/** The directories under `dir`, the root (`''`) first (relative, '/'-separated, sorted). */
+export function directoriesOf(dir: string): string[] {
+  return [
+    '',
+    ...listTree(dir)
+      .filter((entry) => entry.type === 'directory')
+      .map((entry) => entry.path),
+  ];
+}
+
 /** The formats {@link tarDirectory} writes. */
 export type TarFormat = 'gnu' | 'pax' | 'ustar';
 
