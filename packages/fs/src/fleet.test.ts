@@ -95,6 +95,25 @@ describe('the file-system fleet (local fabric, host image)', () => {
     await libfos.close();
   });
 
+  it('reads a small file from the head its open carried, and a large one from its member', async () => {
+    const { fs, libfos } = await fos.client(2);
+    const small = await fs.open('docs/file-4095.bin');
+    expect(Buffer.from(await small.readFile()).equals(readFileSync(join(extracted, 'docs/file-4095.bin')))).toBe(true);
+    expect(fs.stats()).toMatchObject({ reads: 0, readsFromHead: 1 });
+    const large = await fs.open('docs/file-4097.bin');
+    const buffer = new Uint8Array(8);
+    await large.read(buffer, 0, 8, 4000);
+    expect(fs.stats()).toMatchObject({ reads: 0, readsFromHead: 2 });
+    // 7 bytes are left at 4090: the last one lies past the head, so the member answers.
+    expect((await large.read(buffer, 0, 8, 4090)).bytesRead).toBe(7);
+    const tail = readFileSync(join(extracted, 'docs/file-4097.bin')).subarray(4090);
+    expect(Buffer.from(buffer.subarray(0, 7)).equals(tail)).toBe(true);
+    expect(fs.stats()).toMatchObject({ reads: 1, readsFromHead: 2 });
+    await small.close();
+    await large.close();
+    await libfos.close();
+  });
+
   it('answers the errors a node:fs user expects, and changes nothing', async () => {
     const { fs, libfos } = await fos.client(1, { openFilesMax: 2 });
     await expectErrno(fs.open('/nope'), 'ENOENT');
@@ -175,6 +194,8 @@ describe('growFleet and shrinkFleet with files open', () => {
       expect(fos.fleet.members).toHaveLength(2);
       for (const [index, handle] of handles.entries()) {
         const expected = readFileSync(join(extracted, paths[index] as string));
+        // fstat always asks the member (a small file's bytes came with the open).
+        expect((await handle.stat()).size, paths[index]).toBe(expected.length);
         expect(Buffer.from(await handle.readFile()).equals(expected), paths[index]).toBe(true);
       }
       expect(fs.stats().reopens).toBeGreaterThan(0);
@@ -195,6 +216,8 @@ describe('growFleet and shrinkFleet with files open', () => {
       fos.fleet.memberProcess('/sys/fs/1').kill();
       for (const [index, handle] of handles.entries()) {
         const expected = readFileSync(join(extracted, paths[index] as string));
+        // fstat always asks the member (a small file's bytes came with the open).
+        expect((await handle.stat()).size, paths[index]).toBe(expected.length);
         expect(Buffer.from(await handle.readFile()).equals(expected), paths[index]).toBe(true);
       }
       expect(fs.stats().reopens).toBeGreaterThan(0);

@@ -48,6 +48,7 @@ export {
   fsMembersMax,
   fsOpenFilesPerClientMax,
   fsOpenFilesPerMemberMax,
+  fsOpenHeadBytes,
   fsPathBytesMax,
   fsReaddirPageMax,
   fsReadBytesMax,

@@ -9,6 +9,8 @@ export const blockdevBlocksPerReadMax = 8;
 export const blockdevReadsInFlightMax = 64;
 /** Bytes one `read` request may ask a member for (a longer read is split by the client). */
 export const fsReadBytesMax = 32 * 1024;
+/** Bytes of a file's head that the answer to `open` carries (reads inside it need no round trip). */
+export const fsOpenHeadBytes = 4096;
 /** Blocks a member's block cache holds by default (4 MiB); least recently used go first. */
 export const fsBlockCacheBlocksDefault = 1024;
 /** Blocks a member's block cache may be configured to hold (256 MiB). */

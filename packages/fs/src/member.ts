@@ -20,6 +20,7 @@ import {
   fsBlockCacheBlocksDefault,
   fsBlockCacheBlocksMax,
   fsOpenFilesPerMemberMax,
+  fsOpenHeadBytes,
   fsReaddirPageMax,
 } from './limits.js';
 import {
@@ -145,9 +146,12 @@ class MemberServer {
             request.path,
           );
         const file = this.index.openFile(request.path);
+        // The head of the file travels with the answer: a small file is read without another round
+        // trip. Short when the image is damaged there: a read past it asks and gets EIO.
+        const head = await this.cache.readAt(file.dataOffset, Math.min(file.size, fsOpenHeadBytes));
         const handle = this.#nextHandle++;
         this.#open.set(handle, { file, owner });
-        return { handle, stat: statOf(this.index.stat(request.path)) };
+        return { handle, stat: statOf(this.index.stat(request.path)), head };
       }
       case 'read': {
         const { file } = this.#own(request.handle, owner);

@@ -63,8 +63,11 @@ export const fsRequestSchema = z.discriminatedUnion('op', [
 /** A request to a file-system member. */
 export type FsRequest = z.infer<typeof fsRequestSchema>;
 
-/** What `open` answers: the member's handle of the file and its metadata. */
-export type FsOpenResult = { readonly handle: number; readonly stat: FsStatResult };
+/**
+ * What `open` answers: the member's handle of the file, its metadata, and its first bytes (up to
+ * `fsOpenHeadBytes`; fewer when the file is shorter or the image is damaged there).
+ */
+export type FsOpenResult = { readonly handle: number; readonly stat: FsStatResult; readonly head: Uint8Array };
 
 /** What `read` answers: the bytes (fewer than asked at the end of the file, none past it). */
 export type FsReadResult = { readonly bytes: Uint8Array };
