@@ -6,7 +6,9 @@
 // opened again at another member and the request repeated: files are read-only, so a repeat is safe.
 import { Readable } from 'node:stream';
 import { describeValue, FosError, isFosError, type MessageBody } from '@fos/base';
+import { callTimeoutMsMax } from '@fos/dispatcher';
 import type { Libfos, LookupResult } from '@fos/libfos-messaging';
+import { z } from 'zod';
 import { fsError, fsErrnoCodes, isFsErrno } from './errors.js';
 import {
   fsOpenFilesPerClientMax,
@@ -15,7 +17,14 @@ import {
   fsReopenAttemptsMax,
   fsStreamChunkBytes,
 } from './limits.js';
-import type { FsOpenResult, FsReaddirResult, FsReadResult, FsRequest, FsStatResult } from './protocol.js';
+import {
+  parseRequest,
+  type FsOpenResult,
+  type FsReaddirResult,
+  type FsReadResult,
+  type FsRequest,
+  type FsStatResult,
+} from './protocol.js';
 
 /** The indirect name of the file-system fleet. */
 export const fsFleetName = '/sys/fs';
@@ -33,6 +42,12 @@ export interface FosFsOptions {
   /** Timeout of one request to a member (default: the dispatcher's). */
   readonly timeoutMs?: number;
 }
+
+const fosFsOptionsSchema = z.strictObject({
+  fleet: z.string().min(1).max(255).optional(),
+  openFilesMax: z.number().int().min(1).max(fsOpenFilesPerClientMax).optional(),
+  timeoutMs: z.number().int().min(1).max(callTimeoutMsMax).optional(),
+});
 
 /** Counters of a {@link FosFs}. */
 export interface FosFsStats {
@@ -89,18 +104,13 @@ export class FosFs {
   #lookups = 0;
   readonly #byMember: Record<string, number> = {};
 
+  /** @throws BAD_REQUEST for options it cannot honour, naming the option */
   constructor(libfos: Libfos, options: FosFsOptions = {}) {
+    const valid = parseRequest('FosFs', fosFsOptionsSchema, options as MessageBody);
     this.#libfos = libfos;
-    this.#fleet = options.fleet ?? fsFleetName;
-    const openFilesMax = options.openFilesMax ?? fsOpenFilesPerClientMax;
-    if (!Number.isInteger(openFilesMax) || openFilesMax < 1 || openFilesMax > fsOpenFilesPerClientMax)
-      throw new FosError(
-        'BAD_REQUEST',
-        `FosFs: openFilesMax ${describeValue(openFilesMax)} must be an integer 1..fsOpenFilesPerClientMax (${fsOpenFilesPerClientMax})`,
-        { value: openFilesMax },
-      );
-    this.#openFilesMax = openFilesMax;
-    this.#timeoutMs = options.timeoutMs;
+    this.#fleet = valid.fleet ?? fsFleetName;
+    this.#openFilesMax = valid.openFilesMax ?? fsOpenFilesPerClientMax;
+    this.#timeoutMs = valid.timeoutMs;
   }
 
   /** Files open now. */

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hasFosErrorCode, isFosError } from '@fos/base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FosFs, type FosFsOptions } from './client.js';
 import { errnoOf } from './errors.js';
 import { directoriesOf, filesOf } from './testing/images.js';
 import { fsTestMachine, type FsTestMachine } from './testing/machine.js';
@@ -116,6 +117,8 @@ describe('the file-system fleet (local fabric, host image)', () => {
 
   it('answers the errors a node:fs user expects, and changes nothing', async () => {
     const { fs, libfos } = await fos.client(1, { openFilesMax: 2 });
+    for (const bad of [{ openFilesMax: 0 }, { openFilesMax: 1.5 }, { timeoutMs: -1 }, { fleet: '' }, { extra: 1 }])
+      expect(() => new FosFs(libfos, bad as FosFsOptions)).toThrow(/^BAD_REQUEST: FosFs: /);
     await expectErrno(fs.open('/nope'), 'ENOENT');
     await expectErrno(fs.open('/docs'), 'EISDIR');
     await expectErrno(fs.readdir('/README.md'), 'ENOTDIR');
