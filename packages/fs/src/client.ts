@@ -9,7 +9,7 @@ import { describeValue, FosError, isFosError, type MessageBody } from '@fos/base
 import { callTimeoutMsMax } from '@fos/dispatcher';
 import type { Libfos, LookupResult } from '@fos/libfos-messaging';
 import { z } from 'zod';
-import { fsError, fsErrnoCodes, isFsErrno } from './errors.js';
+import { errnoOf, fsError, fsErrnoCodes, isFsErrno } from './errors.js';
 import {
   fsOpenFilesPerClientMax,
   fsPathBytesMax,
@@ -317,7 +317,10 @@ export class FosFs {
       try {
         return await this.#call(state.member, { ...request, handle: state.handle }, state.path);
       } catch (error) {
-        if (!isMemberGone(error) || state.closed || attempt >= fsReopenAttemptsMax) throw error;
+        // EBADF for a file this process holds open: its member forgot it (a full table). Read-only,
+        // so opening it again is as good as going elsewhere.
+        const forgotten = errnoOf(error) === 'EBADF';
+        if (!(isMemberGone(error) || forgotten) || state.closed || attempt >= fsReopenAttemptsMax) throw error;
         await this.#openAt(state, true);
       }
     }

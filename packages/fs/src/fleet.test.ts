@@ -238,6 +238,31 @@ describe('growFleet and shrinkFleet with files open', () => {
   });
 });
 
+describe("a member's full table of open files", () => {
+  it('forgets the file used least recently; its client opens it again, unharmed', async () => {
+    const fos = await fsTestMachine('local', { image, members: 1, memberOpenFilesMax: 4 });
+    try {
+      const { fs, libfos } = await fos.client(2);
+      const paths = filesOf(extracted).slice(0, 10);
+      const handles = await Promise.all(paths.map((path) => fs.open(path)));
+      // Every one of them still works, in any order: fstat always asks the member.
+      for (const index of [0, 9, 1, 8, 2, 7, 3, 6, 4, 5]) {
+        const expected = readFileSync(join(extracted, paths[index] as string));
+        expect((await handles[index]!.stat()).size, paths[index]).toBe(expected.length);
+        expect(Buffer.from(await handles[index]!.readFile()).equals(expected), paths[index]).toBe(true);
+      }
+      expect(fs.stats().reopens).toBeGreaterThan(0);
+      const info = (await libfos.call('/sys/fs/0', { op: 'info' })).body as { openFiles: number; evicted: number };
+      expect(info.openFiles).toBe(4);
+      expect(info.evicted).toBeGreaterThanOrEqual(6);
+      await Promise.all(handles.map((handle) => handle.close()));
+      await libfos.close();
+    } finally {
+      await fos.shutdown();
+    }
+  });
+});
+
 describe('the block device server', () => {
   it('serves reads of one block concurrently: a read waits for no other', async () => {
     // A source whose reads finish only once `waiting` of them are in progress at once: served one at a

@@ -19,7 +19,7 @@ import {
   type BlockDeviceResult,
 } from './block-device.js';
 import { fsFleetName } from './client.js';
-import { fsBlockCacheBlocksMax, fsMembersMax } from './limits.js';
+import { fsBlockCacheBlocksMax, fsMembersMax, fsOpenFilesPerMemberMax } from './limits.js';
 import type { FsMemberArgs, FsMemberResult } from './member.js';
 import { fsProcessModule } from './process-module.js';
 import { parseRequest } from './protocol.js';
@@ -49,6 +49,8 @@ export interface FsFleetOptions {
   readonly firstCore?: number;
   /** Blocks of each member's cache. */
   readonly cacheBlocks?: number;
+  /** Open files each member keeps (default `fsOpenFilesPerMemberMax`); past it, it forgets the least recently used. */
+  readonly memberOpenFilesMax?: number;
   /**
    * Prefix of the members' names: member i is `/sys/fs/<prefix><i>` (default none). Machines of one
    * instance that each run a fleet under `/sys/fs` need prefixes of their own (`<machine>-`).
@@ -69,6 +71,7 @@ const optionsSchema = z.strictObject({
   deviceCore: z.number().int().min(0).optional(),
   firstCore: z.number().int().min(0).optional(),
   cacheBlocks: z.number().int().min(1).max(fsBlockCacheBlocksMax).optional(),
+  memberOpenFilesMax: z.number().int().min(1).max(fsOpenFilesPerMemberMax).optional(),
   memberPrefix: z
     .string()
     .regex(/^[A-Za-z0-9_-]{0,32}$/, 'must be 0..32 of [A-Za-z0-9_-]')
@@ -130,7 +133,14 @@ export class FsFleet {
     const refused = (handle.result as Partial<BlockDeviceRefusal>).refused;
     if (refused !== undefined) throw new FosError(refused.code, refused.message, { value: refused.value });
     const fleet = new FsFleet(spawner, parsed, handle.result as BlockDeviceResult);
-    for (let index = 0; index < (parsed.members ?? 1); index++) await fleet.#start();
+    try {
+      for (let index = 0; index < (parsed.members ?? 1); index++) await fleet.#start();
+    } catch (error) {
+      // Nothing of a fleet that did not start stays running (the members' names go as a crash's do).
+      for (const member of [...fleet.#members]) member.handle.kill();
+      handle.kill();
+      throw error;
+    }
     return fleet;
   }
 
@@ -218,6 +228,7 @@ export class FsFleet {
       device: this.#device.name,
       capability: this.#options.capability,
       ...(this.#options.cacheBlocks === undefined ? {} : { cacheBlocks: this.#options.cacheBlocks }),
+      ...(this.#options.memberOpenFilesMax === undefined ? {} : { openFilesMax: this.#options.memberOpenFilesMax }),
     };
     const handle = await this.#spawner.spawn({
       core: ((this.#options.firstCore ?? 1) + index) % this.#spawner.coreCount,

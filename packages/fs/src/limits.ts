@@ -17,7 +17,10 @@ export const fsBlockCacheBlocksDefault = 1024;
 export const fsBlockCacheBlocksMax = 65_536;
 /** Files one client (one fs component) may hold open at once; one more is `EMFILE`. */
 export const fsOpenFilesPerClientMax = 1024;
-/** Files one member may hold open for all its clients; one more is `EMFILE`. */
+/**
+ * Files one member keeps open for all its clients; past it, the one used least recently is forgotten
+ * (its client reopens it, told `EBADF`).
+ */
 export const fsOpenFilesPerMemberMax = 16_384;
 /** Symbolic links followed while resolving one path; one more is `ELOOP` (as Linux's 40). */
 export const fsSymlinkHopsMax = 40;

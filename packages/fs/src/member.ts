@@ -17,6 +17,7 @@ import { BlockCache } from './block-cache.js';
 import { fsError } from './errors.js';
 import { ImageIndex, type FsFile, type FsStat } from './image-index.js';
 import {
+  fsBlockBytes,
   fsBlockCacheBlocksDefault,
   fsBlockCacheBlocksMax,
   fsOpenFilesPerMemberMax,
@@ -52,6 +53,8 @@ const memberArgsSchema = z.strictObject({
   weight: z.number().int().min(1).max(1000).optional(),
   /** Blocks of the block cache (default {@link fsBlockCacheBlocksDefault}). */
   cacheBlocks: z.number().int().min(1).max(fsBlockCacheBlocksMax).optional(),
+  /** Open files this member keeps, at most {@link fsOpenFilesPerMemberMax} (the default). */
+  openFilesMax: z.number().int().min(1).max(fsOpenFilesPerMemberMax).optional(),
 });
 
 /** What {@link fsMember} takes. */
@@ -76,13 +79,18 @@ type OpenFile = { readonly file: FsFile; readonly owner: string };
 export async function fsMember(context: ProcessContext, args: MessageBody): Promise<MessageBody> {
   const parsed = parseRequest('fsMember', memberArgsSchema, args);
   const libfos = await createLibfos(context);
-  const deviceInfo = (await libfos.call(parsed.device, { op: 'info' })).body as BlockDeviceInfo;
+  const deviceInfo = checkedInfo(parsed.device, (await libfos.call(parsed.device, { op: 'info' })).body);
   const cache = new BlockCache(
     // Each device read runs in a dispatcher thread of its own: readers of one block share it.
     (block, count) =>
       libfos.dispatcher.spawnThread('block-read', async () => {
-        const answer = (await libfos.call(parsed.device, { op: 'read', block, count })).body as { bytes: Uint8Array };
-        return answer.bytes;
+        const answer = (await libfos.call(parsed.device, { op: 'read', block, count })).body;
+        const bytes = (answer as { bytes?: unknown } | null)?.bytes;
+        if (!(bytes instanceof Uint8Array))
+          throw new FosError('BAD_REQUEST', `the block device ${parsed.device} answered no bytes`, {
+            value: parsed.device,
+          });
+        return bytes;
       }),
     parsed.cacheBlocks ?? fsBlockCacheBlocksDefault,
     deviceInfo.imageBytes,
@@ -106,9 +114,23 @@ export async function fsMember(context: ProcessContext, args: MessageBody): Prom
   return { ...result };
 }
 
+const deviceInfoSchema = z.object({
+  blockBytes: z.literal(fsBlockBytes),
+  imageBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  blocks: z.number().int().min(0),
+});
+
+/** What the block device says it holds, checked (a device of another block size cannot be read). */
+function checkedInfo(device: string, body: MessageBody): BlockDeviceInfo {
+  return parseRequest(`the answer of block device ${device}`, deviceInfoSchema, body);
+}
+
 /** The state of one member and its request handler. */
 class MemberServer {
+  /** Open files by handle, least recently used first. */
   readonly #open = new Map<number, OpenFile>();
+  readonly #openFilesMax: number;
+  #evicted = 0;
   #nextHandle = 1;
   #leaving = false;
   #location: MailboxLocation | undefined;
@@ -120,7 +142,9 @@ class MemberServer {
     private readonly args: FsMemberArgs,
     private readonly index: ImageIndex,
     private readonly cache: BlockCache,
-  ) {}
+  ) {
+    this.#openFilesMax = args.openFilesMax ?? fsOpenFilesPerMemberMax;
+  }
 
   registered(location: MailboxLocation, nameCapability: Capability): void {
     this.#location = location;
@@ -139,17 +163,17 @@ class MemberServer {
   async #answer(request: FsRequest, owner: string): Promise<MessageBody> {
     switch (request.op) {
       case 'open': {
-        if (this.#open.size >= fsOpenFilesPerMemberMax)
-          throw fsError(
-            'EMFILE',
-            `fs member ${this.args.member} holds fsOpenFilesPerMemberMax (${fsOpenFilesPerMemberMax}) open files; ${describeValue(request.path)} was not opened`,
-            request.path,
-          );
         const file = this.index.openFile(request.path);
         // The head of the file travels with the answer: a small file is read without another round
         // trip. Short when the image is damaged there: a read past it asks and gets EIO.
         const head = await this.cache.readAt(file.dataOffset, Math.min(file.size, fsOpenHeadBytes));
         const handle = this.#nextHandle++;
+        // A full table forgets the file used least recently (its client, if it still lives, opens it
+        // again when told EBADF): a client that crashed holding files cannot fill a member up.
+        if (this.#open.size >= this.#openFilesMax) {
+          this.#open.delete(this.#open.keys().next().value as number);
+          this.#evicted++;
+        }
         this.#open.set(handle, { file, owner });
         return { handle, stat: statOf(this.index.stat(request.path)), head };
       }
@@ -183,6 +207,7 @@ class MemberServer {
           directories: this.index.directories,
           problems: this.index.problems.length,
           openFiles: this.#open.size,
+          evicted: this.#evicted,
           cache: this.cache.stats(),
         };
         return { ...info, cache: { ...info.cache } };
@@ -202,6 +227,9 @@ class MemberServer {
         undefined,
         handle,
       );
+    // Most recently used: to the end of the table (the first is the one a full table forgets).
+    this.#open.delete(handle);
+    this.#open.set(handle, open);
     return open;
   }
 

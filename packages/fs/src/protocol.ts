@@ -83,6 +83,8 @@ export type FsMemberInfo = {
   /** Entries of the image this member refused (damaged, unsafe names, unsupported types). */
   readonly problems: number;
   readonly openFiles: number;
+  /** Open files the member forgot because its table was full (their clients reopen them). */
+  readonly evicted: number;
   readonly cache: { readonly blocks: number; readonly hits: number; readonly misses: number };
 };
 
