@@ -14,12 +14,14 @@ import { boot, type Instance } from '@fos/system';
 import {
   formatResultLine,
   gridPointRounds,
+  machineInfo,
   measureBenchmark,
   significant,
   writeGrid,
   type Benchmark,
   type BenchmarkResult,
   type BenchmarkSuite,
+  type MachineInfo,
   type RunOptions,
 } from '../harness.js';
 import { defaultProcessesModule } from './messaging.js';
@@ -203,6 +205,8 @@ async function runFs(
   const print = runOptions.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const module = options.processesModule ?? defaultProcessesModule();
   const cpus = availableParallelism();
+  // Every figure says which machine it came from.
+  const machine = (): MachineInfo => runOptions.machine ?? machineInfo();
   const bench = makeImage(settings);
   try {
     const nodeFs = new Map<number, number>();
@@ -242,7 +246,7 @@ async function runFs(
             ratio: significant(value / baseline),
           });
           print(
-            `  fs grid: ${clients} clients x ${members} members (${threads} threads on ${cpus} CPUs): ${significant(value)} ops/s, node:fs ${significant(baseline)} (ratio ${significant(value / baseline)})`,
+            `  fs grid: ${clients} clients x ${members} members (${threads} threads on ${cpus} CPUs, ${machine().model}): ${significant(value)} ops/s, node:fs ${significant(baseline)} (ratio ${significant(value / baseline)})`,
           );
         } finally {
           await point.close();
@@ -250,7 +254,7 @@ async function runFs(
       }
     }
     const directory = options.gridDirectory === undefined ? defaultGridDirectory : options.gridDirectory;
-    if (directory !== null) await writeGrid(directory, 'fs', { settings, cpus, points });
+    if (directory !== null) await writeGrid(directory, 'fs', { settings, cpus, machine: machine(), points });
     const results: BenchmarkResult[] = [];
     for (const benchmark of pairs(bench, settings, module)) {
       const result = await measureBenchmark(benchmark, runOptions);
