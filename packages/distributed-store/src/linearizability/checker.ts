@@ -95,7 +95,10 @@ function validateOperations<I, O>(operations: readonly Operation<I, O>[]): void 
   operations.forEach((operation: unknown, index) => {
     if (typeof operation !== 'object' || operation === null)
       throw badRequest(`operation ${index} is not an object`, operation);
-    const { call, return: ret } = operation as { call?: unknown; return?: unknown };
+    const { call, return: ret, client } = operation as { call?: unknown; return?: unknown; client?: unknown };
+    // Named in every explanation of a history: only what prints as itself.
+    if (typeof client !== 'string' && typeof client !== 'number')
+      throw badRequest(`operation ${index}: client ${describeValue(client)} is not a string or a number`, operation);
     if (typeof call !== 'number' || !Number.isFinite(call)) {
       throw badRequest(`operation ${index}: call time ${describeValue(call)} is not a finite number`, operation);
     }
