@@ -31,11 +31,7 @@ export function createBenchApiClient(transport: RpcTransport): BenchApi {
   return {
     /** Answers the payload it was given. */
     async echo(payload) {
-      return (await transport.invoke(
-        benchApiOrdinals.echo,
-        'BenchApi.echo',
-        toWire({ payload }),
-      )) as unknown as Awaited<ReturnType<BenchApi['echo']>>;
+      return (await transport.invoke(benchApiOrdinals.echo, 'BenchApi.echo', toWire({ payload }))) as unknown as Awaited<ReturnType<BenchApi['echo']>>;
     },
   };
 }
