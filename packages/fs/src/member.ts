@@ -175,7 +175,7 @@ class MemberServer {
           this.#evicted++;
         }
         this.#open.set(handle, { file, owner });
-        return { handle, stat: statOf(this.index.stat(request.path)), head };
+        return { handle, stat: fileStat(file), head };
       }
       case 'read': {
         const { file } = this.#own(request.handle, owner);
@@ -188,7 +188,7 @@ class MemberServer {
       }
       case 'fstat': {
         const { file } = this.#own(request.handle, owner);
-        return statOf({ path: file.path, type: 'file', size: file.size, mode: file.mode, mtimeMs: file.mtimeMs });
+        return fileStat(file);
       }
       case 'close':
         this.#own(request.handle, owner);
@@ -258,6 +258,11 @@ class MemberServer {
     );
     return { member: this.args.member, openFiles };
   }
+}
+
+/** The metadata of an opened file, from what resolving it found (no second walk of its path). */
+function fileStat(file: FsFile): FsStatResult {
+  return { path: file.path, type: 'file', size: file.size, mode: file.mode, mtimeMs: file.mtimeMs };
 }
 
 function statOf(stat: FsStat): FsStatResult {
