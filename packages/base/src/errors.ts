@@ -31,8 +31,9 @@ export interface FosErrorDetails {
   /** Per-stream sequence number of a refused `ukSend`, to pass as `resendOf` or to `abandonSend`. */
   readonly sequence?: number;
   /**
-   * The POSIX code a `node:fs` user expects (`ENOENT`, `ENOTDIR`, `EISDIR`, `EBADF`, `EMFILE`, `ELOOP`,
-   * `EINVAL`, `EIO`, `ENOTSUP`), set by the file system (`@fos/fs`) beside the fos code.
+   * The POSIX code a Node user expects, set beside the fos code by the services that stand in for a
+   * Node API: the file system (`ENOENT`, `ENOTDIR`, `EISDIR`, `EBADF`, `EMFILE`, `ELOOP`, `EINVAL`,
+   * `EIO`, `ENOTSUP`) and the network stack (`ECONNREFUSED`, `ECONNRESET`, `EADDRINUSE`, `EPIPE`, ...).
    */
   readonly errno?: string;
   /** The path a file-system error is about, as the caller gave it. */

@@ -4,6 +4,7 @@
 // Errors: operating errors are FosError values with a code from one closed list; broken invariants are assertions.
 export { FosError, fosErrorCodes, hasFosErrorCode, isFosError, isFosErrorCode, type FosErrorCode } from './errors.js';
 export { assert, AssertionError } from './assert.js';
+export { errnoError, restoreErrno } from './errno.js';
 export { describeValue, readArgument } from './describe.js';
 
 // Message bodies: what a message may carry, copied and measured through one codec.

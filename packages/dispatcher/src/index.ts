@@ -32,3 +32,4 @@ export type {
   RequestHandler,
   SendFunction,
 } from './types.js';
+export { parseRequest } from './parse-request.js';

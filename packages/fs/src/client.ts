@@ -5,7 +5,7 @@
 // the file goes to that member. When the member goes away (it left the fleet, it crashed), the file is
 // opened again at another member and the request repeated: files are read-only, so a repeat is safe.
 import { Readable } from 'node:stream';
-import { describeValue, FosError, isFosError, type MessageBody } from '@fos/base';
+import { describeValue, FosError, isFosError, restoreErrno, type MessageBody } from '@fos/base';
 import { callTimeoutMsMax } from '@fos/dispatcher';
 import type { Libfos, LookupResult } from '@fos/libfos-messaging';
 import { z } from 'zod';
@@ -510,19 +510,9 @@ function isMemberGone(error: unknown): boolean {
   );
 }
 
-/**
- * A member's file-system error arrives as a FosError whose message starts with the POSIX code
- * (`ENOENT: ...`): give it back its `details.errno` and the caller's path.
- */
+/** A member's file-system error, its `details.errno` restored and the caller's path put in. */
 function withErrno(error: unknown, path: string): unknown {
-  if (!isFosError(error)) return error;
-  const match = /^(E[A-Z]+): /.exec(
-    error.message.startsWith(`${error.code}: `) ? error.message.slice(error.code.length + 2) : error.message,
-  );
-  const errno = match?.[1];
-  if (errno === undefined || !isFsErrno(errno) || fsErrnoCodes[errno] !== error.code) return error;
-  const message = error.message.slice(error.message.indexOf(`${errno}: `) + errno.length + 2);
-  return fsError(errno, message, path, error.value ?? path);
+  return restoreErrno(error, fsErrnoCodes, path);
 }
 
 function checkPath(operation: string, path: unknown): asserts path is string {

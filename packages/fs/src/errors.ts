@@ -1,6 +1,6 @@
 // File-system errors: a FosError from the closed list of codes, with the POSIX code a `node:fs` user
 // expects as a documented detail (`error.details.errno`) and the path in `error.details.path`.
-import { FosError, isFosError, type FosErrorCode } from '@fos/base';
+import { errnoError, isFosError, type FosError, type FosErrorCode } from '@fos/base';
 
 /** The POSIX codes the file system answers with, and the fos code each travels as. */
 export const fsErrnoCodes = {
@@ -34,10 +34,7 @@ export function isFsErrno(value: unknown): value is FsErrno {
 
 /** A file-system error: the fos code of `errno`, with `errno` and `path` in its details. */
 export function fsError(errno: FsErrno, message: string, path: string | undefined, value?: unknown): FosError {
-  return new FosError(fsErrnoCodes[errno], `${errno}: ${message}`, {
-    value: value ?? path,
-    details: path === undefined ? { errno } : { errno, path },
-  });
+  return errnoError(fsErrnoCodes[errno], errno, message, { path, value: value ?? path });
 }
 
 /** The POSIX code of a file-system error, or undefined for any other value. */

@@ -1,6 +1,5 @@
 // The messages of the block device server and of a file-system member, checked with zod at the
 // receiving end (a malformed request is BAD_REQUEST naming the field; nothing is changed by it).
-import { describeValue, FosError, type MessageBody } from '@fos/base';
 import { isCapability, type Capability } from '@fos/microkernel';
 import { z } from 'zod';
 import { fsPathBytesMax, fsReadBytesMax } from './limits.js';
@@ -88,24 +87,4 @@ export type FsMemberInfo = {
   readonly cache: { readonly blocks: number; readonly hits: number; readonly misses: number };
 };
 
-/**
- * Checks `body` against `schema`: the parsed value, or `BAD_REQUEST` naming the first offending
- * field and its value.
- */
-export function parseRequest<T>(what: string, schema: z.ZodType<T>, body: MessageBody): T {
-  const parsed = schema.safeParse(body);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const path = issue?.path ?? [];
-  let offending: unknown = body;
-  for (const key of path)
-    offending =
-      typeof offending === 'object' && offending !== null
-        ? (offending as Record<PropertyKey, unknown>)[key]
-        : undefined;
-  throw new FosError(
-    'BAD_REQUEST',
-    `${what}: ${path.length === 0 ? 'request' : path.map(String).join('.')} ${describeValue(offending)} is invalid: ${issue?.message ?? 'invalid'}`,
-    { value: offending },
-  );
-}
+export { parseRequest } from '@fos/dispatcher';

@@ -1,0 +1,436 @@
+// A member of the netstack fleet (/sys/netstack/<n>, a destination of the indirect name /sys/netstack).
+// It owns the state of the connections it took: their receive buffers with flow control in bytes, the
+// pushes to the owning process, half-close, reset and the end of each. It shares nothing with the
+// other members: each connection it takes is registered as `/sys/netstack/connections/<id>` → this
+// member, so netif and the owning process reach it by that name, and the name goes when the
+// connection ends, whichever way it ends.
+import { FosError, hasFosErrorCode, type MessageBody } from '@fos/base';
+import type { Thread } from '@fos/dispatcher';
+import { createLibfos, type Libfos } from '@fos/libfos-messaging';
+import {
+  isCapability,
+  validateCapability,
+  type Capability,
+  type MailboxLocation,
+  type ProcessContext,
+} from '@fos/microkernel';
+import { z } from 'zod';
+import { netError } from './errors.js';
+import {
+  netConnectionsPerMemberMax,
+  netLeaveGraceMsDefault,
+  netLeaveGraceMsMax,
+  netReceiveBufferBytes,
+  netReceiveWindowBytes,
+  netRegisterAttemptsMax,
+  netRegisterBackoffMs,
+} from './limits.js';
+import { connectionName, netstackFleetName } from './names.js';
+import {
+  memberRequestSchema,
+  parseRequest,
+  type ConnectResult,
+  type MemberRequest,
+  type NetMemberInfo,
+} from './protocol.js';
+
+const capabilitySchema = z.custom<Capability>((value) => isCapability(value), 'is not a capability');
+const nameSchema = z.string().min(1).max(255);
+
+const memberArgsSchema = z.strictObject({
+  /** This member's direct name (`/sys/netstack/<n>`). */
+  member: nameSchema,
+  /** The fleet's indirect name (default `/sys/netstack`). */
+  fleet: nameSchema.optional(),
+  /** The netif of this member's machine: where its listens and outbound connections go by default. */
+  netif: nameSchema,
+  /** A namespace capability that covers the member's name, the fleet's, and the connections' names. */
+  capability: capabilitySchema,
+  /** Weight of this member in the fleet's indirect name (default 1). */
+  weight: z.number().int().min(1).max(1000).optional(),
+  /** How long a leaving member lets its connections finish (default {@link netLeaveGraceMsDefault}). */
+  leaveGraceMs: z.number().int().min(0).max(netLeaveGraceMsMax).optional(),
+  /**
+   * Tests: how long the member waits before it registers a taken connection's name (segments then
+   * wait at netif, in order).
+   */
+  registerDelayMs: z.number().int().min(0).max(60_000).optional(),
+});
+
+/** What {@link netstackMember} takes. */
+export type NetstackMemberArgs = z.infer<typeof memberArgsSchema>;
+
+/** What {@link netstackMember} returns to its spawner. */
+export type NetstackMemberResult = { readonly member: string; readonly location: MailboxLocation };
+
+/** One connection as its member holds it. */
+type Connection = {
+  readonly id: string;
+  readonly name: string;
+  /** The netif that holds its host socket. */
+  readonly netif: string;
+  /** The socket endpoint of the owning process (where bytes are pushed). */
+  readonly endpoint: string;
+  /** The number of the next segment from netif. */
+  nextSeq: number;
+  /** Received, not yet pushed. */
+  readonly buffer: Uint8Array[];
+  bufferBytes: number;
+  /** Pushed, not yet acknowledged by the owning process. */
+  inFlight: number;
+  /** The owning process knows the connection (pushes may start). */
+  attached: boolean;
+  /** The peer half-closed (pushed once the buffer is out). */
+  eof: boolean;
+  eofPushed: boolean;
+  /** The host socket is gone: how (pushed once the buffer is out). */
+  closed: { readonly error: string | undefined } | undefined;
+  /** The member asked netif to stop reading the host socket. */
+  pausedWire: boolean;
+  /** The connection's state is gone here (its name is being unregistered). */
+  ended: boolean;
+};
+
+/**
+ * A netstack member, as a process entry (`entry: 'netstackMember'`, every fabric): registers
+ * `args.member`, joins `args.fleet`, and serves netif's hand-overs and segments and the sockets'
+ * requests (`listen`, `unlisten`, `connect`, `send`, `ack`, `shutdown`, `close`), `info` and `leave`.
+ */
+export async function netstackMember(context: ProcessContext, args: MessageBody): Promise<MessageBody> {
+  const parsed = parseRequest('netstackMember', memberArgsSchema, args);
+  const libfos = await createLibfos(context);
+  const member = new NetstackMember(context, libfos, parsed);
+  const mailbox = await libfos.createMailbox();
+  libfos.serve(mailbox.location, { handler: (request, thread) => member.handle(request.body, thread) });
+  const nameCapability = await libfos.aliasRegisterDirect(parsed.member, mailbox, parsed.capability);
+  await libfos.aliasRegisterIndirect(parsed.fleet ?? netstackFleetName, parsed.member, parsed.capability, {
+    weight: parsed.weight ?? 1,
+  });
+  member.registered(mailbox.location, nameCapability);
+  const result: NetstackMemberResult = { member: parsed.member, location: mailbox.location };
+  return { ...result };
+}
+
+class NetstackMember {
+  readonly #connections = new Map<string, Connection>();
+  readonly #fleet: string;
+  #leaving = false;
+  #location: MailboxLocation | undefined;
+  #nameCapability: Capability | undefined;
+  #taken = 0;
+  #ended = 0;
+  #segments = 0;
+  #outOfOrder = 0;
+
+  constructor(
+    private readonly context: ProcessContext,
+    private readonly libfos: Libfos,
+    private readonly args: NetstackMemberArgs,
+  ) {
+    this.#fleet = args.fleet ?? netstackFleetName;
+  }
+
+  registered(location: MailboxLocation, nameCapability: Capability): void {
+    this.#location = location;
+    this.#nameCapability = nameCapability;
+  }
+
+  async handle(body: MessageBody, thread: Thread): Promise<MessageBody> {
+    const request = parseRequest(`netstack member ${this.args.member}`, memberRequestSchema, body);
+    switch (request.op) {
+      // Segments and acknowledgements change state at once, in the order they arrive (no await
+      // before the change: a later message's thread cannot overtake).
+      case 'data':
+      case 'eof':
+      case 'closed':
+        this.#segment(request);
+        return null;
+      case 'ack': {
+        const connection = this.#connections.get(request.conn);
+        if (connection !== undefined) {
+          connection.inFlight = Math.max(0, connection.inFlight - request.bytes);
+          this.#pump(connection);
+        }
+        return null;
+      }
+      case 'attach': {
+        const connection = this.#connections.get(request.conn);
+        if (connection !== undefined && !connection.attached) {
+          connection.attached = true;
+          this.#pump(connection);
+        }
+        return null;
+      }
+      case 'incoming':
+        return this.#incoming(request, thread);
+      case 'listen':
+      case 'unlisten': {
+        this.#refuseWhileLeaving(request.op);
+        const { endpoint, netif, ...rest } = request;
+        return (await this.libfos.call(netif ?? this.args.netif, { ...rest, listener: endpoint })).body;
+      }
+      case 'connect':
+        return this.#connect(request.host, request.port, request.endpoint, request.netif ?? this.args.netif, thread);
+      case 'send': {
+        const connection = this.#own(request.conn, 'send');
+        return (await this.libfos.call(connection.netif, { op: 'write', conn: connection.id, bytes: request.bytes })).body;
+      }
+      case 'shutdown': {
+        const connection = this.#own(request.conn, 'shutdown');
+        return (await this.libfos.call(connection.netif, { op: 'end', conn: connection.id })).body;
+      }
+      case 'close': {
+        const connection = this.#connections.get(request.conn);
+        // Closed already: nothing to do (a close is never an error).
+        if (connection === undefined || connection.ended) return null;
+        await this.libfos.call(connection.netif, { op: 'destroy', conn: connection.id }).catch(() => this.#end(connection));
+        return null;
+      }
+      case 'info': {
+        const info: NetMemberInfo = {
+          member: this.args.member,
+          connections: this.#connections.size,
+          taken: this.#taken,
+          ended: this.#ended,
+          segments: this.#segments,
+          outOfOrder: this.#outOfOrder,
+          pausedWire: [...this.#connections.values()].filter((connection) => connection.pausedWire).length,
+        };
+        return { ...info };
+      }
+      case 'leave':
+        return this.#leave(request.capability);
+    }
+  }
+
+  #refuseWhileLeaving(operation: string): void {
+    if (this.#leaving)
+      throw new FosError('SHUTDOWN', `${operation}: netstack member ${this.args.member} is leaving the fleet`, {
+        value: this.args.member,
+      });
+  }
+
+  /** A connection of this member that is still open, for a request of its owner. */
+  #own(conn: string, operation: string): Connection {
+    const connection = this.#connections.get(conn);
+    if (connection === undefined || connection.ended || connection.closed !== undefined)
+      throw netError('ENOTCONN', `${operation}: connection ${conn} is not open at ${this.args.member}`, conn);
+    return connection;
+  }
+
+  /** netif hands a connection over: its name is registered, its listener told; then it is answered. */
+  async #incoming(request: Extract<MemberRequest, { op: 'incoming' }>, thread: Thread): Promise<MessageBody> {
+    this.#refuseWhileLeaving('incoming');
+    const connection = this.#create(request.conn, request.netif, request.listener);
+    try {
+      await this.#register(connection, thread);
+      await this.libfos.call(request.listener, {
+        op: 'incoming',
+        conn: request.conn,
+        port: request.local.port,
+        local: request.local,
+        remote: request.remote,
+      });
+    } catch (error) {
+      this.#end(connection);
+      throw netError(
+        'ECONNREFUSED',
+        `connection ${request.conn} to port ${request.local.port} was not taken: ${(error as Error).message}`,
+        request.conn,
+      );
+    }
+    connection.attached = true;
+    this.#pump(connection);
+    return null;
+  }
+
+  /** An outbound connection: netif opens it, this member registers its name, then netif may send segments. */
+  async #connect(host: string, port: number, endpoint: string, netif: string, thread: Thread): Promise<MessageBody> {
+    this.#refuseWhileLeaving('connect');
+    const opened = (await this.libfos.call(netif, { op: 'connect', host, port })).body as ConnectResult;
+    const connection = this.#create(opened.conn, netif, endpoint);
+    try {
+      await this.#register(connection, thread);
+    } catch (error) {
+      this.#end(connection);
+      await this.libfos.send(netif, { op: 'destroy', conn: opened.conn }).catch(() => undefined);
+      throw error;
+    }
+    // Pushes start when the owner says it holds the connection (`attach`): its answer and the first
+    // push travel to different mailboxes of it, in no fixed order.
+    await this.libfos.send(netif, { op: 'ready', conn: opened.conn });
+    const result: ConnectResult = { conn: opened.conn, local: opened.local, remote: opened.remote };
+    return { ...result, local: { ...result.local }, remote: { ...result.remote } };
+  }
+
+  #create(id: string, netif: string, endpoint: string): Connection {
+    if (this.#connections.has(id))
+      throw netError('ECONNREFUSED', `connection ${id} is held at ${this.args.member} already`, id);
+    if (this.#connections.size >= netConnectionsPerMemberMax)
+      throw netError('EMFILE', `${this.args.member} holds netConnectionsPerMemberMax (${netConnectionsPerMemberMax}) connections`, id);
+    const connection: Connection = {
+      id,
+      name: connectionName(id),
+      netif,
+      endpoint,
+      nextSeq: 0,
+      buffer: [],
+      bufferBytes: 0,
+      inFlight: 0,
+      attached: false,
+      eof: false,
+      eofPushed: false,
+      closed: undefined,
+      pausedWire: false,
+      ended: false,
+    };
+    this.#connections.set(id, connection);
+    this.#taken++;
+    return connection;
+  }
+
+  /**
+   * Registers the connection's name → this member. A name still taken by an earlier connection of the
+   * same 4-tuple (its end not yet unregistered) is tried again a few times.
+   */
+  async #register(connection: Connection, thread: Thread): Promise<void> {
+    if (this.args.registerDelayMs !== undefined) await thread.sleep(this.args.registerDelayMs);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.libfos.aliasRegisterIndirect(connection.name, this.args.member, this.args.capability);
+        return;
+      } catch (error) {
+        if (!hasFosErrorCode(error, 'NAME_EXISTS') || attempt >= netRegisterAttemptsMax) throw error;
+        await thread.sleep(netRegisterBackoffMs * 2 ** attempt);
+      }
+    }
+  }
+
+  /** A segment from netif, in order; a gap (never expected: libfos keeps the order) resets the connection. */
+  #segment(request: Extract<MemberRequest, { op: 'data' | 'eof' | 'closed' }>): void {
+    const connection = this.#connections.get(request.conn);
+    if (connection === undefined || connection.ended) return;
+    this.#segments++;
+    if (request.seq !== connection.nextSeq) {
+      this.#outOfOrder++;
+      connection.closed ??= {
+        error: `segment ${request.seq} of connection ${request.conn} arrived where ${connection.nextSeq} was due`,
+      };
+      void this.libfos.send(connection.netif, { op: 'destroy', conn: connection.id }).catch(() => undefined);
+      this.#pump(connection);
+      return;
+    }
+    connection.nextSeq++;
+    if (request.op === 'data') {
+      connection.buffer.push(request.bytes);
+      connection.bufferBytes += request.bytes.length;
+    } else if (request.op === 'eof') connection.eof = true;
+    else connection.closed ??= { error: request.error };
+    this.#pump(connection);
+  }
+
+  /**
+   * Pushes what the window allows to the owning process, then the half-close and the end once the
+   * buffer is out, and pauses or resumes the host socket by the buffer's size.
+   */
+  #pump(connection: Connection): void {
+    if (connection.ended || !connection.attached) return;
+    while (connection.buffer.length > 0 && connection.inFlight < netReceiveWindowBytes) {
+      const bytes = connection.buffer.shift() as Uint8Array;
+      connection.bufferBytes -= bytes.length;
+      connection.inFlight += bytes.length;
+      this.#push(connection, { op: 'data', conn: connection.id, bytes });
+    }
+    if (connection.closed === undefined) {
+      if (!connection.pausedWire && connection.bufferBytes > netReceiveBufferBytes) {
+        connection.pausedWire = true;
+        this.#toNetif(connection, 'pause');
+      } else if (connection.pausedWire && connection.bufferBytes <= netReceiveBufferBytes / 2) {
+        connection.pausedWire = false;
+        this.#toNetif(connection, 'resume');
+      }
+    }
+    if (connection.buffer.length > 0) return;
+    if (connection.eof && !connection.eofPushed) {
+      connection.eofPushed = true;
+      this.#push(connection, { op: 'eof', conn: connection.id });
+    }
+    if (connection.closed !== undefined) {
+      const error = connection.closed.error;
+      this.#push(connection, error === undefined ? { op: 'closed', conn: connection.id } : { op: 'closed', conn: connection.id, error });
+      this.#end(connection);
+    }
+  }
+
+  /** One push to the owning process; when it cannot be delivered (the process is gone), the connection is reset. */
+  #push(connection: Connection, message: MessageBody): void {
+    void this.libfos.dispatcher
+      .spawnThread('push', () => this.libfos.send(connection.endpoint, message))
+      .catch(() => {
+        if (!connection.ended) this.#toNetif(connection, 'destroy');
+      });
+  }
+
+  #toNetif(connection: Connection, op: 'pause' | 'resume' | 'destroy'): void {
+    void this.libfos.dispatcher
+      .spawnThread('netif', () => this.libfos.send(connection.netif, { op, conn: connection.id }))
+      .catch(() => undefined);
+  }
+
+  /** The connection's state goes, and its name. */
+  #end(connection: Connection): void {
+    if (connection.ended) return;
+    connection.ended = true;
+    connection.buffer.length = 0;
+    this.#connections.delete(connection.id);
+    this.#ended++;
+    void this.libfos.dispatcher
+      .spawnThread('unregister', () =>
+        this.libfos.unregisterIndirect(connection.name, this.args.member, this.args.capability),
+      )
+      .catch(() => undefined);
+  }
+
+  /**
+   * Leaves the fleet: out of `/sys/netstack` at once (new connections go to the others), then its
+   * connections have `leaveGraceMs` to finish; those still open are reset (their owners see
+   * `ECONNABORTED`), their names go, and the process exits.
+   */
+  async #leave(capability: Capability): Promise<MessageBody> {
+    if (validateCapability(capability) !== this.args.capability)
+      throw new FosError('PERMISSION_DENIED', `leave: the capability does not match netstack member ${this.args.member}'s`, {
+        value: 'capability',
+      });
+    if (this.#leaving) return { member: this.args.member, connections: this.#connections.size };
+    this.#leaving = true;
+    await this.libfos.unregisterIndirect(this.#fleet, this.args.member, this.args.capability);
+    const open = this.#connections.size;
+    this.context.clock.setTimer(this.args.leaveGraceMs ?? netLeaveGraceMsDefault, () =>
+      this.context.guard(() => this.#abortAll()),
+    );
+    return { member: this.args.member, connections: open };
+  }
+
+  async #abortAll(): Promise<void> {
+    for (const connection of [...this.#connections.values()]) {
+      connection.closed ??= { error: `ECONNABORTED: netstack member ${this.args.member} left the fleet` };
+      connection.buffer.length = 0;
+      connection.bufferBytes = 0;
+      connection.attached = true;
+      this.#toNetif(connection, 'destroy');
+      this.#pump(connection);
+    }
+    await this.libfos.dispatcher.spawnThread('leave', async () => {
+      if (this.#location !== undefined && this.#nameCapability !== undefined)
+        await this.libfos.unregisterDirect(this.args.member, this.#location, this.#nameCapability);
+    });
+    // The last pushes and unregistrations finish before the process goes.
+    this.context.clock.setTimer(200, () =>
+      this.context.guard(async () => {
+        await this.libfos.close();
+        this.context.exit();
+      }),
+    );
+  }
+}
+

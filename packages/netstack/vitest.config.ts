@@ -1,0 +1,3 @@
+import { fosVitestConfig } from '@fos/vitest-config';
+
+export default fosVitestConfig();
