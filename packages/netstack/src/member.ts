@@ -172,11 +172,15 @@ class NetstackMember {
       case 'connect':
         return this.#connect(request.host, request.port, request.endpoint, request.netif ?? this.args.netif, thread);
       case 'send': {
-        const connection = this.#own(request.conn, 'send');
+        const connection = this.#connections.get(request.conn);
+        if (connection === undefined || connection.ended || connection.closed !== undefined)
+          throw netError('EPIPE', `send: connection ${request.conn} is closed at ${this.args.member}`, request.conn);
         return (await this.libfos.call(connection.netif, { op: 'write', conn: connection.id, bytes: request.bytes })).body;
       }
       case 'shutdown': {
-        const connection = this.#own(request.conn, 'shutdown');
+        const connection = this.#connections.get(request.conn);
+        // Ended already: nothing is left to half-close.
+        if (connection === undefined || connection.ended || connection.closed !== undefined) return null;
         return (await this.libfos.call(connection.netif, { op: 'end', conn: connection.id })).body;
       }
       case 'close': {
@@ -208,14 +212,6 @@ class NetstackMember {
       throw new FosError('SHUTDOWN', `${operation}: netstack member ${this.args.member} is leaving the fleet`, {
         value: this.args.member,
       });
-  }
-
-  /** A connection of this member that is still open, for a request of its owner. */
-  #own(conn: string, operation: string): Connection {
-    const connection = this.#connections.get(conn);
-    if (connection === undefined || connection.ended || connection.closed !== undefined)
-      throw netError('ENOTCONN', `${operation}: connection ${conn} is not open at ${this.args.member}`, conn);
-    return connection;
   }
 
   /** netif hands a connection over: its name is registered, its listener told; then it is answered. */
@@ -316,7 +312,7 @@ class NetstackMember {
       connection.closed ??= {
         error: `segment ${request.seq} of connection ${request.conn} arrived where ${connection.nextSeq} was due`,
       };
-      void this.libfos.send(connection.netif, { op: 'destroy', conn: connection.id }).catch(() => undefined);
+      this.#toNetif(connection, 'destroy');
       this.#pump(connection);
       return;
     }

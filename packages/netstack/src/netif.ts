@@ -138,7 +138,7 @@ class NetifService {
         return null;
       }
       case 'write': {
-        const held = this.#held(request.conn);
+        const held = this.#held(request.conn, 'EPIPE');
         await thread.waitFor(
           new Promise<void>((resolve, reject) =>
             held.socket.write(request.bytes, (error) =>
@@ -150,22 +150,27 @@ class NetifService {
         );
         return null;
       }
+      // Ending, resetting, pausing a connection that is gone already does nothing (it raced its end).
       case 'end':
-        this.#held(request.conn).socket.end();
+        this.#connections.get(request.conn)?.socket.end();
         return null;
       case 'destroy':
-        this.#held(request.conn).socket.destroy();
+        this.#connections.get(request.conn)?.socket.destroy();
         return null;
       case 'pause': {
-        const held = this.#held(request.conn);
-        held.pausedByMember = true;
-        held.socket.pause();
+        const held = this.#connections.get(request.conn);
+        if (held !== undefined) {
+          held.pausedByMember = true;
+          held.socket.pause();
+        }
         return null;
       }
       case 'resume': {
-        const held = this.#held(request.conn);
-        held.pausedByMember = false;
-        if (!held.pausedForPending) held.socket.resume();
+        const held = this.#connections.get(request.conn);
+        if (held !== undefined) {
+          held.pausedByMember = false;
+          if (!held.pausedForPending) held.socket.resume();
+        }
         return null;
       }
       case 'info': {
@@ -183,10 +188,10 @@ class NetifService {
     }
   }
 
-  #held(conn: string): Held {
+  #held(conn: string, errno: 'ENOTCONN' | 'EPIPE' = 'ENOTCONN'): Held {
     const held = this.#connections.get(conn);
     if (held === undefined || held.closed)
-      throw netError('ENOTCONN', `connection ${conn} is not open at ${this.args.name}`, conn);
+      throw netError(errno, `connection ${conn} is not open at ${this.args.name}`, conn);
     return held;
   }
 
@@ -350,7 +355,8 @@ class NetifService {
   /** Sends one segment to the connection's name (libfos keeps the order of sends to one name). */
   #send(held: Held, segment: Segment): void {
     const last = segment.op === 'closed';
-    const sent = this.libfos.send(held.name, { ...segment }).catch((error: unknown) => {
+    // In a thread of its own: a handler's thread (`ready`) must not park in a send it does not await.
+    const sent = this.libfos.dispatcher.spawnThread('segment', () => this.libfos.send(held.name, { ...segment })).catch((error: unknown) => {
       // The connection's member is gone (it crashed, or the name went): the connection cannot go on.
       // Its name goes too (the member cannot remove it any more).
       if (this.#connections.get(held.id) !== held) return;
@@ -358,7 +364,9 @@ class NetifService {
       held.socket.destroy();
       held.closed = true;
       this.#forget(held);
-      void this.libfos.unregisterName(held.name, this.args.capability).catch(() => undefined);
+      void this.libfos.dispatcher
+        .spawnThread('unregister', () => this.libfos.unregisterName(held.name, this.args.capability))
+        .catch(() => undefined);
     });
     if (last) void sent.then(() => this.#forget(held));
   }

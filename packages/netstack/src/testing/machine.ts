@@ -4,6 +4,7 @@ import { LocalFabric, Machine, SimFabric, WorkerFabric, type Capability, type Fa
 import { nameServiceProcessModule } from '@fos/name-service';
 import { NetstackFleet, type NetstackFleetOptions } from '../fleet.js';
 import { FosNet, type FosNetOptions } from '../socket.js';
+import { SimWire } from './sim-wire.js';
 
 /** The built package: processes are spawned from it (the way every fabric spawns them). */
 export const builtModule = new URL('../../dist/index.js', import.meta.url).href;
@@ -16,6 +17,8 @@ export interface NetTestMachine {
   readonly machine: Machine;
   readonly root: Capability;
   readonly fleet: NetstackFleet;
+  /** The simulated wire (fabric `sim`, where netif cannot reach the host). */
+  readonly wire: SimWire | undefined;
   /** A process's libfos and sockets on `core` (in this thread: local and sim only). */
   process(core: number, options?: FosNetOptions): Promise<{ libfos: Libfos; net: FosNet }>;
   /** Every name under `domain` (`/sys/netstack/connections`) now, from the name service. */
@@ -23,7 +26,7 @@ export interface NetTestMachine {
   shutdown(): Promise<void>;
 }
 
-/** Boots a machine of `cores` cores, its name server and the network stack. */
+/** Boots a machine of `cores` cores, its name server and the network stack (over a {@link SimWire} on `sim`). */
 export async function netTestMachine(
   fabric: TestFabric,
   fleetOptions: Omit<NetstackFleetOptions, 'capability'> = {},
@@ -37,6 +40,7 @@ export async function netTestMachine(
         ? new WorkerFabric({ cores })
         : new LocalFabric({ cores });
   const machine = new Machine({ fabric: made });
+  const wire = made instanceof SimFabric ? new SimWire(made.clock, made.random.fork('wire')) : undefined;
   try {
     const nameServer = await machine.spawn({
       core: 0,
@@ -52,6 +56,7 @@ export async function netTestMachine(
     const fleet = await NetstackFleet.start(machine, {
       processModule: builtModule,
       quiet: true,
+      ...(wire === undefined ? {} : { wire }),
       ...fleetOptions,
       capability: root,
     });
@@ -61,6 +66,7 @@ export async function netTestMachine(
       machine,
       root,
       fleet,
+      wire,
       process: async (core, netOptions) => {
         const libfos = await spawnLibfos(machine, core, `process-${processes++}`);
         return { libfos, net: new FosNet(libfos, netOptions) };
