@@ -11,7 +11,7 @@ import {
   type SpawnOptions,
 } from '@fos/microkernel';
 import { z } from 'zod';
-import type { NetstackMemberArgs, NetstackMemberResult } from './member.js';
+import { memberAliases, type NetstackMemberArgs, type NetstackMemberResult } from './member.js';
 import { netConnectionsLimitMax, netLeaveGraceMsMax, netMembersMax } from './limits.js';
 import { netifDomain, netstackFleetName } from './names.js';
 import { serveNetif, type NetifArgs, type NetifResult } from './netif.js';
@@ -86,8 +86,8 @@ type RunningMember = { readonly name: string; readonly handle: ProcessHandle; le
 
 /**
  * A running network stack: netif and the members of the netstack fleet, as their starter holds them.
- * A member that exits unexpectedly (a crash) is taken out of the name space; netif resets each of its
- * connections, and removes the connection's name, when the connection's next segment finds no member.
+ * A member that exits unexpectedly (a crash) is taken out of the name space with its connections'
+ * names; netif resets each of those connections when its next segment finds no member.
  */
 export class NetstackFleet {
   readonly #spawner: NetstackSpawner;
@@ -306,9 +306,8 @@ export async function netstackLeaveMember(context: ProcessContext, args: Message
 }
 
 /**
- * One-shot process entry: takes a crashed member's names out of the name space (its destination of
- * `/sys/netstack`, then its direct name). The names of its connections go as netif finds them
- * without a member (at their next segment).
+ * One-shot process entry: takes a crashed member's names out of the name space: its destination of
+ * `/sys/netstack`, its direct name and its aliases, and with them its connections' names.
  */
 export async function netstackForgetMember(context: ProcessContext, args: MessageBody): Promise<MessageBody> {
   const { member, capability } = parseRequest('netstackForgetMember', leaveArgsSchema, args);
@@ -321,6 +320,9 @@ export async function netstackForgetMember(context: ProcessContext, args: Messag
     );
   await quietly(netstackFleetName, libfos.unregisterIndirect(netstackFleetName, member, capability));
   await quietly(member, libfos.unregisterName(member, capability));
+  // Its aliases go, and with them the names of the connections it held (the name service removes an
+  // indirect name left without destinations).
+  for (const alias of memberAliases(member)) await quietly(alias, libfos.unregisterName(alias, capability));
   await libfos.close();
   context.exit();
   return { member, forgotten };

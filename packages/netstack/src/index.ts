@@ -9,7 +9,7 @@ export {
   type NetstackFleetOptions,
   type NetstackSpawner,
 } from './fleet.js';
-export { netstackMember, type NetstackMemberArgs, type NetstackMemberResult } from './member.js';
+export { memberAliases, netstackMember, type NetstackMemberArgs, type NetstackMemberResult } from './member.js';
 export {
   netConnectTimeoutMsDefault,
   netif,
@@ -36,6 +36,7 @@ export {
   netBacklogMax,
   netConnectionsLimitMax,
   netConnectionsMax,
+  netConnectionsPerAlias,
   netConnectionsPerMemberMax,
   netHandoverAttemptsMax,
   netHandoversInFlightMax,
@@ -43,6 +44,7 @@ export {
   netLeaveGraceMsDefault,
   netLeaveGraceMsMax,
   netListenersMax,
+  netMemberAliases,
   netMembersMax,
   netPendingBytesMax,
   netReceiveBufferBytes,

@@ -29,8 +29,20 @@ export const netReceiveBufferBytes = 256 * 1024;
 export const netBacklogDefault = 511;
 /** The largest `backlog` a listener may ask for. */
 export const netBacklogMax = 4096;
+/**
+ * Mailboxes of one member that its connections' names lead to, each under a direct name (an alias)
+ * `/sys/netstack/<n>/c<i>`. Two bounds meet here. The kernel checks the intended name of every
+ * delivery, so a connection's name is a valid name of the mailbox it leads to, and a mailbox holds at
+ * most `namesPerMailboxMax` (256) names. And the name service keeps every edge both ways, so each
+ * registration writes the entry of the name it leads to: one name per member would be a hot key that
+ * every registration of the member writes. Spread over the aliases, a member holds this many times
+ * more connections, and their registrations run side by side (one at a time per alias).
+ */
+export const netMemberAliases = 32;
+/** Connections whose names lead to one alias: its mailbox's other names (`namesPerMailboxMax` − 1). */
+export const netConnectionsPerAlias = 255;
 /** Connections of one netstack member. */
-export const netConnectionsPerMemberMax = 65_536;
+export const netConnectionsPerMemberMax = netMemberAliases * netConnectionsPerAlias;
 /** Members of one netstack fleet. */
 export const netMembersMax = 64;
 /** How long a leaving member lets its connections finish before it resets the rest and exits. */

@@ -17,7 +17,9 @@ import {
 import { z } from 'zod';
 import { netError } from './errors.js';
 import {
+  netConnectionsPerAlias,
   netConnectionsPerMemberMax,
+  netMemberAliases,
   netLeaveGraceMsDefault,
   netLeaveGraceMsMax,
   netReceiveBufferBytes,
@@ -63,12 +65,17 @@ export type NetstackMemberArgs = z.infer<typeof memberArgsSchema>;
 /** What {@link netstackMember} returns to its spawner. */
 export type NetstackMemberResult = { readonly member: string; readonly location: MailboxLocation };
 
+/** A mailbox of the member with its direct name. */
+type RegisteredMailbox = { readonly location: MailboxLocation; readonly name: string; readonly capability: Capability };
+
 /** One connection as its member holds it. */
 type Connection = {
   readonly id: string;
   readonly name: string;
   /** The netif that holds its host socket. */
   readonly netif: string;
+  /** The alias of this member its name leads to (an index of the member's aliases). */
+  readonly alias: number;
   /** The socket endpoint of the owning process (where bytes are pushed). */
   readonly endpoint: string;
   /** The number of the next segment from netif. */
@@ -100,23 +107,38 @@ export async function netstackMember(context: ProcessContext, args: MessageBody)
   const parsed = parseRequest('netstackMember', memberArgsSchema, args);
   const libfos = await createLibfos(context);
   const member = new NetstackMember(context, libfos, parsed);
-  const mailbox = await libfos.createMailbox();
-  libfos.serve(mailbox.location, { handler: (request, thread) => member.handle(request.body, thread) });
-  const nameCapability = await libfos.aliasRegisterDirect(parsed.member, mailbox, parsed.capability);
+  const serve = async (name: string) => {
+    const mailbox = await libfos.createMailbox();
+    libfos.serve(mailbox.location, { handler: (request, thread) => member.handle(request.body, thread) });
+    return { location: mailbox.location, name, capability: await libfos.aliasRegisterDirect(name, mailbox, parsed.capability) };
+  };
+  const main = await serve(parsed.member);
+  const aliases: RegisteredMailbox[] = [];
+  for (const alias of memberAliases(parsed.member)) aliases.push(await serve(alias));
   await libfos.aliasRegisterIndirect(parsed.fleet ?? netstackFleetName, parsed.member, parsed.capability, {
     weight: parsed.weight ?? 1,
   });
-  member.registered(mailbox.location, nameCapability);
-  const result: NetstackMemberResult = { member: parsed.member, location: mailbox.location };
+  member.registered([main, ...aliases]);
+  const result: NetstackMemberResult = { member: parsed.member, location: main.location };
   return { ...result };
+}
+
+/** A member's aliases: `<member>/c0` .. `<member>/c<netMemberAliases - 1>`. */
+export function memberAliases(member: string): string[] {
+  return Array.from({ length: netMemberAliases }, (_, index) => `${member}/c${index}`);
 }
 
 class NetstackMember {
   readonly #connections = new Map<string, Connection>();
   readonly #fleet: string;
   #leaving = false;
-  #location: MailboxLocation | undefined;
-  #nameCapability: Capability | undefined;
+  /** The member's mailbox and its aliases' mailboxes, with their names' capabilities. */
+  #mailboxes: RegisteredMailbox[] = [];
+  readonly #aliases: string[];
+  /** Per alias: its registrations and unregistrations, one at a time. */
+  readonly #aliasQueues: Promise<unknown>[];
+  /** Per alias: the connections whose names lead to it. */
+  readonly #aliasLoad: number[];
   #taken = 0;
   #ended = 0;
   #segments = 0;
@@ -128,11 +150,24 @@ class NetstackMember {
     private readonly args: NetstackMemberArgs,
   ) {
     this.#fleet = args.fleet ?? netstackFleetName;
+    this.#aliases = memberAliases(args.member);
+    this.#aliasQueues = this.#aliases.map(() => Promise.resolve());
+    this.#aliasLoad = this.#aliases.map(() => 0);
   }
 
-  registered(location: MailboxLocation, nameCapability: Capability): void {
-    this.#location = location;
-    this.#nameCapability = nameCapability;
+  registered(mailboxes: RegisteredMailbox[]): void {
+    this.#mailboxes = mailboxes;
+  }
+
+  /** Runs a change of a connection's name in its alias's queue, in a thread of its own. */
+  #nameChange(connection: Connection, change: (alias: string) => Promise<void>): Promise<void> {
+    const index = connection.alias;
+    const alias = this.#aliases[index] as string;
+    const run = (this.#aliasQueues[index] as Promise<unknown>).then(() =>
+      this.libfos.dispatcher.spawnThread('connection-name', () => change(alias)),
+    );
+    this.#aliasQueues[index] = run.catch(() => undefined);
+    return run;
   }
 
   async handle(body: MessageBody, thread: Thread): Promise<MessageBody> {
@@ -262,12 +297,18 @@ class NetstackMember {
   #create(id: string, netif: string, endpoint: string): Connection {
     if (this.#connections.has(id))
       throw netError('ECONNREFUSED', `connection ${id} is held at ${this.args.member} already`, id);
-    if (this.#connections.size >= netConnectionsPerMemberMax)
+    // The least loaded alias (its mailbox has room for the connection's name).
+    let alias = 0;
+    for (let index = 1; index < this.#aliasLoad.length; index++)
+      if ((this.#aliasLoad[index] as number) < (this.#aliasLoad[alias] as number)) alias = index;
+    if ((this.#aliasLoad[alias] as number) >= netConnectionsPerAlias)
       throw netError('EMFILE', `${this.args.member} holds netConnectionsPerMemberMax (${netConnectionsPerMemberMax}) connections`, id);
+    this.#aliasLoad[alias] = (this.#aliasLoad[alias] as number) + 1;
     const connection: Connection = {
       id,
       name: connectionName(id),
       netif,
+      alias,
       endpoint,
       nextSeq: 0,
       buffer: [],
@@ -291,15 +332,19 @@ class NetstackMember {
    */
   async #register(connection: Connection, thread: Thread): Promise<void> {
     if (this.args.registerDelayMs !== undefined) await thread.sleep(this.args.registerDelayMs);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.libfos.aliasRegisterIndirect(connection.name, this.args.member, this.args.capability);
-        return;
-      } catch (error) {
-        if (!hasFosErrorCode(error, 'NAME_EXISTS') || attempt >= netRegisterAttemptsMax) throw error;
-        await thread.sleep(netRegisterBackoffMs * 2 ** attempt);
-      }
-    }
+    await thread.waitFor(
+      this.#nameChange(connection, async (alias) => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await this.libfos.aliasRegisterIndirect(connection.name, alias, this.args.capability);
+            return;
+          } catch (error) {
+            if (!hasFosErrorCode(error, 'NAME_EXISTS') || attempt >= netRegisterAttemptsMax) throw error;
+            await this.libfos.dispatcher.currentThread?.sleep(netRegisterBackoffMs * 2 ** attempt);
+          }
+        }
+      }),
+    );
   }
 
   /** A segment from netif, in order; a gap (never expected: libfos keeps the order) resets the connection. */
@@ -380,11 +425,11 @@ class NetstackMember {
     connection.buffer.length = 0;
     this.#connections.delete(connection.id);
     this.#ended++;
-    void this.libfos.dispatcher
-      .spawnThread('unregister', () =>
-        this.libfos.unregisterIndirect(connection.name, this.args.member, this.args.capability),
-      )
-      .catch(() => undefined);
+    void this.#nameChange(connection, (alias) =>
+      this.libfos.unregisterIndirect(connection.name, alias, this.args.capability),
+    )
+      .catch(() => undefined)
+      .finally(() => (this.#aliasLoad[connection.alias] = (this.#aliasLoad[connection.alias] as number) - 1));
   }
 
   /**
@@ -416,9 +461,10 @@ class NetstackMember {
       this.#toNetif(connection, 'destroy');
       this.#pump(connection);
     }
+    // The member's names go, and with its aliases every connection name still leading to them.
     await this.libfos.dispatcher.spawnThread('leave', async () => {
-      if (this.#location !== undefined && this.#nameCapability !== undefined)
-        await this.libfos.unregisterDirect(this.args.member, this.#location, this.#nameCapability);
+      for (const mailbox of this.#mailboxes)
+        await this.libfos.unregisterDirect(mailbox.name, mailbox.location, mailbox.capability).catch(() => undefined);
     });
     // The last pushes and unregistrations finish before the process goes.
     this.context.clock.setTimer(200, () =>

@@ -55,7 +55,7 @@ export async function netTestMachine(
     };
     const fleet = await NetstackFleet.start(machine, {
       processModule: builtModule,
-      quiet: true,
+      quiet: process.env.NET_LOG === undefined,
       ...(wire === undefined ? {} : { wire }),
       ...fleetOptions,
       capability: root,
