@@ -2,6 +2,7 @@
 // clients, keep-alive included, and every connection's name goes when it closes.
 import { createServer, request as httpRequest, Agent } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { serveHttp } from './http.js';
 import { netConnectionsDomain } from './names.js';
 import { netTestMachine, type NetTestMachine } from './testing/machine.js';
 
@@ -41,7 +42,7 @@ describe('HTTP on fos sockets (local fabric, the host TCP)', () => {
       response.setHeader('content-type', 'text/plain');
       response.end(`hello ${request.url} from ${request.socket.remoteAddress}`);
     });
-    server.on('connection', (socket) => http.emit('connection', socket));
+    serveHttp(server, http);
     const agent = new Agent({ keepAlive: true, maxSockets: 4 });
     const answers = await Promise.all(
       Array.from({ length: 40 }, (_, index) => get(server.port, `/item/${index}`, agent)),

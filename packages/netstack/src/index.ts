@@ -1,6 +1,7 @@
 // The public surface of @fos/netstack: netif (the machine's host sockets), the netstack fleet that
 // owns connections, one name per connection, and the libfos sockets (FosNet) a process uses.
 export { FosNet, FosServer, FosSocket, netAckBytes, netEndpointQueueMessages } from './socket.js';
+export { serveHttp } from './http.js';
 export type { FosListenOptions, FosNetOptions, FosNetStats } from './socket.js';
 export {
   NetstackFleet,

@@ -4,6 +4,7 @@ import { createServer } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
+import { serveHttp } from './http.js';
 import { netConnectionsDomain } from './names.js';
 import type { NetifInfo, NetMemberInfo } from './protocol.js';
 import { keepAliveGets, until } from './testing/clients.js';
@@ -28,7 +29,7 @@ describe('many connections', () => {
       response.setHeader('content-length', Buffer.byteLength(body));
       response.end(body);
     });
-    server.on('connection', (socket) => http.emit('connection', socket));
+    serveHttp(server, http);
     const namesBefore = (await machine.names(netConnectionsDomain)).length;
     const connections = 1000;
     const wave = async () => {

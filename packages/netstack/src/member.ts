@@ -219,10 +219,12 @@ class NetstackMember {
         return (await this.libfos.call(connection.netif, { op: 'end', conn: connection.id })).body;
       }
       case 'close': {
+        // The owner is done with the connection: what is buffered goes, the host socket is reset
+        // (when it is still open), the name goes. A close is never an error.
         const connection = this.#connections.get(request.conn);
-        // Closed already: nothing to do (a close is never an error).
         if (connection === undefined || connection.ended) return null;
-        await this.libfos.call(connection.netif, { op: 'destroy', conn: connection.id }).catch(() => this.#end(connection));
+        if (connection.closed === undefined) this.#toNetif(connection, 'destroy');
+        this.#end(connection);
         return null;
       }
       case 'info': {

@@ -356,18 +356,21 @@ class NetifService {
   #send(held: Held, segment: Segment): void {
     const last = segment.op === 'closed';
     // In a thread of its own: a handler's thread (`ready`) must not park in a send it does not await.
-    const sent = this.libfos.dispatcher.spawnThread('segment', () => this.libfos.send(held.name, { ...segment })).catch((error: unknown) => {
-      // The connection's member is gone (it crashed, or the name went): the connection cannot go on.
-      // Its name goes too (the member cannot remove it any more).
-      if (this.#connections.get(held.id) !== held) return;
-      this.#logLine(`connection ${held.id} lost its member: ${(error as Error).message}`);
-      held.socket.destroy();
-      held.closed = true;
-      this.#forget(held);
-      void this.libfos.dispatcher
-        .spawnThread('unregister', () => this.libfos.unregisterName(held.name, this.args.capability))
-        .catch(() => undefined);
-    });
+    const sent = this.libfos.dispatcher
+      .spawnThread('segment', () => this.libfos.send(held.name, { ...segment }))
+      .catch((error: unknown) => {
+        // The last segment of a connection its owner closed first: its name went already.
+        if (last || this.#connections.get(held.id) !== held) return;
+        // The connection's member is gone (it crashed, or the name went): the connection cannot go
+        // on, and its name goes too (the member cannot remove it any more).
+        this.#logLine(`connection ${held.id} lost its member: ${(error as Error).message}`);
+        held.socket.destroy();
+        held.closed = true;
+        this.#forget(held);
+        void this.libfos.dispatcher
+          .spawnThread('unregister', () => this.libfos.unregisterName(held.name, this.args.capability))
+          .catch(() => undefined);
+      });
     if (last) void sent.then(() => this.#forget(held));
   }
 

@@ -81,3 +81,18 @@ export async function until(check: () => Promise<boolean> | boolean, what: strin
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/**
+ * A connection attempt that may be refused: sends `bytes` (when given, then half-closes) and answers
+ * what came back before the connection closed, however it closed (a refused connection answers nothing).
+ */
+export function tcpExchange(port: number, bytes?: string): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', () => undefined);
+    socket.once('close', () => resolve(Buffer.concat(chunks)));
+    if (bytes !== undefined) socket.once('connect', () => socket.end(bytes));
+  });
+}
