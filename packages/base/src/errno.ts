@@ -24,11 +24,7 @@ export function errnoError(
  * the answer is the same error with `details.errno` (and `details.path`, when `path` is given);
  * anything else is answered unchanged.
  */
-export function restoreErrno(
-  error: unknown,
-  codes: Readonly<Record<string, FosErrorCode>>,
-  path?: string,
-): unknown {
+export function restoreErrno(error: unknown, codes: Readonly<Record<string, FosErrorCode>>, path?: string): unknown {
   if (!isFosError(error)) return error;
   const text = error.message.startsWith(`${error.code}: `) ? error.message.slice(error.code.length + 2) : error.message;
   const errno = /^(E[A-Z]+): /.exec(text)?.[1];

@@ -20,6 +20,8 @@ export const netErrnoCodes = {
   EINVAL: 'BAD_REQUEST',
   /** An outbound connection that was not established in time. */
   ETIMEDOUT: 'TIMEOUT',
+  /** The host name of an outbound connection does not resolve. */
+  ENOTFOUND: 'NO_SUCH_NAME',
   /** Too many connections or listeners (a limit of netif or of the fleet). */
   EMFILE: 'LIMIT_EXCEEDED',
 } as const satisfies Record<string, FosErrorCode>;

@@ -2,7 +2,7 @@
 // slowloris, a reset mid-request, a half-close, more connections than netif takes, a member leaving
 // and a member crashing. Each is handled by a documented limit or timeout, no other connection is
 // delayed past a stated bound, and nothing leaks (the connection names go).
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerOptions } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { serveHttp } from './http.js';
@@ -33,7 +33,7 @@ async function echo(net: FosNet): Promise<FosServer> {
 }
 
 /** An HTTP service on fos sockets answering every request with its path. */
-async function httpService(net: FosNet, options: ConstructorParameters<typeof createServer>[0] = {}): Promise<{ server: FosServer; http: Server }> {
+async function httpService(net: FosNet, options: ServerOptions = {}): Promise<{ server: FosServer; http: Server }> {
   const server = await net.listen(0);
   const http = createServer(options, (request, response) => {
     const body = `path ${request.url}`;
@@ -87,7 +87,7 @@ describe('bad clients', () => {
     other.http.close();
   }, 60_000);
 
-  it('ends a slowloris at the HTTP server\'s headers timeout and serves others meanwhile', async () => {
+  it("ends a slowloris at the HTTP server's headers timeout and serves others meanwhile", async () => {
     machine = await netTestMachine('local');
     const { net } = await machine.process(3);
     const { server, http } = await httpService(net, {
@@ -150,7 +150,9 @@ describe('bad clients', () => {
     expect((await tcpExchange(server.port, 'refused?')).length).toBe(0);
     const info = (await libfos.call(machine.fleet.netif, { op: 'info' })).body as NetifInfo & { log: string[] };
     expect(info.refused).toBe(1);
-    expect(info.log.join('\n')).toMatch(/refused a connection from 127\.0\.0\.1:\d+ to 127\.0\.0\.1:\d+: connectionsMax \(5\) connections are open/);
+    expect(info.log.join('\n')).toMatch(
+      /refused a connection from 127\.0\.0\.1:\d+ to 127\.0\.0\.1:\d+: connectionsMax \(5\) connections are open/,
+    );
     held[0]!.destroy();
     await until(() => net.openConnections === 4, 'a free place');
     expect((await tcpExchange(server.port, 'after the refusal')).toString()).toBe('after the refusal');
@@ -160,7 +162,7 @@ describe('bad clients', () => {
 });
 
 describe('a changing fleet', () => {
-  it('shrinkFleet: the leaving member\'s connections end after the grace, new ones go to the others', async () => {
+  it("shrinkFleet: the leaving member's connections end after the grace, new ones go to the others", async () => {
     machine = await netTestMachine('local', { members: 2, leaveGraceMs: 500 });
     const { libfos, net } = await machine.process(3);
     const server = await echo(net);
@@ -183,13 +185,17 @@ describe('a changing fleet', () => {
     expect(machine.fleet.members).toEqual([staying]);
     expect((await infoOf(staying)).taken).toBe(takenBefore + 1);
     // Those of the leaving member were reset; the others still echo.
-    const ended = await Promise.all(closed.map((done) => Promise.race([done.then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), 200))])));
+    const ended = await Promise.all(
+      closed.map((done) =>
+        Promise.race([done.then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), 200))]),
+      ),
+    );
     expect(ended.filter(Boolean).length).toBe(onLeaving);
     for (const [index, client] of clients.entries()) if (!ended[index]) client.end('!');
     await namesGone(machine);
   }, 30_000);
 
-  it('a crashed member\'s connection names go with it; new connections go to the others', async () => {
+  it("a crashed member's connection names go with it; new connections go to the others", async () => {
     machine = await netTestMachine('local', { members: 2 });
     const { net } = await machine.process(3);
     const server = await echo(net);

@@ -19,7 +19,14 @@ export {
   type NetifArgs,
   type NetifResult,
 } from './netif.js';
-export { nodeWire, type Wire, type WireAddress, type WireListener, type WireSocket, type WireSocketEvents } from './wire.js';
+export {
+  nodeWire,
+  type Wire,
+  type WireAddress,
+  type WireListener,
+  type WireSocket,
+  type WireSocketEvents,
+} from './wire.js';
 export { connectionId, connectionName, netConnectionsDomain, netifDomain, netstackFleetName } from './names.js';
 export { isNetErrno, netErrnoCodes, netError, netErrnoOf, type NetErrno } from './errors.js';
 export { netstackProcessModule } from './process-module.js';

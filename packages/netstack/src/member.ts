@@ -110,7 +110,11 @@ export async function netstackMember(context: ProcessContext, args: MessageBody)
   const serve = async (name: string) => {
     const mailbox = await libfos.createMailbox();
     libfos.serve(mailbox.location, { handler: (request, thread) => member.handle(request.body, thread) });
-    return { location: mailbox.location, name, capability: await libfos.aliasRegisterDirect(name, mailbox, parsed.capability) };
+    return {
+      location: mailbox.location,
+      name,
+      capability: await libfos.aliasRegisterDirect(name, mailbox, parsed.capability),
+    };
   };
   const main = await serve(parsed.member);
   const aliases: RegisteredMailbox[] = [];
@@ -210,7 +214,8 @@ class NetstackMember {
         const connection = this.#connections.get(request.conn);
         if (connection === undefined || connection.ended || connection.closed !== undefined)
           throw netError('EPIPE', `send: connection ${request.conn} is closed at ${this.args.member}`, request.conn);
-        return (await this.libfos.call(connection.netif, { op: 'write', conn: connection.id, bytes: request.bytes })).body;
+        return (await this.libfos.call(connection.netif, { op: 'write', conn: connection.id, bytes: request.bytes }))
+          .body;
       }
       case 'shutdown': {
         const connection = this.#connections.get(request.conn);
@@ -227,21 +232,24 @@ class NetstackMember {
         this.#end(connection);
         return null;
       }
-      case 'info': {
-        const info: NetMemberInfo = {
-          member: this.args.member,
-          connections: this.#connections.size,
-          taken: this.#taken,
-          ended: this.#ended,
-          segments: this.#segments,
-          outOfOrder: this.#outOfOrder,
-          pausedWire: [...this.#connections.values()].filter((connection) => connection.pausedWire).length,
-        };
-        return { ...info };
-      }
+      case 'info':
+        return this.#info();
       case 'leave':
         return this.#leave(request.capability);
     }
+  }
+
+  #info(): MessageBody {
+    const info: NetMemberInfo = {
+      member: this.args.member,
+      connections: this.#connections.size,
+      taken: this.#taken,
+      ended: this.#ended,
+      segments: this.#segments,
+      outOfOrder: this.#outOfOrder,
+      pausedWire: [...this.#connections.values()].filter((connection) => connection.pausedWire).length,
+    };
+    return { ...info };
   }
 
   #refuseWhileLeaving(operation: string): void {
@@ -304,7 +312,11 @@ class NetstackMember {
     for (let index = 1; index < this.#aliasLoad.length; index++)
       if ((this.#aliasLoad[index] as number) < (this.#aliasLoad[alias] as number)) alias = index;
     if ((this.#aliasLoad[alias] as number) >= netConnectionsPerAlias)
-      throw netError('EMFILE', `${this.args.member} holds netConnectionsPerMemberMax (${netConnectionsPerMemberMax}) connections`, id);
+      throw netError(
+        'EMFILE',
+        `${this.args.member} holds netConnectionsPerMemberMax (${netConnectionsPerMemberMax}) connections`,
+        id,
+      );
     this.#aliasLoad[alias] = (this.#aliasLoad[alias] as number) + 1;
     const connection: Connection = {
       id,
@@ -400,7 +412,10 @@ class NetstackMember {
     }
     if (connection.closed !== undefined) {
       const error = connection.closed.error;
-      this.#push(connection, error === undefined ? { op: 'closed', conn: connection.id } : { op: 'closed', conn: connection.id, error });
+      this.#push(
+        connection,
+        error === undefined ? { op: 'closed', conn: connection.id } : { op: 'closed', conn: connection.id, error },
+      );
       this.#end(connection);
     }
   }
@@ -441,9 +456,13 @@ class NetstackMember {
    */
   async #leave(capability: Capability): Promise<MessageBody> {
     if (validateCapability(capability) !== this.args.capability)
-      throw new FosError('PERMISSION_DENIED', `leave: the capability does not match netstack member ${this.args.member}'s`, {
-        value: 'capability',
-      });
+      throw new FosError(
+        'PERMISSION_DENIED',
+        `leave: the capability does not match netstack member ${this.args.member}'s`,
+        {
+          value: 'capability',
+        },
+      );
     if (this.#leaving) return { member: this.args.member, connections: this.#connections.size };
     this.#leaving = true;
     await this.libfos.unregisterIndirect(this.#fleet, this.args.member, this.args.capability);
@@ -477,4 +496,3 @@ class NetstackMember {
     );
   }
 }
-

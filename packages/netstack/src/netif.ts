@@ -10,6 +10,7 @@ import { createLibfos, type Libfos } from '@fos/libfos-messaging';
 import { isCapability, type Capability, type MailboxLocation, type ProcessContext } from '@fos/microkernel';
 import { z } from 'zod';
 import { netError } from './errors.js';
+import { hostLog } from './host-log.js';
 import {
   netConnectionsLimitMax,
   netConnectionsMax,
@@ -144,7 +145,9 @@ class NetifService {
             held.socket.write(request.bytes, (error) =>
               error === undefined
                 ? resolve()
-                : reject(netError('EPIPE', `connection ${request.conn} cannot be written: ${error.message}`, request.conn)),
+                : reject(
+                    netError('EPIPE', `connection ${request.conn} cannot be written: ${error.message}`, request.conn),
+                  ),
             ),
           ),
         );
@@ -173,19 +176,22 @@ class NetifService {
         }
         return null;
       }
-      case 'info': {
-        const info: NetifInfo = {
-          netif: this.args.name,
-          connections: this.#connections.size,
-          listeners: this.#listeners.size,
-          accepted: this.#accepted,
-          connected: this.#connected,
-          refused: this.#refused,
-          segments: this.#segments,
-        };
-        return { ...info, log: [...this.#log] };
-      }
+      case 'info':
+        return this.#info();
     }
+  }
+
+  #info(): MessageBody {
+    const info: NetifInfo = {
+      netif: this.args.name,
+      connections: this.#connections.size,
+      listeners: this.#listeners.size,
+      accepted: this.#accepted,
+      connected: this.#connected,
+      refused: this.#refused,
+      segments: this.#segments,
+    };
+    return { ...info, log: [...this.#log] };
   }
 
   #held(conn: string, errno: 'ENOTCONN' | 'EPIPE' = 'ENOTCONN'): Held {
@@ -197,9 +203,17 @@ class NetifService {
 
   async #listen(port: number, host: string, listener: string, thread: Thread): Promise<MessageBody> {
     if (this.#listeners.has(port))
-      throw netError('EADDRINUSE', `port ${port} is listened on already (by ${this.#listeners.get(port)?.listener})`, port);
+      throw netError(
+        'EADDRINUSE',
+        `port ${port} is listened on already (by ${this.#listeners.get(port)?.listener})`,
+        port,
+      );
     if (this.#listeners.size >= netListenersMax)
-      throw netError('EMFILE', `netif ${this.args.name} has netListenersMax (${netListenersMax}) listening ports`, port);
+      throw netError(
+        'EMFILE',
+        `netif ${this.args.name} has netListenersMax (${netListenersMax}) listening ports`,
+        port,
+      );
     const socket = await thread.waitFor(
       this.wire.listen(port, host, (accepted) => this.context.guard(() => this.#onAccepted(accepted, listener))),
     );
@@ -242,7 +256,9 @@ class NetifService {
         },
         (error: unknown) => {
           this.#handoversInFlight--;
-          this.#logLine(`refused connection ${held.id} from ${address(held.socket.remote)}: ${(error as Error).message}`);
+          this.#logLine(
+            `refused connection ${held.id} from ${address(held.socket.remote)}: ${(error as Error).message}`,
+          );
           this.#drop(held);
           this.#pumpHandovers();
         },
@@ -268,7 +284,11 @@ class NetifService {
 
   async #connect(host: string, port: number, thread: Thread): Promise<MessageBody> {
     if (this.#connections.size >= this.#connectionsMax)
-      throw netError('EMFILE', `netif ${this.args.name} holds connectionsMax (${this.#connectionsMax}) connections`, port);
+      throw netError(
+        'EMFILE',
+        `netif ${this.args.name} holds connectionsMax (${this.#connectionsMax}) connections`,
+        port,
+      );
     const socket = await thread.waitFor(
       this.wire.connect(host, port, this.args.connectTimeoutMs ?? netConnectTimeoutMsDefault),
     );
@@ -309,7 +329,12 @@ class NetifService {
       data: (bytes) =>
         this.context.guard(() => {
           for (let offset = 0; offset < bytes.length; offset += netSegmentBytesMax)
-            this.#segment(held, { op: 'data', conn: id, seq: held.seq++, bytes: bytes.slice(offset, offset + netSegmentBytesMax) });
+            this.#segment(held, {
+              op: 'data',
+              conn: id,
+              seq: held.seq++,
+              bytes: bytes.slice(offset, offset + netSegmentBytesMax),
+            });
         }),
       end: () => this.context.guard(() => this.#segment(held, { op: 'eof', conn: id, seq: held.seq++ })),
       close: (error) =>
@@ -392,11 +417,10 @@ class NetifService {
     const text = `netif ${this.args.name}: ${line}`;
     this.#log.push(text);
     if (this.#log.length > netifLogLinesKept) this.#log.shift();
-    if (this.args.quiet !== true) console.warn(text);
+    if (this.args.quiet !== true) hostLog(text);
   }
 }
 
 function address(end: { address: string; port: number }): string {
   return end.address.includes(':') ? `[${end.address}]:${end.port}` : `${end.address}:${end.port}`;
 }
-

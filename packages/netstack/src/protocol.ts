@@ -54,7 +54,12 @@ export const memberRequestSchema = z.discriminatedUnion('op', [
   // netif, to the connection's name, numbered per connection from 0.
   z.strictObject({ op: z.literal('data'), conn: connIdSchema, seq: seqSchema, bytes: bytesSchema }),
   z.strictObject({ op: z.literal('eof'), conn: connIdSchema, seq: seqSchema }),
-  z.strictObject({ op: z.literal('closed'), conn: connIdSchema, seq: seqSchema, error: z.string().max(512).optional() }),
+  z.strictObject({
+    op: z.literal('closed'),
+    conn: connIdSchema,
+    seq: seqSchema,
+    error: z.string().max(512).optional(),
+  }),
   // Sockets of libfos.
   z.strictObject({
     op: z.literal('listen'),
@@ -72,7 +77,11 @@ export const memberRequestSchema = z.discriminatedUnion('op', [
     netif: nameSchema.optional(),
   }),
   z.strictObject({ op: z.literal('send'), conn: connIdSchema, bytes: bytesSchema }),
-  z.strictObject({ op: z.literal('ack'), conn: connIdSchema, bytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER) }),
+  z.strictObject({
+    op: z.literal('ack'),
+    conn: connIdSchema,
+    bytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+  }),
   z.strictObject({ op: z.literal('attach'), conn: connIdSchema }),
   z.strictObject({ op: z.literal('shutdown'), conn: connIdSchema }),
   z.strictObject({ op: z.literal('close'), conn: connIdSchema }),

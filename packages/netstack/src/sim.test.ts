@@ -26,7 +26,9 @@ async function run(seed: number): Promise<string> {
     const server = await net.listen(80);
     const errors: string[] = [];
     server.on('connection', (socket) => {
-      socket.on('error', (error: Error & { details?: { errno?: string } }) => errors.push(error.details?.errno ?? 'none'));
+      socket.on('error', (error: Error & { details?: { errno?: string } }) =>
+        errors.push(error.details?.errno ?? 'none'),
+      );
       socket.pipe(socket);
     });
     const connections = 2 + random.nextInt(6);
@@ -54,15 +56,25 @@ async function run(seed: number): Promise<string> {
     for (const [index, { peer, sent, reset }] of peers.entries()) {
       const received = Buffer.concat(peer.received);
       // A reset connection echoes a prefix of what it sent (what reached the service before the reset).
-      if (reset) expect(sent.subarray(0, received.length).equals(received), `seed=${seed} connection ${index}`).toBe(true);
+      if (reset)
+        expect(sent.subarray(0, received.length).equals(received), `seed=${seed} connection ${index}`).toBe(true);
       else expect(received.equals(sent), `seed=${seed} connection ${index}`).toBe(true);
     }
-    expect(errors.every((errno) => errno === 'ECONNRESET' || errno === 'EPIPE'), `seed=${seed}: ${errors.join(' ')}`).toBe(true);
+    expect(
+      errors.every((errno) => errno === 'ECONNRESET' || errno === 'EPIPE'),
+      `seed=${seed}: ${errors.join(' ')}`,
+    ).toBe(true);
     const infos = await Promise.all(
       fos.fleet.members.map(async (member) => (await libfos.call(member, { op: 'info' })).body as NetMemberInfo),
     );
-    expect(infos.reduce((sum, info) => sum + info.outOfOrder, 0), `seed=${seed}`).toBe(0);
-    expect(infos.reduce((sum, info) => sum + info.taken, 0), `seed=${seed}`).toBe(connections);
+    expect(
+      infos.reduce((sum, info) => sum + info.outOfOrder, 0),
+      `seed=${seed}`,
+    ).toBe(0);
+    expect(
+      infos.reduce((sum, info) => sum + info.taken, 0),
+      `seed=${seed}`,
+    ).toBe(connections);
     // Every name goes once its connection ended (the last unregistrations may still be on their way).
     for (let wait = 0; (await fos.names(netConnectionsDomain)).length > 0; wait++) {
       expect(wait, `seed=${seed}: connection names left`).toBeLessThan(100);
@@ -77,8 +89,11 @@ async function run(seed: number): Promise<string> {
 }
 
 describe('routing by name under simulation', () => {
-  it('delivers every connection\'s bytes in order, for every seed', async () => {
-    await runSeeds(async (seed) => void (await run(seed)), { seeds: tierCount({ fast: 200, long: 1000 }), seedStart: 1 });
+  it("delivers every connection's bytes in order, for every seed", async () => {
+    await runSeeds(async (seed) => void (await run(seed)), {
+      seeds: tierCount({ fast: 200, long: 1000 }),
+      seedStart: 1,
+    });
   }, 900_000);
 
   it('replays a seed exactly', async () => {

@@ -6,20 +6,39 @@
 // `server.emit('connection', socket)`) runs on it.
 import { EventEmitter } from 'node:events';
 import { Duplex } from 'node:stream';
-import { describeValue, FosError, isFosError, restoreErrno, type MessageBody, type Timer } from '@fos/base';
+import {
+  describeValue,
+  FosError,
+  isFosError,
+  readArgument,
+  restoreErrno,
+  type MessageBody,
+  type Timer,
+} from '@fos/base';
 import type { Libfos } from '@fos/libfos-messaging';
 import type { CreatedMailbox } from '@fos/microkernel';
 import { z } from 'zod';
 import { netErrnoCodes, netError, type NetErrno } from './errors.js';
-import { netBacklogDefault, netBacklogMax, netHostBytesMax, netReceiveWindowBytes, netSegmentBytesMax } from './limits.js';
+import {
+  netBacklogDefault,
+  netBacklogMax,
+  netHostBytesMax,
+  netReceiveWindowBytes,
+  netSegmentBytesMax,
+} from './limits.js';
 import { connectionName, netstackFleetName } from './names.js';
-import { endpointMessageSchema, parseRequest, type ConnectResult, type EndpointMessage, type NetAddress } from './protocol.js';
+import {
+  endpointMessageSchema,
+  parseRequest,
+  type ConnectResult,
+  type EndpointMessage,
+  type NetAddress,
+} from './protocol.js';
 
 /** Bytes received and consumed before the socket acknowledges them to its member (a quarter window). */
 export const netAckBytes = netReceiveWindowBytes / 4;
 /** Messages the socket endpoint's mailbox queues (pushes of every connection of the process). */
 export const netEndpointQueueMessages = 1024;
-
 
 /** What {@link FosNet} takes. */
 export interface FosNetOptions {
@@ -97,7 +116,7 @@ export class FosNet {
    * @throws EADDRINUSE (CONFLICT) when the port is taken; EINVAL (BAD_REQUEST) for a bad port or option
    */
   async listen(port: number, options: FosListenOptions = {}): Promise<FosServer> {
-    const valid = checked('listen', listenSchema, { ...options, port });
+    const valid = checked('listen', listenSchema, () => ({ ...options, port }));
     const endpoint = await this.endpointName();
     const host = valid.host ?? '127.0.0.1';
     const answer = (await this.#request({
@@ -117,7 +136,7 @@ export class FosNet {
    * @throws ECONNREFUSED (UNREACHABLE) when nothing listens there; ETIMEDOUT (TIMEOUT); EINVAL (BAD_REQUEST)
    */
   async connect(host: string, port: number): Promise<FosSocket> {
-    const valid = checked('connect', connectSchema, { host, port });
+    const valid = checked('connect', connectSchema, () => ({ host, port }));
     const endpoint = await this.endpointName();
     const opened = (await this.#request({
       op: 'connect',
@@ -290,7 +309,8 @@ export class FosServer extends EventEmitter<{ connection: [FosSocket]; close: []
   accept(): Promise<FosSocket> {
     const queued = this.#queue.shift();
     if (queued !== undefined) return Promise.resolve(queued);
-    if (this.#closed) return Promise.reject(netError('ECONNABORTED', `the server on port ${this.port} is closed`, this.port));
+    if (this.#closed)
+      return Promise.reject(netError('ECONNABORTED', `the server on port ${this.port} is closed`, this.port));
     return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }));
   }
 
@@ -322,7 +342,10 @@ export class FosServer extends EventEmitter<{ connection: [FosSocket]; close: []
 
   /** @internal */
   takes(): boolean {
-    return !this.#closed && (this.listenerCount('connection') > 0 || this.#waiting.length > 0 || this.#queue.length < this.backlog);
+    return (
+      !this.#closed &&
+      (this.listenerCount('connection') > 0 || this.#waiting.length > 0 || this.#queue.length < this.backlog)
+    );
   }
 
   /** @internal */
@@ -488,11 +511,13 @@ export class FosSocket extends Duplex {
     for (let offset = 0; offset < bytes.length; offset += netSegmentBytesMax) {
       if (this.#peerGone) throw netError('EPIPE', `connection ${this.conn} is closed`, this.conn);
       const segment = new Uint8Array(bytes.subarray(offset, offset + netSegmentBytesMax));
-      await this.#net.onConnection(this.conn, { op: 'send', conn: this.conn, bytes: segment }).catch((error: unknown) => {
-        throw isFosError(error) && error.details.errno === undefined
-          ? netError('EPIPE', `connection ${this.conn} cannot be written: ${error.message}`, this.conn)
-          : error;
-      });
+      await this.#net
+        .onConnection(this.conn, { op: 'send', conn: this.conn, bytes: segment })
+        .catch((error: unknown) => {
+          throw isFosError(error) && error.details.errno === undefined
+            ? netError('EPIPE', `connection ${this.conn} cannot be written: ${error.message}`, this.conn)
+            : error;
+        });
       this.#bytesWritten += segment.length;
       this.#net.count('bytesWritten', segment.length);
     }
@@ -514,9 +539,10 @@ export class FosSocket extends Duplex {
   }
 }
 
-function checked<T>(operation: string, schema: z.ZodType<T>, value: unknown): T {
+/** The arguments of `operation`, read (a throwing getter is refused too) and checked; `EINVAL` otherwise. */
+function checked<T>(operation: string, schema: z.ZodType<T>, read: () => unknown): T {
   try {
-    return parseRequest(operation, schema, value as MessageBody);
+    return parseRequest(operation, schema, readArgument(undefined, `${operation}'s arguments`, read) as MessageBody);
   } catch (error) {
     throw netError('EINVAL', (error as Error).message.replace(/^BAD_REQUEST: /, ''), (error as FosError).value);
   }

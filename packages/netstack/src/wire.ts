@@ -97,7 +97,9 @@ export function nodeWire(): Wire {
           reject(
             error.code === 'ECONNREFUSED'
               ? netError('ECONNREFUSED', `nothing listens on ${host}:${port}`, port)
-              : netError('ECONNRESET', `connecting to ${host}:${port} failed: ${error.message}`, port),
+              : error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN'
+                ? netError('ENOTFOUND', `the host name ${host} does not resolve`, host)
+                : netError('ECONNRESET', `connecting to ${host}:${port} failed: ${error.message}`, port),
           );
         });
         socket.once('connect', () => {
@@ -114,7 +116,12 @@ export function nodeWire(): Wire {
 function nodeSocket(socket: Socket): WireSocket | undefined {
   const { localAddress, localPort, remoteAddress, remotePort } = socket;
   // A socket that closed before it was handed over has no addresses left: nothing to take on.
-  if (localAddress === undefined || localPort === undefined || remoteAddress === undefined || remotePort === undefined) {
+  if (
+    localAddress === undefined ||
+    localPort === undefined ||
+    remoteAddress === undefined ||
+    remotePort === undefined
+  ) {
     socket.destroy();
     return undefined;
   }
@@ -124,7 +131,9 @@ function nodeSocket(socket: Socket): WireSocket | undefined {
     local: { address: localAddress, port: localPort },
     remote: { address: remoteAddress, port: remotePort },
     start: (events) => {
-      socket.on('data', (chunk: Buffer) => events.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+      socket.on('data', (chunk: Buffer) =>
+        events.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)),
+      );
       socket.on('end', () => events.end());
       socket.on('close', () => events.close(failure));
       socket.resume();

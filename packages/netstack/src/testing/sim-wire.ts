@@ -59,120 +59,142 @@ export class SimWire implements Wire {
   dial(port: number): SimPeer {
     const accepted = this.#listeners.get(port);
     if (accepted === undefined) throw new Error(`nothing listens on simulated port ${port}`);
-    const remote = { address: '10.0.0.2', port: this.#nextRemotePort++ };
-    const local = { address: '10.0.0.1', port };
-    const toNetif: Event[] = [];
-    const state = {
-      events: undefined as WireSocketEvents | undefined,
-      paused: true,
-      scheduled: false,
-      peerEnded: false,
-      netifEnded: false,
-      closed: false,
-    };
-    const received: Uint8Array[] = [];
-    let receivedBytes = 0;
-    let closedResolve!: () => void;
-    const whenClosed = new Promise<void>((resolve) => (closedResolve = resolve));
-    const close = (error: Error | undefined) => {
-      if (state.closed) return;
-      state.closed = true;
-      closedResolve();
-      state.events?.close(error);
-    };
-    const maybeClosed = () => {
-      if (state.peerEnded && state.netifEnded) close(undefined);
-    };
-    // One event at a time crosses to netif, after a seeded delay; a paused socket holds them.
-    const schedule = () => {
-      if (state.scheduled || state.paused || state.closed || toNetif.length === 0 || state.events === undefined) return;
-      state.scheduled = true;
-      this.#clock.setTimer(this.#random.nextInt(this.#delayMsMax + 1), () => {
-        state.scheduled = false;
-        if (state.closed || state.paused) return;
-        const event = toNetif.shift() as Event;
-        if (event.kind === 'data') state.events?.data(event.bytes);
-        else if (event.kind === 'end') {
-          state.peerEnded = true;
-          state.events?.end();
-          maybeClosed();
-        } else close(new Error('read ECONNRESET (the simulated peer reset the connection)'));
-        schedule();
-      });
-    };
-    // What netif writes crosses the other way, one write at a time, in order.
-    const toPeer: { bytes: Uint8Array; done: (error?: Error) => void }[] = [];
-    let writing = false;
-    const deliverToPeer = () => {
-      if (writing || toPeer.length === 0) return;
-      writing = true;
-      this.#clock.setTimer(this.#random.nextInt(this.#delayMsMax + 1), () => {
-        writing = false;
-        const write = toPeer.shift() as { bytes: Uint8Array; done: (error?: Error) => void };
-        if (!state.closed) {
-          received.push(write.bytes);
-          receivedBytes += write.bytes.length;
-        }
-        write.done();
-        deliverToPeer();
-      });
-    };
-    const socket: WireSocket = {
+    const connection = new SimConnection(
+      { address: '10.0.0.1', port },
+      { address: '10.0.0.2', port: this.#nextRemotePort++ },
+      () => this.#random.nextInt(this.#delayMsMax + 1),
+      this.#clock,
+    );
+    this.#clock.setTimer(this.#random.nextInt(this.#delayMsMax + 1), () => accepted(connection.socket));
+    return connection.peer;
+  }
+}
+
+/** One simulated connection: its two directions, each one event at a time after a seeded delay. */
+class SimConnection {
+  readonly socket: WireSocket;
+  readonly peer: SimPeer;
+  readonly #toNetif: Event[] = [];
+  readonly #toPeer: { bytes: Uint8Array; done: (error?: Error) => void }[] = [];
+  readonly #received: Uint8Array[] = [];
+  readonly #delay: () => number;
+  readonly #clock: Clock;
+  #events: WireSocketEvents | undefined;
+  #paused = true;
+  #scheduled = false;
+  #writing = false;
+  #peerEnded = false;
+  #netifEnded = false;
+  #closed = false;
+  #receivedBytes = 0;
+  #resolveClosed!: () => void;
+
+  constructor(local: WireAddress, remote: WireAddress, delay: () => number, clock: Clock) {
+    this.#delay = delay;
+    this.#clock = clock;
+    const whenClosed = new Promise<void>((resolve) => (this.#resolveClosed = resolve));
+    this.socket = {
       local,
       remote,
       start: (events) => {
-        state.events = events;
-        state.paused = false;
-        schedule();
+        this.#events = events;
+        this.#paused = false;
+        this.#schedule();
       },
       write: (bytes, done) => {
-        if (state.closed || state.netifEnded) {
+        if (this.#closed || this.#netifEnded) {
           done(new Error('write EPIPE (the simulated connection is closed)'));
           return;
         }
-        toPeer.push({ bytes: bytes.slice(), done });
-        deliverToPeer();
+        this.#toPeer.push({ bytes: bytes.slice(), done });
+        this.#deliverToPeer();
       },
       end: () => {
-        if (state.netifEnded) return;
-        state.netifEnded = true;
-        maybeClosed();
+        if (this.#netifEnded) return;
+        this.#netifEnded = true;
+        this.#maybeClosed();
       },
-      destroy: () => close(undefined),
+      destroy: () => this.#close(undefined),
       pause: () => {
-        state.paused = true;
+        this.#paused = true;
       },
       resume: () => {
-        state.paused = false;
-        schedule();
+        this.#paused = false;
+        this.#schedule();
       },
     };
-    this.#clock.setTimer(this.#random.nextInt(this.#delayMsMax + 1), () => accepted(socket));
-    return {
+    const state = (): { receivedBytes: number; ended: boolean; closed: boolean } => ({
+      receivedBytes: this.#receivedBytes,
+      ended: this.#netifEnded,
+      closed: this.#closed,
+    });
+    this.peer = {
       remote,
-      send: (bytes) => {
-        toNetif.push({ kind: 'data', bytes: bytes.slice() });
-        schedule();
-      },
-      end: () => {
-        toNetif.push({ kind: 'end' });
-        schedule();
-      },
-      reset: () => {
-        toNetif.push({ kind: 'reset' });
-        schedule();
-      },
-      received,
+      send: (bytes) => this.#fromPeer({ kind: 'data', bytes: bytes.slice() }),
+      end: () => this.#fromPeer({ kind: 'end' }),
+      reset: () => this.#fromPeer({ kind: 'reset' }),
+      received: this.#received,
       get receivedBytes() {
-        return receivedBytes;
+        return state().receivedBytes;
       },
       get ended() {
-        return state.netifEnded;
+        return state().ended;
       },
       get closed() {
-        return state.closed;
+        return state().closed;
       },
       whenClosed,
     };
+  }
+
+  #fromPeer(event: Event): void {
+    this.#toNetif.push(event);
+    this.#schedule();
+  }
+
+  /** One event at a time crosses to netif, after a seeded delay; a paused socket holds them. */
+  #schedule(): void {
+    if (this.#scheduled || this.#paused || this.#closed || this.#toNetif.length === 0 || this.#events === undefined)
+      return;
+    this.#scheduled = true;
+    this.#clock.setTimer(this.#delay(), () => {
+      this.#scheduled = false;
+      if (this.#closed || this.#paused) return;
+      const event = this.#toNetif.shift() as Event;
+      if (event.kind === 'data') this.#events?.data(event.bytes);
+      else if (event.kind === 'end') {
+        this.#peerEnded = true;
+        this.#events?.end();
+        this.#maybeClosed();
+      } else this.#close(new Error('read ECONNRESET (the simulated peer reset the connection)'));
+      this.#schedule();
+    });
+  }
+
+  /** What netif writes crosses the other way, one write at a time, in order. */
+  #deliverToPeer(): void {
+    if (this.#writing || this.#toPeer.length === 0) return;
+    this.#writing = true;
+    this.#clock.setTimer(this.#delay(), () => {
+      this.#writing = false;
+      const write = this.#toPeer.shift() as { bytes: Uint8Array; done: (error?: Error) => void };
+      if (!this.#closed) {
+        this.#received.push(write.bytes);
+        this.#receivedBytes += write.bytes.length;
+      }
+      write.done();
+      this.#deliverToPeer();
+    });
+  }
+
+  #maybeClosed(): void {
+    if (this.#peerEnded && this.#netifEnded) this.#close(undefined);
+  }
+
+  #close(error: Error | undefined): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#resolveClosed();
+    this.#events?.close(error);
   }
 }
