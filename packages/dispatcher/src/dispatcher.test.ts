@@ -18,6 +18,21 @@ async function withMachine(
 }
 
 describe.each(['local', 'sim'] as const)('dispatcher on %s fabric', (kind) => {
+  it('runs code outside every thread on request (outsideThreads), synchronously', () =>
+    withMachine(kind, async (machine) => {
+      const client = await dispatcherProcess(machine, 2, 'client');
+      const seen = await client.dispatcher.spawnThread('main', async (thread) => {
+        const inside = client.dispatcher.currentThread === thread;
+        let ranAt = 'later';
+        const outside = client.dispatcher.outsideThreads(() => {
+          ranAt = 'now';
+          return client.dispatcher.currentThread;
+        });
+        return { inside, outside, ranAt, after: client.dispatcher.currentThread === thread };
+      });
+      expect(seen).toEqual({ inside: true, outside: undefined, ranAt: 'now', after: true });
+    }));
+
   it('runs each request in its own thread and answers the caller', () =>
     withMachine(kind, async (machine) => {
       const server = await dispatcherProcess(machine, 1, 'server');

@@ -257,6 +257,15 @@ export class Dispatcher implements ThreadHost {
       : undefined;
   }
 
+  /**
+   * Runs `body` now, synchronously, as code outside every thread: a handler that calls back into
+   * application code (a socket's `'data'` listeners, say) runs it this way, so that what that code
+   * starts (a libfos call) runs in threads of its own instead of parking the handler's thread.
+   */
+  outsideThreads<T>(body: () => T): T {
+    return threadScope.exit(body);
+  }
+
   /** Resolves once every thread is parked (or done) and no message is ready to be handled. */
   whenIdle(): Promise<void> {
     if (this.isIdle()) return Promise.resolve();

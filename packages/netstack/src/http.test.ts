@@ -59,4 +59,19 @@ describe('HTTP on fos sockets (local fabric, the host TCP)', () => {
     http.close();
     await server.close();
   });
+
+  it("lets request handlers call libfos: they run outside the endpoint's dispatcher threads", async () => {
+    machine = await netTestMachine('local');
+    const { libfos, net } = await machine.process(3);
+    const server = await net.listen(0);
+    const http = createServer((_request, response) => {
+      // A libfos call straight from the handler (it starts a thread of its own).
+      void libfos.aliasResolve('/sys/netstack').then((resolved) => response.end(resolved.chain.join(' -> ')));
+    });
+    serveHttp(server, http);
+    const agent = new Agent({ keepAlive: false });
+    const answer = await get(server.port, '/', agent);
+    expect(answer.body).toBe('/sys/netstack -> /sys/netstack/0');
+    await server.close();
+  });
 });

@@ -247,10 +247,18 @@ export class FosNet {
     return this.#endpoint.then((endpoint) => endpoint.name);
   }
 
-  /** What members push: handled at once, in arrival order. */
+  /**
+   * What members push: handled at once, in arrival order, as code outside every dispatcher thread: it
+   * reaches application code (`'data'` and `'connection'` listeners, an HTTP server's handlers), whose
+   * libfos calls must run in threads of their own, never park the endpoint's.
+   */
   #handle(body: MessageBody): MessageBody {
     const message = parseRequest('socket endpoint', endpointMessageSchema, body);
-    if (message.op === 'incoming') {
+    return this.#libfos.dispatcher.outsideThreads(() => {
+      if (message.op !== 'incoming') {
+        this.#deliver(message);
+        return null;
+      }
       const server = this.#servers.get(message.port);
       if (server === undefined || !server.takes())
         throw netError(
@@ -264,9 +272,7 @@ export class FosNet {
       this.#sockets.set(message.conn, socket);
       server.enqueue(socket);
       return null;
-    }
-    this.#deliver(message);
-    return null;
+    });
   }
 
   #deliver(message: Exclude<EndpointMessage, { op: 'incoming' }>): void {
