@@ -16,6 +16,7 @@ import {
 } from '@fos/microkernel';
 import { resolveNameServiceLimits, type NameServiceLimits } from '@fos/name-service';
 import { fsBlockCacheBlocksMax, FsFleet, fsMembersMax } from '@fos/fs';
+import { netConnectionsLimitMax, netMembersMax, NetstackFleet } from '@fos/netstack';
 import { tlsTransport, type ClusterKey, type ProxyTransport } from '@fos/proxy';
 import { clusterMachineNameMax, MachineCluster } from './cluster.js';
 import { NameServiceFleet } from './fleet.js';
@@ -80,6 +81,42 @@ interface CommonBootOptions {
    * read-only file-system members under `/sys/fs`. Needs a name service (`nameServers` >= 1).
    */
   readonly fs?: BootFsOptions;
+  /**
+   * Start the network stack (`@fos/netstack`): netif, the one process that owns the host's sockets,
+   * as `/sys/netif/0` (`/sys/netif/<machine>` in a multi-machine instance) and a netstack fleet of
+   * `members` (default 1) under `/sys/netstack`. Needs a name service; not on `sim` (netif owns real
+   * host sockets: a simulation uses `NetstackFleet` with a simulated wire).
+   */
+  readonly net?: BootNetOptions;
+  /**
+   * Start an HTTP file server (a fos process) that serves the files of `fs` on host port `port` (0:
+   * the host picks; `Instance.http.port` says which) through `net`. Needs `fs`; starts `net` (with its
+   * defaults) when it is not given.
+   */
+  readonly http?: BootHttpOptions;
+}
+
+/** The network stack `boot` starts (see `CommonBootOptions.net`). */
+export interface BootNetOptions {
+  /** Members of the fleet, 1..`netMembersMax` (default 1): member i on core `(1 + i) % cores`. */
+  readonly members?: number;
+  /** Connections netif holds at once (default `netConnectionsMax`). */
+  readonly connectionsMax?: number;
+}
+
+/** The HTTP file server `boot` starts (see `CommonBootOptions.http`). */
+export interface BootHttpOptions {
+  /** The host port, 0..65535 (0: the host picks one). */
+  readonly port: number;
+  /** The address to listen on (default `127.0.0.1`). */
+  readonly host?: string;
+}
+
+/** The HTTP file server of a booted instance: where it listens, and its process. */
+export interface BootedHttp {
+  readonly port: number;
+  readonly host: string;
+  readonly process: ProcessHandle;
 }
 
 /** The file system `boot` starts (see `CommonBootOptions.fs`). */
@@ -156,6 +193,10 @@ export interface Instance<F extends Fabric = Fabric> {
   readonly cluster: MachineCluster | undefined;
   /** The file-system fleet started by `boot` (option `fs`); undefined otherwise. */
   readonly fs: FsFleet | undefined;
+  /** The network stack started by `boot` (options `net`, `http`); undefined otherwise. */
+  readonly net: NetstackFleet | undefined;
+  /** The HTTP file server started by `boot` (option `http`); undefined otherwise. */
+  readonly http: BootedHttp | undefined;
   readonly cores: number;
   /** Starts a process: see `Machine.spawn`. */
   spawn(options: SpawnOptions): Promise<ProcessHandle>;
@@ -210,6 +251,18 @@ const bootOptionsSchema = z.strictObject({
       cacheBlocks: z.number().int().min(1).max(fsBlockCacheBlocksMax).optional(),
     })
     .optional(),
+  net: z
+    .strictObject({
+      members: z.number().int().min(1).max(netMembersMax).optional(),
+      connectionsMax: z.number().int().min(1).max(netConnectionsLimitMax).optional(),
+    })
+    .optional(),
+  http: z
+    .strictObject({
+      port: z.number().int().min(0).max(65_535),
+      host: z.string().min(1).max(255).optional(),
+    })
+    .optional(),
 });
 
 /**
@@ -261,6 +314,10 @@ export async function boot(options: BootOptions): Promise<Instance> {
     }
   }
   const fs = parsed.fs === undefined ? undefined : await startFs(machine, parsed.fs, nameService!, cluster);
+  const web =
+    parsed.net === undefined && parsed.http === undefined
+      ? undefined
+      : await startNet(machine, parsed, nameService!, cluster, fs);
   return {
     machine,
     fabric,
@@ -268,6 +325,8 @@ export async function boot(options: BootOptions): Promise<Instance> {
     nameService,
     cluster,
     fs,
+    net: web?.net,
+    http: web?.http,
     cores,
     spawn: (spawnOptions) => machine.spawn(spawnOptions),
     stats: () => ({ ...machine.stats(), fabric: fabric.kind }),
@@ -281,6 +340,7 @@ export async function boot(options: BootOptions): Promise<Instance> {
       }
       // Processes end first (what they still send fails SHUTDOWN, quietly), then the connections go.
       fs?.stop();
+      web?.net.stop();
       await machine.shutdown();
       await cluster?.close();
     },
@@ -306,6 +366,44 @@ async function startFs(
       // Machines of one instance each run a fleet of their own under /sys/fs.
       ...(cluster === undefined ? {} : { memberPrefix: `${machine.name}-`, device: machine.name }),
     });
+  } catch (error) {
+    await cluster?.leave().catch(() => undefined);
+    await machine.shutdown();
+    await cluster?.close();
+    throw error;
+  }
+}
+
+/**
+ * Starts the network stack of `boot({ net })` and the HTTP file server of `boot({ http })`; when it
+ * cannot, the machine leaves its instance and shuts down, and the error is the booter's.
+ */
+async function startNet(
+  machine: Machine,
+  parsed: ParsedBootOptions,
+  nameService: BootedNameService,
+  cluster: MachineCluster | undefined,
+  fs: FsFleet | undefined,
+): Promise<{ net: NetstackFleet; http: BootedHttp | undefined }> {
+  const options = parsed.net ?? {};
+  try {
+    const net = await NetstackFleet.start(machine, {
+      capability: nameService.rootCapability,
+      ...(options.members === undefined ? {} : { members: options.members }),
+      ...(options.connectionsMax === undefined ? {} : { connectionsMax: options.connectionsMax }),
+      // Machines of one instance each run a netif and members of their own under /sys/netstack.
+      ...(cluster === undefined ? {} : { memberPrefix: `${machine.name}-`, netif: machine.name }),
+    });
+    if (parsed.http === undefined || fs === undefined) return { net, http: undefined };
+    const process = await machine.spawn({
+      core: 2 % machine.coreCount,
+      name: 'http',
+      module: new URL('./processes.js', import.meta.url),
+      entry: 'httpFileServer',
+      args: { ...parsed.http },
+    });
+    const listening = process.result as { port: number; host: string };
+    return { net, http: { port: listening.port, host: listening.host, process } };
   } catch (error) {
     await cluster?.leave().catch(() => undefined);
     await machine.shutdown();
@@ -369,6 +467,20 @@ function parseBootOptions(options: unknown): ParsedBootOptions {
   if (data.listen !== undefined || data.join !== undefined) checkClusterOptions(data);
   if (data.fs !== undefined && data.nameServers === 0)
     throw new FosError('BAD_REQUEST', 'boot: option fs needs a name service (nameServers >= 1)', { value: 0 });
+  if ((data.net !== undefined || data.http !== undefined) && data.nameServers === 0)
+    throw new FosError('BAD_REQUEST', 'boot: options net and http need a name service (nameServers >= 1)', {
+      value: 0,
+    });
+  if ((data.net !== undefined || data.http !== undefined) && data.fabric === 'sim')
+    throw new FosError(
+      'BAD_REQUEST',
+      'boot: options net and http own host sockets, which a simulation cannot (use NetstackFleet with a simulated wire)',
+      { value: data.fabric },
+    );
+  if (data.http !== undefined && data.fs === undefined)
+    throw new FosError('BAD_REQUEST', 'boot: option http serves the files of option fs, which is missing', {
+      value: data.http,
+    });
   if (data.fs !== undefined && data.fabric === 'worker' && typeof data.fs.image !== 'string')
     throw new FosError(
       'BAD_REQUEST',

@@ -63,7 +63,11 @@ type StartCommand = Extract<Command, { kind: 'start' }>;
 
 async function bootMachine(command: StartCommand): Promise<Instance> {
   const { fabric, cores, nameServers } = command;
-  const fs = command.fsImage === undefined ? {} : { fs: { image: command.fsImage, members: command.fsMembers } };
+  const fs = {
+    ...(command.fsImage === undefined ? {} : { fs: { image: command.fsImage, members: command.fsMembers } }),
+    ...(command.netMembers === undefined ? {} : { net: { members: command.netMembers } }),
+    ...(command.httpPort === undefined ? {} : { http: { port: command.httpPort } }),
+  };
   if (command.clusterKeyFile === undefined) return boot({ fabric, cores, nameServers, ...fs });
   const clusterKey = await readClusterKeyFile(command.clusterKeyFile);
   return boot({
@@ -104,8 +108,15 @@ function describeMachines(instance: Instance): string {
 
 function describeFs(instance: Instance): string {
   const fs = instance.fs;
-  if (fs === undefined) return '';
-  return `; file system ${fs.device.name} (${fs.device.imageBytes} bytes) served by ${fs.members.join(', ')}`;
+  const net = instance.net;
+  const http = instance.http;
+  return (
+    (fs === undefined
+      ? ''
+      : `; file system ${fs.device.name} (${fs.device.imageBytes} bytes) served by ${fs.members.join(', ')}`) +
+    (net === undefined ? '' : `; network ${net.netif} with ${net.members.join(', ')}`) +
+    (http === undefined ? '' : `; HTTP on http://${http.host}:${http.port}/`)
+  );
 }
 
 async function start(command: StartCommand): Promise<number> {

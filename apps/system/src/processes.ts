@@ -201,3 +201,5 @@ export async function fsDigests(context: ProcessContext, args: MessageBody): Pro
   context.exit();
   return { digests, byMember: { ...byMember } };
 }
+
+export { httpFileServer } from './http-file-server.js';

@@ -84,6 +84,9 @@ export async function serveNetif(context: ProcessContext, args: MessageBody, wir
   const parsed = parseRequest('netif', netifArgsSchema, args);
   const libfos = await createLibfos(context);
   const service = new NetifService(context, libfos, parsed, wire);
+  // The host's sockets go with the process, however it ends (a listening socket would keep the host
+  // process alive and its port taken).
+  void context.exited.then(() => service.closeAll());
   const mailbox = await libfos.createMailbox();
   libfos.serve(mailbox.location, { handler: (request, thread) => service.handle(request.body, thread) });
   await libfos.aliasRegisterDirect(parsed.name, mailbox, parsed.capability);
@@ -99,6 +102,8 @@ class NetifService {
   readonly #connectionsMax: number;
   readonly #fleet: string;
   #handoversInFlight = 0;
+  /** The process ended: nothing more is reported. */
+  #stopped = false;
   #accepted = 0;
   #connected = 0;
   #refused = 0;
@@ -112,6 +117,15 @@ class NetifService {
   ) {
     this.#connectionsMax = args.connectionsMax ?? netConnectionsMax;
     this.#fleet = args.fleet ?? netstackFleetName;
+  }
+
+  /** Closes every listening socket and connection on the host. */
+  closeAll(): void {
+    this.#stopped = true;
+    for (const { socket } of this.#listeners.values()) socket.close();
+    this.#listeners.clear();
+    for (const held of this.#connections.values()) held.socket.destroy();
+    this.#connections.clear();
   }
 
   async handle(body: MessageBody, thread: Thread): Promise<MessageBody> {
@@ -256,6 +270,7 @@ class NetifService {
         },
         (error: unknown) => {
           this.#handoversInFlight--;
+          if (this.#stopped) return;
           this.#logLine(
             `refused connection ${held.id} from ${address(held.socket.remote)}: ${(error as Error).message}`,
           );
@@ -384,8 +399,10 @@ class NetifService {
     const sent = this.libfos.dispatcher
       .spawnThread('segment', () => this.libfos.send(held.name, { ...segment }))
       .catch((error: unknown) => {
-        // The last segment of a connection its owner closed first: its name went already.
-        if (last || this.#connections.get(held.id) !== held) return;
+        // The last segment of a connection its owner closed first: its name went already. A machine
+        // shutting down is no news either.
+        if (last || this.#stopped || hasFosErrorCode(error, 'SHUTDOWN') || this.#connections.get(held.id) !== held)
+          return;
         // The connection's member is gone (it crashed, or the name went): the connection cannot go
         // on, and its name goes too (the member cannot remove it any more).
         this.#logLine(`connection ${held.id} lost its member: ${(error as Error).message}`);

@@ -30,7 +30,11 @@ export interface WireSocket {
   write(bytes: Uint8Array, done: (error?: Error) => void): void;
   /** Half-closes the sending side (FIN once the writes are out). */
   end(): void;
-  /** Ends the connection at once (RST when it was still open). */
+  /**
+   * Ends the connection at once. On the host this is `socket.destroy()`, not `resetAndDestroy()`: a
+   * worker thread holding a socket reset that way was seen never to finish terminating (one shutdown
+   * in three hung on worker.terminate()), so the peer sees the connection close, not a reset.
+   */
   destroy(): void;
   /** Stops reading from the host (flow control); {@link resume} reads again. */
   pause(): void;
@@ -146,7 +150,7 @@ function nodeSocket(socket: Socket): WireSocket | undefined {
       socket.write(bytes, (error) => done(error ?? undefined));
     },
     end: () => socket.end(),
-    destroy: () => (socket.resetAndDestroy === undefined ? socket.destroy() : socket.resetAndDestroy()),
+    destroy: () => socket.destroy(),
     pause: () => socket.pause(),
     resume: () => socket.resume(),
   };

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { fsMembersMax } from '@fos/fs';
+import { netMembersMax } from '@fos/netstack';
 import { coresMax } from '@fos/microkernel';
 import { defaultCores, nameServersMax, type BootFabric } from '../boot.js';
 import { clusterMachineNameMax } from '../cluster.js';
@@ -41,6 +42,10 @@ export type Command =
       /** A tar image to serve as the file system (`/sys/fs`), and the members of its fleet. */
       readonly fsImage: string | undefined;
       readonly fsMembers: number;
+      /** Serve the image's files over HTTP on this host port (`--http`), through the netstack fleet. */
+      readonly httpPort: number | undefined;
+      /** Members of the netstack fleet (`--net-members`); the network stack runs when either is given. */
+      readonly netMembers: number | undefined;
     }
   | { readonly kind: 'cluster-init'; readonly file: string }
   | {
@@ -133,6 +138,11 @@ Options:
   --fs-image FILE      serve the tar image FILE read-only: a block device server /sys/blockdev/0
                        and a file-system fleet /sys/fs (needs a name service)
   --fs-members N       members of the file-system fleet, 1..${fsMembersMax} (default 1)
+  --http PORT          serve the files of --fs-image over HTTP on 127.0.0.1:PORT (0: any free
+                       port, printed), from a fos process through the network stack: netif
+                       /sys/netif/0 and the netstack fleet /sys/netstack (every connection a name)
+  --net-members N      members of the netstack fleet, 1..${netMembersMax} (default 1); starts the
+                       network stack without --http too
   -h, --help           this help
 
 On SIGINT or SIGTERM a machine of a multi-machine instance leaves it cleanly (its names are
@@ -194,6 +204,8 @@ const startOptions = {
   echo: { type: 'boolean' },
   'fs-image': { type: 'string' },
   'fs-members': { type: 'string' },
+  http: { type: 'string' },
+  'net-members': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -278,6 +290,12 @@ function parseStart(args: string[]): Command {
   const fsMembersText = text('fs-members');
   if (fsMembersText !== undefined && fsImage === undefined)
     throw new UsageError('--fs-members goes with --fs-image FILE', startHelp);
+  const httpText = text('http');
+  if (httpText !== undefined && fsImage === undefined)
+    throw new UsageError('--http serves the files of --fs-image FILE, which is missing', startHelp);
+  const netMembersText = text('net-members');
+  if (netMembersText !== undefined && nameServers === 0)
+    throw new UsageError('--net-members needs a name service (--name-servers 1 or more)', startHelp);
   return {
     kind: 'start',
     fabric,
@@ -292,6 +310,11 @@ function parseStart(args: string[]): Command {
     fsImage,
     fsMembers:
       fsMembersText === undefined ? 1 : parseInteger('--fs-members', fsMembersText, 1, fsMembersMax, startHelp),
+    httpPort: httpText === undefined ? undefined : parseInteger('--http', httpText, 0, 65_535, startHelp),
+    netMembers:
+      netMembersText === undefined
+        ? undefined
+        : parseInteger('--net-members', netMembersText, 1, netMembersMax, startHelp),
   };
 }
 
