@@ -7,6 +7,7 @@ import { allBenchmarks, allSuites } from './benchmarks/index.js';
 import { findEtcd } from './benchmarks/etcd-server.js';
 import { memory, type MemoryRow } from './benchmarks/memory.js';
 import { fs, type FsGridPoint } from './benchmarks/fs.js';
+import { http } from './benchmarks/http.js';
 import { proxy } from './benchmarks/proxy.js';
 import { peers, type PeersReport, type PeersSettings } from './benchmarks/peers.js';
 import { lookupRpc } from './benchmarks/lookup-rpc.js';
@@ -365,5 +366,26 @@ describe('fs', () => {
       ['fs-clients-2x', 'fs-open-read-close'],
     ]);
     expect(report.results).toHaveLength(2);
+  }, 120_000);
+});
+
+describe('http', () => {
+  it('is a suite of pnpm bench: a RESULT line per pair that parses, and the name-change rate', async () => {
+    expect(allSuites().map((suite) => suite.name)).toContain('http');
+    const lines: string[] = [];
+    const report = (await http({
+      seconds: 1,
+      connections: 8,
+      connectionRequests: 40,
+      connectionsInFlight: 4,
+      rounds: 1,
+      warmupRounds: 0,
+    }).run({ print: (line) => lines.push(line) })) as { results: BenchmarkResult[]; nameChangesPerSecond: number };
+    const parsed = lines
+      .filter((line) => line.startsWith('RESULT'))
+      .map((line) => /^RESULT ([A-Za-z0-9-]+) ([0-9.]+) ([a-z]+\/s) ratio=([0-9.]+) vs ([A-Za-z0-9-]+)$/.exec(line));
+    expect(parsed.map((match) => match?.[1])).toEqual(['http-keepalive', 'http-connections']);
+    for (const match of parsed) expect(Number(match?.[2])).toBeGreaterThan(0);
+    expect(report.nameChangesPerSecond).toBeGreaterThan(0);
   }, 120_000);
 });

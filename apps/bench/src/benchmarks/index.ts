@@ -1,6 +1,7 @@
 import type { Benchmark, BenchmarkSuite } from '../harness.js';
 import { dispatcherCall } from './dispatcher-call.js';
 import { fs } from './fs.js';
+import { http } from './http.js';
 import { lookupRpc } from './lookup-rpc.js';
 import { memory } from './memory.js';
 import { messaging, messagingBytes, messagingVsRing } from './messaging.js';
@@ -37,7 +38,7 @@ export function allBenchmarks(): Benchmark[] {
 
 /** Every suite of `pnpm bench` (several results in one file), run after the benchmarks. */
 export function allSuites(): BenchmarkSuite[] {
-  return [peers(), proxy(), fs(), memory()];
+  return [peers(), proxy(), fs(), http(), memory()];
 }
 
 /**
