@@ -2,7 +2,7 @@ import { FosError, hasFosErrorCode, isFosError, type MessageBody } from '@fos/ba
 import { codeOf } from '@fos/base/testing';
 import { describe, expect, it } from 'vitest';
 import { dispatcherProcess, testMachine, type DispatcherProcess, type TestFabricKind } from './internal/testing.js';
-import type { Machine } from '@fos/microkernel';
+import type { Machine, SimFabric } from '@fos/microkernel';
 
 async function withMachine(
   kind: TestFabricKind,
@@ -446,6 +446,36 @@ describe.each(['local', 'sim'] as const)('dispatcher operations on %s fabric', (
 });
 
 describe('dispatcher under SimFabric', () => {
+  it("cancels its parked threads' timers when its process ends: an ended process holds no timer", () =>
+    withMachine('sim', async (machine) => {
+      const backend = await dispatcherProcess(machine, 3, 'backend');
+      let received = false;
+      const silent = await backend.serve('/svc/silent', {
+        handler: (_request, thread) => {
+          received = true;
+          return thread.sleep(60_000);
+        },
+      });
+      const client = await dispatcherProcess(machine, 1, 'client');
+      const clock = (machine.fabric as SimFabric).world.virtualClock;
+      const outcomes: string[] = [];
+      void client.dispatcher
+        .spawnThread('caller', (thread) => codeOf(thread.call(silent, 'x', { timeoutMs: 30_000 })))
+        .then((code) => outcomes.push(code));
+      void client.dispatcher
+        .spawnThread('sleeper', (thread) => thread.sleep(30_000))
+        .then(() => outcomes.push('slept'));
+      for (let turn = 0; turn < 1000 && !received; turn++) await new Promise((resolve) => setImmediate(resolve));
+      expect(received).toBe(true);
+      // Both client threads are parked, each with a timer (the call's timeout, the sleep).
+      const parked = clock.pendingTimers;
+      client.context.exit();
+      await client.context.exited;
+      expect(clock.pendingTimers).toBe(parked - 2);
+      // Its threads stay parked: nothing of the ended process runs again.
+      expect(outcomes).toEqual([]);
+    }));
+
   it('replays the same thread interleaving from the same seed', async () => {
     async function interleaving(seed: number): Promise<string[]> {
       const events: string[] = [];

@@ -124,6 +124,8 @@ export class Dispatcher implements ThreadHost {
   private readonly pendingCalls = new Map<number, PendingCall>();
   private readonly pendingFollowUps = new Map<number, PendingCall>();
   private readonly idleWaiters: Array<() => void> = [];
+  /** The timers of parked operations, cancelled when the dispatcher stops. */
+  private readonly timers = new Set<{ cancel(): void }>();
   private nextToken = 1;
   private pumping = false;
   private watchdogArmed = false;
@@ -299,11 +301,39 @@ export class Dispatcher implements ThreadHost {
     this.schedulePump();
   }
 
-  /** Stops taking messages for good; parked threads stay parked. */
+  /**
+   * Stops taking messages for good; parked threads stay parked, and their timers are cancelled (a
+   * stopped process keeps no timer that would hold its host's event loop open).
+   */
   stop(): void {
+    if (this.stopped) return;
     this.stopped = true;
-    this.kernel.onReadable(this.replyAddress.location, null);
-    for (const mailbox of this.served) this.kernel.onReadable(mailbox.location, null);
+    for (const timer of this.timers) timer.cancel();
+    this.timers.clear();
+    for (const location of [this.replyAddress.location, ...this.served.map((mailbox) => mailbox.location)]) {
+      try {
+        this.kernel.onReadable(location, null);
+      } catch {
+        // The mailbox is gone with its process (or its kernel shut down): no callback is left to unhook.
+      }
+    }
+  }
+
+  /** @internal A timer of the clock, cancelled by {@link stop}; none is started once stopped. */
+  setTimer(delayMs: number, callback: () => void): { cancel(): void } {
+    if (this.stopped) return { cancel: () => undefined };
+    const timer = this.clock.setTimer(delayMs, () => {
+      this.timers.delete(handle);
+      callback();
+    });
+    const handle = {
+      cancel: () => {
+        this.timers.delete(handle);
+        timer.cancel();
+      },
+    };
+    this.timers.add(handle);
+    return handle;
   }
 
   // ---- the pump ------------------------------------------------------------------------------------

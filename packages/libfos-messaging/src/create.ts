@@ -34,6 +34,8 @@ export async function createLibfos(context: ProcessContext, options: LibfosOptio
       }),
     ...(options.log === undefined ? {} : { log: options.log }),
   });
+  // A process that ends (exits, crashes, or its machine shuts down) keeps no timer of its threads.
+  void context.exited.then(() => dispatcher.stop());
   return new Libfos(context, dispatcher, reply, sendPath, limits, options);
 }
 

@@ -9,7 +9,7 @@ import { serveHttp } from './http.js';
 import { netErrnoOf } from './errors.js';
 import { netConnectionsDomain } from './names.js';
 import type { NetifInfo, NetMemberInfo } from './protocol.js';
-import type { FosNet, FosServer } from './socket.js';
+import type { FosNet, FosServer, FosSocket } from './socket.js';
 import { keepAliveGets, readAll, tcpConnect, tcpExchange, until } from './testing/clients.js';
 import { netTestMachine, type NetTestMachine } from './testing/machine.js';
 
@@ -202,7 +202,16 @@ describe('a changing fleet', () => {
     const clients = await Promise.all(Array.from({ length: 8 }, () => tcpConnect(server.port)));
     for (const client of clients) client.write('ping');
     await until(() => net.openConnections === 8, 'eight connections');
-    const victim = machine.fleet.members[1]!;
+    // The victim is the member holding the most of them: picks weigh locality, so one member may
+    // hold all eight.
+    const { libfos } = await machine.process(1);
+    const held = await Promise.all(
+      machine.fleet.members.map(async (member) => ({
+        member,
+        connections: ((await libfos.call(member, { op: 'info' })).body as NetMemberInfo).connections,
+      })),
+    );
+    const victim = held.reduce((most, next) => (next.connections > most.connections ? next : most)).member;
     machine.fleet.memberProcess(victim).kill();
     await until(() => machine!.fleet.crashed === 1, 'the crash to be seen');
     const remaining = machine.fleet.members;
@@ -216,6 +225,41 @@ describe('a changing fleet', () => {
     for (const client of clients) client.destroy();
     await namesGone(machine);
   }, 30_000);
+});
+
+describe('a process that ends without closing its sockets', () => {
+  it('ends its sockets and their timers; its connections are reset and its port freed at the next use', async () => {
+    machine = await netTestMachine('local');
+    const { libfos, net } = await machine.process(3);
+    const server = await net.listen(0);
+    const sockets: FosSocket[] = [];
+    server.on('connection', (socket) => {
+      socket.on('error', () => undefined);
+      socket.setTimeout(60_000);
+      sockets.push(socket);
+    });
+    const serverClosed = new Promise<void>((resolve) => server.once('close', () => resolve()));
+    const client = await tcpConnect(server.port);
+    const clientEnded = readAll(client).catch(() => Buffer.alloc(0));
+    client.write('hello');
+    await until(() => sockets.length === 1, 'the connection');
+    libfos.context.exit();
+    await libfos.context.exited;
+    await serverClosed;
+    await until(() => sockets[0]!.destroyed, 'its socket to be destroyed');
+    expect(net.openConnections).toBe(0);
+    // The member learns at its next push to the ended process: the connection is reset.
+    client.write('anyone there?');
+    await clientEnded;
+    // The next connection to the port finds its listener gone: refused, and the port is freed.
+    const late = await tcpConnect(server.port);
+    await readAll(late).catch(() => undefined);
+    const { net: other } = await machine.process(2);
+    const again = await other.listen(server.port);
+    expect(again.port).toBe(server.port);
+    await again.close();
+    await namesGone(machine);
+  });
 });
 
 describe('outbound connections and listening', () => {

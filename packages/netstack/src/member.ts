@@ -274,6 +274,11 @@ class NetstackMember {
       });
     } catch (error) {
       this.#end(connection);
+      // The listening process is gone (it ended without closing its server): its port is freed.
+      if (hasFosErrorCode(error, 'UNREACHABLE') || hasFosErrorCode(error, 'NO_SUCH_NAME'))
+        await this.libfos
+          .call(request.netif, { op: 'unlisten', port: request.local.port, listener: request.listener })
+          .catch(() => undefined);
       throw netError(
         'ECONNREFUSED',
         `connection ${request.conn} to port ${request.local.port} was not taken: ${(error as Error).message}`,

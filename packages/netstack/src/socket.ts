@@ -109,6 +109,9 @@ export class FosNet {
     this.#libfos = libfos;
     this.#fleet = valid.fleet ?? netstackFleetName;
     this.#netif = valid.netif;
+    // When the process ends (exit, crash, its machine shutting down), its listeners and connections end
+    // with it here too: no socket's timer outlives it (the fleet learns from netif and the kernel).
+    void libfos.context.exited.then(() => this.close()).catch(() => undefined);
   }
 
   /**

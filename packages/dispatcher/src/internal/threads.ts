@@ -52,6 +52,8 @@ export interface PendingCall {
 /** What a thread needs of its dispatcher. */
 export interface ThreadHost {
   readonly clock: Clock;
+  /** A timer of the host's clock that the host cancels when it stops (a stopped process keeps none). */
+  setTimer(delayMs: number, callback: () => void): { cancel(): void };
   /** Where replies to this process's requests go (carried in every request). */
   readonly replyAddress: ReplyAddress;
   /** The one way out of the process (injected into the dispatcher; libfos's send path in a fos process). */
@@ -234,7 +236,7 @@ export class ThreadImpl implements Thread {
       },
       arm: (withdraw, what) => {
         if (timeout === 'none') return;
-        timer = this.host.clock.setTimer(timeout, () => {
+        timer = this.host.setTimer(timeout, () => {
           if (withdraw())
             settle({
               ok: false,
@@ -405,7 +407,7 @@ export class ThreadImpl implements Thread {
         ),
       );
     return this.park('sleep', (settle) => {
-      this.host.clock.setTimer(delayMs, () => settle({ ok: true, value: undefined }));
+      this.host.setTimer(delayMs, () => settle({ ok: true, value: undefined }));
     });
   }
 
