@@ -1,11 +1,11 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
 import { runNodeScript, type ScriptRun } from '@fos/base/testing';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { defaultDemoSeed, parseCommandLine, UsageError } from './internal/command-line.js';
+import { startCli } from './testing/cli-process.js';
 
 // These run the built command, as a user does (turbo builds this package before testing it).
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -73,31 +73,15 @@ describe('fos (built)', { timeout: cliTestTimeoutMs }, () => {
   it.each([['local'], ['worker']])(
     'start (fabric %s) stays up until SIGTERM, then shuts down and exits 0',
     async (fabric) => {
-      const child = spawn(process.execPath, [cli, 'start', '--cores', '2', '--fabric', fabric, '--name-servers', '2'], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-        child.on('exit', (code, signal) => resolve({ code, signal })),
-      );
-      const watchdog = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const fos = await startCli(cli, ['--cores', '2', '--fabric', fabric, '--name-servers', '2'], 20_000);
       try {
-        await new Promise<void>((resolve, reject) => {
-          child.stdout.on('data', (chunk: Buffer) => {
-            stdout += chunk.toString();
-            if (stdout.includes('fos: up')) resolve();
-          });
-          child.on('exit', () => reject(new Error(`fos start ended before it was up: ${stdout}${stderr}`)));
-        });
-        expect(stdout).toMatch(new RegExp(`fos: up — fabric ${fabric}, 2 cores, 2 name server`));
-        child.kill('SIGTERM');
-        expect(await exited).toEqual({ code: 0, signal: null });
-        expect(stdout).toContain('SIGTERM: shut down');
-        expect(stderr).toBe('');
+        expect(fos.stdout()).toMatch(new RegExp(`fos: up — fabric ${fabric}, 2 cores, 2 name server`));
+        fos.child.kill('SIGTERM');
+        expect(await fos.exited).toEqual({ code: 0, signal: null });
+        expect(fos.stdout()).toContain('SIGTERM: shut down');
+        expect(fos.stderr()).toBe('');
       } finally {
-        clearTimeout(watchdog);
+        fos.dispose();
       }
     },
   );

@@ -1,7 +1,7 @@
 // HTTP on fos end to end: `boot({ fs, net, http })` and `fos start --fs-image FILE --http PORT` serve the
 // files of a tar image to curl, through netif, the netstack fleet and a fos process that reads them
 // from the file-system fleet; every connection is a name, gone once it closes.
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // The built package, as a user runs it: its HTTP file server is spawned from dist/processes.js.
 import { boot } from '../dist/index.js';
+import { startCli } from './testing/cli-process.js';
 
 const run = promisify(execFile);
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -71,33 +72,17 @@ describe.each([['local'], ['worker']] as const)('boot({ fs, net, http }) on fabr
 
 describe('fos start --fs-image FILE --http 0', () => {
   it('prints where it serves, serves curl, and shuts down on SIGTERM', async () => {
-    const child = spawn(process.execPath, [cli, 'start', '--cores', '4', '--fs-image', image, '--http', '0'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      child.on('exit', (code, signal) => resolve({ code, signal })),
-    );
-    const watchdog = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const fos = await startCli(cli, ['--cores', '4', '--fs-image', image, '--http', '0'], 30_000);
     try {
-      await new Promise<void>((resolve, reject) => {
-        child.stdout.on('data', (chunk: Buffer) => {
-          stdout += chunk.toString();
-          if (stdout.includes('fos: up')) resolve();
-        });
-        child.on('exit', () => reject(new Error(`fos start ended before it was up: ${stdout}${stderr}`)));
-      });
-      const url = /HTTP on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout)?.[1];
-      expect(url, stdout).toBeDefined();
-      expect(stdout).toContain('network /sys/netif/0 with /sys/netstack/0');
+      const url = /HTTP on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(fos.stdout())?.[1];
+      expect(url, fos.stdout()).toBeDefined();
+      expect(fos.stdout()).toContain('network /sys/netif/0 with /sys/netstack/0');
       expect(await curl('-f', `${url}README.md`)).toBe(readFileSync(join(repository, 'README.md'), 'utf8'));
-      child.kill('SIGTERM');
-      expect(await exited).toEqual({ code: 0, signal: null });
-      expect(stderr).toBe('');
+      fos.child.kill('SIGTERM');
+      expect(await fos.exited).toEqual({ code: 0, signal: null });
+      expect(fos.stderr()).toBe('');
     } finally {
-      clearTimeout(watchdog);
+      fos.dispose();
     }
   }, 60_000);
 });

@@ -1,15 +1,8 @@
 // The file-system fleet as its starter holds it: the block device server, the members, growFleet and
 // shrinkFleet at run time, and the clean-up of a member that crashed.
-import { describeValue, FosError, type MessageBody } from '@fos/base';
-import { createLibfos } from '@fos/libfos-messaging';
-import {
-  isCapability,
-  validateCapability,
-  type Capability,
-  type ProcessContext,
-  type ProcessHandle,
-  type SpawnOptions,
-} from '@fos/microkernel';
+import { FosError, type MessageBody } from '@fos/base';
+import { forgetFleetMember, leaveFleetMember, MemberRoster, type FleetSpawner } from '@fos/libfos-messaging';
+import { isCapability, type Capability, type ProcessContext } from '@fos/microkernel';
 import { z } from 'zod';
 import {
   memoryBlockSource,
@@ -25,10 +18,7 @@ import { fsProcessModule } from './process-module.js';
 import { parseRequest } from './protocol.js';
 
 /** Whatever spawns processes and knows its cores: a `Machine`, or a booted instance's machine. */
-export interface FsSpawner {
-  spawn(options: SpawnOptions): Promise<ProcessHandle>;
-  readonly coreCount: number;
-}
+export type FsSpawner = FleetSpawner;
 
 /** What {@link FsFleet.start} takes. */
 export interface FsFleetOptions {
@@ -79,29 +69,49 @@ const optionsSchema = z.strictObject({
   processModule: z.union([z.string().min(1), z.instanceof(URL)]).optional(),
 });
 
-type RunningMember = { readonly name: string; readonly handle: ProcessHandle; leaving: boolean };
-
 /**
- * A running file-system fleet: the block device server and the members, as their starter holds
- * them. A member that exits unexpectedly (a crash) is taken out of the name space by the fleet, so
- * that opens go to the others; the fs component of the clients reopens its files elsewhere.
+ * A running file-system fleet: the block device server and the members (`/sys/fs/0`, ...), as their
+ * starter holds them, with `growFleet`, `shrinkFleet`, `members`, `memberProcess`, `crashed` and `stop`
+ * of {@link MemberRoster}. A new member indexes the image before it joins `/sys/fs`. A member that
+ * leaves goes out of `/sys/fs` first, then answers `SHUTDOWN` for a moment and exits; its open files
+ * are reopened at the other members by their clients' fs component, never failed. A member that exits
+ * unexpectedly (a crash) is taken out of the name space, so that opens go to the others.
  */
-export class FsFleet {
-  readonly #spawner: FsSpawner;
-  readonly #options: FsFleetOptions;
-  readonly #module: string | URL;
-  readonly #members: RunningMember[] = [];
+export class FsFleet extends MemberRoster {
   readonly #device: BlockDeviceResult;
-  #nextIndex = 0;
-  #changing: Promise<unknown> = Promise.resolve();
-  #stopped = false;
-  /** Members that crashed and were taken out of the name space. */
-  crashed = 0;
 
   private constructor(spawner: FsSpawner, options: FsFleetOptions, device: BlockDeviceResult) {
-    this.#spawner = spawner;
-    this.#options = options;
-    this.#module = options.processModule ?? fsProcessModule;
+    const module = options.processModule ?? fsProcessModule;
+    super({
+      spawner,
+      capability: options.capability,
+      fleet: fsFleetName,
+      description: 'a file-system fleet',
+      processPrefix: 'fs',
+      membersMax: fsMembersMax,
+      membersMaxName: 'fsMembersMax',
+      module,
+      leaveEntry: 'fsLeaveMember',
+      forgetEntry: 'fsForgetMember',
+      startMember: async (index) => {
+        const args: FsMemberArgs = {
+          member: `${fsFleetName}/${options.memberPrefix ?? ''}${index}`,
+          fleet: fsFleetName,
+          device: device.name,
+          capability: options.capability,
+          ...(options.cacheBlocks === undefined ? {} : { cacheBlocks: options.cacheBlocks }),
+          ...(options.memberOpenFilesMax === undefined ? {} : { openFilesMax: options.memberOpenFilesMax }),
+        };
+        const handle = await spawner.spawn({
+          core: ((options.firstCore ?? 1) + index) % spawner.coreCount,
+          name: `fs-${index}`,
+          module,
+          entry: 'fsMember',
+          args: { ...args },
+        });
+        return { name: (handle.result as FsMemberResult).member, handle };
+      },
+    });
     this.#device = device;
   }
 
@@ -134,10 +144,9 @@ export class FsFleet {
     if (refused !== undefined) throw new FosError(refused.code, refused.message, { value: refused.value });
     const fleet = new FsFleet(spawner, parsed, handle.result as BlockDeviceResult);
     try {
-      for (let index = 0; index < (parsed.members ?? 1); index++) await fleet.#start();
+      await fleet.startMembers(parsed.members ?? 1);
     } catch (error) {
       // Nothing of a fleet that did not start stays running (the members' names go as a crash's do).
-      for (const member of [...fleet.#members]) member.handle.kill();
       handle.kill();
       throw error;
     }
@@ -148,169 +157,17 @@ export class FsFleet {
   get device(): BlockDeviceResult {
     return this.#device;
   }
-
-  /** The running members' names (`/sys/fs/0`, ...), in the order they started. */
-  get members(): string[] {
-    return this.#members.filter((member) => !member.leaving).map((member) => member.name);
-  }
-
-  /**
-   * `growFleet`: starts one more member on the next core; it indexes the image and joins `/sys/fs`.
-   * Returns its name.
-   * @throws PERMISSION_DENIED when the capability is not the one the fleet was started with
-   * @throws LIMIT_EXCEEDED past {@link fsMembersMax} members
-   */
-  async growFleet(capability: string): Promise<string> {
-    this.#authorize(capability);
-    return this.#serialized(async () => {
-      if (this.members.length >= fsMembersMax)
-        throw new FosError('LIMIT_EXCEEDED', `growFleet: the fleet has fsMembersMax (${fsMembersMax}) members`, {
-          value: this.members.length,
-        });
-      return this.#start();
-    });
-  }
-
-  /**
-   * `shrinkFleet`: the member started last leaves: out of `/sys/fs` first, then it answers `SHUTDOWN`
-   * for a moment and exits. Its open files are reopened at the other members by their clients' fs
-   * component, never failed. Never below one member.
-   * @throws PERMISSION_DENIED when the capability is not the one the fleet was started with
-   * @throws BAD_REQUEST when one member is left
-   */
-  async shrinkFleet(capability: string): Promise<void> {
-    this.#authorize(capability);
-    return this.#serialized(async () => {
-      const running = this.#members.filter((member) => !member.leaving);
-      if (running.length <= 1)
-        throw new FosError('BAD_REQUEST', `shrinkFleet: a file-system fleet keeps at least one member`, {
-          value: running.length,
-        });
-      const leaving = running[running.length - 1] as RunningMember;
-      leaving.leaving = true;
-      await this.#spawner.spawn({
-        core: leaving.handle.core,
-        name: 'fs-shrink',
-        module: this.#module,
-        entry: 'fsLeaveMember',
-        args: { member: leaving.name, capability: this.#options.capability },
-      });
-      await leaving.handle.exited;
-      this.#members.splice(this.#members.indexOf(leaving), 1);
-    });
-  }
-
-  /**
-   * The process of a running member (`/sys/fs/0`, ...): to watch it, or to end it as a crash would
-   * (the fleet then takes it out of the name space and its clients reopen their files elsewhere).
-   * @throws BAD_REQUEST when `member` names no running member
-   */
-  memberProcess(member: string): ProcessHandle {
-    const running = this.#members.find((item) => item.name === member && !item.leaving);
-    if (running === undefined)
-      throw new FosError('BAD_REQUEST', `${describeValue(member)} is no running member (${this.members.join(', ')})`, {
-        value: member,
-      });
-    return running.handle;
-  }
-
-  /** Stops watching the members (their machine is shutting down: their exits are no crashes). */
-  stop(): void {
-    this.#stopped = true;
-  }
-
-  async #start(): Promise<string> {
-    const index = this.#nextIndex++;
-    const name = `${fsFleetName}/${this.#options.memberPrefix ?? ''}${index}`;
-    const args: FsMemberArgs = {
-      member: name,
-      fleet: fsFleetName,
-      device: this.#device.name,
-      capability: this.#options.capability,
-      ...(this.#options.cacheBlocks === undefined ? {} : { cacheBlocks: this.#options.cacheBlocks }),
-      ...(this.#options.memberOpenFilesMax === undefined ? {} : { openFilesMax: this.#options.memberOpenFilesMax }),
-    };
-    const handle = await this.#spawner.spawn({
-      core: ((this.#options.firstCore ?? 1) + index) % this.#spawner.coreCount,
-      name: `fs-${index}`,
-      module: this.#module,
-      entry: 'fsMember',
-      args: { ...args },
-    });
-    const member: RunningMember = { name: (handle.result as FsMemberResult).member, handle, leaving: false };
-    this.#members.push(member);
-    void handle.exited.then(() => this.#exited(member));
-    return member.name;
-  }
-
-  /** A member ended: a crash unless it was asked to leave; its names go so that opens go elsewhere. */
-  async #exited(member: RunningMember): Promise<void> {
-    if (member.leaving || this.#stopped) return;
-    this.crashed++;
-    this.#members.splice(this.#members.indexOf(member), 1);
-    await this.#spawner
-      .spawn({
-        core: member.handle.core,
-        name: 'fs-forget',
-        module: this.#module,
-        entry: 'fsForgetMember',
-        args: { member: member.name, fleet: fsFleetName, capability: this.#options.capability },
-      })
-      .catch(() => undefined);
-  }
-
-  #authorize(capability: string): void {
-    if (typeof capability !== 'string')
-      throw new FosError('BAD_REQUEST', `the capability ${describeValue(capability)} is not a string`, {
-        value: capability,
-      });
-    if (validateCapability(capability) !== this.#options.capability)
-      throw new FosError('PERMISSION_DENIED', 'fleet changes need the capability the fleet was started with', {
-        value: 'capability',
-      });
-  }
-
-  #serialized<T>(change: () => Promise<T>): Promise<T> {
-    const run = this.#changing.then(change);
-    this.#changing = run.catch(() => undefined);
-    return run;
-  }
 }
-
-const leaveArgsSchema = z.strictObject({
-  member: z.string().min(1).max(255),
-  capability: z.custom<Capability>((value) => isCapability(value), 'is not a capability'),
-});
 
 /** One-shot process entry: asks member `args.member` to leave its fleet (the member side of shrinkFleet). */
-export async function fsLeaveMember(context: ProcessContext, args: MessageBody): Promise<MessageBody> {
-  const { member, capability } = parseRequest('fsLeaveMember', leaveArgsSchema, args);
-  const libfos = await createLibfos(context);
-  const answer = (await libfos.call(member, { op: 'leave', capability })).body;
-  await libfos.close();
-  context.exit();
-  return answer;
+export function fsLeaveMember(context: ProcessContext, args: MessageBody): Promise<MessageBody> {
+  return leaveFleetMember(context, args, 'fsLeaveMember');
 }
-
-const forgetArgsSchema = leaveArgsSchema.extend({ fleet: z.string().min(1).max(255) });
 
 /**
  * One-shot process entry: takes a crashed member's names out of the name space (its destination of
  * `args.fleet`, then its direct name); names already gone are fine.
  */
-export async function fsForgetMember(context: ProcessContext, args: MessageBody): Promise<MessageBody> {
-  const { member, fleet, capability } = parseRequest('fsForgetMember', forgetArgsSchema, args);
-  const libfos = await createLibfos(context);
-  const forgotten: string[] = [];
-  await libfos.unregisterIndirect(fleet, member, capability).then(
-    () => forgotten.push(fleet),
-    () => undefined,
-  );
-  await libfos.unregisterName(member, capability).then(
-    () => forgotten.push(member),
-    () => undefined,
-  );
-  await libfos.close();
-  context.exit();
-  return { member, forgotten };
+export function fsForgetMember(context: ProcessContext, args: MessageBody): Promise<MessageBody> {
+  return forgetFleetMember(context, args, 'fsForgetMember');
 }

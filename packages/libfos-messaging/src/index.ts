@@ -44,3 +44,10 @@ export {
   nameServiceApiOrdinals,
   serveNameServiceApi,
 } from './generated/name-service-api.rpc.js';
+export {
+  forgetFleetMember,
+  leaveFleetMember,
+  MemberRoster,
+  type FleetSpawner,
+  type MemberRosterOptions,
+} from './member-roster.js';
