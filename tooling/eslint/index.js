@@ -29,7 +29,7 @@ const ambientSyntax = [
  */
 export function fosEslintConfig({ tsconfigRootDir, realTimeFiles = [] }) {
   return tseslint.config(
-    { ignores: ['dist/**', 'coverage/**', '*.config.*', 'results/**'] },
+    { ignores: ['dist/**', 'coverage/**', '.vitest/**', '*.config.*', 'results/**'] },
     js.configs.recommended,
     ...tseslint.configs.recommendedTypeChecked,
     {

@@ -7,6 +7,23 @@ import { besideHogs, checkHogCount, hogsMax } from './hogs.js';
 /** How to call the command. */
 export const usage = `usage: node apps/bench/dist/cli.js [name] [--hogs N]   (N in 0..${hogsMax}; with --hogs: messaging, send-by-name)`;
 
+/** What `--help` prints: the usage, what a run does, and every benchmark and suite (`suites`: their names). */
+export function benchHelp(suites: readonly string[]): string {
+  const benchmarks = allBenchmarks().map(({ name, baselineName }) => `  ${name} (vs ${baselineName})`);
+  return `${usage}
+
+Runs each benchmark beside its baseline in this process (alternating rounds, medians), writes
+results/<name>.json and prints one line per benchmark, last:
+  RESULT <name> <value> <unit> ratio=<r> vs <baseline>
+(after a "goal ...: met" or "not met" line where the benchmark states a goal for its ratio).
+
+benchmarks:
+${benchmarks.join('\n')}
+suites (several results in one file):
+${suites.map((name) => `  ${name}`).join('\n')}
+`;
+}
+
 /** The benchmarks the arguments ask for, or the reason they are wrong. */
 export function selectBenchmarks(argv: readonly string[]): Benchmark[] | string {
   const args = argv.filter((arg) => arg !== '--');

@@ -4,7 +4,7 @@
 // `--hogs N` runs the benchmarks that support it (`messaging`, `send-by-name`) beside N CPU hogs
 // instead: `<name>-hogged` vs `<name>-quiet` in alternating rounds.
 // A bare `--` (passed through by pnpm) is ignored.
-import { selectBenchmarks, usage } from './arguments.js';
+import { benchHelp, selectBenchmarks, usage } from './arguments.js';
 import { allSuites } from './benchmarks/index.js';
 import { runBenchmark, runSuite } from './harness.js';
 
@@ -12,6 +12,10 @@ async function main(argv: readonly string[]): Promise<number> {
   const args = argv.filter((arg) => arg !== '--');
   const resultsDirectory = new URL('../results/', import.meta.url);
   const suites = allSuites();
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(benchHelp(suites.map(({ name }) => name)));
+    return 0;
+  }
   const suite = args.length === 1 ? suites.find(({ name }) => name === args[0]) : undefined;
   if (suite !== undefined) {
     await runSuite(suite, { resultsDirectory });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   formatResultLine,
+  goalVerdict,
   formatSignificant,
   gridPointRounds,
   median,
@@ -109,6 +110,21 @@ describe('formatResultLine', () => {
         baselineName: 'messagechannel-roundtrip',
       }),
     ).toBe('RESULT ukSend-roundtrip 41200 roundtrips/s ratio=0.312 vs messagechannel-roundtrip');
+  });
+});
+
+describe('goalVerdict', () => {
+  it('says whether a bound on the ratio is met, and by how much it was missed', () => {
+    expect(goalVerdict('ratio >= 0.3', 0.31)).toBe('goal >= 0.3: met (ratio=0.31)');
+    expect(goalVerdict('ratio >= 0.3', 0.0621)).toBe('goal >= 0.3: not met (ratio=0.0621, 4.83x from it)');
+    expect(goalVerdict('ratio <= 2 (latency)', 1.5)).toBe('goal <= 2: met (ratio=1.5)');
+    expect(goalVerdict('ratio <= 2', 3)).toBe('goal <= 2: not met (ratio=3, 1.5x from it)');
+  });
+
+  it('leaves other goals to the benchmark', () => {
+    expect(goalVerdict('>= 5.6 x one member', 9)).toBeUndefined();
+    expect(goalVerdict(undefined, 1)).toBeUndefined();
+    expect(goalVerdict(0.3, 1)).toBeUndefined();
   });
 });
 

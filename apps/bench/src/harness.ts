@@ -170,8 +170,23 @@ export function summarize(
 export async function runBenchmark(benchmark: Benchmark, options: RunOptions): Promise<BenchmarkResult> {
   const result = await measureBenchmark(benchmark, options);
   await writeResult(result, options.resultsDirectory);
+  const verdict = goalVerdict(benchmark.settings.goal, result.ratio);
+  if (verdict !== undefined) (options.print ?? printLine)(verdict);
   (options.print ?? printLine)(formatResultLine(result));
   return result;
+}
+
+/**
+ * Whether a measured ratio meets a benchmark's goal, as a line to print: for a goal that states a
+ * bound on the ratio (`ratio >= 0.3`, `ratio <= 2 (why)`); undefined for any other goal (those the
+ * benchmark's own table judges).
+ */
+export function goalVerdict(goal: unknown, ratio: number): string | undefined {
+  const bound = typeof goal === 'string' ? /^ratio\s*(>=|<=)\s*(\d+(?:\.\d+)?)/.exec(goal) : null;
+  if (bound === null) return undefined;
+  const limit = Number(bound[2]);
+  const met = bound[1] === '>=' ? ratio >= limit : ratio <= limit;
+  return `goal ${bound[1]} ${bound[2]}: ${met ? 'met' : 'not met'} (ratio=${formatSignificant(ratio)}${met ? '' : `, ${formatSignificant(bound[1] === '>=' ? limit / ratio : ratio / limit)}x from it`})`;
 }
 
 /**

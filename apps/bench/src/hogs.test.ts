@@ -1,7 +1,7 @@
 // CPU hogs and the hogged form of a benchmark. Nothing here is timed: the hogs are checked to run
 // while a hogged round runs and to be gone after it.
 import { describe, expect, it } from 'vitest';
-import { selectBenchmarks } from './arguments.js';
+import { benchHelp, selectBenchmarks } from './arguments.js';
 import type { Benchmark } from './harness.js';
 import { besideHogs, checkHogCount, hogsMax, runningHogCount, startHogs } from './hogs.js';
 
@@ -91,6 +91,13 @@ describe('selectBenchmarks', () => {
     expect(Array.isArray(one) && one.map((benchmark) => [benchmark.baselineName, benchmark.settings.hogs])).toEqual([
       ['send-by-name-quiet', 1],
     ]);
+  });
+
+  it('lists every benchmark with its baseline, and the suites, for --help', () => {
+    const help = benchHelp(['peers', 'memory']);
+    expect(help).toMatch(/^usage: /);
+    expect(help).toContain('  send-by-name (vs ');
+    expect(help).toContain('suites (several results in one file):\n  peers\n  memory\n');
   });
 
   it('answers why for wrong arguments', () => {

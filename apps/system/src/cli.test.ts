@@ -1,6 +1,7 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { runNodeScript, type ScriptRun } from '@fos/base/testing';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -28,10 +29,35 @@ describe('fos (built)', { timeout: cliTestTimeoutMs }, () => {
     expect(demo.stdout).toContain('fos demo [--cores N] [--messages N] [--fabric local|sim|worker] [--seed N]');
   });
 
+  it('prints its version for --version', async () => {
+    const { version } = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    for (const flag of ['--version', '-v', 'version'])
+      expect(await runCli(flag)).toEqual({ status: 0, stdout: `fos ${version}\n`, stderr: '' });
+  });
+
+  it('says so on stderr when Ctrl-C ends a demo, and ends as SIGINT ends a process', async () => {
+    const child = spawn(process.execPath, [cli, 'demo', '--messages', '10000000'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('exit', (_code, signal) => resolve(signal)),
+    );
+    // Its first line is printed once its handler is in place.
+    await new Promise((resolve) => child.stdout.once('data', resolve));
+    child.kill('SIGINT');
+    expect(await exited).toBe('SIGINT');
+    expect(stderr).toBe('fos demo: interrupted (SIGINT)\n');
+  });
+
   it('runs the demo to the end and exits 0 on its own', async () => {
     const result = await runCli('demo', '--', '--messages', '200');
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^fos demo: booting 4 cores on the local fabric, then 200 round trips by name…\n/);
     expect(result.stdout).toMatch(/fabric\s+local/);
     expect(result.stdout).toMatch(/round trips\s+200 \(200 verified/);
     expect(result.stdout).toMatch(/\/sys\/echo\s+indirect/);

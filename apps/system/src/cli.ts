@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `fos` command. It never calls process.exit: it returns once everything it
 // started is shut down, so a dangling port or timer would show as a command that does not end.
+import { createRequire } from 'node:module';
 import { isFosError } from '@fos/base';
 import { readClusterKeyFile, writeClusterKeyFile } from '@fos/proxy';
 import { boot, type Instance } from './boot.js';
@@ -9,6 +10,23 @@ import { runMachinesDemo } from './demo-machines.js';
 import { runFsCommand } from './fs-command.js';
 import { echoFleetName } from './processes.js';
 import { parseCommandLine, UsageError, type Command } from './internal/command-line.js';
+
+/**
+ * Ctrl-C during a run that ends by itself: say so on stderr, then end as the signal ends a process
+ * (exit status 130), with the default action the handler had replaced.
+ */
+function sayWhenInterrupted(what: string): void {
+  process.once('SIGINT', () => {
+    process.stderr.write(`fos ${what}: interrupted (SIGINT)\n`);
+    process.kill(process.pid, 'SIGINT');
+  });
+}
+
+/** This package's version, from its package.json (next to dist/ in the published package). */
+function packageVersion(): string {
+  const manifest = createRequire(import.meta.url)('../package.json') as { version: string };
+  return manifest.version;
+}
 
 async function main(argv: readonly string[]): Promise<number> {
   let command: Command;
@@ -23,7 +41,11 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'help':
       process.stdout.write(`${command.text}\n`);
       return 0;
+    case 'version':
+      process.stdout.write(`fos ${packageVersion()}\n`);
+      return 0;
     case 'demo': {
+      sayWhenInterrupted('demo');
       if (command.machines > 1) {
         const result = await runMachinesDemo({
           machines: command.machines,
@@ -33,6 +55,9 @@ async function main(argv: readonly string[]): Promise<number> {
         process.stdout.write(`${formatDemoSummary(result)}\n`);
         return 0;
       }
+      process.stdout.write(
+        `fos demo: booting ${command.cores} cores on the ${command.fabric} fabric, then ${command.messages} round trips by name…\n`,
+      );
       const result = await runDemo({
         cores: command.cores,
         messages: command.messages,

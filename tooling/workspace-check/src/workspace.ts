@@ -23,6 +23,12 @@ export const layers: readonly (readonly string[])[] = [
 /** A build-time tool that must never be a runtime dependency (it pulls in the TypeScript compiler). */
 export const buildTimeOnly: readonly string[] = ['@fos/rpc-gen'];
 
+/**
+ * What every published package lists in `files`: its build, and the changelog `changeset version`
+ * writes (npm adds package.json, README and LICENSE by itself).
+ */
+export const publishedFiles: readonly string[] = ['dist', 'CHANGELOG.md'];
+
 /** The fields of a package.json this check reads. */
 export interface PackageJson {
   readonly name: string;
@@ -108,8 +114,8 @@ export function packageShapeViolations(root: string, packages: readonly Workspac
     if (!name.startsWith('@fos/')) violations.push(`${name} is not named @fos/<folder>`);
     if (!existsSync(join(directory, 'README.md'))) violations.push(`${name} has no README.md`);
     if (manifest.sideEffects !== false) violations.push(`${name} does not declare "sideEffects": false`);
-    if (JSON.stringify(manifest.files) !== JSON.stringify(['dist']))
-      violations.push(`${name} does not publish exactly ["dist"]`);
+    if (JSON.stringify(manifest.files) !== JSON.stringify(publishedFiles))
+      violations.push(`${name} does not publish exactly ${JSON.stringify(publishedFiles)}`);
     const main = manifest.exports?.['.'] as Record<string, { types?: string }> | undefined;
     for (const condition of ['import', 'require']) {
       if (main?.[condition]?.types === undefined)

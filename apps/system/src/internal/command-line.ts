@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { fsMembersMax } from '@fos/fs';
 import { netMembersMax } from '@fos/netstack';
-import { coresMax } from '@fos/microkernel';
+import { coresMax, workerCoresMax } from '@fos/microkernel';
 import { defaultCores, nameServersMax, type BootFabric } from '../boot.js';
 import { clusterMachineNameMax } from '../cluster.js';
 import { demoMachinesMax } from '../demo-machines.js';
@@ -14,6 +14,7 @@ export const defaultDemoSeed = 1;
 /** What the command line asks for. */
 export type Command =
   | { readonly kind: 'help'; readonly text: string }
+  | { readonly kind: 'version' }
   | {
       readonly kind: 'demo';
       readonly cores: number;
@@ -78,8 +79,10 @@ Usage:
             [--machine NAME --cluster-key FILE [--listen HOST:PORT] [--join HOST:PORT]]
   fos cluster init FILE
   fos fs ls|cat|stat IMAGE [PATH] [--members N]
+  fos start ... [--fs-image FILE [--fs-members N] [--http PORT]] [--net-members N]
   fos <command> --help
   fos --help
+  fos --version
 
 Commands:
   demo    boot an instance with its name service, call an echo fleet by name, print the name space and exit
@@ -99,7 +102,8 @@ Usage:
   fos demo --machines N [--messages N]
 
 Options:
-  --cores N            cores of the instance, ${demoCoresMin}..${coresMax} (default 4)
+  --cores N            cores of the instance, ${demoCoresMin}..${coresMax} (default 4; the worker fabric takes
+                       at most ${workerCoresMax}: a thread per core)
   --messages N         round trips, one in flight, 64-byte payloads, 1..${demoMessagesMax} (default ${defaultDemoMessages})
   --fabric local|sim|worker
                        local: every core in this thread over MessageChannel (default);
@@ -216,6 +220,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
   const [first, ...rest] = args;
   if (first === undefined) throw new UsageError('missing command', mainHelp);
   if (first === '--help' || first === '-h' || first === 'help') return { kind: 'help', text: mainHelp };
+  if (first === '--version' || first === '-v' || first === 'version') return { kind: 'version' };
   switch (first) {
     case 'demo':
       return parseDemo(rest);
