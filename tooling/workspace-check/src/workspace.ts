@@ -39,6 +39,8 @@ export interface PackageJson {
   readonly devDependencies?: Record<string, string>;
   readonly exports?: Record<string, unknown>;
   readonly files?: readonly string[];
+  /** Commands: a file under `bin/` that is in the repository, so installing links it before any build. */
+  readonly bin?: Record<string, string>;
   readonly sideEffects?: boolean;
 }
 
@@ -114,8 +116,12 @@ export function packageShapeViolations(root: string, packages: readonly Workspac
     if (!name.startsWith('@fos/')) violations.push(`${name} is not named @fos/<folder>`);
     if (!existsSync(join(directory, 'README.md'))) violations.push(`${name} has no README.md`);
     if (manifest.sideEffects !== false) violations.push(`${name} does not declare "sideEffects": false`);
-    if (JSON.stringify(manifest.files) !== JSON.stringify(publishedFiles))
-      violations.push(`${name} does not publish exactly ${JSON.stringify(publishedFiles)}`);
+    const files = manifest.bin === undefined ? publishedFiles : ['bin', ...publishedFiles];
+    if (JSON.stringify(manifest.files) !== JSON.stringify(files))
+      violations.push(`${name} does not publish exactly ${JSON.stringify(files)}`);
+    for (const [command, target] of Object.entries(manifest.bin ?? {}))
+      if (!target.startsWith('./bin/') || !existsSync(join(directory, target)))
+        violations.push(`${name}'s command ${command} is not a file under bin/ of the repository (${target})`);
     const main = manifest.exports?.['.'] as Record<string, { types?: string }> | undefined;
     for (const condition of ['import', 'require']) {
       if (main?.[condition]?.types === undefined)
