@@ -1,6 +1,6 @@
 import { hasFosErrorCode } from '@fos/base';
 import { describe, expect, it } from 'vitest';
-import { formatDemoSummary, runDemo } from './demo.js';
+import { demoLookupTtlMs, formatDemoSummary, runDemo } from './demo.js';
 import { runMachinesDemo } from './demo-machines.js';
 
 // The demo spawns its processes from a module; from source, that is the build (turbo builds first).
@@ -55,6 +55,9 @@ describe('runDemo', () => {
       'name space',
     ])
       expect(summary).toContain(label);
+    // It tells what it shows: the fleet, the client's core, the Lookup and how long its answer is kept.
+    expect(summary).toContain(`The client on core 3 sends to that`);
+    expect(summary).toContain(`the answer for ${demoLookupTtlMs} ms`);
     expect(summary).toMatch(/\/sys\/echo\s+indirect\s+→ \/sys\/echo\/1 \(weight 1\), \/sys\/echo\/2 \(weight 1\)/);
     expect(summary).toMatch(/\/sys\/echo\/1\s+direct\s+→ mailbox m0\/1\/\d+/);
   });

@@ -9,6 +9,9 @@ import { demoMessagesMax, echoFleetName } from './processes.js';
 export const demoPayloadBytes = 64;
 /** Round trips of the demo when `messages` is not given. */
 export const defaultDemoMessages = 10_000;
+
+/** How long the demo's client keeps a Lookup's pick of an echo member (ms). */
+export const demoLookupTtlMs = 50;
 /** Members of the demo's echo fleet (under {@link echoFleetName}). */
 export const demoFleetMembers = 2;
 /** The name server runs on core 0, the fleet on the cores after it, the client on the last core. */
@@ -108,10 +111,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const cores = options.cores ?? 4;
   const fabric = options.fabric ?? 'local';
   const nameServers = options.nameServers ?? 1;
+  // A Lookup's pick lives in the client's cache for its TTL: the demo's short one shows the fleet's
+  // balancing within a run of a second (the default keeps a pick for 10 s).
+  const nameServiceLimits = { lookupTtlMs: demoLookupTtlMs };
   const instance =
     fabric === 'sim' && options.seed !== undefined
-      ? await boot({ fabric: 'sim', cores, seed: options.seed, nameServers })
-      : await boot({ fabric: fabric === 'worker' ? 'worker' : 'local', cores, nameServers });
+      ? await boot({ fabric: 'sim', cores, seed: options.seed, nameServers, nameServiceLimits })
+      : await boot({ fabric: fabric === 'worker' ? 'worker' : 'local', cores, nameServers, nameServiceLimits });
   try {
     const nameService = instance.nameService;
     assert(nameService !== undefined, 'the demo boots with a name service');
@@ -281,7 +287,7 @@ export function formatDemoSummary(result: DemoResult): string {
         .map(([member, count]) => `${member} ${count}`)
         .join(', '),
     ],
-    ['lookups', `${result.lookups} (the name cache answered the other sends)`],
+    ['lookups', `${result.lookups} asked the name service; the client's name cache answered the other sends`],
     ['elapsed', `${result.elapsedMs.toFixed(1)} ms`],
     [
       'round trips/s',
@@ -300,10 +306,20 @@ export function formatDemoSummary(result: DemoResult): string {
     result.machines === undefined
       ? `an echo fleet of ${demoFleetMembers} under ${echoFleetName}, called by name from a client through its name cache`
       : `${result.machines.length} machines, each its own OS process; an echo on machine ${result.machines.at(-1)!.machine} (${result.target ?? ''}) called by name from a client on ${result.machines[0]!.machine}, through the proxies`;
+  const story =
+    result.machines === undefined
+      ? [
+          `  Each core runs a microkernel; processes share no memory and meet through mailboxes found by name.`,
+          `  The echo fleet is ${demoFleetMembers} processes serving one name, ${echoFleetName}. The client on core ${result.cores - 1} sends to that`,
+          `  name: its libfos asks the name service which member to use (a Lookup, picked by weight) and keeps`,
+          `  the answer for ${demoLookupTtlMs} ms, so the load spreads over the members as the answers change.`,
+        ]
+      : [];
   return [
     `fos demo: ${headline}`,
+    ...story,
     ...rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`),
-    `name space (${result.nameSpace.names.length} entries, answered by name-service member ${result.nameSpace.member}):`,
+    `name space (${result.nameSpace.names.length} entries, answered by name-service member ${result.nameSpace.member}; a mailbox is <machine>/<core>/<number>):`,
     formatNameTree(result.nameSpace),
   ].join('\n');
 }
