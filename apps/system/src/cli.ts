@@ -64,6 +64,7 @@ async function main(argv: readonly string[]): Promise<number> {
         fabric: command.fabric,
         nameServers: command.nameServers,
         ...(command.seed === undefined ? {} : { seed: command.seed }),
+        progress: (line) => process.stdout.write(`${line}\n`),
       });
       process.stdout.write(`${formatDemoSummary(result)}\n`);
       return 0;

@@ -7,6 +7,33 @@ import { runMachinesDemo } from './demo-machines.js';
 const processesModule = new URL('../dist/processes.js', import.meta.url);
 
 describe('runDemo', () => {
+  it('says how far a run got while it runs, and stops saying so when it ends', async () => {
+    // A wall clock whose timers fire after 1 ms: progress lines come many times a run.
+    const wallClock = {
+      now: () => performance.now(),
+      setTimer: (_delayMs: number, callback: () => void) => {
+        const timer = setTimeout(callback, 1);
+        return { cancel: () => clearTimeout(timer) };
+      },
+    };
+    const lines: string[] = [];
+    await runDemo({
+      fabric: 'local',
+      messages: 2_000,
+      processesModule,
+      wallClock,
+      progress: (line) => lines.push(line),
+    });
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line).toMatch(/^fos demo: about \d+ of 2000 round trips after \d+ s$/);
+    const counts = lines.map((line) => Number(/about (\d+)/.exec(line)![1]));
+    expect(counts).toEqual([...counts].sort((left, right) => left - right));
+    expect(Math.max(...counts)).toBeLessThanOrEqual(2_000);
+    const after = lines.length;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(lines.length).toBe(after);
+  });
+
   it('runs on the local fabric and counts every message', async () => {
     const startedMs = performance.now();
     const result = await runDemo({ fabric: 'local', messages: 100, processesModule });

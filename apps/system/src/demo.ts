@@ -36,6 +36,8 @@ export interface DemoOptions {
   readonly processesModule?: string | URL;
   /** Where elapsed time is read from (default: the system clock; a simulated run still takes real time). */
   readonly wallClock?: Clock;
+  /** Told, every {@link demoProgressEveryMs} of a run, about how far it got (a line to print). */
+  readonly progress?: (line: string) => void;
 }
 
 /** What the demo did. */
@@ -74,6 +76,7 @@ const demoOptionsSchema = z.object({
   messages: z.number().int().min(1).max(demoMessagesMax).optional(),
   fabric: z.enum(['local', 'sim', 'worker']).optional(),
   nameServers: z.number().int().min(1).max(nameServersMax).optional(),
+  progress: z.custom<(line: string) => void>((value) => typeof value === 'function', 'is not a function').optional(),
 });
 
 const clientResultSchema = z.object({
@@ -139,18 +142,23 @@ export async function callAndList(
   instance: Instance,
   module: string | URL,
   target: string,
-  options: { readonly messages?: number; readonly wallClock?: Clock },
+  options: { readonly messages?: number; readonly wallClock?: Clock; readonly progress?: (line: string) => void },
 ): Promise<DemoResult> {
   const core = instance.cores - 1;
   const wallClock = options.wallClock ?? new SystemClock();
+  const messages = options.messages ?? defaultDemoMessages;
   const startedMs = wallClock.now();
-  const client = await instance.spawn({
-    core,
-    module,
-    entry: 'demoClient',
-    name: 'client',
-    args: { fleet: target, messages: options.messages ?? defaultDemoMessages, payloadBytes: demoPayloadBytes },
-  });
+  const stopProgress =
+    options.progress === undefined ? () => undefined : reportProgress(instance, wallClock, messages, options.progress);
+  const client = await instance
+    .spawn({
+      core,
+      module,
+      entry: 'demoClient',
+      name: 'client',
+      args: { fleet: target, messages, payloadBytes: demoPayloadBytes },
+    })
+    .finally(stopProgress);
   const elapsedMs = wallClock.now() - startedMs;
   const clientResult = parseResult('the client', clientResultSchema, client.result);
   assert(clientResult.verified === clientResult.roundTrips, 'every reply was checked');
@@ -162,6 +170,33 @@ export async function callAndList(
     args: { capability: instance.nameService!.managementCapability },
   });
   return demoSummaryOf(instance, elapsedMs, clientResult, listing.result);
+}
+
+/** How often a long demo run says how far it got (ms). */
+export const demoProgressEveryMs = 2_000;
+
+/**
+ * Every {@link demoProgressEveryMs} until stopped, `print`s about how many of `messages` round trips
+ * are done, from the instance's delivery count (a request and a reply each), and the time so far.
+ * Returns the function that stops it.
+ */
+function reportProgress(
+  instance: Instance,
+  wallClock: Clock,
+  messages: number,
+  print: (line: string) => void,
+): () => void {
+  const startedMs = wallClock.now();
+  const deliveredBefore = instance.stats().delivered;
+  let timer: { cancel(): void } | undefined;
+  const tick = () => {
+    const done = Math.min(messages, Math.floor((instance.stats().delivered - deliveredBefore) / 2));
+    const seconds = Math.round((wallClock.now() - startedMs) / 1000);
+    print(`fos demo: about ${done} of ${messages} round trips after ${seconds} s`);
+    timer = wallClock.setTimer(demoProgressEveryMs, tick);
+  };
+  timer = wallClock.setTimer(demoProgressEveryMs, tick);
+  return () => timer?.cancel();
 }
 
 /** What a demo run counted: the instance's counters, the client's results and the listing. */
