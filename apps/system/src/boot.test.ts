@@ -156,6 +156,51 @@ describe('boot', () => {
     expect(await run()).toEqual(first);
   });
 
+  it('routes its log lines by level: a crash report to log as an error, none when silent or FOS_LOG=silent', async () => {
+    const crash = (instance: Awaited<ReturnType<typeof boot>>) =>
+      instance
+        .spawn({
+          core: 1,
+          function: () => {
+            throw new Error('boom');
+          },
+        })
+        .catch(() => undefined);
+    const lines: Array<[string, string]> = [];
+    const logged = await boot({ fabric: 'local', nameServers: 0, log: (line, level) => lines.push([level, line]) });
+    const silenced = await boot({
+      fabric: 'local',
+      nameServers: 0,
+      log: (line, level) => lines.push([level, line]),
+      logLevel: 'silent',
+    });
+    const quietLog = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      await crash(logged);
+      expect(lines.length).toBeGreaterThan(0);
+      expect(lines.every(([level]) => level === 'error')).toBe(true);
+      expect(lines.map(([, line]) => line).join('\n')).toContain('boom');
+      const before = lines.length;
+      await crash(silenced);
+      expect(lines).toHaveLength(before);
+      vi.stubEnv('FOS_LOG', 'silent');
+      const quiet = await boot({ fabric: 'local', nameServers: 0 });
+      await crash(quiet);
+      await quiet.shutdown();
+      expect(quietLog).not.toHaveBeenCalled();
+      vi.stubEnv('FOS_LOG', 'loud');
+      await expect(boot({ fabric: 'local', nameServers: 0 })).rejects.toThrow(
+        'FOS_LOG="loud" is not one of silent, error, info',
+      );
+      await expect(boot({ fabric: 'local', nameServers: 0, logLevel: 'loud' as never })).rejects.toThrow(/logLevel/);
+    } finally {
+      vi.unstubAllEnvs();
+      quietLog.mockRestore();
+      await logged.shutdown();
+      await silenced.shutdown();
+    }
+  });
+
   it('defaults to 4 cores and applies kernel limits', async () => {
     const instance = await boot({ fabric: 'local', limits: { mailboxesPerProcessMax: 1 }, nameServers: 0 });
     // The kernel reports the crashed process on console.error; the test reads the error instead.

@@ -1,4 +1,4 @@
-import { describeValue, FosError, isFosError } from '@fos/base';
+import { describeValue, FosError, isFosError, writeErrorLine } from '@fos/base';
 import {
   coresMax,
   LocalFabric,
@@ -21,6 +21,18 @@ import { tlsTransport, type ClusterKey, type ProxyTransport } from '@fos/proxy';
 import { clusterMachineNameMax, MachineCluster } from './cluster.js';
 import { NameServiceFleet } from './fleet.js';
 import { z } from 'zod';
+
+/** The levels of the instance's log lines, most severe first; `silent` lets none through. */
+export const bootLogLevels = ['silent', 'error', 'info'] as const;
+
+/** Which lines reach the log (see {@link BootOptions.logLevel}). */
+export type BootLogLevel = (typeof bootLogLevels)[number];
+
+/** Where the instance's log lines go: each with its level. */
+export type BootLog = (line: string, level: 'error' | 'info') => void;
+
+/** The environment variable that sets the log level when `logLevel` is not given. */
+export const bootLogLevelEnv = 'FOS_LOG';
 
 /** The fabrics `boot` can build: cores in this thread, seeded simulation, one worker thread per core. */
 export const bootFabrics = ['local', 'sim', 'worker'] as const;
@@ -68,8 +80,17 @@ interface CommonBootOptions {
   readonly clusterKey?: ClusterKey;
   /** How machines reach each other (default: TLS with `clusterKey`); a `SimTransport` in a `SimWorld`. */
   readonly transport?: ProxyTransport;
-  /** Where a machine of a multi-machine instance reports connections, joins and leaves (default: nowhere). */
-  readonly log?: (line: string) => void;
+  /**
+   * Where the instance's log lines go, with their level: `error` (a process that crashed, with its
+   * stack; a stray rejection) and `info` (a machine of a multi-machine instance reporting
+   * connections, joins and leaves). Default: stderr.
+   */
+  readonly log?: BootLog;
+  /**
+   * Which lines reach `log`: `silent` (none), `error`, or `info` (all). Default: the `FOS_LOG`
+   * environment variable, else `info` when `log` is given and `error` when it is not.
+   */
+  readonly logLevel?: BootLogLevel;
   /**
    * Spawn test agents (`@fos/system/testing`) that other machines ask for (`peerMachine`): for
    * multi-machine tests only, since any holder of the cluster key may then run agents here.
@@ -242,7 +263,8 @@ const bootOptionsSchema = z.strictObject({
       'is not a ProxyTransport',
     )
     .optional(),
-  log: z.custom<(line: string) => void>((value) => typeof value === 'function', 'is not a function').optional(),
+  log: z.custom<BootLog>((value) => typeof value === 'function', 'is not a function').optional(),
+  logLevel: z.enum(bootLogLevels).optional(),
   agents: z.boolean().optional(),
   fs: z
     .strictObject({
@@ -284,6 +306,8 @@ export async function boot(options: BootOptions): Promise<Instance> {
   const parsed = parseBootOptions(options);
   // Checked before anything starts, so that bad limits are the booter's BAD_REQUEST, not a crash.
   if (parsed.nameServiceLimits !== undefined) resolveNameServiceLimits(parsed.nameServiceLimits);
+  // Checked before anything starts too: a bad FOS_LOG is the booter's BAD_REQUEST.
+  const log = bootLogger(parsed);
   const cores = parsed.cores ?? defaultCores;
   const fabric =
     parsed.world === undefined
@@ -293,13 +317,14 @@ export async function boot(options: BootOptions): Promise<Instance> {
     fabric,
     ...(parsed.machine === undefined ? {} : { machine: parsed.machine }),
     ...(parsed.limits === undefined ? {} : { limits: parsed.limits }),
+    log: log.error,
   });
   let nameService: BootedNameService | undefined;
   let cluster: MachineCluster | undefined;
   const nameServers = parsed.nameServers ?? 1;
   if (parsed.listen !== undefined || parsed.join !== undefined) {
     try {
-      cluster = await startCluster(machine, parsed, cores);
+      cluster = await startCluster(machine, parsed, cores, log.info);
     } catch (error) {
       await machine.shutdown();
       throw error;
@@ -335,7 +360,7 @@ export async function boot(options: BootOptions): Promise<Instance> {
         try {
           await cluster.leave();
         } catch (error) {
-          parsed.log?.(`fos: machine ${machine.name} could not leave cleanly: ${(error as Error).message}`);
+          log.error(`fos: machine ${machine.name} could not leave cleanly: ${(error as Error).message}`);
         }
       }
       // Processes end first (what they still send fails SHUTDOWN, quietly), then the connections go.
@@ -412,8 +437,37 @@ async function startNet(
   }
 }
 
+/** The instance's two loggers: each passes its lines on when the level lets them through. */
+function bootLogger(parsed: { readonly log?: BootLog | undefined; readonly logLevel?: BootLogLevel | undefined }): {
+  readonly error: (line: string) => void;
+  readonly info: (line: string) => void;
+} {
+  const fromEnv = process.env[bootLogLevelEnv];
+  if (parsed.logLevel === undefined && fromEnv !== undefined && !(bootLogLevels as readonly string[]).includes(fromEnv))
+    throw new FosError(
+      'BAD_REQUEST',
+      `${bootLogLevelEnv}=${JSON.stringify(fromEnv)} is not one of ${bootLogLevels.join(', ')}`,
+      {
+        value: fromEnv,
+      },
+    );
+  const level =
+    parsed.logLevel ?? (fromEnv as BootLogLevel | undefined) ?? (parsed.log === undefined ? 'error' : 'info');
+  const sink: BootLog = parsed.log ?? ((line) => writeErrorLine(line));
+  const rank = (each: BootLogLevel) => bootLogLevels.indexOf(each);
+  const at = (lineLevel: 'error' | 'info') => (line: string) => {
+    if (rank(lineLevel) <= rank(level)) sink(line, lineLevel);
+  };
+  return { error: at('error'), info: at('info') };
+}
+
 /** Starts the machine's proxy and name service as one machine of a multi-machine instance. */
-function startCluster(machine: Machine, parsed: ParsedBootOptions, cores: number): Promise<MachineCluster> {
+function startCluster(
+  machine: Machine,
+  parsed: ParsedBootOptions,
+  cores: number,
+  log: (line: string) => void,
+): Promise<MachineCluster> {
   const prefix = `${machine.name}-`;
   const nameServers = parsed.nameServers ?? 1;
   return MachineCluster.start(machine, {
@@ -421,7 +475,7 @@ function startCluster(machine: Machine, parsed: ParsedBootOptions, cores: number
     listen: parsed.listen,
     join: parsed.join,
     core: cores - 1,
-    log: parsed.log ?? (() => {}),
+    log,
     agents: parsed.agents === true,
     startNameService: (invitation) =>
       invitation === undefined

@@ -106,7 +106,7 @@ async function bootMachine(command: StartCommand): Promise<Instance> {
     ...(command.join === undefined ? {} : { join: command.join }),
     agents: command.agents,
     ...fs,
-    log: (line) => process.stdout.write(`${line}\n`),
+    log: (line, level) => (level === 'error' ? process.stderr : process.stdout).write(`${line}\n`),
   });
 }
 
