@@ -1,14 +1,7 @@
-import { describeValue, validateName } from '@fos/base';
+import { validateName } from '@fos/base';
 import type { ProcessContext } from '@fos/microkernel';
 import { Dispatcher } from './dispatcher.js';
-import {
-  checkAddressName,
-  checkFunction,
-  checkMethods,
-  checkRecord,
-  readArgument,
-  refuse,
-} from './internal/arguments.js';
+import { checkAddressName, checkFunction, checkMethods, checkRecord, readArgument } from './internal/arguments.js';
 import { checkedLimits } from './internal/options.js';
 import type { DispatcherLimits } from './limits.js';
 import type { SendFunction } from './types.js';
@@ -34,8 +27,6 @@ export async function createDispatcher(
     ]);
     checkMethods(context.clock, 'the clock', ['now', 'setTimer']);
     checkMethods(context, 'a process context', ['guard']);
-    if (!(context.exited instanceof Promise))
-      refuse(`context.exited is not a promise: ${describeValue(context.exited)}`, context.exited);
   });
   checkRecord(options, 'the options of a dispatcher');
   readArgument(options, 'the options of a dispatcher', () => {
@@ -47,7 +38,7 @@ export async function createDispatcher(
   const reply = await context.kernel.createMailbox();
   try {
     await context.kernel.addName(reply.location, options.replyName);
-    const dispatcher = new Dispatcher({
+    return new Dispatcher({
       kernel: context.kernel,
       send: options.send,
       clock: context.clock,
@@ -58,10 +49,8 @@ export async function createDispatcher(
         }),
       ...(options.limits === undefined ? {} : { limits: options.limits }),
       ...(options.log === undefined ? {} : { log: options.log }),
+      stopWhen: context.exited,
     });
-    // A process that ends (exits, crashes, or its machine shuts down) keeps no timer of its threads.
-    void context.exited.then(() => dispatcher.stop());
-    return dispatcher;
   } catch (error) {
     // A refused name (taken, or the process's names used up) leaves no mailbox behind.
     await context.kernel.destroyMailbox(reply.location).catch(() => undefined);

@@ -48,6 +48,11 @@ export interface DispatcherOptions {
   /** Where undeliverable replies and dropped messages are reported (default: nowhere; they are counted). */
   readonly log?: (line: string) => void;
   readonly limits?: Partial<DispatcherLimits>;
+  /**
+   * The dispatcher stops when this settles: the process's `context.exited`, so that a process that
+   * ends (exits, crashes, or its machine shuts down) keeps no timer of its threads.
+   */
+  readonly stopWhen?: Promise<unknown>;
 }
 
 /**
@@ -153,6 +158,8 @@ export class Dispatcher implements ThreadHost {
     this.log = checked.log ?? (() => undefined);
     this.limits = checked.limits;
     this.kernel.onReadable(this.replyAddress.location, () => this.schedulePump());
+    const stop = () => this.stop();
+    void checked.stopWhen?.then(stop, stop);
   }
 
   /**

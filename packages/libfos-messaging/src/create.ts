@@ -33,9 +33,8 @@ export async function createLibfos(context: ProcessContext, options: LibfosOptio
         throw error;
       }),
     ...(options.log === undefined ? {} : { log: options.log }),
+    stopWhen: context.exited,
   });
-  // A process that ends (exits, crashes, or its machine shuts down) keeps no timer of its threads.
-  void context.exited.then(() => dispatcher.stop());
   return new Libfos(context, dispatcher, reply, sendPath, limits, options);
 }
 

@@ -42,6 +42,7 @@ export type CheckedDispatcherOptions = {
   readonly crash: (error: unknown) => void;
   readonly log: ((line: string) => void) | undefined;
   readonly limits: DispatcherLimits;
+  readonly stopWhen: Promise<unknown> | undefined;
 };
 
 /** The options of a dispatcher: a kernel, a clock, functions where functions go, a reply address, limits. */
@@ -55,12 +56,15 @@ export function checkedDispatcherOptions(options: unknown): CheckedDispatcherOpt
     crash: options.crash,
     log: options.log,
     limits: options.limits,
+    stopWhen: options.stopWhen,
   }));
   checkMethods(given.kernel, 'the kernel', ['onReadable', 'tryReceive', 'pendingMessages']);
   checkFunction(given.send, 'send');
   checkMethods(given.clock, 'the clock', ['now', 'setTimer']);
   checkFunction(given.crash, 'crash');
   if (given.log !== undefined) checkFunction(given.log, 'log');
+  if (given.stopWhen !== undefined && !(given.stopWhen instanceof Promise))
+    refuse(`stopWhen is not a promise: ${describeValue(given.stopWhen)}`, given.stopWhen);
   return {
     kernel: given.kernel as SystemCalls,
     send: given.send as SendFunction,
@@ -69,6 +73,7 @@ export function checkedDispatcherOptions(options: unknown): CheckedDispatcherOpt
     crash: given.crash as (error: unknown) => void,
     log: given.log as ((line: string) => void) | undefined,
     limits: checkedLimits(given.limits),
+    stopWhen: given.stopWhen as Promise<unknown> | undefined,
   };
 }
 
