@@ -3,13 +3,24 @@
 // every published package as `pnpm publish` would, checks that each tarball holds what its manifest
 // points at (every file of `exports`, `main`, `module`, `types`, `bin`, with `.d.ts` types), then
 // installs the tarballs into a scratch project with npm, as a user would, and runs them there: each
-// package imported as ESM and required as CommonJS, and the installed `fos demo`. Needs the packages
-// built (`pnpm build`) and the npm registry (for zod and msgpackr). Exit 1 with the reasons when
-// anything is missing.
+// package imported as ESM and required as CommonJS, and the installed `fos demo`. Before that it runs
+// `changeset version` on a copy of the repository and checks the changelogs it would write (each
+// pending changeset names only published packages; an entry has no commit hash; a package's release
+// has at most one "First release" entry). Needs the packages built (`pnpm build`) and the npm registry
+// (for zod and msgpackr). Exit 1 with the reasons when anything is missing.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -46,8 +57,63 @@ function run(command, args, cwd) {
   return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+/** The pending changesets: `[file, the packages it names]`. */
+function pendingChangesets() {
+  const folder = join(root, '.changeset');
+  return readdirSync(folder)
+    .filter((file) => file.endsWith('.md') && file !== 'README.md')
+    .map((file) => {
+      const front = /^---\n([\s\S]*?)\n---/.exec(readFileSync(join(folder, file), 'utf8'))?.[1] ?? '';
+      return [file, [...front.matchAll(/^['"]?([^'":]+)['"]?\s*:/gm)].map((match) => match[1])];
+    });
+}
+
+/** Runs `changeset version` on a copy of the repository's files and checks the changelogs it writes. */
+function checkChangelogs(packages) {
+  const published = new Set(packages.map(({ manifest }) => manifest.name));
+  const pending = pendingChangesets();
+  for (const [file, names] of pending)
+    for (const name of names)
+      if (!published.has(name)) failures.push(`.changeset/${file} names ${name}, which is not published`);
+  if (pending.length === 0) {
+    process.stdout.write('release-check: no pending changesets\n');
+    return;
+  }
+  const copy = join(work, 'repository');
+  mkdirSync(copy);
+  const files = run('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], root)
+    .split('\0')
+    .filter((file) => file !== '' && existsSync(join(root, file)));
+  for (const file of files) {
+    mkdirSync(dirname(join(copy, file)), { recursive: true });
+    copyFileSync(join(root, file), join(copy, file));
+  }
+  run(join(root, 'node_modules', '.bin', 'changeset'), ['version'], copy);
+  for (const { directory, manifest } of packages) {
+    const changelogPath = join(copy, relative(root, directory), 'CHANGELOG.md');
+    const version = JSON.parse(readFileSync(join(copy, relative(root, directory), 'package.json'), 'utf8')).version;
+    if (version === manifest.version) continue;
+    if (!existsSync(changelogPath)) {
+      failures.push(`${manifest.name}: changeset version wrote no CHANGELOG.md`);
+      continue;
+    }
+    const changelog = readFileSync(changelogPath, 'utf8');
+    const release = changelog.split(`## ${version}\n`)[1]?.split(/^## /m)[0];
+    if (release === undefined) {
+      failures.push(`${manifest.name}: CHANGELOG.md has no section for ${version}`);
+      continue;
+    }
+    if (/^- [0-9a-f]{7,40}:|Updated dependencies \[/m.test(release))
+      failures.push(`${manifest.name}: the ${version} changelog names commits:\n${release}`);
+    if ((release.match(/^- First release/gm) ?? []).length > 1)
+      failures.push(`${manifest.name}: the ${version} changelog has more than one "First release" entry`);
+  }
+  process.stdout.write(`release-check: changeset version writes clean changelogs for ${pending.length} changesets\n`);
+}
+
 try {
   const packages = publishedPackages();
+  checkChangelogs(packages);
   const tarballs = join(work, 'tarballs');
   mkdirSync(tarballs);
   const dependencies = {};
