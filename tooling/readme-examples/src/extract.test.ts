@@ -20,21 +20,38 @@ const readme = [
   '```',
   '```ts',
   'const x = 1;',
+  'console.log(x); // → 1',
+  "console.log('a', x + 1); // → a 2  ",
   '```',
 ].join('\n');
 
 describe('extractExamples', () => {
-  it('finds each ts block with its line, its file and whether it runs', () => {
+  it('finds each ts block with its line, its file, whether it runs and what it prints', () => {
     expect(extractExamples(readme)).toEqual([
-      { index: 0, line: 4, file: 'echo-api.ts', code: '// echo-api.ts\nexport interface EchoApi {}\n', run: false },
+      {
+        index: 0,
+        line: 4,
+        file: 'echo-api.ts',
+        code: '// echo-api.ts\nexport interface EchoApi {}\n',
+        run: false,
+        output: [],
+      },
       {
         index: 1,
         line: 11,
         file: 'example-1.ts',
         code: "import { serveEchoApi } from './generated/echo-api.rpc.js';\n",
         run: true,
+        output: [],
       },
-      { index: 2, line: 18, file: 'example-2.ts', code: 'const x = 1;\n', run: false },
+      {
+        index: 2,
+        line: 18,
+        file: 'example-2.ts',
+        code: "const x = 1;\nconsole.log(x); // → 1\nconsole.log('a', x + 1); // → a 2  \n",
+        run: false,
+        output: ['1', 'a 2'],
+      },
     ]);
   });
 

@@ -14,6 +14,11 @@ export interface ReadmeExample {
   readonly code: string;
   /** Marked `<!-- example: run -->` on the line before its fence: the checker runs it too. */
   readonly run: boolean;
+  /**
+   * What a run must print, line by line: the text after `// → ` of every such comment, in order (none:
+   * the output is not checked). `console.log(x); // → 42` reads as "prints 42".
+   */
+  readonly output: readonly string[];
 }
 
 /** The marker that asks the checker to run the block that follows it, not just type-check it. */
@@ -21,6 +26,7 @@ export const runMarker = '<!-- example: run -->';
 
 const fence = /^```(ts|typescript)\s*$/;
 const namedFile = /^\/\/ ([A-Za-z0-9_.-]+\.ts)\s*$/;
+const outputComment = /\/\/ → (.*)$/gm;
 
 /**
  * Every fenced `ts` (or `typescript`) block of `markdown`, in order.
@@ -43,7 +49,8 @@ export function extractExamples(markdown: string): ReadmeExample[] {
     const file = namedFile.exec(lines[start] ?? '')?.[1] ?? `example-${index}.ts`;
     if (files.has(file)) throw new Error(`two ts blocks are checked as ${file} (the second at line ${start + 1})`);
     files.add(file);
-    examples.push({ index, line: start + 1, file, code, run: (lines[before] ?? '').trim() === runMarker });
+    const output = [...code.matchAll(outputComment)].map((match) => match[1]!.trimEnd());
+    examples.push({ index, line: start + 1, file, code, run: (lines[before] ?? '').trim() === runMarker, output });
     at = end;
   }
   return examples;

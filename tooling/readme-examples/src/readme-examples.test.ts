@@ -2,8 +2,8 @@
 // its own (a README's blocks share a folder, so one may import another by the name its first line
 // gives), stubs that a block imports from `./generated/` are generated with fos-rpcgen, all of them are
 // type-checked as one program against the built packages, and the blocks marked
-// `<!-- example: run -->` are run with Node and must exit 0. A README that drifts from its package
-// fails here.
+// `<!-- example: run -->` are run with Node and must exit 0, printing what their `// → ` comments say
+// (line by line, in order) when they have any. A README that drifts from its package fails here.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -39,6 +39,13 @@ function readmes(): Readme[] {
     });
   }
   return found;
+}
+
+/** Standard output as lines, trailing spaces and the last line's end dropped (as `// → ` comments read). */
+function printedLines(stdout: string): string[] {
+  const lines = stdout.split('\n').map((line) => line.trimEnd());
+  if (lines.at(-1) === '') lines.pop();
+  return lines;
 }
 
 const all = readmes();
@@ -79,6 +86,15 @@ describe('README examples', () => {
     expect(all.flatMap((readme) => readme.examples).length).toBeGreaterThan(10);
   });
 
+  it('say what they print only in blocks that run', () => {
+    const unchecked = all.flatMap((readme) =>
+      readme.examples
+        .filter((example) => !example.run && example.output.length > 0)
+        .map((example) => `${readme.path}:${example.line}`),
+    );
+    expect(unchecked, 'a block with `// → ` comments needs `<!-- example: run -->`').toEqual([]);
+  });
+
   it.each(all.map((readme) => [readme.path]))('%s: every TypeScript block type-checks', (path) => {
     expect(errorsByReadme.get(path)).toEqual([]);
   });
@@ -88,9 +104,10 @@ describe('README examples', () => {
       .filter((example) => example.run)
       .map((example) => [`${readme.path}:${example.line}`, readme, example] as const),
   );
-  it.each(runnable)('%s runs and exits 0', async (_where, readme, example) => {
+  it.each(runnable)('%s runs, exits 0 and prints what its comments say', async (_where, readme, example) => {
     transpile(readme.folder);
     const end = await runScript(example.file.replace(/\.ts$/, '.js'), readme.folder);
     expect(end, end.stderr).toMatchObject({ code: 0 });
+    if (example.output.length > 0) expect(printedLines(end.stdout)).toEqual(example.output);
   });
 });
