@@ -47,10 +47,14 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'demo': {
       sayWhenInterrupted('demo');
       if (command.machines > 1) {
+        process.stdout.write(
+          `fos demo: starting ${command.machines} machines on loopback (this process and ${command.machines - 1} \`fos start\` process${command.machines > 2 ? 'es' : ''}), then ${command.messages} round trips by name…\n`,
+        );
         const result = await runMachinesDemo({
           machines: command.machines,
           messages: command.messages,
           log: (line) => process.stdout.write(`${line}\n`),
+          progress: (line) => process.stdout.write(`${line}\n`),
         });
         process.stdout.write(`${formatDemoSummary(result)}\n`);
         return 0;

@@ -34,6 +34,8 @@ export interface MachinesDemoOptions {
   readonly wallClock?: Clock;
   /** Where the launched machines' lines go (default: nowhere). */
   readonly log?: (line: string) => void;
+  /** Told, every `demoProgressEveryMs` of the client's run, about how far it got (a line to print). */
+  readonly progress?: (line: string) => void;
 }
 
 interface Launched {
@@ -101,13 +103,15 @@ export async function runMachinesDemo(options: MachinesDemoOptions): Promise<Dem
       clusterKey: await readClusterKeyFile(keyFile),
     });
     const nameService = founder.nameService!;
-    await startEchoFleet(founder, module, nameService.rootCapability, cores);
+    const fleetMembers = await startEchoFleet(founder, module, nameService.rootCapability, cores);
     for (let index = 1; index < options.machines; index++)
       launched.push(await launch(cli, `m${index}`, keyFile, founder.cluster!.listen!, log));
     const target = `${echoFleetName}/${launched.at(-1)!.machine}`;
-    const summary = await callAndList(founder, module, target, options);
+    // The request leaves this process through the proxy: its kernels deliver only the reply.
+    const summary = await callAndList(founder, module, target, { ...options, deliveriesPerRoundTrip: 1 });
     return {
       ...summary,
+      fleetMembers,
       target,
       machines: [
         { machine: 'm0', pid: process.pid, listen: founder.cluster!.listen! },

@@ -1,21 +1,33 @@
 import { hasFosErrorCode } from '@fos/base';
 import { describe, expect, it } from 'vitest';
-import { demoLookupTtlMs, formatDemoSummary, runDemo } from './demo.js';
+import { demoFleetMembers, demoFleetMembersMax, demoLookupTtlMs, formatDemoSummary, runDemo } from './demo.js';
 import { runMachinesDemo } from './demo-machines.js';
 
 // The demo spawns its processes from a module; from source, that is the build (turbo builds first).
 const processesModule = new URL('../dist/processes.js', import.meta.url);
 
+// A wall clock whose timers fire after 1 ms: progress lines come many times a run.
+const fastWallClock = {
+  now: () => performance.now(),
+  setTimer: (_delayMs: number, callback: () => void) => {
+    const timer = setTimeout(callback, 1);
+    return { cancel: () => clearTimeout(timer) };
+  },
+};
+
+/** The counts of progress lines, checked: each line's form, never more than `messages`, never going back. */
+function progressCounts(lines: readonly string[], messages: number): number[] {
+  for (const line of lines)
+    expect(line).toMatch(new RegExp(`^fos demo: about \\d+ of ${messages} round trips after \\d+ s$`));
+  const counts = lines.map((line) => Number(/about (\d+)/.exec(line)![1]));
+  expect(counts).toEqual([...counts].sort((left, right) => left - right));
+  expect(Math.max(...counts)).toBeLessThanOrEqual(messages);
+  return counts;
+}
+
 describe('runDemo', () => {
   it('says how far a run got while it runs, and stops saying so when it ends', async () => {
-    // A wall clock whose timers fire after 1 ms: progress lines come many times a run.
-    const wallClock = {
-      now: () => performance.now(),
-      setTimer: (_delayMs: number, callback: () => void) => {
-        const timer = setTimeout(callback, 1);
-        return { cancel: () => clearTimeout(timer) };
-      },
-    };
+    const wallClock = fastWallClock;
     const lines: string[] = [];
     await runDemo({
       fabric: 'local',
@@ -25,10 +37,7 @@ describe('runDemo', () => {
       progress: (line) => lines.push(line),
     });
     expect(lines.length).toBeGreaterThan(0);
-    for (const line of lines) expect(line).toMatch(/^fos demo: about \d+ of 2000 round trips after \d+ s$/);
-    const counts = lines.map((line) => Number(/about (\d+)/.exec(line)![1]));
-    expect(counts).toEqual([...counts].sort((left, right) => left - right));
-    expect(Math.max(...counts)).toBeLessThanOrEqual(2_000);
+    progressCounts(lines, 2_000);
     const after = lines.length;
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(lines.length).toBe(after);
@@ -89,6 +98,21 @@ describe('runDemo', () => {
     expect(summary).toMatch(/\/sys\/echo\/1\s+direct\s+→ mailbox m0\/1\/\d+/);
   });
 
+  it('starts an echo member on every core between the name server and the client (2 to 8 of them)', async () => {
+    expect([3, 4, 5, 8, 10, 64].map(demoFleetMembers)).toEqual([2, 2, 3, 6, 8, demoFleetMembersMax]);
+    const result = await runDemo({ fabric: 'sim', seed: 11, cores: 8, messages: 300, processesModule });
+    expect(result.fleetMembers).toBe(6);
+    // The name server, six members and the client.
+    expect(result.processes).toBe(8);
+    for (let member = 1; member <= 6; member++) {
+      const entry = result.nameSpace.names.find((name) => name.name === `/sys/echo/${member}`);
+      expect(entry?.location?.core).toBe(member);
+    }
+    const fleet = result.nameSpace.names.find((name) => name.name === '/sys/echo');
+    expect(fleet?.destinations).toHaveLength(6);
+    expect(formatDemoSummary(result)).toContain('an echo fleet of 6 under /sys/echo');
+  });
+
   it('runs on the sim fabric with a seed', async () => {
     const result = await runDemo({ fabric: 'sim', seed: 7, cores: 3, messages: 50, processesModule });
     expect(result).toMatchObject({ fabric: 'sim', cores: 3, seed: 7, roundTrips: 50, verified: 50 });
@@ -143,17 +167,22 @@ describe('runDemo', () => {
 
 describe('runMachinesDemo', () => {
   it('spans two OS processes: the client here calls the echo of the other machine by name', async () => {
+    const lines: string[] = [];
     const result = await runMachinesDemo({
       machines: 2,
-      messages: 100,
+      messages: 1_000,
       cliModule: new URL('../dist/cli.js', import.meta.url),
       processesModule,
+      wallClock: fastWallClock,
+      progress: (line) => lines.push(line),
     });
+    // Progress lines count the replies this process's kernels delivered: one per round trip.
+    expect(Math.max(...progressCounts(lines, 1_000))).toBeGreaterThan(0);
     expect(result.machines?.map((info) => info.machine)).toEqual(['m0', 'm1']);
     expect(result.machines?.[1]?.pid).not.toBe(process.pid);
     expect(result.target).toBe('/sys/echo/m1');
-    expect(result.byMember).toEqual({ '/sys/echo/m1': 100 });
-    expect(result.verified).toBe(100);
+    expect(result.byMember).toEqual({ '/sys/echo/m1': 1_000 });
+    expect(result.verified).toBe(1_000);
     const names = result.nameSpace.names.map((entry) => entry.name);
     expect(names).toEqual(expect.arrayContaining(['/sys/proxy/m0', '/sys/proxy/m1', '/sys/echo/m1']));
     const m1 = result.nameSpace.names.find((entry) => entry.name === '/sys/echo/m1');

@@ -12,8 +12,16 @@ export const defaultDemoMessages = 10_000;
 
 /** How long the demo's client keeps a Lookup's pick of an echo member (ms). */
 export const demoLookupTtlMs = 50;
-/** Members of the demo's echo fleet (under {@link echoFleetName}). */
-export const demoFleetMembers = 2;
+/** The most members of the demo's echo fleet, however many cores there are. */
+export const demoFleetMembersMax = 8;
+/**
+ * Members of the demo's echo fleet (under {@link echoFleetName}) on `cores` cores: one on each core
+ * between the name server's (core 0) and the client's (the last), at least 2 and at most
+ * {@link demoFleetMembersMax}.
+ */
+export function demoFleetMembers(cores: number): number {
+  return Math.min(demoFleetMembersMax, Math.max(2, cores - 2));
+}
 /** The name server runs on core 0, the fleet on the cores after it, the client on the last core. */
 export const demoCoresMin = 3;
 
@@ -47,6 +55,8 @@ export interface DemoResult {
   readonly seed: number | undefined;
   /** Processes alive when the workload ended (name server, fleet members, client). */
   readonly processes: number;
+  /** Members of the echo fleet this instance started ({@link demoFleetMembers}). */
+  readonly fleetMembers: number;
   readonly mailboxes: number;
   /** Messages the kernels delivered into mailboxes (requests, replies, name-service traffic). */
   readonly delivered: number;
@@ -105,7 +115,7 @@ const listResultSchema = z.object({
 
 /**
  * Boots an instance with its name service, reserves `/sys/*`, starts an echo fleet of
- * {@link demoFleetMembers} members registered under {@link echoFleetName}, lets a client on the last
+ * {@link demoFleetMembers}`(cores)` members registered under {@link echoFleetName}, lets a client on the last
  * core make `messages` round trips by name ({@link demoPayloadBytes}-byte payloads, one in flight),
  * lists the name space, and shuts the instance down. `BAD_REQUEST` for bad options.
  */
@@ -125,9 +135,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const nameService = instance.nameService;
     assert(nameService !== undefined, 'the demo boots with a name service');
     const module = options.processesModule ?? new URL('./processes.js', import.meta.url);
-    await startEchoFleet(instance, module, nameService.rootCapability, cores);
+    const fleetMembers = await startEchoFleet(instance, module, nameService.rootCapability, cores);
     const summary = await callAndList(instance, module, echoFleetName, options);
-    return { ...summary, fabric, seed: fabric === 'sim' ? options.seed : undefined };
+    return { ...summary, fleetMembers, fabric, seed: fabric === 'sim' ? options.seed : undefined };
   } finally {
     await instance.shutdown();
   }
@@ -142,14 +152,26 @@ export async function callAndList(
   instance: Instance,
   module: string | URL,
   target: string,
-  options: { readonly messages?: number; readonly wallClock?: Clock; readonly progress?: (line: string) => void },
-): Promise<DemoResult> {
+  options: {
+    readonly messages?: number;
+    readonly wallClock?: Clock;
+    readonly progress?: (line: string) => void;
+    /**
+     * Deliveries this instance's kernels make per round trip, for progress lines: 2 (the request and
+     * the reply) when the target is on this instance's machines (default), 1 when the request leaves
+     * through the proxy to another OS process.
+     */
+    readonly deliveriesPerRoundTrip?: 1 | 2;
+  },
+): Promise<Omit<DemoResult, 'fleetMembers'>> {
   const core = instance.cores - 1;
   const wallClock = options.wallClock ?? new SystemClock();
   const messages = options.messages ?? defaultDemoMessages;
   const startedMs = wallClock.now();
   const stopProgress =
-    options.progress === undefined ? () => undefined : reportProgress(instance, wallClock, messages, options.progress);
+    options.progress === undefined
+      ? () => undefined
+      : reportProgress(instance, wallClock, messages, options.deliveriesPerRoundTrip ?? 2, options.progress);
   const client = await instance
     .spawn({
       core,
@@ -177,20 +199,21 @@ export const demoProgressEveryMs = 2_000;
 
 /**
  * Every {@link demoProgressEveryMs} until stopped, `print`s about how many of `messages` round trips
- * are done, from the instance's delivery count (a request and a reply each), and the time so far.
+ * are done, from the instance's delivery count (`perRoundTrip` deliveries each), and the time so far.
  * Returns the function that stops it.
  */
 function reportProgress(
   instance: Instance,
   wallClock: Clock,
   messages: number,
+  perRoundTrip: number,
   print: (line: string) => void,
 ): () => void {
   const startedMs = wallClock.now();
   const deliveredBefore = instance.stats().delivered;
   let timer: { cancel(): void } | undefined;
   const tick = () => {
-    const done = Math.min(messages, Math.floor((instance.stats().delivered - deliveredBefore) / 2));
+    const done = Math.min(messages, Math.floor((instance.stats().delivered - deliveredBefore) / perRoundTrip));
     const seconds = Math.round((wallClock.now() - startedMs) / 1000);
     print(`fos demo: about ${done} of ${messages} round trips after ${seconds} s`);
     timer = wallClock.setTimer(demoProgressEveryMs, tick);
@@ -205,7 +228,7 @@ function demoSummaryOf(
   elapsedMs: number,
   clientResult: z.infer<typeof clientResultSchema>,
   listing: MessageBody,
-): DemoResult {
+): Omit<DemoResult, 'fleetMembers'> {
   const stats = instance.stats();
   return {
     fabric: 'local',
@@ -244,13 +267,16 @@ function checkDemoOptions(options: DemoOptions): void {
     });
 }
 
-/** Reserves `/sys/*` and starts the echo fleet's members on the cores after the name service's. */
+/**
+ * Reserves `/sys/*` and starts the echo fleet's {@link demoFleetMembers}`(cores)` members, one on each
+ * core after the name service's and before the client's (on 3 cores, both on core 1); answers how many.
+ */
 export async function startEchoFleet(
   instance: Instance,
   module: string | URL,
   rootCapability: string,
   cores: number,
-): Promise<void> {
+): Promise<number> {
   const sys = await instance.spawn({
     core: 1,
     module,
@@ -259,8 +285,9 @@ export async function startEchoFleet(
     args: { domain: '/sys/*', capability: rootCapability },
   });
   const sysCapability = (sys.result as { capability: string }).capability;
-  for (let index = 1; index <= demoFleetMembers; index++) {
-    const core = 1 + ((index - 1) % (cores - 1));
+  const members = demoFleetMembers(cores);
+  for (let index = 1; index <= members; index++) {
+    const core = 1 + ((index - 1) % Math.max(1, cores - 2));
     await instance.spawn({
       core,
       module,
@@ -269,6 +296,7 @@ export async function startEchoFleet(
       args: { name: `${echoFleetName}/${index}`, fleet: echoFleetName, capability: sysCapability, weight: 1 },
     });
   }
+  return members;
 }
 
 function parseResult<T>(who: string, schema: z.ZodType<T>, result: MessageBody): T {
@@ -339,13 +367,13 @@ export function formatDemoSummary(result: DemoResult): string {
   const width = Math.max(...rows.map(([label]) => label.length));
   const headline =
     result.machines === undefined
-      ? `an echo fleet of ${demoFleetMembers} under ${echoFleetName}, called by name from a client through its name cache`
+      ? `an echo fleet of ${result.fleetMembers} under ${echoFleetName}, called by name from a client through its name cache`
       : `${result.machines.length} machines, each its own OS process; an echo on machine ${result.machines.at(-1)!.machine} (${result.target ?? ''}) called by name from a client on ${result.machines[0]!.machine}, through the proxies`;
   const story =
     result.machines === undefined
       ? [
           `  Each core runs a microkernel; processes share no memory and meet through mailboxes found by name.`,
-          `  The echo fleet is ${demoFleetMembers} processes serving one name, ${echoFleetName}. The client on core ${result.cores - 1} sends to that`,
+          `  The echo fleet is ${result.fleetMembers} processes serving one name, ${echoFleetName}. The client on core ${result.cores - 1} sends to that`,
           `  name: its libfos asks the name service which member to use (a Lookup, picked by weight) and keeps`,
           `  the answer for ${demoLookupTtlMs} ms, so the load spreads over the members as the answers change.`,
         ]
