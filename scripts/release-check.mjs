@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The dry run of a release (`pnpm release:check`; `pnpm release` runs it before publishing): packs
 // every published package as `pnpm publish` would, checks that each tarball holds what its manifest
-// points at (every file of `exports`, `main`, `module`, `types`, `bin`, with `.d.ts` types), then
-// installs the tarballs into a scratch project with npm, as a user would, and runs them there: each
+// points at (every file of `exports`, `main`, `module`, `types`, `typesVersions`, `bin`, with `.d.ts`
+// types), then installs the tarballs into a scratch project with npm, as a user would, and runs them there: each
 // package imported as ESM and required as CommonJS, and the installed `fos demo`. Before that it runs
 // `changeset version` on a copy of the repository and checks the changelogs it would write (each
 // pending changeset names only published packages; an entry has no commit hash; a package's release
@@ -50,6 +50,7 @@ function pointedAt(manifest) {
   walk(manifest.exports);
   for (const field of ['main', 'module', 'types']) walk(manifest[field]);
   walk(manifest.bin);
+  walk(manifest.typesVersions);
   return [...paths].filter((path) => !path.includes('*')).map((path) => path.replace(/^\.\//, ''));
 }
 

@@ -1,6 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { layeringViolations, packageShapeViolations, readWorkspace, type WorkspacePackage } from './workspace.js';
+import {
+  layeringViolations,
+  lintScriptViolations,
+  packageShapeViolations,
+  readWorkspace,
+  typesVersionsViolations,
+  type PackageJson,
+  type WorkspacePackage,
+} from './workspace.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -78,6 +86,70 @@ describe('the layering check', () => {
   it('refuses a package with no place in the layering', () => {
     expect(layeringViolations([fake('@fos/mystery')])).toEqual([
       '@fos/mystery has no place in the layering (docs/rules.md)',
+    ]);
+  });
+});
+
+describe('the typesVersions check', () => {
+  const conditional = (stem: string) => ({
+    import: { types: `./dist/${stem}.d.ts`, default: `./dist/${stem}.js` },
+    require: { types: `./dist/${stem}.d.cts`, default: `./dist/${stem}.cjs` },
+  });
+  const withTesting = (typesVersions?: PackageJson['typesVersions']): PackageJson => ({
+    name: '@fos/x',
+    exports: {
+      '.': conditional('index'),
+      './testing': conditional('testing'),
+      './internal/*': null,
+      './package.json': './package.json',
+    },
+    ...(typesVersions === undefined ? {} : { typesVersions }),
+  });
+
+  it('needs nothing of a package that exports only its root', () => {
+    expect(
+      typesVersionsViolations({
+        name: '@fos/x',
+        exports: { '.': conditional('index'), './internal/*': null, './package.json': './package.json' },
+      }),
+    ).toEqual([]);
+  });
+
+  it('accepts a subpath mapped to the .d.ts of its import condition', () => {
+    expect(typesVersionsViolations(withTesting({ '*': { testing: ['./dist/testing.d.ts'] } }))).toEqual([]);
+  });
+
+  it('refuses a subpath export that typesVersions does not map, or maps elsewhere', () => {
+    const missing =
+      '@fos/x does not map "testing" to ["./dist/testing.d.ts"] in typesVersions["*"] (node10 resolution ignores exports)';
+    expect(typesVersionsViolations(withTesting())).toEqual([missing]);
+    expect(typesVersionsViolations(withTesting({ '*': { testing: ['./dist/testing.d.cts'] } }))).toEqual([missing]);
+  });
+
+  it('refuses a mapping for a subpath that is not exported, and version ranges other than "*"', () => {
+    expect(
+      typesVersionsViolations(withTesting({ '*': { testing: ['./dist/testing.d.ts'], extra: ['./dist/extra.d.ts'] } })),
+    ).toEqual(['@fos/x maps "extra" in typesVersions, which it does not export']);
+    expect(typesVersionsViolations(withTesting({ '>=5': { testing: ['./dist/testing.d.ts'] } }))).toEqual([
+      '@fos/x has typesVersions for [">=5"]; only "*" is used',
+      '@fos/x does not map "testing" to ["./dist/testing.d.ts"] in typesVersions["*"] (node10 resolution ignores exports)',
+    ]);
+  });
+});
+
+describe('the lint script check', () => {
+  it('accepts a lint that runs publint and attw on the packed package', () => {
+    expect(
+      lintScriptViolations({
+        name: '@fos/x',
+        scripts: { lint: 'eslint . && publint --strict && attw --pack . --format table-flipped' },
+      }),
+    ).toEqual([]);
+  });
+
+  it('refuses a lint without attw', () => {
+    expect(lintScriptViolations({ name: '@fos/x', scripts: { lint: 'eslint . && publint --strict' } })).toEqual([
+      "@fos/x's lint script does not run attw --pack .",
     ]);
   });
 });

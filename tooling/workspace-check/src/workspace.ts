@@ -38,6 +38,9 @@ export interface PackageJson {
   readonly peerDependencies?: Record<string, string>;
   readonly devDependencies?: Record<string, string>;
   readonly exports?: Record<string, unknown>;
+  /** For TypeScript's `node10` resolution, which ignores `exports`: each subpath's `.d.ts`. */
+  readonly typesVersions?: Record<string, Record<string, readonly string[]>>;
+  readonly scripts?: Record<string, string>;
   readonly files?: readonly string[];
   /** Commands: a file under `bin/` that is in the repository, so installing links it before any build. */
   readonly bin?: Record<string, string>;
@@ -104,6 +107,57 @@ export function layeringViolations(packages: readonly WorkspacePackage[]): strin
   return violations;
 }
 
+/**
+ * The subpaths a package exports besides its root and its package.json (`./testing`), without the `./`;
+ * blocked (`null`) and wildcard entries are not entry points.
+ */
+export function exportedSubpaths(manifest: PackageJson): string[] {
+  return Object.entries(manifest.exports ?? {})
+    .filter(([key, value]) => key !== '.' && key !== './package.json' && value !== null && !key.includes('*'))
+    .map(([key]) => key.slice(2));
+}
+
+/**
+ * Where `node10` resolution (which ignores `exports`) finds each subpath's types: `typesVersions` must map
+ * every exported subpath, and nothing else, to the `.d.ts` its `import` condition names, or `import
+ * "@fos/x/testing"` has no types there (`attw` reports it as "Resolution failed").
+ */
+export function typesVersionsViolations(manifest: PackageJson): string[] {
+  const violations: string[] = [];
+  const name = manifest.name;
+  const subpaths = exportedSubpaths(manifest);
+  const ranges = Object.keys(manifest.typesVersions ?? {});
+  if (ranges.some((range) => range !== '*'))
+    violations.push(`${name} has typesVersions for ${JSON.stringify(ranges)}; only "*" is used`);
+  const mapped = manifest.typesVersions?.['*'] ?? {};
+  for (const subpath of subpaths) {
+    const entry = manifest.exports?.[`./${subpath}`] as { import?: { types?: string } } | undefined;
+    const types = entry?.import?.types;
+    if (types === undefined) {
+      violations.push(`${name} has no "types" under exports["./${subpath}"].import`);
+      continue;
+    }
+    if (JSON.stringify(mapped[subpath]) !== JSON.stringify([types]))
+      violations.push(
+        `${name} does not map "${subpath}" to ${JSON.stringify([types])} in typesVersions["*"] (node10 resolution ignores exports)`,
+      );
+  }
+  for (const key of Object.keys(mapped))
+    if (!subpaths.includes(key)) violations.push(`${name} maps "${key}" in typesVersions, which it does not export`);
+  return violations;
+}
+
+/** A published package's `lint` runs publint and `attw --pack .` (every entry point in every resolution mode). */
+export function lintScriptViolations(manifest: PackageJson): string[] {
+  const lint = manifest.scripts?.lint ?? '';
+  const violations: string[] = [];
+  if (!/\bpublint --strict\b/.test(lint))
+    violations.push(`${manifest.name}'s lint script does not run publint --strict`);
+  if (!/\battw --pack \.(\s|$)/.test(lint))
+    violations.push(`${manifest.name}'s lint script does not run attw --pack .`);
+  return violations;
+}
+
 /** Every way a published package falls short of the house shape (CONVENTIONS, "A package"). */
 export function packageShapeViolations(root: string, packages: readonly WorkspacePackage[]): string[] {
   const violations: string[] = [];
@@ -129,6 +183,7 @@ export function packageShapeViolations(root: string, packages: readonly Workspac
     }
     if (manifest.exports?.['./internal/*'] !== null)
       violations.push(`${name} does not block "./internal/*" in its exports map`);
+    violations.push(...typesVersionsViolations(manifest), ...lintScriptViolations(manifest));
     const mentioned = changesets.some((text) =>
       new RegExp(`^["']?${name.replace('/', '\\/')}["']?:\\s*(minor|major|patch)`, 'm').test(text),
     );
