@@ -1,7 +1,9 @@
 import type { Capability } from '@fos/microkernel';
 import { FosError } from '@fos/base';
-import { codeOf } from '@fos/base/testing';
+import { codeOf, codeOfCall } from '@fos/base/testing';
+import { defineRpcService, methodOrdinal, rpcHandler } from '@fos/dispatcher';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { createLibfos } from './create.js';
 import { libfosProcess, toyMachine } from './internal/testing.js';
 
@@ -49,6 +51,44 @@ describe.each(['local', 'sim'] as const)('libfos on %s fabric', (kind) => {
       await client.call('/svc/echo', 'again');
       expect(names.lookups).toBe(lookups);
       expect(client.cache.stats()).toMatchObject({ misses: 1, hits: 1 });
+    } finally {
+      await machine.shutdown();
+    }
+  });
+
+  it('gives a generated client a transport that calls a service by its name (rpcTransport)', async () => {
+    const { machine } = await toyMachine(kind);
+    try {
+      const add = methodOrdinal('Adder', 'add');
+      const impl = { add: async (a: number, b: number) => a + b };
+      const service = defineRpcService('Adder', impl, [
+        {
+          name: 'add',
+          ordinal: add,
+          args: z.object({ a: z.number(), b: z.number() }),
+          invoke: (target, args) => target.add(args.a as number, args.b as number),
+        },
+      ]);
+      const servers = [];
+      for (const core of [1, 2]) {
+        const server = await libfosProcess(machine, core, `adder${core}`);
+        const mailbox = await server.createMailbox();
+        server.serve(mailbox.location, { handler: rpcHandler(service) });
+        servers.push({ server, mailbox });
+      }
+      await servers[0]!.server.aliasRegisterDirect('/svc/adder', servers[0]!.mailbox, anyCapability);
+      const client = await libfosProcess(machine, 3, 'client');
+      const transport = client.rpcTransport('/svc/adder', { timeoutMs: 10_000 });
+      expect(await transport.invoke(add, 'Adder.add', { a: 2, b: 3 })).toBe(5);
+      // The service checks what it is sent; its refusal comes back with its code.
+      expect(await codeOf(transport.invoke(add, 'Adder.add', { a: 'two', b: 3 }))).toBe('BAD_REQUEST');
+      // The name moves to the other server: the cached entry is refused, refreshed, and the call goes there.
+      await servers[0]!.server.unregisterDirect('/svc/adder', servers[0]!.mailbox.location, anyCapability);
+      await servers[1]!.server.aliasRegisterDirect('/svc/adder', servers[1]!.mailbox, anyCapability);
+      expect(await transport.invoke(add, 'Adder.add', { a: 4, b: 5 })).toBe(9);
+      // A bad name or bad options are refused when the transport is made, not at its first call.
+      expect(codeOfCall(() => client.rpcTransport('svc/adder'))).toBe('INVALID_NAME');
+      expect(codeOfCall(() => client.rpcTransport('/svc/adder', { deadline: 'soon' as 'none' }))).toBe('BAD_REQUEST');
     } finally {
       await machine.shutdown();
     }

@@ -27,6 +27,7 @@ describe('the workspace', () => {
     expect(names).toContain('@fos/sim');
     expect(names).toContain('@fos/microkernel');
     expect(names).toContain('@fos/workspace-check');
+    expect(names).toContain('@fos/examples');
   });
 
   it('keeps the layering of docs/rules.md', () => {

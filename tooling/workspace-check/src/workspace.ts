@@ -17,7 +17,7 @@ export const layers: readonly (readonly string[])[] = [
   ['@fos/name-service'],
   ['@fos/proxy', '@fos/fs', '@fos/netstack'],
   ['@fos/system'],
-  ['@fos/bench'],
+  ['@fos/bench', '@fos/examples'],
 ];
 
 /** A build-time tool that must never be a runtime dependency (it pulls in the TypeScript compiler). */
@@ -50,7 +50,7 @@ export interface PackageJson {
 /** One workspace package: where it lives and its manifest. */
 export interface WorkspacePackage {
   readonly directory: string;
-  readonly group: 'packages' | 'apps' | 'tooling';
+  readonly group: 'packages' | 'apps' | 'tooling' | 'examples';
   readonly manifest: PackageJson;
 }
 
@@ -70,6 +70,14 @@ export function readWorkspace(root: string): WorkspacePackage[] {
       });
     }
   }
+  // `examples/` is one package itself, not a folder of them.
+  const examples = join(root, 'examples', 'package.json');
+  if (existsSync(examples))
+    found.push({
+      directory: join(root, 'examples'),
+      group: 'examples',
+      manifest: JSON.parse(readFileSync(examples, 'utf8')) as PackageJson,
+    });
   return found;
 }
 
