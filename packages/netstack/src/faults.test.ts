@@ -148,13 +148,17 @@ describe('bad clients', () => {
     for (const socket of held) socket.write('x');
     await until(() => net.openConnections === 5, 'five connections');
     expect((await tcpExchange(server.port, 'refused?')).length).toBe(0);
-    const info = (await libfos.call(machine.fleet.netif, { op: 'info' })).body as NetifInfo & { log: string[] };
+    const netifInfo = async () =>
+      (await libfos.call(machine.fleet.netif, { op: 'info' })).body as NetifInfo & { log: string[] };
+    const info = await netifInfo();
     expect(info.refused).toBe(1);
     expect(info.log.join('\n')).toMatch(
       /refused a connection from 127\.0\.0\.1:\d+ to 127\.0\.0\.1:\d+: connectionsMax \(5\) connections are open/,
     );
     held[0]!.destroy();
+    // The place is free once netif has closed its end of the connection (the owner may learn first).
     await until(() => net.openConnections === 4, 'a free place');
+    await until(async () => (await netifInfo()).connections === 4, 'a free place at netif');
     expect((await tcpExchange(server.port, 'after the refusal')).toString()).toBe('after the refusal');
     for (const socket of held) socket.destroy();
     await namesGone(machine);
