@@ -46,7 +46,8 @@ async function build() {
   const child = spawn(turbo, [...buildArgs, '--output-logs=hash-only'], {
     cwd: root,
     env: buildEnv,
-    stdio: ['ignore', 'pipe', 'inherit'],
+    // Its error lines say only that a task failed: the run after a failure shows what failed.
+    stdio: ['ignore', 'pipe', 'ignore'],
   });
   let built = 0;
   let cached = 0;
