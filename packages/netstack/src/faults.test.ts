@@ -148,8 +148,8 @@ describe('bad clients', () => {
     for (const socket of held) socket.write('x');
     await until(() => net.openConnections === 5, 'five connections');
     expect((await tcpExchange(server.port, 'refused?')).length).toBe(0);
-    const netifInfo = async () =>
-      (await libfos.call(machine.fleet.netif, { op: 'info' })).body as NetifInfo & { log: string[] };
+    const netif = machine.fleet.netif;
+    const netifInfo = async () => (await libfos.call(netif, { op: 'info' })).body as NetifInfo & { log: string[] };
     const info = await netifInfo();
     expect(info.refused).toBe(1);
     expect(info.log.join('\n')).toMatch(
