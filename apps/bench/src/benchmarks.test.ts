@@ -281,16 +281,20 @@ describe('memory: heap per process, mailbox and name, in child processes', () =>
 
   it('measures every pair in a child of its own and prints a RESULT line per pair that parses', async () => {
     const lines: string[] = [];
-    // 10,000 names: a table of 1,000 was small enough for the baseline Map's heap growth to drown in
-    // the noise of a busy machine (a ratio of 0 or below, which no RESULT line parses).
-    const suite = memory({ processes: 200, mailboxes: 256, names: [10_000], childHeapMiB: 512 });
+    // 10,000 names and 2,000 mailboxes (the suite's own count): a table of 1,000 names or 256 mailboxes
+    // was small enough for the heap growth to drown in the noise of a busy machine (a value or ratio
+    // of 0 or below, which no RESULT line parses).
+    const suite = memory({ processes: 200, mailboxes: 2_000, names: [10_000], childHeapMiB: 512 });
     const report = (await suite.run({ print: (line) => lines.push(line) })) as { rows: MemoryRow[] };
     const resultLine = /^RESULT ([a-z0-9-]+) ([0-9.]+) (B\/[a-z]+) ratio=([0-9.]+) vs ([a-z0-9-]+)$/;
     const parsed = lines.flatMap((line) => {
       const match = resultLine.exec(line);
       return match === null ? [] : [match.slice(1)];
     });
-    expect(parsed.map(([name, , unit, , baseline]) => [name, unit, baseline])).toEqual([
+    expect(
+      parsed.map(([name, , unit, , baseline]) => [name, unit, baseline]),
+      `the suite printed:\n${lines.join('\n')}`,
+    ).toEqual([
       ['memory-process', 'B/process', 'object-with-port'],
       ['memory-mailbox', 'B/mailbox', 'plain-mailbox'],
       ['memory-names-10k', 'B/name', 'map-10k'],

@@ -3,6 +3,8 @@
 import { assert, type MessageBody } from '@fos/base';
 import { Dispatcher } from '@fos/dispatcher';
 import type { ProcessContext, ProcessHandle, SpawnOptions } from '@fos/microkernel';
+import type { z } from 'zod';
+import { parseArgument } from './internal/arguments.js';
 import { Libfos, type LibfosOptions } from './libfos.js';
 import { defaultLibfosLimits, type LibfosLimits } from './limits.js';
 import { createSendPath } from './send-path.js';
@@ -38,12 +40,30 @@ export async function createLibfos(context: ProcessContext, options: LibfosOptio
   return new Libfos(context, dispatcher, reply, sendPath, limits, options);
 }
 
-/** An entry function that receives its process's libfos instead of the bare context. */
+/** What {@link withLibfos} takes: the options of the process's libfos, and what its args must be. */
+export interface WithLibfosOptions<A> extends LibfosOptions {
+  /**
+   * The schema of the entry's `args` (zod). They are checked before the process's libfos is made:
+   * the entry refuses args that fail it with `BAD_REQUEST`, saying where and why, so the process ends
+   * and its spawn fails (`UNREACHABLE`, with that error's message). Without a schema the args reach
+   * the entry as they came.
+   */
+  readonly args?: z.ZodType<A>;
+}
+
+/**
+ * An entry function that receives its process's libfos instead of the bare context, and its args
+ * checked when `options.args` gives their schema (a process's args come from whoever spawned it).
+ */
 export function withLibfos<A extends MessageBody, R>(
   entry: (libfos: Libfos, args: A) => Promise<R>,
-  options: LibfosOptions = {},
+  options: WithLibfosOptions<A> = {},
 ): (context: ProcessContext, args: MessageBody) => Promise<R> {
-  return async (context, args) => entry(await createLibfos(context, options), args as A);
+  const { args: schema, ...libfosOptions } = options;
+  return async (context, args) => {
+    const checked = schema === undefined ? (args as A) : parseArgument('withLibfos', 'the args', schema, args);
+    return entry(await createLibfos(context, libfosOptions), checked);
+  };
 }
 
 /** Whatever spawns processes: a `Machine`, or a booted instance. */

@@ -1,5 +1,5 @@
 export { Libfos, type LibfosOptions, type LibfosStats, type ResolvedName, type SendOptions } from './libfos.js';
-export { createLibfos, spawnLibfos, withLibfos, type ProcessSpawner } from './create.js';
+export { createLibfos, spawnLibfos, withLibfos, type ProcessSpawner, type WithLibfosOptions } from './create.js';
 export { channelCandidatesMax, type ChannelCounters } from './channels.js';
 export { ukSendFunction, type UkSendCounters } from './send-path.js';
 export {

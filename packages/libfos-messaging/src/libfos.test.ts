@@ -4,7 +4,7 @@ import { codeOf, codeOfCall } from '@fos/base/testing';
 import { defineRpcService, methodOrdinal, rpcHandler } from '@fos/dispatcher';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createLibfos } from './create.js';
+import { createLibfos, withLibfos } from './create.js';
 import { libfosProcess, toyMachine } from './internal/testing.js';
 
 const anyCapability = 'AAAAAAAAAAAAAAAAAAAAAA' as Capability;
@@ -51,6 +51,34 @@ describe.each(['local', 'sim'] as const)('libfos on %s fabric', (kind) => {
       await client.call('/svc/echo', 'again');
       expect(names.lookups).toBe(lookups);
       expect(client.cache.stats()).toMatchObject({ misses: 1, hits: 1 });
+    } finally {
+      await machine.shutdown();
+    }
+  });
+
+  it("checks an entry's args against the schema given to withLibfos, before its libfos is made", async () => {
+    const { machine } = await toyMachine(kind);
+    try {
+      let made = 0;
+      const entry = withLibfos(
+        async (libfos, args) => {
+          made++;
+          await libfos.close();
+          libfos.context.exit();
+          return { doubled: args.n * 2 };
+        },
+        { args: z.strictObject({ n: z.number().int() }) },
+      );
+      expect((await machine.spawn({ core: 1, function: entry, args: { n: 21 } })).result).toEqual({ doubled: 42 });
+      const mailboxes = machine.stats().mailboxes;
+      // The entry refuses them with BAD_REQUEST: the process ends, and its spawn says why (UNREACHABLE).
+      for (const bad of [{ n: 'x' }, { n: 1.5 }, { n: 1, extra: true }, null, 'n'])
+        await expect(machine.spawn({ core: 1, function: entry, args: bad })).rejects.toThrow(
+          /^UNREACHABLE: .*BAD_REQUEST: withLibfos: the args .* is malformed/,
+        );
+      // Refused before anything was made: no libfos, no reply mailbox.
+      expect(made).toBe(1);
+      expect(machine.stats().mailboxes).toBe(mailboxes);
     } finally {
       await machine.shutdown();
     }

@@ -49,7 +49,8 @@ export function capabilityArgument(operation: string, what: string, value: unkno
 }
 
 /** Parses `value` with `schema`, answering `BAD_REQUEST` (never a TypeError) for anything it refuses. */
-function parse<T>(operation: string, what: string, schema: z.ZodType<T>, value: unknown): T {
+/** `value` as `schema` reads it; `BAD_REQUEST` naming `what`, where it fails and why. */
+export function parseArgument<T>(operation: string, what: string, schema: z.ZodType<T>, value: unknown): T {
   let problem: string;
   try {
     const parsed = schema.safeParse(value);
@@ -68,7 +69,7 @@ function parse<T>(operation: string, what: string, schema: z.ZodType<T>, value: 
 /** A required mailbox location. */
 export function locationArgument(operation: string, what: string, value: unknown): MailboxLocation {
   present(operation, what, value);
-  return parse(operation, what, mailboxLocationSchema, value);
+  return parseArgument(operation, what, mailboxLocationSchema, value);
 }
 
 const createdMailboxSchema = z.object({
@@ -83,7 +84,7 @@ export function mailboxArgument(
   value: unknown,
 ): { location: MailboxLocation; capability: Capability } {
   present(operation, what, value);
-  const mailbox = parse(operation, what, createdMailboxSchema, value);
+  const mailbox = parseArgument(operation, what, createdMailboxSchema, value);
   return {
     location: mailbox.location,
     capability: capabilityArgument(operation, `${what}.capability`, mailbox.capability),
@@ -97,7 +98,7 @@ export function optionsArgument<T extends object>(
   value: unknown,
 ): { [K in keyof T]?: Exclude<T[K], undefined> } {
   if (value === undefined) return {};
-  return withoutUndefined(parse(operation, 'options', schema, value));
+  return withoutUndefined(parseArgument(operation, 'options', schema, value));
 }
 
 /** The options without the keys that hold `undefined` (an absent option and an undefined one are the same). */
@@ -179,7 +180,7 @@ export function sendArguments(operation: string, name: unknown, body: unknown, o
   if (options === undefined)
     return { name: validName, body: body as MessageBody, options: noOptions, capability: undefined };
   const { capability, timeoutMs, deadline } =
-    plainSendOptions(options) ?? parse(operation, 'options', sendOptionsSchema, options);
+    plainSendOptions(options) ?? parseArgument(operation, 'options', sendOptionsSchema, options);
   return {
     name: validName,
     body: body as MessageBody,
