@@ -186,8 +186,7 @@ describe('sends to another machine through its proxy', () => {
     proxyA.peer = undefined;
     proxyA.held = [];
     const waiting = alphaClient.kernel.ukSend('/svc/echo', mailbox.location, mailbox.capability, 2);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(proxyA.attachment.pending).toBe(1);
+    await expect.poll(() => proxyA.attachment.pending, { timeout: 20_000 }).toBe(1);
     proxyA.context.exit();
     await expect(waiting).rejects.toMatchObject({ code: 'UNREACHABLE' });
     await new Promise((resolve) => setTimeout(resolve, 5));

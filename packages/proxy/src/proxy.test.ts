@@ -238,8 +238,7 @@ describe('the proxy between two machines', () => {
     // At most proxyAsksInFlightMax unanswered at once; the connection closing fails them all.
     const held = Array.from({ length: proxyAsksInFlightMax }, () => codeOf(a.proxy.ask('beta', 'hold', 0)));
     expect(await codeOf(a.proxy.ask('beta', 'join', 0))).toBe('LIMIT_EXCEEDED');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(hold).toBeDefined();
+    await expect.poll(() => hold, { timeout: 20_000 }).toBeDefined();
     toA.close('beta went away');
     expect(new Set(await Promise.all(held))).toEqual(new Set(['UNREACHABLE']));
     expect(a.proxy.stats().refusedFrames).toBe(0);
@@ -252,15 +251,13 @@ describe('the proxy between two machines', () => {
     const [toB, toA] = linkPair(['alpha', 'beta']);
     await Promise.all([a.proxy.addLink(toB), b.proxy.addLink(toA)]);
     toB.write(encodeFrame({ type: 'reply', id: 99, body: new Uint8Array(0) }, 65536));
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(b.proxy.peers()).toEqual([]);
+    await expect.poll(() => b.proxy.peers(), { timeout: 20_000 }).toEqual([]);
     expect(logs.some((line) => line.includes('a reply to question 99, which was not asked of alpha'))).toBe(true);
     const [toB2, toA2] = linkPair(['alpha', 'beta']);
     await Promise.all([a.proxy.addLink(toB2), b.proxy.addLink(toA2)]);
     for (let id = 1; id <= proxyAsksInFlightMax + 1; id++)
       toB2.write(encodeFrame({ type: 'ask', id, topic: 'join', body: new Uint8Array([0xc0]) }, 65536));
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(b.proxy.peers()).toEqual([]);
+    await expect.poll(() => b.proxy.peers(), { timeout: 20_000 }).toEqual([]);
     expect(logs.some((line) => line.includes('more than proxyAsksInFlightMax'))).toBe(true);
   });
 });
