@@ -22,6 +22,11 @@ function sayWhenInterrupted(what: string): void {
   });
 }
 
+/** Writes one line to stdout. */
+function printLine(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
 /** This package's version, from its package.json (next to dist/ in the published package). */
 function packageVersion(): string {
   const manifest = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -53,8 +58,8 @@ async function main(argv: readonly string[]): Promise<number> {
         const result = await runMachinesDemo({
           machines: command.machines,
           messages: command.messages,
-          log: (line) => process.stdout.write(`${line}\n`),
-          progress: (line) => process.stdout.write(`${line}\n`),
+          log: printLine,
+          progress: printLine,
         });
         process.stdout.write(`${formatDemoSummary(result)}\n`);
         return 0;
@@ -68,7 +73,7 @@ async function main(argv: readonly string[]): Promise<number> {
         fabric: command.fabric,
         nameServers: command.nameServers,
         ...(command.seed === undefined ? {} : { seed: command.seed }),
-        progress: (line) => process.stdout.write(`${line}\n`),
+        progress: printLine,
       });
       process.stdout.write(`${formatDemoSummary(result)}\n`);
       return 0;

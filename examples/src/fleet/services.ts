@@ -6,12 +6,8 @@ import type { Capability } from '@fos/microkernel';
 /** The fleet's one name: an indirect name that leads to one member per Lookup. */
 export const fleetName = '/demo/echo';
 
-/** Reserve: claims `/demo/*` with the root capability and answers the capability of `/demo/*`. */
-export const reserveDemo = withLibfos(async (libfos, args: { root: Capability }) => {
-  const demo = await libfos.reserveNamespace('/demo/*', args.root);
-  libfos.context.exit();
-  return { demo };
-});
+// Reserve `/demo/*`: the echo example's one-shot process, spawned from this module by the same entry name.
+export { reserveDemo } from '../echo/services.js';
 
 /**
  * A member of the fleet: serves a mailbox registered under its own name (`/demo/echo/1`, a direct

@@ -10,12 +10,8 @@ import type { KvApi } from './kv-api.js';
 /** The service's name. */
 export const kvName = '/demo/kv';
 
-/** Reserve: claims `/demo/*` with the root capability and answers the capability of `/demo/*`. */
-export const reserveDemo = withLibfos(async (libfos, args: { root: Capability }) => {
-  const demo = await libfos.reserveNamespace('/demo/*', args.root);
-  libfos.context.exit();
-  return { demo };
-});
+// Reserve `/demo/*`: the echo example's one-shot process, spawned from this module by the same entry name.
+export { reserveDemo } from '../echo/services.js';
 
 /**
  * The key-value service: an implementation of KvApi over a Map (the process's state, in its entry's
