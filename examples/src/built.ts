@@ -1,15 +1,12 @@
 // For the tests: run a built example (`dist/<example>/main.js`) as a child process, the way its README
 // says to, and answer the lines it printed. `pnpm test` builds the package first (turbo.json).
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { runNodeScript } from '@fos/base/testing';
 
-/** What a test gives a child at most: it bounds a hang, never a speed. */
-const exampleTimeoutMs = 100_000;
-
-/** Runs `node dist/<example>/main.js ...args` and answers its stdout, line by line. */
+/** Runs `node dist/<example>/main.js ...args` and answers its stdout, line by line; rejects, with its stderr, when it fails. */
 export async function runBuiltExample(example: string, ...args: string[]): Promise<string[]> {
   const main = fileURLToPath(new URL(`../dist/${example}/main.js`, import.meta.url));
-  const { stdout } = await promisify(execFile)(process.execPath, [main, ...args], { timeout: exampleTimeoutMs });
+  const { status, stdout, stderr } = await runNodeScript(main, args);
+  if (status !== 0) throw new Error(`${example} exited with ${status ?? 'a signal'}: ${stderr}`);
   return stdout.trimEnd().split('\n');
 }

@@ -1,9 +1,7 @@
 // Type-checks and runs README examples written out as files.
-import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import ts from 'typescript';
 
 /** One type error: the file, its line (from 1) and the message. */
@@ -51,29 +49,5 @@ export function transpile(directory: string): void {
       fileName: file,
     });
     writeFileSync(file.replace(/\.ts$/, '.js'), output.outputText);
-  }
-}
-
-/** How a run of a script ended. */
-export type ScriptEnd = { readonly code: number; readonly stdout: string; readonly stderr: string };
-
-/** What bounds a hang of one example (never its speed). */
-export const exampleRunTimeoutMs = 120_000;
-
-/** Runs `script` with this Node in `directory`; answers its exit status and output. */
-export async function runScript(script: string, directory: string): Promise<ScriptEnd> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [script], {
-      cwd: directory,
-      timeout: exampleRunTimeoutMs,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string; signal?: string };
-    return {
-      code: typeof failed.code === 'number' ? failed.code : -1,
-      stdout: failed.stdout ?? '',
-      stderr: `${failed.stderr ?? ''}${failed.signal == null ? '' : ` (ended by ${failed.signal})`}`,
-    };
   }
 }
